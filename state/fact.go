@@ -1,0 +1,344 @@
+// Package state holds warroom's facts, the store they fold into, the filter
+// language, and replay. It imports neither the AWS SDK nor any UI library:
+// everything on screen is a fold over the journal, and this is the fold.
+package state
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Kind names a fact's type. The journal's "kind" field holds it.
+type Kind string
+
+// Fact kinds. Each has exactly one payload type below and one case in the
+// store's reducer.
+const (
+	KindIncidentOpened  Kind = "incident.opened"  // IncidentOpened; always line 1
+	KindSessionStarted  Kind = "session.started"  // SessionStarted: a console or CLI attached
+	KindEvents          Kind = "events"           // Events: a batch of CloudTrail records
+	KindNote            Kind = "note"             // Note
+	KindSuspect         Kind = "suspect"          // Suspect: a key or principal marked (or cleared)
+	KindRegions         Kind = "regions"          // Regions: the account's Regions and opt-in status
+	KindStreamHealth    Kind = "stream.health"    // StreamHealth: one source's lag and health
+	KindInventory       Kind = "inventory"        // Inventory: principals and keys
+	KindSweep           Kind = "sweep"            // Sweep: one Region's resources of one kind
+	KindActionIntent    Kind = "action.intent"    // ActionIntent: journaled before any call
+	KindActionResult    Kind = "action.result"    // ActionResult: journaled after the calls
+	KindActionVerify    Kind = "action.verify"    // ActionVerify: state read back
+	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail was cut
+)
+
+// Durable reports whether facts of kind k must reach the disk (fsync) before
+// the append returns. Action facts must: a crash may not lose the record that
+// a call was about to be made, or was made. Everything else is group-committed.
+func Durable(k Kind) bool {
+	switch k {
+	case KindActionIntent, KindActionResult, KindActionVerify, KindIncidentOpened, KindJournalRepaired:
+		return true
+	}
+	return false
+}
+
+// IncidentOpened starts a journal.
+type IncidentOpened struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title,omitempty"`
+	OpenedAt time.Time `json:"opened_at"`
+	// Where the console ran.
+	Host string `json:"host,omitempty"`
+	User string `json:"user,omitempty"`
+	// Began is when the responder believes the incident began: resources
+	// created after it are "new". Zero means unknown.
+	Began time.Time `json:"began,omitzero"`
+}
+
+// Mode is how a console or command is attached to AWS.
+type Mode string
+
+// Modes.
+const (
+	ModeLive     Mode = "live"      // may read and act
+	ModeReadOnly Mode = "read-only" // mutating clients are never built
+	ModeOffline  Mode = "offline"   // no AWS at all (ingest of local files, notes)
+)
+
+// SessionStarted records who attached to the incident and as whom in AWS.
+type SessionStarted struct {
+	Command   string `json:"command"` // "console", "ingest", "stream", …
+	Mode      Mode   `json:"mode"`
+	Version   string `json:"version,omitempty"`
+	AccountID string `json:"account_id,omitempty"`
+	Alias     string `json:"alias,omitempty"`
+	Partition string `json:"partition,omitempty"`
+	CallerARN string `json:"caller_arn,omitempty"`
+	// CallerKeyID is the access key id the session signs with (never the secret).
+	CallerKeyID string `json:"caller_key_id,omitempty"`
+	Endpoint    string `json:"endpoint,omitempty"` // AWS_ENDPOINT_URL when set (drill, compatible endpoints)
+	Drill       bool   `json:"drill,omitempty"`
+}
+
+// Events is a batch of CloudTrail records. Records are raw JSON as found,
+// compacted, with minted session tokens redacted (ctlog does it). The store
+// keeps only a reference to each record's place in the journal.
+type Events struct {
+	// Source says where the records came from: "file:PATH", "lookup:REGION",
+	// "s3://bucket/key", "sim".
+	Source  string            `json:"source"`
+	Records []json.RawMessage `json:"records"`
+	// Skipped lists records that could not be parsed, with why.
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is one record that was not ingested.
+type Skipped struct {
+	File   string `json:"file"`
+	Index  int    `json:"index"`          // record index within the file (0-based)
+	Line   int    `json:"line,omitempty"` // 1-based line, for line-oriented files
+	Reason string `json:"reason"`
+}
+
+// Note is free text a responder typed.
+type Note struct {
+	Text string `json:"text"`
+}
+
+// Suspect marks (or, with Clear, unmarks) an access key or principal as
+// suspect: the stream, lineage and region map highlight its family.
+type Suspect struct {
+	AccessKeyID  string `json:"access_key_id,omitempty"`
+	PrincipalARN string `json:"principal_arn,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	Clear        bool   `json:"clear,omitempty"`
+}
+
+// Regions is the account's list of Regions as last read.
+type Regions struct {
+	Regions []Region `json:"regions"`
+}
+
+// Region is one Region and its opt-in status
+// (opt-in-not-required, opted-in, not-opted-in).
+type Region struct {
+	Name        string `json:"name"`
+	OptInStatus string `json:"opt_in_status"`
+}
+
+// Enabled reports whether the Region can be called.
+func (r Region) Enabled() bool { return r.OptInStatus != "not-opted-in" }
+
+// StreamHealth is the state of one event source (a Region's LookupEvents
+// poller, an S3 trail follower).
+type StreamHealth struct {
+	Source string `json:"source"` // "lookup:eu-west-1", "s3://…"
+	Region string `json:"region,omitempty"`
+	// Status: "ok", "backfill", "throttled", "denied", "disabled", "error".
+	Status string `json:"status"`
+	// Lag is how far behind now the newest event seen is, at the time of the fact.
+	Lag       Duration  `json:"lag"`
+	NewestAt  time.Time `json:"newest_at,omitzero"`
+	Error     string    `json:"error,omitempty"`
+	Delivered int       `json:"delivered,omitempty"` // events delivered since the last health fact
+}
+
+// Duration is a time.Duration that journals as a Go duration string ("40s").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Inventory is a snapshot of the account's principals and keys.
+// It has no field that could hold a secret: access key ids only.
+type Inventory struct {
+	TakenAt time.Time `json:"taken_at"`
+	Users   []User    `json:"users"`
+	Roles   []Role    `json:"roles"`
+	Root    *Root     `json:"root,omitempty"`
+	// Errors lists the calls that failed while taking the snapshot.
+	Errors []CallError `json:"errors,omitempty"`
+}
+
+// User is an IAM user and everything that lets someone act as it.
+type User struct {
+	Name             string      `json:"name"`
+	ARN              string      `json:"arn"`
+	ID               string      `json:"id,omitempty"`
+	Created          time.Time   `json:"created"`
+	PasswordLastUsed time.Time   `json:"password_last_used,omitzero"`
+	ConsolePassword  bool        `json:"console_password"`
+	PasswordCreated  time.Time   `json:"password_created,omitzero"`
+	Keys             []AccessKey `json:"keys,omitempty"`
+	MFA              []MFADevice `json:"mfa,omitempty"`
+	Groups           []string    `json:"groups,omitempty"`
+	Policies         []Policy    `json:"policies,omitempty"`
+	Tags             []Tag       `json:"tags,omitempty"`
+	SigningCerts     int         `json:"signing_certs,omitempty"`
+	SSHKeys          int         `json:"ssh_keys,omitempty"`
+	ServiceCreds     int         `json:"service_creds,omitempty"`
+	Boundary         string      `json:"boundary,omitempty"` // permissions boundary ARN
+	// Admin is true when any attached, inline or group policy is admin-equivalent.
+	Admin bool `json:"admin,omitempty"`
+}
+
+// AccessKey is a long-term access key. Never its secret.
+type AccessKey struct {
+	ID          string    `json:"id"`
+	Status      string    `json:"status"` // Active, Inactive
+	Created     time.Time `json:"created"`
+	LastUsed    time.Time `json:"last_used,omitzero"`
+	LastService string    `json:"last_service,omitempty"`
+	LastRegion  string    `json:"last_region,omitempty"`
+}
+
+// MFADevice is a user's MFA device.
+type MFADevice struct {
+	Serial  string    `json:"serial"`
+	Enabled time.Time `json:"enabled"`
+	Virtual bool      `json:"virtual,omitempty"`
+}
+
+// Policy is a policy in effect on a principal.
+type Policy struct {
+	Name   string `json:"name"`
+	ARN    string `json:"arn,omitempty"`    // managed policies
+	Inline bool   `json:"inline,omitempty"` // inline policies
+	Group  string `json:"group,omitempty"`  // set when inherited through a group
+	// Document is the policy JSON when it was read (inline policies always).
+	Document string `json:"document,omitempty"`
+	Admin    bool   `json:"admin,omitempty"` // admin-equivalent
+}
+
+// Tag is a resource tag.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Role is an IAM role.
+type Role struct {
+	Name        string    `json:"name"`
+	ARN         string    `json:"arn"`
+	Path        string    `json:"path,omitempty"`
+	Created     time.Time `json:"created"`
+	LastUsed    time.Time `json:"last_used,omitzero"`
+	LastRegion  string    `json:"last_region,omitempty"`
+	MaxSession  int32     `json:"max_session,omitempty"` // seconds
+	TrustPolicy string    `json:"trust_policy,omitempty"`
+	// External lists trusted principals outside the account.
+	External []string `json:"external,omitempty"`
+	Policies []Policy `json:"policies,omitempty"`
+	Admin    bool     `json:"admin,omitempty"`
+	// ServiceLinked and IdentityCenter roles cannot take a revoke policy.
+	ServiceLinked  bool `json:"service_linked,omitempty"`
+	IdentityCenter bool `json:"identity_center,omitempty"`
+}
+
+// Root is what can be known about the root user (from the credential report).
+type Root struct {
+	ARN              string    `json:"arn"`
+	MFA              bool      `json:"mfa"`
+	AccessKeys       int       `json:"access_keys"` // active root access keys
+	PasswordLastUsed time.Time `json:"password_last_used,omitzero"`
+	KeyLastUsed      time.Time `json:"key_last_used,omitzero"`
+}
+
+// CallError is an AWS call that failed: which call, where, and why.
+type CallError struct {
+	Call   string `json:"call"` // "iam:ListAccessKeys"
+	Region string `json:"region,omitempty"`
+	Target string `json:"target,omitempty"`
+	Class  string `json:"class"` // denied, not-found, throttled, region-disabled, expired, other
+	Error  string `json:"error"`
+}
+
+// Sweep is one Region's resources of one kind, as read.
+type Sweep struct {
+	Region    string     `json:"region"`
+	Kind      string     `json:"kind"` // "ec2:instance", "ec2:spot-request", "ec2:key-pair", "ec2:security-group", "lambda:function"
+	TakenAt   time.Time  `json:"taken_at"`
+	Resources []Resource `json:"resources"`
+	// Error is set when the Region or API could not be read; Resources is then empty.
+	Error *CallError `json:"error,omitempty"`
+}
+
+// Resource is one resource found by a sweep.
+type Resource struct {
+	ID      string            `json:"id"`
+	Name    string            `json:"name,omitempty"`
+	ARN     string            `json:"arn,omitempty"`
+	State   string            `json:"state,omitempty"`
+	Created time.Time         `json:"created,omitzero"`
+	Attrs   map[string]string `json:"attrs,omitempty"` // type, key pair, protection flags, …
+	Tags    []Tag             `json:"tags,omitempty"`
+}
+
+// Call is one API call in an action's plan.
+type Call struct {
+	API    string `json:"api"` // "iam:UpdateAccessKey"
+	Region string `json:"region,omitempty"`
+	// Params are the call's parameters, policy documents included verbatim.
+	Params map[string]string `json:"params,omitempty"`
+	// Irreversible calls need the target's name typed to confirm.
+	Irreversible bool `json:"irreversible,omitempty"`
+}
+
+// ActionIntent is journaled (and fsynced) before an action's first call.
+type ActionIntent struct {
+	ActionID   string `json:"action_id"`
+	PlaybookID string `json:"playbook_id,omitempty"`
+	Action     string `json:"action"` // "deactivate-key", "revoke-sessions", …
+	Target     string `json:"target"` // key id, user/role ARN, instance id …
+	Region     string `json:"region,omitempty"`
+	Plan       []Call `json:"plan"`
+	Undo       string `json:"undo,omitempty"` // how to undo, or "cannot be undone"
+}
+
+// ActionResult is journaled after an action's calls.
+type ActionResult struct {
+	ActionID string       `json:"action_id"`
+	OK       bool         `json:"ok"`
+	Already  bool         `json:"already,omitempty"` // already in effect: nothing changed
+	Calls    []CallResult `json:"calls"`
+	Error    string       `json:"error,omitempty"`
+	// Prior records state that the action destroyed (a deleted user's policies,
+	// keys ids, groups …) so the journal is the record of what was.
+	Prior json.RawMessage `json:"prior,omitempty"`
+}
+
+// CallResult is one call made, with AWS's request id.
+type CallResult struct {
+	API       string `json:"api"`
+	Region    string `json:"region,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ActionVerify records the state read back after an action.
+type ActionVerify struct {
+	ActionID string `json:"action_id"`
+	Holds    bool   `json:"holds"`
+	Detail   string `json:"detail"`
+}
+
+// JournalRepaired records that a writer cut a torn last line.
+type JournalRepaired struct {
+	Offset     int64  `json:"offset"`      // where the torn bytes began
+	Bytes      int64  `json:"bytes"`       // how many were cut
+	TornSHA256 string `json:"torn_sha256"` // hash of the cut bytes, as evidence
+}
