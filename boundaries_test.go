@@ -1,0 +1,152 @@
+package warroom
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/warroom-ir/warroom"
+
+// pkg is what `go list -json` says of a package, as far as the rules need.
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Deps         []string
+}
+
+// Library families the rules speak of.
+func isAWSSDK(p string) bool { return strings.HasPrefix(p, "github.com/aws/") }
+
+func isUI(p string) bool {
+	return strings.HasPrefix(p, "charm.land/") ||
+		(strings.HasPrefix(p, "github.com/charmbracelet/") && !strings.HasPrefix(p, "github.com/charmbracelet/fang"))
+}
+
+func isFang(p string) bool { return strings.HasPrefix(p, "github.com/charmbracelet/fang") }
+
+func under(p, dir string) bool {
+	return p == module+"/"+dir || strings.HasPrefix(p, module+"/"+dir+"/")
+}
+
+// violations applies DESIGN.md's boundary table to a package list.
+func violations(pkgs []pkg) []string {
+	var out []string
+	bad := func(p pkg, format string, args ...any) {
+		out = append(out, p.ImportPath+": "+fmt.Sprintf(format, args...))
+	}
+	for _, p := range pkgs {
+		direct := append(append(append([]string{}, p.Imports...), p.TestImports...), p.XTestImports...)
+		for _, imp := range direct {
+			switch {
+			case isAWSSDK(imp) && !under(p.ImportPath, "aws"):
+				bad(p, "imports the AWS SDK (%s): only aws/ may", imp)
+			case isUI(imp) && !under(p.ImportPath, "tui") && !under(p.ImportPath, "themes"):
+				bad(p, "imports a UI library (%s): only tui/ and themes/ may", imp)
+			case isFang(imp) && !under(p.ImportPath, "cmd"):
+				bad(p, "imports fang (%s): only cmd/ may", imp)
+			case under(p.ImportPath, "aws") && (under(imp, "tui") || under(imp, "themes")):
+				bad(p, "imports %s: aws/ must not depend on the UI", imp)
+			case under(p.ImportPath, "tui") && under(imp, "aws"):
+				bad(p, "imports %s: tui/ drives aws/ only through interfaces handed in by cmd/", imp)
+			case under(p.ImportPath, "themes") && strings.HasPrefix(imp, module):
+				bad(p, "imports %s: themes/ imports lipgloss and nothing of ours", imp)
+			case under(p.ImportPath, "state") && (under(imp, "aws") || under(imp, "tui") || under(imp, "themes") || under(imp, "cmd")):
+				bad(p, "imports %s: state/ is the bottom layer", imp)
+			case under(p.ImportPath, "sanitize") && strings.Contains(strings.Split(imp, "/")[0], "."):
+				bad(p, "imports %s: sanitize uses only the standard library", imp)
+			}
+		}
+		// state/ must not pull the SDK or a UI library in even indirectly.
+		if under(p.ImportPath, "state") || under(p.ImportPath, "sanitize") {
+			for _, d := range p.Deps {
+				if isAWSSDK(d) || isUI(d) || isFang(d) {
+					bad(p, "depends on %s (indirectly): state/ imports neither the AWS SDK nor a UI library", d)
+				}
+			}
+		}
+		if under(p.ImportPath, "tui") || under(p.ImportPath, "themes") {
+			for _, d := range p.Deps {
+				if isAWSSDK(d) {
+					bad(p, "depends on %s (indirectly): the UI never reaches the AWS SDK", d)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestImportBoundaries fails when a package crosses DESIGN.md's import
+// boundaries.
+func TestImportBoundaries(t *testing.T) {
+	cmd := exec.Command("go", "list", "-e", "-json", "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 3 {
+		t.Fatalf("go list found %d packages; expected the whole module", len(pkgs))
+	}
+	for _, v := range violations(pkgs) {
+		t.Error(v)
+	}
+}
+
+// TestViolationsCatchesCrossings checks the rule checker itself on packages
+// that break each rule, so that TestImportBoundaries can fail.
+func TestViolationsCatchesCrossings(t *testing.T) {
+	tests := []struct {
+		name string
+		p    pkg
+		want string
+	}{
+		{"state imports SDK", pkg{ImportPath: module + "/state", Imports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
+		{"state test imports bubbletea", pkg{ImportPath: module + "/state/journal", TestImports: []string{"charm.land/bubbletea/v2"}}, "UI library"},
+		{"state depends on lipgloss", pkg{ImportPath: module + "/state", Deps: []string{"charm.land/lipgloss/v2"}}, "indirectly"},
+		{"tui imports SDK", pkg{ImportPath: module + "/tui", Imports: []string{"github.com/aws/aws-sdk-go-v2/service/iam"}}, "AWS SDK"},
+		{"tui imports aws/", pkg{ImportPath: module + "/tui", Imports: []string{module + "/aws/contain"}}, "interfaces"},
+		{"aws imports lipgloss", pkg{ImportPath: module + "/aws/sim", Imports: []string{"charm.land/lipgloss/v2"}}, "UI library"},
+		{"aws imports tui", pkg{ImportPath: module + "/aws/trail", Imports: []string{module + "/tui"}}, "must not depend on the UI"},
+		{"cmd imports bubbletea", pkg{ImportPath: module + "/cmd/warroom", Imports: []string{"charm.land/bubbletea/v2"}}, "UI library"},
+		{"themes imports state", pkg{ImportPath: module + "/themes", Imports: []string{module + "/state"}}, "nothing of ours"},
+		{"state imports aws/", pkg{ImportPath: module + "/state", Imports: []string{module + "/aws/sim"}}, "bottom layer"},
+		{"sanitize imports a module", pkg{ImportPath: module + "/sanitize", Imports: []string{"golang.org/x/text/width"}}, "standard library"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := violations([]pkg{tt.p})
+			if len(v) == 0 || !strings.Contains(strings.Join(v, "\n"), tt.want) {
+				t.Errorf("violations = %q, want one mentioning %q", v, tt.want)
+			}
+		})
+	}
+	allowed := []pkg{
+		{ImportPath: module + "/aws/sim", Imports: []string{"github.com/aws/aws-sdk-go-v2/aws", module + "/state"}},
+		{ImportPath: module + "/tui", Imports: []string{"charm.land/bubbletea/v2", module + "/state", module + "/themes"}},
+		{ImportPath: module + "/themes", Imports: []string{"charm.land/lipgloss/v2"}},
+		{ImportPath: module + "/cmd/warroom", Imports: []string{"github.com/charmbracelet/fang", module + "/tui", module + "/aws/sim"}},
+		{ImportPath: module + "/state", Imports: []string{"encoding/json"}, Deps: []string{"encoding/json"}},
+	}
+	if v := violations(allowed); len(v) != 0 {
+		t.Errorf("allowed imports reported: %q", v)
+	}
+}
