@@ -1,0 +1,555 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash/maphash"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+// EventRef locates an event's raw JSON in the journal: the byte offset of
+// the journal line holding the batch, and the record's index in the batch.
+// The table keeps only this reference; the detail pane reads the record on
+// demand.
+type EventRef struct {
+	Offset int64
+	Index  uint32
+}
+
+// Event flag bits, kept in one byte per event.
+const (
+	// FlagOurs marks the console's own calls (user agent contains app/warroom).
+	FlagOurs uint8 = 1 << 0
+	// FlagMinted marks an event that minted a temporary credential.
+	FlagMinted uint8 = 1 << 1
+	// FlagAddendum marks an event whose copy carries an addendum.
+	FlagAddendum uint8 = 1 << 2
+
+	// Bits 3 and 4 hold how the event is identified (flagIDMask).
+	// Bits 5 to 7 are reserved for severity classes.
+
+	flagIDMask  uint8 = 3 << 3
+	flagIDUUID  uint8 = 0 << 3 // eventID is a canonical UUID, held in uuid
+	flagIDStr   uint8 = 1 << 3 // eventID is another string, interned in eid
+	flagIDRaw   uint8 = 2 << 3 // no eventID: uuid holds a hash of the raw record
+	flagIDNone  uint8 = 3 << 3 // no eventID and no raw record: never deduped
+	oursMarker        = "app/warroom"
+	timeUnknown int64 = math.MinInt64
+)
+
+// Columns of interned strings. Their order is the order Field values map to.
+const (
+	colEvent = iota
+	colSource
+	colRegion
+	colPrincipal
+	colUser
+	colType
+	colKey
+	colIP
+	colAgent
+	colError
+	colMessage
+	numCols
+)
+
+// EventTable holds every CloudTrail event the incident has seen, compactly:
+// interned strings, integer times, flags, and a reference to the raw record
+// in the journal. Events are deduplicated on their event ID, kept in arrival
+// order (an event's id never changes) and in event-time order, and indexed
+// by posting lists so that filters are lookups, not scans.
+//
+// An EventTable is not safe for concurrent use. It is mutated only from the
+// UI's update loop (one goroutine), which is also where it is queried, so it
+// takes no locks. A Result it returned stays valid after later mutations.
+type EventTable struct {
+	cols [numCols]*column
+	eid  *column // non-UUID event ids (not searchable as text)
+
+	time  []int64    // event time, unix nanoseconds; timeUnknown when absent
+	uuid  [][16]byte // parsed UUID event id, or raw-record hash (see flags)
+	ref   []EventRef
+	ro    []ctlog.ReadOnly
+	flags []uint8
+
+	// roPost holds the events whose readOnly is true; flagPost the events
+	// with each of FlagOurs, FlagMinted (indexed by bit number).
+	roPost   []uint32
+	flagPost [3][]uint32
+
+	// dedupe is an open-addressing hash set of event ids (+1; 0 = empty),
+	// keyed by the event's identity. It costs 8 bytes per event where a
+	// Go map keyed by [16]byte would cost about 40.
+	dedupe []uint32
+	nDedup int
+	seed   maphash.Seed
+
+	// order lists event ids sorted by (time, id); rank is its inverse.
+	// Events appended in time order extend both directly; others wait in
+	// late until the next query merges them in (see settle).
+	order []uint32
+	rank  []uint32
+	late  []uint32
+	moved map[uint32]bool // ids in order whose time changed: drop on settle
+
+	lineage lineage
+}
+
+// NewEventTable returns an empty table.
+func NewEventTable() *EventTable {
+	t := &EventTable{eid: newColumn(), seed: maphash.MakeSeed()}
+	for i := range t.cols {
+		t.cols[i] = newColumn()
+	}
+	t.lineage.init()
+	return t
+}
+
+// Len returns the number of distinct events held.
+func (t *EventTable) Len() int { return len(t.time) }
+
+// Add adds record r, found at ref in the journal, and returns its id.
+// changed is false when r is a copy of an event already held and was
+// ignored. A copy replaces the held event, in the same slot and with every
+// index updated, when it carries an addendum (a late or corrected record,
+// per CloudTrail) and either the held copy has none or the copies differ.
+func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool) {
+	var key [16]byte
+	kind := flagIDNone
+	var eidv uint32
+	switch {
+	case r.EventID != "":
+		if u, ok := parseUUID(r.EventID); ok {
+			key, kind = u, flagIDUUID
+		} else {
+			eidv, kind = t.eid.intern(r.EventID), flagIDStr
+		}
+	case len(r.Raw) > 0:
+		h := sha256.Sum256(r.Raw)
+		copy(key[:], h[:16])
+		kind = flagIDRaw
+	}
+	if kind != flagIDNone {
+		if old, ok := t.find(kind, key, eidv); ok {
+			if !t.replaces(old, r) {
+				return old, false
+			}
+			t.replace(old, r, ref)
+			return old, true
+		}
+	}
+	id = uint32(len(t.time))
+	vals := t.values(r)
+	for c, v := range vals {
+		t.cols[c].push(id, v)
+	}
+	if kind == flagIDStr {
+		key = [16]byte{}
+		key[0], key[1], key[2], key[3] = byte(eidv), byte(eidv>>8), byte(eidv>>16), byte(eidv>>24)
+	}
+	t.eid.vals = append(t.eid.vals, eidv)
+	ts := unixNanos(r.EventTime)
+	t.time = append(t.time, ts)
+	t.uuid = append(t.uuid, key)
+	t.ref = append(t.ref, ref)
+	t.ro = append(t.ro, r.ReadOnly)
+	fl := recordFlags(r) | kind
+	t.flags = append(t.flags, fl)
+	t.indexFlags(id, r.ReadOnly, fl, false)
+	if kind != flagIDNone {
+		t.insertDedupe(id)
+	}
+	t.placeNew(id)
+	if r.Minted != nil {
+		t.lineage.add(t, id, r)
+	}
+	return id, true
+}
+
+// values interns r's string fields, in column order.
+func (t *EventTable) values(r *ctlog.Record) [numCols]uint32 {
+	var v [numCols]uint32
+	for c, s := range [numCols]string{
+		colEvent: r.EventName, colSource: r.EventSource, colRegion: r.Region,
+		colPrincipal: r.PrincipalARN, colUser: r.UserName, colType: r.IdentityType,
+		colKey: r.AccessKeyID, colIP: r.SourceIP, colAgent: r.UserAgent,
+		colError: r.ErrorCode, colMessage: r.ErrorMessage,
+	} {
+		v[c] = t.cols[c].intern(s)
+	}
+	return v
+}
+
+func recordFlags(r *ctlog.Record) uint8 {
+	var f uint8
+	if strings.Contains(r.UserAgent, oursMarker) {
+		f |= FlagOurs
+	}
+	if r.Minted != nil {
+		f |= FlagMinted
+	}
+	if r.Addendum != nil {
+		f |= FlagAddendum
+	}
+	return f
+}
+
+// indexFlags adds event id to (or, with remove, removes it from) the
+// posting lists of its readOnly value and flags.
+func (t *EventTable) indexFlags(id uint32, ro ctlog.ReadOnly, fl uint8, remove bool) {
+	edit := func(s []uint32) []uint32 {
+		if remove {
+			return removeSorted(s, id)
+		}
+		if n := len(s); n == 0 || s[n-1] < id {
+			return append(s, id)
+		}
+		return insertSorted(s, id)
+	}
+	if ro == ctlog.ReadOnlyTrue {
+		t.roPost = edit(t.roPost)
+	}
+	for b := range t.flagPost {
+		if fl&(1<<b) != 0 {
+			t.flagPost[b] = edit(t.flagPost[b])
+		}
+	}
+}
+
+// replaces reports whether r, a copy of held event id, should replace it.
+func (t *EventTable) replaces(id uint32, r *ctlog.Record) bool {
+	if r.Addendum == nil {
+		return false
+	}
+	if t.flags[id]&FlagAddendum == 0 {
+		return true
+	}
+	// Both copies carry an addendum: a re-delivery of the same corrected
+	// record changes nothing; a differing one is a further correction.
+	e := t.Event(id)
+	return e.Time != timeOf(unixNanos(r.EventTime)) || e.Name != r.EventName ||
+		e.Source != r.EventSource || e.Region != r.Region || e.Principal != r.PrincipalARN ||
+		e.User != r.UserName || e.IdentityType != r.IdentityType || e.AccessKeyID != r.AccessKeyID ||
+		e.SourceIP != r.SourceIP || e.UserAgent != r.UserAgent || e.ErrorCode != r.ErrorCode ||
+		e.ErrorMessage != r.ErrorMessage || e.ReadOnly != r.ReadOnly || (r.Minted != nil) != e.Minted
+}
+
+// replace overwrites held event id with the newer copy r.
+func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef) {
+	vals := t.values(r)
+	for c, v := range vals {
+		t.cols[c].set(id, v)
+	}
+	t.indexFlags(id, t.ro[id], t.flags[id], true)
+	fl := recordFlags(r) | t.flags[id]&flagIDMask
+	t.ro[id], t.flags[id], t.ref[id] = r.ReadOnly, fl, ref
+	t.indexFlags(id, r.ReadOnly, fl, false)
+	if ts := unixNanos(r.EventTime); ts != t.time[id] {
+		t.time[id] = ts
+		t.reposition(id)
+	}
+	t.lineage.remove(id)
+	if r.Minted != nil {
+		t.lineage.add(t, id, r)
+	}
+}
+
+// Event returns event id with its strings resolved. It panics if id is not
+// one the table returned.
+func (t *EventTable) Event(id uint32) Event {
+	s := func(c int) string { return t.cols[c].strs[t.cols[c].vals[id]] }
+	fl := t.flags[id]
+	return Event{
+		ID:           id,
+		EventID:      t.eventID(id),
+		Time:         timeOf(t.time[id]),
+		Name:         s(colEvent),
+		Source:       s(colSource),
+		Region:       s(colRegion),
+		Principal:    s(colPrincipal),
+		User:         s(colUser),
+		IdentityType: s(colType),
+		AccessKeyID:  s(colKey),
+		SourceIP:     s(colIP),
+		UserAgent:    s(colAgent),
+		ErrorCode:    s(colError),
+		ErrorMessage: s(colMessage),
+		ReadOnly:     t.ro[id],
+		Ours:         fl&FlagOurs != 0,
+		Minted:       fl&FlagMinted != 0,
+		Addendum:     fl&FlagAddendum != 0,
+		Flags:        fl &^ flagIDMask,
+		Ref:          t.ref[id],
+	}
+}
+
+// eventID returns the CloudTrail eventID of event id ("" when it had none).
+func (t *EventTable) eventID(id uint32) string {
+	switch t.flags[id] & flagIDMask {
+	case flagIDUUID:
+		return formatUUID(t.uuid[id])
+	case flagIDStr:
+		return t.eid.strs[t.eid.vals[id]]
+	}
+	return ""
+}
+
+// Event is one event of the table with its strings resolved. Every string
+// comes from CloudTrail and may be chosen by an attacker.
+type Event struct {
+	ID           uint32    // the table's id: arrival order, stable
+	EventID      string    // CloudTrail eventID; empty when the record had none
+	Time         time.Time // eventTime (UTC); zero when unknown
+	Name         string    // eventName
+	Source       string    // eventSource
+	Region       string    // awsRegion
+	Principal    string    // userIdentity.arn
+	User         string    // user name
+	IdentityType string    // userIdentity.type
+	AccessKeyID  string    // userIdentity.accessKeyId
+	SourceIP     string    // sourceIPAddress, as text
+	UserAgent    string    // userAgent
+	ErrorCode    string    // errorCode; empty on success
+	ErrorMessage string    // errorMessage
+	ReadOnly     ctlog.ReadOnly
+	Ours         bool     // the console's own call
+	Minted       bool     // minted a temporary credential
+	Addendum     bool     // this copy carries an addendum
+	Flags        uint8    // FlagOurs | FlagMinted | FlagAddendum, and later severity bits
+	Ref          EventRef // where the raw record is in the journal
+}
+
+// unixNanos converts t to unix nanoseconds, clamping times outside the
+// int64 range, and maps the zero time to timeUnknown (sorted first).
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return timeUnknown
+	}
+	lo, hi := time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
+	switch {
+	case t.Before(lo):
+		return math.MinInt64 + 1
+	case t.After(hi):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func timeOf(ns int64) time.Time {
+	if ns == timeUnknown {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// parseUUID parses a canonical lower-case UUID (8-4-4-4-12 hex digits).
+// Other spellings are kept as strings so that the id reads back exactly.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if s[i] == '-' {
+			i++
+			continue
+		}
+		hi, ok1 := lowerHex(s[i])
+		lo, ok2 := lowerHex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return u, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+func formatUUID(u [16]byte) string {
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
+}
+
+// --- dedupe hash set ---
+
+// identity returns the bytes that identify event id for deduplication.
+func (t *EventTable) identity(id uint32) (uint8, *[16]byte) {
+	return t.flags[id] & flagIDMask, &t.uuid[id]
+}
+
+func (t *EventTable) hashKey(kind uint8, key *[16]byte) uint64 {
+	return maphash.Bytes(t.seed, key[:]) ^ uint64(kind)*0x9e3779b97f4a7c15
+}
+
+// find looks up the event with the given identity.
+func (t *EventTable) find(kind uint8, key [16]byte, eidv uint32) (uint32, bool) {
+	if len(t.dedupe) == 0 {
+		return 0, false
+	}
+	if kind == flagIDStr {
+		key = [16]byte{byte(eidv), byte(eidv >> 8), byte(eidv >> 16), byte(eidv >> 24)}
+	}
+	mask := uint64(len(t.dedupe) - 1)
+	for i := t.hashKey(kind, &key) & mask; ; i = (i + 1) & mask {
+		slot := t.dedupe[i]
+		if slot == 0 {
+			return 0, false
+		}
+		if k, u := t.identity(slot - 1); k == kind && *u == key {
+			return slot - 1, true
+		}
+	}
+}
+
+func (t *EventTable) insertDedupe(id uint32) {
+	if (t.nDedup+1)*4 >= len(t.dedupe)*3 {
+		n := max(1024, 2*len(t.dedupe))
+		old := t.dedupe
+		t.dedupe = make([]uint32, n)
+		for _, slot := range old {
+			if slot != 0 {
+				t.placeDedupe(slot - 1)
+			}
+		}
+	}
+	t.placeDedupe(id)
+	t.nDedup++
+}
+
+func (t *EventTable) placeDedupe(id uint32) {
+	kind, key := t.identity(id)
+	mask := uint64(len(t.dedupe) - 1)
+	i := t.hashKey(kind, key) & mask
+	for t.dedupe[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.dedupe[i] = id + 1
+}
+
+// --- event-time order ---
+
+// less orders events by (time, id).
+func (t *EventTable) less(a, b uint32) bool {
+	ta, tb := t.time[a], t.time[b]
+	return ta < tb || ta == tb && a < b
+}
+
+// placeNew puts new event id into the time order: appended when it sorts
+// after everything ordered so far, else queued for the next settle.
+func (t *EventTable) placeNew(id uint32) {
+	t.rank = append(t.rank, 0)
+	if len(t.late) == 0 && (len(t.order) == 0 || t.less(t.order[len(t.order)-1], id)) {
+		t.rank[id] = uint32(len(t.order))
+		t.order = append(t.order, id)
+		return
+	}
+	t.late = append(t.late, id)
+}
+
+// reposition queues id, already in order, to move after its time changed.
+func (t *EventTable) reposition(id uint32) {
+	if t.moved == nil {
+		t.moved = map[uint32]bool{}
+	}
+	if !t.moved[id] {
+		t.moved[id] = true
+		t.late = append(t.late, id)
+	}
+}
+
+// settle merges queued late arrivals into the time order: the late ids are
+// sorted (O(m log m)) and merged into the ordered ones in place, from the
+// back (O(n+m) at worst, O(m + distance) for events that are only a little
+// late); ranks are rewritten from the first position that changed. A bulk
+// load of out-of-order events therefore costs one sort, on the first query.
+func (t *EventTable) settle() {
+	if len(t.late) == 0 {
+		return
+	}
+	late := t.sortLate()
+	order := t.order
+	low := len(order) // the lowest position whose content changes
+	if len(t.moved) > 0 {
+		k := 0
+		for i, id := range order {
+			if t.moved[id] {
+				low = min(low, i)
+				continue
+			}
+			order[k] = id
+			k++
+		}
+		order = order[:k]
+		t.moved = nil
+	}
+	n := len(order)
+	order = slices.Grow(order, len(late))[:n+len(late)]
+	i, k := n-1, n+len(late)-1
+	for j := len(late) - 1; j >= 0; k-- {
+		if i >= 0 && t.less(late[j], order[i]) {
+			order[k] = order[i]
+			i--
+		} else {
+			order[k] = late[j]
+			j--
+		}
+	}
+	low = min(low, i+1)
+	for r := low; r < len(order); r++ {
+		t.rank[order[r]] = uint32(r)
+	}
+	t.order = order
+	t.late = late[:0]
+}
+
+// sortLate sorts the late ids by (time, id). It sorts (time, id) pairs
+// rather than ids with a comparison that looks times up: a bulk load sorts
+// a million of them, and the pairs keep the sort in cache.
+func (t *EventTable) sortLate() []uint32 {
+	type pair struct {
+		ns int64
+		id uint32
+	}
+	ps := make([]pair, len(t.late))
+	for i, id := range t.late {
+		ps[i] = pair{t.time[id], id}
+	}
+	slices.SortFunc(ps, func(a, b pair) int {
+		if a.ns != b.ns {
+			if a.ns < b.ns {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id) - int(b.id)
+	})
+	for i, p := range ps {
+		t.late[i] = p.id
+	}
+	return t.late
+}

@@ -1,0 +1,272 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// uuidOf makes a canonical event id from a small number.
+func uuidOf(n int) string {
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)
+}
+
+// rec builds a record: an IAMUser call at t0+minutes, changed by opts.
+func rec(n int, minutes int, opts ...func(*ctlog.Record)) *ctlog.Record {
+	r := &ctlog.Record{
+		EventID:      uuidOf(n),
+		EventTime:    t0.Add(time.Duration(minutes) * time.Minute),
+		EventName:    "ListBuckets",
+		EventSource:  "s3.amazonaws.com",
+		Region:       "us-east-1",
+		SourceIP:     "203.0.113.7",
+		UserAgent:    "aws-cli/2.15.0",
+		ReadOnly:     ctlog.ReadOnlyTrue,
+		IdentityType: "IAMUser",
+		PrincipalARN: "arn:aws:iam::111122223333:user/alice",
+		UserName:     "alice",
+		AccessKeyID:  "AKIAALICE0000000001",
+		Raw:          []byte(fmt.Sprintf(`{"n":%d}`, n)),
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// ids returns the event ids (as rec numbers) of a result, via EventID.
+func eventNums(t *testing.T, tb *EventTable, res Result) []int {
+	t.Helper()
+	var out []int
+	for _, id := range res.IDs() {
+		var n int
+		e := tb.Event(id)
+		if _, err := fmt.Sscanf(e.EventID, "%08x-", &n); err != nil {
+			t.Fatalf("event %d has id %q", id, e.EventID)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func withAddendum(reason string) func(*ctlog.Record) {
+	return func(r *ctlog.Record) { r.Addendum = &ctlog.Addendum{Reason: reason} }
+}
+
+func TestAddDedupe(t *testing.T) {
+	type add struct {
+		r       *ctlog.Record
+		changed bool
+		slot    uint32 // the id Add must return
+	}
+	noID := func(r *ctlog.Record) { r.EventID = "" }
+	odd := func(r *ctlog.Record) { r.EventID = "EVENT-" + r.EventID }
+	tests := []struct {
+		name string
+		adds []add
+		len  int
+	}{
+		{"distinct ids", []add{{rec(1, 0), true, 0}, {rec(2, 1), true, 1}}, 2},
+		{"same id twice is ignored", []add{{rec(1, 0), true, 0}, {rec(1, 0), false, 0}}, 1},
+		{"same id, different content, no addendum: first wins", []add{
+			{rec(1, 0), true, 0}, {rec(1, 5, func(r *ctlog.Record) { r.EventName = "X" }), false, 0}}, 1},
+		{"addendum copy replaces", []add{{rec(1, 0), true, 0}, {rec(1, 0, withAddendum("DELIVERY_DELAY")), true, 0}}, 1},
+		{"same addendum copy twice changes nothing the second time", []add{
+			{rec(1, 0), true, 0}, {rec(1, 0, withAddendum("UPDATED_DATA")), true, 0},
+			{rec(1, 0, withAddendum("UPDATED_DATA")), false, 0}}, 1},
+		{"differing second correction replaces", []add{
+			{rec(1, 0, withAddendum("UPDATED_DATA")), true, 0},
+			{rec(1, 0, withAddendum("UPDATED_DATA"), func(r *ctlog.Record) { r.ErrorCode = "AccessDenied" }), true, 0}}, 1},
+		{"original after its correction is ignored", []add{
+			{rec(1, 0, withAddendum("DELIVERY_DELAY")), true, 0}, {rec(1, 0), false, 0}}, 1},
+		{"non-UUID ids dedupe", []add{{rec(1, 0, odd), true, 0}, {rec(2, 0, odd), true, 1}, {rec(1, 0, odd), false, 0}}, 2},
+		{"upper-case UUID is a different spelling, kept apart", []add{
+			{rec(10, 0), true, 0}, {rec(10, 0, func(r *ctlog.Record) { r.EventID = "0000000A-0000-4000-8000-00000000000A" }), true, 1}}, 2},
+		{"no id: dedupe on raw bytes", []add{{rec(1, 0, noID), true, 0}, {rec(1, 0, noID), false, 0}, {rec(2, 0, noID), true, 1}}, 2},
+		{"no id and no raw: never deduped", []add{
+			{rec(1, 0, noID, func(r *ctlog.Record) { r.Raw = nil }), true, 0},
+			{rec(1, 0, noID, func(r *ctlog.Record) { r.Raw = nil }), true, 1}}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewEventTable()
+			for i, a := range tc.adds {
+				id, changed := tb.Add(a.r, EventRef{Offset: int64(i)})
+				if id != a.slot || changed != a.changed {
+					t.Errorf("add %d: got (%d, %v), want (%d, %v)", i, id, changed, a.slot, a.changed)
+				}
+			}
+			if tb.Len() != tc.len {
+				t.Errorf("Len = %d, want %d", tb.Len(), tc.len)
+			}
+		})
+	}
+}
+
+func TestDedupeManyGrows(t *testing.T) {
+	tb := NewEventTable()
+	const n = 5000
+	for round := range 2 {
+		for i := range n {
+			_, changed := tb.Add(rec(i, i), EventRef{})
+			if changed != (round == 0) {
+				t.Fatalf("round %d, event %d: changed = %v", round, i, changed)
+			}
+		}
+	}
+	if tb.Len() != n {
+		t.Fatalf("Len = %d, want %d", tb.Len(), n)
+	}
+	for _, i := range []int{0, 1, n / 2, n - 1} {
+		id, ok := tb.lookupEventID(uuidOf(i))
+		if !ok || tb.Event(id).EventID != uuidOf(i) {
+			t.Errorf("lookup %s: (%d, %v)", uuidOf(i), id, ok)
+		}
+	}
+}
+
+func TestAddendumReplacesIndexes(t *testing.T) {
+	tb := NewEventTable()
+	tb.Add(rec(1, 0), EventRef{Offset: 10})
+	tb.Add(rec(2, 1), EventRef{Offset: 10, Index: 1})
+	corrected := rec(1, 30, withAddendum("UPDATED_DATA"), func(r *ctlog.Record) {
+		r.EventName = "CreateUser"
+		r.EventSource = "iam.amazonaws.com"
+		r.Region = "eu-west-1"
+		r.ErrorCode = "AccessDenied"
+		r.ReadOnly = ctlog.ReadOnlyFalse
+		r.UserAgent = "Boto3/1.0 app/warroom"
+	})
+	id, changed := tb.Add(corrected, EventRef{Offset: 99, Index: 3})
+	if id != 0 || !changed {
+		t.Fatalf("Add = (%d, %v), want (0, true)", id, changed)
+	}
+	e := tb.Event(0)
+	if e.Ref != (EventRef{Offset: 99, Index: 3}) || e.Name != "CreateUser" || !e.Addendum || !e.Ours {
+		t.Errorf("replaced event = %+v", e)
+	}
+	tests := []struct {
+		filter string
+		want   []int
+	}{
+		{"event:ListBuckets", []int{2}},
+		{"event:CreateUser", []int{1}},
+		{"region:us-east-1", []int{2}},
+		{"region:eu-west-1", []int{1}},
+		{"source:iam", []int{1}},
+		{"error:AccessDenied", []int{1}},
+		{"failed", []int{1}},
+		{"readonly", []int{2}},
+		{"-readonly", []int{1}},
+		{"ours", []int{1}},
+		{"listbuckets", []int{2}},
+		{"since:2026-11-20T10:10:00Z", []int{1}},
+		// The corrected time moves event 1 after event 2.
+		{"", []int{2, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			f, err := ParseFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := eventNums(t, tb, tb.QueryAt(f, t0)); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTimeOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		batches [][]int // minutes of each event, by batch; a query runs between batches
+	}{
+		{"in order", [][]int{{1, 2, 3, 4}}},
+		{"reversed", [][]int{{4, 3, 2, 1}}},
+		{"late arrivals after a query", [][]int{{10, 20, 30}, {15, 5, 35, 25}, {1}}},
+		{"equal times keep arrival order", [][]int{{5, 5, 5}, {5, 1, 5}}},
+		{"late into an empty prefix", [][]int{{100}, {1, 2, 3}, {50, 200, 0}}},
+		{"many shuffled", [][]int{{9, 3, 7, 1, 8, 2, 6, 4, 5, 0}, {19, 13, 17, 11}, {-5, 18, 12, 16}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewEventTable()
+			type ev struct{ min, n int }
+			var all []ev
+			n := 0
+			for _, batch := range tc.batches {
+				for _, m := range batch {
+					tb.Add(rec(n, m), EventRef{})
+					all = append(all, ev{m, n})
+					n++
+				}
+				want := slices.Clone(all)
+				slices.SortStableFunc(want, func(a, b ev) int { return a.min - b.min })
+				var wantNums []int
+				for _, e := range want {
+					wantNums = append(wantNums, e.n)
+				}
+				res := tb.QueryAt(nil, t0)
+				if got := eventNums(t, tb, res); !slices.Equal(got, wantNums) {
+					t.Fatalf("after %d events: got %v, want %v", n, got, wantNums)
+				}
+				for r, id := range tb.order {
+					if tb.rank[id] != uint32(r) {
+						t.Fatalf("rank[%d] = %d, want %d", id, tb.rank[id], r)
+					}
+				}
+				if newest := res.Newest(2); len(all) >= 2 && !slices.Equal(newest, res.IDs()[len(all)-2:]) {
+					t.Errorf("Newest(2) = %v", newest)
+				}
+			}
+		})
+	}
+}
+
+func TestTimeEdges(t *testing.T) {
+	tests := []struct {
+		name string
+		at   time.Time
+		want time.Time
+	}{
+		{"zero time stays unknown", time.Time{}, time.Time{}},
+		{"far future clamps", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 1<<63-1).UTC()},
+		{"far past clamps", time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), time.Unix(0, -1<<63+1).UTC()},
+		{"normal time keeps nanoseconds", t0.Add(123), t0.Add(123)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewEventTable()
+			tb.Add(rec(1, 0, func(r *ctlog.Record) { r.EventTime = tc.at }), EventRef{})
+			if got := tb.Event(0).Time; !got.Equal(tc.want) {
+				t.Errorf("Time = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEventRoundTrip(t *testing.T) {
+	r := rec(7, 3, func(r *ctlog.Record) {
+		r.ErrorCode, r.ErrorMessage = "AccessDenied", "User: x is not authorized"
+		r.Minted = &ctlog.Minted{AccessKeyID: "ASIAMINTED000000001"}
+	})
+	tb := NewEventTable()
+	tb.Add(r, EventRef{Offset: 42, Index: 7})
+	e := tb.Event(0)
+	want := Event{
+		ID: 0, EventID: r.EventID, Time: r.EventTime, Name: r.EventName, Source: r.EventSource,
+		Region: r.Region, Principal: r.PrincipalARN, User: r.UserName, IdentityType: r.IdentityType,
+		AccessKeyID: r.AccessKeyID, SourceIP: r.SourceIP, UserAgent: r.UserAgent,
+		ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage, ReadOnly: r.ReadOnly,
+		Minted: true, Flags: FlagMinted, Ref: EventRef{Offset: 42, Index: 7},
+	}
+	if e != want {
+		t.Errorf("Event =\n%+v, want\n%+v", e, want)
+	}
+}

@@ -1,0 +1,364 @@
+package state
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+// Result is the answer to a query: event ids in event-time order, oldest
+// first (ties in arrival order). It is a snapshot: later additions to the
+// table do not change it, and its ids stay valid.
+type Result struct {
+	ids []uint32
+}
+
+// Len returns the number of matching events.
+func (r Result) Len() int { return len(r.ids) }
+
+// At returns the id of the i-th matching event, oldest first.
+func (r Result) At(i int) uint32 { return r.ids[i] }
+
+// IDs returns all matching ids, oldest first. The slice is shared: do not
+// modify it.
+func (r Result) IDs() []uint32 { return r.ids }
+
+// Newest returns the ids of the newest n matching events (fewer when there
+// are fewer), oldest first: the rows a screen anchored at the bottom draws.
+// It does not copy.
+func (r Result) Newest(n int) []uint32 {
+	n = max(0, min(n, len(r.ids)))
+	return r.ids[len(r.ids)-n:]
+}
+
+// Query returns the events matching f (nil or empty: every event) in
+// event-time order. Durations in since:/until: count back from time.Now.
+func (t *EventTable) Query(f *Filter) Result {
+	return t.QueryAt(f, time.Now())
+}
+
+// QueryAt is Query with durations in since:/until: counted back from now.
+// Replay passes the journal's time so an old incident reads as it did.
+//
+// Each term is compiled once per query: the distinct strings of its column
+// are matched (each string once), giving a set of value ids. The positive
+// term with the fewest candidates (by posting-list length, or by rank range
+// for a time term) drives; every other term is checked per candidate in
+// O(1) against the event's value ids; candidates come out in time order
+// through a bitset over ranks (or a small sort of ranks).
+func (t *EventTable) QueryAt(f *Filter, now time.Time) Result {
+	t.settle()
+	n := len(t.order)
+	if f == nil || len(f.Terms) == 0 {
+		return Result{ids: slices.Clone(t.order)}
+	}
+	preds := make([]*pred, 0, len(f.Terms))
+	drive := -1
+	for _, term := range f.Terms {
+		p := t.compile(term, now)
+		if !p.neg && (drive < 0 || p.size < preds[drive].size) {
+			drive = len(preds)
+		}
+		preds = append(preds, p)
+	}
+	if drive >= 0 && preds[drive].size == 0 {
+		return Result{}
+	}
+	var check []*pred // the terms other than the driver
+	for i, p := range preds {
+		if i != drive {
+			check = append(check, p)
+		}
+	}
+	ok := func(id uint32) bool {
+		for _, p := range check {
+			if p.has(t, id) == p.neg {
+				return false
+			}
+		}
+		return true
+	}
+	// Walking the time order itself needs no reordering.
+	if drive < 0 || preds[drive].kind == predTime {
+		lo, hi := 0, n
+		if drive >= 0 {
+			lo, hi = preds[drive].lo, preds[drive].hi
+		}
+		var out []uint32
+		for _, id := range t.order[lo:hi] {
+			if ok(id) {
+				out = append(out, id)
+			}
+		}
+		return Result{ids: out}
+	}
+	d := preds[drive]
+	if d.size < n/512 {
+		// Few candidates: collect their ranks and sort them.
+		ranks := make([]uint32, 0, d.size)
+		d.each(t, func(id uint32) {
+			if ok(id) {
+				ranks = append(ranks, t.rank[id])
+			}
+		})
+		slices.Sort(ranks)
+		ranks = slices.Compact(ranks)
+		for i, r := range ranks {
+			ranks[i] = t.order[r]
+		}
+		return Result{ids: ranks}
+	}
+	set := make([]uint64, (n+63)/64)
+	count := 0
+	d.each(t, func(id uint32) {
+		if ok(id) {
+			r := t.rank[id]
+			if set[r/64]&(1<<(r%64)) == 0 {
+				set[r/64] |= 1 << (r % 64)
+				count++
+			}
+		}
+	})
+	out := make([]uint32, 0, count)
+	for w, word := range set {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			out = append(out, t.order[w*64+b])
+			word &= word - 1
+		}
+	}
+	return Result{ids: out}
+}
+
+// predicate kinds.
+const (
+	predCols = iota // value sets over one or more columns
+	predTime        // a rank range
+	predIDs         // an explicit, sorted list of event ids
+	predRO          // readOnly is true
+	predFlag        // a flag bit is set
+)
+
+// pred is a compiled term.
+type pred struct {
+	kind int
+	neg  bool
+	size int // candidates if this term drives
+
+	cols [numCols]colSet // predCols: columns with a non-nil member set
+	lo   int             // predTime: ranks [lo, hi)
+	hi   int
+	ids  []uint32 // predIDs
+	bit  uint8    // predFlag
+}
+
+// colSet is the set of a column's value ids a term accepts.
+type colSet struct {
+	vals   []uint32 // the accepted value ids
+	member []uint64 // bitset over value ids; nil when the column is not used
+}
+
+func (p *pred) has(t *EventTable, id uint32) bool {
+	switch p.kind {
+	case predCols:
+		for c := range p.cols {
+			if m := p.cols[c].member; m != nil {
+				v := t.cols[c].vals[id]
+				if int(v/64) < len(m) && m[v/64]&(1<<(v%64)) != 0 {
+					return true
+				}
+			}
+		}
+		return false
+	case predTime:
+		r := int(t.rank[id])
+		return r >= p.lo && r < p.hi
+	case predIDs:
+		i := sort.Search(len(p.ids), func(i int) bool { return p.ids[i] >= id })
+		return i < len(p.ids) && p.ids[i] == id
+	case predRO:
+		return t.ro[id] == ctlog.ReadOnlyTrue
+	case predFlag:
+		return t.flags[id]&p.bit != 0
+	}
+	return false
+}
+
+// each calls fn for every candidate of a driving term (possibly twice for
+// free text, which spans columns).
+func (p *pred) each(t *EventTable, fn func(uint32)) {
+	switch p.kind {
+	case predCols:
+		for c := range p.cols {
+			for _, v := range p.cols[c].vals {
+				for _, id := range t.cols[c].posts[v] {
+					fn(id)
+				}
+			}
+		}
+	case predTime:
+		for _, id := range t.order[p.lo:p.hi] {
+			fn(id)
+		}
+	case predIDs:
+		for _, id := range p.ids {
+			fn(id)
+		}
+	case predRO:
+		for _, id := range t.roPost {
+			fn(id)
+		}
+	case predFlag:
+		for _, id := range t.flagPost[bits.TrailingZeros8(p.bit)] {
+			fn(id)
+		}
+	}
+}
+
+// compile turns a term into a predicate over this table's current contents.
+func (t *EventTable) compile(term Term, now time.Time) *pred {
+	p := &pred{neg: term.Neg}
+	switch term.Field {
+	case FieldSince, FieldUntil:
+		p.kind = predTime
+		at := term.at
+		if at.IsZero() {
+			at = now.Add(-term.ago)
+		}
+		ns := unixNanos(at)
+		if term.Field == FieldSince {
+			p.lo, p.hi = t.rankAtOrAfter(ns), len(t.order)
+		} else {
+			p.lo, p.hi = 0, t.rankAfter(ns)
+		}
+		p.size = p.hi - p.lo
+	case FieldID:
+		p.kind = predIDs
+		for _, v := range term.Value {
+			if id, ok := t.lookupEventID(v); ok {
+				p.ids = append(p.ids, id)
+			}
+		}
+		slices.Sort(p.ids)
+		p.ids = slices.Compact(p.ids)
+		p.size = len(p.ids)
+	case FieldReadOnly:
+		p.kind, p.size = predRO, len(t.roPost)
+	case FieldOurs, FieldMinted:
+		p.kind, p.bit = predFlag, FlagOurs
+		if term.Field == FieldMinted {
+			p.bit = FlagMinted
+		}
+		p.size = len(t.flagPost[bits.TrailingZeros8(p.bit)])
+	case FieldFailed:
+		t.addCol(p, colError, t.cols[colError].match(newGlob("*", false), false))
+	case FieldText:
+		g := newGlob(term.Value[0], true)
+		for c := range t.cols {
+			t.addCol(p, c, t.cols[c].match(g, false))
+		}
+	case FieldFamily:
+		var roots []uint32
+		for _, v := range term.Value {
+			roots = append(roots, t.cols[colKey].match(newGlob(v, false), true)...)
+		}
+		t.addCol(p, colKey, t.familyKeys(roots))
+	default:
+		info := fields[term.Field]
+		var vals []uint32
+		for _, v := range term.Value {
+			vals = append(vals, t.cols[info.col].match(newGlob(v, info.substr), false)...)
+		}
+		t.addCol(p, info.col, vals)
+	}
+	return p
+}
+
+// addCol adds the accepted value ids vals of column c to predicate p.
+func (t *EventTable) addCol(p *pred, c int, vals []uint32) {
+	p.kind = predCols
+	cs := &p.cols[c]
+	if cs.member == nil {
+		cs.member = make([]uint64, (len(t.cols[c].strs)+63)/64)
+	}
+	for _, v := range vals {
+		if cs.member[v/64]&(1<<(v%64)) != 0 {
+			continue
+		}
+		cs.member[v/64] |= 1 << (v % 64)
+		cs.vals = append(cs.vals, v)
+		p.size += len(t.cols[c].posts[v])
+	}
+}
+
+// rankAtOrAfter returns the first rank whose time is at or after ns.
+func (t *EventTable) rankAtOrAfter(ns int64) int {
+	return sort.Search(len(t.order), func(i int) bool { return t.time[t.order[i]] >= ns })
+}
+
+// rankAfter returns the first rank whose time is after ns.
+func (t *EventTable) rankAfter(ns int64) int {
+	if ns == math.MaxInt64 {
+		return len(t.order)
+	}
+	return t.rankAtOrAfter(ns + 1)
+}
+
+// lookupEventID finds the event with CloudTrail eventID s. Hex digits of a
+// UUID match in either case; other ids match exactly.
+func (t *EventTable) lookupEventID(s string) (uint32, bool) {
+	if u, ok := parseUUID(strings.ToLower(s)); ok {
+		if id, ok := t.find(flagIDUUID, u, 0); ok {
+			return id, true
+		}
+	}
+	if v, ok := t.eid.lookup(s); ok && v != 0 {
+		return t.find(flagIDStr, [16]byte{}, v)
+	}
+	return 0, false
+}
+
+// Count is one value of a field and how many events carry it.
+type Count struct {
+	Value string
+	N     int
+}
+
+// Counts returns the values of field among the events matching f (nil: all
+// events), most frequent first (ties by value), for pivots such as "which
+// Regions did this key touch". Events where the field is absent are not
+// counted. Fields that are not strings of the event (since, until, id and
+// the flag words) give nil; family counts access key ids.
+func (t *EventTable) Counts(field Field, f *Filter) []Count {
+	return t.CountsAt(field, f, time.Now())
+}
+
+// CountsAt is Counts with durations counted back from now.
+func (t *EventTable) CountsAt(field Field, f *Filter, now time.Time) []Count {
+	if field >= numFields || field == FieldText || fields[field].col < 0 {
+		return nil
+	}
+	c := t.cols[fields[field].col]
+	n := make([]int, len(c.strs))
+	for _, id := range t.QueryAt(f, now).ids {
+		n[c.vals[id]]++
+	}
+	var out []Count
+	for v := 1; v < len(n); v++ {
+		if n[v] > 0 {
+			out = append(out, Count{Value: c.strs[v], N: n[v]})
+		}
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		if a.N != b.N {
+			return b.N - a.N
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	return out
+}

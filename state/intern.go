@@ -1,0 +1,171 @@
+package state
+
+import (
+	"sort"
+	"strings"
+)
+
+// column is one interned string field of the event table: a string table
+// (value id → string, id 0 is always the empty string, meaning "absent"),
+// the lower-cased form of each string for case-insensitive matching, the
+// per-event value ids, and a posting list per value (the ids of the events
+// that carry it, ascending). The empty value has no posting list: no filter
+// term can match an absent field positively (globs and substrings never
+// match the empty string), so it would only cost memory.
+type column struct {
+	strs []string          // value id → string
+	low  []string          // value id → strings.ToLower(string)
+	ids  map[string]uint32 // string → value id
+	fold map[string]uint32 // lower-cased string → value id
+	// foldDup is set once two strings differ only in case: fold then
+	// holds only one of them and exact matches must scan.
+	foldDup bool
+	vals    []uint32   // event id → value id
+	posts   [][]uint32 // value id → event ids (ascending)
+}
+
+func newColumn() *column {
+	return &column{
+		strs:  []string{""},
+		low:   []string{""},
+		ids:   map[string]uint32{"": 0},
+		fold:  map[string]uint32{"": 0},
+		posts: [][]uint32{nil},
+	}
+}
+
+// intern returns the value id of s, adding it when new. The string is
+// cloned so that the table never pins the buffer a record was parsed from.
+func (c *column) intern(s string) uint32 {
+	if id, ok := c.ids[s]; ok {
+		return id
+	}
+	s = strings.Clone(s)
+	id := uint32(len(c.strs))
+	c.strs = append(c.strs, s)
+	low := strings.ToLower(s)
+	c.low = append(c.low, low)
+	c.ids[s] = id
+	if _, dup := c.fold[low]; dup {
+		c.foldDup = true
+	} else {
+		c.fold[low] = id
+	}
+	c.posts = append(c.posts, nil)
+	return id
+}
+
+// lookup returns the value id of s without adding it.
+func (c *column) lookup(s string) (uint32, bool) {
+	id, ok := c.ids[s]
+	return id, ok
+}
+
+// push records that a new event (the largest id so far) has value v.
+func (c *column) push(ev uint32, v uint32) {
+	c.vals = append(c.vals, v)
+	if v != 0 {
+		c.posts[v] = append(c.posts[v], ev)
+	}
+}
+
+// set changes the value of an existing event, moving it between posting
+// lists. Used when a newer copy of an event replaces an older one.
+func (c *column) set(ev uint32, v uint32) {
+	old := c.vals[ev]
+	if old == v {
+		return
+	}
+	c.vals[ev] = v
+	if old != 0 {
+		c.posts[old] = removeSorted(c.posts[old], ev)
+	}
+	if v != 0 {
+		c.posts[v] = insertSorted(c.posts[v], ev)
+	}
+}
+
+// match returns the ids of the values (never the empty one) whose text
+// matches pattern p, case-insensitively, each distinct string tested once.
+// Values that no event carries (any more) are left out unless all is set.
+func (c *column) match(p *glob, all bool) []uint32 {
+	if p.exact {
+		// A whole value is one lookup, unless two strings of the column
+		// differ only in case (then the scan below finds them all).
+		if !c.foldDup {
+			if v, ok := c.fold[p.parts[0]]; ok && v != 0 && (all || len(c.posts[v]) > 0) {
+				return []uint32{v}
+			}
+			return nil
+		}
+	}
+	var out []uint32
+	for v := 1; v < len(c.low); v++ {
+		if (all || len(c.posts[v]) > 0) && p.match(c.low[v]) {
+			out = append(out, uint32(v))
+		}
+	}
+	return out
+}
+
+// insertSorted inserts x into the ascending list s (if absent).
+func insertSorted(s []uint32, x uint32) []uint32 {
+	i := sort.Search(len(s), func(i int) bool { return s[i] >= x })
+	if i < len(s) && s[i] == x {
+		return s
+	}
+	s = append(s, 0)
+	copy(s[i+1:], s[i:])
+	s[i] = x
+	return s
+}
+
+// removeSorted removes x from the ascending list s (if present).
+func removeSorted(s []uint32, x uint32) []uint32 {
+	i := sort.Search(len(s), func(i int) bool { return s[i] >= x })
+	if i < len(s) && s[i] == x {
+		return append(s[:i], s[i+1:]...)
+	}
+	return s
+}
+
+// glob is a compiled, lower-cased pattern where '*' matches any run of
+// characters (including none). A glob never matches the empty string: an
+// absent field is not "any value".
+type glob struct {
+	parts []string // the pattern split at '*'
+	exact bool     // no '*' at all
+}
+
+// newGlob compiles pattern p for case-insensitive matching. With substr set
+// the pattern matches anywhere in the text (as if wrapped in '*').
+func newGlob(p string, substr bool) *glob {
+	p = strings.ToLower(p)
+	if substr {
+		p = "*" + p + "*"
+	}
+	return &glob{parts: strings.Split(p, "*"), exact: !strings.Contains(p, "*")}
+}
+
+// match reports whether the lower-cased text s matches.
+func (g *glob) match(s string) bool {
+	if s == "" {
+		return false
+	}
+	if g.exact {
+		return s == g.parts[0]
+	}
+	first, last := g.parts[0], g.parts[len(g.parts)-1]
+	if !strings.HasPrefix(s, first) {
+		return false
+	}
+	s = s[len(first):]
+	for _, mid := range g.parts[1 : len(g.parts)-1] {
+		i := strings.Index(s, mid)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(mid):]
+	}
+	return strings.HasSuffix(s, last)
+}
