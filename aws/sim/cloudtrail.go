@@ -1,0 +1,516 @@
+package sim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// event is one recorded call, indexed for LookupEvents and queued for S3.
+type event struct {
+	seq       int
+	raw       []byte
+	time      time.Time // eventTime
+	visibleAt time.Time // when delivery makes it visible
+	region    string
+	id        string
+	name      string
+	source    string
+	user      string
+	keyID     string
+	readOnly  bool
+	resources []EventResource
+	toS3      bool
+}
+
+// s3Object is one object in the trail bucket.
+type s3Object struct {
+	Key      string
+	Body     []byte
+	Modified time.Time
+	ETag     string
+}
+
+// trailState is the account's one trail: a multi-Region trail in
+// us-east-1 delivering to an S3 bucket.
+type trailState struct {
+	name, arn, bucket string
+	logging           bool
+	startedAt         time.Time
+	stoppedAt         time.Time
+	lastDelivery      time.Time
+
+	events  []*event
+	pending []*event // waiting for S3 delivery
+	objects map[string]*s3Object
+}
+
+func newTrailState(s *Sim) *trailState {
+	t := &trailState{
+		name:    "management-events",
+		logging: true,
+		objects: map[string]*s3Object{},
+	}
+	t.arn = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", HomeRegion, s.acct.ID, t.name)
+	t.bucket = fmt.Sprintf("aws-cloudtrail-logs-%s-%s", s.acct.ID, s.ids.str("0123456789abcdef", 8))
+	t.startedAt = s.clock.Now().Add(-400 * 24 * time.Hour).UTC().Truncate(time.Second)
+	return t
+}
+
+func (t *trailState) add(ev *event) {
+	t.events = append(t.events, ev)
+	if ev.toS3 {
+		t.pending = append(t.pending, ev)
+	}
+}
+
+// TrailBucket is the name of the S3 bucket the trail delivers to.
+func (s *Sim) TrailBucket() string { return s.trail.bucket }
+
+// deliverLocked writes S3 log files for every delivery window that has
+// closed by now. A record belongs to the window its visibility time falls
+// in; the file is named for the window's end (the delivery time).
+func (s *Sim) deliverLocked(now time.Time) {
+	interval := s.scaled(s.opts.DeliveryInterval)
+	if interval <= 0 {
+		interval = time.Millisecond
+	}
+	type fileKey struct {
+		region string
+		end    time.Time
+	}
+	files := map[fileKey][]*event{}
+	var keep []*event
+	for _, ev := range s.trail.pending {
+		end := ev.visibleAt.Truncate(interval).Add(interval)
+		if now.Before(end) {
+			keep = append(keep, ev)
+			continue
+		}
+		k := fileKey{ev.region, end}
+		files[k] = append(files[k], ev)
+	}
+	s.trail.pending = keep
+	keys := make([]fileKey, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if !keys[i].end.Equal(keys[j].end) {
+			return keys[i].end.Before(keys[j].end)
+		}
+		return keys[i].region < keys[j].region
+	})
+	for _, k := range keys {
+		evs := files[k]
+		var buf bytes.Buffer
+		buf.WriteString(`{"Records":[`)
+		for i, ev := range evs {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(ev.raw)
+		}
+		buf.WriteString("]}")
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		_, _ = zw.Write(buf.Bytes())
+		_ = zw.Close()
+		end := k.end.UTC()
+		acct := s.acct.ID
+		key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", acct, k.region, end.Format("2006/01/02"),
+			acct, k.region, end.Format("20060102T1504Z"), s.ids.str(alnum, 16))
+		sum := sha256.Sum256(gz.Bytes())
+		s.trail.objects[key] = &s3Object{Key: key, Body: gz.Bytes(), Modified: end, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		if end.After(s.trail.lastDelivery) {
+			s.trail.lastDelivery = end
+		}
+	}
+}
+
+func cloudtrailService(s *Sim) *Service {
+	return &Service{
+		Name:        "cloudtrail",
+		EventSource: "cloudtrail.amazonaws.com",
+		Protocol:    ProtoJSON,
+		Ops: map[string]Op{
+			"LookupEvents":   {Handle: s.ctLookupEvents, ReadOnly: true},
+			"DescribeTrails": {Handle: s.ctDescribeTrails, ReadOnly: true},
+			"GetTrailStatus": {Handle: s.ctGetTrailStatus, ReadOnly: true},
+			"StopLogging":    {Handle: s.ctSetLogging(false)},
+			"StartLogging":   {Handle: s.ctSetLogging(true)},
+		},
+	}
+}
+
+// epochTime is a JSON timestamp: epoch seconds (what the SDKs send), or an
+// ISO 8601 string.
+type epochTime struct{ time.Time }
+
+// UnmarshalJSON accepts a number or a string.
+func (e *epochTime) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			e.Time = epochToTime(f)
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		e.Time = t
+		return err
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	e.Time = epochToTime(f)
+	return nil
+}
+
+func epochToTime(f float64) time.Time {
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
+}
+
+type lookupAttr struct {
+	AttributeKey   string
+	AttributeValue string
+}
+
+type lookupInput struct {
+	LookupAttributes []lookupAttr
+	StartTime        *epochTime
+	EndTime          *epochTime
+	MaxResults       *int
+	NextToken        string
+	EventCategory    string
+}
+
+type lookupResource struct {
+	ResourceType string `json:"ResourceType,omitempty"`
+	ResourceName string `json:"ResourceName,omitempty"`
+}
+
+type lookupEvent struct {
+	EventID         string           `json:"EventId"`
+	EventName       string           `json:"EventName"`
+	ReadOnly        string           `json:"ReadOnly"`
+	AccessKeyID     string           `json:"AccessKeyId,omitempty"`
+	EventTime       float64          `json:"EventTime"`
+	EventSource     string           `json:"EventSource"`
+	Username        string           `json:"Username,omitempty"`
+	Resources       []lookupResource `json:"Resources"`
+	CloudTrailEvent string           `json:"CloudTrailEvent"`
+}
+
+type lookupOutput struct {
+	Events    []lookupEvent `json:"Events"`
+	NextToken string        `json:"NextToken,omitempty"`
+}
+
+// lookupToken is a page cursor bound to the parameters it was issued for.
+type lookupToken struct {
+	Bind string `json:"b"` // hash of the parameters
+	Time int64  `json:"t"` // the last returned event's time (unix nanoseconds)
+	Seq  int    `json:"s"` // and its sequence number
+}
+
+func resourceName(arn string) string {
+	if i := strings.LastIndexAny(arn, "/:"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+func (s *Sim) ctLookupEvents(r *Request) (any, error) {
+	var in lookupInput
+	if len(r.Body) > 0 {
+		if err := json.Unmarshal(r.Body, &in); err != nil {
+			return nil, Errorf(400, "SerializationException", "Cannot parse the request body")
+		}
+	}
+	r.RequestParameters = lookupParams(in)
+	lim := s.limiters[r.Region]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(s.opts.LookupRate), int(math.Max(1, s.opts.LookupRate)))
+		s.limiters[r.Region] = lim
+	}
+	if !lim.AllowN(r.Now, 1) {
+		return nil, Errorf(400, "ThrottlingException", "Rate exceeded")
+	}
+	if len(in.LookupAttributes) > 1 {
+		return nil, Errorf(400, "InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.")
+	}
+	max := 50
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 50 {
+			return nil, Errorf(400, "InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+		}
+		max = *in.MaxResults
+	}
+	if in.EventCategory != "" && in.EventCategory != "insight" {
+		return nil, Errorf(400, "InvalidEventCategoryException", "Event category must be insight.")
+	}
+	var start, end time.Time
+	if in.StartTime != nil {
+		start = in.StartTime.Time
+	}
+	if in.EndTime != nil {
+		end = in.EndTime.Time
+	}
+	if !start.IsZero() && !end.IsZero() && start.After(end) {
+		return nil, Errorf(400, "InvalidTimeRangeException", "Start time must be before end time.")
+	}
+	var attr lookupAttr
+	if len(in.LookupAttributes) == 1 {
+		attr = in.LookupAttributes[0]
+		switch attr.AttributeKey {
+		case "AccessKeyId", "EventId", "EventName", "EventSource", "ReadOnly", "ResourceName", "ResourceType", "Username":
+		default:
+			return nil, Errorf(400, "InvalidLookupAttributesException", "Lookup attribute key %q is not valid.", attr.AttributeKey)
+		}
+	}
+	bind := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%d|%d|%s", r.Region, attr.AttributeKey, attr.AttributeValue,
+		start.UnixNano(), end.UnixNano(), in.EventCategory))
+	bindHex := hex.EncodeToString(bind[:8])
+	var cursor *lookupToken
+	if in.NextToken != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(in.NextToken)
+		var tok lookupToken
+		if err == nil {
+			err = json.Unmarshal(raw, &tok)
+		}
+		if err != nil || tok.Bind != bindHex {
+			return nil, Errorf(400, "InvalidNextTokenException", "Invalid NextToken.")
+		}
+		cursor = &tok
+	}
+	if in.EventCategory == "insight" {
+		return lookupOutput{Events: []lookupEvent{}}, nil
+	}
+
+	var hits []*event
+	for _, ev := range s.trail.events {
+		if ev.region != r.Region || r.Now.Before(ev.visibleAt) {
+			continue
+		}
+		if !start.IsZero() && ev.time.Before(start) || !end.IsZero() && ev.time.After(end) {
+			continue
+		}
+		if !attrMatch(ev, attr) {
+			continue
+		}
+		hits = append(hits, ev)
+	}
+	sort.Slice(hits, func(i, j int) bool { return newer(hits[i], hits[j]) })
+	if cursor != nil {
+		at := sort.Search(len(hits), func(i int) bool {
+			h := hits[i]
+			return h.time.UnixNano() < cursor.Time || (h.time.UnixNano() == cursor.Time && h.seq < cursor.Seq)
+		})
+		hits = hits[at:]
+	}
+	out := lookupOutput{Events: []lookupEvent{}}
+	for i, ev := range hits {
+		if i == max {
+			last := hits[i-1]
+			b, _ := json.Marshal(lookupToken{Bind: bindHex, Time: last.time.UnixNano(), Seq: last.seq})
+			out.NextToken = base64.RawURLEncoding.EncodeToString(b)
+			break
+		}
+		le := lookupEvent{EventID: ev.id, EventName: ev.name, ReadOnly: strconv.FormatBool(ev.readOnly), AccessKeyID: ev.keyID,
+			EventTime: float64(ev.time.Unix()), EventSource: ev.source, Username: ev.user, CloudTrailEvent: string(ev.raw),
+			Resources: []lookupResource{}}
+		for _, res := range ev.resources {
+			le.Resources = append(le.Resources, lookupResource{ResourceType: res.Type, ResourceName: resourceName(res.ARN)})
+		}
+		out.Events = append(out.Events, le)
+	}
+	return out, nil
+}
+
+// newer orders events newest first, later-written first among equals.
+func newer(a, b *event) bool {
+	if !a.time.Equal(b.time) {
+		return a.time.After(b.time)
+	}
+	return a.seq > b.seq
+}
+
+func attrMatch(ev *event, a lookupAttr) bool {
+	v := a.AttributeValue
+	switch a.AttributeKey {
+	case "":
+		return true
+	case "AccessKeyId":
+		return ev.keyID == v
+	case "EventId":
+		return ev.id == v
+	case "EventName":
+		return ev.name == v
+	case "EventSource":
+		return ev.source == v
+	case "ReadOnly":
+		return strconv.FormatBool(ev.readOnly) == v
+	case "Username":
+		return ev.user == v
+	case "ResourceName":
+		for _, r := range ev.resources {
+			if resourceName(r.ARN) == v || r.ARN == v {
+				return true
+			}
+		}
+	case "ResourceType":
+		for _, r := range ev.resources {
+			if r.Type == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lookupParams is LookupEvents' requestParameters as CloudTrail records it.
+func lookupParams(in lookupInput) any {
+	p := map[string]any{}
+	if len(in.LookupAttributes) > 0 {
+		var attrs []map[string]string
+		for _, a := range in.LookupAttributes {
+			attrs = append(attrs, map[string]string{"attributeKey": a.AttributeKey, "attributeValue": a.AttributeValue})
+		}
+		p["lookupAttributes"] = attrs
+	}
+	if in.StartTime != nil {
+		p["startTime"] = ctExpiration(in.StartTime.Time)
+	}
+	if in.EndTime != nil {
+		p["endTime"] = ctExpiration(in.EndTime.Time)
+	}
+	if in.MaxResults != nil {
+		p["maxResults"] = *in.MaxResults
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+type trailDesc struct {
+	Name                       string
+	S3BucketName               string
+	IncludeGlobalServiceEvents bool
+	IsMultiRegionTrail         bool
+	HomeRegion                 string
+	TrailARN                   string
+	LogFileValidationEnabled   bool
+	HasCustomEventSelectors    bool
+	HasInsightSelectors        bool
+	IsOrganizationTrail        bool
+}
+
+func (s *Sim) ctDescribeTrails(r *Request) (any, error) {
+	var in struct {
+		TrailNameList       []string `json:"trailNameList"`
+		IncludeShadowTrails *bool    `json:"includeShadowTrails"`
+	}
+	_ = json.Unmarshal(r.Body, &in)
+	if len(in.TrailNameList) > 0 || in.IncludeShadowTrails != nil {
+		p := map[string]any{}
+		if len(in.TrailNameList) > 0 {
+			p["trailNameList"] = in.TrailNameList
+		}
+		if in.IncludeShadowTrails != nil {
+			p["includeShadowTrails"] = *in.IncludeShadowTrails
+		}
+		r.RequestParameters = p
+	}
+	t := s.trail
+	d := trailDesc{Name: t.name, S3BucketName: t.bucket, IncludeGlobalServiceEvents: true, IsMultiRegionTrail: true,
+		HomeRegion: HomeRegion, TrailARN: t.arn, LogFileValidationEnabled: true}
+	list := []trailDesc{}
+	shadow := in.IncludeShadowTrails == nil || *in.IncludeShadowTrails
+	if len(in.TrailNameList) == 0 {
+		if r.Region == HomeRegion || shadow {
+			list = append(list, d)
+		}
+	} else {
+		for _, n := range in.TrailNameList {
+			if n == t.name || n == t.arn {
+				list = append(list, d)
+			}
+		}
+	}
+	return map[string]any{"trailList": list}, nil
+}
+
+// trailByName finds the trail by name or ARN, or answers TrailNotFoundException.
+func (s *Sim) trailByName(r *Request) (*trailState, error) {
+	var in struct{ Name string }
+	if err := json.Unmarshal(r.Body, &in); err != nil || in.Name == "" {
+		return nil, Errorf(400, "InvalidTrailNameException", "Trail name must be specified.")
+	}
+	r.RequestParameters = map[string]any{"name": in.Name}
+	if in.Name != s.trail.name && in.Name != s.trail.arn {
+		return nil, Errorf(400, "TrailNotFoundException", "Unknown trail: %s for the user: %s", in.Name, s.acct.ID)
+	}
+	r.Resources = []EventResource{{ARN: s.trail.arn, AccountID: s.acct.ID, Type: "AWS::CloudTrail::Trail"}}
+	return s.trail, nil
+}
+
+func (s *Sim) ctGetTrailStatus(r *Request) (any, error) {
+	t, err := s.trailByName(r)
+	if err != nil {
+		return nil, err
+	}
+	r.Resources = nil
+	s.deliverLocked(r.Now)
+	out := map[string]any{"IsLogging": t.logging}
+	if !t.startedAt.IsZero() {
+		out["StartLoggingTime"] = float64(t.startedAt.Unix())
+	}
+	if !t.stoppedAt.IsZero() {
+		out["StopLoggingTime"] = float64(t.stoppedAt.Unix())
+	}
+	if !t.lastDelivery.IsZero() {
+		out["LatestDeliveryTime"] = float64(t.lastDelivery.Unix())
+		out["LatestDeliveryAttemptTime"] = isoTime(t.lastDelivery)
+		out["LatestDeliveryAttemptSucceeded"] = isoTime(t.lastDelivery)
+	}
+	return out, nil
+}
+
+func (s *Sim) ctSetLogging(on bool) func(*Request) (any, error) {
+	return func(r *Request) (any, error) {
+		t, err := s.trailByName(r)
+		if err != nil {
+			return nil, err
+		}
+		if r.Region != HomeRegion {
+			return nil, Errorf(400, "InvalidHomeRegionException",
+				"This operation must be called from the trail's home region: %s.", HomeRegion)
+		}
+		if t.logging != on {
+			t.logging = on
+			if on {
+				t.startedAt = r.Now.Truncate(time.Second)
+			} else {
+				t.stoppedAt = r.Now.Truncate(time.Second)
+			}
+		}
+		return struct{}{}, nil
+	}
+}
