@@ -1,0 +1,464 @@
+package ctlog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Problem is one record (or, with Index -1, one whole file) that could not
+// be ingested. Its Reason never quotes credential material.
+type Problem struct {
+	File   string // the file, as named by the caller
+	Index  int    // 0-based record index within the file; -1: the file as a whole
+	Line   int    // 1-based line where the record starts; 0 when unknown
+	Reason string
+}
+
+// Error formats the problem as "file:line: record N: reason".
+func (p Problem) Error() string {
+	var b []byte
+	b = append(b, p.File...)
+	if p.Line > 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(p.Line), 10)
+	}
+	b = append(b, ": "...)
+	if p.Index >= 0 {
+		b = append(b, "record "...)
+		b = strconv.AppendInt(b, int64(p.Index), 10)
+		b = append(b, ": "...)
+	}
+	b = append(b, p.Reason...)
+	return string(b)
+}
+
+// docParser parses whole files: it finds their shape and hands every value
+// that should be a record to a recParser. It keeps its buffers from file
+// to file.
+type docParser struct {
+	rp   recParser
+	gz   *gzip.Reader
+	buf  []byte // decompressed data
+	file []byte // file contents as read
+
+	// Per file.
+	name     string
+	data     []byte
+	index    int // next record index
+	probs    []Problem
+	emit     func(Record) error
+	emitErr  error
+	records  int
+	lineOff  int // lineAt's memo: line lineNo starts at or before lineOff
+	lineNo   int
+	lineBase int  // the line being parsed, in line mode; else 0
+	abandon  bool // the file is not a CloudTrail log: stop
+}
+
+var docParsers = sync.Pool{New: func() any { return new(docParser) }}
+
+// errStop ends a document early; the reason is already recorded.
+var errStop = errors.New("stop")
+
+// ParseBytes parses one file's contents, gzip-compressed or not (told by
+// its first bytes, not its name), in any of the shapes CloudTrail records
+// come in: {"Records":[...]} (several concatenated are fine), a bare array
+// of records, one record per line, or LookupEvents output
+// ({"Events":[{"CloudTrailEvent":"<record>",...}],...} or its bare Events
+// list). name is used in Problems only.
+//
+// emit is called for every good record in file order; Record.Raw is owned
+// by the callee. Records that cannot be used are returned as Problems and
+// the rest goes on. The error is non-nil only when emit returned one, and
+// it is that error: parsing stopped there.
+func ParseBytes(name string, data []byte, opt Options, emit func(Record) error) ([]Problem, error) {
+	d := docParsers.Get().(*docParser)
+	defer docParsers.Put(d)
+	d.rp.opt = opt
+	probs, _, err := d.parseBytes(name, data, emit)
+	return probs, err
+}
+
+// parseBytes decompresses data when it is gzip and parses it. It returns
+// the problems, the decompressed size and emit's error.
+func (d *docParser) parseBytes(name string, data []byte, emit func(Record) error) ([]Problem, int64, error) {
+	d.begin(name, emit)
+	var gzErr error
+	if isGzip(data) {
+		data, gzErr = d.gunzip(data)
+		if errors.Is(gzErr, errTooBig) {
+			d.fileProblem(gzErr.Error())
+			return d.probs, 0, nil
+		}
+	} else if limit := d.rp.opt.maxFile(); int64(len(data)) > limit {
+		d.fileProblem(fmt.Sprintf("file is %d bytes, over the limit of %d (MaxFileBytes)", len(data), limit))
+		return d.probs, 0, nil
+	}
+	// A damaged or truncated gzip stream: keep what came out of it.
+	if len(data) > 0 || gzErr == nil {
+		d.document(data)
+	}
+	if gzErr != nil {
+		d.fileProblem(gzErr.Error())
+	}
+	return d.probs, int64(len(data)), d.emitErr
+}
+
+// isGzip reports gzip's magic bytes.
+func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// errTooBig is a file over MaxFileBytes after decompression.
+var errTooBig = errors.New("over the size limit")
+
+// gunzip decompresses all gzip members of data into d.buf, stopping at
+// MaxFileBytes.
+func (d *docParser) gunzip(data []byte) ([]byte, error) {
+	limit := d.rp.opt.maxFile()
+	var err error
+	if d.gz == nil {
+		d.gz, err = gzip.NewReader(bytes.NewReader(data))
+	} else {
+		err = d.gz.Reset(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("not a valid gzip stream: %v", err)
+	}
+	// The last member's trailer holds its size modulo 2^32: a good first
+	// guess for the buffer.
+	hint := int64(0)
+	if len(data) >= 18 {
+		hint = int64(uint32(data[len(data)-4]) | uint32(data[len(data)-3])<<8 | uint32(data[len(data)-2])<<16 | uint32(data[len(data)-1])<<24)
+	}
+	hint = min(max(hint, int64(len(data))*4, 4096), limit+1)
+	buf := d.buf[:0]
+	if int64(cap(buf)) < hint {
+		buf = make([]byte, 0, hint)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				d.buf = buf[:0]
+				return nil, fmt.Errorf("decompressed size is over the limit of %d bytes (MaxFileBytes): %w", limit, errTooBig)
+			}
+			n := min(int64(cap(buf))*2, limit+1)
+			nb := make([]byte, len(buf), n)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, rerr := d.gz.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			d.buf = buf[:0]
+			return nil, fmt.Errorf("decompressed size is over the limit of %d bytes (MaxFileBytes): %w", limit, errTooBig)
+		}
+		if rerr == io.EOF {
+			d.buf = buf
+			return buf, nil
+		}
+		if rerr != nil {
+			d.buf = buf
+			if errors.Is(rerr, io.ErrUnexpectedEOF) {
+				return buf, errors.New("gzip stream is truncated")
+			}
+			return buf, fmt.Errorf("gzip stream is damaged: %v", rerr)
+		}
+	}
+}
+
+// begin resets the per-file state.
+func (d *docParser) begin(name string, emit func(Record) error) {
+	d.name = name
+	d.data = nil
+	d.index = 0
+	d.probs = nil
+	d.emit = emit
+	d.emitErr = nil
+	d.records = 0
+	d.lineOff, d.lineNo, d.lineBase = 0, 1, 0
+	d.abandon = false
+}
+
+// fileProblem records a problem with the file as a whole.
+func (d *docParser) fileProblem(reason string) {
+	d.probs = append(d.probs, Problem{File: d.name, Index: -1, Reason: reason})
+}
+
+// problem records a problem with the record at index that starts at off.
+func (d *docParser) problem(index, off int, reason string) {
+	d.probs = append(d.probs, Problem{File: d.name, Index: index, Line: d.lineAt(off), Reason: reason})
+}
+
+// lineAt returns the 1-based line of offset off in d.data.
+func (d *docParser) lineAt(off int) int {
+	if d.lineBase > 0 {
+		return d.lineBase
+	}
+	if off < d.lineOff {
+		d.lineOff, d.lineNo = 0, 1
+	}
+	d.lineNo += bytes.Count(d.data[d.lineOff:off], []byte{'\n'})
+	d.lineOff = off
+	return d.lineNo
+}
+
+// document parses a whole (decompressed) file.
+func (d *docParser) document(data []byte) {
+	d.data = data
+	pos := 0
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		pos = 3
+	}
+	pos = skipWS(data, pos)
+	if pos == len(data) {
+		d.fileProblem("file is empty: no CloudTrail records")
+		return
+	}
+	if c := data[pos]; c != '{' && c != '[' {
+		d.fileProblem(fmt.Sprintf("not a CloudTrail log: not JSON (starts with %q)", rune(c)))
+		return
+	}
+	if data[pos] == '{' && lineOriented(data, pos) {
+		d.lines(data, pos)
+		return
+	}
+	d.stream(data, pos, len(data))
+}
+
+// lineOriented reports whether a file that starts with '{' holds one JSON
+// value per line: its second non-blank line starts with '{' too (in a
+// pretty-printed object it starts with a member name or '}'), or it has
+// one line only.
+func lineOriented(data []byte, pos int) bool {
+	nl := bytes.IndexByte(data[pos:], '\n')
+	if nl < 0 {
+		return true
+	}
+	rest := skipWS(data, pos+nl)
+	return rest == len(data) || data[rest] == '{'
+}
+
+// lines parses one value (or several) per line. A line that is not valid
+// JSON is one problem, and the next line goes on.
+func (d *docParser) lines(data []byte, pos int) {
+	line := 1 + bytes.Count(data[:pos], []byte{'\n'})
+	for pos < len(data) {
+		end := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			end = pos + i
+		}
+		if skipWS(data[:end], pos) < end {
+			d.lineBase = line
+			d.stream(data[:end], pos, end)
+			if d.emitErr != nil || d.abandon {
+				break
+			}
+		}
+		pos = end + 1
+		line++
+	}
+	d.lineBase = 0
+}
+
+// stream parses the values of data[pos:end] one after the other: objects
+// (a wrapper or a record) and arrays (of records or LookupEvents elements).
+// A syntax error ends the stream: past it, where records begin is unknown.
+func (d *docParser) stream(data []byte, pos, end int) {
+	first := d.index == 0 && len(d.probs) == 0
+	for {
+		pos = skipWS(data[:end], pos)
+		if pos >= end || d.emitErr != nil {
+			return
+		}
+		var err error
+		switch data[pos] {
+		case '{':
+			pos, err = d.object(data[:end], pos, first)
+		case '[':
+			pos, err = d.array(data[:end], pos, first)
+		default:
+			d.problem(d.index, pos, fmt.Sprintf("invalid JSON at byte %d: unexpected character %q between values", pos, rune(data[pos])))
+			d.index++
+			return
+		}
+		if err != nil {
+			return
+		}
+		first = false
+	}
+}
+
+// object parses an object at data[pos]: a {"Records":[...]} or
+// {"Events":[...]} wrapper, or a single record.
+func (d *docParser) object(data []byte, pos int, first bool) (int, error) {
+	if k := firstKey(data, pos); k == "Records" || k == "Events" {
+		return d.wrapper(data, pos)
+	}
+	end, rec, reason, serr := d.rp.one(data, pos)
+	if serr != nil {
+		d.syntax(d.index, pos, serr)
+		return end, errStop
+	}
+	f := &d.rp.s.fields
+	looksLikeRecord := f[fEventID].kind|f[fEventTime].kind|f[fTimestamp].kind|f[fEventName].kind|f[fEventSource].kind|f[fCloudTrailEvent].kind != vAbsent
+	if !looksLikeRecord && (f[fRecords].kind == vArray || f[fEvents].kind == vArray) {
+		return d.wrapper(data, pos)
+	}
+	if first && !looksLikeRecord {
+		d.fileProblem("not a CloudTrail log: no Records or Events array, and the first object has no eventID, eventTime or eventName")
+		d.abandon = true
+		return end, errStop
+	}
+	return end, d.deliver(pos, rec, reason)
+}
+
+// firstKey returns the first member name of the object at data[pos] when
+// it has no escapes, else "".
+func firstKey(data []byte, pos int) string {
+	pos = skipWS(data, pos+1)
+	if pos >= len(data) || data[pos] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(data[pos+1:], '"')
+	if end < 0 || end > 16 {
+		return ""
+	}
+	k := data[pos+1 : pos+1+end]
+	if bytes.IndexByte(k, '\\') >= 0 {
+		return ""
+	}
+	return string(k)
+}
+
+// deliver emits a record or records its problem, and counts it.
+func (d *docParser) deliver(off int, rec Record, reason string) error {
+	idx := d.index
+	d.index++
+	if reason != "" {
+		d.problem(idx, off, reason)
+		return nil
+	}
+	d.records++
+	if err := d.emit(rec); err != nil {
+		d.emitErr = err
+		return errStop
+	}
+	return nil
+}
+
+// syntax records invalid JSON in the record at index starting at off.
+func (d *docParser) syntax(index, off int, serr *syntaxError) {
+	d.index++
+	d.probs = append(d.probs, Problem{File: d.name, Index: index, Line: d.lineAt(off),
+		Reason: fmt.Sprintf("invalid JSON at byte %d (line %d): %s", serr.off, d.lineAt(serr.off), serr.msg)})
+}
+
+// wrapper parses {"Records":[...]} or {"Events":[...]} (other members,
+// such as NextToken, are checked and skipped).
+func (d *docParser) wrapper(data []byte, pos int) (int, error) {
+	s := &d.rp.s
+	pos = skipWS(data, pos+1)
+	if pos < len(data) && data[pos] == '}' {
+		return pos + 1, nil
+	}
+	for {
+		if pos >= len(data) || data[pos] != '"' {
+			d.syntax(d.index, pos, &syntaxError{pos, "expected member name"})
+			return pos, errStop
+		}
+		s.reset(data, pos)
+		kend, esc, serr := s.str(pos)
+		if serr != nil {
+			d.syntax(d.index, pos, serr)
+			return kend, errStop
+		}
+		key := data[pos+1 : kend-1]
+		if esc {
+			key = unquote(nil, key)
+		}
+		pos = skipWS(data, kend)
+		if pos >= len(data) || data[pos] != ':' {
+			d.syntax(d.index, pos, &syntaxError{pos, "expected ':' after member name"})
+			return pos, errStop
+		}
+		pos = skipWS(data, pos+1)
+		if (string(key) == "Records" || string(key) == "Events") && pos < len(data) && data[pos] == '[' {
+			var err error
+			if pos, err = d.array(data, pos, false); err != nil {
+				return pos, err
+			}
+		} else {
+			s.reset(data, pos)
+			end, serr := s.value(pos, ctxNone)
+			if serr != nil {
+				d.syntax(d.index, pos, serr)
+				return end, errStop
+			}
+			pos = end
+		}
+		pos = skipWS(data, pos)
+		if pos >= len(data) {
+			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
+			return pos, errStop
+		}
+		switch data[pos] {
+		case ',':
+			pos = skipWS(data, pos+1)
+			continue
+		case '}':
+			return pos + 1, nil
+		}
+		d.syntax(d.index, pos, &syntaxError{pos, "expected ',' or '}' after object member"})
+		return pos, errStop
+	}
+}
+
+// array parses an array of records or LookupEvents elements.
+func (d *docParser) array(data []byte, pos int, first bool) (int, error) {
+	pos = skipWS(data, pos+1)
+	if pos < len(data) && data[pos] == ']' {
+		return pos + 1, nil
+	}
+	for {
+		if pos >= len(data) {
+			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
+			return pos, errStop
+		}
+		end, rec, reason, serr := d.rp.one(data, pos)
+		if serr != nil {
+			d.syntax(d.index, pos, serr)
+			return end, errStop
+		}
+		if first {
+			f := &d.rp.s.fields
+			if reason != "" && f[fEventID].kind|f[fEventTime].kind|f[fTimestamp].kind|f[fEventName].kind|f[fEventSource].kind|f[fCloudTrailEvent].kind == vAbsent {
+				d.fileProblem("not a CloudTrail log: the first array element has no eventID, eventTime or eventName")
+				d.abandon = true
+				return end, errStop
+			}
+			first = false
+		}
+		if err := d.deliver(pos, rec, reason); err != nil {
+			return end, err
+		}
+		pos = skipWS(data, end)
+		if pos >= len(data) {
+			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
+			return pos, errStop
+		}
+		switch data[pos] {
+		case ',':
+			pos = skipWS(data, pos+1)
+			continue
+		case ']':
+			return pos + 1, nil
+		}
+		d.syntax(d.index, pos, &syntaxError{pos, "expected ',' or ']' after array element"})
+		return pos, errStop
+	}
+}

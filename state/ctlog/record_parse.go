@@ -1,0 +1,429 @@
+package ctlog
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxFileBytes   = 1 << 30 // 1 GiB decompressed per file
+	DefaultMaxRecordBytes = 16 << 20
+)
+
+// SyntheticIDPrefix starts the EventID given to a record that has none:
+// the prefix followed by 32 hex digits of the SHA-256 of the record's Raw.
+// Raw is what the journal keeps, so replay derives the same id again.
+const SyntheticIDPrefix = "synthetic-"
+
+// Options tune parsing. The zero value is ready to use.
+type Options struct {
+	// MaxFileBytes caps a file's size after decompression (a gzip bomb
+	// stops there with a Problem naming the file). Zero means
+	// DefaultMaxFileBytes.
+	MaxFileBytes int64
+	// MaxRecordBytes caps one record's JSON. Zero means
+	// DefaultMaxRecordBytes.
+	MaxRecordBytes int64
+	// Intern, when set, turns the low-cardinality string fields (event
+	// name and source, type, region, source IP, user agent, error code,
+	// account ids, identity type, principal ARN and id, user name, access
+	// key id, invokedBy, session issuer ARN) into strings; the bytes are
+	// valid only during the call. Without it every string field of a
+	// record is cut from one allocation per record.
+	Intern func([]byte) string
+}
+
+func (o Options) maxFile() int64 {
+	if o.MaxFileBytes > 0 {
+		return o.MaxFileBytes
+	}
+	return DefaultMaxFileBytes
+}
+
+func (o Options) maxRecord() int64 {
+	if o.MaxRecordBytes > 0 {
+		return o.MaxRecordBytes
+	}
+	return DefaultMaxRecordBytes
+}
+
+// recParser turns one JSON value into a Record. It owns the scratch
+// buffers and is reused from record to record; it is not safe for
+// concurrent use.
+type recParser struct {
+	opt    Options
+	s      scanner
+	lookup []byte // decoded CloudTrailEvent of a LookupEvents element
+	fbID   string // a LookupEvents element's EventId
+	fbTime time.Time
+}
+
+var recParsers = sync.Pool{New: func() any { return new(recParser) }}
+
+// ParseRecord parses one CloudTrail record: its JSON object as found in a
+// trail file (surrounding whitespace allowed), or one LookupEvents element
+// whose CloudTrailEvent holds the record as a string. Record.Raw is the
+// compact record with secrets redacted; parsing a Raw again yields the
+// same Record, which is how replay rebuilds the store.
+func ParseRecord(raw []byte) (Record, error) {
+	return ParseRecordWith(raw, Options{})
+}
+
+// ParseRecordWith is ParseRecord with options (MaxRecordBytes, Intern).
+func ParseRecordWith(raw []byte, opt Options) (Record, error) {
+	p := recParsers.Get().(*recParser)
+	defer recParsers.Put(p)
+	p.opt = opt
+	pos := skipWS(raw, 0)
+	if pos == len(raw) {
+		return Record{}, errors.New("empty input")
+	}
+	end, rec, reason, serr := p.one(raw, pos)
+	if serr != nil {
+		return Record{}, serr
+	}
+	if skipWS(raw, end) != len(raw) {
+		return Record{}, fmt.Errorf("invalid JSON at byte %d: data after the record", skipWS(raw, end))
+	}
+	if reason != "" {
+		return Record{}, errors.New(reason)
+	}
+	return rec, nil
+}
+
+// skipWS skips JSON whitespace without touching any output.
+func skipWS(b []byte, pos int) int {
+	for pos < len(b) && isSpace(b[pos]) {
+		pos++
+	}
+	return pos
+}
+
+// kindName names a JSON value kind for messages.
+func kindName(c byte) string {
+	switch c {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// one scans the value at in[pos] (not whitespace) as one record. A syntax
+// error means the value's extent is unknown; a reason means the value was
+// valid JSON but is not a usable record, and end is past it.
+func (p *recParser) one(in []byte, pos int) (end int, rec Record, reason string, serr *syntaxError) {
+	s := &p.s
+	s.reset(in, pos)
+	end, serr = s.value(pos, ctxTop)
+	if serr != nil {
+		return end, rec, "", serr
+	}
+	if in[pos] != '{' {
+		return end, rec, "record is " + kindName(in[pos]) + ", not an object", nil
+	}
+	if limit := p.opt.maxRecord(); int64(end-pos) > limit {
+		return end, rec, fmt.Sprintf("record is %d bytes, over the limit of %d (MaxRecordBytes)", end-pos, limit), nil
+	}
+	if s.fields[fCloudTrailEvent].kind == vAbsent {
+		p.fbID, p.fbTime = "", time.Time{}
+		rec, reason = p.build(pos, end)
+		return end, rec, reason, nil
+	}
+	reason = p.lookupElement()
+	if reason == "" {
+		rec, reason = p.build(p.lookupStart(), len(p.lookup))
+	}
+	return end, rec, reason, nil
+}
+
+// lookupStart is where the decoded CloudTrailEvent's value begins.
+func (p *recParser) lookupStart() int { return skipWS(p.lookup, 0) }
+
+// lookupElement handles a LookupEvents element: it keeps the element's
+// EventId and EventTime as fallbacks, decodes the CloudTrailEvent string
+// and scans it, leaving the scanner on the inner record.
+func (p *recParser) lookupElement() string {
+	s := &p.s
+	ct := s.fields[fCloudTrailEvent]
+	if ct.kind != vString {
+		return "CloudTrailEvent is " + kindName(s.in[ct.start]) + ", not a string"
+	}
+	p.fbID = ""
+	if id := s.text(fLookupID); len(id) > 0 {
+		p.fbID = string(id)
+	}
+	p.fbTime = time.Time{}
+	switch lt := s.fields[fLookupTime]; lt.kind {
+	case vNumber:
+		p.fbTime, _ = parseEpoch(s.in[lt.start:lt.end])
+	case vString:
+		b := s.text(fLookupTime)
+		var ok bool
+		if p.fbTime, ok = parseTime(b); !ok {
+			p.fbTime, _ = parseEpoch(b)
+		}
+	}
+	body := s.in[ct.start:ct.end]
+	if ct.esc {
+		p.lookup = unquote(p.lookup[:0], body)
+	} else {
+		p.lookup = append(p.lookup[:0], body...)
+	}
+	if limit := p.opt.maxRecord(); int64(len(p.lookup)) > limit {
+		return fmt.Sprintf("CloudTrailEvent is %d bytes, over the limit of %d (MaxRecordBytes)", len(p.lookup), limit)
+	}
+	start := p.lookupStart()
+	if start == len(p.lookup) {
+		return "CloudTrailEvent is empty"
+	}
+	s.reset(p.lookup, start)
+	end, serr := s.value(start, ctxTop)
+	if serr != nil {
+		return "CloudTrailEvent: " + serr.Error()
+	}
+	if skipWS(p.lookup, end) != len(p.lookup) {
+		return fmt.Sprintf("CloudTrailEvent: invalid JSON at byte %d: data after the record", skipWS(p.lookup, end))
+	}
+	if p.lookup[start] != '{' {
+		return "CloudTrailEvent holds " + kindName(p.lookup[start]) + ", not an object"
+	}
+	p.lookup = p.lookup[:end]
+	return ""
+}
+
+// internable lists the fields that go through Options.Intern.
+var internable = [numFields]bool{
+	fEventName: true, fEventSource: true, fEventType: true, fRegion: true,
+	fSourceIP: true, fUserAgent: true, fErrorCode: true, fRecipient: true,
+	fIdType: true, fIdARN: true, fIdPrincipal: true, fIdAccount: true,
+	fIdUser: true, fIdKey: true, fIdInvokedBy: true, fIssuerARN: true,
+	fIssuerUser: true,
+}
+
+// stringFields are the captured strings that become Record fields.
+var stringFields = [...]field{
+	fEventID, fEventName, fEventSource, fEventType, fRegion, fSourceIP,
+	fUserAgent, fErrorCode, fErrorMessage, fRequestID, fRecipient,
+	fIdType, fIdARN, fIdPrincipal, fIdAccount, fIdUser, fIdKey,
+	fIdInvokedBy, fIssuerARN, fIssuerUser, fRoleARN, fRoleSession, fName,
+	fCredKey, fAddReason, fAddFields, fAddRequestID, fAddEventID,
+}
+
+// build makes the Record of the scanned object in[start:end].
+func (p *recParser) build(start, end int) (Record, string) {
+	s := &p.s
+	var rec Record
+
+	// Time first: without one the record cannot be placed.
+	var ok bool
+	switch {
+	case s.fields[fEventTime].kind != vAbsent:
+		if rec.EventTime, ok = p.timeOf(fEventTime); !ok {
+			return rec, "eventTime " + p.quoted(fEventTime) + " is not a time"
+		}
+	case s.fields[fTimestamp].kind != vAbsent:
+		if rec.EventTime, ok = p.timeOf(fTimestamp); !ok {
+			return rec, "@timestamp " + p.quoted(fTimestamp) + " is not a time"
+		}
+	case !p.fbTime.IsZero():
+		rec.EventTime = p.fbTime
+	default:
+		if k := s.fields[fEventID].kind; k == vAbsent || k == vNull {
+			return rec, "no eventID, eventTime or @timestamp: not a CloudTrail record"
+		}
+		return rec, "no eventTime or @timestamp"
+	}
+	switch s.fields[fEventID].kind {
+	case vAbsent, vNull, vString:
+	default:
+		return rec, "eventID is " + kindName(s.in[s.fields[fEventID].start]) + ", not a string"
+	}
+
+	raw := s.compact(start, end)
+	rec.Raw = make([]byte, len(raw))
+	copy(rec.Raw, raw)
+
+	// All string fields are cut from one string: one allocation.
+	var offs [numFields][2]int32
+	s.arena = s.arena[:0]
+	for _, f := range stringFields {
+		if s.fields[f].kind != vString || s.fields[f].start == s.fields[f].end {
+			continue
+		}
+		if internable[f] && p.opt.Intern != nil {
+			continue
+		}
+		a := int32(len(s.arena))
+		if s.fields[f].esc {
+			s.arena = unquote(s.arena, s.in[s.fields[f].start:s.fields[f].end])
+		} else {
+			s.arena = append(s.arena, s.in[s.fields[f].start:s.fields[f].end]...)
+		}
+		offs[f] = [2]int32{a, int32(len(s.arena))}
+	}
+	arena := string(s.arena)
+	str := func(f field) string {
+		if internable[f] && p.opt.Intern != nil {
+			if t := s.text(f); len(t) > 0 {
+				return p.opt.Intern(t)
+			}
+			return ""
+		}
+		return arena[offs[f][0]:offs[f][1]]
+	}
+
+	rec.EventID = str(fEventID)
+	if rec.EventID == "" {
+		rec.EventID = p.fbID
+	}
+	if rec.EventID == "" {
+		sum := sha256.Sum256(rec.Raw)
+		rec.EventID = SyntheticIDPrefix + hex.EncodeToString(sum[:16])
+	}
+	rec.EventName = str(fEventName)
+	rec.EventSource = str(fEventSource)
+	rec.EventType = str(fEventType)
+	rec.Region = str(fRegion)
+	rec.SourceIP = str(fSourceIP)
+	rec.UserAgent = str(fUserAgent)
+	rec.ErrorCode = str(fErrorCode)
+	rec.ErrorMessage = str(fErrorMessage)
+	rec.RequestID = str(fRequestID)
+	rec.RecipientAccountID = str(fRecipient)
+	rec.ReadOnly = p.readOnly()
+
+	rec.IdentityType = str(fIdType)
+	rec.PrincipalARN = str(fIdARN)
+	rec.PrincipalID = str(fIdPrincipal)
+	rec.AccountID = str(fIdAccount)
+	rec.AccessKeyID = str(fIdKey)
+	rec.InvokedBy = str(fIdInvokedBy)
+	rec.SessionIssuerARN = str(fIssuerARN)
+	rec.MFAAuthenticated = p.isTrue(fMFA)
+	if s.fields[fCreation].kind == vString {
+		rec.SessionIssuedAt, _ = parseTime(s.text(fCreation))
+	}
+	rec.UserName = str(fIdUser)
+	if rec.UserName == "" {
+		rec.UserName = str(fIssuerUser)
+	}
+	if rec.UserName == "" {
+		rec.UserName = lastSegment(rec.PrincipalARN)
+	}
+
+	if key := str(fCredKey); key != "" {
+		m := &Minted{AccessKeyID: key, RoleARN: str(fRoleARN), SessionName: str(fRoleSession)}
+		if m.SessionName == "" && rec.EventName == "GetFederationToken" {
+			m.SessionName = str(fName)
+		}
+		if exp := s.fields[fCredExp]; exp.kind == vString {
+			m.Expiration = parseExpiration(vString, s.text(fCredExp))
+		} else if exp.kind == vNumber {
+			m.Expiration = parseExpiration(vNumber, s.in[exp.start:exp.end])
+		}
+		rec.Minted = m
+	}
+	if s.fields[fAddendum].kind == vObject {
+		rec.Addendum = &Addendum{
+			Reason:            str(fAddReason),
+			UpdatedFields:     str(fAddFields),
+			OriginalRequestID: str(fAddRequestID),
+			OriginalEventID:   str(fAddEventID),
+		}
+	}
+	return rec, ""
+}
+
+// timeOf parses a time member: an RFC 3339 string or epoch seconds.
+func (p *recParser) timeOf(f field) (time.Time, bool) {
+	s := &p.s
+	switch sp := s.fields[f]; sp.kind {
+	case vString:
+		return parseTime(s.text(f))
+	case vNumber:
+		return parseEpoch(s.in[sp.start:sp.end])
+	}
+	return time.Time{}, false
+}
+
+// quoted shows a member's value in a message: Go-quoted (so no control
+// character reaches a terminal) and cut short.
+func (p *recParser) quoted(f field) string {
+	s := &p.s
+	sp := s.fields[f]
+	var b []byte
+	if sp.kind == vString {
+		b = s.text(f)
+	} else {
+		b = s.in[sp.start:min(sp.end, sp.start+64)]
+		if sp.kind == vObject || sp.kind == vArray {
+			return kindName(s.in[sp.start])
+		}
+	}
+	if len(b) > 64 {
+		return fmt.Sprintf("%q…", b[:64])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// readOnly reads readOnly: a boolean, or "true"/"false" as text in older
+// records.
+func (p *recParser) readOnly() ReadOnly {
+	s := &p.s
+	switch s.fields[fReadOnly].kind {
+	case vTrue:
+		return ReadOnlyTrue
+	case vFalse:
+		return ReadOnlyFalse
+	case vString:
+		t := s.text(fReadOnly)
+		switch {
+		case bytes.EqualFold(t, []byte("true")):
+			return ReadOnlyTrue
+		case bytes.EqualFold(t, []byte("false")):
+			return ReadOnlyFalse
+		}
+	}
+	return ReadOnlyUnknown
+}
+
+// isTrue reads a flag that is true or "true".
+func (p *recParser) isTrue(f field) bool {
+	switch p.s.fields[f].kind {
+	case vTrue:
+		return true
+	case vString:
+		return bytes.EqualFold(p.s.text(f), []byte("true"))
+	}
+	return false
+}
+
+// lastSegment returns what follows an ARN's last '/', or its last ':'
+// when it has no '/' ("arn:aws:iam::123456789012:root" → "root").
+func lastSegment(arn string) string {
+	if arn == "" {
+		return ""
+	}
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	if i := strings.LastIndexByte(arn, ':'); i >= 0 {
+		return arn[i+1:]
+	}
+	return ""
+}

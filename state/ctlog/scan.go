@@ -1,0 +1,601 @@
+package ctlog
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file is the single-pass JSON scanner. It walks one JSON value,
+// validating it as strictly as encoding/json does, and at the same time
+//
+//   - pulls out the members Record needs (by path, see lookupKey), as spans
+//     of the input, decoded only when they carry escapes;
+//   - builds the compact form of the value (whitespace dropped, invalid UTF-8
+//     replaced by \ufffd, credential secrets replaced by a redaction marker).
+//
+// When the input is already compact, clean and holds no secret, no output is
+// built at all: the raw record is the input slice. Unknown values are skipped
+// without allocating. Nothing here recurses: containers live on a small
+// explicit stack, so hostile nesting costs memory proportional to its depth,
+// capped at maxDepth like encoding/json.
+
+// maxDepth is the deepest nesting accepted, the same as encoding/json's.
+const maxDepth = 10000
+
+// Value kinds of a captured member.
+const (
+	vAbsent uint8 = iota
+	vString
+	vNumber
+	vTrue
+	vFalse
+	vNull
+	vObject
+	vArray
+)
+
+// span is a captured member value. For strings start:end is the content
+// between the quotes and esc says it needs decoding (escapes, non-ASCII or
+// invalid UTF-8); for other kinds it is the value's raw bytes.
+type span struct {
+	kind       uint8
+	esc        bool
+	start, end int
+}
+
+// frame is one open container.
+type frame struct {
+	obj    bool
+	ctx    ctx
+	field  field // member the container is the value of, when captured
+	redact int   // output mark where a redacted value began, or -1
+}
+
+// syntaxError is invalid JSON at an input offset. Its message never quotes
+// the input beyond one character: input may hold secrets.
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.off, e.msg)
+}
+
+// scanner holds the state of one value's scan and the scratch buffers that
+// are reused from one record to the next.
+type scanner struct {
+	in      []byte
+	out     []byte // compact output; used only when dirty
+	flushed int    // in[:flushed] has been accounted for in out
+	dirty   bool   // out (plus in[flushed:end]) is the compact form
+	stack   []frame
+	fields  [numFields]span
+	keybuf  []byte // decoded key with escapes
+	dec     []byte // scratch for decoding strings
+	arena   []byte // string fields of one record, converted once
+	hashbuf []byte // compact bytes of a redacted non-string value
+}
+
+// reset prepares the scanner to scan a value of in starting at start.
+func (s *scanner) reset(in []byte, start int) {
+	s.in = in
+	s.out = s.out[:0]
+	s.flushed = start
+	s.dirty = false
+	s.stack = s.stack[:0]
+	s.fields = [numFields]span{}
+}
+
+// flushTo appends the pending input up to p to the output.
+func (s *scanner) flushTo(p int) {
+	s.out = append(s.out, s.in[s.flushed:p]...)
+	s.flushed = p
+	s.dirty = true
+}
+
+// compact returns the compact form of in[start:end] after a successful
+// scan. It aliases either the input or the scanner's output buffer.
+func (s *scanner) compact(start, end int) []byte {
+	if !s.dirty {
+		return s.in[start:end]
+	}
+	s.out = append(s.out, s.in[s.flushed:end]...)
+	s.flushed = end
+	return s.out
+}
+
+// isSpace reports JSON whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+// ws skips whitespace, dropping it from the compact output.
+func (s *scanner) ws(pos int) int {
+	in := s.in
+	if pos < len(in) && in[pos] > ' ' {
+		return pos
+	}
+	st := pos
+	for pos < len(in) && isSpace(in[pos]) {
+		pos++
+	}
+	if pos > st {
+		s.flushTo(st)
+		s.flushed = pos
+	}
+	return pos
+}
+
+// SWAR constants for scanning eight string bytes at a time.
+const (
+	lsb    = 0x0101010101010101
+	msb    = 0x8080808080808080
+	quote  = lsb * '"'
+	bslash = lsb * '\\'
+)
+
+// special returns non-zero when the word holds a byte that ends a run of
+// plain string content: '"', '\\', a control character or a non-ASCII byte.
+// False positives cannot happen without a true positive in the same word.
+func special(w uint64) uint64 {
+	q := w ^ quote
+	b := w ^ bslash
+	return ((q - lsb) & ^q) | ((b - lsb) & ^b) | ((w - lsb*0x20) & ^w) | w
+}
+
+// plain marks bytes that need no attention inside a string.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str scans the string whose opening quote is at pos. It returns the
+// offset just past the closing quote and whether the content needs
+// decoding. Invalid UTF-8 is replaced by \ufffd in the compact output.
+func (s *scanner) str(pos int) (end int, esc bool, err *syntaxError) {
+	in := s.in
+	i := pos + 1
+	for {
+		for i+8 <= len(in) {
+			w := binary.LittleEndian.Uint64(in[i:])
+			if special(w)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		for i < len(in) && plain[in[i]] {
+			i++
+		}
+		if i >= len(in) {
+			return i, esc, &syntaxError{i, "unterminated string"}
+		}
+		switch c := in[i]; {
+		case c == '"':
+			return i + 1, esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(in) {
+				return i, esc, &syntaxError{i, "unterminated string"}
+			}
+			switch in[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(in) || hex4(in[i+2:i+6]) < 0 {
+					return i, esc, &syntaxError{i, "invalid \\u escape"}
+				}
+				i += 6
+			default:
+				return i, esc, &syntaxError{i, "invalid escape"}
+			}
+		case c < 0x20:
+			return i, esc, &syntaxError{i, "control character in string"}
+		default:
+			esc = true
+			r, n := utf8.DecodeRune(in[i:])
+			if r == utf8.RuneError && n == 1 {
+				s.flushTo(i)
+				s.out = append(s.out, `\ufffd`...)
+				s.flushed = i + 1
+			}
+			i += n
+		}
+	}
+}
+
+// hex4 decodes four hex digits, or returns -1.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
+
+// unquote appends the decoded content of a valid JSON string body (without
+// quotes) to dst exactly as encoding/json decodes it: invalid UTF-8 and
+// unpaired surrogates become U+FFFD.
+func unquote(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '\\':
+			switch src[i+1] {
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				r := hex4(src[i+2:])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(src) && src[i] == '\\' && src[i+1] == 'u' {
+						if r2 := hex4(src[i+2:]); r2 >= 0 {
+							if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+								dst = utf8.AppendRune(dst, d)
+								i += 6
+								continue
+							}
+						}
+					}
+					r = utf8.RuneError
+				}
+				dst = utf8.AppendRune(dst, r)
+				continue
+			default: // '"', '\\', '/'
+				dst = append(dst, src[i+1])
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			} else {
+				dst = append(dst, src[i:i+n]...)
+			}
+			i += n
+		}
+	}
+	return dst
+}
+
+// number scans a JSON number starting at pos.
+func (s *scanner) number(pos int) (int, *syntaxError) {
+	in := s.in
+	i := pos
+	if i < len(in) && in[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(in) && in[i] == '0':
+		i++
+	case i < len(in) && '1' <= in[i] && in[i] <= '9':
+		for i < len(in) && '0' <= in[i] && in[i] <= '9' {
+			i++
+		}
+	default:
+		return i, &syntaxError{i, "invalid number"}
+	}
+	if i < len(in) && in[i] == '.' {
+		i++
+		d := i
+		for i < len(in) && '0' <= in[i] && in[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return i, &syntaxError{i, "invalid number"}
+		}
+	}
+	if i < len(in) && (in[i] == 'e' || in[i] == 'E') {
+		i++
+		if i < len(in) && (in[i] == '+' || in[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(in) && '0' <= in[i] && in[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return i, &syntaxError{i, "invalid number"}
+		}
+	}
+	return i, nil
+}
+
+// literal checks for true, false or null at pos.
+func (s *scanner) literal(pos int, lit string) (int, *syntaxError) {
+	if !strings.HasPrefix(string(s.in[pos:min(pos+len(lit), len(s.in))]), lit) {
+		return pos, &syntaxError{pos, "invalid literal"}
+	}
+	return pos + len(lit), nil
+}
+
+// redactPrefix starts every redaction marker.
+const redactPrefix = "REDACTED sha256:"
+
+// isMarker reports whether a decoded string is already a redaction marker,
+// so that scanning a redacted record again (replay) changes nothing.
+func isMarker(b []byte) bool {
+	if len(b) != len(redactPrefix)+64 || string(b[:len(redactPrefix)]) != redactPrefix {
+		return false
+	}
+	for _, c := range b[len(redactPrefix):] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendMarker appends the JSON string "REDACTED sha256:<hex>" for secret.
+func appendMarker(dst, secret []byte) []byte {
+	sum := sha256.Sum256(secret)
+	dst = append(dst, '"')
+	dst = append(dst, redactPrefix...)
+	dst = hex.AppendEncode(dst, sum[:])
+	return append(dst, '"')
+}
+
+// isSecretKey reports whether a member name holds credential material that
+// must never be kept: sessionToken or secretAccessKey, in any letter case.
+func isSecretKey(k []byte) bool {
+	switch len(k) {
+	case len("sessionToken"):
+		return strings.EqualFold(string(k), "sessionToken")
+	case len("secretAccessKey"):
+		return strings.EqualFold(string(k), "secretAccessKey")
+	}
+	return false
+}
+
+// redactString replaces the string value in[pos:end], whose output began
+// at mark, with a marker holding the SHA-256 of its decoded content, unless
+// it already is a marker.
+func (s *scanner) redactString(mark, pos, end int, esc bool) {
+	body := s.in[pos+1 : end-1]
+	if esc {
+		s.dec = unquote(s.dec[:0], body)
+		body = s.dec
+	}
+	if isMarker(body) {
+		return
+	}
+	s.out = appendMarker(s.out[:mark], body)
+	s.flushed = end
+}
+
+// redactFrom replaces everything written to the output since mark (a
+// non-string value, compact) with a marker holding the SHA-256 of it.
+func (s *scanner) redactFrom(mark, end int) {
+	s.flushTo(end)
+	s.hashbuf = append(s.hashbuf[:0], s.out[mark:]...)
+	s.out = appendMarker(s.out[:mark], s.hashbuf)
+}
+
+// value scans one JSON value starting at pos (which must not be
+// whitespace), capturing members by path when it is an object in context
+// c. It returns the offset just past the value.
+func (s *scanner) value(pos int, c ctx) (int, *syntaxError) {
+	in := s.in
+	var (
+		f      field // member being captured, if any
+		child  ctx   // context of the value, when it is an object
+		redact bool  // the value is a secret
+	)
+	child = c
+value:
+	if pos >= len(in) {
+		return pos, &syntaxError{pos, "unexpected end of input"}
+	}
+	switch ch := in[pos]; ch {
+	case '{':
+		if len(s.stack) >= maxDepth {
+			return pos, &syntaxError{pos, "nesting too deep"}
+		}
+		mark := -1
+		if redact {
+			s.flushTo(pos)
+			mark = len(s.out)
+		}
+		if f != 0 {
+			s.fields[f] = span{kind: vObject, start: pos}
+		}
+		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark})
+		pos = s.ws(pos + 1)
+		if pos < len(in) && in[pos] == '}' {
+			pos++
+			goto closed
+		}
+		goto key
+	case '[':
+		if len(s.stack) >= maxDepth {
+			return pos, &syntaxError{pos, "nesting too deep"}
+		}
+		mark := -1
+		if redact {
+			s.flushTo(pos)
+			mark = len(s.out)
+		}
+		if f != 0 {
+			s.fields[f] = span{kind: vArray, start: pos}
+		}
+		s.stack = append(s.stack, frame{ctx: ctxNone, field: f, redact: mark})
+		pos = s.ws(pos + 1)
+		if pos < len(in) && in[pos] == ']' {
+			pos++
+			goto closed
+		}
+		f, child, redact = 0, ctxNone, false
+		goto value
+	case '"':
+		mark := -1
+		if redact {
+			s.flushTo(pos)
+			mark = len(s.out)
+		}
+		end, esc, err := s.str(pos)
+		if err != nil {
+			return end, err
+		}
+		if f != 0 {
+			s.fields[f] = span{kind: vString, esc: esc, start: pos + 1, end: end - 1}
+		}
+		if mark >= 0 {
+			s.redactString(mark, pos, end, esc)
+		}
+		pos = end
+	default:
+		var (
+			end  int
+			err  *syntaxError
+			kind uint8
+		)
+		switch ch {
+		case 't':
+			end, err = s.literal(pos, "true")
+			kind = vTrue
+		case 'f':
+			end, err = s.literal(pos, "false")
+			kind = vFalse
+		case 'n':
+			end, err = s.literal(pos, "null")
+			kind = vNull
+			redact = false // nothing to hide
+		default:
+			if ch != '-' && (ch < '0' || ch > '9') {
+				return pos, &syntaxError{pos, fmt.Sprintf("unexpected character %q", rune(ch))}
+			}
+			end, err = s.number(pos)
+			kind = vNumber
+		}
+		if err != nil {
+			return end, err
+		}
+		if f != 0 {
+			s.fields[f] = span{kind: kind, start: pos, end: end}
+		}
+		if redact {
+			s.flushTo(pos)
+			s.redactFrom(len(s.out), end)
+		}
+		pos = end
+	}
+
+next: // after a value: a separator, or the end of the container
+	if len(s.stack) == 0 {
+		return pos, nil
+	}
+	pos = s.ws(pos)
+	if pos >= len(in) {
+		return pos, &syntaxError{pos, "unexpected end of input"}
+	}
+	if top := &s.stack[len(s.stack)-1]; top.obj {
+		switch in[pos] {
+		case ',':
+			pos = s.ws(pos + 1)
+			goto key
+		case '}':
+			pos++
+			goto closed
+		}
+		return pos, &syntaxError{pos, "expected ',' or '}' after object member"}
+	}
+	switch in[pos] {
+	case ',':
+		pos = s.ws(pos + 1)
+		f, child, redact = 0, ctxNone, false
+		goto value
+	case ']':
+		pos++
+		goto closed
+	}
+	return pos, &syntaxError{pos, "expected ',' or ']' after array element"}
+
+closed: // the container ending just before pos is complete
+	{
+		top := s.stack[len(s.stack)-1]
+		s.stack = s.stack[:len(s.stack)-1]
+		if top.field != 0 {
+			s.fields[top.field].end = pos
+		}
+		if top.redact >= 0 {
+			s.redactFrom(top.redact, pos)
+		}
+		goto next
+	}
+
+key: // pos is at an object member's name
+	{
+		if pos >= len(in) || in[pos] != '"' {
+			return pos, &syntaxError{pos, "expected member name"}
+		}
+		end, esc, err := s.str(pos)
+		if err != nil {
+			return end, err
+		}
+		k := in[pos+1 : end-1]
+		if esc {
+			s.keybuf = unquote(s.keybuf[:0], k)
+			k = s.keybuf
+		}
+		top := s.stack[len(s.stack)-1]
+		f, child = 0, ctxNone
+		if top.ctx != ctxNone {
+			f, child = lookupKey(top.ctx, k)
+			if f != 0 {
+				s.fields[f] = span{}
+			}
+			if child != ctxNone {
+				r := ctxFields[child]
+				clear(s.fields[r[0]:r[1]])
+			}
+		}
+		redact = isSecretKey(k)
+		pos = s.ws(end)
+		if pos >= len(in) || in[pos] != ':' {
+			return pos, &syntaxError{pos, "expected ':' after member name"}
+		}
+		pos = s.ws(pos + 1)
+		goto value
+	}
+}
+
+// str returns the decoded text of a captured string field, aliasing the
+// input when it needs no decoding. The result is valid until the next call.
+func (s *scanner) text(f field) []byte {
+	sp := s.fields[f]
+	if sp.kind != vString {
+		return nil
+	}
+	b := s.in[sp.start:sp.end]
+	if sp.esc {
+		s.dec = unquote(s.dec[:0], b)
+		return s.dec
+	}
+	return b
+}

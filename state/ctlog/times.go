@@ -1,0 +1,135 @@
+package ctlog
+
+import (
+	"bytes"
+	"math"
+	"strconv"
+	"time"
+)
+
+// parseTime parses an event time: RFC 3339 (with or without fraction, Z or
+// an offset). The common form, "2006-01-02T15:04:05Z" with an optional
+// fraction, is parsed without allocating. Times are returned in UTC.
+func parseTime(b []byte) (time.Time, bool) {
+	if t, ok := fastRFC3339(b); ok {
+		return t, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// fastRFC3339 parses YYYY-MM-DDTHH:MM:SS[.fraction]Z, rejecting what
+// time.Parse would reject for the same layout.
+func fastRFC3339(b []byte) (time.Time, bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(p, n int) int {
+		v := 0
+		for _, c := range b[p : p+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if len(b) > 20 {
+		frac := b[19 : len(b)-1]
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return time.Time{}, false
+		}
+		scale := 100000000
+		for _, c := range frac[1:] {
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			nsec += int(c-'0') * scale
+			scale /= 10
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// daysIn returns the number of days in a month of a year.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// parseEpoch parses a number of seconds since 1970 (fractions allowed), as
+// LookupEvents returns EventTime. Values too large to be seconds are taken
+// as milliseconds.
+func parseEpoch(b []byte) (time.Time, bool) {
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return time.Time{}, false
+	}
+	if v >= 1e11 { // later than year 5138 in seconds: milliseconds
+		v /= 1000
+	}
+	if v >= 1e11 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(v)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), true
+}
+
+// expirationLayouts are the forms responseElements.credentials.expiration
+// takes in real records: CloudTrail writes a Java-style English date in UTC
+// ("Nov 30, 2024, 8:43:17 PM", older records without the second comma).
+var expirationLayouts = []string{
+	"Jan 2, 2006, 3:04:05 PM",
+	"Jan 2, 2006 3:04:05 PM",
+	"Jan 2, 2006, 15:04:05",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+}
+
+// parseExpiration parses a minted credential's expiration in any of the
+// forms seen: a Java-style date, RFC 3339, or epoch seconds (a JSON number
+// or a numeric string). It returns the zero time when it cannot tell.
+func parseExpiration(kind uint8, b []byte) time.Time {
+	switch kind {
+	case vNumber:
+		t, _ := parseEpoch(b)
+		return t
+	case vString:
+	default:
+		return time.Time{}
+	}
+	if t, ok := parseTime(b); ok {
+		return t
+	}
+	if t, ok := parseEpoch(b); ok {
+		return t
+	}
+	// Newer Java versions put a narrow no-break space before AM/PM.
+	b = bytes.ReplaceAll(b, []byte("\u202f"), []byte(" "))
+	b = bytes.ReplaceAll(b, []byte("\u00a0"), []byte(" "))
+	s := string(b)
+	for _, layout := range expirationLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}

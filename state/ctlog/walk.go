@@ -1,0 +1,196 @@
+package ctlog
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Stats sums up a ParsePaths run.
+type Stats struct {
+	Files   int   // files opened (whether or not they held good records)
+	Records int   // records emitted
+	Skipped int   // problems reported
+	Bytes   int64 // bytes read from disk
+	Decoded int64 // bytes parsed, after decompression
+}
+
+// ParseFile parses one file (see ParseBytes). A file that cannot be read,
+// or is larger than MaxFileBytes, is one Problem with Index -1.
+func ParseFile(path string, opt Options, emit func(Record) error) ([]Problem, error) {
+	d := docParsers.Get().(*docParser)
+	defer docParsers.Put(d)
+	d.rp.opt = opt
+	var st Stats
+	return d.parseFile(path, emit, &st)
+}
+
+// parseFile reads a file into the reused buffer and parses it.
+func (d *docParser) parseFile(path string, emit func(Record) error, st *Stats) ([]Problem, error) {
+	st.Files++
+	fail := func(reason string) ([]Problem, error) {
+		st.Skipped++
+		return []Problem{{File: path, Index: -1, Reason: reason}}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(errText(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(errText(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return fail("not a regular file")
+	}
+	limit := d.rp.opt.maxFile()
+	if fi.Size() > limit {
+		return fail(fmt.Sprintf("file is %d bytes, over the limit of %d (MaxFileBytes)", fi.Size(), limit))
+	}
+	// Read at most limit+1 bytes: the file may grow while we read.
+	want := fi.Size() + 512
+	if int64(cap(d.file)) < want {
+		d.file = make([]byte, 0, want)
+	}
+	buf := d.file[:0]
+	r := io.LimitReader(f, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			d.file = buf[:0]
+			return fail(errText(err))
+		}
+	}
+	d.file = buf[:0]
+	if int64(len(buf)) > limit {
+		return fail(fmt.Sprintf("file is over the limit of %d bytes (MaxFileBytes)", limit))
+	}
+	st.Bytes += int64(len(buf))
+	probs, n, err := d.parseBytes(path, buf, emit)
+	st.Decoded += n
+	st.Records += d.records
+	st.Skipped += len(probs)
+	return probs, err
+}
+
+// errText is an OS error's text; it names the path already.
+func errText(err error) string { return err.Error() }
+
+// ParsePaths parses files and directories in the order given. Directories
+// are walked depth first in name order (deterministic), skipping hidden
+// entries (names starting with '.'), entries that are neither regular files
+// nor directories, and CloudTrail digest files (CloudTrail-Digest folders,
+// *_CloudTrail-Digest_* files: they list log files, they hold no records).
+// Symbolic links are followed, each real directory at most once, so a
+// link loop ends. A path given explicitly is always parsed.
+//
+// Problems carry the file they belong to; one bad file never stops the
+// others. The error is non-nil only when emit returned one.
+func ParsePaths(paths []string, opt Options, emit func(Record) error) (Stats, []Problem, error) {
+	d := docParsers.Get().(*docParser)
+	defer docParsers.Put(d)
+	d.rp.opt = opt
+	w := walker{d: d, emit: emit, seen: map[string]bool{}}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			w.fileProblem(p, errText(err))
+			continue
+		}
+		if fi.IsDir() {
+			if err := w.dir(p); err != nil {
+				return w.st, w.probs, err
+			}
+			continue
+		}
+		if err := w.file(p); err != nil {
+			return w.st, w.probs, err
+		}
+	}
+	return w.st, w.probs, nil
+}
+
+// walker is one ParsePaths run.
+type walker struct {
+	d     *docParser
+	emit  func(Record) error
+	seen  map[string]bool // real paths of the directories walked
+	st    Stats
+	probs []Problem
+}
+
+func (w *walker) fileProblem(path, reason string) {
+	w.st.Skipped++
+	w.probs = append(w.probs, Problem{File: path, Index: -1, Reason: reason})
+}
+
+func (w *walker) file(path string) error {
+	probs, err := w.d.parseFile(path, w.emit, &w.st)
+	w.probs = append(w.probs, probs...)
+	return err
+}
+
+// isDigest reports a CloudTrail digest file or folder name.
+func isDigest(name string) bool {
+	return name == "CloudTrail-Digest" || strings.Contains(name, "_CloudTrail-Digest_")
+}
+
+// dir walks one directory.
+func (w *walker) dir(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		w.fileProblem(path, errText(err))
+		return nil
+	}
+	if real, err = filepath.Abs(real); err != nil {
+		w.fileProblem(path, errText(err))
+		return nil
+	}
+	if w.seen[real] {
+		return nil
+	}
+	w.seen[real] = true
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		w.fileProblem(path, errText(err))
+		// ReadDir returns what it read before the error: go on with it.
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || isDigest(name) {
+			continue
+		}
+		p := filepath.Join(path, name)
+		typ := e.Type()
+		if typ&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(p)
+			if err != nil {
+				w.fileProblem(p, errText(err))
+				continue
+			}
+			typ = fi.Mode().Type()
+		}
+		switch {
+		case typ.IsDir():
+			if err := w.dir(p); err != nil {
+				return err
+			}
+		case typ.IsRegular():
+			if err := w.file(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
