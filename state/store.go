@@ -1,0 +1,414 @@
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// Store is the fold of a journal: everything the console shows, built by
+// applying facts in journal order. Live, replay and follow all use Apply.
+//
+// A Store is not safe for concurrent use: it is mutated only on the UI's
+// update loop (or by one command's goroutine), so it needs no locks.
+type Store struct {
+	// Incident is line 1 of the journal.
+	Incident IncidentOpened
+	// Seq and Head are the sequence number and hash of the last entry applied.
+	Seq  int64
+	Head string
+	// At is the time of the last entry applied (the "as of" time in replay).
+	At time.Time
+
+	// Events is every CloudTrail event seen, deduplicated, in event-time order.
+	Events *EventTable
+	// Skipped lists records that ingest could not parse.
+	Skipped []Skipped
+
+	Sessions []Dated[SessionStarted]
+	Notes    []Dated[Note]
+	// Suspects maps an access key id or principal ARN to its latest mark;
+	// cleared marks are removed.
+	Suspects map[string]Dated[Suspect]
+	Regions  []Region
+	// RegionsAt is when the Region list was last read.
+	RegionsAt time.Time
+	// Health maps an event source ("lookup:eu-west-1") to its latest health.
+	Health map[string]Dated[StreamHealth]
+	// Inventory is the latest snapshot of principals and keys, nil before one.
+	Inventory *Inventory
+	// Sweeps holds the latest sweep of each Region and resource kind.
+	Sweeps map[SweepKey]Dated[Sweep]
+	// Actions lists containment actions in the order their intents were journaled.
+	Actions []*Action
+	// Repairs lists torn tails that writers cut.
+	Repairs []Dated[JournalRepaired]
+
+	// Timeline has one item per fact applied, for the journal pane.
+	Timeline []TimelineItem
+	// Problems lists facts that were in the journal but could not be applied.
+	Problems []FactProblem
+
+	actionByID map[string]*Action
+}
+
+// Dated is a fact payload with where and when it was journaled, and by whom.
+type Dated[T any] struct {
+	Seq int64
+	At  time.Time
+	By  journal.Actor
+	V   T
+}
+
+// SweepKey names one Region's resources of one kind.
+type SweepKey struct{ Region, Kind string }
+
+// FactProblem is a journal entry the store could not apply.
+type FactProblem struct {
+	Seq  int64
+	Kind string
+	Err  string
+}
+
+// TimelineItem is one fact as the journal pane lists it.
+type TimelineItem struct {
+	Seq     int64
+	At      time.Time
+	Kind    Kind
+	By      string // OS user@host
+	Summary string // one line, not yet sanitised for a terminal
+	Offset  int64  // the line's byte offset in the journal
+}
+
+// Action is a containment action as the journal tells it: its intent, its
+// result when there is one, and every verification.
+type Action struct {
+	Intent    ActionIntent
+	IntentSeq int64
+	At        time.Time
+	By        journal.Actor
+	Result    *ActionResult
+	ResultAt  time.Time
+	Verifies  []ActionVerify
+}
+
+// Outcome says where an action stands.
+type Outcome string
+
+// Outcomes.
+const (
+	// OutcomeUnknown: an intent with no result. While the writer lives this
+	// means "in progress"; after a restart it means the process died between
+	// the intent and the result, and the action must be verified.
+	OutcomeUnknown  Outcome = "outcome unknown"
+	OutcomeFailed   Outcome = "failed"
+	OutcomeDone     Outcome = "done"
+	OutcomeAlready  Outcome = "already in effect"
+	OutcomeVerified Outcome = "verified"
+	OutcomeBroken   Outcome = "does not hold"
+)
+
+// Outcome reports the action's state from its facts.
+func (a *Action) Outcome() Outcome {
+	if n := len(a.Verifies); n > 0 {
+		if a.Verifies[n-1].Holds {
+			return OutcomeVerified
+		}
+		return OutcomeBroken
+	}
+	switch {
+	case a.Result == nil:
+		return OutcomeUnknown
+	case !a.Result.OK:
+		return OutcomeFailed
+	case a.Result.Already:
+		return OutcomeAlready
+	}
+	return OutcomeDone
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{
+		Events:     NewEventTable(),
+		Suspects:   map[string]Dated[Suspect]{},
+		Health:     map[string]Dated[StreamHealth]{},
+		Sweeps:     map[SweepKey]Dated[Sweep]{},
+		actionByID: map[string]*Action{},
+	}
+}
+
+// Apply folds one journal entry into the store. An entry whose payload
+// cannot be decoded is recorded in Problems and in the timeline, and Apply
+// returns nil: one bad fact must not hide the rest of the incident. Apply
+// returns an error only when entries arrive out of order.
+func (s *Store) Apply(e journal.Entry) error {
+	if Kind(e.Kind) == KindEvents {
+		var ev Events
+		if err := json.Unmarshal(e.Data, &ev); err != nil {
+			return s.applyUndecodable(e, err)
+		}
+		recs := make([]ctlog.Record, 0, len(ev.Records))
+		var bad []FactProblem
+		for i, raw := range ev.Records {
+			r, err := ctlog.ParseRecord(raw)
+			if err != nil {
+				bad = append(bad, FactProblem{Seq: e.Seq, Kind: e.Kind, Err: fmt.Sprintf("record %d: %v", i, err)})
+				// Keep the index aligned with the journal's record index.
+				r = ctlog.Record{}
+			}
+			recs = append(recs, r)
+		}
+		err := s.ApplyEvents(e, ev, recs)
+		s.Problems = append(s.Problems, bad...)
+		return err
+	}
+	return s.apply(e)
+}
+
+// ApplyEvents folds an events entry whose records the caller has already
+// parsed (the live path parses once, before journaling). recs[i] must be
+// ev.Records[i] parsed; a zero Record (no EventID) is skipped.
+func (s *Store) ApplyEvents(e journal.Entry, ev Events, recs []ctlog.Record) error {
+	if err := s.advance(e); err != nil {
+		return err
+	}
+	added := 0
+	for i := range recs {
+		if recs[i].EventID == "" {
+			continue
+		}
+		if _, changed := s.Events.Add(&recs[i], EventRef{Offset: e.Offset, Index: uint32(i)}); changed {
+			added++
+		}
+	}
+	s.Skipped = append(s.Skipped, ev.Skipped...)
+	sum := fmt.Sprintf("%d events from %s", len(recs), ev.Source)
+	if added != len(recs) {
+		sum = fmt.Sprintf("%d events (%d new) from %s", len(recs), added, ev.Source)
+	}
+	if len(ev.Skipped) > 0 {
+		sum += fmt.Sprintf(", %d skipped", len(ev.Skipped))
+	}
+	s.timeline(e, sum)
+	return nil
+}
+
+func (s *Store) advance(e journal.Entry) error {
+	if s.Seq != 0 && e.Seq != s.Seq+1 {
+		return fmt.Errorf("store: entry seq %d applied after %d", e.Seq, s.Seq)
+	}
+	s.Seq, s.Head, s.At = e.Seq, e.Hash, e.At
+	return nil
+}
+
+func (s *Store) applyUndecodable(e journal.Entry, err error) error {
+	if aerr := s.advance(e); aerr != nil {
+		return aerr
+	}
+	s.Problems = append(s.Problems, FactProblem{Seq: e.Seq, Kind: e.Kind, Err: err.Error()})
+	s.timeline(e, "undecodable "+e.Kind+": "+err.Error())
+	return nil
+}
+
+// decode unmarshals an entry's payload into a T.
+func decode[T any](e journal.Entry) (T, error) {
+	var v T
+	err := json.Unmarshal(e.Data, &v)
+	return v, err
+}
+
+func dated[T any](e journal.Entry, v T) Dated[T] {
+	return Dated[T]{Seq: e.Seq, At: e.At, By: e.By, V: v}
+}
+
+// apply is the reducer: one case per fact kind.
+func (s *Store) apply(e journal.Entry) error {
+	var (
+		sum string
+		err error
+	)
+	switch Kind(e.Kind) {
+	case KindIncidentOpened:
+		var v IncidentOpened
+		if v, err = decode[IncidentOpened](e); err == nil {
+			s.Incident = v
+			sum = "incident " + v.ID + " opened"
+			if v.Title != "" {
+				sum += ": " + v.Title
+			}
+		}
+	case KindSessionStarted:
+		var v SessionStarted
+		if v, err = decode[SessionStarted](e); err == nil {
+			s.Sessions = append(s.Sessions, dated(e, v))
+			sum = fmt.Sprintf("%s started (%s)", v.Command, v.Mode)
+			if v.CallerARN != "" {
+				sum += " as " + v.CallerARN
+			}
+		}
+	case KindNote:
+		var v Note
+		if v, err = decode[Note](e); err == nil {
+			s.Notes = append(s.Notes, dated(e, v))
+			sum = "note: " + v.Text
+		}
+	case KindSuspect:
+		var v Suspect
+		if v, err = decode[Suspect](e); err == nil {
+			id := v.AccessKeyID
+			if id == "" {
+				id = v.PrincipalARN
+			}
+			if v.Clear {
+				delete(s.Suspects, id)
+				sum = "cleared suspect " + id
+			} else {
+				s.Suspects[id] = dated(e, v)
+				sum = "suspect " + id
+				if v.Reason != "" {
+					sum += ": " + v.Reason
+				}
+			}
+		}
+	case KindRegions:
+		var v Regions
+		if v, err = decode[Regions](e); err == nil {
+			s.Regions, s.RegionsAt = v.Regions, e.At
+			enabled := 0
+			for _, r := range v.Regions {
+				if r.Enabled() {
+					enabled++
+				}
+			}
+			sum = fmt.Sprintf("%d Regions, %d enabled", len(v.Regions), enabled)
+		}
+	case KindStreamHealth:
+		var v StreamHealth
+		if v, err = decode[StreamHealth](e); err == nil {
+			s.Health[v.Source] = dated(e, v)
+			sum = fmt.Sprintf("%s: %s, %s behind", v.Source, v.Status, time.Duration(v.Lag).Round(time.Second))
+			if v.Error != "" {
+				sum += ": " + v.Error
+			}
+		}
+	case KindInventory:
+		var v Inventory
+		if v, err = decode[Inventory](e); err == nil {
+			s.Inventory = &v
+			keys := 0
+			for _, u := range v.Users {
+				keys += len(u.Keys)
+			}
+			sum = fmt.Sprintf("inventory: %d users, %d keys, %d roles", len(v.Users), keys, len(v.Roles))
+			if len(v.Errors) > 0 {
+				sum += fmt.Sprintf(", %d calls failed", len(v.Errors))
+			}
+		}
+	case KindSweep:
+		var v Sweep
+		if v, err = decode[Sweep](e); err == nil {
+			s.Sweeps[SweepKey{v.Region, v.Kind}] = dated(e, v)
+			if v.Error != nil {
+				sum = fmt.Sprintf("%s %s: %s", v.Region, v.Kind, v.Error.Class)
+			} else {
+				sum = fmt.Sprintf("%s %s: %d", v.Region, v.Kind, len(v.Resources))
+			}
+		}
+	case KindActionIntent:
+		var v ActionIntent
+		if v, err = decode[ActionIntent](e); err == nil {
+			a := &Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
+			s.Actions = append(s.Actions, a)
+			s.actionByID[v.ActionID] = a
+			sum = fmt.Sprintf("intent %s %s (%d calls)", v.Action, v.Target, len(v.Plan))
+		}
+	case KindActionResult:
+		var v ActionResult
+		if v, err = decode[ActionResult](e); err == nil {
+			a := s.actionByID[v.ActionID]
+			if a == nil {
+				err = fmt.Errorf("result for unknown action %q", v.ActionID)
+				break
+			}
+			a.Result, a.ResultAt = &v, e.At
+			sum = fmt.Sprintf("result %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
+			if v.Error != "" {
+				sum += ": " + v.Error
+			}
+		}
+	case KindActionVerify:
+		var v ActionVerify
+		if v, err = decode[ActionVerify](e); err == nil {
+			a := s.actionByID[v.ActionID]
+			if a == nil {
+				err = fmt.Errorf("verification of unknown action %q", v.ActionID)
+				break
+			}
+			a.Verifies = append(a.Verifies, v)
+			sum = fmt.Sprintf("verify %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
+			if v.Detail != "" {
+				sum += ": " + v.Detail
+			}
+		}
+	case KindJournalRepaired:
+		var v JournalRepaired
+		if v, err = decode[JournalRepaired](e); err == nil {
+			s.Repairs = append(s.Repairs, dated(e, v))
+			sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+		}
+	default:
+		// A kind from a newer warroom: keep it visible, not fatal.
+		sum = "unknown fact kind " + e.Kind
+	}
+	if err != nil {
+		return s.applyUndecodable(e, err)
+	}
+	if err := s.advance(e); err != nil {
+		return err
+	}
+	s.timeline(e, sum)
+	return nil
+}
+
+func (s *Store) timeline(e journal.Entry, sum string) {
+	by := e.By.User
+	if e.By.Host != "" {
+		by += "@" + e.By.Host
+	}
+	s.Timeline = append(s.Timeline, TimelineItem{Seq: e.Seq, At: e.At, Kind: Kind(e.Kind), By: by, Summary: sum, Offset: e.Offset})
+}
+
+// Action returns the action with the given id, or nil.
+func (s *Store) Action(id string) *Action { return s.actionByID[id] }
+
+// Unfinished returns actions whose intent has no result: after a restart,
+// their outcome is unknown and they must be verified.
+func (s *Store) Unfinished() []*Action {
+	var out []*Action
+	for _, a := range s.Actions {
+		if a.Result == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// SweepList returns the latest sweeps sorted by Region, then kind.
+func (s *Store) SweepList() []Dated[Sweep] {
+	out := make([]Dated[Sweep], 0, len(s.Sweeps))
+	for _, v := range s.Sweeps {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].V.Region != out[j].V.Region {
+			return out[i].V.Region < out[j].V.Region
+		}
+		return out[i].V.Kind < out[j].V.Kind
+	})
+	return out
+}
