@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warroom-ir/warroom/sanitize"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+// ingestBatch bounds one events fact: a journal line stays a few MB at most.
+const (
+	ingestBatchRecords = 2000
+	ingestBatchBytes   = 4 << 20
+)
+
+func newIngestCmd(e *env) *cobra.Command {
+	var (
+		path  string
+		title string
+	)
+	c := &cobra.Command{
+		Use:   "ingest PATH...",
+		Short: "Parse CloudTrail files and folders into an incident journal",
+		Long: `ingest reads CloudTrail records from files and folders (walked recursively) in every
+shape they are found in: S3 delivery files (gzip or not), {"Records":[...]}, bare JSON
+arrays, one record per line, and LookupEvents output. Gzip is detected by content, not
+name. Records already in the journal (same event id) are not written again, except a
+newer copy carrying an addendum. Session tokens minted by AssumeRole and its relatives
+are replaced by their SHA-256 before anything is written.
+
+Every record that cannot be used is printed on stderr with its file, line or index and
+the reason, and the rest goes on. Without --journal, a new incident folder is made in
+the current directory.`,
+		Example: `  warroom ingest --journal incident/journal.jsonl ./AWSLogs/123456789012/CloudTrail
+  warroom ingest ./lookup-events.json ./trail.ndjson`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runIngest(e, path, title, args)
+		},
+	}
+	journalFlag(c, &path, "journal to append to; created when missing")
+	c.Flags().StringVar(&title, "title", "", "incident title, when the journal is created")
+	return c
+}
+
+func runIngest(e *env, path, title string, paths []string) error {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return usageErr(err)
+		}
+	}
+	// seen holds every event the journal will hold, so that the table's own
+	// rule decides what is a duplicate: the same rule the store applies.
+	seen := state.NewEventTable()
+	if path == "" {
+		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
+	} else if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		s, _, err := replayJournal(e, path)
+		if err != nil {
+			return err
+		}
+		seen = s.Events
+	}
+	by := state.LocalActor()
+	rec, err := state.OpenRecorder(path, state.IncidentOpened{Title: title}, by)
+	if err != nil {
+		return usageErr(err)
+	}
+	defer rec.Close()
+	if rec.Created {
+		fmt.Fprintf(e.stderr, "created journal %s\n", path)
+	}
+	if _, err := rec.Record(state.KindSessionStarted, state.SessionStarted{Command: "ingest", Mode: state.ModeOffline, Version: version}); err != nil {
+		return usageErr(err)
+	}
+
+	var (
+		batch      []ctlog.Record
+		batchBytes int
+		skipped    []state.Skipped
+		total, dup int
+		written    int
+		journalErr error
+	)
+	flush := func() {
+		if journalErr != nil || (len(batch) == 0 && len(skipped) == 0) {
+			return
+		}
+		if _, _, err := rec.RecordEvents("file", batch, skipped); err != nil {
+			journalErr = err
+			return
+		}
+		written += len(batch)
+		batch, batchBytes, skipped = batch[:0], 0, nil
+	}
+	emit := func(r ctlog.Record) error {
+		total++
+		// A plain duplicate (overlapping files, a re-run) is not journaled
+		// twice; a newer copy with an addendum is, and replaces the old one.
+		if _, changed := seen.Add(&r, state.EventRef{}); !changed {
+			dup++
+			return nil
+		}
+		batch = append(batch, r)
+		batchBytes += len(r.Raw)
+		if len(batch) >= ingestBatchRecords || batchBytes >= ingestBatchBytes {
+			flush()
+		}
+		return journalErr
+	}
+	stats, problems, err := ctlog.ParsePaths(paths, ctlog.Options{}, emit)
+	for _, p := range problems {
+		fmt.Fprintf(e.stderr, "skipped: %s\n", sanitize.Terminal(p.Error()))
+		skipped = append(skipped, state.Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason})
+	}
+	flush()
+	if journalErr != nil {
+		return usageErr(fmt.Errorf("writing %s: %w", path, journalErr))
+	}
+	if err != nil {
+		return usageErr(err)
+	}
+	if err := rec.Sync(); err != nil {
+		return usageErr(err)
+	}
+	fmt.Fprintf(e.stdout, "%s: %d files, %d records: %d written, %d already in the journal, %d problems\n",
+		path, stats.Files, total, written, dup, len(problems))
+	return nil
+}
