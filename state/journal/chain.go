@@ -1,0 +1,110 @@
+package journal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+)
+
+// chain is the verifier's state: what the last good line was. Reader,
+// Follow and Writer all feed lines through the same add.
+type chain struct {
+	lines int      // good lines so far; line numbers are lines+1 onwards
+	seq   int64    // seq of the last good line
+	head  [32]byte // hash of the last good line (or of the incident id before line 1)
+	next  int64    // offset just past the last good line's newline
+	id    string   // incident id, once line 1 was read
+	rl    rawLine  // scratch, so that add does not allocate
+}
+
+// startAfter makes c continue after a line that is trusted without being
+// verified (a writer opening a file, Follow starting mid-file): its seq and
+// hash, and the offset after it.
+func (c *chain) startAfter(seq int64, hash [32]byte, next int64) {
+	c.lines = int(seq)
+	c.seq = seq
+	c.head = hash
+	c.next = next
+}
+
+// add verifies one line (without its newline) found at off, and on success
+// makes it the chain's head and, when e is not nil, decodes it into e.
+func (c *chain) add(line []byte, off int64, e *Entry) *Problem {
+	n := c.lines + 1
+	fail := func(kind ProblemKind, format string, args ...any) *Problem {
+		return &Problem{Kind: kind, Line: n, Offset: off, Reason: fmt.Sprintf(format, args...)}
+	}
+	rl := &c.rl
+	if err := parseLine(line, rl); err != nil {
+		if !json.Valid(line) {
+			return fail(ProblemInvalid, "invalid JSON %v", err)
+		}
+		return fail(ProblemInvalid, "not a journal entry: %v", err)
+	}
+	if err := decodeActor(rl.by, nil); err != nil {
+		return fail(ProblemInvalid, "not a journal entry: %v", err)
+	}
+	if n == 1 {
+		if rl.seq != 1 {
+			return fail(ProblemSeq, "seq %d where 1 was expected: the first line was deleted or replaced", rl.seq)
+		}
+		if !tokenIs(rl.kind, KindOpened) {
+			return fail(ProblemFirstLine, "line 1 is a %q entry, not %s", unquote(rl.kind), KindOpened)
+		}
+		id := openedID(rl.data)
+		if id == "" {
+			return fail(ProblemFirstLine, "line 1's data has no string \"id\"")
+		}
+		if rl.prev != sha256.Sum256([]byte(id)) {
+			return fail(ProblemFirstLine, "prev is not the SHA-256 of incident id %q: line 1 was altered or comes from another journal", id)
+		}
+		c.id = id
+	} else {
+		want := c.seq + 1
+		linked := rl.prev == c.head
+		also := ""
+		if !linked {
+			also = fmt.Sprintf(", and prev does not match the hash of line %d", n-1)
+		}
+		switch {
+		case rl.seq < want:
+			return fail(ProblemSeq, "seq %d where %d was expected%s: a line was duplicated or moved", rl.seq, want, also)
+		case rl.seq > want:
+			return fail(ProblemSeq, "seq %d where %d was expected%s: a line was deleted or moved", rl.seq, want, also)
+		case !linked:
+			return fail(ProblemChain, "prev does not match the hash of line %d: line %d was altered after it was written, or this line was spliced in from elsewhere", n-1, n-1)
+		case tokenIs(rl.kind, KindOpened):
+			return fail(ProblemFirstLine, "%s after line 1", KindOpened)
+		}
+	}
+	c.head = sha256.Sum256(line)
+	c.lines = n
+	c.seq = rl.seq
+	c.next = off + int64(len(line)) + 1
+	if e != nil {
+		*e = c.entry(line, off)
+	}
+	return nil
+}
+
+// entry decodes the line add just accepted (rl holds its fields).
+func (c *chain) entry(line []byte, off int64) Entry {
+	return decodeEntry(&c.rl, line, off, c.head)
+}
+
+// decodeEntry builds an Entry from a parsed line. It copies what it keeps,
+// so line may be reused afterwards.
+func decodeEntry(rl *rawLine, line []byte, off int64, hash [32]byte) Entry {
+	e := Entry{
+		Seq:    rl.seq,
+		At:     rl.at,
+		Kind:   unquote(rl.kind),
+		Data:   append(json.RawMessage(nil), rl.data...),
+		Prev:   hex.EncodeToString(rl.prev[:]),
+		Offset: off,
+		Hash:   hex.EncodeToString(hash[:]),
+	}
+	_ = decodeActor(rl.by, &e.By) // checked by the caller
+	return e
+}

@@ -1,0 +1,462 @@
+package journal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Writer appends entries to one journal file. Several Writers, in one
+// process or many, may append to the same file: every Append takes an
+// exclusive flock, first reads and checks whatever the others appended
+// since, chains onto the newest line, and writes its own lines with one
+// write. A Writer is safe for use by several goroutines.
+type Writer struct {
+	mu     sync.Mutex
+	f      *os.File
+	path   string
+	by     Actor  // as it reads back from byJSON
+	byJSON []byte // the "by" object, encoded once
+	c      chain  // the newest line this writer knows of
+	lr     lineReader
+	buf    []byte
+
+	dirty      bool        // written but not yet fsynced
+	timer      *time.Timer // group commit
+	timerArmed bool
+	err        error // sticky: a failed fsync stops the writer
+	closed     bool
+
+	now func() time.Time
+}
+
+func newWriter(f *os.File, path string, by Actor) *Writer {
+	byJSON, _ := json.Marshal(by) // cannot fail: strings and an int
+	w := &Writer{f: f, path: path, byJSON: byJSON, now: time.Now}
+	_ = json.Unmarshal(byJSON, &w.by) // so w.by is what a reader decodes
+	return w
+}
+
+// Create makes a new journal at path whose line 1 is an incident.opened
+// entry for incidentID, written and fsynced before Create returns. opened
+// is that line's data: a JSON object whose "id" is incidentID (for
+// instance a marshalled state.IncidentOpened); nil means {"id":incidentID}.
+// Missing parent folders are created with mode 0700; the file gets mode
+// 0600. Create fails (with an error matching fs.ErrExist) when the file
+// exists and is not empty; an existing empty file is taken over.
+func Create(path, incidentID string, by Actor, opened json.RawMessage) (*Writer, error) {
+	fail := func(err error) (*Writer, error) { return nil, fmt.Errorf("journal: create %s: %w", path, err) }
+	if incidentID == "" {
+		return fail(errors.New("empty incident id"))
+	}
+	if !utf8.ValidString(incidentID) {
+		return fail(errors.New("incident id is not valid UTF-8"))
+	}
+	var data []byte
+	if len(opened) == 0 {
+		data, _ = json.Marshal(struct {
+			ID string `json:"id"`
+		}{incidentID})
+	} else {
+		var err error
+		if data, err = compactData(opened); err != nil {
+			return fail(fmt.Errorf("opened data: %w", err))
+		}
+		if id := openedID(data); id != incidentID {
+			return fail(fmt.Errorf("opened data has id %q, want %q", id, incidentID))
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fail(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fail(err)
+	}
+	w := newWriter(f, path, by)
+	if err := w.create(incidentID, data); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	return w, nil
+}
+
+func (w *Writer) create(id string, data []byte) error {
+	if err := flock(w.f, lockEx); err != nil {
+		return err
+	}
+	defer flock(w.f, lockUn)
+	fi, err := w.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() > 0 {
+		return fmt.Errorf("%w and is not empty (%d bytes)", fs.ErrExist, fi.Size())
+	}
+	// The mode given to OpenFile only applies to a new file, and only
+	// through the umask: set it exactly.
+	if err := w.f.Chmod(0o600); err != nil {
+		return err
+	}
+	prev := sha256.Sum256([]byte(id))
+	kindJSON, _ := json.Marshal(KindOpened)
+	line := appendLine(nil, 1, w.now().UTC().Round(0), w.byJSON, kindJSON, data, &prev)
+	if len(line) > maxLine {
+		return fmt.Errorf("line 1 would be %d bytes, more than %d", len(line), maxLine)
+	}
+	if p := w.c.add(line, 0, nil); p != nil {
+		return p // a bug: the writer made a line its reader rejects
+	}
+	if _, err := w.f.WriteAt(append(line, '\n'), 0); err != nil {
+		_ = w.f.Truncate(0)
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(w.path))
+	return nil
+}
+
+// syncDir fsyncs a folder so that a new file's name is durable too. It is
+// best effort: some file systems refuse to fsync a folder.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Open opens an existing journal to append to it. It checks line 1 and
+// finds the newest complete line (the head) without reading the lines in
+// between; each Append then checks what it chains onto. A torn tail is left
+// for the first Append to cut.
+func Open(path string, by Actor) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("journal: open: %w", err)
+	}
+	w := newWriter(f, path, by)
+	if err := w.findHead(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	return w, nil
+}
+
+func (w *Writer) findHead() error {
+	if err := flock(w.f, lockSh); err != nil {
+		return err
+	}
+	defer flock(w.f, lockUn)
+	fi, err := w.f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	if size == 0 {
+		return errors.New("the file is empty: not a journal (Create makes one)")
+	}
+	w.lr.reset(io.NewSectionReader(w.f, 0, size), 0)
+	line, _, st, err := w.lr.next()
+	switch {
+	case err != nil:
+		return err
+	case st == lineTooLong:
+		return fmt.Errorf("line 1 is longer than %d bytes", maxLine)
+	case st != lineOK:
+		return errors.New("line 1 is incomplete: not a journal, or its creation was cut short")
+	}
+	if p := w.c.add(line, 0, nil); p != nil {
+		return p
+	}
+	nl, err := lastNewline(w.f, size, int64(maxLine))
+	if err != nil {
+		return err
+	}
+	if nl+1 <= w.c.next {
+		return nil // line 1 is the newest complete line
+	}
+	line, off, err := lineEndingAt(w.f, nl)
+	if err != nil {
+		return err
+	}
+	var rl rawLine
+	if err := parseLine(line, &rl); err != nil {
+		return fmt.Errorf("newest line (offset %d) is not a journal entry: %w", off, err)
+	}
+	w.c.startAfter(rl.seq, sha256.Sum256(line), nl+1)
+	return nil
+}
+
+// tornTail is a last line without a newline that Append found.
+type tornTail struct {
+	off   int64
+	bytes int
+	sum   [32]byte
+}
+
+// catchUp reads and checks the lines other writers appended since w last
+// looked. It is called with the exclusive lock held, so a line without a
+// newline at the end is a torn tail: its writer died in the middle of it.
+func (w *Writer) catchUp() (*tornTail, error) {
+	fi, err := w.f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	switch {
+	case size < w.c.next:
+		return nil, fmt.Errorf("journal: %s is %d bytes, shorter than the %d this writer has seen: something other than a journal writer cut it", w.path, size, w.c.next)
+	case size == w.c.next:
+		return nil, nil
+	}
+	w.lr.reset(io.NewSectionReader(w.f, w.c.next, size-w.c.next), w.c.next)
+	for {
+		line, off, st, err := w.lr.next()
+		if err != nil {
+			return nil, err
+		}
+		switch st {
+		case lineEOF:
+			return nil, nil
+		case lineTorn:
+			return &tornTail{off: off, bytes: len(line), sum: sha256.Sum256(line)}, nil
+		case lineTooLong:
+			return nil, fmt.Errorf("journal: cannot append to %s: line %d (offset %d) is longer than %d bytes", w.path, w.c.lines+1, off, maxLine)
+		}
+		if p := w.c.add(line, off, nil); p != nil {
+			return nil, fmt.Errorf("journal: cannot append to %s: %w", w.path, p)
+		}
+	}
+}
+
+// prepared is a draft checked and encoded outside the lock.
+type prepared struct {
+	kind     string
+	kindJSON []byte
+	data     []byte
+	now      bool
+}
+
+// compactData checks and compacts a draft's data.
+func compactData(data json.RawMessage) ([]byte, error) {
+	if len(data) == 0 {
+		return nil, errors.New("data is empty, not JSON")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return nil, fmt.Errorf("data is not valid JSON: %w", err)
+	}
+	b := buf.Bytes()
+	if !utf8.Valid(b) {
+		return nil, errors.New("data is not valid UTF-8")
+	}
+	// The reader counts the envelope as one level of nesting.
+	if end, err := skipValue(b, 0, 1); err != nil || end != len(b) {
+		return nil, fmt.Errorf("data is not a JSON value the journal can hold: %v", err)
+	}
+	return b, nil
+}
+
+func prepare(i int, d Draft) (prepared, error) {
+	switch {
+	case d.Kind == "":
+		return prepared{}, fmt.Errorf("journal: draft %d: empty kind", i)
+	case d.Kind == KindOpened || d.Kind == KindRepaired:
+		return prepared{}, fmt.Errorf("journal: draft %d: kind %q is written by the journal itself", i, d.Kind)
+	case !utf8.ValidString(d.Kind):
+		return prepared{}, fmt.Errorf("journal: draft %d: kind %q is not valid UTF-8", i, d.Kind)
+	case d.Sync != SyncNow && d.Sync != SyncGroup:
+		return prepared{}, fmt.Errorf("journal: draft %d: unknown sync mode %d", i, d.Sync)
+	}
+	data, err := compactData(d.Data)
+	if err != nil {
+		return prepared{}, fmt.Errorf("journal: draft %d (%q): %w", i, d.Kind, err)
+	}
+	kindJSON, _ := json.Marshal(d.Kind)
+	return prepared{kind: d.Kind, kindJSON: kindJSON, data: data, now: d.Sync == SyncNow}, nil
+}
+
+// Append writes drafts as consecutive entries and returns them as written,
+// with Seq, At, By, Prev, Offset and Hash set. Either every draft is
+// written or, when any is invalid, none is.
+//
+// When the file ends in a torn line (a writer crashed mid-write), Append
+// first cuts it and writes a KindRepaired entry recording its offset, length
+// and SHA-256; that entry is then the first of the returned entries, and the
+// append is fsynced whatever the drafts asked for.
+//
+// Durability follows the drafts' Sync: if any is SyncNow, every line
+// written is fsynced before Append returns; otherwise see SyncGroup. If the
+// lines were written but the fsync failed, Append returns them with the
+// error, and the Writer refuses further work: what reached the disk is
+// unknown.
+func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
+	if len(drafts) == 0 {
+		return nil, nil
+	}
+	prep := make([]prepared, 0, len(drafts)+1)
+	for i, d := range drafts {
+		p, err := prepare(i, d)
+		if err != nil {
+			return nil, err
+		}
+		prep = append(prep, p)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, ErrClosed
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := flock(w.f, lockEx); err != nil {
+		return nil, fmt.Errorf("journal: lock %s: %w", w.path, err)
+	}
+	defer flock(w.f, lockUn)
+	torn, err := w.catchUp()
+	if err != nil {
+		return nil, err
+	}
+	if torn != nil {
+		data := fmt.Appendf(nil, `{"offset":%d,"bytes":%d,"torn_sha256":"%s"}`, torn.off, torn.bytes, hex.EncodeToString(torn.sum[:]))
+		kindJSON, _ := json.Marshal(KindRepaired)
+		prep = append([]prepared{{kind: KindRepaired, kindJSON: kindJSON, data: data, now: true}}, prep...)
+	}
+	at := w.now().UTC().Round(0)
+	seq, head, off := w.c.seq, w.c.head, w.c.next
+	syncNow := false
+	entries := make([]Entry, 0, len(prep))
+	w.buf = w.buf[:0]
+	for i, p := range prep {
+		start := len(w.buf)
+		w.buf = appendLine(w.buf, seq+1, at, w.byJSON, p.kindJSON, p.data, &head)
+		line := w.buf[start:]
+		if len(line) > maxLine {
+			return nil, fmt.Errorf("journal: draft %d (%q): the line would be %d bytes, more than %d", i, p.kind, len(line), maxLine)
+		}
+		prev := head
+		seq++
+		head = sha256.Sum256(line)
+		entries = append(entries, Entry{
+			Seq: seq, At: at, By: w.by, Kind: p.kind, Data: p.data,
+			Prev: hex.EncodeToString(prev[:]), Offset: off, Hash: hex.EncodeToString(head[:]),
+		})
+		w.buf = append(w.buf, '\n')
+		off += int64(len(line)) + 1
+		syncNow = syncNow || p.now
+	}
+	if torn != nil {
+		if err := w.f.Truncate(torn.off); err != nil {
+			return nil, fmt.Errorf("journal: cut torn tail of %s: %w", w.path, err)
+		}
+	}
+	if _, err := w.f.WriteAt(w.buf, w.c.next); err != nil {
+		// Leave no partial line behind for the next writer to repair.
+		_ = w.f.Truncate(w.c.next)
+		return nil, fmt.Errorf("journal: append to %s: %w", w.path, err)
+	}
+	w.c.lines += len(prep)
+	w.c.seq, w.c.head, w.c.next = seq, head, off
+	w.dirty = true
+	if syncNow {
+		if err := w.syncLocked(); err != nil {
+			return entries, err
+		}
+	} else if !w.timerArmed {
+		w.timerArmed = true
+		if w.timer == nil {
+			w.timer = time.AfterFunc(GroupDelay, w.groupSync)
+		} else {
+			w.timer.Reset(GroupDelay)
+		}
+	}
+	return entries, nil
+}
+
+// groupSync is the group-commit timer's work.
+func (w *Writer) groupSync() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timerArmed = false
+	if w.closed || !w.dirty || w.err != nil {
+		return
+	}
+	_ = w.syncLocked() // a failure is kept in w.err for the next call
+}
+
+// syncLocked fsyncs the file; w.mu is held.
+func (w *Writer) syncLocked() error {
+	if err := w.f.Sync(); err != nil {
+		w.err = fmt.Errorf("journal: fsync %s: %w (entries since the last fsync may be lost; this writer stops)", w.path, err)
+		return w.err
+	}
+	w.dirty = false
+	return nil
+}
+
+// Sync fsyncs every entry this Writer has written. After it returns nil
+// they are on stable storage.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.closed:
+		return ErrClosed
+	case w.err != nil:
+		return w.err
+	case w.dirty:
+		return w.syncLocked()
+	}
+	return nil
+}
+
+// Close fsyncs what is not yet synced and closes the file. Closing twice
+// is harmless.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	err := w.err
+	if err == nil && w.dirty {
+		err = w.syncLocked()
+	}
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("journal: close %s: %w", w.path, cerr)
+	}
+	return err
+}
+
+// IncidentID returns the id from line 1.
+func (w *Writer) IncidentID() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.id
+}
+
+// Head returns the seq and hash (hex) of the newest line this Writer has
+// written or read. Published somewhere safe, the hash lets Verify show
+// later that the journal was not cut back (VerifyOptions.Head).
+func (w *Writer) Head() (seq int64, hash string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.seq, hex.EncodeToString(w.c.head[:])
+}
