@@ -223,7 +223,7 @@ func (d *docParser) document(data []byte) {
 		d.fileProblem(fmt.Sprintf("not a CloudTrail log: not JSON (starts with %q)", rune(c)))
 		return
 	}
-	if data[pos] == '{' && lineOriented(data, pos) {
+	if data[pos] == '{' && d.lineOriented(data, pos) {
 		d.lines(data, pos)
 		return
 	}
@@ -231,16 +231,25 @@ func (d *docParser) document(data []byte) {
 }
 
 // lineOriented reports whether a file that starts with '{' holds one JSON
-// value per line: its second non-blank line starts with '{' too (in a
-// pretty-printed object it starts with a member name or '}'), or it has
-// one line only.
-func lineOriented(data []byte, pos int) bool {
+// value per line: its first value ends on the first line, or (the first
+// line being broken) its second non-blank line starts with '{' too: in a
+// pretty-printed object it starts with a member name or '}'.
+func (d *docParser) lineOriented(data []byte, pos int) bool {
 	nl := bytes.IndexByte(data[pos:], '\n')
 	if nl < 0 {
 		return true
 	}
 	rest := skipWS(data, pos+nl)
-	return rest == len(data) || data[rest] == '{'
+	if rest == len(data) || data[rest] == '{' {
+		return true
+	}
+	if nl > 1<<20 { // not worth scanning twice
+		return false
+	}
+	s := &d.rp.s
+	s.reset(data[:pos+nl], pos)
+	_, err := s.value(pos, ctxNone)
+	return err == nil
 }
 
 // lines parses one value (or several) per line. A line that is not valid
