@@ -405,9 +405,13 @@ func TestFields(t *testing.T) {
 		{"read-only absent", rec("a"),
 			func(r Record) (any, any) { return r.ReadOnly, ReadOnlyUnknown }},
 		{"mfa", rec("a", `"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"true","creationDate":"2024-05-01T09:00:00Z"}}}`),
-			func(r Record) (any, any) { return fmt.Sprint(r.MFAAuthenticated, r.SessionIssuedAt), "true " + utc("2024-05-01T09:00:00Z").String() }},
+			func(r Record) (any, any) {
+				return fmt.Sprint(r.MFAAuthenticated, r.SessionIssuedAt), "true " + utc("2024-05-01T09:00:00Z").String()
+			}},
 		{"errors", rec("a", `"errorCode":"AccessDenied","errorMessage":"User: x is not authorized"`),
-			func(r Record) (any, any) { return r.ErrorCode + "|" + r.ErrorMessage, "AccessDenied|User: x is not authorized" }},
+			func(r Record) (any, any) {
+				return r.ErrorCode + "|" + r.ErrorMessage, "AccessDenied|User: x is not authorized"
+			}},
 		{"fractional time", `{"eventID":"a","eventTime":"2020-09-14T00:44:23.123Z"}`,
 			func(r Record) (any, any) { return r.EventTime, utc("2020-09-14T00:44:23.123Z") }},
 		{"time with offset", `{"eventID":"a","eventTime":"2021-11-18T09:41:02-08:00"}`,
