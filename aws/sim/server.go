@@ -264,10 +264,8 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 	if svc.Protocol == ProtoQuery || svc.Protocol == ProtoEC2 {
 		req.RequestParameters = formParams(req.Form)
 	}
-	if !op.NoAuthz {
-		if e := s.authorizeLocked(req, actionOf(svc, req.Op, op)); e != nil {
-			return nil, e, record
-		}
+	if e := s.authorizeLocked(req, actionOf(svc, req.Op, op), !op.NoAuthz); e != nil {
+		return nil, e, record
 	}
 	out, err = op.Handle(req)
 	return out, err, record
