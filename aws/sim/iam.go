@@ -135,8 +135,8 @@ type page struct {
 	marker     string
 }
 
-// paginate reads Marker and MaxItems and returns the window over n items.
-func paginate(r *Request, n int) (page, *Error) {
+// iamPage reads Marker and MaxItems and returns the window over n items.
+func iamPage(r *Request, n int) (page, *Error) {
 	p := page{end: n}
 	if m := r.Param("Marker"); m != "" {
 		b, err := base64.RawURLEncoding.DecodeString(m)
@@ -251,7 +251,7 @@ func (s *Sim) iamListUsers(r *Request) (any, error) {
 			users = append(users, u)
 		}
 	}
-	p, e := paginate(r, len(users))
+	p, e := iamPage(r, len(users))
 	if e != nil {
 		return nil, e
 	}
@@ -276,8 +276,8 @@ func (s *Sim) iamGetUser(r *Request) (any, error) {
 	}{userXML(u, true)}, nil
 }
 
-// tagsParam reads Tags.member.N.Key / .Value.
-func tagsParam(r *Request) []Tag {
+// iamTags reads Tags.member.N.Key / .Value.
+func iamTags(r *Request) []Tag {
 	var out []Tag
 	for i := 1; ; i++ {
 		k := r.Param(fmt.Sprintf("Tags.member.%d.Key", i))
@@ -310,7 +310,7 @@ func (s *Sim) iamCreateUser(r *Request) (any, error) {
 	if p := r.Param("Path"); p != "" {
 		params["path"] = p
 	}
-	tags := tagsParam(r)
+	tags := iamTags(r)
 	if len(tags) > 0 {
 		params["tags"] = tagsRecord(tags)
 	}
@@ -361,7 +361,7 @@ func (s *Sim) iamTagUser(r *Request) (any, error) {
 	if u == nil {
 		return nil, noSuchUser(r.Param("UserName"))
 	}
-	tags := tagsParam(r)
+	tags := iamTags(r)
 	r.RequestParameters = map[string]any{"userName": u.Name, "tags": tagsRecord(tags)}
 	for _, t := range tags {
 		i := slices.IndexFunc(u.Tags, func(x Tag) bool { return x.Key == t.Key })
@@ -386,7 +386,7 @@ func (s *Sim) iamListAccessKeys(r *Request) (any, error) {
 	if e != nil {
 		return nil, e
 	}
-	p, e := paginate(r, len(u.Keys))
+	p, e := iamPage(r, len(u.Keys))
 	if e != nil {
 		return nil, e
 	}
@@ -894,7 +894,7 @@ func (s *Sim) iamListRoles(r *Request) (any, error) {
 			roles = append(roles, ro)
 		}
 	}
-	p, e := paginate(r, len(roles))
+	p, e := iamPage(r, len(roles))
 	if e != nil {
 		return nil, e
 	}
