@@ -197,7 +197,7 @@ func (s *Sim) namedRole(r *Request) (*role, *Error) {
 func xTags(ts []Tag) []xTag {
 	out := make([]xTag, len(ts))
 	for i, t := range ts {
-		out[i] = xTag{t.Key, t.Value}
+		out[i] = xTag(t)
 	}
 	return out
 }

@@ -51,8 +51,10 @@ func (e *testEnv) cfg(c Credentials, region string) aws.Config {
 	}
 }
 
-func (e *testEnv) sts(c Credentials, region string) *sts.Client { return sts.NewFromConfig(e.cfg(c, region)) }
-func (e *testEnv) iam(c Credentials) *iam.Client             { return iam.NewFromConfig(e.cfg(c, "us-east-1")) }
+func (e *testEnv) sts(c Credentials, region string) *sts.Client {
+	return sts.NewFromConfig(e.cfg(c, region))
+}
+func (e *testEnv) iam(c Credentials) *iam.Client { return iam.NewFromConfig(e.cfg(c, "us-east-1")) }
 func (e *testEnv) ct(c Credentials, region string) *cloudtrail.Client {
 	return cloudtrail.NewFromConfig(e.cfg(c, region))
 }

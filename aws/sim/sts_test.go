@@ -29,7 +29,6 @@ func leak(t *testing.T, env *testEnv) Credentials {
 	return k
 }
 
-
 func TestSTSMinting(t *testing.T) {
 	env := newEnv(t, Options{})
 	ctx := context.Background()
