@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,18 @@ type chain struct {
 	next  int64    // offset just past the last good line's newline
 	id    string   // incident id, once line 1 was read
 	rl    rawLine  // scratch, so that add does not allocate
+
+	// by is the last "by" object checked, and actor its decoding when
+	// actorOK: lines from one writer repeat it, and are spared the work.
+	by      []byte
+	actor   Actor
+	actorOK bool
+	// kindTok and kind are the last kind token decoded; hashHex the hex
+	// hash of line hashLine, which is the next line's Prev.
+	kindTok  []byte
+	kind     string
+	hashHex  string
+	hashLine int
 }
 
 // startAfter makes c continue after a line that is trusted without being
@@ -36,14 +49,18 @@ func (c *chain) add(line []byte, off int64, e *Entry) *Problem {
 		return &Problem{Kind: kind, Line: n, Offset: off, Reason: fmt.Sprintf(format, args...)}
 	}
 	rl := &c.rl
-	if err := parseLine(line, rl); err != nil {
+	if err := parseLine(line, rl, c.by); err != nil {
 		if !json.Valid(line) {
 			return fail(ProblemInvalid, "invalid JSON %v", err)
 		}
 		return fail(ProblemInvalid, "not a journal entry: %v", err)
 	}
-	if err := decodeActor(rl.by, nil); err != nil {
-		return fail(ProblemInvalid, "not a journal entry: %v", err)
+	if !rl.byKnown {
+		if err := decodeActor(rl.by, nil); err != nil {
+			return fail(ProblemInvalid, "not a journal entry: %v", err)
+		}
+		c.by = append(c.by[:0], rl.by...)
+		c.actorOK = false
 	}
 	if n == 1 {
 		if rl.seq != 1 {
@@ -90,21 +107,53 @@ func (c *chain) add(line []byte, off int64, e *Entry) *Problem {
 
 // entry decodes the line add just accepted (rl holds its fields).
 func (c *chain) entry(line []byte, off int64) Entry {
-	return decodeEntry(&c.rl, line, off, c.head)
-}
-
-// decodeEntry builds an Entry from a parsed line. It copies what it keeps,
-// so line may be reused afterwards.
-func decodeEntry(rl *rawLine, line []byte, off int64, hash [32]byte) Entry {
-	e := Entry{
+	if !c.actorOK {
+		c.actor = Actor{}
+		_ = decodeActor(c.by, &c.actor) // checked in add
+		c.actorOK = true
+	}
+	rl := &c.rl
+	if !bytes.Equal(rl.kind, c.kindTok) {
+		c.kindTok = append(c.kindTok[:0], rl.kind...)
+		c.kind = unquote(rl.kind)
+	}
+	prev := ""
+	if c.hashLine == c.lines-1 && c.lines > 1 {
+		prev = c.hashHex
+	} else {
+		prev = hexString(rl.prev)
+	}
+	c.hashHex, c.hashLine = hexString(c.head), c.lines
+	return Entry{
 		Seq:    rl.seq,
 		At:     rl.at,
+		By:     c.actor,
+		Kind:   c.kind,
+		Data:   append(json.RawMessage(nil), rl.data...),
+		Prev:   prev,
+		Offset: off,
+		Hash:   c.hashHex,
+	}
+}
+
+// hexString is hex.EncodeToString for a hash, with one allocation.
+func hexString(h [32]byte) string {
+	var buf [64]byte
+	hex.Encode(buf[:], h[:])
+	return string(buf[:])
+}
+
+// decodeEntry builds an Entry from a parsed line and its decoded actor. It
+// copies what it keeps, so the line may be reused afterwards.
+func decodeEntry(rl *rawLine, by Actor, off int64, hash [32]byte) Entry {
+	return Entry{
+		Seq:    rl.seq,
+		At:     rl.at,
+		By:     by,
 		Kind:   unquote(rl.kind),
 		Data:   append(json.RawMessage(nil), rl.data...),
-		Prev:   hex.EncodeToString(rl.prev[:]),
+		Prev:   hexString(rl.prev),
 		Offset: off,
-		Hash:   hex.EncodeToString(hash[:]),
+		Hash:   hexString(hash),
 	}
-	_ = decodeActor(rl.by, &e.By) // checked by the caller
-	return e
 }

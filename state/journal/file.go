@@ -55,13 +55,14 @@ func (f *File) ReadAt(offset int64) (Entry, error) {
 		if k := bytes.IndexByte(buf[have:have+n], '\n'); k >= 0 {
 			line := buf[:have+k]
 			var rl rawLine
-			if err := parseLine(line, &rl); err != nil {
+			if err := parseLine(line, &rl, nil); err != nil {
 				return fail("not a journal entry: %v", err)
 			}
-			if err := decodeActor(rl.by, nil); err != nil {
+			var by Actor
+			if err := decodeActor(rl.by, &by); err != nil {
 				return fail("not a journal entry: %v", err)
 			}
-			return decodeEntry(&rl, line, offset, sha256.Sum256(line)), nil
+			return decodeEntry(&rl, by, offset, sha256.Sum256(line)), nil
 		}
 		have += n
 		switch {

@@ -84,7 +84,7 @@ func (fl *follower) open(from int64) error {
 	}
 	var rl rawLine
 	if err == nil {
-		err = parseLine(line, &rl)
+		err = parseLine(line, &rl, nil)
 	}
 	if err != nil {
 		f.Close()

@@ -30,6 +30,9 @@ type rawLine struct {
 	kind []byte // the JSON string token, quotes included
 	data []byte // the JSON value
 	prev [32]byte
+	// byKnown says that by equals the knownBy given to parseLine, so it
+	// was not checked again.
+	byKnown bool
 }
 
 // syntaxError is a JSON or envelope error at a byte offset of a line.
@@ -57,7 +60,11 @@ var (
 
 // parseLine splits a line (without its newline) into its fields. It checks
 // the envelope and the JSON grammar of every value, but not the chain.
-func parseLine(b []byte, rl *rawLine) error {
+// knownBy, when not nil, is a "by" object already checked: consecutive lines
+// usually come from one writer, and a line whose "by" begins with knownBy
+// has that very object (a JSON value ends where its grammar says), so it
+// is not walked again.
+func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 	if !utf8.Valid(b) {
 		return errAt(invalidUTF8At(b), "invalid UTF-8")
 	}
@@ -86,7 +93,9 @@ func parseLine(b []byte, rl *rawLine) error {
 		return errAt(i, "\"by\" is not an object")
 	}
 	start := i
-	if i, err = skipValue(b, i, 1); err != nil {
+	if rl.byKnown = len(knownBy) > 0 && bytes.HasPrefix(b[i:], knownBy); rl.byKnown {
+		i += len(knownBy)
+	} else if i, err = skipValue(b, i, 1); err != nil {
 		return err
 	}
 	rl.by = b[start:i]
@@ -231,26 +240,34 @@ func daysIn(month, year int) int {
 
 // decodeHex decodes lower-case hex digits into dst (len(src) == 2*len(dst)).
 func decodeHex(dst, src []byte) bool {
+	var bad byte
 	for k := range dst {
-		hi, ok1 := fromHex(src[2*k])
-		lo, ok2 := fromHex(src[2*k+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		dst[k] = hi<<4 | lo
+		hi, lo := unhex[src[2*k]], unhex[src[2*k+1]]
+		bad |= hi | lo
+		dst[k] = hi<<4 | lo&0x0f
 	}
-	return true
+	return bad&0xf0 == 0
 }
 
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
+// unhex maps a lower-case hex digit to its value and anything else to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// plain marks the bytes that a JSON string may hold as they are: not '"',
+// not '\\', not a control character.
+var plain = func() (t [256]bool) {
+	for i := 0x20; i < 256; i++ {
+		t[i] = i != '"' && i != '\\'
+	}
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -337,6 +354,10 @@ func skipString(b []byte, i int) (int, error) {
 	start := i
 	i++
 	for i < len(b) {
+		if plain[b[i]] {
+			i++
+			continue
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, nil

@@ -90,7 +90,10 @@ func TestTamperCases(t *testing.T) {
 		}, false, ProblemFirstLine, 1, "not incident.opened"},
 		{"incident.opened after line 1", func(l [][]byte) [][]byte { return append(l[:2], reopened()) }, false, ProblemFirstLine, 3, "after line 1"},
 		{"byte flipped in a note", func(l [][]byte) [][]byte { l[2] = bytes.Replace(l[2], []byte("note 2"), []byte("note 9"), 1); return l }, false, ProblemChain, 4, "line 3 was altered"},
-		{"seq edited", func(l [][]byte) [][]byte { l[3] = bytes.Replace(l[3], []byte(`"seq":4`), []byte(`"seq":40`), 1); return l }, false, ProblemSeq, 4, "seq 40 where 4"},
+		{"seq edited", func(l [][]byte) [][]byte {
+			l[3] = bytes.Replace(l[3], []byte(`"seq":4`), []byte(`"seq":40`), 1)
+			return l
+		}, false, ProblemSeq, 4, "seq 40 where 4"},
 		{"invalid JSON", func(l [][]byte) [][]byte { l[3] = []byte("{\"seq\":4,\n"); return l }, false, ProblemInvalid, 4, "invalid JSON"},
 		{"JSON but not an entry", func(l [][]byte) [][]byte { l[3] = []byte("{\"hello\":\"world\"}\n"); return l }, false, ProblemInvalid, 4, "not a journal entry"},
 		{"keys reordered", func(l [][]byte) [][]byte {

@@ -192,7 +192,7 @@ func (w *Writer) findHead() error {
 		return err
 	}
 	var rl rawLine
-	if err := parseLine(line, &rl); err != nil {
+	if err := parseLine(line, &rl, nil); err != nil {
 		return fmt.Errorf("newest line (offset %d) is not a journal entry: %w", off, err)
 	}
 	w.c.startAfter(rl.seq, sha256.Sum256(line), nl+1)
