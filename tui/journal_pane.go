@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/themes"
+)
+
+// kindGlyph marks a timeline row's fact kind.
+func kindGlyph(k state.Kind) string {
+	switch k {
+	case state.KindEvents:
+		return "≡"
+	case state.KindNote:
+		return "✎"
+	case state.KindSuspect:
+		return markSuspect
+	case state.KindActionIntent, state.KindActionResult, state.KindActionVerify:
+		return "▶"
+	case state.KindJournalRepaired:
+		return "!"
+	}
+	return "·"
+}
+
+// outcomeBadge is an action outcome as a glyph and word, with its style.
+func outcomeBadge(st *themes.Styles, o state.Outcome) (string, func(...string) string) {
+	switch o {
+	case state.OutcomeVerified:
+		return "✓ verified", st.Success.Render
+	case state.OutcomeDone:
+		return "✓ done", st.Success.Render
+	case state.OutcomeAlready:
+		return "= already in effect", st.Success.Render
+	case state.OutcomeFailed:
+		return "✗ failed", st.Danger.Render
+	case state.OutcomeBroken:
+		return "✗ does not hold", st.Danger.Render
+	}
+	return "? outcome unknown", st.Warning.Render
+}
+
+// journalPane is the incident timeline: one row per fact, newest at the
+// bottom, actions with their outcome.
+type journalPane struct {
+	w, h    int
+	focused bool
+	follow  bool
+	cur     listCursor
+	// actions maps the seq of each action's intent to the action.
+	actions map[int64]*state.Action
+	seq     int64
+	built   bool
+}
+
+func newJournalPane() *journalPane { return &journalPane{follow: true} }
+
+// Title implements pane.
+func (p *journalPane) Title(v *viewCtx) string {
+	t := "Journal · " + thousands(len(v.store.Timeline)) + " facts"
+	if n := len(v.store.Actions); n > 0 {
+		t += " · " + itoa(n) + " actions"
+	}
+	if u := len(v.store.Unfinished()); u > 0 {
+		t += " · " + itoa(u) + " unfinished"
+	}
+	return t
+}
+
+// SetSize implements pane.
+func (p *journalPane) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.cur.rows = max(h, 1)
+	p.cur.clamp()
+	if p.follow {
+		p.cur.navigate(navBottom)
+	}
+}
+
+// Focus implements pane.
+func (p *journalPane) Focus() { p.focused = true }
+
+// Blur implements pane.
+func (p *journalPane) Blur() { p.focused = false }
+
+// Refresh implements pane.
+func (p *journalPane) Refresh(v *viewCtx) {
+	if p.built && p.seq == v.store.Seq {
+		return
+	}
+	p.built, p.seq = true, v.store.Seq
+	p.actions = map[int64]*state.Action{}
+	for _, a := range v.store.Actions {
+		p.actions[a.IntentSeq] = a
+	}
+	p.cur.n = len(v.store.Timeline)
+	if p.follow {
+		p.cur.navigate(navBottom)
+	}
+	p.cur.clamp()
+}
+
+// Navigate implements pane.
+func (p *journalPane) Navigate(n nav) {
+	p.cur.navigate(n)
+	p.follow = p.cur.sel == p.cur.n-1
+}
+
+// Follow resumes following the newest fact.
+func (p *journalPane) Follow() {
+	p.follow = true
+	p.cur.navigate(navBottom)
+}
+
+// Selected implements pane.
+func (p *journalPane) Selected(v *viewCtx) (selection, bool) {
+	if len(v.store.Timeline) == 0 {
+		return selection{}, false
+	}
+	return selection{kind: selTimeline, item: v.store.Timeline[p.cur.sel]}, true
+}
+
+// Render implements pane.
+func (p *journalPane) Render(v *viewCtx) string {
+	tl := v.store.Timeline
+	lines := make([]string, 0, p.h)
+	end := min(p.cur.top+p.cur.rows, len(tl))
+	for i := p.cur.top; i < end; i++ {
+		it := tl[i]
+		text := clock(it.At, false) + " " + kindGlyph(it.Kind) + " " + fit(clean(it.By), 14) + " "
+		badge := ""
+		var badgeStyle func(...string) string
+		if a := p.actions[it.Seq]; a != nil && it.Kind == state.KindActionIntent {
+			badge, badgeStyle = outcomeBadge(v.st, a.Outcome())
+		}
+		room := p.w - width(text)
+		if badge != "" {
+			room -= width(badge) + 1
+		}
+		text += fit(clean(it.Summary), max(room, 0))
+		switch {
+		case i == p.cur.sel:
+			if badge != "" {
+				text += " " + badge
+			}
+			lines = append(lines, v.st.Selected.Render(fit(text, p.w)))
+			continue
+		case it.Kind == state.KindNote:
+			text = v.st.Accent.Render(text)
+		case it.Kind == state.KindSuspect:
+			text = v.st.Suspect.Render(text)
+		case it.Kind == state.KindJournalRepaired:
+			text = v.st.Warning.Render(text)
+		case it.Kind == state.KindEvents || it.Kind == state.KindStreamHealth:
+			text = v.st.Subtle.Render(text)
+		default:
+			text = v.st.Base.Render(text)
+		}
+		if badge != "" {
+			text += " " + badgeStyle(badge)
+		}
+		lines = append(lines, fit(text, p.w))
+	}
+	if len(tl) == 0 {
+		lines = append(lines, v.st.Subtle.Render(fit("the journal is empty", p.w)))
+	}
+	return block(strings.Join(lines, "\n"), p.w, p.h)
+}
+
+// ShortHelp implements pane.
+func (p *journalPane) ShortHelp(k KeyMap) []key.Binding {
+	return []key.Binding{k.Note, k.Detail, k.Follow}
+}
+
+// FullHelp implements pane.
+func (p *journalPane) FullHelp(k KeyMap) [][]key.Binding {
+	return [][]key.Binding{append(listHelp(k), k.Follow), {k.Note, k.Detail, k.Copy}}
+}

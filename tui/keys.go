@@ -1,0 +1,159 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap is every key binding of the console. Keys are data: the help
+// screen, the short help line and the README's table are all generated from
+// it.
+type KeyMap struct {
+	// Global.
+	ForceQuit key.Binding
+	Quit      key.Binding
+	Help      key.Binding
+	Command   key.Binding
+	Filter    key.Binding
+	Note      key.Binding
+	NextPane  key.Binding
+	PrevPane  key.Binding
+	FocusPane key.Binding
+	Zoom      key.Binding
+	Detail    key.Binding
+	Back      key.Binding
+	Copy      key.Binding
+	Suspect   key.Binding
+
+	// Moving in a list.
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Follow   key.Binding
+
+	// Stream pivots.
+	PivotKey       key.Binding
+	PivotPrincipal key.Binding
+	PivotIP        key.Binding
+	ClearFilter    key.Binding
+
+	// Containment: dangerous, disabled in read-only mode.
+	Deactivate key.Binding
+	Revoke     key.Binding
+	Quarantine key.Binding
+	ContainAll key.Binding
+
+	// Dialogs and inputs.
+	Confirm  key.Binding
+	Cancel   key.Binding
+	Switch   key.Binding
+	Complete key.Binding
+}
+
+// DefaultKeyMap returns the console's bindings. With readOnly the
+// containment bindings are disabled: inert, and absent from help.
+func DefaultKeyMap(readOnly bool) KeyMap {
+	b := func(keys []string, help, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	k := KeyMap{
+		ForceQuit: b([]string{"ctrl+c"}, "ctrl+c", "quit now"),
+		Quit:      b([]string{"q"}, "q", "quit (asks first)"),
+		Help:      b([]string{"?"}, "?", "help for what applies now"),
+		Command:   b([]string{":"}, ":", "command line (tab completes)"),
+		Filter:    b([]string{"/"}, "/", "filter the stream"),
+		Note:      b([]string{"n"}, "n", "add a note to the journal"),
+		NextPane:  b([]string{"tab"}, "tab", "next pane"),
+		PrevPane:  b([]string{"shift+tab"}, "shift+tab", "previous pane"),
+		FocusPane: b([]string{"1", "2", "3", "4"}, "1-4", "focus stream, principals, regions, journal"),
+		Zoom:      b([]string{"z"}, "z", "zoom the pane full screen"),
+		Detail:    b([]string{"enter"}, "enter", "open the selected item in full"),
+		Back:      b([]string{"esc"}, "esc", "close, cancel, back"),
+		Copy:      b([]string{"y"}, "y", "copy the id or ARN (OSC 52)"),
+		Suspect:   b([]string{"s"}, "s", "mark or clear suspect"),
+
+		Up:       b([]string{"up", "k"}, "↑/k", "up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
+		Top:      b([]string{"home", "g"}, "g/home", "first row"),
+		Bottom:   b([]string{"end", "G"}, "G/end", "last row"),
+		Follow:   b([]string{"f"}, "f", "follow newest (stream, journal)"),
+
+		PivotKey:       b([]string{"a"}, "a", "filter on this event's access key"),
+		PivotPrincipal: b([]string{"p"}, "p", "filter on this event's principal"),
+		PivotIP:        b([]string{"i"}, "i", "filter on this event's source IP"),
+		ClearFilter:    b([]string{"x"}, "x", "clear the filter"),
+
+		Deactivate: b([]string{"D"}, "D", "plan: deactivate the access key"),
+		Revoke:     b([]string{"R"}, "R", "plan: revoke temporary sessions"),
+		Quarantine: b([]string{"Q"}, "Q", "plan: quarantine (deny all)"),
+		ContainAll: b([]string{"C"}, "C", "plan: contain everything for a suspect"),
+
+		Confirm:  b([]string{"enter"}, "enter", "press the focused button"),
+		Cancel:   b([]string{"esc"}, "esc", "cancel"),
+		Switch:   b([]string{"tab", "shift+tab", "left", "right"}, "tab/←/→", "switch button"),
+		Complete: b([]string{"tab"}, "tab", "complete a command"),
+	}
+	if readOnly {
+		for _, c := range k.containment() {
+			c.SetEnabled(false)
+		}
+	}
+	return k
+}
+
+// containment returns pointers to the dangerous bindings.
+func (k *KeyMap) containment() []*key.Binding {
+	return []*key.Binding{&k.Deactivate, &k.Revoke, &k.Quarantine, &k.ContainAll}
+}
+
+// KeyGroup is a named group of bindings, for help and the README.
+type KeyGroup struct {
+	Name      string
+	Dangerous bool // containment: disabled in read-only mode
+	Bindings  []key.Binding
+}
+
+// Groups returns every binding, grouped as help and the README show them.
+func (k KeyMap) Groups() []KeyGroup {
+	return []KeyGroup{
+		{Name: "Anywhere", Bindings: []key.Binding{
+			k.Help, k.Command, k.Filter, k.Note, k.NextPane, k.PrevPane, k.FocusPane, k.Zoom,
+			k.Detail, k.Back, k.Copy, k.Suspect, k.Quit, k.ForceQuit,
+		}},
+		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow}},
+		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
+		{Name: "Containment", Dangerous: true, Bindings: []key.Binding{k.Deactivate, k.Revoke, k.Quarantine, k.ContainAll}},
+		{Name: "Dialogs and inputs", Bindings: []key.Binding{k.Confirm, k.Cancel, k.Switch, k.Complete}},
+	}
+}
+
+// KeysMarkdown renders the key map as the README's Markdown table. It lists
+// every binding, enabled or not, and marks the dangerous ones.
+func KeysMarkdown(k KeyMap) string {
+	var sb strings.Builder
+	sb.WriteString("| keys | what it does | where |\n|---|---|---|\n")
+	esc := func(s string) string {
+		s = strings.ReplaceAll(s, "|", `\|`)
+		return s
+	}
+	for _, g := range k.Groups() {
+		where := g.Name
+		if g.Dangerous {
+			where += " (previews a plan and asks to confirm; disabled in read-only mode)"
+		}
+		for _, b := range g.Bindings {
+			keys := make([]string, len(b.Keys()))
+			for i, s := range b.Keys() {
+				keys[i] = "`" + esc(s) + "`"
+			}
+			sb.WriteString("| " + strings.Join(keys, " ") + " | " + esc(b.Help().Desc) + " | " + esc(where) + " |\n")
+		}
+	}
+	return sb.String()
+}

@@ -1,0 +1,126 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// Mode is how the console is attached, as the status line shows it.
+type Mode string
+
+// Modes.
+const (
+	ModeLive     Mode = "LIVE"      // reading AWS and able to act
+	ModeReadOnly Mode = "READ-ONLY" // reading AWS; containment is disabled
+	ModeReplay   Mode = "REPLAY"    // a journal read from disk, no AWS
+	ModeFollow   Mode = "FOLLOW"    // tailing a journal another process writes
+)
+
+// Journal records facts the responder makes from the keyboard (notes,
+// suspect marks). Record does I/O (an fsync, a lock): the console calls it
+// only inside a tea.Cmd, never on the update loop. *state.Recorder
+// implements it.
+type Journal interface {
+	Record(kind state.Kind, payload any) (journal.Entry, error)
+}
+
+// Feed delivers journal entries to the console in journal order, a batch at
+// a time, including the entries the console itself caused (notes, suspect
+// marks, action intents and results): the screen is a fold over the journal,
+// so nothing is drawn that did not come through here. Closing it means no
+// more entries will come (a replay that reached the end).
+type Feed <-chan []journal.Entry
+
+// TargetKind is what a containment action is aimed at.
+type TargetKind string
+
+// Target kinds.
+const (
+	TargetKey      TargetKind = "key"      // an access key id (AKIA… or ASIA…)
+	TargetUser     TargetKind = "user"     // an IAM user
+	TargetRole     TargetKind = "role"     // an IAM role
+	TargetRoot     TargetKind = "root"     // the root user
+	TargetResource TargetKind = "resource" // an instance, spot request … in a Region
+)
+
+// Target is what the selected row names, as handed to containment.
+type Target struct {
+	Kind   TargetKind
+	ID     string // key id, user/role name, resource id
+	ARN    string // principal ARN, when known
+	Region string // for resources
+	// Name is what the responder types to confirm an irreversible plan.
+	Name string
+}
+
+// Action names of the containment keys. The containment engine decides what
+// each means for a target.
+const (
+	ActionDeactivateKey  = "deactivate-key"
+	ActionRevokeSessions = "revoke-sessions"
+	ActionQuarantine     = "quarantine"
+	ActionContainAll     = "contain-all"
+)
+
+// Plan is what a containment action will do, shown in full before it runs.
+type Plan struct {
+	ID     string // unique per plan; the action id its facts will carry
+	Action string
+	Target Target
+	Title  string       // one line: "Deactivate access key AKIA…"
+	Calls  []state.Call // the exact calls, policy documents included
+	// Irreversible plans ask the responder to type Target.Name to confirm.
+	Irreversible bool
+	Undo         string   // how to undo, or "cannot be undone"
+	Warnings     []string // e.g. "this key is the console's own"
+}
+
+// Containment is what the console needs from the containment engine. Both
+// methods may do I/O and are called only inside a tea.Cmd.
+type Containment interface {
+	// Plan returns the plan of action for target, or an error saying why
+	// the action does not apply.
+	Plan(ctx context.Context, action string, target Target) (Plan, error)
+	// Run carries the plan out. Its intent, results and verification are
+	// journaled and reach the console through the Feed; the error is for
+	// failures to start.
+	Run(ctx context.Context, plan Plan) error
+}
+
+// Options configure the console.
+type Options struct {
+	// Store is the fold the console draws and keeps applying entries to.
+	// Nil starts an empty store.
+	Store *state.Store
+	// JournalPath is the journal the store came from; the detail view reads
+	// raw CloudTrail records from it. Empty: no raw records.
+	JournalPath string
+	// Feed delivers new entries (nil for a finished replay).
+	Feed Feed
+	// Journal records notes and suspect marks (nil: they are disabled).
+	Journal Journal
+	// Containment runs actions (nil: containment keys are disabled and
+	// absent from help, as in read-only mode).
+	Containment Containment
+	Mode        Mode
+	// Theme is a built-in theme name, a theme file's path, or "" / "auto".
+	Theme string
+	// NoColor is set when NO_COLOR is: the monochrome theme is used.
+	NoColor bool
+	// Actor is who is driving (OS user and host, AWS caller).
+	Actor journal.Actor
+	// Now is the clock (nil: time.Now). Tests pass a fixed one.
+	Now func() time.Time
+	// NoTick stops the one-second clock tick (tests).
+	NoTick bool
+	// ConfirmDelay is how long a new dialog ignores keys (0: 400 ms).
+	ConfirmDelay time.Duration
+}
+
+// readOnly reports whether containment is unavailable.
+func (o Options) readOnly() bool {
+	return o.Containment == nil || o.Mode != ModeLive
+}

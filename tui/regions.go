@@ -1,0 +1,321 @@
+package tui
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+
+	"github.com/warroom-ir/warroom/state"
+)
+
+// kindLabel shortens a sweep kind for a grid column.
+func kindLabel(kind string) string {
+	switch kind {
+	case "ec2:instance":
+		return "instances"
+	case "ec2:spot-request":
+		return "spot"
+	case "ec2:key-pair":
+		return "key pairs"
+	case "ec2:security-group":
+		return "sec groups"
+	case "lambda:function":
+		return "lambda"
+	}
+	if _, after, ok := strings.Cut(kind, ":"); ok {
+		return after
+	}
+	return kind
+}
+
+// creatorAttrs are the resource attributes a sweep may set to say who made
+// a resource (a key id or a principal ARN).
+var creatorAttrs = []string{"creator", "created_by", "creator_key"}
+
+// regionCell is one Region's resources of one kind, as counted for the grid.
+type regionCell struct {
+	swept   bool
+	n       int
+	new     int
+	suspect int
+	err     string // error class when the sweep failed
+}
+
+// regionsPane is a grid of Regions × resource kinds from the latest sweeps;
+// enter lists one Region's resources.
+type regionsPane struct {
+	w, h    int
+	focused bool
+	seq     int64
+	built   bool
+	regions []string
+	kinds   []string
+	cells   map[state.SweepKey]regionCell
+	cur     listCursor
+
+	// open is the Region whose resources are listed ("" shows the grid).
+	open    string
+	res     []resRow
+	resCur  listCursor
+	susSeen *suspects
+}
+
+type resRow struct {
+	kind    string
+	r       state.Resource
+	new     bool
+	suspect bool
+}
+
+func newRegionsPane() *regionsPane { return &regionsPane{} }
+
+// Title implements pane.
+func (p *regionsPane) Title(v *viewCtx) string {
+	if p.open != "" {
+		return "Regions · " + clean(p.open) + " · " + itoa(len(p.res)) + " resources (esc: grid)"
+	}
+	enabled := 0
+	for _, r := range v.store.Regions {
+		if r.Enabled() {
+			enabled++
+		}
+	}
+	return "Regions · " + itoa(enabled) + " enabled · " + itoa(len(v.store.Sweeps)) + " sweeps"
+}
+
+// SetSize implements pane.
+func (p *regionsPane) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.cur.rows = max(h-1, 1)
+	p.resCur.rows = max(h-1, 1)
+	p.cur.clamp()
+	p.resCur.clamp()
+}
+
+// Focus implements pane.
+func (p *regionsPane) Focus() { p.focused = true }
+
+// Blur implements pane.
+func (p *regionsPane) Blur() { p.focused = false }
+
+// isNew reports whether a resource was made since the incident began.
+func isNew(v *viewCtx, r *state.Resource) bool {
+	b := v.store.Incident.Began
+	return !b.IsZero() && !r.Created.IsZero() && !r.Created.Before(b)
+}
+
+// bySuspect reports whether a sweep says a suspect made the resource.
+func bySuspect(v *viewCtx, r *state.Resource) bool {
+	for _, a := range creatorAttrs {
+		if c := r.Attrs[a]; c != "" && (v.sus.has(c, c) || v.sus.marked[c]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Refresh implements pane.
+func (p *regionsPane) Refresh(v *viewCtx) {
+	if p.built && p.seq == v.store.Seq && p.susSeen == v.sus {
+		return
+	}
+	p.built, p.seq, p.susSeen = true, v.store.Seq, v.sus
+	regions := map[string]bool{}
+	kinds := map[string]bool{}
+	for _, r := range v.store.Regions {
+		if r.Enabled() {
+			regions[r.Name] = true
+		}
+	}
+	p.cells = map[state.SweepKey]regionCell{}
+	for k, s := range v.store.Sweeps {
+		regions[k.Region], kinds[k.Kind] = true, true
+		c := regionCell{swept: true, n: len(s.V.Resources)}
+		if s.V.Error != nil {
+			c.err = s.V.Error.Class
+		}
+		for i := range s.V.Resources {
+			if isNew(v, &s.V.Resources[i]) {
+				c.new++
+			}
+			if bySuspect(v, &s.V.Resources[i]) {
+				c.suspect++
+			}
+		}
+		p.cells[k] = c
+	}
+	p.regions = sortedKeys(regions)
+	p.kinds = sortedKeys(kinds)
+	p.cur.n = len(p.regions)
+	p.cur.clamp()
+	if p.open != "" {
+		p.openRegion(v, p.open)
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Enter opens the selected Region's resource list. It reports false when
+// the pane already lists resources (enter then opens the detail view).
+func (p *regionsPane) Enter(v *viewCtx) bool {
+	if p.open != "" || len(p.regions) == 0 {
+		return false
+	}
+	p.openRegion(v, p.regions[p.cur.sel])
+	p.resCur.sel, p.resCur.top = 0, 0
+	p.resCur.clamp()
+	return true
+}
+
+func (p *regionsPane) openRegion(v *viewCtx, region string) {
+	p.open = region
+	p.res = p.res[:0]
+	for _, k := range p.kinds {
+		s, ok := v.store.Sweeps[state.SweepKey{Region: region, Kind: k}]
+		if !ok {
+			continue
+		}
+		for _, r := range s.V.Resources {
+			p.res = append(p.res, resRow{kind: k, r: r, new: isNew(v, &r), suspect: bySuspect(v, &r)})
+		}
+	}
+	p.resCur.n = len(p.res)
+	p.resCur.clamp()
+}
+
+// Back closes the resource list; false when the grid is already shown.
+func (p *regionsPane) Back() bool {
+	if p.open == "" {
+		return false
+	}
+	p.open = ""
+	return true
+}
+
+// Navigate implements pane.
+func (p *regionsPane) Navigate(n nav) {
+	if p.open != "" {
+		p.resCur.navigate(n)
+		return
+	}
+	p.cur.navigate(n)
+}
+
+// Selected implements pane.
+func (p *regionsPane) Selected(*viewCtx) (selection, bool) {
+	if p.open != "" {
+		if len(p.res) == 0 {
+			return selection{}, false
+		}
+		r := p.res[p.resCur.sel]
+		return selection{kind: selResource, region: p.open, kindName: r.kind, resource: r.r, name: r.r.Name}, true
+	}
+	if len(p.regions) == 0 {
+		return selection{}, false
+	}
+	return selection{kind: selRegion, region: p.regions[p.cur.sel]}, true
+}
+
+// Render implements pane.
+func (p *regionsPane) Render(v *viewCtx) string {
+	if p.open != "" {
+		return p.renderList(v)
+	}
+	const regionW = 15
+	cellW := 10
+	if n := len(p.kinds); n > 0 {
+		cellW = max(min((p.w-regionW)/n-1, 12), 6)
+	}
+	hdr := fit("region", regionW)
+	for _, k := range p.kinds {
+		hdr += " " + fitLeft(kindLabel(clean(k)), cellW)
+	}
+	lines := []string{v.st.Header.Render(fit(hdr, p.w))}
+	if len(p.regions) == 0 {
+		lines = append(lines, v.st.Subtle.Render(fit("no Regions or sweeps yet", p.w)))
+	}
+	end := min(p.cur.top+p.cur.rows, len(p.regions))
+	for i := p.cur.top; i < end; i++ {
+		reg := p.regions[i]
+		selected := i == p.cur.sel
+		var sb strings.Builder
+		plain := fit(clean(reg), regionW)
+		if selected {
+			sb.WriteString(v.st.Selected.Render(plain))
+		} else {
+			sb.WriteString(v.st.Base.Render(plain))
+		}
+		for _, k := range p.kinds {
+			sb.WriteString(" ")
+			c, ok := p.cells[state.SweepKey{Region: reg, Kind: k}]
+			text, style := "·", v.st.Subtle
+			switch {
+			case !ok:
+			case c.err != "":
+				text, style = "✗ "+c.err, v.st.Danger
+			case c.suspect > 0:
+				text, style = "» "+itoa(c.n), v.st.Suspect
+			case c.new > 0:
+				text, style = "+"+itoa(c.new)+" "+itoa(c.n), v.st.New
+			case c.n > 0:
+				text, style = itoa(c.n), v.st.Base
+			default:
+				text = "0"
+			}
+			sb.WriteString(style.Render(fitLeft(text, cellW)))
+		}
+		lines = append(lines, fit(sb.String(), p.w))
+	}
+	return block(strings.Join(lines, "\n"), p.w, p.h)
+}
+
+func (p *regionsPane) renderList(v *viewCtx) string {
+	lines := []string{v.st.Header.Render(fit("  "+fit("kind", 10)+" "+fit("id", 22)+" "+fit("state", 10)+" created / name", p.w))}
+	if len(p.res) == 0 {
+		lines = append(lines, v.st.Subtle.Render(fit("nothing found in this Region", p.w)))
+	}
+	end := min(p.resCur.top+p.resCur.rows, len(p.res))
+	for i := p.resCur.top; i < end; i++ {
+		r := p.res[i]
+		mark := " "
+		style := v.st.Base
+		switch {
+		case r.suspect:
+			mark, style = markSuspect, v.st.Suspect
+		case r.new:
+			mark, style = "+", v.st.New
+		}
+		created := "-"
+		if !r.r.Created.IsZero() {
+			created = r.r.Created.UTC().Format("2006-01-02 15:04")
+		}
+		text := fit(mark+" "+fit(kindLabel(r.kind), 10)+" "+cell(r.r.ID, 22)+" "+cell(r.r.State, 10)+" "+created+" "+clean(r.r.Name), p.w)
+		if i == p.resCur.sel {
+			style = v.st.Selected
+		}
+		lines = append(lines, style.Render(text))
+	}
+	return block(strings.Join(lines, "\n"), p.w, p.h)
+}
+
+// ShortHelp implements pane.
+func (p *regionsPane) ShortHelp(k KeyMap) []key.Binding {
+	if p.open != "" {
+		return []key.Binding{k.Back, k.Detail, k.Copy, k.Quarantine}
+	}
+	return []key.Binding{k.Detail, k.Copy}
+}
+
+// FullHelp implements pane.
+func (p *regionsPane) FullHelp(k KeyMap) [][]key.Binding {
+	return [][]key.Binding{listHelp(k), slices.Clone(p.ShortHelp(k))}
+}

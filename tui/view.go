@@ -1,0 +1,404 @@
+package tui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/themes"
+)
+
+// Below these sizes the console shows one pane at a time with a tab bar.
+const (
+	compactWidth  = 120
+	compactHeight = 30
+)
+
+// size is a width and height in cells.
+type size struct{ w, h int }
+
+// layout is computed once per window size: the outer size of each pane in
+// the four-pane layout, and of the single pane in compact, zoom and detail.
+type layout struct {
+	compact bool
+	bodyH   int
+	panes   [numPanes]size
+	single  size // the one pane of compact, zoom, detail and help
+}
+
+func computeLayout(w, h int) layout {
+	l := layout{compact: w < compactWidth || h < compactHeight, bodyH: max(h-2, 0)}
+	if l.compact {
+		l.single = size{w, max(l.bodyH-1, 0)} // a tab bar above
+	} else {
+		l.single = size{w, l.bodyH}
+	}
+	topH := l.bodyH * 3 / 5
+	botH := l.bodyH - topH
+	streamW := w * 3 / 5
+	regionsW := w * 2 / 5
+	l.panes[paneStream] = size{streamW, topH}
+	l.panes[panePrincipals] = size{w - streamW, topH}
+	l.panes[paneRegions] = size{regionsW, botH}
+	l.panes[paneJournal] = size{w - regionsW, botH}
+	return l
+}
+
+// resize lays the screen out for a new window size.
+func (m *Model) resize(w, h int) {
+	m.width, m.height = w, h
+	m.lay = computeLayout(w, h)
+	m.applySizes()
+}
+
+// applySizes pushes the content sizes down to the panes.
+func (m *Model) applySizes() {
+	for i, p := range m.panes {
+		s := m.lay.panes[i]
+		if m.lay.compact || m.zoom {
+			s = m.lay.single
+		}
+		p.SetSize(max(s.w-2, 1), max(s.h-2, 1))
+	}
+	if m.detail != nil {
+		m.detail.SetSize(max(m.lay.single.w-2, 1), max(m.lay.single.h-2, 1))
+	}
+}
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "warroom " + clean(m.store.Incident.ID)
+	return v
+}
+
+// Render draws the whole screen: exactly height lines of at most width
+// cells.
+func (m *Model) Render() string {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if w < 20 || h < 6 {
+		return block("warroom: the terminal is too small", w, h)
+	}
+	v := m.vctx()
+	var sb strings.Builder
+	sb.WriteString(m.statusLine(v))
+	sb.WriteByte('\n')
+	body := m.body(v)
+	if m.dialog != nil {
+		body = overlay(body, m.dialog.render(v.st, w-2, m.lay.bodyH-2, v.now), w, m.lay.bodyH)
+	}
+	sb.WriteString(body)
+	sb.WriteByte('\n')
+	sb.WriteString(m.footer(v))
+	return sb.String()
+}
+
+// body draws the area between the status line and the footer.
+func (m *Model) body(v *viewCtx) string {
+	var tabs string
+	if m.lay.compact {
+		tabs = m.tabBar(v) + "\n"
+	}
+	s := m.lay.single
+	switch {
+	case m.help:
+		return tabs + frame(v, "Help · what applies now", m.helpView(v, s.w-2, s.h-2), s.w, s.h, true)
+	case m.detail != nil:
+		return tabs + frame(v, "Detail · "+m.detail.title+" (esc closes)", m.detail.Render(v), s.w, s.h, true)
+	case m.lay.compact || m.zoom:
+		p := m.panes[m.focus]
+		return tabs + frame(v, itoa(int(m.focus)+1)+" "+p.Title(v), p.Render(v), s.w, s.h, true)
+	}
+	f := func(id paneID) string {
+		p, sz := m.panes[id], m.lay.panes[id]
+		return frame(v, itoa(int(id)+1)+" "+p.Title(v), p.Render(v), sz.w, sz.h, id == m.focus)
+	}
+	return joinH(f(paneStream), f(panePrincipals)) + "\n" + joinH(f(paneRegions), f(paneJournal))
+}
+
+// frame draws a bordered box of outer size w×h around content (which is
+// already (w-2)×(h-2)), with the title in the top border.
+func frame(v *viewCtx, title, content string, w, h int, focused bool) string {
+	if w < 2 || h < 2 {
+		return block("", w, h)
+	}
+	bs, ts := v.st.Border, v.st.Title
+	if focused {
+		bs, ts = v.st.BorderFocused, v.st.TitleFocused
+	}
+	inner := w - 2
+	t := truncate(" "+title+" ", max(inner-2, 0))
+	top := bs.Render("╭─") + ts.Render(t) + bs.Render(strings.Repeat("─", max(inner-1-width(t), 0))+"╮")
+	if inner < 3 {
+		top = bs.Render("╭" + strings.Repeat("─", inner) + "╮")
+	}
+	l, r := bs.Render("│"), bs.Render("│")
+	var sb strings.Builder
+	sb.Grow(w * h * 2)
+	sb.WriteString(top)
+	lines := strings.Split(content, "\n")
+	for i := 0; i < h-2; i++ {
+		sb.WriteByte('\n')
+		sb.WriteString(l)
+		if i < len(lines) {
+			sb.WriteString(lines[i])
+		} else {
+			sb.WriteString(strings.Repeat(" ", inner))
+		}
+		sb.WriteString(r)
+	}
+	sb.WriteByte('\n')
+	sb.WriteString(bs.Render("╰" + strings.Repeat("─", inner) + "╯"))
+	return sb.String()
+}
+
+// tabBar lists the panes in compact layout, the shown one highlighted.
+func (m *Model) tabBar(v *viewCtx) string {
+	var parts []string
+	for i := range numPanes {
+		name := itoa(int(i)+1) + " " + paneNames[i]
+		if i == m.focus {
+			parts = append(parts, v.st.TabActive.Render("["+name+"]"))
+		} else {
+			parts = append(parts, v.st.TabInactive.Render(" "+name+" "))
+		}
+	}
+	return fit(strings.Join(parts, " "), m.width)
+}
+
+// healthGlyph marks a stream source's status with a glyph and word.
+func healthGlyph(status string) string {
+	switch status {
+	case "ok":
+		return "✓"
+	case "backfill":
+		return "…"
+	case "throttled":
+		return "! throttled"
+	case "denied":
+		return "✗ denied"
+	case "disabled":
+		return "- disabled"
+	}
+	return "✗ " + status
+}
+
+func durationOf(d state.Duration) time.Duration { return time.Duration(d) }
+
+// statusLine draws the top line: mode, incident, account, driver, per-Region
+// health and lag, and the UTC clock.
+func (m *Model) statusLine(v *viewCtx) string {
+	st := v.st
+	mode := string(m.opts.Mode)
+	if m.closed && m.opts.Mode == ModeReplay {
+		mode += " (end)"
+	}
+	left := st.StatusMode.Render(" " + mode + " ")
+	var parts []string
+	if id := m.store.Incident.ID; id != "" {
+		parts = append(parts, clean(id))
+	}
+	var acct, caller string
+	for i := len(m.store.Sessions) - 1; i >= 0; i-- {
+		s := m.store.Sessions[i].V
+		if s.AccountID != "" && acct == "" {
+			acct = s.AccountID + suffix(" ", paren(s.Alias))
+			if s.Drill {
+				acct += " drill"
+			}
+		}
+		if s.CallerARN != "" && caller == "" {
+			caller = s.CallerARN
+		}
+	}
+	if acct != "" {
+		parts = append(parts, "acct "+clean(acct))
+	}
+	a := m.opts.Actor
+	if a.AWS != "" {
+		caller = a.AWS
+	}
+	if who := a.User + suffix("@", a.Host); who != "" || caller != "" {
+		parts = append(parts, strings.TrimSpace(clean(who)+suffix(" as ", clean(shortARN(caller)))))
+	}
+	// Per-Region health, worst first.
+	srcs := make([]string, 0, len(m.store.Health))
+	for s := range m.store.Health {
+		srcs = append(srcs, s)
+	}
+	sort.Slice(srcs, func(i, j int) bool {
+		a, b := m.store.Health[srcs[i]].V, m.store.Health[srcs[j]].V
+		if (a.Status == "ok") != (b.Status == "ok") {
+			return b.Status == "ok"
+		}
+		return srcs[i] < srcs[j]
+	})
+	var health []string
+	for _, s := range srcs {
+		h := m.store.Health[s].V
+		name := h.Region
+		if name == "" {
+			name = s
+		}
+		health = append(health, clean(name)+" "+healthGlyph(h.Status)+" "+span(durationOf(h.Lag)))
+	}
+	if len(health) > 0 {
+		parts = append(parts, strings.Join(health, "  "))
+	}
+	clockText := v.now.UTC().Format("15:04:05") + " UTC "
+	mid := " " + strings.Join(parts, " │ ")
+	room := m.width - width(left) - width(clockText) - 1
+	line := left + st.StatusBar.Render(fit(mid, max(room, 0))+" "+clockText)
+	return fit(line, m.width)
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
+
+// footer draws the bottom line: the active input, a message, or the keys
+// that apply now.
+func (m *Model) footer(v *viewCtx) string {
+	w := m.width
+	if m.inputKind != inputNone {
+		in := m.input.Render(v.st, w)
+		if m.inputHint != "" {
+			inW := min(width(m.input.prompt)+len(m.input.value)+3, w/2)
+			in = fit(m.input.Render(v.st, max(inW, w-width(m.inputHint)-2)), max(w-width(m.inputHint)-2, inW))
+			style := v.st.Subtle
+			if strings.HasPrefix(m.inputHint, "✗") {
+				style = v.st.Error
+			}
+			in += "  " + style.Render(m.inputHint)
+		}
+		return fit(in, w)
+	}
+	if m.message != "" {
+		style := v.st.Accent
+		if m.messageErr {
+			style = v.st.Error
+		}
+		return style.Render(fit(m.message, w))
+	}
+	return m.shortHelpLine(v, m.ShortHelp(), w)
+}
+
+// shortHelpLine draws bindings as "key desc · key desc", as many as fit.
+func (m *Model) shortHelpLine(v *viewCtx, bs []key.Binding, w int) string {
+	var sb strings.Builder
+	used := 0
+	sep := v.st.HelpSep.Render(" · ")
+	for _, b := range bs {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		item := h.Key + " " + h.Desc
+		need := width(item)
+		if used > 0 {
+			need += 3
+		}
+		if used+need > w {
+			break
+		}
+		if used > 0 {
+			sb.WriteString(sep)
+		}
+		sb.WriteString(v.st.HelpKey.Render(h.Key) + " " + v.st.HelpDesc.Render(h.Desc))
+		used += need
+	}
+	return fit(sb.String(), w)
+}
+
+// helpView draws the full help for what applies now, and the legend of the
+// marks, in columns.
+func (m *Model) helpView(v *viewCtx, w, h int) string {
+	type group struct {
+		title string
+		lines []string
+	}
+	var groups []group
+	render := func(title string, bs []key.Binding) {
+		g := group{title: title}
+		for _, b := range bs {
+			if b.Enabled() {
+				g.lines = append(g.lines, v.st.HelpKey.Render(fit(b.Help().Key, 10))+" "+v.st.HelpDesc.Render(b.Help().Desc))
+			}
+		}
+		if len(g.lines) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	for i, bs := range m.panes[m.focus].FullHelp(m.keys) {
+		t := paneNames[m.focus]
+		if i > 0 {
+			t += " (more)"
+		}
+		render(t, bs)
+	}
+	for _, g := range m.keys.Groups() {
+		if g.Name == "Lists" || g.Name == "Stream" {
+			continue
+		}
+		title := strings.ToLower(g.Name)
+		if g.Dangerous {
+			title += " (asks to confirm)"
+		}
+		render(title, g.Bindings)
+	}
+	legend := group{title: "marks"}
+	for _, c := range []state.Class{state.ClassRecon, state.ClassCredentialAccess, state.ClassPersistence, state.ClassPrivEsc, state.ClassDefenseEvasion, state.ClassImpact} {
+		legend.lines = append(legend.lines, v.st.Severity[c.Level()-1].Render(classGlyph[c])+"  "+c.String())
+	}
+	legend.lines = append(legend.lines, v.st.Suspect.Render(markSuspect)+"  suspect (and its key family)",
+		v.st.Ours.Render(markOurs)+"  our own call", v.st.New.Render("+")+"  new since the incident began",
+		"A  admin-equivalent", "✓ ✗ ?  action verified / failed / outcome unknown")
+	groups = append(groups, legend)
+
+	colW := 46
+	cols := max(w/colW, 1)
+	colW = w / cols
+	var columns [][]string
+	cur := []string{}
+	for _, g := range groups {
+		need := len(g.lines) + 2
+		if len(cur) > 0 && len(cur)+need > h && len(columns) < cols-1 {
+			columns = append(columns, cur)
+			cur = []string{}
+		}
+		cur = append(cur, v.st.Accent.Render(g.title))
+		cur = append(cur, g.lines...)
+		cur = append(cur, "")
+	}
+	columns = append(columns, cur)
+	var blocks []string
+	for _, c := range columns {
+		top := min(m.helpTop, max(len(c)-h, 0))
+		blocks = append(blocks, block(strings.Join(c[top:], "\n"), colW, h))
+	}
+	return block(joinH(blocks...), w, h)
+}
+
+// ThemeName returns the name of the theme in use.
+func (m *Model) ThemeName() string { return m.theme.Name }
+
+// setTheme switches themes by name.
+func (m *Model) setTheme(name string) error {
+	th, err := themes.Select(name, m.opts.NoColor, m.theme.Dark)
+	if err != nil {
+		return err
+	}
+	m.theme, m.autoTheme = th, false
+	return nil
+}
