@@ -225,7 +225,7 @@ func (p *poller) window(ctx context.Context, key string, from, to time.Time, bac
 				return false, frontier, ctx.Err()
 			}
 			p.failures++
-			p.fail(err)
+			p.fail(ctx, err)
 			return false, frontier, p.health(ctx, false)
 		}
 		for _, ev := range out.Events {
@@ -279,7 +279,7 @@ func (p *poller) page(ctx context.Context, pages *cloudtrail.LookupEventsPaginat
 		p.s.requests.Add(1)
 		out, err := pages.NextPage(ctx, noRetry)
 		if err == nil {
-			p.s.worked.Store(true)
+			p.s.markWorked()
 			if p.status == StatusThrottled || p.status == StatusError {
 				p.setStatus(p.okStatus(), "")
 			}
@@ -290,7 +290,7 @@ func (p *poller) page(ctx context.Context, pages *cloudtrail.LookupEventsPaginat
 		if ctx.Err() != nil || (class != session.ClassThrottled && class != session.ClassUnavailable) || attempt >= o.PageAttempts {
 			return nil, err
 		}
-		p.fail(err)
+		p.fail(ctx, err)
 		if herr := p.health(ctx, false); herr != nil {
 			return nil, herr
 		}
@@ -312,8 +312,8 @@ func (p *poller) okStatus() string {
 }
 
 // fail records err as the poller's status.
-func (p *poller) fail(err error) {
-	status := StatusError
+func (p *poller) fail(ctx context.Context, err error) {
+	status, text := StatusError, err.Error()
 	switch class := session.Classify(err); {
 	case class == session.ClassThrottled:
 		status = StatusThrottled
@@ -321,12 +321,13 @@ func (p *poller) fail(err error) {
 		status = StatusDenied
 	case class == session.ClassRegionDisabled:
 		status = StatusDisabled
-	case class == session.ClassInvalidKey && p.region != GlobalRegion && p.s.worked.Load():
+	case class == session.ClassInvalidKey && p.region != GlobalRegion && p.s.keyWorks(ctx):
 		// The key works elsewhere: the Region does not know it, which is
 		// what AWS answers in a Region the account has not enabled.
 		status = StatusDisabled
+		text += "; the credentials work in other Regions: this Region is probably not enabled"
 	}
-	p.setStatus(status, err.Error())
+	p.setStatus(status, text)
 }
 
 func (p *poller) setStatus(status, errText string) {

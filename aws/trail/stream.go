@@ -140,6 +140,9 @@ type Stream struct {
 	// Region while the key works in another means that Region is not
 	// enabled.
 	worked atomic.Bool
+	// workedCh is closed when worked is first set.
+	workedCh   chan struct{}
+	workedOnce sync.Once
 	// requests counts LookupEvents calls sent (for benchmarks and tests).
 	requests atomic.Int64
 
@@ -157,8 +160,29 @@ type Stream struct {
 // New returns a stream that reads through lookup and writes to sink.
 func New(lookup Lookup, sink Sink, opts Options) *Stream {
 	opts.defaults()
-	s := &Stream{lookup: lookup, sink: sink, opts: opts, pollers: map[string]*poller{}, disabled: map[string]bool{}}
-	return s
+	return &Stream{lookup: lookup, sink: sink, opts: opts, pollers: map[string]*poller{}, disabled: map[string]bool{},
+		workedCh: make(chan struct{})}
+}
+
+// markWorked records that a call succeeded.
+func (s *Stream) markWorked() {
+	s.worked.Store(true)
+	s.workedOnce.Do(func() { close(s.workedCh) })
+}
+
+// keyWorks waits (a short while) until some call succeeded, and reports
+// whether one did: the credentials are good, so an unknown-key answer in a
+// Region is about the Region.
+func (s *Stream) keyWorks(ctx context.Context) bool {
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case <-s.workedCh:
+		return true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return s.worked.Load()
 }
 
 // Requests returns how many LookupEvents calls the stream has sent.
