@@ -491,7 +491,8 @@ func (t *EventTable) settle() {
 	if len(t.late) == 0 {
 		return
 	}
-	late := t.sortLate()
+	// An event replaced before it was ever placed can be queued twice.
+	late := slices.Compact(t.sortLate())
 	order := t.order
 	low := len(order) // the lowest position whose content changes
 	if len(t.moved) > 0 {

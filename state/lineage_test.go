@@ -1,0 +1,175 @@
+package state
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+// mintRec is event n at minute m: key signs call, minting child (with role
+// for AssumeRole).
+func mintRec(n, m int, key, call, child, role string) *ctlog.Record {
+	return rec(n, m, func(r *ctlog.Record) {
+		r.AccessKeyID, r.EventName, r.EventSource = key, call, "sts.amazonaws.com"
+		r.Minted = &ctlog.Minted{AccessKeyID: child, Expiration: r.EventTime.Add(time.Hour), RoleARN: role}
+	})
+}
+
+// useRec is event n at minute m, signed by key.
+func useRec(n, m int, key string) *ctlog.Record {
+	return rec(n, m, func(r *ctlog.Record) { r.AccessKeyID = key })
+}
+
+const (
+	roleA = "arn:aws:iam::111122223333:role/ops"
+	roleB = "arn:aws:iam::111122223333:role/admin"
+)
+
+// chain is the role-chaining incident: AKIA1 → ASIA1 (GetSessionToken) →
+// ASIA2 (AssumeRole ops) → ASIA3 (AssumeRole admin), a sibling AKIA1 →
+// ASIA4, and an unrelated family AKIA9 → ASIA9.
+func chain() []*ctlog.Record {
+	return []*ctlog.Record{
+		useRec(1, 1, "AKIA1"),
+		mintRec(2, 2, "AKIA1", "GetSessionToken", "ASIA1", ""),
+		useRec(3, 3, "ASIA1"),
+		mintRec(4, 4, "ASIA1", "AssumeRole", "ASIA2", roleA),
+		useRec(5, 5, "ASIA2"),
+		mintRec(6, 6, "ASIA2", "AssumeRole", "ASIA3", roleB),
+		useRec(7, 7, "ASIA3"),
+		mintRec(8, 8, "AKIA1", "AssumeRole", "ASIA4", roleA),
+		useRec(9, 9, "ASIA4"),
+		mintRec(10, 10, "AKIA9", "GetFederationToken", "ASIA9", ""),
+		useRec(11, 11, "ASIA9"),
+	}
+}
+
+func TestFamily(t *testing.T) {
+	type want struct {
+		key, issuer string
+		depth       int
+		call, role  string
+		event       int // the minting event's number; 0 when none
+	}
+	tests := []struct {
+		name  string
+		recs  []*ctlog.Record
+		order []int // arrival order of recs (indexes); nil = as listed
+		key   string
+		want  []want
+	}{
+		{"role chaining from the long-term key", chain(), nil, "AKIA1", []want{
+			{"AKIA1", "", 0, "", "", 0},
+			{"ASIA1", "AKIA1", 1, "GetSessionToken", "", 2},
+			{"ASIA2", "ASIA1", 2, "AssumeRole", roleA, 4},
+			{"ASIA3", "ASIA2", 3, "AssumeRole", roleB, 6},
+			{"ASIA4", "AKIA1", 1, "AssumeRole", roleA, 8},
+		}},
+		{"arrival order does not matter", chain(), []int{10, 6, 4, 9, 0, 1, 2, 3, 5, 7, 8}, "AKIA1", []want{
+			{"AKIA1", "", 0, "", "", 0},
+			{"ASIA1", "AKIA1", 1, "GetSessionToken", "", 2},
+			{"ASIA2", "ASIA1", 2, "AssumeRole", roleA, 4},
+			{"ASIA3", "ASIA2", 3, "AssumeRole", roleB, 6},
+			{"ASIA4", "AKIA1", 1, "AssumeRole", roleA, 8},
+		}},
+		{"from the middle of the chain", chain(), nil, "ASIA2", []want{
+			{"ASIA2", "ASIA1", 0, "AssumeRole", roleA, 4},
+			{"ASIA3", "ASIA2", 1, "AssumeRole", roleB, 6},
+		}},
+		{"a leaf", chain(), nil, "ASIA3", []want{{"ASIA3", "ASIA2", 0, "AssumeRole", roleB, 6}}},
+		{"another family", chain(), nil, "AKIA9", []want{
+			{"AKIA9", "", 0, "", "", 0},
+			{"ASIA9", "AKIA9", 1, "GetFederationToken", "", 10},
+		}},
+		{"unknown key", chain(), nil, "AKIANOPE", nil},
+		{"a forged cycle is cut", append(chain(), mintRec(12, 12, "ASIA3", "AssumeRole", "AKIA1", roleA)), nil, "AKIA1", []want{
+			{"AKIA1", "ASIA3", 0, "AssumeRole", roleA, 12},
+			{"ASIA1", "AKIA1", 1, "GetSessionToken", "", 2},
+			{"ASIA2", "ASIA1", 2, "AssumeRole", roleA, 4},
+			{"ASIA3", "ASIA2", 3, "AssumeRole", roleB, 6},
+			{"ASIA4", "AKIA1", 1, "AssumeRole", roleA, 8},
+		}},
+		{"a second claim on a key keeps the first", append(chain(), mintRec(12, 12, "AKIA9", "AssumeRole", "ASIA2", roleB)), nil, "AKIA9", []want{
+			{"AKIA9", "", 0, "", "", 0},
+			{"ASIA9", "AKIA9", 1, "GetFederationToken", "", 10},
+		}},
+		{"a corrected minting event moves the link", append(chain(), func() *ctlog.Record {
+			r := mintRec(8, 8, "AKIA9", "AssumeRole", "ASIA4", roleB)
+			r.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA"}
+			return r
+		}()), nil, "AKIA9", []want{
+			{"AKIA9", "", 0, "", "", 0},
+			{"ASIA9", "AKIA9", 1, "GetFederationToken", "", 10},
+			{"ASIA4", "AKIA9", 1, "AssumeRole", roleB, 8},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewEventTable()
+			order := tc.order
+			if order == nil {
+				for i := range tc.recs {
+					order = append(order, i)
+				}
+			}
+			for _, i := range order {
+				tb.Add(tc.recs[i], EventRef{})
+			}
+			got := tb.Family(tc.key)
+			if len(got) != len(tc.want) {
+				t.Fatalf("Family(%s) = %+v, want %d keys", tc.key, got, len(tc.want))
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g.Key != w.key || g.Issuer != w.issuer || g.Depth != w.depth || g.Call != w.call || g.RoleARN != w.role {
+					t.Errorf("Family(%s)[%d] = %+v, want %+v", tc.key, i, g, w)
+				}
+				if g.Minted != (w.event != 0) {
+					t.Errorf("Family(%s)[%d].Minted = %v", tc.key, i, g.Minted)
+				}
+				if w.event != 0 {
+					at := t0.Add(time.Duration(w.event) * time.Minute)
+					if g.EventID != uuidOf(w.event) || !g.MintedAt.Equal(at) || !g.Expires.Equal(at.Add(time.Hour)) ||
+						tb.Event(g.Event).EventID != g.EventID {
+						t.Errorf("Family(%s)[%d] mint details = %+v, want event %d at %v", tc.key, i, g, w.event, at)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestFamilyFilter(t *testing.T) {
+	tb := NewEventTable()
+	for _, r := range chain() {
+		tb.Add(r, EventRef{})
+	}
+	tests := []struct {
+		filter string
+		want   []int
+	}{
+		{"family:AKIA1", []int{1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{"family:ASIA2", []int{5, 6, 7}},
+		{"family:AKIA9", []int{10, 11}},
+		{"family:AKIA1,AKIA9", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
+		{"family:akia1 minted", []int{2, 4, 6, 8}},
+		{"-family:AKIA1", []int{10, 11}},
+		{"family:AKIA*", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
+		{"family:ASIA3", []int{7}},
+		{"family:AKIANOPE", nil},
+		{"key:AKIA1", []int{1, 2, 8}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			f, err := ParseFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := eventNums(t, tb, tb.QueryAt(f, t0)); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
