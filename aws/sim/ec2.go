@@ -48,7 +48,7 @@ const (
 	stateStopped      = "stopped"
 )
 
-var stateCodes = map[string]int{statePending: 0, stateRunning: 16, stateShuttingDown: 32, stateTerminated: 48,
+var ec2StateCodes = map[string]int{statePending: 0, stateRunning: 16, stateShuttingDown: 32, stateTerminated: 48,
 	stateStopping: 64, stateStopped: 80}
 
 // terminatedVisible is how long a terminated instance still shows in
@@ -133,8 +133,8 @@ func (s *Sim) ec2region(region string) *ec2Region {
 
 // ---- request parsing ----
 
-// listParam returns the values of a flattened ec2query list: name.1, name.2 …
-func listParam(form url.Values, name string) []string {
+// ec2List returns the values of a flattened ec2query list: name.1, name.2 …
+func ec2List(form url.Values, name string) []string {
 	var out []string
 	for i := 1; ; i++ {
 		k := name + "." + strconv.Itoa(i)
@@ -151,19 +151,19 @@ type ec2Filter struct {
 	Values []string
 }
 
-func filtersParam(form url.Values) []ec2Filter {
+func ec2Filters(form url.Values) []ec2Filter {
 	var out []ec2Filter
 	for i := 1; ; i++ {
 		p := "Filter." + strconv.Itoa(i)
 		if _, ok := form[p+".Name"]; !ok {
 			return out
 		}
-		out = append(out, ec2Filter{Name: form.Get(p + ".Name"), Values: listParam(form, p+".Value")})
+		out = append(out, ec2Filter{Name: form.Get(p + ".Name"), Values: ec2List(form, p+".Value")})
 	}
 }
 
-// tagsParam reads prefix.Tag.N.Key/Value.
-func tagsParam(form url.Values, prefix string) []Tag {
+// ec2TagsParam reads prefix.Tag.N.Key/Value.
+func ec2TagsParam(form url.Values, prefix string) []Tag {
 	var out []Tag
 	for i := 1; ; i++ {
 		p := prefix + "Tag." + strconv.Itoa(i)
@@ -174,8 +174,8 @@ func tagsParam(form url.Values, prefix string) []Tag {
 	}
 }
 
-// tagSpecsParam returns the tags that TagSpecification.N gives resourceType.
-func tagSpecsParam(form url.Values, resourceType string) []Tag {
+// ec2TagSpecs returns the tags that TagSpecification.N gives resourceType.
+func ec2TagSpecs(form url.Values, resourceType string) []Tag {
 	var out []Tag
 	for i := 1; ; i++ {
 		p := "TagSpecification." + strconv.Itoa(i) + "."
@@ -184,26 +184,26 @@ func tagSpecsParam(form url.Values, resourceType string) []Tag {
 			return out
 		}
 		if len(rt) > 0 && rt[0] == resourceType {
-			out = append(out, tagsParam(form, p)...)
+			out = append(out, ec2TagsParam(form, p)...)
 		}
 	}
 }
 
-func boolParam(form url.Values, name string) bool {
+func ec2Bool(form url.Values, name string) bool {
 	b, _ := strconv.ParseBool(form.Get(name))
 	return b
 }
 
-// dryRun answers a DryRun call that authorisation let through.
-func dryRun(r *Request) error {
-	if boolParam(r.Form, "DryRun") {
+// ec2DryRun answers a DryRun call that authorisation let through.
+func ec2DryRun(r *Request) error {
+	if ec2Bool(r.Form, "DryRun") {
 		return Errorf(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
 	}
 	return nil
 }
 
-// maxResultsParam reads MaxResults (5..1000 when given; 0 when absent).
-func maxResultsParam(form url.Values) (int, error) {
+// ec2MaxResults reads MaxResults (5..1000 when given; 0 when absent).
+func ec2MaxResults(form url.Values) (int, error) {
 	v := form.Get("MaxResults")
 	if v == "" {
 		return 0, nil
@@ -215,13 +215,13 @@ func maxResultsParam(form url.Values) (int, error) {
 	return n, nil
 }
 
-// pageToken is an opaque NextToken holding an offset, bound to the call
+// ec2Token is an opaque NextToken holding an offset, bound to the call
 // it was issued for.
-func pageToken(kind string, offset int) string {
+func ec2Token(kind string, offset int) string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s:%d", kind, offset))
 }
 
-func parsePageToken(kind, tok string) (int, error) {
+func parseEC2Token(kind, tok string) (int, error) {
 	if tok == "" {
 		return 0, nil
 	}
@@ -238,8 +238,8 @@ func parsePageToken(kind, tok string) (int, error) {
 	return off, nil
 }
 
-// paginate cuts items[off:] to max and says where the next page starts.
-func paginate[T any](items []T, off, max int) (page []T, next int) {
+// ec2Page cuts items[off:] to max and says where the next page starts.
+func ec2Page[T any](items []T, off, max int) (page []T, next int) {
 	if off > len(items) {
 		off = len(items)
 	}
@@ -270,7 +270,7 @@ type ec2InstState struct {
 	Name string `xml:"name"`
 }
 
-func instState(name string) ec2InstState { return ec2InstState{Code: stateCodes[name], Name: name} }
+func ec2StateOf(name string) ec2InstState { return ec2InstState{Code: ec2StateCodes[name], Name: name} }
 
 type ec2Group struct {
 	GroupID   string `xml:"groupId"`
@@ -330,7 +330,7 @@ type describeInstancesResult struct {
 
 // view renders an instance as EC2 answers it, with state shown as given.
 func (rg *ec2Region) view(in *instance, state string) ec2Instance {
-	v := ec2Instance{InstanceID: in.ID, ImageID: in.ImageID, InstanceState: instState(state),
+	v := ec2Instance{InstanceID: in.ID, ImageID: in.ImageID, InstanceState: ec2StateOf(state),
 		PrivateDNSName: "ip-" + strings.ReplaceAll(in.PrivateIP, ".", "-") + "." + rg.name + ".compute.internal",
 		KeyName:        in.KeyName, AmiLaunchIndex: in.Index, InstanceType: in.Type, LaunchTime: isoTime(in.Launched),
 		Placement: ec2Placement{AvailabilityZone: in.AZ, Tenancy: "default"}, MonitoringState: "disabled",
@@ -378,12 +378,12 @@ func ctInstance(v ec2Instance, launched time.Time) map[string]any {
 		m["spotInstanceRequestId"] = v.SpotInstanceRequestID
 	}
 	if len(v.TagSet) > 0 {
-		m["tagSet"] = map[string]any{"items": ctTags(v.TagSet)}
+		m["tagSet"] = map[string]any{"items": ec2CtTags(v.TagSet)}
 	}
 	return m
 }
 
-func ctTags(tags []ec2Tag) []any {
+func ec2CtTags(tags []ec2Tag) []any {
 	out := make([]any, 0, len(tags))
 	for _, t := range tags {
 		out = append(out, map[string]any{"key": t.Key, "value": t.Value})
@@ -417,17 +417,17 @@ type describeRegionsResult struct {
 }
 
 func (s *Sim) ec2DescribeRegions(r *Request) (any, error) {
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
-	all := boolParam(r.Form, "AllRegions")
-	names := listParam(r.Form, "RegionName")
+	all := ec2Bool(r.Form, "AllRegions")
+	names := ec2List(r.Form, "RegionName")
 	for _, n := range names {
 		if !regionKnown(n) {
 			return nil, Errorf(400, "InvalidParameterValue", "Invalid region: %s", n)
 		}
 	}
-	filters := filtersParam(r.Form)
+	filters := ec2Filters(r.Form)
 	out := describeRegionsResult{Regions: []ec2RegionInfo{}}
 	for _, ri := range s.Regions() {
 		if !all && ri.OptInStatus == "not-opted-in" {
@@ -495,7 +495,7 @@ func (s *Sim) lookupInstances(rg *ec2Region, ids []string, now time.Time) ([]*in
 	var out []*instance
 	var missing []string
 	for _, id := range ids {
-		if !validHexID(id, "i") {
+		if !ec2ValidID(id, "i") {
 			return nil, Errorf(400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"", id)
 		}
 		in := rg.instances[id]
@@ -514,8 +514,8 @@ func (s *Sim) lookupInstances(rg *ec2Region, ids []string, now time.Time) ([]*in
 	return nil, Errorf(400, "InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", strings.Join(missing, ", "))
 }
 
-// validHexID reports whether id is prefix- followed by 8 or 17 hex digits.
-func validHexID(id, prefix string) bool {
+// ec2ValidID reports whether id is prefix- followed by 8 or 17 hex digits.
+func ec2ValidID(id, prefix string) bool {
 	h, ok := strings.CutPrefix(id, prefix+"-")
 	if !ok || (len(h) != 8 && len(h) != 17) {
 		return false
@@ -528,8 +528,8 @@ func validHexID(id, prefix string) bool {
 	return true
 }
 
-// tagFilter matches "tag:Key" and "tag-key" filters against tags.
-func tagFilter(f ec2Filter, tags []Tag) (match, handled bool) {
+// ec2TagFilter matches "tag:Key" and "tag-key" filters against tags.
+func ec2TagFilter(f ec2Filter, tags []Tag) (match, handled bool) {
 	if k, ok := strings.CutPrefix(f.Name, "tag:"); ok {
 		for _, t := range tags {
 			if t.Key == k && slices.ContainsFunc(f.Values, func(v string) bool { return wildcardMatch(v, t.Value) }) {
@@ -551,7 +551,7 @@ func tagFilter(f ec2Filter, tags []Tag) (match, handled bool) {
 
 func instanceMatches(in *instance, filters []ec2Filter) (bool, error) {
 	for _, f := range filters {
-		if m, ok := tagFilter(f, in.Tags); ok {
+		if m, ok := ec2TagFilter(f, in.Tags); ok {
 			if !m {
 				return false, nil
 			}
@@ -564,7 +564,7 @@ func instanceMatches(in *instance, filters []ec2Filter) (bool, error) {
 		case "instance-state-name":
 			have = in.State
 		case "instance-state-code":
-			have = strconv.Itoa(stateCodes[in.State])
+			have = strconv.Itoa(ec2StateCodes[in.State])
 		case "instance-type":
 			have = in.Type
 		case "key-name":
@@ -592,24 +592,24 @@ func instanceMatches(in *instance, filters []ec2Filter) (bool, error) {
 }
 
 func (s *Sim) ec2DescribeInstances(r *Request) (any, error) {
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
 	s.settleLocked(rg, r.Now)
-	ids := listParam(r.Form, "InstanceId")
-	max, err := maxResultsParam(r.Form)
+	ids := ec2List(r.Form, "InstanceId")
+	max, err := ec2MaxResults(r.Form)
 	if err != nil {
 		return nil, err
 	}
 	if max > 0 && len(ids) > 0 {
 		return nil, Errorf(400, "InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	off, err := parsePageToken("instances", r.Param("NextToken"))
+	off, err := parseEC2Token("instances", r.Param("NextToken"))
 	if err != nil {
 		return nil, err
 	}
-	filters := filtersParam(r.Form)
+	filters := ec2Filters(r.Form)
 	var list []*instance
 	if len(ids) > 0 {
 		if list, err = s.lookupInstances(rg, ids, r.Now); err != nil {
@@ -632,7 +632,7 @@ func (s *Sim) ec2DescribeInstances(r *Request) (any, error) {
 			hits = append(hits, in)
 		}
 	}
-	page, next := paginate(hits, off, max)
+	page, next := ec2Page(hits, off, max)
 	out := describeInstancesResult{Reservations: []ec2Reservation{}}
 	for _, in := range page {
 		n := len(out.Reservations)
@@ -643,7 +643,7 @@ func (s *Sim) ec2DescribeInstances(r *Request) (any, error) {
 		out.Reservations[n-1].InstancesSet = append(out.Reservations[n-1].InstancesSet, rg.view(in, in.State))
 	}
 	if next >= 0 {
-		out.NextToken = pageToken("instances", next)
+		out.NextToken = ec2Token("instances", next)
 	}
 	return out, nil
 }
@@ -657,7 +657,7 @@ type runInstancesResult struct {
 
 func (s *Sim) ec2RunInstances(r *Request) (any, error) {
 	f := r.Form
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	image, typ, key := f.Get("ImageId"), f.Get("InstanceType"), f.Get("KeyName")
@@ -666,17 +666,17 @@ func (s *Sim) ec2RunInstances(r *Request) (any, error) {
 	}
 	minC, err1 := strconv.Atoi(f.Get("MinCount"))
 	maxC, err2 := strconv.Atoi(f.Get("MaxCount"))
-	tags := tagSpecsParam(f, "instance")
+	tags := ec2TagSpecs(f, "instance")
 	params := map[string]any{
 		"instancesSet":          map[string]any{"items": []any{map[string]any{"imageId": image, "minCount": minC, "maxCount": maxC, "keyName": key}}},
 		"instanceType":          typ,
 		"blockDeviceMapping":    map[string]any{},
 		"monitoring":            map[string]any{"enabled": false},
-		"disableApiTermination": boolParam(f, "DisableApiTermination"),
-		"disableApiStop":        boolParam(f, "DisableApiStop"),
+		"disableApiTermination": ec2Bool(f, "DisableApiTermination"),
+		"disableApiStop":        ec2Bool(f, "DisableApiStop"),
 	}
 	if len(tags) > 0 {
-		params["tagSpecificationSet"] = map[string]any{"items": []any{map[string]any{"resourceType": "instance", "tags": ctTags(ec2Tags(tags))}}}
+		params["tagSpecificationSet"] = map[string]any{"items": []any{map[string]any{"resourceType": "instance", "tags": ec2CtTags(ec2Tags(tags))}}}
 	}
 	r.RequestParameters = params
 	switch {
@@ -697,7 +697,7 @@ func (s *Sim) ec2RunInstances(r *Request) (any, error) {
 	var items []any
 	for i := range maxC {
 		in := s.launchLocked(rg, r.Now, image, typ, key, res.ReservationID, i, tags, r.Caller.ARN)
-		in.DisableTermination, in.DisableStop = boolParam(f, "DisableApiTermination"), boolParam(f, "DisableApiStop")
+		in.DisableTermination, in.DisableStop = ec2Bool(f, "DisableApiTermination"), ec2Bool(f, "DisableApiStop")
 		v := rg.view(in, statePending)
 		res.InstancesSet = append(res.InstancesSet, v)
 		items = append(items, ctInstance(v, in.Launched))
@@ -708,24 +708,24 @@ func (s *Sim) ec2RunInstances(r *Request) (any, error) {
 	return res, nil
 }
 
-type stateChange struct {
+type ec2StateChange struct {
 	InstanceID    string       `xml:"instanceId"`
 	CurrentState  ec2InstState `xml:"currentState"`
 	PreviousState ec2InstState `xml:"previousState"`
 }
 
-type stateChangeResult struct {
-	Instances []stateChange `xml:"instancesSet>item"`
+type ec2StateChangeResult struct {
+	Instances []ec2StateChange `xml:"instancesSet>item"`
 }
 
 // changeState runs StopInstances and TerminateInstances.
 func (s *Sim) changeState(r *Request, terminate bool) (any, error) {
-	ids := listParam(r.Form, "InstanceId")
-	r.RequestParameters = map[string]any{"instancesSet": instanceIDItems(ids), "force": boolParam(r.Form, "Force")}
+	ids := ec2List(r.Form, "InstanceId")
+	r.RequestParameters = map[string]any{"instancesSet": instanceIDItems(ids), "force": ec2Bool(r.Form, "Force")}
 	if len(ids) == 0 {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameter InstanceId")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
@@ -750,7 +750,7 @@ func (s *Sim) changeState(r *Request, terminate bool) (any, error) {
 			return nil, Errorf(400, "UnsupportedOperation", "You can't stop the Spot Instance '%s' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.", in.ID)
 		}
 	}
-	out := stateChangeResult{}
+	out := ec2StateChangeResult{}
 	var items []any
 	for _, in := range list {
 		prev := in.State
@@ -772,7 +772,7 @@ func (s *Sim) changeState(r *Request, terminate bool) (any, error) {
 			cur = stateStopping
 			in.State = stateStopped
 		}
-		sc := stateChange{InstanceID: in.ID, CurrentState: instState(cur), PreviousState: instState(prev)}
+		sc := ec2StateChange{InstanceID: in.ID, CurrentState: ec2StateOf(cur), PreviousState: ec2StateOf(prev)}
 		out.Instances = append(out.Instances, sc)
 		items = append(items, map[string]any{"instanceId": in.ID,
 			"currentState":  map[string]any{"code": sc.CurrentState.Code, "name": sc.CurrentState.Name},
@@ -785,14 +785,14 @@ func (s *Sim) changeState(r *Request, terminate bool) (any, error) {
 func (s *Sim) ec2StopInstances(r *Request) (any, error)      { return s.changeState(r, false) }
 func (s *Sim) ec2TerminateInstances(r *Request) (any, error) { return s.changeState(r, true) }
 
-type boolValue struct {
+type ec2BoolValue struct {
 	Value bool `xml:"value"`
 }
 
 type instanceAttributeResult struct {
-	InstanceID            string     `xml:"instanceId"`
-	DisableAPITermination *boolValue `xml:"disableApiTermination,omitempty"`
-	DisableAPIStop        *boolValue `xml:"disableApiStop,omitempty"`
+	InstanceID            string        `xml:"instanceId"`
+	DisableAPITermination *ec2BoolValue `xml:"disableApiTermination,omitempty"`
+	DisableAPIStop        *ec2BoolValue `xml:"disableApiStop,omitempty"`
 	InstanceType          *struct {
 		Value string `xml:"value"`
 	} `xml:"instanceType,omitempty"`
@@ -801,7 +801,7 @@ type instanceAttributeResult struct {
 func (s *Sim) ec2DescribeInstanceAttribute(r *Request) (any, error) {
 	id, attr := r.Param("InstanceId"), r.Param("Attribute")
 	r.RequestParameters = map[string]any{"instanceId": id, "attribute": attr}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	list, err := s.lookupInstances(s.ec2region(r.Region), []string{id}, r.Now)
@@ -813,9 +813,9 @@ func (s *Sim) ec2DescribeInstanceAttribute(r *Request) (any, error) {
 	out := instanceAttributeResult{InstanceID: in.ID}
 	switch attr {
 	case "disableApiTermination":
-		out.DisableAPITermination = &boolValue{in.DisableTermination}
+		out.DisableAPITermination = &ec2BoolValue{in.DisableTermination}
 	case "disableApiStop":
-		out.DisableAPIStop = &boolValue{in.DisableStop}
+		out.DisableAPIStop = &ec2BoolValue{in.DisableStop}
 	case "instanceType":
 		out.InstanceType = &struct {
 			Value string `xml:"value"`
@@ -826,7 +826,7 @@ func (s *Sim) ec2DescribeInstanceAttribute(r *Request) (any, error) {
 	return out, nil
 }
 
-type returnResult struct {
+type ec2ReturnResult struct {
 	Return bool `xml:"return"`
 }
 
@@ -864,7 +864,7 @@ func (s *Sim) ec2ModifyInstanceAttribute(r *Request) (any, error) {
 	if term == nil && stop == nil {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameter attribute")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	list, err := s.lookupInstances(s.ec2region(r.Region), []string{id}, r.Now)
@@ -880,7 +880,7 @@ func (s *Sim) ec2ModifyInstanceAttribute(r *Request) (any, error) {
 		in.DisableStop = *stop
 	}
 	r.ResponseElements = map[string]any{"requestId": r.RequestID, "_return": true}
-	return returnResult{Return: true}, nil
+	return ec2ReturnResult{Return: true}, nil
 }
 
 // ---- spot ----
@@ -965,14 +965,14 @@ func (s *Sim) ec2RequestSpotInstances(r *Request) (any, error) {
 	if image == "" || itype == "" {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameter launchSpecification.imageId and launchSpecification.instanceType")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
 	if key != "" && rg.keyPairs[key] == nil {
 		return nil, Errorf(400, "InvalidKeyPair.NotFound", "The key pair '%s' does not exist", key)
 	}
-	tags := tagSpecsParam(f, "spot-instances-request")
+	tags := ec2TagSpecs(f, "spot-instances-request")
 	out := spotRequestsResult{}
 	var items []any
 	for range count {
@@ -995,26 +995,26 @@ func (s *Sim) ec2RequestSpotInstances(r *Request) (any, error) {
 }
 
 func (s *Sim) ec2DescribeSpotInstanceRequests(r *Request) (any, error) {
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
 	s.settleLocked(rg, r.Now)
-	max, err := maxResultsParam(r.Form)
+	max, err := ec2MaxResults(r.Form)
 	if err != nil {
 		return nil, err
 	}
-	off, err := parsePageToken("spot", r.Param("NextToken"))
+	off, err := parseEC2Token("spot", r.Param("NextToken"))
 	if err != nil {
 		return nil, err
 	}
-	ids := listParam(r.Form, "SpotInstanceRequestId")
+	ids := ec2List(r.Form, "SpotInstanceRequestId")
 	for _, id := range ids {
 		if rg.spot[id] == nil {
 			return nil, Errorf(400, "InvalidSpotInstanceRequestID.NotFound", "The spot instance request ID '%s' does not exist", id)
 		}
 	}
-	filters := filtersParam(r.Form)
+	filters := ec2Filters(r.Form)
 	var hits []*spotRequest
 	for _, sr := range rg.spotOrder {
 		if len(ids) > 0 && !slices.Contains(ids, sr.ID) {
@@ -1022,7 +1022,7 @@ func (s *Sim) ec2DescribeSpotInstanceRequests(r *Request) (any, error) {
 		}
 		ok := true
 		for _, fl := range filters {
-			if m, handled := tagFilter(fl, sr.Tags); handled {
+			if m, handled := ec2TagFilter(fl, sr.Tags); handled {
 				ok = ok && m
 				continue
 			}
@@ -1047,13 +1047,13 @@ func (s *Sim) ec2DescribeSpotInstanceRequests(r *Request) (any, error) {
 			hits = append(hits, sr)
 		}
 	}
-	page, next := paginate(hits, off, max)
+	page, next := ec2Page(hits, off, max)
 	out := spotRequestsResult{Requests: []ec2SpotRequest{}}
 	for _, sr := range page {
 		out.Requests = append(out.Requests, rg.spotView(sr))
 	}
 	if next >= 0 {
-		out.NextToken = pageToken("spot", next)
+		out.NextToken = ec2Token("spot", next)
 	}
 	return out, nil
 }
@@ -1068,7 +1068,7 @@ type cancelSpotResult struct {
 }
 
 func (s *Sim) ec2CancelSpotInstanceRequests(r *Request) (any, error) {
-	ids := listParam(r.Form, "SpotInstanceRequestId")
+	ids := ec2List(r.Form, "SpotInstanceRequestId")
 	params := make([]any, 0, len(ids))
 	for _, id := range ids {
 		params = append(params, map[string]any{"spotInstanceRequestId": id})
@@ -1077,7 +1077,7 @@ func (s *Sim) ec2CancelSpotInstanceRequests(r *Request) (any, error) {
 	if len(ids) == 0 {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameter SpotInstanceRequestId")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
@@ -1123,11 +1123,11 @@ type describeKeyPairsResult struct {
 }
 
 func (s *Sim) ec2DescribeKeyPairs(r *Request) (any, error) {
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
-	names, pairIDs := listParam(r.Form, "KeyName"), listParam(r.Form, "KeyPairId")
+	names, pairIDs := ec2List(r.Form, "KeyName"), ec2List(r.Form, "KeyPairId")
 	for _, n := range names {
 		if rg.keyPairs[n] == nil {
 			return nil, Errorf(400, "InvalidKeyPair.NotFound", "The key pair '%s' does not exist", n)
@@ -1166,7 +1166,7 @@ func (s *Sim) ec2ImportKeyPair(r *Request) (any, error) {
 	if name == "" {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameter KeyName")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	material, err := base64.StdEncoding.DecodeString(r.Param("PublicKeyMaterial"))
@@ -1192,7 +1192,7 @@ func (s *Sim) ec2ImportKeyPair(r *Request) (any, error) {
 		typ = "ed25519"
 	}
 	kp := &keyPair{Name: name, ID: s.ids.hexID("key", 17), Fingerprint: strings.Join(fp, ":"), Type: typ, Created: r.Now,
-		Tags: tagSpecsParam(r.Form, "key-pair")}
+		Tags: ec2TagSpecs(r.Form, "key-pair")}
 	rg.keyPairs[name] = kp
 	r.ResponseElements = map[string]any{"requestId": r.RequestID, "keyName": name, "keyFingerprint": kp.Fingerprint, "keyPairId": kp.ID}
 	return importKeyPairResult{KeyFingerprint: kp.Fingerprint, KeyName: name, KeyPairID: kp.ID}, nil
@@ -1208,7 +1208,7 @@ func (s *Sim) ec2DeleteKeyPair(r *Request) (any, error) {
 	if name == "" && id == "" {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameter KeyName or KeyPairId")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
@@ -1253,24 +1253,24 @@ type describeSecurityGroupsResult struct {
 }
 
 func (s *Sim) ec2DescribeSecurityGroups(r *Request) (any, error) {
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
 	sg := rg.sg
-	for _, n := range listParam(r.Form, "GroupName") {
+	for _, n := range ec2List(r.Form, "GroupName") {
 		if n != sg.Name {
 			return nil, Errorf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC '%s'", n, rg.vpcID)
 		}
 	}
-	for _, id := range listParam(r.Form, "GroupId") {
+	for _, id := range ec2List(r.Form, "GroupId") {
 		if id != sg.ID {
 			return nil, Errorf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
 		}
 	}
 	out := describeSecurityGroupsResult{Groups: []ec2SecurityGroup{}}
-	for _, f := range filtersParam(r.Form) {
-		if m, ok := tagFilter(f, sg.Tags); ok {
+	for _, f := range ec2Filters(r.Form) {
+		if m, ok := ec2TagFilter(f, sg.Tags); ok {
 			if !m {
 				return out, nil
 			}
@@ -1300,8 +1300,8 @@ func (s *Sim) ec2DescribeSecurityGroups(r *Request) (any, error) {
 	return out, nil
 }
 
-// mergeTags sets tags on a resource's tag list, replacing equal keys.
-func mergeTags(have []Tag, add []Tag) []Tag {
+// ec2MergeTags sets tags on a resource's tag list, replacing equal keys.
+func ec2MergeTags(have []Tag, add []Tag) []Tag {
 	for _, t := range add {
 		i := slices.IndexFunc(have, func(h Tag) bool { return h.Key == t.Key })
 		if i >= 0 {
@@ -1314,18 +1314,18 @@ func mergeTags(have []Tag, add []Tag) []Tag {
 }
 
 func (s *Sim) ec2CreateTags(r *Request) (any, error) {
-	ids := listParam(r.Form, "ResourceId")
-	tags := tagsParam(r.Form, "")
+	ids := ec2List(r.Form, "ResourceId")
+	tags := ec2TagsParam(r.Form, "")
 	resItems := make([]any, 0, len(ids))
 	for _, id := range ids {
 		resItems = append(resItems, map[string]any{"resourceId": id})
 	}
 	r.RequestParameters = map[string]any{"resourcesSet": map[string]any{"items": resItems},
-		"tagSet": map[string]any{"items": ctTags(ec2Tags(tags))}}
+		"tagSet": map[string]any{"items": ec2CtTags(ec2Tags(tags))}}
 	if len(ids) == 0 || len(tags) == 0 {
 		return nil, Errorf(400, "MissingParameter", "The request must contain the parameters ResourceId and Tag")
 	}
-	if err := dryRun(r); err != nil {
+	if err := ec2DryRun(r); err != nil {
 		return nil, err
 	}
 	rg := s.ec2region(r.Region)
@@ -1353,8 +1353,8 @@ func (s *Sim) ec2CreateTags(r *Request) (any, error) {
 		}
 	}
 	for _, t := range targets {
-		*t.tags = mergeTags(*t.tags, tags)
+		*t.tags = ec2MergeTags(*t.tags, tags)
 	}
 	r.ResponseElements = map[string]any{"requestId": r.RequestID, "_return": true}
-	return returnResult{Return: true}, nil
+	return ec2ReturnResult{Return: true}, nil
 }

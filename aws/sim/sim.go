@@ -135,6 +135,7 @@ func New(opts Options) *Sim {
 	s.Register(cloudtrailService(s))
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))
+	s.Register(lambdaService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()
