@@ -41,13 +41,15 @@ const (
 	// value, so a Draft that says nothing is durable. Use it for action
 	// intents, results and verifications.
 	SyncNow SyncMode = iota
-	// SyncGroup entries are group-committed: written to the file (so that
-	// readers and other writers see them) before Append returns, and fsynced
-	// together with the entries around them, by a writer-owned timer at most
-	// GroupDelay after the Append, or earlier by Sync, Close or any later
-	// SyncNow append on the same Writer. A crash of the machine (not just
-	// the process) inside that window can lose them. Use it for CloudTrail
-	// event batches.
+	// SyncGroup entries are group-committed: written to the file before
+	// Append returns (so readers, other writers and a restarted process see
+	// them: a crash of the process loses nothing written), and fsynced
+	// together with the entries around them. The first Append that leaves
+	// unsynced lines arms a writer-owned timer; its fsync starts GroupDelay
+	// later (plus scheduling, and any Append in progress on the same Writer,
+	// which holds its lock). Sync, Close and any later SyncNow append on the
+	// same Writer fsync at once. A crash of the machine (power, kernel)
+	// before that fsync can lose them. Use it for CloudTrail event batches.
 	SyncGroup
 )
 
