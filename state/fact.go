@@ -27,6 +27,7 @@ const (
 	KindActionResult    Kind = "action.result"    // ActionResult: journaled after the calls
 	KindActionVerify    Kind = "action.verify"    // ActionVerify: state read back
 	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail was cut
+	KindKeyInfo         Kind = "key.info"         // KeyInfo: which account owns a key id ("is this key ours?")
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
@@ -167,9 +168,14 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // It has no field that could hold a secret: access key ids only.
 type Inventory struct {
 	TakenAt time.Time `json:"taken_at"`
-	Users   []User    `json:"users"`
-	Roles   []Role    `json:"roles"`
-	Root    *Root     `json:"root,omitempty"`
+	// AccountID is the account the snapshot is of.
+	AccountID string `json:"account_id,omitempty"`
+	// Since is the time after which a principal, key or device counts as
+	// created during the incident (New); zero when unknown.
+	Since time.Time `json:"since,omitzero"`
+	Users []User    `json:"users"`
+	Roles []Role    `json:"roles"`
+	Root  *Root     `json:"root,omitempty"`
 	// Errors lists the calls that failed while taking the snapshot.
 	Errors []CallError `json:"errors,omitempty"`
 }
@@ -194,6 +200,8 @@ type User struct {
 	Boundary         string      `json:"boundary,omitempty"` // permissions boundary ARN
 	// Admin is true when any attached, inline or group policy is admin-equivalent.
 	Admin bool `json:"admin,omitempty"`
+	// New is true when the user was created during the incident (after Inventory.Since).
+	New bool `json:"new,omitempty"`
 }
 
 // AccessKey is a long-term access key. Never its secret.
@@ -204,6 +212,8 @@ type AccessKey struct {
 	LastUsed    time.Time `json:"last_used,omitzero"`
 	LastService string    `json:"last_service,omitempty"`
 	LastRegion  string    `json:"last_region,omitempty"`
+	// New is true when the key was created during the incident.
+	New bool `json:"new,omitempty"`
 }
 
 // MFADevice is a user's MFA device.
@@ -211,6 +221,8 @@ type MFADevice struct {
 	Serial  string    `json:"serial"`
 	Enabled time.Time `json:"enabled"`
 	Virtual bool      `json:"virtual,omitempty"`
+	// New is true when the device was enabled during the incident.
+	New bool `json:"new,omitempty"`
 }
 
 // Policy is a policy in effect on a principal.
@@ -247,6 +259,8 @@ type Role struct {
 	// ServiceLinked and IdentityCenter roles cannot take a revoke policy.
 	ServiceLinked  bool `json:"service_linked,omitempty"`
 	IdentityCenter bool `json:"identity_center,omitempty"`
+	// New is true when the role was created during the incident.
+	New bool `json:"new,omitempty"`
 }
 
 // Root is what can be known about the root user (from the credential report).
@@ -341,4 +355,26 @@ type JournalRepaired struct {
 	Offset     int64  `json:"offset"`      // where the torn bytes began
 	Bytes      int64  `json:"bytes"`       // how many were cut
 	TornSHA256 string `json:"torn_sha256"` // hash of the cut bytes, as evidence
+}
+
+// KeyInfo answers "is this key ours?" for one access key id:
+// sts:GetAccessKeyInfo's owning account and, for the caller's own account,
+// iam:GetAccessKeyLastUsed's owning user and last use.
+type KeyInfo struct {
+	AccessKeyID string    `json:"access_key_id"`
+	CheckedAt   time.Time `json:"checked_at"`
+	// KeyType is "long-term" (AKIA…), "temporary" (ASIA…) or empty.
+	KeyType string `json:"key_type,omitempty"`
+	// Account owns the key; empty when GetAccessKeyInfo failed.
+	Account string `json:"account,omitempty"`
+	// CallerAccount is the account the question was asked from.
+	CallerAccount string `json:"caller_account,omitempty"`
+	// Ours is true when Account is CallerAccount.
+	Ours        bool      `json:"ours"`
+	UserName    string    `json:"user_name,omitempty"`
+	LastUsed    time.Time `json:"last_used,omitzero"`
+	LastService string    `json:"last_service,omitempty"`
+	LastRegion  string    `json:"last_region,omitempty"`
+	// Errors lists the calls that failed.
+	Errors []CallError `json:"errors,omitempty"`
 }

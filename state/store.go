@@ -47,6 +47,8 @@ type Store struct {
 	Actions []*Action
 	// Repairs lists torn tails that writers cut.
 	Repairs []Dated[JournalRepaired]
+	// KeyInfos maps an access key id to the latest "is this key ours?" answer.
+	KeyInfos map[string]Dated[KeyInfo]
 
 	// Timeline has one item per fact applied, for the journal pane.
 	Timeline []TimelineItem
@@ -138,6 +140,7 @@ func NewStore() *Store {
 		Suspects:   map[string]Dated[Suspect]{},
 		Health:     map[string]Dated[StreamHealth]{},
 		Sweeps:     map[SweepKey]Dated[Sweep]{},
+		KeyInfos:   map[string]Dated[KeyInfo]{},
 		actionByID: map[string]*Action{},
 	}
 }
@@ -360,6 +363,22 @@ func (s *Store) apply(e journal.Entry) error {
 		if v, err = decode[JournalRepaired](e); err == nil {
 			s.Repairs = append(s.Repairs, dated(e, v))
 			sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+		}
+	case KindKeyInfo:
+		var v KeyInfo
+		if v, err = decode[KeyInfo](e); err == nil {
+			s.KeyInfos[v.AccessKeyID] = dated(e, v)
+			switch {
+			case v.Account == "":
+				sum = fmt.Sprintf("key %s: owner unknown", v.AccessKeyID)
+			case v.Ours:
+				sum = fmt.Sprintf("key %s is ours", v.AccessKeyID)
+				if v.UserName != "" {
+					sum += " (user " + v.UserName + ")"
+				}
+			default:
+				sum = fmt.Sprintf("key %s belongs to account %s", v.AccessKeyID, v.Account)
+			}
 		}
 	default:
 		// A kind from a newer warroom: keep it visible, not fatal.
