@@ -67,6 +67,9 @@ type Record struct {
 	Addendum *Addendum // nil unless this copy replaces an earlier one
 
 	// Raw is the record's JSON as it will be journaled: compact, with any
-	// minted session token replaced by a redaction marker.
+	// minted session token replaced by a redaction marker. It must not be
+	// modified: the parser cuts the string fields above from the same
+	// memory (one allocation per record). Clone a field to keep it without
+	// keeping the record's memory alive.
 	Raw []byte
 }

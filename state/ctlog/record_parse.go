@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Defaults for Options.
@@ -254,29 +255,41 @@ func (p *recParser) build(start, end int) (Record, string) {
 		return rec, "eventID is " + kindName(s.in[s.fields[fEventID].start]) + ", not a string"
 	}
 
+	// Raw and every string field share one allocation. When Raw is the
+	// input as it was (compact, nothing redacted or replaced), a string
+	// that needed no decoding is cut from Raw itself; the others are
+	// appended past Raw's capacity, where nothing can write to them.
 	raw := s.compact(start, end)
-	rec.Raw = make([]byte, len(raw))
-	copy(rec.Raw, raw)
-
-	// All string fields are cut from one string: one allocation.
+	inRaw := !s.dirty
 	var offs [numFields][2]int32
 	s.arena = s.arena[:0]
 	for _, f := range stringFields {
-		if s.fields[f].kind != vString || s.fields[f].start == s.fields[f].end {
+		sp := s.fields[f]
+		if sp.kind != vString || sp.start == sp.end || (internable[f] && p.opt.Intern != nil) {
 			continue
 		}
-		if internable[f] && p.opt.Intern != nil {
-			continue
+		switch {
+		case inRaw && !sp.esc:
+			offs[f] = [2]int32{int32(sp.start - start), int32(sp.end - start)}
+		case sp.esc:
+			a := int32(len(raw) + len(s.arena))
+			s.arena = unquote(s.arena, s.in[sp.start:sp.end])
+			offs[f] = [2]int32{a, int32(len(raw) + len(s.arena))}
+		default:
+			a := int32(len(raw) + len(s.arena))
+			s.arena = append(s.arena, s.in[sp.start:sp.end]...)
+			offs[f] = [2]int32{a, int32(len(raw) + len(s.arena))}
 		}
-		a := int32(len(s.arena))
-		if s.fields[f].esc {
-			s.arena = unquote(s.arena, s.in[s.fields[f].start:s.fields[f].end])
-		} else {
-			s.arena = append(s.arena, s.in[s.fields[f].start:s.fields[f].end]...)
-		}
-		offs[f] = [2]int32{a, int32(len(s.arena))}
 	}
-	arena := string(s.arena)
+	var buf []byte
+	if len(s.arena) == 0 {
+		buf = bytes.Clone(raw)
+	} else {
+		buf = make([]byte, len(raw)+len(s.arena))
+		copy(buf[copy(buf, raw):], s.arena)
+	}
+	rec.Raw = buf[:len(raw):len(raw)]
+	all := unsafe.String(unsafe.SliceData(buf), len(buf))
 	str := func(f field) string {
 		if internable[f] && p.opt.Intern != nil {
 			if t := s.text(f); len(t) > 0 {
@@ -284,7 +297,7 @@ func (p *recParser) build(start, end int) (Record, string) {
 			}
 			return ""
 		}
-		return arena[offs[f][0]:offs[f][1]]
+		return all[offs[f][0]:offs[f][1]]
 	}
 
 	rec.EventID = str(fEventID)

@@ -115,10 +115,14 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\
 
 // ws skips whitespace, dropping it from the compact output.
 func (s *scanner) ws(pos int) int {
-	in := s.in
-	if pos < len(in) && in[pos] > ' ' {
+	if pos < len(s.in) && s.in[pos] > ' ' {
 		return pos
 	}
+	return s.wsSlow(pos)
+}
+
+func (s *scanner) wsSlow(pos int) int {
+	in := s.in
 	st := pos
 	for pos < len(in) && isSpace(in[pos]) {
 		pos++
@@ -155,23 +159,38 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainRun returns the offset of the first byte at or after i that is not
+// plain string content ('"', '\\', a control character, non-ASCII), or
+// len(in).
+func plainRun(in []byte, i int) int {
+	for i+8 <= len(in) {
+		if special(binary.LittleEndian.Uint64(in[i:]))&msb != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(in) && plain[in[i]] {
+		i++
+	}
+	return i
+}
+
 // str scans the string whose opening quote is at pos. It returns the
 // offset just past the closing quote and whether the content needs
 // decoding. Invalid UTF-8 is replaced by \ufffd in the compact output.
 func (s *scanner) str(pos int) (end int, esc bool, err *syntaxError) {
+	i := plainRun(s.in, pos+1)
+	if i < len(s.in) && s.in[i] == '"' {
+		return i + 1, false, nil
+	}
+	return s.strSlow(i, false)
+}
+
+// strSlow goes on scanning a string at i, where plainRun stopped.
+func (s *scanner) strSlow(i int, esc bool) (end int, _ bool, err *syntaxError) {
 	in := s.in
-	i := pos + 1
 	for {
-		for i+8 <= len(in) {
-			w := binary.LittleEndian.Uint64(in[i:])
-			if special(w)&msb != 0 {
-				break
-			}
-			i += 8
-		}
-		for i < len(in) && plain[in[i]] {
-			i++
-		}
+		i = plainRun(in, i)
 		if i >= len(in) {
 			return i, esc, &syntaxError{i, "unterminated string"}
 		}
@@ -458,8 +477,14 @@ value:
 			s.flushTo(pos)
 			mark = len(s.out)
 		}
-		end, esc, err := s.str(pos)
-		if err != nil {
+		var (
+			end int
+			esc bool
+			err *syntaxError
+		)
+		if i := plainRun(in, pos+1); i < len(in) && in[i] == '"' {
+			end = i + 1
+		} else if end, esc, err = s.strSlow(i, false); err != nil {
 			return end, err
 		}
 		if f != 0 {
@@ -554,8 +579,14 @@ key: // pos is at an object member's name
 		if pos >= len(in) || in[pos] != '"' {
 			return pos, &syntaxError{pos, "expected member name"}
 		}
-		end, esc, err := s.str(pos)
-		if err != nil {
+		var (
+			end int
+			esc bool
+			err *syntaxError
+		)
+		if i := plainRun(in, pos+1); i < len(in) && in[i] == '"' {
+			end = i + 1
+		} else if end, esc, err = s.strSlow(i, false); err != nil {
 			return end, err
 		}
 		k := in[pos+1 : end-1]
@@ -563,10 +594,9 @@ key: // pos is at an object member's name
 			s.keybuf = unquote(s.keybuf[:0], k)
 			k = s.keybuf
 		}
-		top := s.stack[len(s.stack)-1]
 		f, child = 0, ctxNone
-		if top.ctx != ctxNone {
-			f, child = lookupKey(top.ctx, k)
+		if tc := s.stack[len(s.stack)-1].ctx; tc != ctxNone {
+			f, child = lookupKey(tc, k)
 			if f != 0 {
 				s.fields[f] = span{}
 			}

@@ -93,6 +93,87 @@ func parseEpoch(b []byte) (time.Time, bool) {
 	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), true
 }
 
+var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// javaDate parses CloudTrail's usual expiration form without allocating:
+// "Nov 30, 2024, 8:43:17 PM" (older records have no comma after the year;
+// newer Java versions put a narrow no-break space before PM). It is UTC.
+func javaDate(b []byte) (time.Time, bool) {
+	if len(b) < 4 || b[3] != ' ' {
+		return time.Time{}, false
+	}
+	month := 0
+	for i, m := range months {
+		if string(b[:3]) == m {
+			month = i + 1
+		}
+	}
+	if month == 0 {
+		return time.Time{}, false
+	}
+	p := 4
+	num := func(maxDigits int) int {
+		v, n := 0, 0
+		for p < len(b) && n < maxDigits && b[p] >= '0' && b[p] <= '9' {
+			v = v*10 + int(b[p]-'0')
+			p++
+			n++
+		}
+		if n == 0 {
+			return -1
+		}
+		return v
+	}
+	lit := func(s string) bool {
+		if len(b)-p >= len(s) && string(b[p:p+len(s)]) == s {
+			p += len(s)
+			return true
+		}
+		return false
+	}
+	space := func() bool { return lit(" ") || lit("\u202f") || lit("\u00a0") }
+	day := num(2)
+	if day < 1 || !lit(", ") {
+		return time.Time{}, false
+	}
+	year := num(4)
+	if year < 0 {
+		return time.Time{}, false
+	}
+	lit(",")
+	if !space() {
+		return time.Time{}, false
+	}
+	hour := num(2)
+	if hour < 1 || hour > 12 || !lit(":") {
+		return time.Time{}, false
+	}
+	minute := num(2)
+	if minute < 0 || minute > 59 || !lit(":") {
+		return time.Time{}, false
+	}
+	sec := num(2)
+	if sec < 0 || sec > 59 || !space() {
+		return time.Time{}, false
+	}
+	switch {
+	case lit("AM"):
+		if hour == 12 {
+			hour = 0
+		}
+	case lit("PM"):
+		if hour != 12 {
+			hour += 12
+		}
+	default:
+		return time.Time{}, false
+	}
+	if p != len(b) || day > daysIn(month, year) {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC), true
+}
+
 // expirationLayouts are the forms responseElements.credentials.expiration
 // takes in real records: CloudTrail writes a Java-style English date in UTC
 // ("Nov 30, 2024, 8:43:17 PM", older records without the second comma).
@@ -116,11 +197,16 @@ func parseExpiration(kind uint8, b []byte) time.Time {
 	default:
 		return time.Time{}
 	}
-	if t, ok := parseTime(b); ok {
+	if t, ok := javaDate(b); ok {
 		return t
 	}
-	if t, ok := parseEpoch(b); ok {
-		return t
+	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+		if t, ok := parseTime(b); ok {
+			return t
+		}
+		if t, ok := parseEpoch(b); ok {
+			return t
+		}
 	}
 	// Newer Java versions put a narrow no-break space before AM/PM.
 	b = bytes.ReplaceAll(b, []byte("\u202f"), []byte(" "))
