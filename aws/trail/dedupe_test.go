@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
+	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
 )
 
@@ -166,3 +167,9 @@ func TestPollerPassesAddendumReplacement(t *testing.T) {
 		}
 	}
 }
+
+// nopSink discards what it is given.
+type nopSink struct{}
+
+func (nopSink) Events(context.Context, string, []ctlog.Record, []state.Skipped) error { return nil }
+func (nopSink) Health(context.Context, state.StreamHealth) error                      { return nil }

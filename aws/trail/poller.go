@@ -52,7 +52,7 @@ type poller struct {
 
 func newPoller(s *Stream, region string) *poller {
 	return &poller{s: s, region: region, source: "lookup:" + region, api: s.lookup(region),
-		lim:  rate.NewLimiter(s.opts.Rate, s.opts.Burst),
+		lim:  s.opts.Budget.Limiter(region),
 		seen: newSeenSet(s.opts.SeenMax), wake: make(chan struct{}, 1), keys: map[string]time.Time{}}
 }
 

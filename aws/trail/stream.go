@@ -45,11 +45,14 @@ func SessionLookup(s *session.Session) Lookup {
 
 // Defaults for Options fields left zero.
 const (
-	DefaultSince       = 24 * time.Hour
-	MaxSince           = 90 * 24 * time.Hour // LookupEvents keeps 90 days
-	DefaultPollEvery   = 15 * time.Second
-	DefaultOverlap     = 15 * time.Minute // delivery is ~5 min late on average, not guaranteed
-	DefaultRate        = rate.Limit(2)    // LookupEvents: 2 requests/s per account per Region
+	DefaultSince     = 24 * time.Hour
+	MaxSince         = 90 * 24 * time.Hour // LookupEvents keeps 90 days
+	DefaultPollEvery = 15 * time.Second
+	DefaultOverlap   = 15 * time.Minute // delivery is ~5 min late on average, not guaranteed
+	// DefaultRate is a little under LookupEvents' 2 requests/s per account
+	// per Region: calls spaced exactly 500 ms apart when sent arrive
+	// closer together after network jitter, and would be throttled.
+	DefaultRate        = rate.Limit(1.8)
 	DefaultHealthEvery = 30 * time.Second
 	DefaultMinBackoff  = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
@@ -72,10 +75,12 @@ type Options struct {
 	// window starts, to catch records delivered late.
 	Overlap time.Duration
 	// Rate and Burst are each Region's request budget, shared by its
-	// general and filtered polls. The default (2/s, burst 1) stays under
-	// AWS's limit.
-	Rate  rate.Limit
-	Burst int
+	// general and filtered polls. The default (1.8/s, burst 1) stays under
+	// AWS's limit of 2/s. Budget, when set, is used instead: share one
+	// between everything that calls LookupEvents.
+	Rate   rate.Limit
+	Burst  int
+	Budget *Budget
 	// HealthEvery is the time between periodic health facts.
 	HealthEvery time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a throttled or
@@ -102,11 +107,8 @@ func (o *Options) defaults() {
 	if o.Overlap <= 0 {
 		o.Overlap = DefaultOverlap
 	}
-	if o.Rate <= 0 {
-		o.Rate = DefaultRate
-	}
-	if o.Burst <= 0 {
-		o.Burst = 1
+	if o.Budget == nil {
+		o.Budget = NewBudget(o.Rate, o.Burst)
 	}
 	if o.HealthEvery <= 0 {
 		o.HealthEvery = DefaultHealthEvery
