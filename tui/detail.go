@@ -36,7 +36,7 @@ func newDetail(v *viewCtx, s selection) *detailView {
 	d := &detailView{sel: s}
 	add := func(label, value string) {
 		if value != "" {
-			d.lines = append(d.lines, fit(label, 12)+" "+clean(value))
+			d.lines = append(d.lines, fit(clean(label), 12)+" "+clean(value))
 		}
 	}
 	blank := func() { d.lines = append(d.lines, "") }
@@ -192,7 +192,7 @@ func (d *detailView) family(v *viewCtx, keyID string) {
 func (d *detailView) principal(v *viewCtx, s selection) {
 	add := func(label, value string) {
 		if value != "" {
-			d.lines = append(d.lines, fit(label, 12)+" "+clean(value))
+			d.lines = append(d.lines, fit(clean(label), 12)+" "+clean(value))
 		}
 	}
 	d.title = clean(s.name)

@@ -10,7 +10,7 @@ import (
 	"github.com/warroom-ir/warroom/state"
 )
 
-// kindLabel shortens a sweep kind for a grid column.
+// kindLabel shortens a sweep kind for a grid column; the result is clean.
 func kindLabel(kind string) string {
 	switch kind {
 	case "ec2:instance":
@@ -25,9 +25,9 @@ func kindLabel(kind string) string {
 		return "lambda"
 	}
 	if _, after, ok := strings.Cut(kind, ":"); ok {
-		return after
+		return clean(after)
 	}
-	return kind
+	return clean(kind)
 }
 
 // creatorAttrs are the resource attributes a sweep may set to say who made

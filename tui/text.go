@@ -63,8 +63,16 @@ func fitLeft(s string, w int) string {
 	return s
 }
 
-// cell cleans attacker text and fits it to w cells.
-func cell(s string, w int) string { return fit(clean(s), w) }
+// cell cleans attacker text and fits it to w cells. Text far longer than
+// the cell is cut first, so that a megabyte user agent costs no more to
+// draw than a short one; what the cut drops could only have shown if the
+// text were mostly zero-width marks, and the cell then ends early.
+func cell(s string, w int) string {
+	if n := 4*w + 16; len(s) > n {
+		s = s[:n]
+	}
+	return fit(clean(s), w)
+}
 
 // block makes text exactly w cells wide and h lines high: longer lines are
 // cut, shorter ones padded, missing lines added blank, extra lines dropped.

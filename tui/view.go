@@ -188,7 +188,7 @@ func healthGlyph(status string) string {
 	case "disabled":
 		return "- disabled"
 	}
-	return "✗ " + status
+	return "✗ " + clean(status)
 }
 
 func durationOf(d state.Duration) time.Duration { return time.Duration(d) }
