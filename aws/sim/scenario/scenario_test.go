@@ -158,10 +158,14 @@ func TestLeakedKeyEndToEnd(t *testing.T) {
 		}
 		for _, ev := range out.Events {
 			var rec struct {
-				UserIdentity     struct{ AccessKeyID string `json:"accessKeyId"` } `json:"userIdentity"`
+				UserIdentity struct {
+					AccessKeyID string `json:"accessKeyId"`
+				} `json:"userIdentity"`
 				ResponseElements struct {
 					InstancesSet struct {
-						Items []struct{ InstanceID string `json:"instanceId"` } `json:"items"`
+						Items []struct {
+							InstanceID string `json:"instanceId"`
+						} `json:"items"`
 					} `json:"instancesSet"`
 				} `json:"responseElements"`
 			}
