@@ -46,11 +46,19 @@ func (t *EventTable) Query(f *Filter) Result {
 // Replay passes the journal's time so an old incident reads as it did.
 //
 // Each term is compiled once per query: the distinct strings of its column
-// are matched (each string once), giving a set of value ids. The positive
-// term with the fewest candidates (by posting-list length, or by rank range
-// for a time term) drives; every other term is checked per candidate in
-// O(1) against the event's value ids; candidates come out in time order
-// through a bitset over ranks (or a small sort of ranks).
+// are matched (each string once), giving a set of value ids whose posting
+// lists are the term's candidates. The positive term with the fewest
+// candidates drives (a time term drives by its range of ranks):
+//   - few candidates: each is checked against the other terms in O(1) (the
+//     event's value id against the term's value-id bitset) and the ranks of
+//     the survivors are sorted;
+//   - more: the survivors' ranks are marked in a bitset read off in order;
+//   - many, or only negated terms: candidates are marked in a bitset over
+//     event ids, every other term clears its misses 64 events at a time in
+//     a branch-free pass over its column, and the time order is read off
+//     against the bitset.
+//
+// No result is sorted by time as such: time order comes from the ranks.
 func (t *EventTable) QueryAt(f *Filter, now time.Time) Result {
 	t.settle()
 	n := len(t.order)
@@ -83,22 +91,21 @@ func (t *EventTable) QueryAt(f *Filter, now time.Time) Result {
 		}
 		return true
 	}
-	// Walking the time order itself needs no reordering.
-	if drive < 0 || preds[drive].kind == predTime {
-		lo, hi := 0, n
-		if drive >= 0 {
-			lo, hi = preds[drive].lo, preds[drive].hi
-		}
+	d := (*pred)(nil)
+	if drive >= 0 {
+		d = preds[drive]
+	}
+	switch {
+	case d != nil && d.kind == predTime:
+		// The time order itself is the walk: no reordering needed.
 		var out []uint32
-		for _, id := range t.order[lo:hi] {
+		for _, id := range t.order[d.lo:d.hi] {
 			if ok(id) {
 				out = append(out, id)
 			}
 		}
 		return Result{ids: out}
-	}
-	d := preds[drive]
-	if d.size < n/512 {
+	case d != nil && d.size < n/512:
 		// Few candidates: collect their ranks and sort them.
 		ranks := make([]uint32, 0, d.size)
 		d.each(t, func(id uint32) {
@@ -112,27 +119,56 @@ func (t *EventTable) QueryAt(f *Filter, now time.Time) Result {
 			ranks[i] = t.order[r]
 		}
 		return Result{ids: ranks}
-	}
-	set := make([]uint64, (n+63)/64)
-	count := 0
-	d.each(t, func(id uint32) {
-		if ok(id) {
-			r := t.rank[id]
-			if set[r/64]&(1<<(r%64)) == 0 {
-				set[r/64] |= 1 << (r % 64)
-				count++
+	case d != nil && d.size < n/64:
+		// More: mark the ranks of those that pass in a bitset, read it off.
+		set := make([]uint64, (n+63)/64)
+		count := 0
+		d.each(t, func(id uint32) {
+			if ok(id) {
+				r := t.rank[id]
+				if set[r/64]&(1<<(r%64)) == 0 {
+					set[r/64] |= 1 << (r % 64)
+					count++
+				}
+			}
+		})
+		out := make([]uint32, 0, count)
+		for w, word := range set {
+			for ; word != 0; word &= word - 1 {
+				out = append(out, t.order[w*64+bits.TrailingZeros64(word)])
 			}
 		}
-	})
-	out := make([]uint32, 0, count)
-	for w, word := range set {
-		for word != 0 {
-			b := bits.TrailingZeros64(word)
-			out = append(out, t.order[w*64+b])
-			word &= word - 1
-		}
+		return Result{ids: out}
 	}
-	return Result{ids: out}
+	// Many candidates (or none to drive): mark them in a bitset over ids
+	// (it fits in cache), check the other terms in id order, which walks
+	// the columns sequentially, then read the survivors off in time order.
+	set := make([]uint64, (n+63)/64)
+	if d == nil {
+		for i := range set {
+			set[i] = ^uint64(0)
+		}
+		if n%64 != 0 {
+			set[len(set)-1] = 1<<(n%64) - 1
+		}
+	} else {
+		d.each(t, func(id uint32) { set[id/64] |= 1 << (id % 64) })
+	}
+	for _, p := range check {
+		p.filter(t, set)
+	}
+	count := 0
+	for _, word := range set {
+		count += bits.OnesCount64(word)
+	}
+	// Branch-free: write every id, advance only past the ones that match.
+	out := make([]uint32, count+1)
+	k := 0
+	for _, id := range t.order {
+		out[k] = id
+		k += int(set[id/64] >> (id % 64) & 1)
+	}
+	return Result{ids: out[:count:count]}
 }
 
 // predicate kinds.
@@ -151,6 +187,7 @@ type pred struct {
 	size int // candidates if this term drives
 
 	cols [numCols]colSet // predCols: columns with a non-nil member set
+	used []int           // predCols: those columns
 	lo   int             // predTime: ranks [lo, hi)
 	hi   int
 	ids  []uint32 // predIDs
@@ -166,12 +203,11 @@ type colSet struct {
 func (p *pred) has(t *EventTable, id uint32) bool {
 	switch p.kind {
 	case predCols:
-		for c := range p.cols {
-			if m := p.cols[c].member; m != nil {
-				v := t.cols[c].vals[id]
-				if int(v/64) < len(m) && m[v/64]&(1<<(v%64)) != 0 {
-					return true
-				}
+		for _, c := range p.used {
+			m := p.cols[c].member
+			v := t.cols[c].vals[id]
+			if int(v/64) < len(m) && m[v/64]&(1<<(v%64)) != 0 {
+				return true
 			}
 		}
 		return false
@@ -187,6 +223,60 @@ func (p *pred) has(t *EventTable, id uint32) bool {
 		return t.flags[id]&p.bit != 0
 	}
 	return false
+}
+
+// filter clears from set (a bitset over event ids) the events that fail
+// the term, 64 events at a time, reading the columns in id order.
+func (p *pred) filter(t *EventTable, set []uint64) {
+	var neg uint64
+	if p.neg {
+		neg = ^uint64(0)
+	}
+	n := len(t.time)
+	for w := range set {
+		if set[w] == 0 {
+			continue
+		}
+		lo, hi := w*64, min(w*64+64, n)
+		var m uint64
+		switch p.kind {
+		case predCols:
+			for _, c := range p.used {
+				mem, vals := p.cols[c].member, t.cols[c].vals[lo:hi]
+				for b, v := range vals {
+					if int(v/64) < len(mem) {
+						m |= (mem[v/64] >> (v % 64) & 1) << b
+					}
+				}
+			}
+		// The loops below are branch-free: the outcomes are often close to
+		// random (readOnly is), and mispredicted branches would dominate.
+		case predTime:
+			// r is in [lo, hi) exactly when uint32(r-lo) < hi-lo.
+			base, span := uint32(p.lo), uint64(p.hi-p.lo)
+			for b, r := range t.rank[lo:hi] {
+				m |= (uint64(r-base) - span) >> 63 << b
+			}
+		case predRO:
+			// ReadOnlyTrue is 1, ReadOnlyFalse 2, ReadOnlyUnknown 0.
+			for b, ro := range t.ro[lo:hi] {
+				x := uint64(uint8(ro))
+				m |= (x &^ (x >> 1) & 1) << b
+			}
+		case predFlag:
+			shift := uint(bits.TrailingZeros8(p.bit))
+			for b, f := range t.flags[lo:hi] {
+				m |= (uint64(f) >> shift & 1) << b
+			}
+		case predIDs:
+			for _, id := range p.ids {
+				if int(id) >= lo && int(id) < hi {
+					m |= 1 << (int(id) - lo)
+				}
+			}
+		}
+		set[w] &= m ^ neg
+	}
 }
 
 // each calls fn for every candidate of a driving term (possibly twice for
@@ -285,6 +375,7 @@ func (t *EventTable) addCol(p *pred, c int, vals []uint32) {
 	cs := &p.cols[c]
 	if cs.member == nil {
 		cs.member = make([]uint64, (len(t.cols[c].strs)+63)/64)
+		p.used = append(p.used, c)
 	}
 	for _, v := range vals {
 		if cs.member[v/64]&(1<<(v%64)) != 0 {
@@ -340,7 +431,7 @@ func (t *EventTable) Counts(field Field, f *Filter) []Count {
 
 // CountsAt is Counts with durations counted back from now.
 func (t *EventTable) CountsAt(field Field, f *Filter, now time.Time) []Count {
-	if field >= numFields || field == FieldText || fields[field].col < 0 {
+	if field >= numFields || field == FieldText || fields[field].col < 0 || fields[field].flag {
 		return nil
 	}
 	c := t.cols[fields[field].col]
