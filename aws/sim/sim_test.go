@@ -24,7 +24,10 @@ type testEnv struct {
 	endpoint string
 }
 
-func newEnv(t *testing.T, opts Options) *testEnv {
+func newEnv(t *testing.T, opts Options) *testEnv { return newEnvB(t, opts) }
+
+// newEnvB is newEnv for tests and benchmarks.
+func newEnvB(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	clock := NewManualClock(time.Now())
 	if opts.Clock == nil {

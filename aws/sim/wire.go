@@ -165,10 +165,26 @@ func writeSuccess(w http.ResponseWriter, svc *Service, op, requestID string, out
 		}
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if len(body) > loopbackRaceBytes {
+		// Over loopback the answer can arrive before the SDK's transport
+		// has finished its request write; the SDK then closes the request
+		// body, the transport's write fails, and it closes the connection
+		// while the deserializer is still reading a large body ("use of
+		// closed network connection"). Answers that fit the client's read
+		// buffer are safe; for larger ones a pause, far shorter than any
+		// real AWS round trip, lets the write finish.
+		time.Sleep(loopbackRacePause)
+	}
 	w.WriteHeader(status)
 	_, err := w.Write(body)
 	return err
 }
+
+// loopbackRaceBytes and loopbackRacePause: see writeSuccess.
+const (
+	loopbackRaceBytes = 4096
+	loopbackRacePause = 2 * time.Millisecond
+)
 
 // writeError writes e in svc's protocol.
 func writeError(w http.ResponseWriter, svc *Service, requestID string, e *Error) {

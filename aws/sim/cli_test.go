@@ -1,0 +1,139 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// TestAWSCLI checks the wire formats with an independent client: the AWS
+// CLI (Debian's awscli package in CI). It skips when aws is not installed.
+func TestAWSCLI(t *testing.T) {
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not installed")
+	}
+	if testing.Short() {
+		t.Skip("the AWS CLI takes seconds per call")
+	}
+	env := newEnv(t, Options{LookupRate: 1000})
+	key := leak(t, env)
+	if _, err := env.sts(key, "us-east-1").GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Advance(10 * time.Minute) // a log file is delivered
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp := env.sim.Responder()
+	run := func(args ...string) (map[string]any, error) {
+		cmd := exec.Command(bin, append(args, "--output", "json")...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + cfg,
+			"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
+			"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.SecretAccessKey,
+			"AWS_DEFAULT_REGION=us-east-1", "AWS_ENDPOINT_URL=" + env.endpoint, "AWS_MAX_ATTEMPTS=1"}
+		if p := os.Getenv("PYENV_ROOT"); p != "" {
+			cmd.Env = append(cmd.Env, "PYENV_ROOT="+p)
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				return nil, &cliError{string(ee.Stderr)}
+			}
+			return nil, err
+		}
+		var m map[string]any
+		if len(strings.TrimSpace(string(out))) == 0 {
+			return map[string]any{}, nil
+		}
+		return m, json.Unmarshal(out, &m)
+	}
+	if out, err := exec.Command(bin, "--version").CombinedOutput(); err == nil {
+		t.Logf("%s", strings.TrimSpace(string(out)))
+	}
+	cases := []struct {
+		name  string
+		args  []string
+		check func(map[string]any) bool
+		err   string // a substring of the CLI's error output
+	}{
+		{"sts get-caller-identity", []string{"sts", "get-caller-identity"}, func(m map[string]any) bool {
+			return m["Account"] == env.sim.AccountID() && strings.HasSuffix(m["Arn"].(string), ":user/incident-responder")
+		}, ""},
+		{"iam list-access-keys", []string{"iam", "list-access-keys", "--user-name", "leaky"}, func(m map[string]any) bool {
+			keys, _ := m["AccessKeyMetadata"].([]any)
+			return len(keys) == 1 && keys[0].(map[string]any)["AccessKeyId"] == key.AccessKeyID
+		}, ""},
+		{"iam get-user missing", []string{"iam", "get-user", "--user-name", "nobody"}, nil, "NoSuchEntity"},
+		{"cloudtrail lookup-events", []string{"cloudtrail", "lookup-events", "--lookup-attributes",
+			"AttributeKey=AccessKeyId,AttributeValue=" + key.AccessKeyID}, func(m map[string]any) bool {
+			evs, _ := m["Events"].([]any)
+			return len(evs) == 1 && evs[0].(map[string]any)["EventName"] == "GetCallerIdentity"
+		}, ""},
+		{"cloudtrail describe-trails", []string{"cloudtrail", "describe-trails"}, func(m map[string]any) bool {
+			tl, _ := m["trailList"].([]any)
+			return len(tl) == 1
+		}, ""},
+		{"s3api list-objects-v2", []string{"s3api", "list-objects-v2", "--bucket", env.sim.TrailBucket()}, func(m map[string]any) bool {
+			c, _ := m["Contents"].([]any)
+			return len(c) >= 1 && strings.HasPrefix(c[0].(map[string]any)["Key"].(string), "AWSLogs/"+env.sim.AccountID()+"/CloudTrail/")
+		}, ""},
+	}
+	env.sim.mu.Lock()
+	_, hasEC2 := env.sim.services["ec2"]
+	_, hasLambda := env.sim.services["lambda"]
+	env.sim.mu.Unlock()
+	if hasEC2 {
+		cases = append(cases, struct {
+			name  string
+			args  []string
+			check func(map[string]any) bool
+			err   string
+		}{"ec2 describe-instances", []string{"ec2", "describe-instances", "--region", "eu-north-1"}, func(m map[string]any) bool {
+			_, ok := m["Reservations"]
+			return ok
+		}, ""})
+	}
+	if hasLambda {
+		cases = append(cases, struct {
+			name  string
+			args  []string
+			check func(map[string]any) bool
+			err   string
+		}{"lambda list-functions", []string{"lambda", "list-functions", "--region", "eu-north-1"}, func(m map[string]any) bool {
+			_, ok := m["Functions"]
+			return ok
+		}, ""})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := run(tc.args...)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("want error %s, got %v", tc.err, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(m) {
+				t.Errorf("unexpected answer %v", m)
+			}
+		})
+	}
+}
+
+type cliError struct{ stderr string }
+
+func (e *cliError) Error() string { return strings.TrimSpace(e.stderr) }
