@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/warroom-ir/warroom/state"
 )
@@ -79,6 +80,28 @@ func FuzzHostileText(f *testing.F) {
 					t.Fatalf("at %dx%d after %v", sz[0], sz[1], keys)
 				}
 			}
+		}
+	})
+}
+
+// FuzzCell checks the primitive every table cell goes through: whatever the
+// text and width, the cell is exactly w cells under both width measures and
+// holds no control sequence.
+func FuzzCell(f *testing.F) {
+	for _, s := range []string{"\x1b]52;c;ZXZpbA==\x07", "🇺🇸🇺🇸", "漢字漢字", "e\u0301", "❤\ufe0f", "\u202e", "a\tb"} {
+		f.Add(s, 7)
+	}
+	f.Fuzz(func(t *testing.T, s string, w int) {
+		w = w%300 + 1
+		if w < 1 {
+			w += 300
+		}
+		c := cell(s, w)
+		if gw, ww := ansi.StringWidth(c), ansi.StringWidthWc(c); gw != w && ww != w || gw > w || ww > w {
+			t.Errorf("cell(%q, %d) = %q is %d/%d cells", s, w, c, gw, ww)
+		}
+		if bad := foreignControls(c); bad != "" {
+			t.Errorf("cell(%q, %d) holds %s", s, w, bad)
 		}
 	})
 }

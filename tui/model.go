@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -716,6 +717,9 @@ func (m *Model) runPlan(p Plan) tea.Cmd {
 		return resultMsg{ID: id, Kind: taskRun, Err: c.Run(ctx, p)}
 	}
 }
+
+// The root model is the help.KeyMap: help shows what applies now.
+var _ help.KeyMap = (*Model)(nil)
 
 // ShortHelp implements help.KeyMap: the keys that apply now.
 func (m *Model) ShortHelp() []key.Binding {

@@ -18,7 +18,21 @@ func clean(s string) string { return sanitize.Terminal(s) }
 // the wcwidth measure: terminals differ in which they use, and a cell that
 // fits under both fits everywhere.
 func width(s string) int {
+	if plainASCII(s) {
+		return len(s)
+	}
 	return max(ansi.StringWidth(s), ansi.StringWidthWc(s))
+}
+
+// plainASCII reports whether s is printable ASCII only (most cells are):
+// its width is its length, without parsing.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // truncate cuts s (which may hold our own SGR styling) to at most w cells
@@ -33,6 +47,9 @@ func truncate(s string, w int) string {
 	tail := "…"
 	if w == 1 {
 		tail = ""
+	}
+	if plainASCII(s) {
+		return s[:w-len([]rune(tail))] + tail
 	}
 	for n := w; n > 0; n-- {
 		if t := ansi.Truncate(s, n, tail); width(t) <= w {
