@@ -13,11 +13,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
+// awsCLI finds the AWS CLI to check against, preferring version 2 (the
+// issue's independent client; Debian's awscli package installs it as
+// /usr/bin/aws) over a version 1 found first on PATH.
+func awsCLI() string {
+	var found []string
+	for _, c := range []string{"/usr/bin/aws"} {
+		if _, err := os.Stat(c); err == nil {
+			found = append(found, c)
+		}
+	}
+	if p, err := exec.LookPath("aws"); err == nil {
+		found = append(found, p)
+	}
+	for _, c := range found {
+		if out, err := exec.Command(c, "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(out), "aws-cli/2") {
+			return c
+		}
+	}
+	if len(found) > 0 {
+		return found[0]
+	}
+	return ""
+}
+
 // TestAWSCLI checks the wire formats with an independent client: the AWS
 // CLI (Debian's awscli package in CI). It skips when aws is not installed.
 func TestAWSCLI(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
+	bin := awsCLI()
+	if bin == "" {
 		t.Skip("aws CLI not installed")
 	}
 	if testing.Short() {
@@ -36,7 +60,9 @@ func TestAWSCLI(t *testing.T) {
 	}
 	resp := env.sim.Responder()
 	run := func(args ...string) (map[string]any, error) {
-		cmd := exec.Command(bin, append(args, "--output", "json")...)
+		// --endpoint-url as well as AWS_ENDPOINT_URL: Debian's CLI v2
+		// (2.9) predates the environment variable.
+		cmd := exec.Command(bin, append(args, "--output", "json", "--endpoint-url", env.endpoint)...)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + cfg,
 			"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
 			"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.SecretAccessKey,
