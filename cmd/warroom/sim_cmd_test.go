@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
+)
+
+func TestSimBadFlags(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"public listen", []string{"sim", "--listen", "0.0.0.0:0"}, "loopback"},
+		{"unknown scenario", []string{"sim", "--scenario", "ransomware"}, "known scenarios"},
+		{"zero speed", []string{"sim", "--speed", "0"}, "--speed"},
+		{"rate above one", []string{"sim", "--throttle-rate", "1.5"}, "--throttle-rate"},
+		{"unknown deny region", []string{"sim", "--deny-region", "xx-nowhere-1"}, "--deny-region"},
+		{"default region cannot be disabled", []string{"sim", "--disable-region", "us-east-1"}, "opt-in"},
+		{"generate without events", []string{"sim", "generate", "--out", "x"}, "--events"},
+		{"generate without out", []string{"sim", "generate", "--events", "5"}, "--out"},
+		{"generate bad account", []string{"sim", "generate", "--events", "5", "--out", "x", "--account", "12ab"}, "--account"},
+		{"stray argument", []string{"sim", "now"}, "unknown command"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := warroom(t, tc.args...)
+			if code != exitUsage || !strings.Contains(strings.ToLower(errOut), strings.ToLower(tc.want)) {
+				t.Fatalf("exit %d, stderr %q; want %d mentioning %q", code, errOut, exitUsage, tc.want)
+			}
+		})
+	}
+}
+
+func TestSimGenerate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "trail")
+	code, out, errOut := warroom(t, "sim", "generate", "--events", "400", "--out", dir, "--account", "123456789012", "--regions", "eu-west-1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "400 records in") {
+		t.Errorf("summary %q", out)
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, "AWSLogs", "123456789012", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no delivery files under %s (%v)", dir, err)
+	}
+	for _, m := range matches {
+		if r := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(m))))); r != "eu-west-1" && r != "us-east-1" {
+			t.Errorf("file in Region %s", r)
+		}
+	}
+	// The files are what ingest reads.
+	j := filepath.Join(t.TempDir(), "journal.jsonl")
+	if code, out, errOut := warroom(t, "ingest", "--journal", j, dir); code != 0 || !strings.Contains(out, "400 records") {
+		t.Fatalf("ingest exit %d: %s %s", code, out, errOut)
+	}
+}
+
+// syncBuffer is a bytes buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestSimServesAndPrintsSettings(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"sim", "--listen", "127.0.0.1:0", "--speed", "50", "--seed", "3"}, strings.NewReader(""), &out, &errb)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "leaked key: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no settings printed; stderr %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	env := map[string]string{}
+	var leaked string
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	for sc.Scan() {
+		line := sc.Text()
+		if k, ok := strings.CutPrefix(line, "leaked key: "); ok {
+			leaked = k
+			continue
+		}
+		kv, ok := strings.CutPrefix(line, "export ")
+		if !ok {
+			t.Fatalf("unexpected output line %q", line)
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+		if env[k] == "" {
+			t.Errorf("no %s line", k)
+		}
+	}
+	if !strings.HasPrefix(leaked, "AKIA") || leaked == env["AWS_ACCESS_KEY_ID"] {
+		t.Errorf("leaked key %q", leaked)
+	}
+	cfg := aws.Config{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL"]), HTTPClient: scenario.HTTPClient(""),
+		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")}
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(aws.ToString(id.Arn), ":user/incident-responder") {
+		t.Errorf("responder is %s", aws.ToString(id.Arn))
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after interrupt: %s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("sim did not stop when interrupted")
+	}
+	if strings.Contains(errb.String(), env["AWS_SECRET_ACCESS_KEY"]) {
+		t.Error("the secret reached stderr")
+	}
+}
