@@ -88,10 +88,11 @@ type Term struct {
 	Value []string // alternatives (any may match); empty for bare words like readonly
 	Col   int      // 1-based column (in characters) where the term starts in the expression
 
-	// since/until: an absolute time, or a duration back from the time the
-	// query runs.
+	// since/until: an absolute time, or (rel) a duration back from the
+	// time the query runs.
 	at  time.Time
 	ago time.Duration
+	rel bool
 }
 
 // FilterError is a filter expression that cannot be parsed.
@@ -124,8 +125,13 @@ func (e *FilterError) Error() string { return fmt.Sprintf("column %d: %s", e.Col
 // family:, id: and since:/until: are exact lookups; agent: and msg: match
 // substrings; the other fields match the whole value (use '*' for more).
 //
-// since: and until: take an RFC3339 time, a date (UTC), or a duration back
-// from now such as 2h, 90m, 7d, 1w or 1d12h.
+// since: and until: take an RFC3339 time, a date or a time without a zone
+// (both UTC), or a duration back from now such as 2h, 90m, 7d, 1w or 1d12h;
+// both bounds are inclusive. An event without a time sorts before all
+// others: since: never matches it, until: always does. The words: readonly
+// matches readOnly true (so -readonly also matches records that omit it);
+// ours, the console's own calls; minted, calls that minted a credential;
+// failed, calls with an error code (the same as error:*).
 func ParseFilter(expr string) (*Filter, error) {
 	p := &parser{s: expr}
 	f := &Filter{}
@@ -328,11 +334,11 @@ func (p *parser) check(t *Term, v string, at int) (string, error) {
 		if len(t.Value) > 0 {
 			return "", p.errAt(at-1, "%s: takes one time, not alternatives", fields[t.Field].name)
 		}
-		at2, ago, err := parseWhen(v)
+		at2, ago, rel, err := parseWhen(v)
 		if err != nil {
 			return "", p.errAt(at, "bad time %q: %v", v, err)
 		}
-		t.at, t.ago = at2, ago
+		t.at, t.ago, t.rel = at2, ago, rel
 	}
 	return v, nil
 }
@@ -413,17 +419,17 @@ const maxAgo = 100 * 365 * 24 * time.Hour
 
 // parseWhen parses a since:/until: value: a duration back from now (2h,
 // 90m, 7d, 1w, 1d12h), an RFC3339 time, or a date or local-less time (UTC).
-func parseWhen(s string) (time.Time, time.Duration, error) {
+func parseWhen(s string) (at time.Time, ago time.Duration, rel bool, err error) {
 	if s != "" && s[0] >= '0' && s[0] <= '9' && !strings.ContainsAny(s, "-:") {
 		d, err := parseAgo(s)
-		return time.Time{}, d, err
+		return time.Time{}, d, true, err
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), 0, nil
+			return t.UTC(), 0, false, nil
 		}
 	}
-	return time.Time{}, 0, fmt.Errorf("want RFC3339 (2024-05-01T10:00:00Z), a date (2024-05-01) or a duration back from now (2h, 90m, 7d)")
+	return time.Time{}, 0, false, fmt.Errorf("want RFC3339 (2024-05-01T10:00:00Z), a date (2024-05-01) or a duration back from now (2h, 90m, 7d)")
 }
 
 // parseAgo parses a sequence of whole numbers with units w, d, h, m, s.

@@ -104,6 +104,8 @@ func TestFilterFields(t *testing.T) {
 		{"since duration", "since:6m", []int{4, 5, 6}},
 		{"since and until", "since:8m until:2026-11-20T10:05:00Z", []int{2, 3, 4, 5}},
 		{"since date", "since:2026-11-21", nil},
+		{"since the year 1", "since:0001-01-01T00:00:00Z", []int{1, 2, 3, 4, 5, 6}},
+		{"since a local time, taken as UTC", "since:2026-11-20T10:05", []int{5, 6}},
 		{"not since", "-since:6m", []int{8, 1, 2, 3}},
 		{"readonly", "readonly", []int{8, 1, 5, 6}},
 		{"not readonly includes unknown", "-readonly", []int{2, 3, 4}},

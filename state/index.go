@@ -317,10 +317,13 @@ func (t *EventTable) compile(term Term, now time.Time) *pred {
 	case FieldSince, FieldUntil:
 		p.kind = predTime
 		at := term.at
-		if at.IsZero() {
+		if term.rel {
 			at = now.Add(-term.ago)
 		}
-		ns := unixNanos(at)
+		// A time in a filter is never "unknown", even the year 1: events
+		// without a time sort before every time, so since: never matches
+		// them and until: always does.
+		ns := max(unixNanos(at), timeUnknown+1)
 		if term.Field == FieldSince {
 			p.lo, p.hi = t.rankAtOrAfter(ns), len(t.order)
 		} else {
