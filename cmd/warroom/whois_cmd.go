@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warroom-ir/warroom/aws/inventory"
+	"github.com/warroom-ir/warroom/state"
+)
+
+func init() { moreCommands = append(moreCommands, newWhoisKeyCmd) }
+
+func newWhoisKeyCmd(e *env) *cobra.Command {
+	var (
+		f            awsFlags
+		path, output string
+	)
+	c := &cobra.Command{
+		Use:   "whois-key ACCESS_KEY_ID",
+		Short: "Say which account owns an access key, and, if it is ours, whose it is",
+		Long: `whois-key asks STS which account owns an access key id (sts:GetAccessKeyInfo works
+for any key, ours or not, and needs no permission on it). When the key belongs to the
+account warroom is running in, iam:GetAccessKeyLastUsed names the user that owns it and
+when, where and with which service it was last used.
+
+The answer is journaled as a key.info fact. The exit code is 1 when a call failed.`,
+		Example: `  warroom whois-key AKIAIOSFODNN7EXAMPLE --journal incident/journal.jsonl`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if !inventory.ValidKeyID(args[0]) {
+				return usageErr(fmt.Errorf("%q is not an access key id (AKIA… or ASIA…, upper-case letters and digits)", cell(args[0], 140)))
+			}
+			ctx := cmd.Context()
+			a, err := startRead(ctx, e, &f, path, "whois-key")
+			if err != nil {
+				return err
+			}
+			ki, err := inventory.Whois(ctx, a.sess, args[0], a.id.AccountID)
+			if err != nil {
+				a.finish()
+				return usageErr(err)
+			}
+			if _, err := a.rec.Record(state.KindKeyInfo, ki); err != nil {
+				a.finish()
+				return usageErr(err)
+			}
+			if err := a.finish(); err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(ki)
+			} else {
+				err = printKeyInfo(e.stdout, ki)
+			}
+			if err != nil {
+				return usageErr(err)
+			}
+			if len(ki.Errors) > 0 {
+				return &exitError{code: exitProblem, quiet: true}
+			}
+			return nil
+		},
+	}
+	f.register(c)
+	journalFlag(c, &path, "journal to record to (default: a new incident folder here)")
+	c.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	return c
+}
+
+// printKeyInfo writes the answer in a few plain lines.
+func printKeyInfo(w io.Writer, ki state.KeyInfo) error {
+	var err error
+	p := func(format string, args ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, args...)
+		}
+	}
+	kind := ""
+	if ki.KeyType != "" {
+		kind = " (" + ki.KeyType + ")"
+	}
+	switch {
+	case ki.Account == "":
+		p("%s%s: owning account unknown\n", ki.AccessKeyID, kind)
+	case ki.Ours:
+		p("%s%s: ✓ OURS — account %s\n", ki.AccessKeyID, kind, ki.Account)
+	default:
+		p("%s%s: ✗ NOT OURS — it belongs to account %s (this is %s)\n", ki.AccessKeyID, kind, ki.Account, ki.CallerAccount)
+	}
+	if ki.UserName != "" {
+		p("  user:      %s\n", cell(ki.UserName, 128))
+	}
+	if ki.Ours && ki.KeyType != "temporary" && len(ki.Errors) == 0 {
+		if ki.LastUsed.IsZero() {
+			p("  last used: never\n")
+		} else {
+			p("  last used: %s", when(ki.LastUsed))
+			if ki.LastService != "" {
+				p(" by %s", cell(ki.LastService, 60))
+			}
+			if ki.LastRegion != "" {
+				p(" in %s", cell(ki.LastRegion, 30))
+			}
+			p("\n")
+		}
+	}
+	for _, ce := range ki.Errors {
+		p("  ✗ %s failed (%s): %s\n", ce.Call, ce.Class, cell(ce.Error, 200))
+	}
+	return err
+}
