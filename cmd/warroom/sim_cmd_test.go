@@ -9,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/aws/session"
 )
 
 func TestSimBadFlags(t *testing.T) {
@@ -125,14 +121,25 @@ func TestSimServesAndPrintsSettings(t *testing.T) {
 	if !strings.HasPrefix(leaked, "AKIA") || leaked == env["AWS_ACCESS_KEY_ID"] {
 		t.Errorf("leaked key %q", leaked)
 	}
-	cfg := aws.Config{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL"]), HTTPClient: scenario.HTTPClient(""),
-		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")}
-	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	// Point the console's own session at it, as eval "$(warroom sim | grep ^export)" would.
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	sess, err := session.Load(ctx, session.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(aws.ToString(id.Arn), ":user/incident-responder") {
-		t.Errorf("responder is %s", aws.ToString(id.Arn))
+	id, err := sess.Identify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(id.ARN, ":user/incident-responder") || id.KeyID != env["AWS_ACCESS_KEY_ID"] {
+		t.Errorf("responder is %s with %s", id.ARN, id.KeyID)
 	}
 	cancel()
 	select {
