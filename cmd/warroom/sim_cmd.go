@@ -17,6 +17,10 @@ import (
 
 func init() { moreCommands = append(moreCommands, newSimCmd) }
 
+// defaultDisabled are the opt-in Regions a typical account has not opted
+// in to; the others in the sim's list are opted in.
+var defaultDisabled = []string{"af-south-1", "ap-east-1", "me-south-1"}
+
 // simOptions are the flags of warroom sim.
 type simOptions struct {
 	listen        string
@@ -34,6 +38,7 @@ type simOptions struct {
 
 // check rejects flag values the sim cannot honour, naming the flag.
 func (o *simOptions) check() error {
+	o.disableRegion = slices.DeleteFunc(o.disableRegion, func(r string) bool { return strings.TrimSpace(r) == "" })
 	host, _, err := net.SplitHostPort(o.listen)
 	if err != nil {
 		return fmt.Errorf("bad --listen %q: %v", o.listen, err)
@@ -118,7 +123,8 @@ event times stay on the wall clock.`,
 	f.Float64Var(&o.throttleRate, "throttle-rate", 0, "fraction of calls answered with the service's throttling error (0–1)")
 	f.Float64Var(&o.errorRate, "error-rate", 0, "fraction of calls answered with a 5xx error (0–1)")
 	f.StringSliceVar(&o.denyRegions, "deny-region", nil, "Region where every call is denied, as by an SCP (repeatable)")
-	f.StringSliceVar(&o.disableRegion, "disable-region", nil, "opt-in Region that is not opted in (repeatable)")
+	f.StringSliceVar(&o.disableRegion, "disable-region", defaultDisabled,
+		"opt-in Region that is not opted in (repeatable; --disable-region '' for none)")
 	f.DurationVar(&o.delay, "delivery-delay", sim.DefaultDeliveryDelay, "CloudTrail's delay before an event is visible (divided by --speed)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "narrate every actor's step on stderr")
 	c.AddCommand(newSimGenerateCmd(e))

@@ -154,3 +154,32 @@ func TestSimServesAndPrintsSettings(t *testing.T) {
 		t.Error("the secret reached stderr")
 	}
 }
+
+func TestSimDisabledRegions(t *testing.T) {
+	def := newSimCmd(&env{}).Flags().Lookup("disable-region").DefValue
+	cases := []struct {
+		name string
+		in   []string
+		want int
+	}{
+		{"default", defaultDisabled, len(defaultDisabled)},
+		{"none", []string{""}, 0},
+		{"one", []string{"me-south-1"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := simOptions{listen: "127.0.0.1:0", scenario: "none", speed: 1, disableRegion: tc.in}
+			if err := o.check(); err != nil {
+				t.Fatal(err)
+			}
+			if len(o.disableRegion) != tc.want {
+				t.Errorf("disabled %v, want %d", o.disableRegion, tc.want)
+			}
+		})
+	}
+	for _, r := range defaultDisabled {
+		if !strings.Contains(def, r) {
+			t.Errorf("default %s does not disable %s", def, r)
+		}
+	}
+}
