@@ -466,7 +466,7 @@ func (s *Sim) settleLocked(rg *ec2Region, now time.Time) {
 		if sr.Type != "persistent" || sr.State != "open" {
 			continue
 		}
-		in := s.launchLocked(rg, now, sr.ImageID, sr.InstanceType, sr.KeyName, s.ids.hexID("r", 17), 0, sr.Tags, sr.Requester)
+		in := s.launchLocked(rg, now, sr.ImageID, sr.InstanceType, sr.KeyName, s.ids.hexID("r", 17), 0, nil, sr.Requester)
 		in.SpotRequestID = sr.ID
 		sr.InstanceID, sr.State, sr.StatusCode, sr.StatusMessage, sr.Updated = in.ID, "active", "fulfilled",
 			"Your spot request is fulfilled.", now
