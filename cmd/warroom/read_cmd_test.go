@@ -202,6 +202,40 @@ func TestRegionsCommand(t *testing.T) {
 				t.Errorf("table lacks %q:\n%s", want, out)
 			}
 		}
+		// Nothing changed since the first run: nothing more is journaled.
+		if !strings.Contains(errOut, "0 of ") {
+			t.Errorf("a second sweep of an unchanged account journaled something: %s", errOut)
+		}
+	})
+	t.Run("only the difference is journaled", func(t *testing.T) {
+		e := ec2.NewFromConfig(d.cfg(d.leaked, "us-west-2"))
+		if _, err := e.RunInstances(context.Background(), &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"),
+			InstanceType: ec2types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := warroom(t, "regions", "--journal", d.journal, "--endpoint-url", d.endpoint)
+		if code != 0 || !strings.Contains(errOut, "1 of ") {
+			t.Fatalf("exit %d, want the one changed sweep journaled: %s", code, errOut)
+		}
+		s, _, err := state.Replay(d.journal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sweeps, regionFacts := 0, 0
+		for _, it := range s.Timeline {
+			switch it.Kind {
+			case state.KindSweep:
+				sweeps++
+			case state.KindRegions:
+				regionFacts++
+			}
+		}
+		if sweeps != len(m.Sweeps)+1 || regionFacts != 1 {
+			t.Errorf("journal holds %d sweep facts and %d Region lists, want %d and 1", sweeps, regionFacts, len(m.Sweeps)+1)
+		}
+		if sw := s.Sweeps[state.SweepKey{Region: "us-west-2", Kind: "ec2:instance"}]; len(sw.V.Resources) != 1 {
+			t.Errorf("us-west-2 instances %+v", sw.V.Resources)
+		}
 	})
 }
 

@@ -119,7 +119,8 @@ RequestSpotInstances, ImportKeyPair, CreateFunction …): ingest or stream them 
 resource made by a suspect key (marked in the journal, or given with --suspect) or by any
 key it minted is marked ATTACKER.
 
-The Region list and every sweep are journaled. A Region that is denied or not enabled
+The Region list and each Region × kind sweep are journaled when they differ from what
+the journal already holds, so running it again records only the difference. A Region that is denied or not enabled
 shows as such, and the rest of the sweep goes on; the exit code is then 1.`,
 		Example: `  warroom regions --journal incident/journal.jsonl --suspect AKIAEXAMPLE
   warroom regions --output json | jq '.resources[] | select(.attacker)'`,
@@ -138,34 +139,44 @@ shows as such, and the rest of the sweep goes on; the exit code is then 1.`,
 			if err != nil {
 				return err
 			}
+			// What the journal already holds: only what changed is journaled again.
+			s, _, err := replayJournal(e, a.rec.Path())
+			if err != nil {
+				a.finish()
+				return err
+			}
 			home := a.sess.HomeRegion()
 			list, err := regions.List(ctx, a.sess.EC2(home), home)
 			if err != nil {
 				a.finish()
 				return &exitError{code: exitProblem, err: err}
 			}
-			if _, err := a.rec.Record(state.KindRegions, state.Regions{Regions: list}); err != nil {
-				a.finish()
-				return usageErr(err)
+			if len(s.Regions) == 0 || len(regions.Diff(s.Regions, list)) > 0 {
+				if _, err := a.rec.Record(state.KindRegions, state.Regions{Regions: list}); err != nil {
+					a.finish()
+					return usageErr(err)
+				}
 			}
 			sweeps, err := sweep.Run(ctx, a.sess, regions.Enabled(list), sweep.Options{Kinds: kinds, Concurrency: concurrency})
 			if err != nil {
 				a.finish()
 				return usageErr(err)
 			}
+			journaled := 0
 			for _, sw := range sweeps {
+				if old, ok := s.Sweeps[state.SweepKey{Region: sw.Region, Kind: sw.Kind}]; ok && !sweep.Changed(old.V, sw) {
+					continue
+				}
 				if _, err := a.rec.Record(state.KindSweep, sw); err != nil {
 					a.finish()
 					return usageErr(err)
 				}
+				journaled++
 			}
 			if err := a.finish(); err != nil {
 				return err
 			}
-			s, _, err := replayJournal(e, a.rec.Path())
-			if err != nil {
-				return err
-			}
+			fmt.Fprintf(e.stderr, "%d of %d Region × kind sweeps changed and were journaled\n", journaled, len(sweeps))
 			raws := state.NewRawReader(a.rec.Path())
 			defer raws.Close()
 			creators, problems := state.FindCreators(s.Events, raws.Raw)
