@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -701,5 +702,27 @@ func TestEC2Determinism(t *testing.T) {
 	a, b := run(), run()
 	if !slices.Equal(a, b) || len(a) != 3 || a[0] == a[1] {
 		t.Fatalf("runs gave %v and %v", a, b)
+	}
+}
+
+// BenchmarkEC2DescribeInstances measures one DescribeInstances page of
+// 200 instances over real HTTP with the SDK.
+func BenchmarkEC2DescribeInstances(b *testing.B) {
+	s := New(Options{Seed: 7})
+	srv := httptest.NewServer(s)
+	b.Cleanup(srv.Close)
+	env := &testEnv{sim: s, endpoint: srv.URL}
+	ctx := context.Background()
+	c := env.ec2(env.sim.Responder(), "us-east-1")
+	for range 2 {
+		if _, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-1"), MinCount: aws.Int32(100), MaxCount: aws.Int32(100)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
+		if err != nil || len(out.Reservations) != 2 {
+			b.Fatalf("%v, %d reservations", err, len(out.Reservations))
+		}
 	}
 }
