@@ -29,7 +29,7 @@ func TestWriteParses(t *testing.T) {
 		minimum int // files at least
 	}{
 		{"small", Options{Events: 500, Seed: 1}, 2},
-		{"capped files", Options{Events: 3000, Seed: 2, PerFile: 100, Rate: 50}, 30},
+		{"capped files", Options{Events: 1200, Seed: 2, PerFile: 40, Rate: 50}, 30},
 		{"one region", Options{Events: 200, Seed: 3, Regions: []string{"eu-north-1"}, AccountID: "123456789012"}, 1},
 		{"none", Options{Events: 0, Seed: 4}, 0},
 	}
@@ -186,7 +186,7 @@ func loadSamples(t *testing.T) []map[string]any {
 func TestFieldSetMatchesRealRecords(t *testing.T) {
 	real := keySets(loadSamples(t))
 	dir := t.TempDir()
-	if _, err := Write(dir, Options{Events: 2000, Seed: 6}); err != nil {
+	if _, err := Write(dir, Options{Events: 800, Seed: 6}); err != nil {
 		t.Fatal(err)
 	}
 	var recs []map[string]any
