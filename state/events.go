@@ -353,20 +353,14 @@ func parseUUID(s string) (u [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if s[i] == '-' {
-			i++
-			continue
-		}
+	// The byte pairs sit at fixed places: dashes anywhere else are not hex.
+	for j, i := range [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34} {
 		hi, ok1 := lowerHex(s[i])
 		lo, ok2 := lowerHex(s[i+1])
 		if !ok1 || !ok2 {
 			return u, false
 		}
 		u[j] = hi<<4 | lo
-		j++
-		i += 2
 	}
 	return u, true
 }

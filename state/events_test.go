@@ -89,6 +89,9 @@ func TestAddDedupe(t *testing.T) {
 		{"non-UUID ids dedupe", []add{{rec(1, 0, odd), true, 0}, {rec(2, 0, odd), true, 1}, {rec(1, 0, odd), false, 0}}, 2},
 		{"upper-case UUID is a different spelling, kept apart", []add{
 			{rec(10, 0), true, 0}, {rec(10, 0, func(r *ctlog.Record) { r.EventID = "0000000A-0000-4000-8000-00000000000A" }), true, 1}}, 2},
+		{"UUID-shaped id with a dash out of place is a string, not a crash", []add{
+			{rec(1, 0, func(r *ctlog.Record) { r.EventID = "00000000-0000-0000-0000-0000-0000000" }), true, 0},
+			{rec(2, 0, func(r *ctlog.Record) { r.EventID = "00000000-0000-0000-0000-0000-0000000" }), false, 0}}, 1},
 		{"no id: dedupe on raw bytes", []add{{rec(1, 0, noID), true, 0}, {rec(1, 0, noID), false, 0}, {rec(2, 0, noID), true, 1}}, 2},
 		{"no id and no raw: never deduped", []add{
 			{rec(1, 0, noID, func(r *ctlog.Record) { r.Raw = nil }), true, 0},
@@ -396,5 +399,31 @@ func BenchmarkLoad(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/event")
 		runtime.KeepAlive(tb)
+	}
+}
+
+func TestParseUUID(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"canonical", "3038ebd2-c98a-4c65-9b6e-e22506292313", true},
+		{"upper case kept as a string", "3038EBD2-C98A-4C65-9B6E-E22506292313", false},
+		{"too short", "3038ebd2-c98a-4c65-9b6e-e2250629231", false},
+		{"no dashes", "3038ebd2c98a4c659b6ee22506292313xxxx", false},
+		{"dash out of place", "00000000-0000-0000-0000-0000-0000000", false},
+		{"not hex", "3038ebd2-c98a-4c65-9b6e-e2250629231g", false},
+		{"empty", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, ok := parseUUID(tc.in)
+			if ok != tc.ok {
+				t.Fatalf("parseUUID(%q) ok = %v, want %v", tc.in, ok, tc.ok)
+			}
+			if ok && formatUUID(u) != tc.in {
+				t.Errorf("formatUUID(parseUUID(%q)) = %q", tc.in, formatUUID(u))
+			}
+		})
 	}
 }

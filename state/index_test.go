@@ -196,7 +196,6 @@ func (m *model) matchTerm(r *ctlog.Record, term Term, res []*regexp.Regexp, fam 
 		}
 		return false
 	}
-	ns := unixNanos(r.EventTime)
 	switch term.Field {
 	case FieldText:
 		for _, fld := range textFields {
@@ -220,9 +219,9 @@ func (m *model) matchTerm(r *ctlog.Record, term Term, res []*regexp.Regexp, fam 
 			at = now.Add(-term.ago)
 		}
 		if term.Field == FieldSince {
-			return ns != timeUnknown && ns >= at.UnixNano()
+			return !r.EventTime.IsZero() && !r.EventTime.Before(at)
 		}
-		return ns == timeUnknown || ns <= at.UnixNano()
+		return r.EventTime.IsZero() || !r.EventTime.After(at)
 	case FieldReadOnly:
 		return r.ReadOnly == ctlog.ReadOnlyTrue
 	case FieldOurs:
