@@ -132,6 +132,7 @@ func New(opts Options) *Sim {
 	s.trail = newTrailState(s)
 	s.Register(stsService(s))
 	s.Register(iamService(s))
+	s.iamPolicyOps()
 	s.Register(cloudtrailService(s))
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))

@@ -1,0 +1,273 @@
+package contain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/state"
+)
+
+// A plan is a list of state.Call values, and execution is their
+// interpretation: do sends exactly the call the plan (and the journaled
+// intent) shows, so what was confirmed is what is sent. It is the only
+// place that uses the mutating clients.
+
+// do sends one call. With dryRun, EC2 calls carry DryRun=true and nothing
+// else is sent (IAM and Lambda have no dry run). out is the SDK's output.
+func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (out any, requestID string, err error) {
+	p := c.Params
+	s := func(k string) *string {
+		if v, ok := p[k]; ok && v != "" {
+			return aws.String(v)
+		}
+		return nil
+	}
+	svc, op, _ := strings.Cut(c.API, ":")
+	if dryRun && svc != "ec2" {
+		return nil, "", nil
+	}
+	var md middleware.Metadata
+	switch svc {
+	case "iam":
+		cl := m.IAM()
+		switch op {
+		case "UpdateAccessKey":
+			var o *iam.UpdateAccessKeyOutput
+			o, err = cl.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: s("UserName"), AccessKeyId: s("AccessKeyId"),
+				Status: iamtypes.StatusType(p["Status"])})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteAccessKey":
+			var o *iam.DeleteAccessKeyOutput
+			o, err = cl.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: s("UserName"), AccessKeyId: s("AccessKeyId")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "CreateAccessKey":
+			var o *iam.CreateAccessKeyOutput
+			o, err = cl.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: s("UserName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "PutUserPolicy":
+			var o *iam.PutUserPolicyOutput
+			o, err = cl.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: s("UserName"), PolicyName: s("PolicyName"), PolicyDocument: s("PolicyDocument")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteUserPolicy":
+			var o *iam.DeleteUserPolicyOutput
+			o, err = cl.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: s("UserName"), PolicyName: s("PolicyName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "PutRolePolicy":
+			var o *iam.PutRolePolicyOutput
+			o, err = cl.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: s("RoleName"), PolicyName: s("PolicyName"), PolicyDocument: s("PolicyDocument")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteRolePolicy":
+			var o *iam.DeleteRolePolicyOutput
+			o, err = cl.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: s("RoleName"), PolicyName: s("PolicyName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "CreatePolicy":
+			var o *iam.CreatePolicyOutput
+			o, err = cl.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: s("PolicyName"), PolicyDocument: s("PolicyDocument"),
+				Path: s("Path"), Description: s("Description")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeletePolicy":
+			var o *iam.DeletePolicyOutput
+			o, err = cl.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AttachUserPolicy":
+			var o *iam.AttachUserPolicyOutput
+			o, err = cl.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: s("UserName"), PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DetachUserPolicy":
+			var o *iam.DetachUserPolicyOutput
+			o, err = cl.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: s("UserName"), PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AttachRolePolicy":
+			var o *iam.AttachRolePolicyOutput
+			o, err = cl.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: s("RoleName"), PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DetachRolePolicy":
+			var o *iam.DetachRolePolicyOutput
+			o, err = cl.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: s("RoleName"), PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteLoginProfile":
+			var o *iam.DeleteLoginProfileOutput
+			o, err = cl.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: s("UserName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeactivateMFADevice":
+			var o *iam.DeactivateMFADeviceOutput
+			o, err = cl.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: s("UserName"), SerialNumber: s("SerialNumber")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteVirtualMFADevice":
+			var o *iam.DeleteVirtualMFADeviceOutput
+			o, err = cl.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: s("SerialNumber")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteSigningCertificate":
+			var o *iam.DeleteSigningCertificateOutput
+			o, err = cl.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: s("UserName"), CertificateId: s("CertificateId")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteSSHPublicKey":
+			var o *iam.DeleteSSHPublicKeyOutput
+			o, err = cl.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: s("UserName"), SSHPublicKeyId: s("SSHPublicKeyId")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteServiceSpecificCredential":
+			var o *iam.DeleteServiceSpecificCredentialOutput
+			o, err = cl.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: s("UserName"),
+				ServiceSpecificCredentialId: s("ServiceSpecificCredentialId")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "RemoveUserFromGroup":
+			var o *iam.RemoveUserFromGroupOutput
+			o, err = cl.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: s("UserName"), GroupName: s("GroupName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteUserPermissionsBoundary":
+			var o *iam.DeleteUserPermissionsBoundaryOutput
+			o, err = cl.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: s("UserName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteUser":
+			var o *iam.DeleteUserOutput
+			o, err = cl.DeleteUser(ctx, &iam.DeleteUserInput{UserName: s("UserName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "TagUser":
+			var o *iam.TagUserOutput
+			o, err = cl.TagUser(ctx, &iam.TagUserInput{UserName: s("UserName"),
+				Tags: []iamtypes.Tag{{Key: s("TagKey"), Value: aws.String(p["TagValue"])}}})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		default:
+			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
+		}
+	case "ec2":
+		cl := m.EC2(c.Region)
+		dr := aws.Bool(dryRun)
+		switch op {
+		case "ModifyInstanceAttribute":
+			in := &ec2.ModifyInstanceAttributeInput{InstanceId: s("InstanceId"), DryRun: dr}
+			if v, ok := p["DisableApiTermination"]; ok {
+				in.DisableApiTermination = &ec2types.AttributeBooleanValue{Value: aws.Bool(v == "true")}
+			}
+			if v, ok := p["DisableApiStop"]; ok {
+				in.DisableApiStop = &ec2types.AttributeBooleanValue{Value: aws.Bool(v == "true")}
+			}
+			var o *ec2.ModifyInstanceAttributeOutput
+			o, err = cl.ModifyInstanceAttribute(ctx, in)
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "StopInstances":
+			var o *ec2.StopInstancesOutput
+			o, err = cl.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: splitList(p["InstanceIds"]), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "TerminateInstances":
+			var o *ec2.TerminateInstancesOutput
+			o, err = cl.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: splitList(p["InstanceIds"]), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "CancelSpotInstanceRequests":
+			var o *ec2.CancelSpotInstanceRequestsOutput
+			o, err = cl.CancelSpotInstanceRequests(ctx, &ec2.CancelSpotInstanceRequestsInput{
+				SpotInstanceRequestIds: splitList(p["SpotInstanceRequestIds"]), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteKeyPair":
+			var o *ec2.DeleteKeyPairOutput
+			o, err = cl.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: s("KeyName"), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "CreateTags":
+			var o *ec2.CreateTagsOutput
+			o, err = cl.CreateTags(ctx, &ec2.CreateTagsInput{Resources: splitList(p["Resources"]), DryRun: dr,
+				Tags: []ec2types.Tag{{Key: s("TagKey"), Value: aws.String(p["TagValue"])}}})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "CreateSnapshot":
+			var o *ec2.CreateSnapshotOutput
+			o, err = cl.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: s("VolumeId"), Description: s("Description"), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		default:
+			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
+		}
+	case "lambda":
+		cl := m.Lambda(c.Region)
+		switch op {
+		case "DeleteFunction":
+			var o *lambda.DeleteFunctionOutput
+			o, err = cl.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: s("FunctionName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		default:
+			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
+		}
+	default:
+		return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
+	}
+	if err != nil {
+		err = session.Wrap(c.API, c.Region, err)
+		var se *session.Error
+		if errors.As(err, &se) {
+			requestID = se.RequestID
+		}
+		return nil, requestID, err
+	}
+	requestID, _ = awsmw.GetRequestIDMetadata(md)
+	return out, requestID, nil
+}
+
+// meta returns an output's metadata, or none when the output is nil (the
+// call failed).
+func meta[T any](o *T, get func() middleware.Metadata) middleware.Metadata {
+	if o == nil {
+		return middleware.Metadata{}
+	}
+	return get()
+}
+
+// alreadyDone reports whether err from call c means the call's effect is
+// already there: what it deletes, detaches, cancels or deactivates is gone.
+func alreadyDone(c state.Call, err error) bool {
+	if session.Classify(err) != session.ClassNotFound {
+		return false
+	}
+	_, op, _ := strings.Cut(c.API, ":")
+	for _, p := range []string{"Delete", "Detach", "Remove", "Deactivate", "Cancel", "Terminate"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return op == "UpdateAccessKey" && c.Params["Status"] == string(iamtypes.StatusTypeInactive)
+}
+
+// dryRunAnswer turns an EC2 DryRun error into a finding: DryRunOperation
+// means the call would succeed, UnauthorizedOperation that it would be
+// denied.
+func dryRunAnswer(c state.Call, err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "DryRunOperation":
+			return fmt.Sprintf("DryRun %s: would succeed", c.API)
+		case "UnauthorizedOperation":
+			return fmt.Sprintf("DryRun %s: would be DENIED", c.API)
+		}
+	}
+	if err == nil {
+		return fmt.Sprintf("DryRun %s: no answer", c.API)
+	}
+	return fmt.Sprintf("DryRun %s: %v", c.API, err)
+}
+
+// preflightEC2 asks EC2 whether each call of the plan would succeed.
+// Read-only sessions cannot send the DryRun calls (they are mutating
+// operations); the finding says so.
+func preflightEC2(ctx context.Context, env *Env, p *Plan) {
+	if env.Mut == nil {
+		p.Findings = append(p.Findings, "DryRun skipped: read-only session")
+		return
+	}
+	for _, c := range p.Calls {
+		if !strings.HasPrefix(c.API, "ec2:") {
+			continue
+		}
+		_, _, err := do(ctx, env.Mut, c, true)
+		p.Findings = append(p.Findings, dryRunAnswer(c, err))
+	}
+}
