@@ -35,7 +35,7 @@ const (
 
 	flagIDMask  uint8 = 3 << 3
 	flagIDUUID  uint8 = 0 << 3 // eventID is a canonical UUID, held in uuid
-	flagIDStr   uint8 = 1 << 3 // eventID is another string, interned in eid
+	flagIDStr   uint8 = 1 << 3 // eventID is another string, interned in eid (uuid holds strKey)
 	flagIDRaw   uint8 = 2 << 3 // no eventID: uuid holds a hash of the raw record
 	flagIDNone  uint8 = 3 << 3 // no eventID and no raw record: never deduped
 	oursMarker        = "app/warroom"
@@ -149,8 +149,7 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 		t.cols[c].push(id, v)
 	}
 	if kind == flagIDStr {
-		key = [16]byte{}
-		key[0], key[1], key[2], key[3] = byte(eidv), byte(eidv>>8), byte(eidv>>16), byte(eidv>>24)
+		key = strKey(eidv)
 	}
 	t.eid.vals = append(t.eid.vals, eidv)
 	ts := unixNanos(r.EventTime)
@@ -400,13 +399,18 @@ func (t *EventTable) hashKey(kind uint8, key *[16]byte) uint64 {
 	return maphash.Bytes(t.seed, key[:]) ^ uint64(kind)*0x9e3779b97f4a7c15
 }
 
+// strKey is the identity of an event whose id is the interned string eidv.
+func strKey(eidv uint32) [16]byte {
+	return [16]byte{byte(eidv), byte(eidv >> 8), byte(eidv >> 16), byte(eidv >> 24)}
+}
+
 // find looks up the event with the given identity.
 func (t *EventTable) find(kind uint8, key [16]byte, eidv uint32) (uint32, bool) {
 	if len(t.dedupe) == 0 {
 		return 0, false
 	}
 	if kind == flagIDStr {
-		key = [16]byte{byte(eidv), byte(eidv >> 8), byte(eidv >> 16), byte(eidv >> 24)}
+		key = strKey(eidv)
 	}
 	mask := uint64(len(t.dedupe) - 1)
 	for i := t.hashKey(kind, &key) & mask; ; i = (i + 1) & mask {
