@@ -59,7 +59,8 @@ type Options struct {
 	MaxAttempts int
 	// MaxBackoff between attempts (default 5 s: a console must not stall).
 	MaxBackoff time.Duration
-	// HTTPClient is used for every call when set.
+	// HTTPClient is used for every call when set; NewHTTPClient otherwise.
+	// A replacement should keep a BodyCopier in its transport.
 	HTTPClient *http.Client
 	// AppVersion is appended to the app id: "warroom-VERSION".
 	AppVersion string
@@ -119,9 +120,11 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	if opts.Endpoint != "" {
 		lo = append(lo, config.WithBaseEndpoint(opts.Endpoint))
 	}
-	if opts.HTTPClient != nil {
-		lo = append(lo, config.WithHTTPClient(opts.HTTPClient))
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = NewHTTPClient()
 	}
+	lo = append(lo, config.WithHTTPClient(hc))
 	if opts.MFA != nil {
 		mfa := opts.MFA
 		lo = append(lo, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {

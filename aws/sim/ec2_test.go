@@ -1,12 +1,9 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -18,34 +15,7 @@ import (
 )
 
 func (e *testEnv) ec2(c Credentials, region string) *ec2.Client {
-	return ec2.NewFromConfig(e.safeCfg(c, region))
-}
-
-// safeCfg is cfg with an HTTP client that hands the transport its own
-// copy of each request body. smithy-go closes the request body as soon as
-// the response headers arrive; against a server this fast the transport's
-// write loop may still be reading it, fail, and close the connection under
-// the response body ("use of closed network connection").
-func (e *testEnv) safeCfg(c Credentials, region string) aws.Config {
-	cfg := e.cfg(c, region)
-	cfg.HTTPClient = &http.Client{Transport: bodyCopier{http.DefaultTransport}}
-	return cfg
-}
-
-// bodyCopier buffers request bodies before the transport sees them.
-type bodyCopier struct{ next http.RoundTripper }
-
-func (b bodyCopier) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		buf, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		r = r.Clone(r.Context())
-		r.Body = io.NopCloser(bytes.NewReader(buf))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	}
-	return b.next.RoundTrip(r)
+	return ec2.NewFromConfig(e.cfg(c, region))
 }
 
 // newUserKey adds a user with a key, attaching the given managed policies.

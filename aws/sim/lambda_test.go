@@ -12,7 +12,7 @@ import (
 )
 
 func (e *testEnv) lambda(c Credentials, region string) *lambda.Client {
-	return lambda.NewFromConfig(e.safeCfg(c, region))
+	return lambda.NewFromConfig(e.cfg(c, region))
 }
 
 func TestLambda(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/warroom-ir/warroom/aws/session"
 )
 
 // testEnv is a sim served over real HTTP on loopback.
@@ -49,6 +51,7 @@ func (e *testEnv) cfg(c Credentials, region string) aws.Config {
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
 		BaseEndpoint:     aws.String(e.endpoint),
+		HTTPClient:       session.NewHTTPClient(),
 		RetryMaxAttempts: 1,
 		Retryer:          func() aws.Retryer { return aws.NopRetryer{} },
 	}

@@ -172,7 +172,9 @@ func writeSuccess(w http.ResponseWriter, svc *Service, op, requestID string, out
 		// while the deserializer is still reading a large body ("use of
 		// closed network connection"). Answers that fit the client's read
 		// buffer are safe; for larger ones a pause, far shorter than any
-		// real AWS round trip, lets the write finish.
+		// real AWS round trip, lets the write finish. warroom's own clients
+		// do not need it (session.BodyCopier, aws/aws-sdk-go-v2#2737); it is
+		// for any other Go SDK client pointed at the drill account.
 		time.Sleep(loopbackRacePause)
 	}
 	w.WriteHeader(status)

@@ -1,9 +1,7 @@
 package scenario
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 )
 
@@ -21,11 +20,8 @@ import (
 // its own sourceIPAddress; "" for the default). Where the address cannot
 // be bound (systems with only 127.0.0.1), it falls back to the default.
 //
-// The client hands the transport its own copy of each request body:
-// smithy-go closes the request body as soon as the response headers
-// arrive, and against a loopback server that answers that fast the
-// transport may still be reading it, fail, and close the connection under
-// the response.
+// The client hands the transport its own copy of each request body, as
+// every warroom client does (see session.BodyCopier).
 func HTTPClient(localIP string) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if localIP != "" {
@@ -41,24 +37,7 @@ func HTTPClient(localIP string) *http.Client {
 			}
 		}
 	}
-	return &http.Client{Transport: bodyCopier{tr}}
-}
-
-// bodyCopier buffers request bodies before the transport sees them.
-type bodyCopier struct{ next http.RoundTripper }
-
-func (b bodyCopier) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		buf, err := io.ReadAll(r.Body)
-		_ = r.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r = r.Clone(r.Context())
-		r.Body = io.NopCloser(bytes.NewReader(buf))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	}
-	return b.next.RoundTrip(r)
+	return &http.Client{Transport: session.BodyCopier{Next: tr}}
 }
 
 // identity is how an actor looks on the wire.
