@@ -257,3 +257,48 @@ func BenchmarkJQ(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkParseVsGunzip measures the budget directly: for every file in
+// turn it decompresses it (klauspost, into a reused buffer) and then
+// parses it from its gzip bytes (decompression included), so both see the
+// same machine at the same moment. It reports each one's throughput by
+// wall and by CPU time and the ratio parse/gunzip (the budget: ≥ 0.5).
+func BenchmarkParseVsGunzip(b *testing.B) {
+	files := benchCorpus()
+	plain, records := corpusBytes(files)
+	var zr *kgzip.Reader
+	buf := make([]byte, 0, 4<<20)
+	emit := func(Record) error { return nil }
+	var gzWall, gzCPU, pWall, pCPU time.Duration
+	for b.Loop() {
+		for _, f := range files {
+			w0, c0 := time.Now(), cpuTime()
+			if zr == nil {
+				zr, _ = kgzip.NewReader(bytes.NewReader(f.gz))
+			} else if err := zr.Reset(bytes.NewReader(f.gz)); err != nil {
+				b.Fatal(err)
+			}
+			buf = readAll(b, zr, buf)
+			w1, c1 := time.Now(), cpuTime()
+			if probs, err := ParseBytes(f.name, f.gz, Options{}, emit); err != nil || len(probs) != 0 {
+				b.Fatal(err, probs)
+			}
+			w2, c2 := time.Now(), cpuTime()
+			gzWall += w1.Sub(w0)
+			gzCPU += c1 - c0
+			pWall += w2.Sub(w1)
+			pCPU += c2 - c1
+		}
+	}
+	n := float64(b.N)
+	mb := float64(plain) * n / 1e6
+	b.ReportMetric(mb/gzWall.Seconds(), "gunzip-MB/s")
+	b.ReportMetric(mb/pWall.Seconds(), "parse-MB/s")
+	b.ReportMetric(float64(records)*n/pWall.Seconds(), "parse-records/s")
+	b.ReportMetric(gzWall.Seconds()/pWall.Seconds(), "ratio")
+	if gzCPU > 0 && pCPU > 0 {
+		b.ReportMetric(mb/gzCPU.Seconds(), "gunzip-cpu-MB/s")
+		b.ReportMetric(mb/pCPU.Seconds(), "parse-cpu-MB/s")
+		b.ReportMetric(gzCPU.Seconds()/pCPU.Seconds(), "cpu-ratio")
+	}
+}

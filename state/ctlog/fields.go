@@ -105,54 +105,7 @@ var ctxFields = [numCtx][2]field{
 func lookupKey(c ctx, k []byte) (field, ctx) {
 	switch c {
 	case ctxTop:
-		switch string(k) {
-		case "eventID":
-			return fEventID, ctxNone
-		case "eventTime":
-			return fEventTime, ctxNone
-		case "@timestamp":
-			return fTimestamp, ctxNone
-		case "eventName":
-			return fEventName, ctxNone
-		case "eventSource":
-			return fEventSource, ctxNone
-		case "eventType":
-			return fEventType, ctxNone
-		case "awsRegion":
-			return fRegion, ctxNone
-		case "sourceIPAddress":
-			return fSourceIP, ctxNone
-		case "userAgent":
-			return fUserAgent, ctxNone
-		case "errorCode":
-			return fErrorCode, ctxNone
-		case "errorMessage":
-			return fErrorMessage, ctxNone
-		case "readOnly":
-			return fReadOnly, ctxNone
-		case "requestID":
-			return fRequestID, ctxNone
-		case "recipientAccountId":
-			return fRecipient, ctxNone
-		case "userIdentity":
-			return fNone, ctxIdentity
-		case "requestParameters":
-			return fNone, ctxRequest
-		case "responseElements":
-			return fNone, ctxResponse
-		case "addendum":
-			return fAddendum, ctxAddendum
-		case "CloudTrailEvent":
-			return fCloudTrailEvent, ctxNone
-		case "EventTime":
-			return fLookupTime, ctxNone
-		case "EventId":
-			return fLookupID, ctxNone
-		case "Records":
-			return fRecords, ctxNone
-		case "Events":
-			return fEvents, ctxNone
-		}
+		return lookupTop(k)
 	case ctxIdentity:
 		switch string(k) {
 		case "type":
@@ -223,6 +176,88 @@ func lookupKey(c ctx, k []byte) (field, ctx) {
 			return fAddRequestID, ctxNone
 		case "originalEventID":
 			return fAddEventID, ctxNone
+		}
+	}
+	return fNone, ctxNone
+}
+
+// lookupTop is lookupKey at a record's top level, where most names are
+// looked up: it dispatches on the name's length, then compares with
+// constants, which the compiler turns into a few word comparisons.
+func lookupTop(k []byte) (field, ctx) {
+	switch len(k) {
+	case 6:
+		if string(k) == "Events" {
+			return fEvents, ctxNone
+		}
+	case 7:
+		switch {
+		case string(k) == "eventID":
+			return fEventID, ctxNone
+		case string(k) == "Records":
+			return fRecords, ctxNone
+		case string(k) == "EventId":
+			return fLookupID, ctxNone
+		}
+	case 8:
+		switch {
+		case string(k) == "readOnly":
+			return fReadOnly, ctxNone
+		case string(k) == "addendum":
+			return fAddendum, ctxAddendum
+		}
+	case 9:
+		switch {
+		case string(k) == "eventTime":
+			return fEventTime, ctxNone
+		case string(k) == "eventName":
+			return fEventName, ctxNone
+		case string(k) == "eventType":
+			return fEventType, ctxNone
+		case string(k) == "awsRegion":
+			return fRegion, ctxNone
+		case string(k) == "userAgent":
+			return fUserAgent, ctxNone
+		case string(k) == "requestID":
+			return fRequestID, ctxNone
+		case string(k) == "errorCode":
+			return fErrorCode, ctxNone
+		case string(k) == "EventTime":
+			return fLookupTime, ctxNone
+		}
+	case 10:
+		if string(k) == "@timestamp" {
+			return fTimestamp, ctxNone
+		}
+	case 11:
+		if string(k) == "eventSource" {
+			return fEventSource, ctxNone
+		}
+	case 12:
+		switch {
+		case string(k) == "userIdentity":
+			return fNone, ctxIdentity
+		case string(k) == "errorMessage":
+			return fErrorMessage, ctxNone
+		}
+	case 15:
+		switch {
+		case string(k) == "sourceIPAddress":
+			return fSourceIP, ctxNone
+		case string(k) == "CloudTrailEvent":
+			return fCloudTrailEvent, ctxNone
+		}
+	case 16:
+		if string(k) == "responseElements" {
+			return fNone, ctxResponse
+		}
+	case 17:
+		if string(k) == "requestParameters" {
+			return fNone, ctxRequest
+		}
+	case 18:
+		if string(k) == "recipientAccountId" {
+			return fRecipient, ctxNone
 		}
 	}
 	return fNone, ctxNone

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -114,13 +115,14 @@ func (s *scanner) compact(start, end int) []byte {
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // ws skips whitespace, dropping it from the compact output.
-func (s *scanner) ws(pos int) int {
-	if pos < len(s.in) && s.in[pos] > ' ' {
+func (s *scanner) ws(in []byte, pos int) int {
+	if pos < len(in) && in[pos] > ' ' {
 		return pos
 	}
 	return s.wsSlow(pos)
 }
 
+//go:noinline
 func (s *scanner) wsSlow(pos int) int {
 	in := s.in
 	st := pos
@@ -145,10 +147,13 @@ const (
 // special returns non-zero when the word holds a byte that ends a run of
 // plain string content: '"', '\\', a control character or a non-ASCII byte.
 // False positives cannot happen without a true positive in the same word.
+//
+// A byte of (x - lsb) has its top bit set when the byte of x is zero or
+// 0x81 and above, or when a borrow comes from a zero byte below; the
+// non-ASCII bytes are flagged anyway (| w), and a borrow only ever starts
+// at a true positive.
 func special(w uint64) uint64 {
-	q := w ^ quote
-	b := w ^ bslash
-	return ((q - lsb) & ^q) | ((b - lsb) & ^b) | ((w - lsb*0x20) & ^w) | w
+	return ((w ^ quote) - lsb) | ((w ^ bslash) - lsb) | (w - lsb*0x20) | w
 }
 
 // plain marks bytes that need no attention inside a string.
@@ -164,8 +169,9 @@ var plain = func() (t [256]bool) {
 // len(in).
 func plainRun(in []byte, i int) int {
 	for i+8 <= len(in) {
-		if special(binary.LittleEndian.Uint64(in[i:]))&msb != 0 {
-			break
+		// The lowest flagged byte is always a true one.
+		if m := special(binary.LittleEndian.Uint64(in[i:])) & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
 	}
@@ -383,6 +389,10 @@ func appendMarker(dst, secret []byte) []byte {
 // isSecretKey reports whether a member name holds credential material that
 // must never be kept: sessionToken or secretAccessKey, in any letter case.
 func isSecretKey(k []byte) bool {
+	// Most names are rejected on their first two letters.
+	if len(k) < 2 || k[0]|0x20 != 's' || k[1]|0x20 != 'e' {
+		return false
+	}
 	switch len(k) {
 	case len("sessionToken"):
 		return strings.EqualFold(string(k), "sessionToken")
@@ -445,7 +455,7 @@ value:
 			s.fields[f] = span{kind: vObject, start: pos}
 		}
 		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark})
-		pos = s.ws(pos + 1)
+		pos = s.ws(in, pos + 1)
 		if pos < len(in) && in[pos] == '}' {
 			pos++
 			goto closed
@@ -464,7 +474,7 @@ value:
 			s.fields[f] = span{kind: vArray, start: pos}
 		}
 		s.stack = append(s.stack, frame{ctx: ctxNone, field: f, redact: mark})
-		pos = s.ws(pos + 1)
+		pos = s.ws(in, pos + 1)
 		if pos < len(in) && in[pos] == ']' {
 			pos++
 			goto closed
@@ -535,14 +545,14 @@ next: // after a value: a separator, or the end of the container
 	if len(s.stack) == 0 {
 		return pos, nil
 	}
-	pos = s.ws(pos)
+	pos = s.ws(in, pos)
 	if pos >= len(in) {
 		return pos, &syntaxError{pos, "unexpected end of input"}
 	}
 	if top := &s.stack[len(s.stack)-1]; top.obj {
 		switch in[pos] {
 		case ',':
-			pos = s.ws(pos + 1)
+			pos = s.ws(in, pos + 1)
 			goto key
 		case '}':
 			pos++
@@ -552,7 +562,7 @@ next: // after a value: a separator, or the end of the container
 	}
 	switch in[pos] {
 	case ',':
-		pos = s.ws(pos + 1)
+		pos = s.ws(in, pos + 1)
 		f, child, redact = 0, ctxNone, false
 		goto value
 	case ']':
@@ -584,7 +594,18 @@ key: // pos is at an object member's name
 			esc bool
 			err *syntaxError
 		)
-		if i := plainRun(in, pos+1); i < len(in) && in[i] == '"' {
+		// Most names end within the first word: no call.
+		i := pos + 1
+		if i+8 <= len(in) {
+			if m := special(binary.LittleEndian.Uint64(in[i:])) & msb; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+			} else {
+				i = plainRun(in, i+8)
+			}
+		} else {
+			i = plainRun(in, i)
+		}
+		if i < len(in) && in[i] == '"' {
 			end = i + 1
 		} else if end, esc, err = s.strSlow(i, false); err != nil {
 			return end, err
@@ -605,12 +626,12 @@ key: // pos is at an object member's name
 				clear(s.fields[r[0]:r[1]])
 			}
 		}
-		redact = isSecretKey(k)
-		pos = s.ws(end)
+		redact = len(k) >= 12 && k[0]|0x20 == 's' && isSecretKey(k)
+		pos = s.ws(in, end)
 		if pos >= len(in) || in[pos] != ':' {
 			return pos, &syntaxError{pos, "expected ':' after member name"}
 		}
-		pos = s.ws(pos + 1)
+		pos = s.ws(in, pos + 1)
 		goto value
 	}
 }
