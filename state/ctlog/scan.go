@@ -455,7 +455,7 @@ value:
 			s.fields[f] = span{kind: vObject, start: pos}
 		}
 		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark})
-		pos = s.ws(in, pos + 1)
+		pos = s.ws(in, pos+1)
 		if pos < len(in) && in[pos] == '}' {
 			pos++
 			goto closed
@@ -474,7 +474,7 @@ value:
 			s.fields[f] = span{kind: vArray, start: pos}
 		}
 		s.stack = append(s.stack, frame{ctx: ctxNone, field: f, redact: mark})
-		pos = s.ws(in, pos + 1)
+		pos = s.ws(in, pos+1)
 		if pos < len(in) && in[pos] == ']' {
 			pos++
 			goto closed
@@ -552,7 +552,7 @@ next: // after a value: a separator, or the end of the container
 	if top := &s.stack[len(s.stack)-1]; top.obj {
 		switch in[pos] {
 		case ',':
-			pos = s.ws(in, pos + 1)
+			pos = s.ws(in, pos+1)
 			goto key
 		case '}':
 			pos++
@@ -562,7 +562,7 @@ next: // after a value: a separator, or the end of the container
 	}
 	switch in[pos] {
 	case ',':
-		pos = s.ws(in, pos + 1)
+		pos = s.ws(in, pos+1)
 		f, child, redact = 0, ctxNone, false
 		goto value
 	case ']':
@@ -631,7 +631,7 @@ key: // pos is at an object member's name
 		if pos >= len(in) || in[pos] != ':' {
 			return pos, &syntaxError{pos, "expected ':' after member name"}
 		}
-		pos = s.ws(in, pos + 1)
+		pos = s.ws(in, pos+1)
 		goto value
 	}
 }
