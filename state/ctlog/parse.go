@@ -233,11 +233,19 @@ func (d *docParser) document(data []byte) {
 // lineOriented reports whether a file that starts with '{' holds one JSON
 // value per line: its first value ends on the first line, or (the first
 // line being broken) its second non-blank line starts with '{' too: in a
-// pretty-printed object it starts with a member name or '}'.
+// pretty-printed object it starts with a member name or '}'. A first line
+// that ends with an opening bracket or a separator ({"Records":[ with one
+// record per line after it) starts a document that spans lines.
 func (d *docParser) lineOriented(data []byte, pos int) bool {
 	nl := bytes.IndexByte(data[pos:], '\n')
 	if nl < 0 {
 		return true
+	}
+	if first := bytes.TrimRight(data[pos:pos+nl], " \t\r"); len(first) > 0 {
+		switch first[len(first)-1] {
+		case '[', '{', ',', ':':
+			return false
+		}
 	}
 	rest := skipWS(data, pos+nl)
 	if rest == len(data) || data[rest] == '{' {

@@ -84,6 +84,8 @@ func TestShapes(t *testing.T) {
 		{"concatenated wrappers", []byte(`{"Records":[` + a + `]}{"Records":[` + b + `]}` + "\n"), []string{"a", "b"}},
 		{"wrapper with a member before Records", []byte(`{"x":[1,{"y":null}],"Records":[` + a + `]}`), []string{"a"}},
 		{"empty records", []byte(`{"Records":[]}`), []string{}},
+		{"records wrapper one per line", []byte("{\"Records\":[\n" + a + ",\n" + b + "\n]}\n"), []string{"a", "b"}},
+		{"records wrapper one per line crlf", []byte("{\"Records\": [\r\n" + a + ",\r\n" + b + "\r\n]}"), []string{"a", "b"}},
 		{"bare array", []byte(`[` + a + `,` + b + `]`), []string{"a", "b"}},
 		{"bare array pretty", prettyArr, []string{"a", "b"}},
 		{"ndjson", []byte(a + "\n" + b + "\n\n  \n" + c + "\n"), []string{"a", "b", "c"}},
