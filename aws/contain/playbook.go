@@ -21,8 +21,10 @@ import (
 // tells it: the principals to act on and what they created. Every string
 // comes from CloudTrail.
 type Family struct {
-	Key  string
-	Keys []string // the key and every key it minted, recursively
+	Key string
+	// Keys: the key, every key it minted, recursively, and every key it
+	// (or they) created, with their own children.
+	Keys []string
 	// Owner is the IAM user owning Key ("" when unknown).
 	Owner string
 	// Roles are the roles the family assumed, by name.
@@ -86,22 +88,52 @@ type familyRecord struct {
 // store whose creator (state.FindCreators) is in the family are added
 // too: instances a spot request launched carry the request's creator.
 func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string) *Family {
-	f := &Family{Key: key, CreatedKey: map[string]string{}, MFA: map[string][]string{}, Instances: map[string][]string{},
-		Spot: map[string][]string{}, KeyPairs: map[string][]string{}, Functions: map[string][]string{}}
-	for _, lg := range s.Events.Family(key) {
-		f.Keys = append(f.Keys, lg.Key)
-		if lg.RoleARN != "" {
-			if n := lg.RoleARN[strings.LastIndexByte(lg.RoleARN, '/')+1:]; !slices.Contains(f.Roles, n) {
-				f.Roles = append(f.Roles, n)
+	// The family grows to a fixpoint: keys minted from it, keys it
+	// created (a backdoor user's key, a second key) and what those minted
+	// and created in turn.
+	var lineage []state.Lineage
+	var keys []string
+	grow := func(k string) bool {
+		grown := false
+		fam := s.Events.Family(k)
+		if len(fam) == 0 {
+			fam = []state.Lineage{{Key: k}}
+		}
+		for _, lg := range fam {
+			if !slices.Contains(keys, lg.Key) {
+				keys, lineage, grown = append(keys, lg.Key), append(lineage, lg), true
 			}
 		}
-		if lg.Minted && lg.MintedAt.After(f.NewestMint) {
-			f.NewestMint = lg.MintedAt
+		return grown
+	}
+	grow(key)
+	for {
+		f := scanFamily(s, raw, key, keys)
+		grown := false
+		for _, k := range sortedKeys(f.CreatedKey) {
+			grown = grow(k) || grown
 		}
+		if grown {
+			continue
+		}
+		for _, lg := range lineage {
+			if lg.RoleARN != "" {
+				if n := lg.RoleARN[strings.LastIndexByte(lg.RoleARN, '/')+1:]; !slices.Contains(f.Roles, n) {
+					f.Roles = append(f.Roles, n)
+				}
+			}
+			if lg.Minted && lg.MintedAt.After(f.NewestMint) {
+				f.NewestMint = lg.MintedAt
+			}
+		}
+		return f
 	}
-	if len(f.Keys) == 0 {
-		f.Keys = []string{key}
-	}
+}
+
+// scanFamily reads what the given keys created.
+func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string, keys []string) *Family {
+	f := &Family{Key: key, Keys: keys, CreatedKey: map[string]string{}, MFA: map[string][]string{}, Instances: map[string][]string{},
+		Spot: map[string][]string{}, KeyPairs: map[string][]string{}, Functions: map[string][]string{}}
 	if u := state.KeyOwner(s.Inventory, key); u != nil {
 		f.Owner = u.Name
 	}

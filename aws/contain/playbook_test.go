@@ -1,0 +1,243 @@
+package contain
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/state"
+)
+
+// stepNames lists a playbook's steps as "action target".
+func stepNames(pb *Playbook) []string {
+	var out []string
+	for _, s := range pb.Steps {
+		t := s.Action.Target()
+		out = append(out, s.Action.Name()+" "+t.String()+map[bool]string{true: " in " + t.Region, false: ""}[t.Region != ""])
+	}
+	return out
+}
+
+func planCredential(t *testing.T, d *drill, key string, o CredentialOptions) *Playbook {
+	t.Helper()
+	pb, err := PlanCredential(context.Background(), d.env, d.store(t), state.NewRawReader(d.path).Raw, key, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pb
+}
+
+func TestPlaybookPlan(t *testing.T) {
+	d := newDrill(t)
+	in := compromise(t, d)
+	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{})
+	got := stepNames(pb)
+	keys := []string{in.backdoorKey.AccessKeyID + "@" + in.backdoor, in.ownKey.AccessKeyID + "@" + in.leakedUser}
+	slices.Sort(keys)
+	want := []string{
+		"deactivate-key " + in.leaked.AccessKeyID + "@" + in.leakedUser,
+		"deactivate-key " + keys[0],
+		"deactivate-key " + keys[1],
+		"quarantine user/" + in.backdoor,
+		"revoke-sessions user/" + in.leakedUser,
+		"revoke-sessions role/" + in.role,
+		"delete-login-profile user/" + in.backdoor,
+		"remove-mfa mfa/" + in.backdoor + ":" + in.mfaSerial,
+		"cancel-spot " + strings.Join(in.spot, ",") + " in " + in.spotRegion,
+		"stop-instances " + strings.Join(in.instances, ",") + " in " + in.region,
+		"tag tag/user/" + in.backdoor,
+		"tag tag/" + strings.Join(in.instances, ",") + " in " + in.region,
+		"tag tag/" + strings.Join(in.spot, ",") + " in " + in.spotRegion,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	for _, s := range pb.Steps {
+		if s.Err != nil {
+			t.Errorf("step %s: %v", s.Action.Name(), s.Err)
+		}
+	}
+	if !pb.Irreversible() {
+		t.Error("the playbook deletes a console password and terminates spot instances: it must ask for typed confirmation")
+	}
+	if !slices.ContainsFunc(pb.Notes, func(n string) bool { return strings.Contains(n, "key pairs") }) ||
+		!slices.ContainsFunc(pb.Notes, func(n string) bool { return strings.Contains(n, in.function) }) {
+		t.Errorf("notes do not say what is left alone: %q", pb.Notes)
+	}
+	term := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{Terminate: true})
+	if !slices.Contains(stepNames(term), "terminate-instances "+strings.Join(in.instances, ",")+" in "+in.region) {
+		t.Errorf("with Terminate: %v", stepNames(term))
+	}
+}
+
+func TestPlaybookContainsTheCompromise(t *testing.T) {
+	ctx := context.Background()
+	d := newDrill(t)
+	in := compromise(t, d)
+	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{})
+	var seen []int
+	out := d.runner.RunPlaybook(ctx, pb, RunOptions{}, func(so StepOutcome) { seen = append(seen, so.Index) })
+	if len(seen) != len(pb.Steps) {
+		t.Errorf("progress reported %d of %d steps", len(seen), len(pb.Steps))
+	}
+	for _, so := range out {
+		if so.Err != nil || !so.Outcome.Result.OK || !so.Outcome.Verify.Holds {
+			t.Errorf("step %d %s: err=%v outcome=%+v", so.Index, so.Step.Action.Name(), so.Err, so.Outcome)
+		}
+	}
+	for what, c := range map[string]sim.Credentials{"leaked key": in.leaked, "second key": in.ownKey, "backdoor key": in.backdoorKey,
+		"session token": in.session, "federation token": in.federation, "role session": in.roleCreds} {
+		if d.works(c) {
+			t.Errorf("the attacker's %s still works", what)
+		}
+	}
+	for _, a := range d.store(t).Actions {
+		if a.Intent.PlaybookID != pb.ID {
+			t.Errorf("action %s not marked with the playbook id", a.Intent.ActionID)
+		}
+	}
+	// Again: every step is skipped (verified) or already in effect.
+	again := d.runner.RunPlaybook(ctx, planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{}), RunOptions{}, nil)
+	for _, so := range again {
+		if so.Err != nil || so.Skipped == "" && !so.Outcome.Result.Already {
+			t.Errorf("second run, step %s: err=%v skipped=%q outcome=%+v", so.Step.Action.Name(), so.Err, so.Skipped, so.Outcome)
+		}
+	}
+}
+
+func TestPlaybookStepFailureDoesNotStopTheOthers(t *testing.T) {
+	ctx := context.Background()
+	d := newDrill(t)
+	in := compromise(t, d)
+	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{})
+	// The responder's key may no longer act on EC2 in the spot Region.
+	// AWS's own quarantine policy on the responder denies iam:PutUserPolicy:
+	// the revoke and quarantine of users fail, the rest goes on.
+	if err := d.sim.AttachUserPolicy("incident-responder", "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"); err != nil {
+		t.Fatal(err)
+	}
+	var failed, ok int
+	for _, so := range d.runner.RunPlaybook(ctx, pb, RunOptions{}, nil) {
+		switch {
+		case so.Err != nil || so.Outcome != nil && !so.Outcome.Result.OK:
+			failed++
+		case so.Outcome != nil && so.Outcome.Verify.Holds:
+			ok++
+		}
+	}
+	if failed == 0 || ok == 0 {
+		t.Errorf("%d steps failed and %d held: want some of each", failed, ok)
+	}
+	if d.works(in.leaked) {
+		t.Error("the leaked key was not deactivated")
+	}
+}
+
+// TestLeakedKeyScenarioZeroSuccesses plays the drill's leaked-key scenario
+// with its reacting attacker, runs the credential playbook on the leaked
+// key, and measures from the sim's own record that the attacker's calls
+// all fail afterwards.
+func TestLeakedKeyScenarioZeroSuccesses(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := sim.New(sim.Options{Seed: 21, Speed: 2000})
+	endpoint, err := s.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenario.New(scenario.DefaultScenario, s, endpoint, scenario.Options{Seed: 21, AttackAfter: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = sc.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = s.Close()
+	})
+	a := sc.Attacker()
+	select {
+	case <-a.Established():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the attacker never established its footholds")
+	}
+	d := &drill{sim: s, endpoint: endpoint, log: &bytes.Buffer{}}
+	d.path = t.TempDir() + "/journal.jsonl"
+	d.connect(t, s.Responder(), false)
+	d.env.Now = nil // the wall clock, as the sim's
+	d.ingest(t)
+	pb := planCredential(t, d, sc.LeakedKey(), CredentialOptions{})
+	t.Logf("playbook:\n  %s", strings.Join(stepNames(pb), "\n  "))
+	for _, so := range d.runner.RunPlaybook(ctx, pb, RunOptions{}, nil) {
+		if so.Err != nil || !so.Outcome.Result.OK {
+			t.Errorf("step %s: %v %+v", so.Step.Action.Name(), so.Err, so.Outcome)
+		}
+	}
+	// Revokes deny tokens issued before their cutoff (the next second).
+	time.Sleep(1100 * time.Millisecond)
+	after := s.Now()
+	// The attacker tries every credential it holds for several rounds.
+	waitUntil(t, "the attacker to try again with everything it holds", func() bool {
+		tried := map[string]bool{}
+		for _, c := range a.CallsSince(after) {
+			tried[c.AccessKeyID] = true
+		}
+		for _, h := range a.Holds() {
+			if !tried[h.AccessKeyID] && !h.Dead {
+				return false
+			}
+		}
+		return len(a.CallsSince(after)) >= 20
+	})
+	if got := a.SuccessesSince(after); len(got) > 0 {
+		for _, c := range got[:min(5, len(got))] {
+			t.Errorf("attacker succeeded: %s %s with %s", c.Service, c.Operation, c.AccessKeyID)
+		}
+		t.Fatalf("%d successful attacker calls after containment", len(got))
+	}
+	// Instances it launched while the playbook ran were not in the
+	// journal yet: a second pass over the newer events stops them, and
+	// skips what is verified already.
+	d.ingest(t)
+	for _, so := range d.runner.RunPlaybook(ctx, planCredential(t, d, sc.LeakedKey(), CredentialOptions{}), RunOptions{}, nil) {
+		if so.Err != nil || so.Outcome != nil && !so.Outcome.Result.OK {
+			t.Errorf("second pass, step %s: %v %+v", so.Step.Action.Name(), so.Err, so.Outcome)
+		}
+	}
+	// Its instances are stopped in every Region it used.
+	for _, region := range a.Regions() {
+		out := must(ec2.NewFromConfig(d.cfg(s.Responder(), region), func(o *ec2.Options) { o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), 5) }).
+			DescribeInstances(ctx, &ec2.DescribeInstancesInput{}))(t)
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				if string(i.State.Name) == "running" && aws.ToString(i.KeyName) == "kali" {
+					t.Errorf("instance %s in %s still running", aws.ToString(i.InstanceId), region)
+				}
+			}
+		}
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
