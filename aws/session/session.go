@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -59,8 +60,9 @@ type Options struct {
 	MaxAttempts int
 	// MaxBackoff between attempts (default 5 s: a console must not stall).
 	MaxBackoff time.Duration
-	// HTTPClient is used for every call when set; NewHTTPClient otherwise.
-	// A replacement should keep a BodyCopier in its transport.
+	// HTTPClient is used for every call when set; otherwise the SDK's own
+	// client (with AWS_CA_BUNDLE applied) behind a BodyCopier. A
+	// replacement should keep a BodyCopier in its transport.
 	HTTPClient *http.Client
 	// AppVersion is appended to the app id: "warroom-VERSION".
 	AppVersion string
@@ -120,11 +122,9 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	if opts.Endpoint != "" {
 		lo = append(lo, config.WithBaseEndpoint(opts.Endpoint))
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = NewHTTPClient()
+	if opts.HTTPClient != nil {
+		lo = append(lo, config.WithHTTPClient(opts.HTTPClient))
 	}
-	lo = append(lo, config.WithHTTPClient(hc))
 	if opts.MFA != nil {
 		mfa := opts.MFA
 		lo = append(lo, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
@@ -134,6 +134,16 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if opts.HTTPClient == nil {
+		// Wrapped only now: the SDK applies AWS_CA_BUNDLE (ca_bundle) to
+		// its own buildable client and refuses any other.
+		switch c := cfg.HTTPClient.(type) {
+		case nil:
+			cfg.HTTPClient = NewHTTPClient()
+		case *awshttp.BuildableClient:
+			cfg.HTTPClient = &http.Client{Transport: BodyCopier{Next: c.GetTransport()}, Timeout: c.GetTimeout()}
+		}
 	}
 	if opts.ReadOnly {
 		cfg.APIOptions = append(cfg.APIOptions, readOnlyGuard)
