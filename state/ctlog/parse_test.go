@@ -574,3 +574,38 @@ func TestWalk(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestBorrow checks that borrowed records carry the same values as owned
+// ones while emit runs, on generated files and on the real samples.
+func TestBorrow(t *testing.T) {
+	g := newGen(7)
+	inputs := map[string][]byte{"generated.json": g.file(300), "generated.json.gz": gz(t, string(g.file(50)))}
+	if files, err := filepath.Glob(filepath.Join(samplesDir, "*", "*.json*")); err == nil {
+		for _, p := range files {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[filepath.Base(p)] = data
+		}
+	}
+	for name, data := range inputs {
+		t.Run(name, func(t *testing.T) {
+			owned, probs := parse(t, data, Options{})
+			if len(probs) != 0 {
+				t.Fatalf("problems: %v", probs)
+			}
+			i := 0
+			_, err := ParseBytes(name, data, Options{Borrow: true}, func(r Record) error {
+				if i >= len(owned) || !reflect.DeepEqual(r, owned[i]) {
+					t.Fatalf("borrowed record %d differs from owned", i)
+				}
+				i++
+				return nil
+			})
+			if err != nil || i != len(owned) {
+				t.Fatalf("%d borrowed records of %d, %v", i, len(owned), err)
+			}
+		})
+	}
+}

@@ -39,6 +39,12 @@ type Options struct {
 	// valid only during the call. Without it every string field of a
 	// record is cut from one allocation per record.
 	Intern func([]byte) string
+	// Borrow makes emit's Record borrow the parser's memory: Raw and the
+	// string fields are valid only until emit returns, and the parser
+	// allocates nothing per record. For callers that look at every record
+	// and keep few (filters, counters): clone what you keep. Without it
+	// each record owns its memory (one allocation per record).
+	Borrow bool
 }
 
 func (o Options) maxFile() int64 {
@@ -281,15 +287,25 @@ func (p *recParser) build(start, end int) (Record, string) {
 			offs[f] = [2]int32{a, int32(len(raw) + len(s.arena))}
 		}
 	}
-	var buf []byte
-	if len(s.arena) == 0 {
-		buf = bytes.Clone(raw)
+	var rawStr, arenaStr string
+	if p.opt.Borrow {
+		rec.Raw = raw[:len(raw):len(raw)]
+		rawStr = unsafe.String(unsafe.SliceData(raw), len(raw))
+		if len(s.arena) > 0 {
+			arenaStr = unsafe.String(unsafe.SliceData(s.arena), len(s.arena))
+		}
 	} else {
-		buf = make([]byte, len(raw)+len(s.arena))
-		copy(buf[copy(buf, raw):], s.arena)
+		var buf []byte
+		if len(s.arena) == 0 {
+			buf = bytes.Clone(raw)
+		} else {
+			buf = make([]byte, len(raw)+len(s.arena))
+			copy(buf[copy(buf, raw):], s.arena)
+		}
+		rec.Raw = buf[:len(raw):len(raw)]
+		all := unsafe.String(unsafe.SliceData(buf), len(buf))
+		rawStr, arenaStr = all[:len(raw)], all[len(raw):]
 	}
-	rec.Raw = buf[:len(raw):len(raw)]
-	all := unsafe.String(unsafe.SliceData(buf), len(buf))
 	str := func(f field) string {
 		if internable[f] && p.opt.Intern != nil {
 			if t := s.text(f); len(t) > 0 {
@@ -297,7 +313,10 @@ func (p *recParser) build(start, end int) (Record, string) {
 			}
 			return ""
 		}
-		return all[offs[f][0]:offs[f][1]]
+		if o := offs[f]; int(o[0]) >= len(raw) {
+			return arenaStr[int(o[0])-len(raw) : int(o[1])-len(raw)]
+		}
+		return rawStr[offs[f][0]:offs[f][1]]
 	}
 
 	rec.EventID = str(fEventID)
