@@ -176,3 +176,23 @@ func TestRevokeCoverage(t *testing.T) {
 }
 
 func hasSuffix(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+
+// FuzzParsePolicy: any policy document (they are attacker-written) parses
+// or fails cleanly, and what parses can be judged without a panic.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add(revokeDoc("2026-11-23T04:20:00Z"))
+	f.Add(`{"Statement":{"Effect":"Allow","Principal":"*","Action":["*"],"Resource":"*","Condition":{"Bool":{"k":[true,1]}}}}`)
+	f.Add(url.QueryEscape(`{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`))
+	f.Fuzz(func(t *testing.T, doc string) {
+		p, err := ParsePolicy(doc)
+		if err != nil {
+			return
+		}
+		if cut, ok := RevokeCutoff(p); ok && cut.IsZero() {
+			t.Fatal("a revoke with a zero cutoff")
+		}
+		inv := &Inventory{Users: []User{{Name: "u", ARN: "arn:aws:iam::1:user/u", Keys: []AccessKey{{ID: "AKIA1"}},
+			Policies: []Policy{{Name: "p", Document: doc}}}}}
+		RevokeCoverage(inv, Lineage{Key: "ASIA1", Issuer: "AKIA1", Minted: true, MintedAt: time.Unix(1, 0)})
+	})
+}
