@@ -91,12 +91,28 @@ func checkRecord(t *testing.T, r Record) {
 func FuzzParseBytes(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		probs, err := ParseBytes("fuzz.json", data, Options{MaxFileBytes: 1 << 20, MaxRecordBytes: 1 << 16}, func(r Record) error {
+		opt := Options{MaxFileBytes: 1 << 20, MaxRecordBytes: 1 << 16}
+		var owned []Record
+		probs, err := ParseBytes("fuzz.json", data, opt, func(r Record) error {
 			checkRecord(t, r)
+			owned = append(owned, r)
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Borrowed records are the same while emit runs.
+		opt.Borrow = true
+		i := 0
+		bprobs, _ := ParseBytes("fuzz.json", data, opt, func(r Record) error {
+			if i >= len(owned) || !reflect.DeepEqual(r, owned[i]) {
+				t.Fatalf("borrowed record %d differs", i)
+			}
+			i++
+			return nil
+		})
+		if i != len(owned) || !reflect.DeepEqual(bprobs, probs) {
+			t.Fatalf("borrowing: %d records of %d, problems %v and %v", i, len(owned), bprobs, probs)
 		}
 		for _, p := range probs {
 			if p.File != "fuzz.json" || p.Index < -1 || p.Reason == "" || (p.Index >= 0 && p.Line < 1) {
