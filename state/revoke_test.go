@@ -175,7 +175,9 @@ func TestRevokeCoverage(t *testing.T) {
 	}
 }
 
-func hasSuffix(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
 
 // FuzzParsePolicy: any policy document (they are attacker-written) parses
 // or fails cleanly, and what parses can be judged without a panic.
