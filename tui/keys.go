@@ -47,6 +47,16 @@ type KeyMap struct {
 	Quarantine key.Binding
 	ContainAll key.Binding
 
+	// Replay timeline: enabled only when replaying a journal.
+	PlayPause   key.Binding
+	Faster      key.Binding
+	Slower      key.Binding
+	StepForward key.Binding
+	StepBack    key.Binding
+	NextMark    key.Binding
+	PrevMark    key.Binding
+	Seek        key.Binding
+
 	// Dialogs and inputs.
 	Confirm  key.Binding
 	Cancel   key.Binding
@@ -94,6 +104,15 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Quarantine: b([]string{"Q"}, "Q", "plan: quarantine (deny all)"),
 		ContainAll: b([]string{"C"}, "C", "plan: contain everything for a suspect"),
 
+		PlayPause:   b([]string{"space"}, "space", "play or pause the replay"),
+		Faster:      b([]string{">", "+"}, ">", "play faster (up to 1000×)"),
+		Slower:      b([]string{"<", "-"}, "<", "play slower (down to 1×)"),
+		StepForward: b([]string{"."}, ".", "step one fact forward"),
+		StepBack:    b([]string{","}, ",", "step one fact back"),
+		NextMark:    b([]string{"]"}, "]", "jump to the next action or note"),
+		PrevMark:    b([]string{"["}, "[", "jump to the previous action or note"),
+		Seek:        b([]string{"t"}, "t", "seek to a time, fact number, start or end"),
+
 		Confirm:  b([]string{"enter"}, "enter", "press the focused button"),
 		Cancel:   b([]string{"esc"}, "esc", "cancel"),
 		Switch:   b([]string{"tab", "shift+tab", "left", "right"}, "tab/←/→", "switch button"),
@@ -105,6 +124,11 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		}
 	}
 	return k
+}
+
+// replay returns pointers to the replay timeline's bindings.
+func (k *KeyMap) replay() []*key.Binding {
+	return []*key.Binding{&k.PlayPause, &k.Faster, &k.Slower, &k.StepForward, &k.StepBack, &k.NextMark, &k.PrevMark, &k.Seek}
 }
 
 // containment returns pointers to the dangerous bindings.
@@ -128,6 +152,7 @@ func (k KeyMap) Groups() []KeyGroup {
 		}},
 		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow}},
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
+		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},
 		{Name: "Containment", Dangerous: true, Bindings: []key.Binding{k.Deactivate, k.Revoke, k.Quarantine, k.ContainAll}},
 		{Name: "Dialogs and inputs", Bindings: []key.Binding{k.Confirm, k.Cancel, k.Switch, k.Complete}},
 	}

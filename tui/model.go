@@ -34,6 +34,7 @@ const (
 	inputFilter
 	inputCommand
 	inputNote
+	inputSeek
 )
 
 // taskKind is what an asynchronous task was for.
@@ -145,6 +146,12 @@ type Model struct {
 	sus     *suspects
 	susSeq  int64
 	closed  bool // the feed ended
+	feedErr string
+
+	// tl is the replay timeline, nil unless replaying.
+	tl *timeline
+	// ticker, when set, replaces play's timer (tests step play by hand).
+	ticker func(gen int) tea.Cmd
 }
 
 // New returns the console's root model.
@@ -186,6 +193,13 @@ func New(opts Options) *Model {
 		m.keys.Note.SetEnabled(false)
 		m.keys.Suspect.SetEnabled(false)
 	}
+	if opts.Replay != nil {
+		m.tl = newTimeline(opts.Replay, opts.Store)
+	} else {
+		for _, b := range m.keys.replay() {
+			b.SetEnabled(false)
+		}
+	}
 	m.stream.Focus()
 	m.refresh()
 	return m
@@ -217,7 +231,14 @@ func tick() tea.Cmd {
 
 // vctx builds the context panes draw with.
 func (m *Model) vctx() *viewCtx {
-	return &viewCtx{store: m.store, st: &m.theme.Styles, now: m.opts.Now(), sus: m.sus}
+	now := m.opts.Now()
+	if m.tl != nil {
+		// A replay reads as it did then: "5m ago" counts from the fact.
+		if at := m.tl.asOf(); !at.IsZero() {
+			now = at
+		}
+	}
+	return &viewCtx{store: m.store, st: &m.theme.Styles, now: now, sus: m.sus}
 }
 
 // refresh recomputes what depends on the store after it changed.
@@ -248,11 +269,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.apply(msg.entries)
 		if msg.closed {
 			m.closed = true
+			if m.opts.FeedDone != nil {
+				if err := m.opts.FeedDone(); err != nil {
+					m.feedErr = "✗ " + string(m.opts.Mode) + " stopped: " + err.Error()
+					m.resize(m.width, m.height)
+				}
+			}
 			return m, nil
 		}
 		return m, waitFeed(m.opts.Feed)
 	case resultMsg:
 		return m, m.result(msg)
+	case playTickMsg:
+		return m, m.playTick(msg)
+	case replayMsg:
+		return m, m.replayed(msg)
 	case tea.PasteMsg:
 		if m.inputKind != inputNone {
 			m.input.Paste(msg.Content)
@@ -359,6 +390,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.dialog = newQuitDialog(m.opts.Now(), m.opts.ConfirmDelay)
 		}
 		return nil
+	}
+	if cmd, ok := m.timelineKey(msg); ok {
+		return cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -514,6 +548,8 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.runCommand(text)
 		case inputNote:
 			return m.recordNote(text)
+		case inputSeek:
+			return m.seekInput(text)
 		}
 		return nil
 	case "tab":
@@ -738,7 +774,11 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.detail != nil:
 		return m.detail.ShortHelp(k)
 	}
-	return append(m.panes[m.focus].ShortHelp(k), k.NextPane, k.Zoom, k.Command, k.Help, k.Quit)
+	b := m.panes[m.focus].ShortHelp(k)
+	if m.tl != nil {
+		b = append([]key.Binding{k.PlayPause, k.StepForward, k.StepBack, k.NextMark, k.Seek}, b...)
+	}
+	return append(b, k.NextPane, k.Zoom, k.Command, k.Help, k.Quit)
 }
 
 // FullHelp implements help.KeyMap: the focused pane's keys, then the global

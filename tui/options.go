@@ -118,6 +118,13 @@ type Options struct {
 	NoTick bool
 	// ConfirmDelay is how long a new dialog ignores keys (0: 400 ms).
 	ConfirmDelay time.Duration
+	// Replay, when set, drives the console from a journal opened for
+	// replay, with a timeline (play, pause, speed, step, jump, seek). Store
+	// must then be a fold of its first facts (Replay.Fold), and Feed nil.
+	Replay *Replay
+	// FeedDone, when set, is called once the Feed closes; a non-nil error
+	// (a follow that met a broken chain) is shown in a banner.
+	FeedDone func() error
 }
 
 // readOnly reports whether containment is unavailable.

@@ -30,8 +30,10 @@ type layout struct {
 	single  size // the one pane of compact, zoom, detail and help
 }
 
-func computeLayout(w, h int) layout {
-	l := layout{compact: w < compactWidth || h < compactHeight, bodyH: max(h-2, 0)}
+// computeLayout lays out a w×h screen whose body loses banner lines to a
+// banner above it.
+func computeLayout(w, h, banner int) layout {
+	l := layout{compact: w < compactWidth || h < compactHeight, bodyH: max(h-2-banner, 0)}
 	if l.compact {
 		l.single = size{w, max(l.bodyH-1, 0)} // a tab bar above
 	} else {
@@ -51,7 +53,11 @@ func computeLayout(w, h int) layout {
 // resize lays the screen out for a new window size.
 func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
-	m.lay = computeLayout(w, h)
+	banner := 0
+	if m.banner() != "" {
+		banner = 1
+	}
+	m.lay = computeLayout(w, h, banner)
 	m.applySizes()
 }
 
@@ -91,6 +97,10 @@ func (m *Model) Render() string {
 	var sb strings.Builder
 	sb.WriteString(m.statusLine(v))
 	sb.WriteByte('\n')
+	if b := m.banner(); b != "" {
+		sb.WriteString(v.st.Error.Render(fit(clean(b), w)))
+		sb.WriteByte('\n')
+	}
 	body := m.body(v)
 	if m.dialog != nil {
 		body = overlay(body, m.dialog.render(v.st, w-2, m.lay.bodyH-2, v.now), w, m.lay.bodyH)
@@ -203,6 +213,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	}
 	left := st.StatusMode.Render(" " + mode + " ")
 	var parts []string
+	if m.tl != nil {
+		parts = append(parts, m.tl.status())
+	}
 	if id := m.store.Incident.ID; id != "" {
 		parts = append(parts, clean(id))
 	}
@@ -254,6 +267,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 		parts = append(parts, strings.Join(health, "  "))
 	}
 	clockText := v.now.UTC().Format("15:04:05") + " UTC "
+	if m.tl != nil {
+		clockText = "" // the timeline's part says "as of"
+	}
 	mid := " " + strings.Join(parts, " │ ")
 	room := m.width - width(left) - width(clockText) - 1
 	line := left + st.StatusBar.Render(fit(mid, max(room, 0))+" "+clockText)

@@ -1,0 +1,285 @@
+package tui
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// Replay is a journal opened for replay: its chain verified once, and every
+// good line indexed (offset, time, kind, hash) so that the console can fold
+// the journal to any position. It keeps no payloads: a position is reached
+// by folding the lines again, with the same reducer the live console uses,
+// so a replay shows exactly what the live console showed.
+//
+// Positions count facts: position n is the store after facts 1..n (fact 1
+// is the incident.opened line). Position 0 is the empty store.
+type Replay struct {
+	path   string
+	file   *journal.File
+	marks  []mark
+	report journal.Report
+}
+
+// mark is one indexed journal line.
+type mark struct {
+	off  int64
+	at   int64 // unix nanoseconds
+	hash [32]byte
+	kind markKind
+}
+
+// markKind classifies a fact for the timeline's jumps.
+type markKind uint8
+
+const (
+	markOther  markKind = iota
+	markAction          // action.intent, action.result, action.verify
+	markNote            // note
+)
+
+func markOf(kind string) markKind {
+	switch state.Kind(kind) {
+	case state.KindActionIntent, state.KindActionResult, state.KindActionVerify:
+		return markAction
+	case state.KindNote:
+		return markNote
+	}
+	return markOther
+}
+
+// errStop ends a journal.Read early; it never leaves this file.
+var errStop = errors.New("stop")
+
+// OpenReplay verifies the journal at path and indexes its good lines. A
+// broken chain is not an error: the replay holds the lines before the
+// break, and Report says where and why it broke. The error is for I/O.
+func OpenReplay(path string) (*Replay, error) {
+	r := &Replay{path: path}
+	rep, err := journal.Read(path, func(e journal.Entry) error {
+		m := mark{off: e.Offset, at: e.At.UnixNano(), kind: markOf(e.Kind)}
+		if _, err := hex.Decode(m.hash[:], []byte(e.Hash)); err != nil {
+			return fmt.Errorf("journal %s line %d: hash %q: %w", path, e.Seq, e.Hash, err)
+		}
+		r.marks = append(r.marks, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.report = rep
+	if p := rep.Problem; p != nil && p.Kind == journal.ProblemChain && len(r.marks) > 0 {
+		// Line n's prev does not match line n-1: either line may have
+		// been altered, so neither is replayed.
+		r.marks = r.marks[:len(r.marks)-1]
+	}
+	f, err := journal.OpenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r.file = f
+	return r, nil
+}
+
+// Close releases the journal file.
+func (r *Replay) Close() error { return r.file.Close() }
+
+// Path returns the journal's path.
+func (r *Replay) Path() string { return r.path }
+
+// Len returns the number of facts that can be replayed: the good lines.
+func (r *Replay) Len() int { return len(r.marks) }
+
+// Report returns what verifying the journal found.
+func (r *Replay) Report() journal.Report { return r.report }
+
+// Time returns the journal time of fact n (1-based).
+func (r *Replay) Time(n int) time.Time {
+	if n < 1 || n > len(r.marks) {
+		return time.Time{}
+	}
+	return time.Unix(0, r.marks[n-1].at).UTC()
+}
+
+// clamp limits a position to the replayable range.
+func (r *Replay) clamp(n int) int {
+	return max(min(n, len(r.marks)), min(1, len(r.marks)))
+}
+
+// Fold returns a new store holding facts 1..n, read and verified from the
+// journal again (the chain up to n must still be the one indexed). ctx
+// cancels a fold that a newer seek made useless.
+func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
+	n = max(min(n, len(r.marks)), 0)
+	s := state.NewStore()
+	if n == 0 {
+		return s, nil
+	}
+	i := 0
+	_, err := journal.Read(r.path, func(e journal.Entry) error {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := s.Apply(e); err != nil {
+			return err
+		}
+		i++
+		if i == n {
+			// The chain is verified from line 1, so line n's hash
+			// vouches for every line before it.
+			if err := r.check(n, e); err != nil {
+				return err
+			}
+			return errStop
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errStop):
+		return s, nil
+	case err != nil:
+		return nil, err
+	}
+	return nil, fmt.Errorf("journal %s: ends after %d facts, %d were indexed: it changed since it was opened", r.path, i, len(r.marks))
+}
+
+// check reports whether e is still fact n as indexed.
+func (r *Replay) check(n int, e journal.Entry) error {
+	want := hex.EncodeToString(r.marks[n-1].hash[:])
+	if e.Hash != want || e.Seq != int64(n) {
+		return fmt.Errorf("journal %s: fact %d (offset %d) changed since the replay opened it", r.path, n, r.marks[n-1].off)
+	}
+	return nil
+}
+
+// Entries reads facts from+1..to (1-based, inclusive), checking each
+// against the index.
+func (r *Replay) Entries(from, to int) ([]journal.Entry, error) {
+	from, to = max(from, 0), min(to, len(r.marks))
+	if to <= from {
+		return nil, nil
+	}
+	out := make([]journal.Entry, 0, to-from)
+	for n := from + 1; n <= to; n++ {
+		e, err := r.file.ReadAt(r.marks[n-1].off)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.check(n, e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// NextMark returns the first position after pos whose fact is an action
+// fact or a note, or 0 when there is none.
+func (r *Replay) NextMark(pos int) int {
+	for n := max(pos+1, 1); n <= len(r.marks); n++ {
+		if r.marks[n-1].kind != markOther {
+			return n
+		}
+	}
+	return 0
+}
+
+// PrevMark returns the last position before pos whose fact is an action
+// fact or a note, or 0 when there is none.
+func (r *Replay) PrevMark(pos int) int {
+	for n := min(pos-1, len(r.marks)); n >= 1; n-- {
+		if r.marks[n-1].kind != markOther {
+			return n
+		}
+	}
+	return 0
+}
+
+// PositionAt returns the position "as of" t: the last fact, in journal
+// order, before the first fact journaled after t. It is 1 (the opening
+// line) when t is before every fact.
+func (r *Replay) PositionAt(t time.Time) int {
+	ns := t.UnixNano()
+	for i, m := range r.marks {
+		if m.at > ns {
+			return r.clamp(i)
+		}
+	}
+	return len(r.marks)
+}
+
+// playTo returns the position play reaches from pos when the journal clock
+// stands at vclock: every following fact journaled at or before vclock, at
+// most limit of them.
+func (r *Replay) playTo(pos int, vclock int64, limit int) int {
+	n := pos
+	for n < len(r.marks) && n-pos < limit && r.marks[n].at <= vclock {
+		n++
+	}
+	return n
+}
+
+// ParsePosition reads a position typed by the responder (or given to
+// warroom replay --at): "start", "end", a fact number ("1234" or "#1234"),
+// a time (RFC 3339, "2006-01-02 15:04[:05]", or "15:04[:05]" on the day of
+// cur, all UTC), or an offset from cur ("+5m", "-1h30m"). cur is the
+// current "as of" time.
+func (r *Replay) ParsePosition(s string, cur time.Time) (int, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "":
+		return 0, errors.New("say where: start, end, a fact number, a time (15:04, RFC 3339) or +/-duration")
+	case "start", "begin", "first":
+		return r.clamp(1), nil
+	case "end", "last":
+		return len(r.marks), nil
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(s, "#")); err == nil {
+		if n < 1 || n > len(r.marks) {
+			return 0, fmt.Errorf("fact %d is outside 1..%d", n, len(r.marks))
+		}
+		return n, nil
+	}
+	if s[0] == '+' || s[0] == '-' {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration like +5m or -1h30m", s)
+		}
+		return r.PositionAt(cur.Add(d)), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return r.PositionAt(t), nil
+		}
+	}
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			c := cur.UTC()
+			day := time.Date(c.Year(), c.Month(), c.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+			return r.PositionAt(day), nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a position: start, end, a fact number, a time (15:04, RFC 3339) or +/-duration", s)
+}
+
+// Banner describes a journal that did not verify, for the line above the
+// panes; "" when it verified.
+func (r *Replay) Banner() string {
+	p := r.report.Problem
+	if p == nil {
+		return ""
+	}
+	if p.Tampered() {
+		return fmt.Sprintf("✗ journal NOT intact: replaying facts 1-%d only; line %d (offset %d): %s: %s",
+			len(r.marks), p.Line, p.Offset, p.Kind, p.Reason)
+	}
+	return fmt.Sprintf("! last line torn (a crash mid-write): replaying the %d complete facts; line %d (offset %d): %s",
+		len(r.marks), p.Line, p.Offset, p.Reason)
+}
