@@ -149,7 +149,7 @@ func (a *StopInstances) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	verb := "Stop"
-	pl := &Plan{Action: a.Name(), Target: a.Target(), Undo: "start the instances again (ec2:StartInstances); protection flags were turned off"}
+	pl := &Plan{Action: a.Name(), Target: a.Target(), Undo: "start the instances again (ec2:StartInstances)"}
 	if a.Terminate {
 		verb, pl.Irreversible, pl.Undo = "Terminate", true, CannotUndo
 	}
@@ -198,6 +198,9 @@ func (a *StopInstances) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	if len(act) == 0 {
 		pl.Already = true
 		return pl, nil
+	}
+	if !a.Terminate && slices.ContainsFunc(pl.Calls, func(c state.Call) bool { return c.API == "ec2:ModifyInstanceAttribute" }) {
+		pl.Undo += " and turn their stop protection back on (ec2:ModifyInstanceAttribute)"
 	}
 	c := call("ec2:"+verb+"Instances", a.Region, "InstanceIds", strings.Join(act, ","))
 	c.Irreversible = a.Terminate

@@ -1,0 +1,491 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warroom-ir/warroom/aws/contain"
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/sanitize"
+	"github.com/warroom-ir/warroom/state"
+)
+
+func init() { moreCommands = append(moreCommands, newContainCmd) }
+
+// containFlags are the flags every contain subcommand takes.
+type containFlags struct {
+	aws          awsFlags
+	journal      string
+	plan         bool
+	yes          bool
+	overrideSelf bool
+	proceed      bool
+	terminate    bool
+	snapshot     bool
+	notBefore    string
+}
+
+func (f *containFlags) register(c *cobra.Command) {
+	f.aws.register(c)
+	journalFlag(c, &f.journal, "incident journal to record intents and results to (default: a new incident folder here)")
+	c.Flags().BoolVar(&f.plan, "plan", false, "print the plan (the exact calls) and exit")
+	c.Flags().BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&f.overrideSelf, "override-self", false, "allow cutting off the credentials warroom itself runs on")
+	c.Flags().BoolVar(&f.proceed, "proceed", false, "go ahead even if another responder is acting on the same target")
+}
+
+func newContainCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "contain",
+		Short: "Contain a compromise: previewed, journaled and verified actions",
+		Long: `contain runs one containment action, or the playbook that contains a leaked credential
+and everything it made. Every action reads the target's current state first and shows
+its plan: the exact AWS calls, in order, with the policy documents they send. It then
+asks for confirmation (irreversible steps: type the target's name), journals its intent
+(fsynced) before the first call, journals the result with AWS's request ids, and reads
+the state back to verify it.
+
+warroom refuses to cut off the credentials it runs on unless --override-self is given,
+and asks before acting on a target another responder is acting on. An action whose
+process died between intent and result is verified on the next start.
+
+Exit status: 0 when every action holds, 1 when one failed or does not hold, 2 on
+usage or I/O errors.`,
+		Example: `  warroom contain credential AKIAIOSFODNN7EXAMPLE --journal incident/journal.jsonl --plan
+  warroom contain deactivate-key AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl
+  warroom contain revoke-sessions role/deploy -j incident/journal.jsonl --yes
+  warroom contain terminate-instances i-0abc,i-0def --region ap-southeast-3 -j incident/journal.jsonl`,
+	}
+	for _, info := range contain.Actions {
+		c.AddCommand(newActionCmd(e, info))
+	}
+	c.AddCommand(newCredentialCmd(e))
+	return c
+}
+
+// containRun is what a contain subcommand holds while it runs.
+type containRun struct {
+	sess   *session.Session
+	id     session.Identity
+	rec    *state.Recorder
+	path   string
+	runner *contain.Runner
+	in     *bufio.Reader
+}
+
+// startContain opens the session and the journal, records the session,
+// and verifies actions an earlier process left without a result.
+func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, error) {
+	sess, id, err := f.aws.session(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	path := f.journal
+	if path == "" {
+		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
+	}
+	rec, err := openIncident(e, path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := rec.Record(state.KindSessionStarted, sessionFact("contain", sess, id)); err != nil {
+		rec.Close()
+		return nil, usageErr(err)
+	}
+	incident := ""
+	if s, _, err := state.Replay(path); err == nil {
+		incident = s.Incident.ID
+	}
+	r := &containRun{sess: sess, id: id, rec: rec, path: path, in: bufio.NewReader(e.stdin)}
+	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incident), Journal: rec, Path: path, Actor: state.LocalActor()}
+	if !sess.ReadOnly() {
+		resumed, err := r.runner.Resume(ctx, false)
+		if err != nil {
+			rec.Close()
+			return nil, usageErr(err)
+		}
+		for _, rs := range resumed {
+			in := rs.Action.Intent
+			if rs.Err != nil {
+				fmt.Fprintf(e.stderr, "! %s %s: outcome unknown and cannot be verified: %s\n", in.Action, term(in.Target), term(rs.Err.Error()))
+				continue
+			}
+			fmt.Fprintf(e.stderr, "! %s %s (%s): outcome was unknown; verified: %s %s\n", in.Action, term(in.Target), in.ActionID,
+				holdsMark(rs.Verify.Holds), term(rs.Verify.Detail))
+		}
+	}
+	return r, nil
+}
+
+// term makes attacker-controlled text safe for the terminal.
+func term(s string) string { return sanitize.Terminal(s) }
+
+func holdsMark(b bool) string {
+	if b {
+		return "✓ holds:"
+	}
+	return "✗ does not hold:"
+}
+
+// ask prints a question and reads one line.
+func (r *containRun) ask(e *env, question string) (string, error) {
+	fmt.Fprint(e.stderr, question)
+	line, err := r.in.ReadString('\n')
+	if err != nil && line == "" {
+		if errors.Is(err, io.EOF) {
+			return "", usageErr(errors.New("no answer on standard input (use --yes to run without asking)"))
+		}
+		return "", usageErr(err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// confirm asks for confirmation: the typed name for irreversible plans,
+// "yes" for the rest.
+func (r *containRun) confirm(e *env, irreversible bool, name string) error {
+	want := "yes"
+	q := "Run this plan? Type yes to go ahead: "
+	if irreversible {
+		want = name
+		q = fmt.Sprintf("✗ This cannot be undone. Type %s to go ahead: ", term(name))
+	}
+	got, err := r.ask(e, q)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return &exitError{code: exitProblem, err: errors.New("not confirmed: nothing was done")}
+	}
+	return nil
+}
+
+func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
+	var f containFlags
+	c := &cobra.Command{
+		Use:   info.Name + " " + info.Target,
+		Short: info.Short,
+		Long: info.Short + ".\n\nUndo: " + info.Undo + ".\n\nThe plan shows the exact calls; --plan prints it and exits. EC2 and Lambda targets are in\n" +
+			"--region (default: the home Region).",
+		Example: actionExample(info.Name),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opts := contain.Options{Snapshot: f.snapshot}
+			if f.notBefore != "" {
+				t, err := parseNotBefore(f.notBefore, time.Now())
+				if err != nil {
+					return usageErr(err)
+				}
+				opts.NotBefore = t
+			}
+			r, err := startContain(ctx, e, &f)
+			if err != nil {
+				return err
+			}
+			defer r.rec.Close()
+			region := f.aws.region
+			if region == "" {
+				region = r.sess.HomeRegion()
+			}
+			t, err := contain.ParseArg(info.Name, args[0], region)
+			if err != nil {
+				return usageErr(err)
+			}
+			a, err := contain.New(info.Name, t, opts)
+			if err != nil {
+				return usageErr(err)
+			}
+			p, err := r.runner.Plan(ctx, a)
+			if err != nil {
+				return &exitError{code: exitProblem, err: err}
+			}
+			printPlan(e.stdout, p, "")
+			if f.plan {
+				return nil
+			}
+			if p.Self && !f.overrideSelf {
+				return &exitError{code: exitProblem, err: contain.ErrSelf}
+			}
+			if !f.yes && !p.Already {
+				if err := r.confirm(e, p.HasIrreversible(), t.Name()); err != nil {
+					return err
+				}
+			}
+			o, err := r.run(ctx, e, &f, a, p)
+			if err != nil {
+				return err
+			}
+			return report(e.stdout, o)
+		},
+	}
+	f.register(c)
+	switch info.Name {
+	case "terminate-instances":
+		c.Flags().BoolVar(&f.snapshot, "snapshot", false, "snapshot the instances' EBS volumes for evidence first")
+	case "revoke-sessions":
+		c.Flags().StringVar(&f.notBefore, "not-before", "", `an existing revoke counts only if its cutoff is at or after this time ("now", RFC 3339, or a duration back)`)
+	}
+	return c
+}
+
+// actionExamples are example targets, one per action.
+var actionExamples = map[string]string{
+	"deactivate-key": "AKIAIOSFODNN7EXAMPLE", "reactivate-key": "AKIAIOSFODNN7EXAMPLE", "delete-key": "AKIAIOSFODNN7EXAMPLE",
+	"rotate-key": "AKIAIOSFODNN7EXAMPLE", "revoke-sessions": "role/deploy", "unrevoke-sessions": "user/ci-deploy",
+	"quarantine": "user/svc-monitoring", "unquarantine": "user/svc-monitoring", "delete-login-profile": "user/svc-monitoring",
+	"remove-mfa": "mfa/svc-monitoring:arn:aws:iam::123456789012:mfa/phone", "teardown-user": "user/svc-monitoring",
+	"stop-instances": "i-0abc1234def567890 --region ap-southeast-3", "terminate-instances": "i-0abc1234def567890,i-0def --region ap-southeast-3 --snapshot",
+	"cancel-spot": "sir-abcd1234 --region me-central-1", "delete-key-pair": "kali --region ap-southeast-3",
+	"delete-function": "log-forwarder --region ap-southeast-3", "tag": "i-0abc1234def567890,sir-abcd1234 --region ap-southeast-3",
+}
+
+// actionExample is the --help example of an action.
+func actionExample(name string) string {
+	t := actionExamples[name]
+	if t == "" {
+		t = "TARGET"
+	}
+	return "  warroom contain " + name + " " + t + " -j incident/journal.jsonl --plan\n" +
+		"  warroom contain " + name + " " + t + " -j incident/journal.jsonl"
+}
+
+// run carries the action out, asking before acting on a target another
+// responder is acting on.
+func (r *containRun) run(ctx context.Context, e *env, f *containFlags, a contain.Action, p *contain.Plan) (*contain.Outcome, error) {
+	opts := contain.RunOptions{Confirmed: p, OverrideSelf: f.overrideSelf, Proceed: f.proceed}
+	o, err := r.runner.Run(ctx, a, opts)
+	var busy *contain.BusyError
+	if errors.As(err, &busy) && !f.yes {
+		ans, aerr := r.ask(e, term(busy.Error())+"\nGo ahead anyway? [y/N] ")
+		if aerr != nil {
+			return nil, aerr
+		}
+		if ans != "y" && ans != "yes" {
+			return nil, &exitError{code: exitProblem, err: errors.New("not confirmed: nothing was done")}
+		}
+		opts.Proceed = true
+		o, err = r.runner.Run(ctx, a, opts)
+	}
+	switch {
+	case errors.Is(err, contain.ErrReadOnly):
+		return nil, &exitError{code: exitProblem, err: errors.New("read-only session: nothing can be changed (drop --read-only to act)")}
+	case err != nil:
+		return nil, &exitError{code: exitProblem, err: err}
+	}
+	return o, nil
+}
+
+// parseNotBefore reads --not-before: "now", a time, or a duration back.
+func parseNotBefore(s string, now time.Time) (time.Time, error) {
+	if s == "now" {
+		return now, nil
+	}
+	return parseSince(s, now)
+}
+
+// printPlan writes a plan: title, warnings, findings, calls with their
+// parameters (policy documents in full), undo.
+func printPlan(w io.Writer, p *contain.Plan, indent string) {
+	fmt.Fprintf(w, "%s%s\n", indent, term(p.Title))
+	for _, s := range p.Warnings {
+		fmt.Fprintf(w, "%s  ! %s\n", indent, term(s))
+	}
+	for _, s := range p.Findings {
+		fmt.Fprintf(w, "%s  · %s\n", indent, term(s))
+	}
+	if p.Already {
+		fmt.Fprintf(w, "%s  ✓ already in effect: no call to make\n", indent)
+	}
+	for i, c := range p.Calls {
+		mark := ""
+		if c.Irreversible {
+			mark = "  ✗ irreversible"
+		}
+		where := ""
+		if c.Region != "" {
+			where = " in " + c.Region
+		}
+		fmt.Fprintf(w, "%s  %d. %s%s%s\n", indent, i+1, c.API, where, mark)
+		for _, k := range sortedParams(c.Params) {
+			fmt.Fprintf(w, "%s       %s: %s\n", indent, k, term(c.Params[k]))
+		}
+	}
+	if p.Undo != "" {
+		fmt.Fprintf(w, "%s  undo: %s\n", indent, term(p.Undo))
+	}
+}
+
+func sortedParams(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// report prints what an action did; a failure or a state that does not
+// hold is exit 1.
+func report(w io.Writer, o *contain.Outcome) error {
+	res := o.Result
+	for _, c := range res.Calls {
+		st := "✓"
+		if c.Error != "" {
+			st = "✗"
+			if strings.HasPrefix(c.Error, "already in effect") {
+				st = "✓"
+			}
+		}
+		fmt.Fprintf(w, "  %s %s request %s", st, c.API, c.RequestID)
+		if c.Error != "" {
+			fmt.Fprintf(w, ": %s", term(c.Error))
+		}
+		fmt.Fprintln(w)
+	}
+	if o.NewKey != nil {
+		// The one place a secret is shown: here, once, never journaled.
+		fmt.Fprintf(w, "\n  New access key for %s (shown once; it is not in the journal — hand it over now):\n", term(o.NewKey.User))
+		fmt.Fprintf(w, "    AccessKeyId:     %s\n    SecretAccessKey: %s\n\n", o.NewKey.AccessKeyID, o.NewKey.SecretAccessKey)
+	}
+	switch {
+	case !res.OK:
+		fmt.Fprintf(w, "✗ %s failed: %s (action %s)\n", o.Plan.Action, term(res.Error), o.ActionID)
+	case res.Already:
+		fmt.Fprintf(w, "✓ already in effect (action %s)\n", o.ActionID)
+	default:
+		fmt.Fprintf(w, "✓ done (action %s)\n", o.ActionID)
+	}
+	if o.Verify != nil {
+		fmt.Fprintf(w, "%s %s\n", holdsMark(o.Verify.Holds), term(o.Verify.Detail))
+	}
+	if !res.OK || o.Verify == nil || !o.Verify.Holds {
+		return &exitError{code: exitProblem, quiet: true}
+	}
+	return nil
+}
+
+func newCredentialCmd(e *env) *cobra.Command {
+	var f containFlags
+	c := &cobra.Command{
+		Use:   "credential ACCESS_KEY_ID",
+		Short: "Playbook: contain a leaked credential and everything its family made",
+		Long: `credential plans, in one go, the containment of a suspect access key and its family
+(the temporary keys it minted, recursively, and the keys it created), from the events
+in the journal: deactivate the key and the keys it created; quarantine the users it
+created; revoke the older sessions of its owner and of every role it assumed; delete
+the console passwords it set and the MFA devices it enabled; cancel its spot requests
+(then terminate their instances) and stop (--terminate: terminate) its instances in
+every Region; tag what was touched with the incident id.
+
+One confirmation covers the whole plan (type the key id when a step cannot be undone).
+Steps run in order; a step that fails is shown and the others go on. Run it again after
+a crash: steps already verified are skipped.`,
+		Example: `  warroom contain credential AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl --plan
+  warroom contain credential AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl --terminate`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			key := args[0]
+			if !strings.HasPrefix(key, "AKIA") && !strings.HasPrefix(key, "ASIA") {
+				return usageErr(fmt.Errorf("%q is not an access key id (AKIA… or ASIA…)", term(key)))
+			}
+			if err := requireJournal(f.journal); err != nil {
+				return usageErr(errors.New("the playbook reads the key's family from the journal's events: give --journal FILE"))
+			}
+			r, err := startContain(ctx, e, &f)
+			if err != nil {
+				return err
+			}
+			defer r.rec.Close()
+			s, _, err := replayJournal(e, r.path)
+			if err != nil {
+				return err
+			}
+			raw := state.NewRawReader(r.path)
+			defer raw.Close()
+			pb, err := contain.PlanCredential(ctx, r.runner.Env, s, raw.Raw, key, contain.CredentialOptions{Terminate: f.terminate, Snapshot: f.snapshot})
+			if err != nil {
+				return &exitError{code: exitProblem, err: err}
+			}
+			printPlaybook(e.stdout, pb)
+			if f.plan {
+				return nil
+			}
+			if !f.yes {
+				if err := r.confirm(e, pb.Irreversible(), key); err != nil {
+					return err
+				}
+			}
+			failed := 0
+			n := len(pb.Steps)
+			r.runner.RunPlaybook(ctx, pb, contain.RunOptions{OverrideSelf: f.overrideSelf, Proceed: f.proceed}, func(so contain.StepOutcome) {
+				head := fmt.Sprintf("[%d/%d] %s %s", so.Index+1, n, so.Step.Action.Name(), term(so.Step.Action.Target().String()))
+				switch {
+				case so.Skipped != "":
+					fmt.Fprintf(e.stdout, "%s: – skipped: %s\n", head, so.Skipped)
+				case so.Err != nil:
+					failed++
+					fmt.Fprintf(e.stdout, "%s: ✗ %s\n", head, term(so.Err.Error()))
+				case !so.Outcome.Result.OK:
+					failed++
+					fmt.Fprintf(e.stdout, "%s: ✗ failed: %s\n", head, term(so.Outcome.Result.Error))
+				case so.Outcome.Verify != nil && !so.Outcome.Verify.Holds:
+					failed++
+					fmt.Fprintf(e.stdout, "%s: ✗ does not hold: %s\n", head, term(so.Outcome.Verify.Detail))
+				default:
+					what := "✓ done"
+					if so.Outcome.Result.Already {
+						what = "✓ already in effect"
+					}
+					fmt.Fprintf(e.stdout, "%s: %s; %s\n", head, what, term(so.Outcome.Verify.Detail))
+				}
+			})
+			if failed > 0 {
+				fmt.Fprintf(e.stdout, "✗ %d of %d steps failed or do not hold\n", failed, n)
+				return &exitError{code: exitProblem, quiet: true}
+			}
+			fmt.Fprintf(e.stdout, "✓ all %d steps hold (playbook %s)\n", n, pb.ID)
+			return nil
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&f.terminate, "terminate", false, "terminate the family's instances instead of stopping them")
+	c.Flags().BoolVar(&f.snapshot, "snapshot", false, "with --terminate: snapshot EBS volumes for evidence first")
+	return c
+}
+
+// printPlaybook writes every step's plan, and what is left alone.
+func printPlaybook(w io.Writer, pb *contain.Playbook) {
+	fam := pb.Family
+	fmt.Fprintf(w, "%s — %d steps\n", term(pb.Title), len(pb.Steps))
+	fmt.Fprintf(w, "  family: %s; owner %s; roles %s\n", term(strings.Join(fam.Keys, ", ")), term(orDash(fam.Owner)), term(orDash(strings.Join(fam.Roles, ", "))))
+	for _, n := range pb.Notes {
+		fmt.Fprintf(w, "  · %s\n", term(n))
+	}
+	for i, st := range pb.Steps {
+		fmt.Fprintf(w, "\n[%d/%d] %s — %s\n", i+1, len(pb.Steps), st.Action.Name(), term(st.Why))
+		if st.Err != nil {
+			fmt.Fprintf(w, "  ✗ cannot plan: %s\n", term(st.Err.Error()))
+			continue
+		}
+		printPlan(w, st.Plan, "  ")
+	}
+	if pb.Irreversible() {
+		fmt.Fprintln(w, "\n✗ some steps cannot be undone")
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
