@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -253,5 +254,35 @@ func TestCollectDenied(t *testing.T) {
 	}
 	if denied["iam:GenerateCredentialReport"] != 1 || inv.Root != nil {
 		t.Errorf("credential report denial not recorded once: %+v, root %+v", inv.Errors, inv.Root)
+	}
+}
+
+// BenchmarkCollect takes a snapshot of 40 users (one key each) and the
+// roles with 50 ms of latency on every call: the per-user calls overlap.
+func BenchmarkCollect(b *testing.B) {
+	clock := sim.NewManualClock(time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
+	s := sim.New(sim.Options{Seed: 5, Clock: clock, Latency: 50 * time.Millisecond})
+	srv := httptest.NewServer(s)
+	b.Cleanup(srv.Close)
+	for i := range 40 {
+		name := fmt.Sprintf("user-%02d", i)
+		if err := s.AddUser(name); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.AddKey(name); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := s.Responder()
+	sess, err := session.Load(context.Background(), session.Options{Endpoint: srv.URL,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		inv := Collect(context.Background(), sess, Options{})
+		if len(inv.Users) != 41 || len(inv.Errors) > 0 {
+			b.Fatalf("%d users, errors %+v", len(inv.Users), inv.Errors)
+		}
 	}
 }
