@@ -280,7 +280,22 @@ func skipSpace(b []byte, i int) int {
 
 // skipValue checks the JSON value at b[i] and returns the index after it.
 // depth is the number of containers around it.
-func skipValue(b []byte, i, depth int) (int, error) {
+func skipValue(b []byte, i, depth int) (int, error) { return checkValue(b, i, depth, false) }
+
+// errNotCompact is checkValue's answer, in compact mode, to white space
+// between tokens.
+var errNotCompact = errAt(0, "white space between tokens")
+
+// checkValue is skipValue; with compact set it also refuses white space
+// between tokens, so that one pass both checks and proves data compact.
+func checkValue(b []byte, i, depth int, compact bool) (int, error) {
+	space := func(j int) (int, error) {
+		k := skipSpace(b, j)
+		if compact && k != j {
+			return k, errNotCompact
+		}
+		return k, nil
+	}
 	if i >= len(b) {
 		return i, errAt(i, "unexpected end of line")
 	}
@@ -293,12 +308,14 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		if c == '[' {
 			closer = ']'
 		}
-		i = skipSpace(b, i+1)
+		var err error
+		if i, err = space(i + 1); err != nil {
+			return i, err
+		}
 		if i < len(b) && b[i] == closer {
 			return i + 1, nil
 		}
 		for {
-			var err error
 			if c == '{' {
 				if i >= len(b) || b[i] != '"' {
 					return i, errAt(i, "want an object key")
@@ -306,21 +323,29 @@ func skipValue(b []byte, i, depth int) (int, error) {
 				if i, err = skipString(b, i); err != nil {
 					return i, err
 				}
-				i = skipSpace(b, i)
+				if i, err = space(i); err != nil {
+					return i, err
+				}
 				if i >= len(b) || b[i] != ':' {
 					return i, errAt(i, "want ':'")
 				}
-				i = skipSpace(b, i+1)
+				if i, err = space(i + 1); err != nil {
+					return i, err
+				}
 			}
-			if i, err = skipValue(b, i, depth+1); err != nil {
+			if i, err = checkValue(b, i, depth+1, compact); err != nil {
 				return i, err
 			}
-			i = skipSpace(b, i)
+			if i, err = space(i); err != nil {
+				return i, err
+			}
 			switch {
 			case i >= len(b):
 				return i, errAt(i, "unexpected end of line")
 			case b[i] == ',':
-				i = skipSpace(b, i+1)
+				if i, err = space(i + 1); err != nil {
+					return i, err
+				}
 			case b[i] == closer:
 				return i + 1, nil
 			default:
