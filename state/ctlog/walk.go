@@ -102,6 +102,12 @@ func ParsePaths(paths []string, opt Options, emit func(Record) error) (Stats, []
 	defer docParsers.Put(d)
 	d.rp.opt = opt
 	w := walker{d: d, emit: emit, seen: map[string]bool{}}
+	err := w.walk(paths)
+	return w.st, w.probs, err
+}
+
+// walk visits paths in order (see ParsePaths).
+func (w *walker) walk(paths []string) error {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -110,15 +116,15 @@ func ParsePaths(paths []string, opt Options, emit func(Record) error) (Stats, []
 		}
 		if fi.IsDir() {
 			if err := w.dir(p); err != nil {
-				return w.st, w.probs, err
+				return err
 			}
 			continue
 		}
 		if err := w.file(p); err != nil {
-			return w.st, w.probs, err
+			return err
 		}
 	}
-	return w.st, w.probs, nil
+	return nil
 }
 
 // walker is one ParsePaths run.
@@ -128,14 +134,26 @@ type walker struct {
 	seen  map[string]bool // real paths of the directories walked
 	st    Stats
 	probs []Problem
+	// visit, when set, is handed each file to parse instead of parsing it
+	// here (ParsePathsParallel), and problemAt each walk problem.
+	visit     func(path string) error
+	problemAt func(p Problem)
 }
 
 func (w *walker) fileProblem(path, reason string) {
+	p := Problem{File: path, Index: -1, Reason: reason}
+	if w.problemAt != nil {
+		w.problemAt(p)
+		return
+	}
 	w.st.Skipped++
-	w.probs = append(w.probs, Problem{File: path, Index: -1, Reason: reason})
+	w.probs = append(w.probs, p)
 }
 
 func (w *walker) file(path string) error {
+	if w.visit != nil {
+		return w.visit(path)
+	}
 	probs, err := w.d.parseFile(path, w.emit, &w.st)
 	w.probs = append(w.probs, probs...)
 	return err

@@ -1,0 +1,117 @@
+package ctlog
+
+import (
+	"errors"
+	"sync"
+)
+
+// errStopped ends a walk whose consumer has stopped.
+var errStopped = errors.New("stopped")
+
+// fileResult is one file's (or one walk problem's) outcome, in walk order.
+type fileResult struct {
+	path  string
+	recs  []Record
+	probs []Problem
+	st    Stats
+	err   error
+	done  chan struct{}
+}
+
+// ParsePathsParallel is ParsePaths with up to workers files read,
+// decompressed and parsed at once. Records are still emitted in the order
+// ParsePaths emits them, on the caller's goroutine, so the result is the
+// same; at most about 2×workers files are held in memory at a time. With
+// workers ≤ 1, or with opt.Borrow (whose records cannot outlive emit), it is
+// ParsePaths.
+func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Record) error) (Stats, []Problem, error) {
+	if workers <= 1 || opt.Borrow {
+		return ParsePaths(paths, opt, emit)
+	}
+	order := make(chan *fileResult, 2*workers)
+	jobs := make(chan *fileResult)
+	stop := make(chan struct{})
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := docParsers.Get().(*docParser)
+			defer docParsers.Put(d)
+			d.rp.opt = opt
+			for r := range jobs {
+				r.probs, r.err = d.parseFile(r.path, func(rec Record) error {
+					r.recs = append(r.recs, rec)
+					return nil
+				}, &r.st)
+				close(r.done)
+			}
+		}()
+	}
+
+	// The walker goroutine lists files in ParsePaths order and queues them.
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		w := walker{seen: map[string]bool{}}
+		queue := func(r *fileResult) error {
+			select {
+			case order <- r:
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		}
+		w.problemAt = func(p Problem) {
+			r := &fileResult{probs: []Problem{p}, st: Stats{Skipped: 1}, done: make(chan struct{})}
+			close(r.done)
+			_ = queue(r)
+		}
+		w.visit = func(path string) error {
+			r := &fileResult{path: path, done: make(chan struct{})}
+			if err := queue(r); err != nil {
+				return err
+			}
+			select {
+			case jobs <- r:
+				return nil
+			case <-stop:
+				close(r.done) // queued but never parsed: let the drain pass it
+				return errStopped
+			}
+		}
+		_ = w.walk(paths)
+	}()
+
+	var (
+		st    Stats
+		probs []Problem
+		err   error
+	)
+	for r := range order {
+		<-r.done
+		if err != nil {
+			continue // draining after emit failed
+		}
+		st.Files += r.st.Files
+		st.Records += r.st.Records
+		st.Skipped += r.st.Skipped
+		st.Bytes += r.st.Bytes
+		st.Decoded += r.st.Decoded
+		probs = append(probs, r.probs...)
+		for _, rec := range r.recs {
+			if err = emit(rec); err != nil {
+				close(stop)
+				break
+			}
+		}
+		r.recs = nil
+		if err == nil && r.err != nil {
+			err = r.err
+			close(stop)
+		}
+	}
+	wg.Wait()
+	return st, probs, err
+}
