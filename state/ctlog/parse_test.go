@@ -609,3 +609,18 @@ func TestBorrow(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordsDoNotOverlap checks that records cut from one block stay
+// apart: growing one's Raw never writes into the next.
+func TestRecordsDoNotOverlap(t *testing.T) {
+	recs, probs := parse(t, []byte(`[`+rec("a", `"userAgent":"ua\u00e9"`)+`,`+rec("b", `"userAgent":"ub"`)+`]`), Options{})
+	if len(recs) != 2 || len(probs) != 0 {
+		t.Fatalf("records %d, problems %v", len(recs), probs)
+	}
+	want := bytes.Clone(recs[1].Raw)
+	grown := append(recs[0].Raw, strings.Repeat("x", 4096)...)
+	grown[0] = '!'
+	if !bytes.Equal(recs[1].Raw, want) || recs[1].UserAgent != "ub" || recs[0].UserAgent != "ua\u00e9" || recs[0].Raw[0] != '{' {
+		t.Errorf("records overlap: %q %q %q", recs[0].Raw, recs[1].Raw, recs[1].UserAgent)
+	}
+}

@@ -37,13 +37,13 @@ type Options struct {
 	// account ids, identity type, principal ARN and id, user name, access
 	// key id, invokedBy, session issuer ARN) into strings; the bytes are
 	// valid only during the call. Without it every string field of a
-	// record is cut from one allocation per record.
+	// record is cut from the same memory as its Raw.
 	Intern func([]byte) string
 	// Borrow makes emit's Record borrow the parser's memory: Raw and the
 	// string fields are valid only until emit returns, and the parser
 	// allocates nothing per record. For callers that look at every record
 	// and keep few (filters, counters): clone what you keep. Without it
-	// each record owns its memory (one allocation per record).
+	// records own their memory, cut from 32 KiB blocks (see Record.Raw).
 	Borrow bool
 }
 
@@ -70,7 +70,11 @@ type recParser struct {
 	lookup []byte // decoded CloudTrailEvent of a LookupEvents element
 	fbID   string // a LookupEvents element's EventId
 	fbTime time.Time
+	slab   []byte // records' memory is cut from it
 }
+
+// slabSize is how much memory records are cut from at once.
+const slabSize = 32 << 10
 
 var recParsers = sync.Pool{New: func() any { return new(recParser) }}
 
@@ -295,13 +299,13 @@ func (p *recParser) build(start, end int) (Record, string) {
 			arenaStr = unsafe.String(unsafe.SliceData(s.arena), len(s.arena))
 		}
 	} else {
-		var buf []byte
-		if len(s.arena) == 0 {
-			buf = bytes.Clone(raw)
-		} else {
-			buf = make([]byte, len(raw)+len(s.arena))
-			copy(buf[copy(buf, raw):], s.arena)
+		need := len(raw) + len(s.arena)
+		if cap(p.slab)-len(p.slab) < need {
+			p.slab = make([]byte, 0, max(slabSize, need))
 		}
+		n := len(p.slab)
+		p.slab = append(append(p.slab, raw...), s.arena...)
+		buf := p.slab[n : n+need : n+need]
 		rec.Raw = buf[:len(raw):len(raw)]
 		all := unsafe.String(unsafe.SliceData(buf), len(buf))
 		rawStr, arenaStr = all[:len(raw)], all[len(raw):]
