@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warroom-ir/warroom/sanitize"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+	"github.com/warroom-ir/warroom/tui"
+)
+
+func init() { moreCommands = append(moreCommands, newFollowCmd) }
+
+// Like replay, follow is offline: it reads the journal another process
+// writes and never touches AWS.
+func newFollowCmd(e *env) *cobra.Command {
+	var theme string
+	c := &cobra.Command{
+		Use:   "follow FILE",
+		Short: "Watch a journal another warroom is writing, read-only",
+		Long: `follow opens the console, read-only and without AWS, on a journal that another warroom
+process is writing: a second screen in a shared tmux session, or a lead watching from another
+terminal. It folds what is already there, then shows each new fact as it is appended (the
+journal is polled every 50 ms). Facts from every writer appear, so two consoles on one
+journal see each other's notes, marks and actions. A chain that breaks while following stops
+the view with a banner that says where and why.`,
+		Example: `  warroom follow incident/journal.jsonl`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			s, rep, err := state.Replay(path)
+			if err != nil {
+				return usageErr(err)
+			}
+			if p := rep.Problem; p != nil && p.Tampered() {
+				fmt.Fprintf(e.stderr, "%s: NOT intact, cannot follow: %s\n", path, sanitize.Terminal(p.Error()))
+				return &exitError{code: exitProblem, quiet: true}
+			}
+			// A torn last line is a writer mid-write: follow waits for it.
+			feed, done := followFeed(cmd.Context(), path, rep.Bytes)
+			err = tui.Run(cmd.Context(), tui.Options{
+				Store: s, JournalPath: path, Feed: feed, FeedDone: done, Mode: tui.ModeFollow,
+				Theme: theme, NoColor: os.Getenv("NO_COLOR") != "", Actor: state.LocalActor(),
+			})
+			if err != nil {
+				return usageErr(err)
+			}
+			if err := done(); err != nil {
+				fmt.Fprintf(e.stderr, "%s: follow stopped: %s\n", path, sanitize.Terminal(err.Error()))
+				return &exitError{code: exitProblem, quiet: true}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&theme, "theme", "", "theme name or file (default: by the terminal's background)")
+	return c
+}
+
+// followFeed tails the journal at path from offset from (just past the last
+// line already folded) and delivers each new entry on the feed. The feed
+// closes when ctx ends or the chain breaks; done then returns why (nil when
+// ctx ended, or the feed is still open).
+func followFeed(ctx context.Context, path string, from int64) (tui.Feed, func() error) {
+	out := make(chan []journal.Entry, 256)
+	var (
+		mu   sync.Mutex
+		ferr error
+	)
+	go func() {
+		defer close(out)
+		for e, err := range journal.Follow(ctx, path, from) {
+			if err != nil {
+				mu.Lock()
+				ferr = err
+				mu.Unlock()
+				return
+			}
+			select {
+			case out <- []journal.Entry{e}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return ferr
+	}
+}
