@@ -116,6 +116,7 @@ hash-chained incident journal that anyone can replay offline.`,
 	for _, mk := range moreCommands {
 		root.AddCommand(mk(e))
 	}
+	rootConsole(root, e) // warroom alone opens the console
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -131,28 +132,52 @@ event times stay on the wall clock.`,
 	return c
 }
 
-func runSim(cmd *cobra.Command, e *env, o simOptions) error {
-	ctx := cmd.Context()
+// drillAccount is a drill account served in-process, with its scenario
+// (nil for --scenario none).
+type drillAccount struct {
+	sim      *sim.Sim
+	endpoint string
+	sc       *scenario.Scenario
+}
+
+// startDrill serves the drill account o describes until ctx is done or
+// Close, and sets its scenario up (not yet running). logf, when set, gets
+// one line per actor step.
+func startDrill(ctx context.Context, o simOptions, logf func(format string, args ...any)) (*drillAccount, error) {
 	s := sim.New(sim.Options{Seed: o.seed, Speed: o.speed, Latency: o.latency, ThrottleRate: o.throttleRate,
 		ErrorRate: o.errorRate, DeniedRegions: o.denyRegions, DisabledRegions: o.disableRegion, DeliveryDelay: o.delay})
 	endpoint, err := s.StartAt(ctx, o.listen)
 	if err != nil {
+		return nil, err
+	}
+	d := &drillAccount{sim: s, endpoint: endpoint}
+	if o.scenario != "none" {
+		if d.sc, err = scenario.New(o.scenario, s, endpoint, scenario.Options{Seed: o.seed, Logf: logf}); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Close stops serving.
+func (d *drillAccount) Close() error { return d.sim.Close() }
+
+func runSim(cmd *cobra.Command, e *env, o simOptions) error {
+	ctx := cmd.Context()
+	var logf func(string, ...any)
+	if o.verbose {
+		logf = func(format string, args ...any) {
+			fmt.Fprintf(e.stderr, "%s  %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+		}
+	}
+	d, err := startDrill(ctx, o, logf)
+	if err != nil {
 		return usageErr(err)
 	}
-	defer func() { _ = s.Close() }()
-	var sc *scenario.Scenario
-	if o.scenario != "none" {
-		opts := scenario.Options{Seed: o.seed}
-		if o.verbose {
-			opts.Logf = func(format string, args ...any) {
-				fmt.Fprintf(e.stderr, "%s  %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
-			}
-		}
-		if sc, err = scenario.New(o.scenario, s, endpoint, opts); err != nil {
-			return usageErr(err)
-		}
-	}
-	if err := sim.WriteSettings(e.stdout, endpoint, sim.HomeRegion, s.Responder()); err != nil {
+	defer func() { _ = d.Close() }()
+	s, sc := d.sim, d.sc
+	if err := sim.WriteSettings(e.stdout, d.endpoint, sim.HomeRegion, s.Responder()); err != nil {
 		return usageErr(err)
 	}
 	// AWS CLI v1 and older botocore read only AWS_DEFAULT_REGION.
@@ -161,7 +186,7 @@ func runSim(cmd *cobra.Command, e *env, o simOptions) error {
 		fmt.Fprintf(e.stdout, "leaked key: %s\n", sc.LeakedKey())
 	}
 	fmt.Fprintf(e.stderr, "drill account %s serving at %s (scenario %s, seed %d, speed %g); interrupt to stop\n",
-		s.AccountID(), endpoint, o.scenario, o.seed, o.speed)
+		s.AccountID(), d.endpoint, o.scenario, o.seed, o.speed)
 	if sc != nil {
 		_ = sc.Run(ctx)
 	} else {

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warroom-ir/warroom/aws/contain"
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+	"github.com/warroom-ir/warroom/tui"
+)
+
+func init() { moreCommands = append(moreCommands, newConsoleCmd) }
+
+// consoleArgs are the flags of warroom console (and of warroom alone).
+type consoleArgs struct {
+	aws   awsFlags
+	path  string
+	theme string
+	since time.Duration
+}
+
+// register adds the console's flags to c.
+func (a *consoleArgs) register(c *cobra.Command) {
+	a.aws.register(c)
+	journalFlag(c, &a.path, "incident journal to open or create (default: a new incident folder here)")
+	c.Flags().StringVar(&a.theme, "theme", "", "theme: dark, light, high-contrast, mono, or a theme file (default: from the terminal's background)")
+	c.Flags().DurationVar(&a.since, "since", 0, "how far back the CloudTrail backfill reaches (default 24h, at most 90 days)")
+}
+
+const consoleLong = `console opens the incident console on the AWS account your credentials reach (the SDK's
+chain: --profile, environment, SSO cache, instance role): the live CloudTrail stream of every
+Region, the principals and keys, the Region map and the incident journal, with containment
+actions on keybindings, each previewed, confirmed, journaled and verified.
+
+Everything seen and done goes into the incident journal first, and the screen is a fold over
+it: a second responder running warroom on the same journal sees the same incident.
+--read-only builds no client that could change anything; containment keys are then absent.
+Without credentials it says so: try warroom drill, a built-in compromised account.`
+
+func newConsoleCmd(e *env) *cobra.Command {
+	var a consoleArgs
+	c := &cobra.Command{
+		Use:   "console",
+		Short: "Open the incident console on the account your AWS credentials reach (also: warroom alone)",
+		Long:  consoleLong,
+		Example: `  warroom console --profile prod-admin --journal incident/journal.jsonl
+  warroom --read-only
+  warroom drill            # practise first, on a built-in compromised account`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(cmd.Context(), e, &a)
+		},
+	}
+	a.register(c)
+	return c
+}
+
+// rootConsole makes warroom without a subcommand open the console.
+func rootConsole(root *cobra.Command, e *env) {
+	var a consoleArgs
+	a.register(root)
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		return runConsole(cmd.Context(), e, &a)
+	}
+}
+
+func runConsole(ctx context.Context, e *env, a *consoleArgs) error {
+	if a.since < 0 || a.since > 90*24*time.Hour {
+		return usageErr(fmt.Errorf("--since must be between 0 and 90 days (2160h), not %s", a.since))
+	}
+	sess, id, err := a.aws.session(ctx, e)
+	if err != nil {
+		return err
+	}
+	pace := realPacing()
+	if a.since > 0 {
+		pace.since = a.since
+	}
+	rec, actor, err := openConsoleJournal(e, a.path, state.IncidentOpened{}, id)
+	if err != nil {
+		return err
+	}
+	return runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: pace,
+		fact: sessionFact("console", sess, id), theme: a.theme})
+}
+
+// openConsoleJournal opens (or creates, with opened as line 1) the journal
+// at path, or a new incident folder here when path is empty, writing as the
+// local user acting as id.
+func openConsoleJournal(e *env, path string, opened state.IncidentOpened, id session.Identity) (*state.Recorder, journal.Actor, error) {
+	if path == "" {
+		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
+	}
+	actor := state.LocalActor()
+	actor.AWS = id.ARN
+	rec, err := state.OpenRecorder(path, opened, actor)
+	if err != nil {
+		return nil, actor, usageErr(err)
+	}
+	if rec.Created {
+		fmt.Fprintf(e.stderr, "new incident journal: %s\n", path)
+	}
+	return rec, actor, nil
+}
+
+// consoleRun is everything a console session needs.
+type consoleRun struct {
+	sess  *session.Session
+	id    session.Identity
+	rec   *state.Recorder
+	actor journal.Actor
+	pace  pacing
+	fact  state.SessionStarted
+	theme string
+	// term replaces the terminal (tests drive the real program through a
+	// pipe); confirmDelay replaces the dialogs' 400 ms.
+	term         *tui.Terminal
+	confirmDelay time.Duration
+}
+
+// runWired journals who attached, wires the journal to AWS and to the
+// console, runs the console until the responder quits or ctx is done, and
+// then stops every producer and closes the journal.
+func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
+	defer func() {
+		if cerr := r.rec.Close(); cerr != nil && err == nil {
+			err = usageErr(cerr)
+		}
+	}()
+	if _, err := r.rec.Record(state.KindSessionStarted, r.fact); err != nil {
+		return usageErr(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := newWiring(r.sess, r.id, r.rec, r.pace)
+	opts := tui.Options{JournalPath: r.rec.Path(), Feed: w.Feed(), Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme,
+		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay}
+	var cont *consoleContainment
+	if r.sess.ReadOnly() {
+		opts.Mode = tui.ModeReadOnly
+	} else {
+		env := contain.NewEnv(r.sess, r.id, incidentID(r.rec.Path()))
+		cont = newConsoleContainment(&contain.Runner{Env: env, Journal: r.rec, Path: r.rec.Path(), Actor: r.actor},
+			w.planner, r.rec.Path())
+		opts.Containment = cont
+	}
+	w.start(ctx)
+	var uiErr error
+	if r.term != nil {
+		uiErr = tui.RunOn(ctx, opts, *r.term)
+	} else {
+		uiErr = tui.Run(ctx, opts)
+	}
+	cancel()
+	if cont != nil {
+		cont.wait()
+	}
+	w.wait()
+	if uiErr != nil && !errors.Is(uiErr, context.Canceled) {
+		return usageErr(uiErr)
+	}
+	if perr := w.problem(); perr != nil {
+		fmt.Fprintf(e.stderr, "warning: part of the console stopped early: %s\n", perr)
+	}
+	return nil
+}
+
+// incidentID reads the incident id from line 1 of the journal at path.
+func incidentID(path string) string {
+	var id string
+	_, _ = journal.Read(path, func(en journal.Entry) error {
+		if state.Kind(en.Kind) == state.KindIncidentOpened {
+			var o state.IncidentOpened
+			if json.Unmarshal(en.Data, &o) == nil {
+				id = o.ID
+			}
+		}
+		return errStopRead
+	})
+	return id
+}
+
+// errStopRead stops a journal.Read after the first line.
+var errStopRead = errors.New("stop")
