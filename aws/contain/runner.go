@@ -1,15 +1,19 @@
 package contain
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,6 +47,12 @@ type Runner struct {
 	// calls were made but before the result is journaled.
 	afterIntent func(actionID string)
 	afterCalls  func(actionID string)
+
+	// seen is the ledger of the journal read so far, up to offset: the
+	// busy check before each action reads only what was appended since.
+	seenMu sync.Mutex
+	seen   *Ledger
+	offset int64
 }
 
 // RunOptions are the responder's answers.
@@ -218,34 +228,92 @@ type Ledger struct {
 // Action returns the action with the given id, or nil.
 func (l *Ledger) Action(id string) *state.Action { return l.byID[id] }
 
+// refresh brings the Runner's ledger up to the journal's end, reading only
+// the lines appended since the last refresh. It is the busy check's view:
+// lines are decoded, not verified (ReadLedger verifies; Resume uses it).
+func (r *Runner) refresh() (*Ledger, error) {
+	r.seenMu.Lock()
+	defer r.seenMu.Unlock()
+	f, err := os.Open(r.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if r.seen == nil || fi.Size() < r.offset {
+		// First read, or a writer cut a torn tail we had read past.
+		r.seen, r.offset = &Ledger{byID: map[string]*state.Action{}}, 0
+	}
+	if _, err := f.Seek(r.offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long line (an events batch): skip to its end.
+			n := int64(len(line))
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				n += int64(len(line))
+			}
+			if err != nil {
+				break // no newline yet: an unfinished line, read it next time
+			}
+			r.offset += n
+			continue
+		}
+		if err != nil {
+			break
+		}
+		r.offset += int64(len(line))
+		if !bytes.Contains(line, []byte(`"kind":"action.`)) {
+			continue
+		}
+		var e journal.Entry
+		if json.Unmarshal(line, &e) == nil {
+			r.seen.apply(e)
+		}
+	}
+	return r.seen, nil
+}
+
+// apply folds one action fact into the ledger.
+func (l *Ledger) apply(e journal.Entry) {
+	switch state.Kind(e.Kind) {
+	case state.KindActionIntent:
+		var v state.ActionIntent
+		if json.Unmarshal(e.Data, &v) == nil {
+			a := &state.Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
+			l.Actions = append(l.Actions, a)
+			l.byID[v.ActionID] = a
+		}
+	case state.KindActionResult:
+		var v state.ActionResult
+		if json.Unmarshal(e.Data, &v) == nil {
+			if a := l.byID[v.ActionID]; a != nil {
+				a.Result, a.ResultAt = &v, e.At
+			}
+		}
+	case state.KindActionVerify:
+		var v state.ActionVerify
+		if json.Unmarshal(e.Data, &v) == nil {
+			if a := l.byID[v.ActionID]; a != nil {
+				a.Verifies = append(a.Verifies, v)
+			}
+		}
+	}
+}
+
 // ReadLedger reads the action facts of the journal at path (every writer's),
 // verifying the chain as it goes.
 func ReadLedger(path string) (*Ledger, error) {
 	l := &Ledger{byID: map[string]*state.Action{}}
 	rep, err := journal.Read(path, func(e journal.Entry) error {
-		switch state.Kind(e.Kind) {
-		case state.KindActionIntent:
-			var v state.ActionIntent
-			if json.Unmarshal(e.Data, &v) == nil {
-				a := &state.Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
-				l.Actions = append(l.Actions, a)
-				l.byID[v.ActionID] = a
-			}
-		case state.KindActionResult:
-			var v state.ActionResult
-			if json.Unmarshal(e.Data, &v) == nil {
-				if a := l.byID[v.ActionID]; a != nil {
-					a.Result, a.ResultAt = &v, e.At
-				}
-			}
-		case state.KindActionVerify:
-			var v state.ActionVerify
-			if json.Unmarshal(e.Data, &v) == nil {
-				if a := l.byID[v.ActionID]; a != nil {
-					a.Verifies = append(a.Verifies, v)
-				}
-			}
-		}
+		l.apply(e)
 		return nil
 	})
 	if err != nil {
@@ -294,7 +362,7 @@ func (r *Runner) checkBusy(p *Plan, opts RunOptions) error {
 	if r.Path == "" || opts.Proceed {
 		return nil
 	}
-	l, err := ReadLedger(r.Path)
+	l, err := r.refresh()
 	if err != nil {
 		return err
 	}
