@@ -1,0 +1,177 @@
+package main
+
+// The budgets of the spine's ingest path, measured on the same generated S3
+// delivery files (gzip {"Records":[...]}, the drill account's generator):
+//
+//	go test ./cmd/warroom -run '^$' -bench 'Pipeline' -benchtime 3x -cpu 1
+//	go test ./cmd/warroom -run '^$' -bench 'Pipeline/(ingest|jq)' -benchtime 3x -cpu 2
+//
+// Each reports MB/s of decompressed CloudTrail and records/s, so the rows
+// compare directly: parse+index against plain gunzip on one core (budget:
+// at least half its speed), and a whole `warroom ingest`, journal writes
+// included, against jq selecting one key's records (budget: 5× faster).
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/warroom-ir/warroom/aws/sim/gen"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+const benchRecords = 100_000
+
+var (
+	benchOnce  sync.Once
+	benchDir   string
+	benchFiles []string
+	benchRaw   int64 // decompressed bytes
+	benchErr   error
+)
+
+// benchCorpus writes the corpus once per test binary.
+func benchCorpus(b *testing.B) ([]string, int64) {
+	b.Helper()
+	benchOnce.Do(func() {
+		benchDir, benchErr = os.MkdirTemp("", "warroom-bench-")
+		if benchErr != nil {
+			return
+		}
+		if _, benchErr = gen.Write(benchDir, gen.Options{Events: benchRecords, Seed: 7, End: time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)}); benchErr != nil {
+			return
+		}
+		benchErr = filepath.WalkDir(benchDir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json.gz") {
+				benchFiles = append(benchFiles, p)
+			}
+			return err
+		})
+		for _, f := range benchFiles {
+			n, err := gunzipFile(f, io.Discard)
+			if err != nil {
+				benchErr = err
+				return
+			}
+			benchRaw += n
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchFiles, benchRaw
+}
+
+func gunzipFile(path string, w io.Writer) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return 0, err
+	}
+	return io.Copy(w, zr)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func BenchmarkPipeline(b *testing.B) {
+	files, raw := benchCorpus(b)
+	report := func(b *testing.B) {
+		b.ReportMetric(float64(benchRecords)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	}
+
+	b.Run("gunzip", func(b *testing.B) {
+		b.SetBytes(raw)
+		for b.Loop() {
+			for _, f := range files {
+				if _, err := gunzipFile(f, io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		report(b)
+	})
+
+	parseIndex := func(opt ctlog.Options) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.SetBytes(raw)
+			for b.Loop() {
+				t := state.NewEventTable()
+				_, probs, err := ctlog.ParsePaths(files, opt, func(r ctlog.Record) error {
+					t.Add(&r, state.EventRef{})
+					return nil
+				})
+				if err != nil || len(probs) > 0 || t.Len() != benchRecords {
+					b.Fatalf("parsed %d events, %d problems, %v", t.Len(), len(probs), err)
+				}
+			}
+			report(b)
+		}
+	}
+	b.Run("parse+index", parseIndex(ctlog.Options{}))
+	b.Run("parse+index-borrow", parseIndex(ctlog.Options{Borrow: true}))
+
+	b.Run("ingest", func(b *testing.B) {
+		b.SetBytes(raw)
+		dir := b.TempDir()
+		i := 0
+		for b.Loop() {
+			i++
+			j := filepath.Join(dir, strings.Repeat("j", i%3+1), "journal.jsonl")
+			os.RemoveAll(filepath.Dir(j))
+			var out, errb bytes.Buffer
+			if code := run(context.Background(), []string{"ingest", "-j", j, benchDir}, strings.NewReader(""), &out, &errb); code != 0 {
+				b.Fatalf("ingest exit %d: %s", code, errb.String())
+			}
+		}
+		report(b)
+	})
+
+	b.Run("jq", func(b *testing.B) {
+		jq, err := exec.LookPath("jq")
+		if err != nil {
+			b.Skip("jq not installed")
+		}
+		// jq gets the records already decompressed: it is measured on
+		// parsing and selecting alone.
+		plain := filepath.Join(b.TempDir(), "all.json")
+		out, err := os.Create(plain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range files {
+			if _, err := gunzipFile(f, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+		out.Close()
+		b.SetBytes(raw)
+		for b.Loop() {
+			cmd := exec.Command(jq, "-c", `.Records[] | select(.userIdentity.accessKeyId=="AKIAEXAMPLEEXAMPLE00")`, plain)
+			cmd.Stdout = io.Discard
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b)
+	})
+}
