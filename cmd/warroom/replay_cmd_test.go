@@ -115,7 +115,7 @@ func TestReplayOffline(t *testing.T) {
 // cannot reach AWS: their files import nothing from aws/ or the SDK, and
 // use neither the AWS flags nor a session.
 func TestOfflineCommandsImportNoAWS(t *testing.T) {
-	for _, name := range []string{"replay_cmd.go", "follow_cmd.go"} {
+	for _, name := range []string{"replay_cmd.go", "follow_cmd.go", "report_cmd.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,563 @@
+// Package report builds the post-incident record from a journal: who
+// responded and when, the attacker's first event, the containment steps and
+// how long each took, the significant events, every action with its AWS
+// request ids, the leaked credential's family and what became of each key,
+// the resources found per Region and what was done to them, the notes, what
+// is still open, and the journal's head hash. It renders it as Markdown,
+// HTML or JSON, each escaping what came from CloudTrail for its format.
+//
+// It imports only state, sanitize and the standard library: a report is a
+// fold over the journal like the console, and needs no AWS.
+package report
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// Report is the post-incident record. Every string in it may come from
+// CloudTrail or AWS, and is escaped only when rendered.
+type Report struct {
+	Incident Incident  `json:"incident"`
+	Journal  Journal   `json:"journal"`
+	Summary  Summary   `json:"summary"`
+	Timeline []Event   `json:"timeline"`
+	Actions  []Action  `json:"actions"`
+	Family   []Member  `json:"family"`
+	Regions  []Region  `json:"regions"`
+	Notes    []Note    `json:"notes"`
+	Open     []Open    `json:"open"`
+	Credits  []Credit  `json:"credits"`
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Incident is the journal's line 1.
+type Incident struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title,omitempty"`
+	OpenedAt time.Time `json:"opened_at"`
+	Began    time.Time `json:"began,omitzero"`
+	// AsOf is the time of the last fact: the report describes the incident then.
+	AsOf time.Time `json:"as_of"`
+}
+
+// Journal says what the record rests on.
+type Journal struct {
+	Entries  int    `json:"entries"`
+	Head     string `json:"head"` // SHA-256 of the last good line, to publish
+	Verified bool   `json:"verified"`
+	Problem  string `json:"problem,omitempty"` // why it did not verify
+}
+
+// Summary is the incident at a glance.
+type Summary struct {
+	Account    string   `json:"account,omitempty"`
+	Responders []string `json:"responders"`
+	// Suspects are the keys and principals marked suspect.
+	Suspects []string `json:"suspects"`
+	// FirstAttackerEvent is the first event by a suspect key, its family,
+	// or a suspect principal; nil when none is known.
+	FirstAttackerEvent *Event `json:"first_attacker_event,omitempty"`
+	// Containment lists the actions in order with the time each took.
+	Containment []Step `json:"containment"`
+}
+
+// Step is one containment action's place in time.
+type Step struct {
+	Action  string    `json:"action"`
+	Target  string    `json:"target"`
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"` // the result's time, or the intent's when there is none
+	// SinceFirstEvent and SinceOpened are how long after the attacker's
+	// first event and the incident's opening the step landed; 0 when
+	// unknown.
+	SinceFirstEvent time.Duration `json:"since_first_event,omitempty"`
+	SinceOpened     time.Duration `json:"since_opened"`
+}
+
+// Event is a significant CloudTrail event.
+type Event struct {
+	Time      time.Time `json:"time"`
+	EventID   string    `json:"event_id,omitempty"`
+	Name      string    `json:"name"`
+	Source    string    `json:"source"`
+	Region    string    `json:"region,omitempty"`
+	Principal string    `json:"principal,omitempty"`
+	Key       string    `json:"access_key_id,omitempty"`
+	SourceIP  string    `json:"source_ip,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Class     string    `json:"class,omitempty"`    // state.Classify's class, "" for none
+	Severity  string    `json:"severity,omitempty"` // low, medium, high, critical
+	Rule      string    `json:"rule,omitempty"`     // the detection rule that says so
+	Authors   string    `json:"rule_authors,omitempty"`
+	RuleSet   string    `json:"rule_set,omitempty"` // "SigmaHQ", or "" for warroom's own
+	Suspect   bool      `json:"suspect"`            // by a suspect key, family or principal
+}
+
+// Action is a containment action as journaled.
+type Action struct {
+	ID       string       `json:"id"`
+	Action   string       `json:"action"`
+	Target   string       `json:"target"`
+	Region   string       `json:"region,omitempty"`
+	By       string       `json:"by"`
+	IntentAt time.Time    `json:"intent_at"`
+	ResultAt time.Time    `json:"result_at,omitzero"`
+	Outcome  string       `json:"outcome"`
+	Error    string       `json:"error,omitempty"`
+	Calls    []Call       `json:"calls"`
+	Verified []Verify     `json:"verified,omitempty"`
+	Undo     string       `json:"undo,omitempty"`
+	Plan     []state.Call `json:"plan,omitempty"`
+}
+
+// Call is one API call an action made, with AWS's request id.
+type Call struct {
+	API       string `json:"api"`
+	Region    string `json:"region,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Verify is one read-back of an action's effect.
+type Verify struct {
+	Holds  bool   `json:"holds"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Member is one key of the suspect credential family.
+type Member struct {
+	Key      string    `json:"access_key_id"`
+	Issuer   string    `json:"issuer,omitempty"`
+	Depth    int       `json:"depth"`
+	Call     string    `json:"minted_by,omitempty"` // GetSessionToken, AssumeRole …
+	Role     string    `json:"role,omitempty"`
+	MintedAt time.Time `json:"minted_at,omitzero"`
+	Expires  time.Time `json:"expires,omitzero"`
+	Owner    string    `json:"owner,omitempty"` // the IAM user, from the inventory
+	Status   string    `json:"status"`          // Active, Inactive, expired, valid, unknown
+	Fate     string    `json:"fate"`            // what became of it, in words
+	Open     bool      `json:"open"`            // it may still work
+}
+
+// Region is the resources found in one Region.
+type Region struct {
+	Name      string     `json:"name"`
+	Resources []Resource `json:"resources"`
+	Errors    []string   `json:"errors,omitempty"` // kinds that could not be read, and why
+}
+
+// Resource is one resource a sweep found.
+type Resource struct {
+	Kind    string    `json:"kind"`
+	ID      string    `json:"id"`
+	Name    string    `json:"name,omitempty"`
+	State   string    `json:"state,omitempty"`
+	Created time.Time `json:"created,omitzero"`
+	Creator string    `json:"creator,omitempty"` // principal and key of the creating event
+	New     bool      `json:"new"`               // created since the incident began
+	Suspect bool      `json:"suspect"`           // created by the suspect family
+	Done    []string  `json:"done,omitempty"`    // actions on it and their outcomes
+}
+
+// Note is a responder's note.
+type Note struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	Text string    `json:"text"`
+}
+
+// Open is something still open as of the last fact.
+type Open struct {
+	Kind   string `json:"kind"` // key, instance, action
+	ID     string `json:"id"`
+	Detail string `json:"detail"`
+}
+
+// Credit names a published detection rule whose result the report shows.
+type Credit struct {
+	Rule    string `json:"rule"`
+	Authors string `json:"authors"`
+	RuleSet string `json:"rule_set"`
+	License string `json:"license,omitempty"`
+}
+
+// Problem is something in the journal the report could not use.
+type Problem struct {
+	Seq  int64  `json:"seq,omitempty"`
+	What string `json:"what"`
+}
+
+// Options tune Build.
+type Options struct {
+	// Raw reads an event's raw record (a state.RawReader's Raw); with it,
+	// resources are tied to the events that created them. Nil: they are not.
+	Raw func(state.EventRef) ([]byte, error)
+}
+
+// Build makes the report of the store s, the fold of a journal whose
+// verification found rep.
+func Build(s *state.Store, rep journal.Report, opts Options) *Report {
+	r := &Report{
+		Incident: Incident{ID: s.Incident.ID, Title: s.Incident.Title, OpenedAt: s.Incident.OpenedAt, Began: s.Incident.Began, AsOf: s.At},
+		Journal:  Journal{Entries: rep.Lines, Head: rep.Head, Verified: rep.OK()},
+	}
+	if rep.Problem != nil {
+		r.Journal.Problem = rep.Problem.Error()
+	}
+	for _, p := range s.Problems {
+		r.Problems = append(r.Problems, Problem{Seq: p.Seq, What: p.Kind + ": " + p.Err})
+	}
+	sus := suspectsOf(s)
+	r.Summary.Suspects = sus.marked
+	r.summaryWho(s)
+	r.events(s, sus)
+	r.actions(s)
+	r.family(s, sus)
+	r.regions(s, sus, opts)
+	for _, n := range s.Notes {
+		r.Notes = append(r.Notes, Note{At: n.At, By: actor(n.By), Text: n.V.Text})
+	}
+	r.containment(s)
+	r.open(s)
+	return r
+}
+
+// suspects is the set of suspect keys (with their families) and principals.
+type suspects struct {
+	marked     []string
+	roots      []string // marked keys
+	keys       map[string]bool
+	principals map[string]bool
+}
+
+func suspectsOf(s *state.Store) suspects {
+	out := suspects{keys: map[string]bool{}, principals: map[string]bool{}}
+	for id := range s.Suspects {
+		out.marked = append(out.marked, id)
+	}
+	sort.Strings(out.marked)
+	for _, id := range out.marked {
+		if strings.HasPrefix(id, "arn:") {
+			out.principals[id] = true
+			continue
+		}
+		out.roots = append(out.roots, id)
+		out.keys[id] = true
+		for _, l := range s.Events.Family(id) {
+			out.keys[l.Key] = true
+		}
+	}
+	return out
+}
+
+func (x suspects) has(key, principal string) bool {
+	return key != "" && x.keys[key] || principal != "" && x.principals[principal]
+}
+
+func actor(a journal.Actor) string {
+	s := a.User
+	if a.Host != "" {
+		s += "@" + a.Host
+	}
+	if a.SSH != "" {
+		s += " (ssh from " + a.SSH + ")"
+	}
+	return s
+}
+
+// summaryWho fills in the account and the responders.
+func (r *Report) summaryWho(s *state.Store) {
+	seen := map[string]bool{}
+	add := func(who string) {
+		if who != "" && !seen[who] {
+			seen[who] = true
+			r.Summary.Responders = append(r.Summary.Responders, who)
+		}
+	}
+	for _, ss := range s.Sessions {
+		who := actor(ss.By)
+		if ss.V.CallerARN != "" {
+			who += " as " + ss.V.CallerARN
+		}
+		add(who)
+		if ss.V.AccountID != "" && r.Summary.Account == "" {
+			r.Summary.Account = ss.V.AccountID
+			if ss.V.Alias != "" {
+				r.Summary.Account += " (" + ss.V.Alias + ")"
+			}
+		}
+	}
+	for _, n := range s.Notes {
+		add(actor(n.By))
+	}
+	for _, a := range s.Actions {
+		add(actor(a.By))
+	}
+	if r.Summary.Account == "" && s.Inventory != nil {
+		r.Summary.Account = s.Inventory.AccountID
+	}
+}
+
+// events lists the significant events: those state.Classify marks, and
+// every event of the suspects.
+func (r *Report) events(s *state.Store, sus suspects) {
+	credits := map[Credit]bool{}
+	for _, id := range s.Events.Query(nil).IDs() {
+		e := s.Events.Event(id)
+		f := state.ClassifyEvent(&e)
+		suspect := sus.has(e.AccessKeyID, e.Principal)
+		if suspect && r.Summary.FirstAttackerEvent == nil {
+			ev := eventOf(e, f, true)
+			r.Summary.FirstAttackerEvent = &ev
+		}
+		if f.Class == state.ClassNone && !suspect {
+			continue
+		}
+		r.Timeline = append(r.Timeline, eventOf(e, f, suspect))
+		if f.Rule != "" && f.Source != "" {
+			c := Credit{Rule: f.Rule, Authors: f.Authors, RuleSet: f.Source}
+			if f.Source == "SigmaHQ" {
+				c.License = "Detection Rule License 1.1"
+			}
+			if !credits[c] {
+				credits[c] = true
+				r.Credits = append(r.Credits, c)
+			}
+		}
+	}
+	sort.Slice(r.Credits, func(i, j int) bool { return r.Credits[i].Rule < r.Credits[j].Rule })
+}
+
+var levelNames = map[state.Level]string{state.LevelLow: "low", state.LevelMedium: "medium", state.LevelHigh: "high", state.LevelCritical: "critical"}
+
+func eventOf(e state.Event, f state.Finding, suspect bool) Event {
+	return Event{
+		Time: e.Time, EventID: e.EventID, Name: e.Name, Source: e.Source, Region: e.Region,
+		Principal: e.Principal, Key: e.AccessKeyID, SourceIP: e.SourceIP, Error: e.ErrorCode,
+		Class: f.Class.String(), Severity: levelNames[f.Class.Level()],
+		Rule: f.Rule, Authors: f.Authors, RuleSet: f.Source, Suspect: suspect,
+	}
+}
+
+// actions lists every action with its calls and request ids.
+func (r *Report) actions(s *state.Store) {
+	for _, a := range s.Actions {
+		ra := Action{
+			ID: a.Intent.ActionID, Action: a.Intent.Action, Target: a.Intent.Target, Region: a.Intent.Region,
+			By: actor(a.By), IntentAt: a.At, ResultAt: a.ResultAt, Outcome: string(a.Outcome()),
+			Undo: a.Intent.Undo, Plan: a.Intent.Plan, Calls: []Call{},
+		}
+		if a.Result != nil {
+			ra.Error = a.Result.Error
+			for _, c := range a.Result.Calls {
+				ra.Calls = append(ra.Calls, Call{API: c.API, Region: c.Region, RequestID: c.RequestID, Error: c.Error})
+			}
+		}
+		for _, v := range a.Verifies {
+			ra.Verified = append(ra.Verified, Verify{Holds: v.Holds, Detail: v.Detail})
+		}
+		r.Actions = append(r.Actions, ra)
+	}
+}
+
+// containment puts each action in time: after the attacker's first event
+// and after the incident opened.
+func (r *Report) containment(s *state.Store) {
+	for _, a := range s.Actions {
+		at := a.ResultAt
+		if at.IsZero() {
+			at = a.At
+		}
+		st := Step{Action: a.Intent.Action, Target: a.Intent.Target, Outcome: string(a.Outcome()), At: at}
+		if !s.Incident.OpenedAt.IsZero() {
+			st.SinceOpened = at.Sub(s.Incident.OpenedAt)
+		}
+		if f := r.Summary.FirstAttackerEvent; f != nil && !f.Time.IsZero() {
+			st.SinceFirstEvent = at.Sub(f.Time)
+		}
+		r.Summary.Containment = append(r.Summary.Containment, st)
+	}
+}
+
+// done reports the actions that targeted id and succeeded, and lists every
+// action on it with its outcome.
+func done(s *state.Store, id string) (ok []*state.Action, all []string) {
+	for _, a := range s.Actions {
+		if a.Intent.Target != id {
+			continue
+		}
+		o := a.Outcome()
+		all = append(all, a.Intent.Action+": "+string(o))
+		if o == state.OutcomeDone || o == state.OutcomeVerified || o == state.OutcomeAlready {
+			ok = append(ok, a)
+		}
+	}
+	return ok, all
+}
+
+// revoked returns the first successful revoke-sessions action journaled
+// after t, or nil.
+func revoked(s *state.Store, t time.Time) *state.Action {
+	for _, a := range s.Actions {
+		if a.Intent.Action != "revoke-sessions" {
+			continue
+		}
+		if o := a.Outcome(); (o == state.OutcomeDone || o == state.OutcomeVerified) && !a.At.Before(t) {
+			return a
+		}
+	}
+	return nil
+}
+
+// family lists every key of the suspect families and what became of it.
+func (r *Report) family(s *state.Store, sus suspects) {
+	seen := map[string]bool{}
+	for _, root := range sus.roots {
+		fam := s.Events.Family(root)
+		if fam == nil {
+			fam = []state.Lineage{{Key: root}}
+		}
+		for _, l := range fam {
+			if seen[l.Key] {
+				continue
+			}
+			seen[l.Key] = true
+			m := Member{Key: l.Key, Issuer: l.Issuer, Depth: l.Depth, Call: l.Call, Role: l.RoleARN, MintedAt: l.MintedAt, Expires: l.Expires}
+			r.fate(s, &m)
+			r.Family = append(r.Family, m)
+		}
+	}
+}
+
+// fate says what became of a family member as of the last fact.
+func (r *Report) fate(s *state.Store, m *Member) {
+	ok, all := done(s, m.Key)
+	var words []string
+	switch {
+	case strings.HasPrefix(m.Key, "ASIA") || m.Call != "":
+		m.Status, m.Open = "valid", true
+		switch {
+		case !m.Expires.IsZero() && !m.Expires.After(s.At):
+			m.Status, m.Open = "expired", false
+			words = append(words, "expired "+m.Expires.UTC().Format(time.RFC3339))
+		case !m.Expires.IsZero():
+			words = append(words, "valid until "+m.Expires.UTC().Format(time.RFC3339))
+		default:
+			m.Status = "unknown"
+			words = append(words, "expiry unknown")
+		}
+		if a := revoked(s, m.MintedAt); a != nil && m.Open {
+			m.Open = false
+			words = append(words, "sessions revoked on "+a.Intent.Target+" ("+string(a.Outcome())+")")
+		}
+	default:
+		m.Status, m.Open = "unknown", true
+		if u := state.KeyOwner(s.Inventory, m.Key); u != nil {
+			m.Owner = u.Name
+			for _, k := range u.Keys {
+				if k.ID == m.Key {
+					m.Status = k.Status
+					m.Open = k.Status == "Active"
+				}
+			}
+			words = append(words, m.Status+" in the last inventory")
+		} else if s.Inventory != nil {
+			m.Status, m.Open = "absent", false
+			words = append(words, "not in the last inventory (deleted, or another account's)")
+		} else {
+			words = append(words, "no inventory taken")
+		}
+		if len(ok) > 0 {
+			m.Open = false
+		}
+	}
+	words = append(words, all...)
+	m.Fate = strings.Join(words, "; ")
+}
+
+// regions lists the resources found in each Region and what was done.
+func (r *Report) regions(s *state.Store, sus suspects, opts Options) {
+	var cr *state.Creators
+	if opts.Raw != nil {
+		var problems []error
+		cr, problems = state.FindCreators(s.Events, opts.Raw)
+		for _, p := range problems {
+			r.Problems = append(r.Problems, Problem{What: "creator: " + p.Error()})
+		}
+	}
+	byName := map[string]*Region{}
+	var names []string
+	for _, sw := range s.SweepList() {
+		reg := byName[sw.V.Region]
+		if reg == nil {
+			reg = &Region{Name: sw.V.Region, Resources: []Resource{}}
+			byName[sw.V.Region] = reg
+			names = append(names, sw.V.Region)
+		}
+		if e := sw.V.Error; e != nil {
+			reg.Errors = append(reg.Errors, sw.V.Kind+": "+e.Class+": "+e.Error)
+		}
+		for _, res := range sw.V.Resources {
+			c, known := cr.Of(sw.V.Region, res)
+			out := Resource{Kind: sw.V.Kind, ID: res.ID, Name: res.Name, State: res.State, Created: res.Created,
+				New: state.NewSince(s.Incident.Began, res, c, known)}
+			if known {
+				out.Creator = c.Principal
+				if c.AccessKeyID != "" {
+					out.Creator += " (" + c.AccessKeyID + ")"
+				}
+				out.Suspect = sus.has(c.AccessKeyID, c.Principal)
+			}
+			_, out.Done = done(s, res.ID)
+			reg.Resources = append(reg.Resources, out)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		r.Regions = append(r.Regions, *byName[n])
+	}
+}
+
+// open lists what still needs doing: keys that may still work, attacker
+// instances still running, actions without a good outcome.
+func (r *Report) open(s *state.Store) {
+	for _, m := range r.Family {
+		if m.Open {
+			r.Open = append(r.Open, Open{Kind: "key", ID: m.Key, Detail: m.Status + ": " + m.Fate})
+		}
+	}
+	if s.Inventory != nil {
+		for _, u := range s.Inventory.Users {
+			for _, k := range u.Keys {
+				if !k.New || k.Status != "Active" || slices.ContainsFunc(r.Family, func(m Member) bool { return m.Key == k.ID }) {
+					continue
+				}
+				if ok, _ := done(s, k.ID); len(ok) == 0 {
+					r.Open = append(r.Open, Open{Kind: "key", ID: k.ID, Detail: "created during the incident for user " + u.Name + ", still Active"})
+				}
+			}
+		}
+	}
+	for _, reg := range r.Regions {
+		for _, res := range reg.Resources {
+			if res.Kind != "ec2:instance" || res.State != "running" || !res.New && !res.Suspect {
+				continue
+			}
+			if ok, _ := done(s, res.ID); len(ok) == 0 {
+				r.Open = append(r.Open, Open{Kind: "instance", ID: res.ID, Detail: "still running in " + reg.Name + " (" + res.Creator + ")"})
+			}
+		}
+	}
+	for _, a := range s.Actions {
+		switch o := a.Outcome(); o {
+		case state.OutcomeUnknown, state.OutcomeFailed, state.OutcomeBroken:
+			r.Open = append(r.Open, Open{Kind: "action", ID: a.Intent.ActionID, Detail: a.Intent.Action + " " + a.Intent.Target + ": " + string(o)})
+		}
+	}
+}
