@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// TestConsoleWithoutCredentials: warroom alone and warroom console say
+// there are no credentials and point at warroom drill.
+func TestConsoleWithoutCredentials(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_ENDPOINT_URL": "", "WARROOM_JOURNAL": "",
+	} {
+		t.Setenv(k, v)
+	}
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"warroom alone", nil},
+		{"warroom console", []string{"console"}},
+		{"read-only", []string{"--read-only"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := warroom(t, tc.args...)
+			if code != exitUsage || !strings.Contains(errOut, "warroom drill") || !strings.Contains(strings.ToLower(errOut), "no aws credentials") {
+				t.Fatalf("exit %d, stderr %q; want %d suggesting warroom drill", code, errOut, exitUsage)
+			}
+		})
+	}
+}
+
+func TestDrillBadFlags(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"zero speed", []string{"drill", "--speed", "0"}, "--speed"},
+		{"unknown scenario", []string{"drill", "--scenario", "ransomware"}, "known scenarios"},
+		{"no scenario", []string{"drill", "--scenario", "none"}, "needs an incident"},
+		{"stray argument", []string{"drill", "now"}, "unknown command"},
+		{"console stray argument", []string{"nosuchcommand"}, "unknown command"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := warroom(t, tc.args...)
+			if code != exitUsage || !strings.Contains(strings.ToLower(errOut), strings.ToLower(tc.want)) {
+				t.Fatalf("exit %d, stderr %q; want %d mentioning %q", code, errOut, exitUsage, tc.want)
+			}
+		})
+	}
+}
+
+func TestDrillPacing(t *testing.T) {
+	real := realPacing()
+	cases := []struct {
+		name      string
+		speed     float64
+		wantPoll  time.Duration
+		wantSweep time.Duration
+	}{
+		{"real time", 1, real.poll, real.sweeps},
+		{"ten times", 10, 5 * time.Second, 30 * time.Second},
+		{"very fast stays within bounds", 1000, 5 * time.Second, 10 * time.Second},
+		{"slower than real is not slower than real", 0.5, real.poll, real.sweeps},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := drillPacing(tc.speed)
+			if p.poll != tc.wantPoll || p.sweeps != tc.wantSweep {
+				t.Errorf("poll %s sweeps %s, want %s %s", p.poll, p.sweeps, tc.wantPoll, tc.wantSweep)
+			}
+		})
+	}
+}
+
+// TestEntryQueue: what is put comes out in order, all of it, in batches of
+// what was ready.
+func TestEntryQueue(t *testing.T) {
+	cases := []struct {
+		name    string
+		batches [][]int64 // puts between takes
+	}{
+		{"one", [][]int64{{1}}},
+		{"everything ready at once", [][]int64{{1, 2, 3, 4}}},
+		{"in rounds", [][]int64{{1}, {2, 3}, {4, 5, 6}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := newEntryQueue()
+			for _, b := range tc.batches {
+				for _, seq := range b {
+					q.put(journal.Entry{Seq: seq})
+				}
+				got, ok := q.take(context.Background())
+				if !ok || len(got) != len(b) {
+					t.Fatalf("took %d entries (ok %v), want %d", len(got), ok, len(b))
+				}
+				for i := range got {
+					if got[i].Seq != b[i] {
+						t.Fatalf("entry %d is seq %d, want %d", i, got[i].Seq, b[i])
+					}
+				}
+			}
+			q.close()
+			if got, ok := q.take(context.Background()); ok || len(got) != 0 {
+				t.Errorf("a closed, empty queue gave %v, %v", got, ok)
+			}
+		})
+	}
+}
+
+func TestWriteDebrief(t *testing.T) {
+	first := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+	step := debriefStep{At: first.Add(3*time.Minute + 7*time.Second), Action: "deactivate-key", Target: "AKIAEXAMPLE@legacy",
+		Outcome: state.OutcomeVerified, Detail: "key AKIAEXAMPLE is Inactive"}
+	held := []scenario.Held{{Kind: scenario.KindLeaked, AccessKeyID: "AKIAEXAMPLE", Dead: true},
+		{Kind: scenario.KindBackdoor, AccessKeyID: "AKIABACKDOOR"}}
+	cases := []struct {
+		name string
+		d    debrief
+		want []string
+	}{
+		{"no step", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Held: held},
+			[]string{"first attacker call: 2026-11-23T04:00:00Z", "  none", "verdict: not contained"}},
+		{"contained", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{step}, AfterSince: step.At, Held: held[:1]},
+			[]string{"+3:07", "✓ verified: key AKIAEXAMPLE is Inactive", "dead (it stopped working)", "verdict: contained"}},
+		{"still held", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{step}, AfterSince: step.At, Held: held,
+			After: []sim.Call{{Service: "ec2", Operation: "RunInstances"}, {Service: "ec2", Operation: "RunInstances"}}},
+			[]string{"AKIABACKDOOR", "still held", "calls after your last step", "2  ec2:RunInstances", "1 of the attacker's credentials are still held"}},
+		{"hostile target", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{{At: first, Action: "quarantine",
+			Target: "user/\x1b]52;c;aGk=\x07evil", Outcome: state.OutcomeFailed}}},
+			[]string{"+0:00", "user/evil", "✗ failed"}},
+		{"never attacked", debrief{Leaked: "AKIAEXAMPLE"}, []string{"the attacker never called"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := writeDebrief(&b, tc.d); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("debrief lacks %q:\n%s", w, b.String())
+				}
+			}
+			if strings.ContainsRune(b.String(), 0x1b) {
+				t.Error("an escape reached the debrief")
+			}
+		})
+	}
+}
