@@ -284,6 +284,9 @@ type CredentialOptions struct {
 	Terminate bool
 	// Snapshot EBS volumes before terminating.
 	Snapshot bool
+	// RolesOnly plans only the revokes on the roles the family assumed
+	// (the action "revoke-roles").
+	RolesOnly bool
 }
 
 // PlanCredential builds the playbook "contain this credential" for a
@@ -316,6 +319,19 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		pb.Notes = append(pb.Notes, "unreadable record: "+p)
 	}
 	add := func(a Action, why string) { pb.Steps = append(pb.Steps, &Step{Action: a, Why: why}) }
+	if o.RolesOnly {
+		pb.Title = "Revoke the sessions of every role " + key + " and its family assumed"
+		for _, r := range f.Roles {
+			add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed")
+		}
+		if len(f.Roles) == 0 {
+			pb.Notes = append(pb.Notes, "the journal shows no role assumed by "+key+" or its family")
+		}
+		for _, st := range pb.Steps {
+			st.Plan, st.Err = st.Action.Plan(ctx, env)
+		}
+		return pb, nil
+	}
 	if strings.HasPrefix(key, "AKIA") {
 		add(&SetKeyStatus{Key: key, User: f.Owner}, "the suspect key")
 	}

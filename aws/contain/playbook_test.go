@@ -241,3 +241,24 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestRevokeRolesOfTheFamily(t *testing.T) {
+	ctx := context.Background()
+	d := newDrill(t)
+	in := compromise(t, d)
+	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{RolesOnly: true})
+	if got, want := stepNames(pb), []string{"revoke-sessions role/" + in.role}; !slices.Equal(got, want) {
+		t.Fatalf("steps %v, want %v", got, want)
+	}
+	for _, so := range d.runner.RunPlaybook(ctx, pb, RunOptions{}, nil) {
+		if so.Err != nil || !so.Outcome.Verify.Holds {
+			t.Fatalf("%v %+v", so.Err, so.Outcome)
+		}
+	}
+	if d.works(in.roleCreds) {
+		t.Error("the role session still works")
+	}
+	if !d.works(in.session) {
+		t.Error("revoke-roles touched the user's own sessions")
+	}
+}

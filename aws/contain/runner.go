@@ -42,6 +42,10 @@ type Runner struct {
 	Actor journal.Actor
 	// Logf, when set, gets one line per step (never a secret).
 	Logf func(format string, args ...any)
+	// VerifyWait is how long a verification that does not hold yet is
+	// retried (IAM is eventually consistent: a policy just put may read
+	// back late). Zero reads back once.
+	VerifyWait time.Duration
 
 	// Test hooks: called after the intent is journaled, and after the
 	// calls were made but before the result is journaled.
@@ -200,6 +204,15 @@ func (r *Runner) execute(ctx context.Context, a Action, p *Plan, opts RunOptions
 		return o, fmt.Errorf("journal result: %w", err)
 	}
 	v := r.verify(ctx, a, o.ActionID, "")
+	for wait, delay := r.VerifyWait, 250*time.Millisecond; !v.Holds && res.OK && wait > 0 && ctx.Err() == nil; delay *= 2 {
+		delay = min(delay, wait)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+		wait -= delay
+		v = r.verify(ctx, a, o.ActionID, "")
+	}
 	o.Verify = &v
 	if _, err := r.Journal.Record(state.KindActionVerify, v); err != nil {
 		return o, fmt.Errorf("journal verification: %w", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -230,5 +231,45 @@ func TestNoSecretInJournalOrLog(t *testing.T) {
 	}
 	if !bytes.Contains(journal, []byte(o.NewKey.AccessKeyID)) {
 		t.Error("the rotated key's id is not journaled: the scan may be looking at the wrong file")
+	}
+}
+
+// lateAction's state reads back as holding only on the third read, as an
+// eventually consistent IAM may answer.
+type lateAction struct{ reads int }
+
+func (a *lateAction) Name() string   { return "late" }
+func (a *lateAction) Target() Target { return Target{Kind: KindUser, ID: "late"} }
+func (a *lateAction) Plan(context.Context, *Env) (*Plan, error) {
+	return &Plan{Action: "late", Target: a.Target(), Already: true}, nil
+}
+func (a *lateAction) Verify(context.Context, *Env) (Verification, error) {
+	a.reads++
+	return Verification{Holds: a.reads >= 3, Detail: fmt.Sprintf("read %d", a.reads)}, nil
+}
+
+func TestVerifyWaitsForEventualConsistency(t *testing.T) {
+	d := newDrill(t)
+	tests := []struct {
+		name  string
+		wait  time.Duration
+		holds bool
+		reads int
+	}{
+		{"read once", 0, false, 1},
+		{"retried", 10 * time.Second, true, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d.runner.VerifyWait = tt.wait
+			a := &lateAction{}
+			o, err := d.runner.Run(context.Background(), a, RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Verify.Holds != tt.holds || a.reads != tt.reads {
+				t.Errorf("holds=%v after %d reads, want %v after %d", o.Verify.Holds, a.reads, tt.holds, tt.reads)
+			}
+		})
 	}
 }

@@ -67,7 +67,7 @@ usage or I/O errors.`,
 	for _, info := range contain.Actions {
 		c.AddCommand(newActionCmd(e, info))
 	}
-	c.AddCommand(newCredentialCmd(e))
+	c.AddCommand(newCredentialCmd(e, false), newCredentialCmd(e, true))
 	return c
 }
 
@@ -105,7 +105,8 @@ func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, er
 		incident = s.Incident.ID
 	}
 	r := &containRun{sess: sess, id: id, rec: rec, path: path, in: bufio.NewReader(e.stdin)}
-	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incident), Journal: rec, Path: path, Actor: state.LocalActor()}
+	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incident), Journal: rec, Path: path, Actor: state.LocalActor(),
+		VerifyWait: 10 * time.Second}
 	if !sess.ReadOnly() {
 		resumed, err := r.runner.Resume(ctx, false)
 		if err != nil {
@@ -372,7 +373,9 @@ func report(w io.Writer, o *contain.Outcome) error {
 	return nil
 }
 
-func newCredentialCmd(e *env) *cobra.Command {
+// newCredentialCmd is the credential playbook, or with rolesOnly the
+// "revoke-roles" action: revoke on every role the key's family assumed.
+func newCredentialCmd(e *env, rolesOnly bool) *cobra.Command {
 	var f containFlags
 	c := &cobra.Command{
 		Use:   "credential ACCESS_KEY_ID",
@@ -411,7 +414,8 @@ a crash: steps already verified are skipped.`,
 			}
 			raw := state.NewRawReader(r.path)
 			defer raw.Close()
-			pb, err := contain.PlanCredential(ctx, r.runner.Env, s, raw.Raw, key, contain.CredentialOptions{Terminate: f.terminate, Snapshot: f.snapshot})
+			pb, err := contain.PlanCredential(ctx, r.runner.Env, s, raw.Raw, key,
+				contain.CredentialOptions{Terminate: f.terminate, Snapshot: f.snapshot, RolesOnly: rolesOnly})
 			if err != nil {
 				return &exitError{code: exitProblem, err: err}
 			}
@@ -457,6 +461,16 @@ a crash: steps already verified are skipped.`,
 		},
 	}
 	f.register(c)
+	if rolesOnly {
+		c.Use = "revoke-roles ACCESS_KEY_ID"
+		c.Short = "Revoke the older sessions of every role a key and its family assumed"
+		c.Long = `revoke-roles finds, in the journal's events, every role the key and the temporary keys
+it minted (recursively) assumed, and puts the revoke policy AWSRevokeOlderSessions on each:
+role sessions issued before now are denied everything. One confirmation covers all roles.`
+		c.Example = `  warroom contain revoke-roles AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl --plan
+  warroom contain revoke-roles AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl`
+		return c
+	}
 	c.Flags().BoolVar(&f.terminate, "terminate", false, "terminate the family's instances instead of stopping them")
 	c.Flags().BoolVar(&f.snapshot, "snapshot", false, "with --terminate: snapshot EBS volumes for evidence first")
 	return c
