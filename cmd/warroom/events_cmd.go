@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -77,9 +78,23 @@ one JSON object per line, as journaled (session tokens redacted).`,
 
 func printEventsTable(e *env, s *state.Store, res state.Result, start int) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME (UTC)\tREGION\tEVENT\tPRINCIPAL\tKEY\tIP\tERROR")
-	for i := start; i < res.Len(); i++ {
-		ev := s.Events.Event(res.At(i))
+	fmt.Fprintln(tw, eventsTableHeader)
+	writeEventRows(tw, s, res.IDs()[start:])
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%d of %d events match\n", res.Len(), s.Events.Len())
+	return nil
+}
+
+// eventsTableHeader heads the events table.
+const eventsTableHeader = "TIME (UTC)\tREGION\tEVENT\tPRINCIPAL\tKEY\tIP\tERROR"
+
+// writeEventRows writes one tab-separated row per event (warroom stream
+// prints its rows as they arrive with it too).
+func writeEventRows(w io.Writer, s *state.Store, ids []uint32) {
+	for _, id := range ids {
+		ev := s.Events.Event(id)
 		principal := ev.User
 		if principal == "" {
 			principal = ev.Principal
@@ -94,26 +109,29 @@ func printEventsTable(e *env, s *state.Store, res state.Result, start int) error
 			// newline that would break the columns.
 			cells[j] = sanitize.Truncate(sanitize.Terminal(cells[j]), 60)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "%d of %d events match\n", res.Len(), s.Events.Len())
-	return nil
 }
 
 func printEventsJSON(e *env, path string, s *state.Store, res state.Result, start int) error {
 	raws := state.NewRawReader(path)
 	defer raws.Close()
 	w := bufio.NewWriterSize(e.stdout, 1<<16)
-	for i := start; i < res.Len(); i++ {
-		raw, err := raws.Raw(s.Events.Event(res.At(i)).Ref)
+	if err := writeEventsJSON(w, raws, s, res.IDs()[start:]); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// writeEventsJSON writes each event's record, as journaled, one per line.
+func writeEventsJSON(w *bufio.Writer, raws *state.RawReader, s *state.Store, ids []uint32) error {
+	for _, id := range ids {
+		raw, err := raws.Raw(s.Events.Event(id).Ref)
 		if err != nil {
 			return err
 		}
 		w.Write(raw)
 		w.WriteByte('\n')
 	}
-	return w.Flush()
+	return nil
 }
