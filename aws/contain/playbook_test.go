@@ -181,13 +181,22 @@ func TestLeakedKeyScenarioZeroSuccesses(t *testing.T) {
 	d.ingest(t)
 	pb := planCredential(t, d, sc.LeakedKey(), CredentialOptions{})
 	t.Logf("playbook:\n  %s", strings.Join(stepNames(pb), "\n  "))
+	var cutoff time.Time
 	for _, so := range d.runner.RunPlaybook(ctx, pb, RunOptions{}, nil) {
 		if so.Err != nil || !so.Outcome.Result.OK {
-			t.Errorf("step %s: %v %+v", so.Step.Action.Name(), so.Err, so.Outcome)
+			t.Fatalf("step %s: %v %+v", so.Step.Action.Name(), so.Err, so.Outcome)
+		}
+		for _, c := range so.Outcome.Plan.Calls {
+			if pd, err := state.ParsePolicy(c.Params["PolicyDocument"]); err == nil {
+				if cut, ok := state.RevokeCutoff(pd); ok && cut.After(cutoff) {
+					cutoff = cut
+				}
+			}
 		}
 	}
-	// Revokes deny tokens issued before their cutoff (the next second).
-	time.Sleep(1100 * time.Millisecond)
+	// Revokes deny tokens issued before their cutoff (the next second):
+	// measure from when the last cutoff has passed.
+	waitUntil(t, "the revoke cutoff to pass", func() bool { return s.Now().After(cutoff) })
 	after := s.Now()
 	// The attacker tries every credential it holds for several rounds.
 	waitUntil(t, "the attacker to try again with everything it holds", func() bool {
