@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/warroom-ir/warroom/aws/sim"
@@ -263,5 +264,59 @@ func TestStreamFollowsUntilInterrupted(t *testing.T) {
 		if ids[id] != 1 {
 			t.Errorf("attacker event %s journaled %d times", id, ids[id])
 		}
+	}
+}
+
+func TestStreamReadsTrailBucket(t *testing.T) {
+	// A log file every second (5 simulated minutes at 300×).
+	d := newStreamDrill(t, sim.Options{Speed: 300})
+	d.attack(t, "eu-west-1")
+	// Wait until the trail has delivered the attacker's call to S3.
+	s3c := s3.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(d.endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(d.sim.Responder().AccessKeyID, d.sim.Responder().SecretAccessKey, "")},
+		func(o *s3.Options) { o.UsePathStyle = true })
+	prefix := "AWSLogs/" + d.sim.AccountID() + "/CloudTrail/eu-west-1/"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := s3c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(d.sim.TrailBucket()), Prefix: aws.String(prefix)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Contents) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sim delivered no log file")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	j := filepath.Join(t.TempDir(), "inc", "journal.jsonl")
+	code, out, errOut := warroom(t, "stream", "--once", "--since", "1h", "--endpoint-url", d.endpoint, "-j", j, "--trail-bucket", "auto")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	bucket := "s3://" + d.sim.TrailBucket()
+	if !strings.Contains(errOut, bucket+": ok") {
+		t.Errorf("stderr does not show the bucket's health:\n%s", errOut)
+	}
+	// The S3 source read the file (its records may have come by
+	// LookupEvents first: the journal holds each event once either way).
+	read := false
+	_, err := journal.Read(j, func(e journal.Entry) error {
+		var h state.StreamHealth
+		if e.Kind == string(state.KindStreamHealth) && json.Unmarshal(e.Data, &h) == nil && h.Source == bucket &&
+			h.Status == "ok" && !h.NewestAt.IsZero() {
+			read = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !read {
+		t.Error("no health fact shows the trail's S3 files read")
+	}
+	if n := strings.Count(out, d.leaked.AccessKeyID); n != 1 {
+		t.Errorf("the attacker's event printed %d times, want once:\n%s", n, out)
 	}
 }
