@@ -420,7 +420,9 @@ type StepOutcome struct {
 // (when set). A step that fails is reported and the others go on. A step
 // whose action (same action and target) is already verified in the
 // journal — a playbook resumed after a crash — is skipped. Every step is
-// planned afresh just before it runs, so a step already in effect says so.
+// planned afresh just before it runs, so a step already in effect says so,
+// and a step that now needs an irreversible call the confirmed playbook
+// did not show fails with ErrPlanChanged.
 func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions, progress func(StepOutcome)) []StepOutcome {
 	opts.PlaybookID = pb.ID
 	opts.Confirmed = nil
@@ -437,7 +439,11 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 		case done != nil && verifiedBefore(done, st.Action):
 			so.Skipped = "already verified in the journal"
 		default:
-			so.Outcome, so.Err = r.Run(ctx, st.Action, opts)
+			// The responder confirmed the plan as shown: an irreversible
+			// call the step did not show then is refused (ErrPlanChanged).
+			o := opts
+			o.Confirmed = st.Plan
+			so.Outcome, so.Err = r.Run(ctx, st.Action, o)
 		}
 		out = append(out, so)
 		if progress != nil {

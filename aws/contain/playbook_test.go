@@ -3,6 +3,7 @@ package contain
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
@@ -270,4 +272,25 @@ func TestRevokeRolesOfTheFamily(t *testing.T) {
 	if !d.works(in.session) {
 		t.Error("revoke-roles touched the user's own sessions")
 	}
+}
+
+func TestPlaybookRefusesUnconfirmedIrreversibleCalls(t *testing.T) {
+	ctx := context.Background()
+	d := newDrill(t)
+	in := compromise(t, d)
+	admin := iam.NewFromConfig(d.cfg(d.sim.Responder(), "us-east-1"))
+	must(admin.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String(in.backdoor)}))(t)
+	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{})
+	// After the responder confirmed, the attacker sets a new console password.
+	must(admin.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(in.backdoor), Password: aws.String("An0ther-Passw0rd!")}))(t)
+	for _, so := range d.runner.RunPlaybook(ctx, pb, RunOptions{}, nil) {
+		if so.Step.Action.Name() != "delete-login-profile" {
+			continue
+		}
+		if !so.Step.Plan.Already || !errors.Is(so.Err, ErrPlanChanged) {
+			t.Errorf("shown already=%v; run err = %v, want ErrPlanChanged", so.Step.Plan.Already, so.Err)
+		}
+		return
+	}
+	t.Fatal("no delete-login-profile step")
 }
