@@ -173,3 +173,28 @@ type nopSink struct{}
 
 func (nopSink) Events(context.Context, string, []ctlog.Record, []state.Skipped) error { return nil }
 func (nopSink) Health(context.Context, state.StreamHealth) error                      { return nil }
+
+func TestFailDelay(t *testing.T) {
+	tests := []struct {
+		name     string
+		every    time.Duration
+		failures int
+		want     time.Duration
+	}{
+		{"first failure", 15 * time.Second, 1, 15 * time.Second},
+		{"second", 15 * time.Second, 2, 30 * time.Second},
+		{"grows to 8 polls", 15 * time.Second, 4, 2 * time.Minute},
+		{"stays at 8 polls", 15 * time.Second, 20, 2 * time.Minute},
+		{"never over 5 minutes", time.Minute, 20, 5 * time.Minute},
+		{"slow polls are not shortened", 10 * time.Minute, 3, 10 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := New(nil, nopSink{}, Options{PollEvery: tt.every})
+			p := &poller{s: st, failures: tt.failures}
+			if got := p.failDelay(); got != tt.want {
+				t.Errorf("failDelay = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

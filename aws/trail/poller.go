@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -183,7 +184,13 @@ func (p *poller) horizon() time.Time {
 
 // suspectPolls polls each suspect key's events since its last window.
 func (p *poller) suspectPolls(ctx context.Context) error {
-	for _, key := range p.s.suspectKeys() {
+	keys := p.s.suspectKeys()
+	for k := range p.keys {
+		if !slices.Contains(keys, k) {
+			delete(p.keys, k) // no longer suspect: its window no longer holds the horizon back
+		}
+	}
+	for _, key := range keys {
 		end := p.s.opts.Now()
 		from := p.s.start
 		if c, ok := p.keys[key]; ok {
@@ -335,13 +342,17 @@ func (p *poller) setStatus(status, errText string) {
 }
 
 // failDelay is the wait before retrying a window that failed: it grows
-// with each consecutive failure, from PollEvery to 5 minutes.
+// with each consecutive failure, from PollEvery to 8 times that (at most
+// 5 minutes), so that a denied Region costs little and refreshed
+// credentials are used soon.
 func (p *poller) failDelay() time.Duration {
-	d := p.s.opts.PollEvery
-	for i := 1; i < p.failures && d < 5*time.Minute; i++ {
+	every := p.s.opts.PollEvery
+	ceiling := max(every, min(8*every, 5*time.Minute))
+	d := every
+	for i := 1; i < p.failures && d < ceiling; i++ {
 		d *= 2
 	}
-	return min(d, max(5*time.Minute, p.s.opts.PollEvery))
+	return min(d, ceiling)
 }
 
 // deliver parses, deduplicates and hands a page's events to the Sink.
