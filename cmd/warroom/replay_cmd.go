@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/warroom-ir/warroom/sanitize"
@@ -74,10 +72,7 @@ end. The status line shows the "as of" time and the position (fact N of M).
 				if err != nil {
 					return usageErr(fmt.Errorf("--frame: %w", err))
 				}
-				opts.Theme, opts.NoTick = "monochrome", true
-				m := tui.New(opts)
-				m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-				fmt.Fprintln(e.stdout, ansi.Strip(m.Render()))
+				fmt.Fprintln(e.stdout, tui.Frame(opts, w, h))
 			} else if err := tui.Run(cmd.Context(), opts); err != nil {
 				return usageErr(err)
 			}
