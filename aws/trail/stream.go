@@ -246,11 +246,11 @@ func (s *Stream) SetRegions(ctx context.Context, list []state.Region) error {
 	var report []string
 	var names []string
 	for _, r := range list {
-		if !r.Enabled() {
-			if !s.disabled[r.Name] && s.pollers[r.Name] == nil && r.Name != GlobalRegion {
+		if !r.Enabled() && r.Name != GlobalRegion {
+			if !s.disabled[r.Name] && s.pollers[r.Name] == nil {
 				report = append(report, r.Name)
 			}
-			s.disabled[r.Name] = r.Name != GlobalRegion
+			s.disabled[r.Name] = true
 			continue
 		}
 		delete(s.disabled, r.Name)
