@@ -488,3 +488,34 @@ func TestResize(t *testing.T) {
 		checkFrame(t, m.Render(), sz[0], sz[1])
 	}
 }
+
+// TestPivotActsOnWhatWasDrawn: while following, an event that arrives after
+// a frame was drawn moves row 0; a key pressed for "this event" must act on
+// the event the responder saw selected, not on the newcomer.
+func TestPivotActsOnWhatWasDrawn(t *testing.T) {
+	all := incident(t)
+	f := &facts{seq: int64(len(all))}
+	f.add(t, state.KindEvents, t0, state.Events{Source: "lookup:us-east-1", Records: []json.RawMessage{
+		ev{id: "0000000a-aaaa-4bbb-8ccc-0123456789ab", name: "GetCallerIdentity", source: "sts.amazonaws.com", key: "AKIANEWCOMER00000000", arn: "arn:aws:iam::123456789012:user/newcomer", ip: "198.51.100.99", at: t0.Add(time.Hour)}.raw(),
+	}})
+	ch := make(chan []journal.Entry, 1)
+	m, _ := newTestModel(t, Options{Feed: ch}, 160, 50)
+	m.Render()
+	seen, _ := m.selected()
+	if seen.event.EventID == "" || seen.event.Principal == "" {
+		t.Fatalf("no event selected on screen: %+v", seen.event)
+	}
+	ch <- f.entries
+	exec(m, waitFeed(ch))
+	press(m, key1('p'))
+	if want := "principal:" + seen.event.Principal; m.stream.filterText != want {
+		t.Errorf("pivot filter %q, want %q (the event on screen, not the newcomer)", m.stream.filterText, want)
+	}
+	// Once the responder moves the cursor, the cursor is the selection.
+	m.Render()
+	press(m, key1('x'), keyDown)
+	moved, _ := m.selected()
+	if moved.event.ID != m.stream.id(1) {
+		t.Errorf("after moving down, the selection is event %d, not row 1's %d", moved.event.ID, m.stream.id(1))
+	}
+}

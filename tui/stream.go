@@ -125,6 +125,12 @@ type streamPane struct {
 	follow     bool
 	// cur indexes rows newest first: row 0 is res.At(res.Len()-1).
 	cur listCursor
+	// drawn is the event the last frame showed as selected. While
+	// following, new events move row 0 under the responder's eyes; a key
+	// that acts on "this event" must act on the one on screen, not on one
+	// that arrived after the frame was drawn.
+	drawn    uint32
+	drawnSet bool
 }
 
 func newStreamPane() *streamPane { return &streamPane{follow: true} }
@@ -164,6 +170,7 @@ func (p *streamPane) SetFilter(text string, f *state.Filter) {
 	p.filterText, p.filter = text, f
 	p.queried = false
 	p.follow = true
+	p.drawnSet = false
 }
 
 // Refresh implements pane: it queries the store again when it changed.
@@ -189,6 +196,7 @@ func (p *streamPane) Refresh(v *viewCtx) {
 // going to the top resumes it.
 func (p *streamPane) Navigate(n nav) {
 	p.cur.navigate(n)
+	p.drawnSet = false // the responder moved the cursor: it is the selection
 	p.follow = p.cur.sel == 0 && (n == navTop || n == navUp || p.follow)
 }
 
@@ -196,13 +204,17 @@ func (p *streamPane) Navigate(n nav) {
 func (p *streamPane) Follow() {
 	p.follow = true
 	p.cur.sel, p.cur.top = 0, 0
+	p.drawnSet = false
 }
 
 // id returns the event id shown on row r (0 = newest).
 func (p *streamPane) id(r int) uint32 { return p.res.At(p.res.Len() - 1 - r) }
 
-// Selected implements pane.
+// Selected implements pane: the event the responder sees selected.
 func (p *streamPane) Selected(v *viewCtx) (selection, bool) {
+	if p.drawnSet {
+		return selection{kind: selEvent, event: v.store.Events.Event(p.drawn)}, true
+	}
 	if p.res.Len() == 0 {
 		return selection{}, false
 	}
@@ -219,10 +231,15 @@ func (p *streamPane) Render(v *viewCtx) string {
 	}
 	sb.WriteString(v.st.Header.Render(fit(strings.Join(hdr, " "), p.w)))
 	rows := min(p.cur.rows, p.res.Len()-p.cur.top)
+	p.drawnSet = false
 	for r := 0; r < rows; r++ {
 		sb.WriteByte('\n')
 		row := p.cur.top + r
-		e := v.store.Events.Event(p.id(row))
+		id := p.id(row)
+		e := v.store.Events.Event(id)
+		if row == p.cur.sel {
+			p.drawn, p.drawnSet = id, true
+		}
 		sb.WriteString(p.row(v, &e, row == p.cur.sel))
 	}
 	if p.res.Len() == 0 && p.h > 1 {
