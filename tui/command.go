@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"context"
 	"slices"
 	"strings"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -17,6 +19,8 @@ type command struct {
 	dangerous bool
 	// journal commands need a journal to write to.
 	journal bool
+	// run is set for a command the program supplied (Options.Commands).
+	run func(ctx context.Context) (string, error)
 }
 
 var commandList = []command{
@@ -47,6 +51,22 @@ func (m *Model) commands() []command {
 			continue
 		}
 		out = append(out, c)
+	}
+	return append(out, m.extra...)
+}
+
+// extraCommands returns the usable commands of opts.Commands: a command
+// without a name or Run, with a space or a control in its name, or named as a built-in
+// or an earlier one is left out.
+func extraCommands(cs []Command) []command {
+	var out []command
+	for _, c := range cs {
+		taken := func(x command) bool { return x.name == c.Name }
+		if c.Name == "" || c.Run == nil || strings.IndexFunc(c.Name, unicode.IsSpace) >= 0 || clean(c.Name) != c.Name ||
+			slices.ContainsFunc(commandList, taken) || slices.ContainsFunc(out, taken) {
+			continue
+		}
+		out = append(out, command{name: c.Name, desc: clean(c.Help), run: c.Run})
 	}
 	return out
 }
@@ -131,6 +151,10 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		}
 		return nil
 	}
+	if c := m.commands()[idx]; c.run != nil {
+		return m.runExtra(c)
+	}
+	m.text = nil // a built-in command shows its effect on the panes
 	switch name {
 	case "filter":
 		f, err := state.ParseFilter(arg)
@@ -191,4 +215,17 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.dialog = newQuitDialog(m.opts.Now(), m.opts.ConfirmDelay)
 	}
 	return nil
+}
+
+// runExtra runs a program-supplied command in a tea.Cmd; its text opens in
+// the text view when it comes back (resultMsg, taskCommand).
+func (m *Model) runExtra(c command) tea.Cmd {
+	id := m.nextID()
+	m.textReq = id
+	m.flash(c.name+"…", false)
+	run, ctx, name := c.run, m.ctx, c.name
+	return func() tea.Msg {
+		text, err := run(ctx)
+		return resultMsg{ID: id, Kind: taskCommand, Name: name, Text: text, Err: err}
+	}
 }

@@ -46,6 +46,7 @@ const (
 	taskPlan
 	taskRun
 	taskRaw
+	taskCommand
 )
 
 // resultMsg is the one envelope every asynchronous answer comes back in.
@@ -60,6 +61,8 @@ type resultMsg struct {
 	Plan  Plan          // plan
 	Ref   state.EventRef
 	Raw   []byte // raw: the record
+	Name  string // command: its name
+	Text  string // command: what it returned
 	Err   error
 }
 
@@ -131,6 +134,10 @@ type Model struct {
 	detail        *detailView
 	help          bool
 	helpTop       int
+	// text shows what a program-supplied command returned (nil: closed).
+	text *textView
+	// extra are the program's commands (Options.Commands), checked.
+	extra []command
 
 	input     lineInput
 	inputKind inputKind
@@ -143,6 +150,7 @@ type Model struct {
 
 	lastID  int
 	planReq int
+	textReq int // the command whose text is awaited (0: none)
 	sus     *suspects
 	susSeq  int64
 	closed  bool // the feed ended
@@ -177,6 +185,7 @@ func New(opts Options) *Model {
 		principals: newPrincipalsPane(),
 		regions:    newRegionsPane(),
 		journal:    newJournalPane(),
+		extra:      extraCommands(opts.Commands),
 	}
 	m.panes = [numPanes]pane{m.stream, m.principals, m.regions, m.journal}
 	m.autoTheme = !opts.NoColor && (opts.Theme == "" || opts.Theme == themes.Auto)
@@ -360,6 +369,18 @@ func (m *Model) result(r resultMsg) tea.Cmd {
 		if m.detail != nil && m.detail.req == r.ID {
 			m.detail.setRaw(r.Raw, r.Err)
 		}
+	case taskCommand:
+		if r.ID != m.textReq {
+			return nil // a command run again since
+		}
+		m.textReq = 0
+		if r.Err != nil {
+			m.flash(r.Name+": "+r.Err.Error(), true)
+			return nil
+		}
+		m.message = ""
+		m.text = newTextView(r.Name, r.Text)
+		m.applySizes()
 	}
 	return nil
 }
@@ -388,6 +409,21 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.helpTop = max(m.helpTop-1, 0)
 		case key.Matches(msg, k.Quit):
 			m.dialog = newQuitDialog(m.opts.Now(), m.opts.ConfirmDelay)
+		}
+		return nil
+	}
+	if m.text != nil {
+		switch {
+		case key.Matches(msg, k.Back):
+			m.text = nil
+		case key.Matches(msg, k.Command):
+			m.openInput(inputCommand, ":", "")
+		case key.Matches(msg, k.Quit):
+			m.dialog = newQuitDialog(m.opts.Now(), m.opts.ConfirmDelay)
+		default:
+			if n, ok := m.navOf(msg); ok {
+				m.text.Navigate(n)
+			}
 		}
 		return nil
 	}
@@ -771,6 +807,8 @@ func (m *Model) ShortHelp() []key.Binding {
 		return b
 	case m.help:
 		return []key.Binding{k.Help, k.Back}
+	case m.text != nil:
+		return m.text.ShortHelp(k)
 	case m.detail != nil:
 		return m.detail.ShortHelp(k)
 	}

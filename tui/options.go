@@ -125,6 +125,21 @@ type Options struct {
 	// FeedDone, when set, is called once the Feed closes; a non-nil error
 	// (a follow that met a broken chain) is shown in a banner.
 	FeedDone func() error
+	// Commands are ':' commands the program running the console adds
+	// (warroom drill adds debrief). A command whose name is empty, holds a
+	// space or a control, or is a built-in's is ignored, as is one without Run.
+	Commands []Command
+}
+
+// Command is a ':' command supplied by the program that runs the console.
+// Run is called inside a tea.Cmd, never on the update loop, so it may do
+// I/O; the text it returns is sanitised and shown in a scrollable view
+// (esc closes it), and its error in the footer. The command is completed
+// on the command line and listed in help.
+type Command struct {
+	Name string // one word: what follows ':'
+	Help string // one line, for completion hints and help
+	Run  func(ctx context.Context) (string, error)
 }
 
 // readOnly reports whether containment is unavailable.

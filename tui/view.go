@@ -73,6 +73,9 @@ func (m *Model) applySizes() {
 	if m.detail != nil {
 		m.detail.SetSize(max(m.lay.single.w-2, 1), max(m.lay.single.h-2, 1))
 	}
+	if m.text != nil {
+		m.text.SetSize(max(m.lay.single.w-2, 1), max(m.lay.single.h-2, 1))
+	}
 }
 
 // View implements tea.Model.
@@ -121,6 +124,8 @@ func (m *Model) body(v *viewCtx) string {
 	switch {
 	case m.help:
 		return tabs + frame(v, "Help · what applies now", m.helpView(v, s.w-2, s.h-2), s.w, s.h, true)
+	case m.text != nil:
+		return tabs + frame(v, m.text.frameTitle(), m.text.Render(v), s.w, s.h, true)
 	case m.detail != nil:
 		return tabs + frame(v, "Detail · "+m.detail.title+" (esc closes)", m.detail.Render(v), s.w, s.h, true)
 	case m.lay.compact || m.zoom:
@@ -372,6 +377,13 @@ func (m *Model) helpView(v *viewCtx, w, h int) string {
 			title += " (asks to confirm)"
 		}
 		render(title, g.Bindings)
+	}
+	if len(m.extra) > 0 {
+		g := group{title: "commands (:name, enter)"}
+		for _, c := range m.extra {
+			g.lines = append(g.lines, v.st.HelpKey.Render(fit(":"+c.name, 10))+" "+v.st.HelpDesc.Render(c.desc))
+		}
+		groups = append(groups, g)
 	}
 	legend := group{title: "marks"}
 	for _, c := range []state.Class{state.ClassRecon, state.ClassCredentialAccess, state.ClassPersistence, state.ClassPrivEsc, state.ClassDefenseEvasion, state.ClassImpact} {
