@@ -198,3 +198,18 @@ func TestFailDelay(t *testing.T) {
 		})
 	}
 }
+
+func TestLagBand(t *testing.T) {
+	tests := []struct {
+		lag  time.Duration
+		band int
+	}{
+		{0, 0}, {40 * time.Second, 0}, {time.Minute, 1}, {4 * time.Minute, 1},
+		{5 * time.Minute, 2}, {14 * time.Minute, 2}, {15 * time.Minute, 3}, {3 * time.Hour, 3},
+	}
+	for _, tt := range tests {
+		if got := lagBand(state.Duration(tt.lag)); got != tt.band {
+			t.Errorf("lagBand(%v) = %d, want %d", tt.lag, got, tt.band)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (p *poller) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if err := p.health(ctx, true); err != nil {
+			if err := p.health(ctx, false); err != nil {
 				return p.stopErr(ctx, err)
 			}
 			continue
@@ -409,7 +409,11 @@ func (p *poller) health(ctx context.Context, force bool) error {
 	case !p.covered.IsZero():
 		h.Lag = state.Duration(max(0, now.Sub(p.covered)).Round(time.Second))
 	}
-	if !force && h.Status == p.sent.Status && h.Error == p.sent.Error && !p.sentAt.IsZero() {
+	if !force && !p.sentAt.IsZero() && h.Status == p.sent.Status && h.Error == p.sent.Error &&
+		h.NewestAt.IsZero() == p.sent.NewestAt.IsZero() &&
+		lagBand(h.Lag) == lagBand(p.sent.Lag) && now.Sub(p.sentAt) < healthKeepAlive {
+		// Nothing a responder would act on changed: no fact. (The console
+		// computes the live lag from NewestAt.)
 		return nil
 	}
 	if err := p.s.sink.Health(ctx, h); err != nil {
@@ -420,6 +424,24 @@ func (p *poller) health(ctx context.Context, force bool) error {
 	}
 	p.sent, p.sentAt, p.fresh = h, now, 0
 	return nil
+}
+
+// healthKeepAlive is the longest a healthy, unchanged stream goes without
+// a health fact.
+const healthKeepAlive = 5 * time.Minute
+
+// lagBand buckets a lag into what a responder reads differently: current,
+// minutes behind (normal delivery), well behind, far behind.
+func lagBand(d state.Duration) int {
+	switch lag := time.Duration(d); {
+	case lag < time.Minute:
+		return 0
+	case lag < 5*time.Minute:
+		return 1
+	case lag < 15*time.Minute:
+		return 2
+	}
+	return 3
 }
 
 // sleep waits d or until ctx is done.
