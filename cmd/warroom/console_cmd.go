@@ -125,6 +125,8 @@ type consoleRun struct {
 	// pipe); confirmDelay replaces the dialogs' 400 ms.
 	term         *tui.Terminal
 	confirmDelay time.Duration
+	// commands are ':' commands added to the console (the drill's debrief).
+	commands []tui.Command
 }
 
 // runWired journals who attached, wires the journal to AWS and to the
@@ -143,7 +145,7 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	defer cancel()
 	w := newWiring(r.sess, r.id, r.rec, r.pace)
 	opts := tui.Options{JournalPath: r.rec.Path(), Feed: w.Feed(), Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme,
-		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay}
+		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
 	var cont *consoleContainment
 	if r.sess.ReadOnly() {
 		opts.Mode = tui.ModeReadOnly

@@ -54,8 +54,8 @@ a few rounds of normal activity an attacker starts using a leaked access key, di
 stopped) and reacts to what you do. The console opens on it in LIVE mode, exactly as it
 would on a real account: find the key, mark it suspect, contain it.
 
-When you quit, a debrief says how long after the attacker's first call each containment
-step came, and what the attacker still held. The incident journal stays, to replay.
+When you quit (and on :debrief in the console, while it runs), a debrief says how long
+after the attacker's first call each containment step came, and what the attacker still held. The incident journal stays, to replay.
 --speed divides the scenario's pacing and CloudTrail's delivery delay (event times stay on
 the wall clock); the same --seed plays the same drill.`,
 		Example: `  warroom drill
@@ -117,26 +117,49 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	if a.started != nil {
 		a.started(d)
 	}
+	// :debrief in the console shows what the exit prints, as it stands.
+	debriefCmd := tui.Command{Name: "debrief", Help: "time from the first attacker call to each step; what the attacker holds",
+		Run: func(context.Context) (string, error) {
+			var b strings.Builder
+			problem, err := debriefNow(&b, path, d)
+			if problem != nil {
+				fmt.Fprintf(&b, "\nwarning: %s: %s\n", path, problem)
+			}
+			return b.String(), err
+		}}
 	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: drillPacing(a.speed), fact: fact,
-		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay})
+		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}})
 	stopScenario()
 	<-done
 	if err != nil {
 		return err
 	}
-	s, rep, rerr := state.Replay(path)
-	if rerr != nil {
-		return usageErr(rerr)
+	problem, err := debriefNow(e.stdout, path, d)
+	if problem != nil {
+		fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, problem)
 	}
-	if rep.Problem != nil {
-		fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, rep.Problem)
-	}
-	db := debriefOf(s, d.sc.LeakedKey(), d.sc.Attacker().Holds(), d.sc.Attacker().CallsSince(time.Time{}))
-	if err := writeDebrief(e.stdout, db); err != nil {
+	if err != nil {
 		return usageErr(err)
 	}
 	fmt.Fprintf(e.stdout, "\njournal: %s\n", path)
 	return nil
+}
+
+// debriefNow folds the journal at path as it stands and writes the drill's
+// debrief to w: at the end of the drill, and on :debrief while it runs (the
+// journal is then still being written, and a line cut mid-write is the
+// problem it returns). problem is what the journal's reading met; the rest
+// was read.
+func debriefNow(w io.Writer, path string, d *drillAccount) (problem, err error) {
+	s, rep, err := state.Replay(path)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Problem != nil {
+		problem = rep.Problem
+	}
+	db := debriefOf(s, d.sc.LeakedKey(), d.sc.Attacker().Holds(), d.sc.Attacker().CallsSince(time.Time{}))
+	return problem, writeDebrief(w, db)
 }
 
 // debrief is what a drill comes to: how fast each containment step came

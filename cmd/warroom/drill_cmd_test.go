@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/warroom-ir/warroom/aws/inventory"
 	"github.com/warroom-ir/warroom/aws/session"
@@ -124,6 +127,10 @@ func (r *drillRun) quit() error {
 	return nil
 }
 
+// debriefStepShown matches the debrief's line for the deactivation: its
+// time after the first attacker call, then the action.
+var debriefStepShown = regexp.MustCompile(`\+\d+:\d\d(:\d\d)?\s+deactivate-key`)
+
 func keyEvents(s *state.Store, key string) int {
 	return s.Events.Query(&state.Filter{Terms: []state.Term{{Field: state.FieldKey, Value: []string{key}}}}).Len()
 }
@@ -186,6 +193,20 @@ func TestDrillFlow(t *testing.T) {
 	if v := act.Verifies[len(act.Verifies)-1]; !v.Holds {
 		t.Errorf("verification %+v", v)
 	}
+
+	// :debrief, typed in the console while the drill runs, shows the
+	// debrief the exit prints: the first attacker call, and the step timed
+	// from it. Esc closes it.
+	mark = len(r.screen.String())
+	r.press(":debrief\r")
+	r.screenShows(mark, "first attacker call:")
+	r.waitFor("the step timed from the first attacker call", func() bool {
+		return debriefStepShown.MatchString(ansi.Strip(r.screen.String()[mark:]))
+	})
+	r.screenShows(mark, "(esc closes)")
+	mark = len(r.screen.String())
+	r.press("\x1b")
+	r.screenShows(mark, "Principals")
 
 	// Read the key back from the account, through the SDK.
 	resp := r.drill.sim.Responder()
