@@ -49,7 +49,7 @@ func (t *textView) wrap() []string {
 			t.wrapped = append(t.wrapped, l)
 			continue
 		}
-		for _, part := range strings.Split(ansi.Hardwrap(l, max(t.w-1, 1), true), "\n") {
+		for _, part := range strings.Split(ansi.Wrap(l, max(t.w-1, 1), ""), "\n") {
 			t.wrapped = append(t.wrapped, truncate(part, t.w))
 		}
 	}

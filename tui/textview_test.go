@@ -121,6 +121,21 @@ func TestProgramCommandCases(t *testing.T) {
 					t.Errorf("ran %d, view %v:\n%s", runs, m.text != nil, screen)
 				}
 			}},
+		{name: "long lines wrap between words", keys: append(append([]tea.KeyPressMsg{key1(':')}, runes("debrief")...), keyEnter),
+			cmds: []Command{{Name: "debrief", Run: func(context.Context) (string, error) {
+				return "verified:" + strings.Repeat(" detail", 60), nil
+			}}},
+			check: func(t *testing.T, m *Model, screen string, _ int32) {
+				lines := m.text.wrap()
+				if len(lines) < 3 {
+					t.Fatalf("a 430-cell line is %d lines at 158 cells", len(lines))
+				}
+				for _, l := range lines {
+					if l = strings.TrimSpace(l); !strings.HasSuffix(l, "detail") && l != "verified:" {
+						t.Errorf("a word was cut: %q", l)
+					}
+				}
+			}},
 		{name: "help lists it", keys: []tea.KeyPressMsg{key1('?')},
 			cmds: []Command{{Name: "debrief", Help: "how the drill went", Run: func(context.Context) (string, error) { return "", nil }}},
 			check: func(t *testing.T, m *Model, screen string, _ int32) {
