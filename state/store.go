@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -56,6 +57,11 @@ type Store struct {
 	Problems []FactProblem
 
 	actionByID map[string]*Action
+
+	// lastActor and lastBy remember the last entry's actor and its
+	// user@host, which most entries share.
+	lastActor journal.Actor
+	lastBy    string
 }
 
 // Dated is a fact payload with where and when it was journaled, and by whom.
@@ -151,9 +157,12 @@ func NewStore() *Store {
 // returns an error only when entries arrive out of order.
 func (s *Store) Apply(e journal.Entry) error {
 	if Kind(e.Kind) == KindEvents {
-		var ev Events
-		if err := json.Unmarshal(e.Data, &ev); err != nil {
-			return s.applyUndecodable(e, err)
+		ev, ok := decodeEvents(e.Data)
+		if !ok {
+			ev = Events{}
+			if err := json.Unmarshal(e.Data, &ev); err != nil {
+				return s.applyUndecodable(e, err)
+			}
 		}
 		recs := make([]ctlog.Record, 0, len(ev.Records))
 		var bad []FactProblem
@@ -190,12 +199,12 @@ func (s *Store) ApplyEvents(e journal.Entry, ev Events, recs []ctlog.Record) err
 		}
 	}
 	s.Skipped = append(s.Skipped, ev.Skipped...)
-	sum := fmt.Sprintf("%d events from %s", len(recs), ev.Source)
+	sum := strconv.Itoa(len(recs)) + " events from " + ev.Source
 	if added != len(recs) {
-		sum = fmt.Sprintf("%d events (%d new) from %s", len(recs), added, ev.Source)
+		sum = strconv.Itoa(len(recs)) + " events (" + strconv.Itoa(added) + " new) from " + ev.Source
 	}
 	if len(ev.Skipped) > 0 {
-		sum += fmt.Sprintf(", %d skipped", len(ev.Skipped))
+		sum += ", " + strconv.Itoa(len(ev.Skipped)) + " skipped"
 	}
 	s.timeline(e, sum)
 	return nil
@@ -291,10 +300,13 @@ func (s *Store) apply(e journal.Entry) error {
 			sum = fmt.Sprintf("%d Regions, %d enabled", len(v.Regions), enabled)
 		}
 	case KindStreamHealth:
-		var v StreamHealth
-		if v, err = decode[StreamHealth](e); err == nil {
+		v, ok := decodeHealth(e.Data)
+		if !ok {
+			v, err = decode[StreamHealth](e)
+		}
+		if err == nil {
 			s.Health[v.Source] = dated(e, v)
-			sum = fmt.Sprintf("%s: %s, %s behind", v.Source, v.Status, time.Duration(v.Lag).Round(time.Second))
+			sum = v.Source + ": " + v.Status + ", " + time.Duration(v.Lag).Round(time.Second).String() + " behind"
 			if v.Error != "" {
 				sum += ": " + v.Error
 			}
@@ -395,10 +407,14 @@ func (s *Store) apply(e journal.Entry) error {
 }
 
 func (s *Store) timeline(e journal.Entry, sum string) {
-	by := e.By.User
-	if e.By.Host != "" {
-		by += "@" + e.By.Host
+	if e.By != s.lastActor || s.lastBy == "" {
+		by := e.By.User
+		if e.By.Host != "" {
+			by += "@" + e.By.Host
+		}
+		s.lastActor, s.lastBy = e.By, by
 	}
+	by := s.lastBy
 	s.Timeline = append(s.Timeline, TimelineItem{Seq: e.Seq, At: e.At, Kind: Kind(e.Kind), By: by, Summary: sum, Offset: e.Offset})
 }
 

@@ -1,0 +1,378 @@
+package state
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Fast decoders for the two payloads a long journal is mostly made of
+// (events and stream.health), so that replay folds a journal quickly.
+//
+// Each one accepts only the plain form the recorder writes: one object,
+// every key spelled exactly as the struct tag says and at most once, string
+// values without escapes, no null. Anything else makes it answer ok=false,
+// and the caller decodes with encoding/json instead, which then gives the
+// same value, or the error, it always gave. So a fast decoder never decides
+// what a payload means; it only skips work when the answer is plain.
+
+// maxFastDepth bounds how deep skipValue follows nested arrays and objects;
+// deeper payloads go to encoding/json.
+const maxFastDepth = 512
+
+// skipWS returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue checks the JSON value that starts at b[i] (no leading white
+// space) and returns the index just past it. ok is false when the value is
+// not valid JSON, or is nested deeper than maxFastDepth.
+func skipValue(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return skipString(b, i)
+	case c == '{':
+		if depth >= maxFastDepth {
+			return i, false
+		}
+		i = skipWS(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i >= len(b) || b[i] != '"' {
+				return i, false
+			}
+			if i, ok = skipString(b, i); !ok {
+				return i, false
+			}
+			i = skipWS(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return i, false
+			}
+			if i, ok = skipValue(b, skipWS(b, i+1), depth+1); !ok {
+				return i, false
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = skipWS(b, i+1)
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '[':
+		if depth >= maxFastDepth {
+			return i, false
+		}
+		i = skipWS(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = skipValue(b, i, depth+1); !ok {
+				return i, false
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = skipWS(b, i+1)
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		return skipNumber(b, i)
+	case c == 't':
+		return skipLiteral(b, i, "true")
+	case c == 'f':
+		return skipLiteral(b, i, "false")
+	case c == 'n':
+		return skipLiteral(b, i, "null")
+	}
+	return i, false
+}
+
+func skipLiteral(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return i, false
+	}
+	return i + len(lit), true
+}
+
+// skipString checks the string that starts at b[i] ('"') and returns the
+// index past its closing quote. Like encoding/json it accepts invalid UTF-8
+// (a decoder replaces it) and refuses control characters and bad escapes.
+func skipString(b []byte, i int) (int, bool) {
+	i++
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, true
+		case c < 0x20:
+			return i, false
+		case c == '\\':
+			if i+1 >= len(b) {
+				return i, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(b)-i < 6 {
+					return i, false
+				}
+				for _, h := range b[i+2 : i+6] {
+					if !isHex(h) {
+						return i, false
+					}
+				}
+				i += 6
+			default:
+				return i, false
+			}
+		default:
+			i++
+		}
+	}
+	return i, false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// skipNumber checks the number that starts at b[i]:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipNumber(b []byte, i int) (int, bool) {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i)
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return j, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// plainString returns the text of a checked JSON string token when it needs
+// no decoding: no escapes and valid UTF-8.
+func plainString(tok []byte) (string, bool) {
+	if len(tok) < 2 || tok[0] != '"' {
+		return "", false
+	}
+	in := tok[1 : len(tok)-1]
+	for _, c := range in {
+		if c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
+
+// eachMember calls fn with each member of the JSON object that is all of
+// data (white space allowed around it), after checking the whole object.
+// Keys must be plain strings. ok is false when data is not such an object
+// or fn returned false.
+func eachMember(data []byte, fn func(key string, val []byte) bool) bool {
+	i := skipWS(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return false
+	}
+	end, ok := skipValue(data, i, 0)
+	if !ok || skipWS(data, end) != len(data) {
+		return false
+	}
+	i = skipWS(data, i+1)
+	if data[i] == '}' {
+		return true
+	}
+	for {
+		kEnd, _ := skipString(data, i)
+		key, ok := plainString(data[i:kEnd])
+		if !ok {
+			return false
+		}
+		i = skipWS(data, skipWS(data, kEnd)+1) // past ':'
+		vEnd, _ := skipValue(data, i, 1)
+		if !fn(key, data[i:vEnd]) {
+			return false
+		}
+		i = skipWS(data, vEnd)
+		if data[i] == '}' {
+			return true
+		}
+		i = skipWS(data, i+1) // past ','
+	}
+}
+
+// splitArray returns the elements of a checked JSON array token, each
+// without surrounding white space, as encoding/json gives a
+// []json.RawMessage (an empty array gives an empty, non-nil slice). The
+// elements share tok's memory.
+func splitArray(tok []byte) ([]json.RawMessage, bool) {
+	if len(tok) == 0 || tok[0] != '[' {
+		return nil, false
+	}
+	out := []json.RawMessage{}
+	i := skipWS(tok, 1)
+	if tok[i] == ']' {
+		return out, true
+	}
+	for {
+		end, ok := skipValue(tok, i, 1)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, tok[i:end:end])
+		i = skipWS(tok, end)
+		if tok[i] == ']' {
+			return out, true
+		}
+		i = skipWS(tok, i+1)
+	}
+}
+
+// decodeEvents decodes an events payload, or answers ok=false (see the top
+// of this file). Records share data's memory.
+func decodeEvents(data []byte) (ev Events, ok bool) {
+	var seen uint8
+	ok = eachMember(data, func(key string, val []byte) bool {
+		var bit uint8
+		var good bool
+		switch key {
+		case "source":
+			bit = 1
+			ev.Source, good = plainString(val)
+		case "records":
+			bit = 2
+			ev.Records, good = splitArray(val)
+		default:
+			// "skipped" and anything else: rare, encoding/json's.
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return good
+	})
+	return ev, ok
+}
+
+// decodeHealth decodes a stream.health payload, or answers ok=false (see
+// the top of this file).
+func decodeHealth(data []byte) (v StreamHealth, ok bool) {
+	var seen uint8
+	ok = eachMember(data, func(key string, val []byte) bool {
+		var bit uint8
+		good := true
+		switch key {
+		case "source":
+			bit = 1
+			v.Source, good = plainString(val)
+		case "region":
+			bit = 2
+			v.Region, good = plainString(val)
+		case "status":
+			bit = 4
+			v.Status, good = plainString(val)
+		case "lag":
+			bit = 8
+			var s string
+			if s, good = plainString(val); good {
+				d, err := time.ParseDuration(s)
+				v.Lag, good = Duration(d), err == nil
+			}
+		case "newest_at":
+			bit = 16
+			if _, good = plainString(val); good {
+				good = v.NewestAt.UnmarshalJSON(val) == nil
+			}
+		case "error":
+			bit = 32
+			v.Error, good = plainString(val)
+		case "delivered":
+			bit = 64
+			v.Delivered, good = plainInt(val)
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return good
+	})
+	return v, ok
+}
+
+// plainInt reads a checked JSON number that is an integer written without
+// fraction or exponent and fits an int.
+func plainInt(tok []byte) (int, bool) {
+	for _, c := range tok {
+		if c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(string(tok))
+	return n, err == nil
+}
