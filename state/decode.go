@@ -213,54 +213,104 @@ func skipDigits(b []byte, i int) int {
 // plainString returns the text of a checked JSON string token when it needs
 // no decoding: no escapes and valid UTF-8.
 func plainString(tok []byte) (string, bool) {
+	b, ok := plainBytes(tok)
+	return string(b), ok
+}
+
+// plainBytes is plainString without the copy: the text is tok's.
+func plainBytes(tok []byte) ([]byte, bool) {
 	if len(tok) < 2 || tok[0] != '"' {
-		return "", false
+		return nil, false
 	}
 	in := tok[1 : len(tok)-1]
 	for _, c := range in {
 		if c == '\\' {
-			return "", false
+			return nil, false
 		}
 	}
 	if !utf8.Valid(in) {
+		return nil, false
+	}
+	return in, true
+}
+
+// interner hands out one copy of each short string it is given, so that the
+// same source, Region and status in a million health facts cost one
+// allocation. It stops remembering new strings at maxInterned.
+type interner map[string]string
+
+const (
+	maxInterned    = 1024
+	maxInternedLen = 256
+)
+
+// str returns b as a string, shared when it was seen before.
+func (in interner) str(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in != nil && len(in) < maxInterned && len(b) <= maxInternedLen {
+		in[s] = s
+	}
+	return s
+}
+
+// plainInterned is plainString with the text interned.
+func (in interner) plainString(tok []byte) (string, bool) {
+	b, ok := plainBytes(tok)
+	if !ok {
 		return "", false
 	}
-	return string(in), true
+	return in.str(b), true
 }
 
 // eachMember calls fn with each member of the JSON object that is all of
-// data (white space allowed around it), after checking the whole object.
+// data (white space allowed around it), checking the object as it goes.
 // Keys must be plain strings. ok is false when data is not such an object
-// or fn returned false.
-func eachMember(data []byte, fn func(key string, val []byte) bool) bool {
+// or fn returned false; fn may have been called before that was known.
+func eachMember(data []byte, fn func(key, val []byte) bool) bool {
 	i := skipWS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
 	}
-	end, ok := skipValue(data, i, 0)
-	if !ok || skipWS(data, end) != len(data) {
-		return false
-	}
 	i = skipWS(data, i+1)
-	if data[i] == '}' {
-		return true
+	if i < len(data) && data[i] == '}' {
+		return skipWS(data, i+1) == len(data)
 	}
 	for {
-		kEnd, _ := skipString(data, i)
-		key, ok := plainString(data[i:kEnd])
+		if i >= len(data) || data[i] != '"' {
+			return false
+		}
+		kEnd, ok := skipString(data, i)
 		if !ok {
 			return false
 		}
-		i = skipWS(data, skipWS(data, kEnd)+1) // past ':'
-		vEnd, _ := skipValue(data, i, 1)
-		if !fn(key, data[i:vEnd]) {
+		key, ok := plainBytes(data[i:kEnd])
+		if !ok {
+			return false
+		}
+		i = skipWS(data, kEnd)
+		if i >= len(data) || data[i] != ':' {
+			return false
+		}
+		i = skipWS(data, i+1)
+		vEnd, ok := skipValue(data, i, 1)
+		if !ok || !fn(key, data[i:vEnd]) {
 			return false
 		}
 		i = skipWS(data, vEnd)
-		if data[i] == '}' {
-			return true
+		if i >= len(data) {
+			return false
 		}
-		i = skipWS(data, i+1) // past ','
+		switch data[i] {
+		case '}':
+			return skipWS(data, i+1) == len(data)
+		case ',':
+			i = skipWS(data, i+1)
+		default:
+			return false
+		}
 	}
 }
 
@@ -295,10 +345,10 @@ func splitArray(tok []byte) ([]json.RawMessage, bool) {
 // of this file). Records share data's memory.
 func decodeEvents(data []byte) (ev Events, ok bool) {
 	var seen uint8
-	ok = eachMember(data, func(key string, val []byte) bool {
+	ok = eachMember(data, func(key, val []byte) bool {
 		var bit uint8
 		var good bool
-		switch key {
+		switch string(key) {
 		case "source":
 			bit = 1
 			ev.Source, good = plainString(val)
@@ -319,22 +369,22 @@ func decodeEvents(data []byte) (ev Events, ok bool) {
 }
 
 // decodeHealth decodes a stream.health payload, or answers ok=false (see
-// the top of this file).
-func decodeHealth(data []byte) (v StreamHealth, ok bool) {
+// the top of this file). Source, Region and status come from in.
+func decodeHealth(data []byte, in interner) (v StreamHealth, ok bool) {
 	var seen uint8
-	ok = eachMember(data, func(key string, val []byte) bool {
+	ok = eachMember(data, func(key, val []byte) bool {
 		var bit uint8
 		good := true
-		switch key {
+		switch string(key) {
 		case "source":
 			bit = 1
-			v.Source, good = plainString(val)
+			v.Source, good = in.plainString(val)
 		case "region":
 			bit = 2
-			v.Region, good = plainString(val)
+			v.Region, good = in.plainString(val)
 		case "status":
 			bit = 4
-			v.Status, good = plainString(val)
+			v.Status, good = in.plainString(val)
 		case "lag":
 			bit = 8
 			var s string

@@ -28,7 +28,7 @@ func checkEvents(t *testing.T, data []byte) (fast bool) {
 // checkHealth is checkEvents for decodeHealth.
 func checkHealth(t *testing.T, data []byte) (fast bool) {
 	t.Helper()
-	got, ok := decodeHealth(data)
+	got, ok := decodeHealth(data, interner{})
 	if !ok {
 		return false
 	}

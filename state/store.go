@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -62,6 +63,8 @@ type Store struct {
 	// user@host, which most entries share.
 	lastActor journal.Actor
 	lastBy    string
+	// strs interns the short strings of frequent facts.
+	strs interner
 }
 
 // Dated is a fact payload with where and when it was journaled, and by whom.
@@ -148,8 +151,13 @@ func NewStore() *Store {
 		Sweeps:     map[SweepKey]Dated[Sweep]{},
 		KeyInfos:   map[string]Dated[KeyInfo]{},
 		actionByID: map[string]*Action{},
+		strs:       interner{},
 	}
 }
+
+// Grow makes room in the timeline for n more facts, for a caller that
+// knows how many it is about to apply (replay).
+func (s *Store) Grow(n int) { s.Timeline = slices.Grow(s.Timeline, n) }
 
 // Apply folds one journal entry into the store. An entry whose payload
 // cannot be decoded is recorded in Problems and in the timeline, and Apply
@@ -300,7 +308,7 @@ func (s *Store) apply(e journal.Entry) error {
 			sum = fmt.Sprintf("%d Regions, %d enabled", len(v.Regions), enabled)
 		}
 	case KindStreamHealth:
-		v, ok := decodeHealth(e.Data)
+		v, ok := decodeHealth(e.Data, s.strs)
 		if !ok {
 			v, err = decode[StreamHealth](e)
 		}

@@ -122,6 +122,7 @@ func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
 	if n == 0 {
 		return s, nil
 	}
+	s.Grow(n)
 	i := 0
 	_, err := journal.Read(r.path, func(e journal.Entry) error {
 		if i&1023 == 0 && ctx.Err() != nil {
