@@ -159,3 +159,41 @@ func FuzzFastDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecode compares the fast decoders with encoding/json on the
+// payloads a long journal is mostly made of.
+func BenchmarkDecode(b *testing.B) {
+	health := []byte(`{"source":"lookup:eu-west-1","region":"eu-west-1","status":"ok","lag":"41s","delivered":12}`)
+	events := []byte(`{"source":"lookup:eu-west-1","records":[{"eventVersion":"1.09","eventID":"00000010-aaaa-4bbb-8ccc-0123456789ab","eventTime":"2026-11-23T04:00:00.01Z","eventName":"DescribeInstances","eventSource":"ec2.amazonaws.com","awsRegion":"eu-west-1","userIdentity":{"type":"IAMUser","accessKeyId":"AKIAIOSFODNN7EXAMPLE"}}]}`)
+	in := interner{}
+	b.Run("health/fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := decodeHealth(health, in); !ok {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("health/encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var v StreamHealth
+			if err := json.Unmarshal(health, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("events/fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := decodeEvents(events); !ok {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("events/encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var v Events
+			if err := json.Unmarshal(events, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

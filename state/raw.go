@@ -30,9 +30,12 @@ func (r *RawReader) Raw(ref EventRef) ([]byte, error) {
 		if Kind(e.Kind) != KindEvents {
 			return nil, fmt.Errorf("journal %s offset %d: a %s fact, not events", r.path, ref.Offset, e.Kind)
 		}
-		var ev Events
-		if err := json.Unmarshal(e.Data, &ev); err != nil {
-			return nil, fmt.Errorf("journal %s line %d: %w", r.path, e.Seq, err)
+		ev, ok := decodeEvents(e.Data)
+		if !ok {
+			ev = Events{}
+			if err := json.Unmarshal(e.Data, &ev); err != nil {
+				return nil, fmt.Errorf("journal %s line %d: %w", r.path, e.Seq, err)
+			}
 		}
 		r.offset, r.batch = ref.Offset, ev.Records
 	}
