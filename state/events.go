@@ -82,10 +82,13 @@ type EventTable struct {
 	roPost   []uint32
 	flagPost [3][]uint32
 
-	// dedupe is an open-addressing hash set of event ids (+1; 0 = empty),
-	// keyed by the event's identity. It costs 8 bytes per event where a
-	// Go map keyed by [16]byte would cost about 40.
-	dedupe []uint32
+	// dedupe is an open-addressing hash set of event ids, keyed by the
+	// event's identity. A slot holds the id+1 in its low 32 bits (0 =
+	// empty) and the high 32 bits of the identity's hash in its high ones,
+	// so that a probe past another event rarely reads that event's
+	// identity. It costs about 16 bytes per event where a Go map keyed by
+	// [16]byte would cost about 40.
+	dedupe []uint64
 	nDedup int
 	seed   maphash.Seed
 
@@ -98,6 +101,10 @@ type EventTable struct {
 	moved map[uint32]bool // ids in order whose time changed: drop on settle
 
 	lineage lineage
+
+	// ours caches, per value id of the user agent column, whether the
+	// agent marks the console's own calls (1), not (2), or is unknown (0).
+	ours []uint8
 }
 
 // NewEventTable returns an empty table.
@@ -128,14 +135,17 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 			key, kind = u, flagIDUUID
 		} else {
 			eidv, kind = t.eid.intern(r.EventID), flagIDStr
+			key = strKey(eidv)
 		}
 	case len(r.Raw) > 0:
 		h := sha256.Sum256(r.Raw)
 		copy(key[:], h[:16])
 		kind = flagIDRaw
 	}
+	var h uint64
 	if kind != flagIDNone {
-		if old, ok := t.find(kind, key, eidv); ok {
+		h = t.hashKey(kind, &key)
+		if old, ok := t.findHashed(kind, &key, h); ok {
 			if !t.replaces(old, r) {
 				return old, false
 			}
@@ -148,20 +158,17 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	for c, v := range vals {
 		t.cols[c].push(id, v)
 	}
-	if kind == flagIDStr {
-		key = strKey(eidv)
-	}
 	t.eid.vals = append(t.eid.vals, eidv)
 	ts := unixNanos(r.EventTime)
 	t.time = append(t.time, ts)
 	t.uuid = append(t.uuid, key)
 	t.ref = append(t.ref, ref)
 	t.ro = append(t.ro, r.ReadOnly)
-	fl := recordFlags(r) | kind
+	fl := t.recordFlags(r, vals[colAgent]) | kind
 	t.flags = append(t.flags, fl)
 	t.indexFlags(id, r.ReadOnly, fl, false)
 	if kind != flagIDNone {
-		t.insertDedupe(id)
+		t.insertDedupe(id, h)
 	}
 	t.placeNew(id)
 	if r.Minted != nil {
@@ -184,9 +191,45 @@ func (t *EventTable) values(r *ctlog.Record) [numCols]uint32 {
 	return v
 }
 
-func recordFlags(r *ctlog.Record) uint8 {
+// Grow makes room for n more events, so that adding them does not
+// reallocate the table's per-event arrays or its dedupe set. Like
+// slices.Grow, it is only a hint: a table grows by itself when it must.
+func (t *EventTable) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	for _, c := range t.cols {
+		c.vals = slices.Grow(c.vals, n)
+	}
+	t.eid.vals = slices.Grow(t.eid.vals, n)
+	t.time = slices.Grow(t.time, n)
+	t.uuid = slices.Grow(t.uuid, n)
+	t.ref = slices.Grow(t.ref, n)
+	t.ro = slices.Grow(t.ro, n)
+	t.flags = slices.Grow(t.flags, n)
+	t.order = slices.Grow(t.order, n)
+	t.rank = slices.Grow(t.rank, n)
+	size := max(1024, len(t.dedupe))
+	for (t.nDedup+n)*4 >= size*3 {
+		size *= 2
+	}
+	t.resizeDedupe(size)
+}
+
+// recordFlags returns r's flag bits; agent is the value id of its user
+// agent, whose FlagOurs bit is worked out once per distinct agent.
+func (t *EventTable) recordFlags(r *ctlog.Record, agent uint32) uint8 {
 	var f uint8
-	if strings.Contains(r.UserAgent, oursMarker) {
+	if int(agent) >= len(t.ours) {
+		t.ours = append(t.ours, make([]uint8, int(agent)+1-len(t.ours))...)
+	}
+	if t.ours[agent] == 0 {
+		t.ours[agent] = 2
+		if strings.Contains(t.cols[colAgent].strs[agent], oursMarker) {
+			t.ours[agent] = 1
+		}
+	}
+	if t.ours[agent] == 1 {
 		f |= FlagOurs
 	}
 	if r.Minted != nil {
@@ -245,7 +288,7 @@ func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef) {
 		t.cols[c].set(id, v)
 	}
 	t.indexFlags(id, t.ro[id], t.flags[id], true)
-	fl := recordFlags(r) | t.flags[id]&flagIDMask
+	fl := t.recordFlags(r, vals[colAgent]) | t.flags[id]&flagIDMask
 	t.ro[id], t.flags[id], t.ref[id] = r.ReadOnly, fl, ref
 	t.indexFlags(id, r.ReadOnly, fl, false)
 	if ts := unixNanos(r.EventTime); ts != t.time[id] {
@@ -353,26 +396,30 @@ func parseUUID(s string) (u [16]byte, ok bool) {
 		return u, false
 	}
 	// The byte pairs sit at fixed places: dashes anywhere else are not hex.
+	// Every digit is looked up; bad ones set the high bits of bad.
+	var bad byte
 	for j, i := range [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34} {
-		hi, ok1 := lowerHex(s[i])
-		lo, ok2 := lowerHex(s[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
-		u[j] = hi<<4 | lo
+		hi, lo := lowerHex[s[i]], lowerHex[s[i+1]]
+		bad |= hi | lo
+		u[j] = hi<<4 | lo&0x0f
 	}
-	return u, true
+	return u, bad&0xf0 == 0
 }
 
-func lowerHex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
+// lowerHex maps a lower-case hex digit to its value and any other byte to
+// 0xff.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
 
 func formatUUID(u [16]byte) string {
 	var b [36]byte
@@ -395,6 +442,9 @@ func (t *EventTable) identity(id uint32) (uint8, *[16]byte) {
 	return t.flags[id] & flagIDMask, &t.uuid[id]
 }
 
+// hashKey hashes an identity with the table's random seed: event ids are
+// chosen by whoever wrote the record, and must not be able to pile up in
+// one run of slots.
 func (t *EventTable) hashKey(kind uint8, key *[16]byte) uint64 {
 	return maphash.Bytes(t.seed, key[:]) ^ uint64(kind)*0x9e3779b97f4a7c15
 }
@@ -404,49 +454,69 @@ func strKey(eidv uint32) [16]byte {
 	return [16]byte{byte(eidv), byte(eidv >> 8), byte(eidv >> 16), byte(eidv >> 24)}
 }
 
-// find looks up the event with the given identity.
+// find looks up the event with the given identity (for flagIDStr, the
+// interned event id eidv).
 func (t *EventTable) find(kind uint8, key [16]byte, eidv uint32) (uint32, bool) {
-	if len(t.dedupe) == 0 {
-		return 0, false
-	}
 	if kind == flagIDStr {
 		key = strKey(eidv)
 	}
+	return t.findHashed(kind, &key, t.hashKey(kind, &key))
+}
+
+// findHashed is find given the identity's hash h.
+func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bool) {
+	if len(t.dedupe) == 0 {
+		return 0, false
+	}
 	mask := uint64(len(t.dedupe) - 1)
-	for i := t.hashKey(kind, &key) & mask; ; i = (i + 1) & mask {
+	tag := h &^ (1<<32 - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
 		slot := t.dedupe[i]
 		if slot == 0 {
 			return 0, false
 		}
-		if k, u := t.identity(slot - 1); k == kind && *u == key {
-			return slot - 1, true
+		if slot&^(1<<32-1) != tag {
+			continue
+		}
+		id := uint32(slot) - 1
+		if k, u := t.identity(id); k == kind && *u == *key {
+			return id, true
 		}
 	}
 }
 
-func (t *EventTable) insertDedupe(id uint32) {
+// insertDedupe adds event id, whose identity hashes to h.
+func (t *EventTable) insertDedupe(id uint32, h uint64) {
 	if (t.nDedup+1)*4 >= len(t.dedupe)*3 {
-		n := max(1024, 2*len(t.dedupe))
-		old := t.dedupe
-		t.dedupe = make([]uint32, n)
-		for _, slot := range old {
-			if slot != 0 {
-				t.placeDedupe(slot - 1)
-			}
-		}
+		t.resizeDedupe(max(1024, 2*len(t.dedupe)))
 	}
-	t.placeDedupe(id)
+	t.placeDedupe(id, h)
 	t.nDedup++
 }
 
-func (t *EventTable) placeDedupe(id uint32) {
-	kind, key := t.identity(id)
+// resizeDedupe rebuilds the set with n slots (a power of two), unless it
+// has that many already.
+func (t *EventTable) resizeDedupe(n int) {
+	if n <= len(t.dedupe) {
+		return
+	}
+	old := t.dedupe
+	t.dedupe = make([]uint64, n)
+	for _, slot := range old {
+		if slot != 0 {
+			id := uint32(slot) - 1
+			t.placeDedupe(id, t.hashKey(t.identity(id)))
+		}
+	}
+}
+
+func (t *EventTable) placeDedupe(id uint32, h uint64) {
 	mask := uint64(len(t.dedupe) - 1)
-	i := t.hashKey(kind, key) & mask
+	i := h & mask
 	for t.dedupe[i] != 0 {
 		i = (i + 1) & mask
 	}
-	t.dedupe[i] = id + 1
+	t.dedupe[i] = h&^(1<<32-1) | uint64(id+1)
 }
 
 // --- event-time order ---

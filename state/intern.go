@@ -22,6 +22,11 @@ type column struct {
 	foldDup bool
 	vals    []uint32   // event id → value id
 	posts   [][]uint32 // value id → event ids (ascending)
+	// last and lastID cache the most recently interned value: consecutive
+	// records mostly share their region, source, identity and agent, and
+	// one string comparison is cheaper than a map lookup.
+	last   string
+	lastID uint32
 }
 
 func newColumn() *column {
@@ -37,6 +42,16 @@ func newColumn() *column {
 // intern returns the value id of s, adding it when new. The string is
 // cloned so that the table never pins the buffer a record was parsed from.
 func (c *column) intern(s string) uint32 {
+	if s == c.last {
+		return c.lastID
+	}
+	id := c.internMiss(s)
+	c.last, c.lastID = c.strs[id], id
+	return id
+}
+
+// internMiss is intern without the last-value cache.
+func (c *column) internMiss(s string) uint32 {
 	if id, ok := c.ids[s]; ok {
 		return id
 	}
