@@ -223,12 +223,14 @@ func plainBytes(tok []byte) ([]byte, bool) {
 		return nil, false
 	}
 	in := tok[1 : len(tok)-1]
+	ascii := true
 	for _, c := range in {
 		if c == '\\' {
 			return nil, false
 		}
+		ascii = ascii && c < utf8.RuneSelf
 	}
-	if !utf8.Valid(in) {
+	if !ascii && !utf8.Valid(in) {
 		return nil, false
 	}
 	return in, true
@@ -267,8 +269,9 @@ func (in interner) plainString(tok []byte) (string, bool) {
 
 // eachMember calls fn with each member of the JSON object that is all of
 // data (white space allowed around it), checking the object as it goes.
-// Keys must be plain strings. ok is false when data is not such an object
-// or fn returned false; fn may have been called before that was known.
+// fn gets each key as written, escapes and all, without its quotes. ok is
+// false when data is not such an object or fn returned false; fn may have
+// been called before that was known.
 func eachMember(data []byte, fn func(key, val []byte) bool) bool {
 	i := skipWS(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -286,10 +289,9 @@ func eachMember(data []byte, fn func(key, val []byte) bool) bool {
 		if !ok {
 			return false
 		}
-		key, ok := plainBytes(data[i:kEnd])
-		if !ok {
-			return false
-		}
+		// The key as written: one with escapes matches no key the
+		// decoders know, so encoding/json decides it.
+		key := data[i+1 : kEnd-1]
 		i = skipWS(data, kEnd)
 		if i >= len(data) || data[i] != ':' {
 			return false

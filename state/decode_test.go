@@ -57,6 +57,8 @@ func TestDecodeEvents(t *testing.T) {
 		{"invalid UTF-8 in source", "{\"source\":\"\xff\",\"records\":[]}", false},
 		{"skipped", `{"source":"s","records":[],"skipped":[{"file":"f","index":1,"reason":"r"}]}`, false},
 		{"key in another case", `{"Source":"s","records":[]}`, false},
+		{"escaped key", `{"sourc\u0065":"s","records":[]}`, false},
+		{"non-ASCII source", `{"source":"hôte","records":[]}`, true},
 		{"duplicate key", `{"source":"a","source":"b"}`, false},
 		{"null records", `{"source":"s","records":null}`, false},
 		{"records not an array", `{"records":{}}`, false},
@@ -120,6 +122,8 @@ func TestDecodeHealth(t *testing.T) {
 		{"unknown key", `{"source":"s","extra":1}`, false},
 		{"duplicate key", `{"lag":"1s","lag":"2s"}`, false},
 		{"escaped status", `{"status":"o\"k"}`, false},
+		{"escaped key", `{"st\u0061tus":"ok"}`, false},
+		{"non-ASCII status", "{\"status\":\"d\u00e9j\u00e0\"}", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
