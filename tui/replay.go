@@ -113,9 +113,16 @@ func (r *Replay) clamp(n int) int {
 	return max(min(n, len(r.marks)), min(1, len(r.marks)))
 }
 
+// foldBatch is how many entries Fold's reader hands its applier at a time.
+const foldBatch = 4096
+
 // Fold returns a new store holding facts 1..n, read and verified from the
 // journal again (the chain up to n must still be the one indexed). ctx
 // cancels a fold that a newer seek made useless.
+//
+// Reading (which verifies every line's hash) and applying take about as
+// long as each other, so they run side by side: this goroutine reads and
+// hands batches of entries to another that applies them, in order.
 func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
 	n = max(min(n, len(r.marks)), 0)
 	s := state.NewStore()
@@ -123,14 +130,30 @@ func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
 		return s, nil
 	}
 	s.Grow(n)
+	batches := make(chan []journal.Entry, 4)
+	applied := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			for i := 0; i < len(b) && err == nil; i++ {
+				if i&1023 == 0 && ctx.Err() != nil {
+					err = ctx.Err()
+					break
+				}
+				err = s.Apply(b[i])
+			}
+			// After an error, keep draining so that the reader never
+			// blocks on a send.
+		}
+		applied <- err
+	}()
 	i := 0
+	batch := make([]journal.Entry, 0, foldBatch)
 	_, err := journal.Read(r.path, func(e journal.Entry) error {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := s.Apply(e); err != nil {
-			return err
-		}
+		batch = append(batch, e)
 		i++
 		if i == n {
 			// The chain is verified from line 1, so line n's hash
@@ -140,8 +163,21 @@ func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
 			}
 			return errStop
 		}
+		if len(batch) == foldBatch {
+			batches <- batch
+			batch = make([]journal.Entry, 0, foldBatch)
+		}
 		return nil
 	})
+	if errors.Is(err, errStop) {
+		batches <- batch
+	}
+	close(batches)
+	// An apply error is about an entry read before whatever stopped the
+	// reader, so it comes first.
+	if aerr := <-applied; aerr != nil {
+		return nil, aerr
+	}
 	switch {
 	case errors.Is(err, errStop):
 		return s, nil
