@@ -85,7 +85,7 @@ no_escapes
 tmux send-keys -t "$session" /
 tmux send-keys -t "$session" -l 'user:legacy-reporting'
 tmux send-keys -t "$session" Enter
-wait_for '/user:legacy-reporting' "the filter in the stream's title"
+wait_for '/-ours user:legacy-reporting' "the filter (refining the console's -ours) in the stream's title"
 check '[0-9]+ of [0-9,]+' "the filtered count"
 no_escapes
 

@@ -209,6 +209,13 @@ func New(opts Options) *Model {
 			b.SetEnabled(false)
 		}
 	}
+	if opts.Filter != "" {
+		if f, err := state.ParseFilter(opts.Filter); err != nil {
+			m.flash("initial filter: "+err.Error(), true)
+		} else {
+			m.stream.SetFilter(f.String(), f)
+		}
+	}
 	m.stream.Focus()
 	m.refresh()
 	return m
@@ -438,7 +445,12 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Command):
 		m.openInput(inputCommand, ":", "")
 	case key.Matches(msg, k.Filter):
-		m.openInput(inputFilter, "/", m.stream.filterText)
+		// The current filter, ready to refine: a typed term is ANDed.
+		value := m.stream.filterText
+		if value != "" {
+			value += " "
+		}
+		m.openInput(inputFilter, "/", value)
 	case key.Matches(msg, k.Note):
 		m.openInput(inputNote, "note:", "")
 	case key.Matches(msg, k.NextPane):

@@ -519,3 +519,35 @@ func TestPivotActsOnWhatWasDrawn(t *testing.T) {
 		t.Errorf("after moving down, the selection is event %d, not row 1's %d", moved.event.ID, m.stream.id(1))
 	}
 }
+
+// TestInitialFilter: the console can open on a filter (the live console
+// hides its own calls), shown in the stream's title; a bad one is said.
+func TestInitialFilter(t *testing.T) {
+	m, _ := newTestModel(t, Options{Filter: "-ours"}, 160, 50)
+	if m.stream.filterText != "-ours" {
+		t.Fatalf("stream filter %q, want -ours", m.stream.filterText)
+	}
+	for i := 0; i < m.stream.res.Len(); i++ {
+		if m.store.Events.Event(m.stream.res.At(i)).Ours {
+			t.Fatal("one of the console's own calls is shown")
+		}
+	}
+	if !strings.Contains(ansi.Strip(m.Render()), "/-ours") {
+		t.Error("the title does not show the filter")
+	}
+	// / opens the filter ready to refine: a typed term is ANDed.
+	press(m, key1('/'))
+	press(m, runes("region:eu-west-1")...)
+	press(m, keyEnter)
+	if m.stream.filterText != "-ours region:eu-west-1" {
+		t.Errorf("refined filter %q, want %q", m.stream.filterText, "-ours region:eu-west-1")
+	}
+	press(m, key1('x'))
+	if m.stream.filter != nil {
+		t.Error("x did not clear the initial filter")
+	}
+	bad, _ := newTestModel(t, Options{Filter: "colour:red"}, 160, 50)
+	if bad.stream.filter != nil || !strings.Contains(ansi.Strip(bad.Render()), "colour") {
+		t.Error("a bad initial filter was not reported")
+	}
+}

@@ -102,6 +102,11 @@ type Options struct {
 	Feed Feed
 	// Journal records notes and suspect marks (nil: they are disabled).
 	Journal Journal
+	// Filter is the stream's filter when the console opens, in the filter
+	// language; empty shows every event. The live console opens on "-ours"
+	// so that its own polling does not bury the attacker's calls; the title
+	// shows the filter and x clears it.
+	Filter string
 	// Containment runs actions (nil: containment keys are disabled and
 	// absent from help, as in read-only mode).
 	Containment Containment

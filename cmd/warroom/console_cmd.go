@@ -145,6 +145,7 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	defer cancel()
 	w := newWiring(r.sess, r.id, r.rec, r.pace)
 	opts := tui.Options{JournalPath: r.rec.Path(), Feed: w.Feed(), Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme,
+		Filter:  "-ours", // the console's own calls would bury the attacker's
 		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
 	var cont *consoleContainment
 	if r.sess.ReadOnly() {

@@ -150,7 +150,7 @@ func TestDrillFlow(t *testing.T) {
 	r.waitFor("the leaked key's events in the journal", func() bool { return keyEvents(r.store(), leaked) > 0 })
 	mark := len(r.screen.String())
 	r.press("/key:" + leaked + "\r")
-	r.screenShows(mark, "/key:"+leaked)
+	r.screenShows(mark, "/-ours key:"+leaked) // refines the console's -ours
 
 	// Mark it suspect; the console may not have folded the events the
 	// journal holds yet, so press again until the mark is journaled.
