@@ -116,7 +116,7 @@ func newDetail(v *viewCtx, s selection) *detailView {
 			}
 		}
 		if h, ok := v.store.Health["lookup:"+s.region]; ok {
-			add("stream", h.V.Status+", "+span(durationOf(h.V.Lag))+" behind"+suffix(": ", h.V.Error))
+			add("stream", h.V.Status+", "+span(liveLag(h.V, v.now))+" behind"+suffix(": ", h.V.Error))
 		}
 		blank()
 		for _, sw := range v.store.SweepList() {

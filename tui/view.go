@@ -266,7 +266,7 @@ func (m *Model) statusLine(v *viewCtx) string {
 		if name == "" {
 			name = s
 		}
-		health = append(health, clean(name)+" "+healthGlyph(h.Status)+" "+span(durationOf(h.Lag)))
+		health = append(health, clean(name)+" "+healthGlyph(h.Status)+" "+span(liveLag(h, v.now)))
 	}
 	if len(health) > 0 {
 		parts = append(parts, strings.Join(health, "  "))
@@ -279,6 +279,16 @@ func (m *Model) statusLine(v *viewCtx) string {
 	room := m.width - width(left) - width(clockText) - 1
 	line := left + st.StatusBar.Render(fit(mid, max(room, 0))+" "+clockText)
 	return fit(line, m.width)
+}
+
+// liveLag is how far behind now a source is: from the newest event it has
+// delivered when it is healthy (the stream journals health only when it
+// changes, so the journaled lag ages), else the journaled lag.
+func liveLag(h state.StreamHealth, now time.Time) time.Duration {
+	if h.Status == "ok" && !h.NewestAt.IsZero() && now.After(h.NewestAt) {
+		return now.Sub(h.NewestAt).Round(time.Second)
+	}
+	return durationOf(h.Lag)
 }
 
 func paren(s string) string {
