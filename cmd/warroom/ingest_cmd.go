@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,26 +82,51 @@ func runIngest(e *env, path, title string, paths []string) error {
 		return usageErr(err)
 	}
 
+	// Batches are written by one goroutine while the next is parsed, in
+	// the order they were made. Only it touches rec until it is done.
+	type pending struct {
+		recs    []ctlog.Record
+		skipped []state.Skipped
+	}
+	var (
+		queue      = make(chan pending, 2)
+		written    int
+		journalErr error
+		failed     atomic.Bool
+		done       = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for p := range queue {
+			if journalErr != nil {
+				continue
+			}
+			if _, _, err := rec.RecordEvents("file", p.recs, p.skipped); err != nil {
+				journalErr = err
+				failed.Store(true)
+				continue
+			}
+			written += len(p.recs)
+		}
+	}()
 	var (
 		batch      []ctlog.Record
 		batchBytes int
 		skipped    []state.Skipped
 		total, dup int
-		written    int
-		journalErr error
 	)
 	flush := func() {
-		if journalErr != nil || (len(batch) == 0 && len(skipped) == 0) {
+		if len(batch) == 0 && len(skipped) == 0 {
 			return
 		}
-		if _, _, err := rec.RecordEvents("file", batch, skipped); err != nil {
-			journalErr = err
-			return
-		}
-		written += len(batch)
-		batch, batchBytes, skipped = batch[:0], 0, nil
+		queue <- pending{batch, skipped}
+		batch, batchBytes, skipped = make([]ctlog.Record, 0, ingestBatchRecords), 0, nil
 	}
+	errStopped := errors.New("journal write failed")
 	emit := func(r ctlog.Record) error {
+		if failed.Load() {
+			return errStopped
+		}
 		total++
 		// A plain duplicate (overlapping files, a re-run) is not journaled
 		// twice; a newer copy with an addendum is, and replaces the old one.
@@ -112,7 +139,7 @@ func runIngest(e *env, path, title string, paths []string) error {
 		if len(batch) >= ingestBatchRecords || batchBytes >= ingestBatchBytes {
 			flush()
 		}
-		return journalErr
+		return nil
 	}
 	// Files are decompressed and parsed on every core; records still come
 	// in path order, so the journal is the same whatever the core count.
@@ -122,6 +149,8 @@ func runIngest(e *env, path, title string, paths []string) error {
 		skipped = append(skipped, state.Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason})
 	}
 	flush()
+	close(queue)
+	<-done
 	if journalErr != nil {
 		return usageErr(fmt.Errorf("writing %s: %w", path, journalErr))
 	}
