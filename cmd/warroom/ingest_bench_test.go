@@ -259,3 +259,56 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	*c += countWriter(len(p))
 	return len(p), nil
 }
+
+// TestIndexGrow checks that a capacity hint changes nothing the table
+// holds: the same records, added twice each, give the same events with or
+// without Grow, whatever the hint.
+func TestIndexGrow(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := gen.Write(dir, gen.Options{Events: 3000, Seed: 3, End: time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []ctlog.Record
+	if _, probs, err := ctlog.ParsePaths([]string{dir}, ctlog.Options{}, func(r ctlog.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil || len(probs) > 0 {
+		t.Fatalf("parsing the corpus: %d problems, %v", len(probs), err)
+	}
+	load := func(hint int) *state.EventTable {
+		tb := state.NewEventTable()
+		tb.Grow(hint)
+		for pass := range 2 {
+			for i := range recs {
+				tb.Add(&recs[i], state.EventRef{Offset: int64(pass), Index: uint32(i)})
+			}
+		}
+		return tb
+	}
+	want := load(0)
+	if want.Len() != len(recs) {
+		t.Fatalf("without a hint: %d events from %d distinct records", want.Len(), len(recs))
+	}
+	tests := []struct {
+		name string
+		hint int
+	}{
+		{"negative", -1},
+		{"small", 10},
+		{"exact", len(recs)},
+		{"generous", 10 * len(recs)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := load(tc.hint)
+			if got.Len() != want.Len() {
+				t.Fatalf("Len = %d, want %d", got.Len(), want.Len())
+			}
+			for id := range uint32(got.Len()) {
+				if g, w := got.Event(id), want.Event(id); g != w {
+					t.Fatalf("event %d = %+v, want %+v", id, g, w)
+				}
+			}
+		})
+	}
+}
