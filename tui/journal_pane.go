@@ -44,7 +44,10 @@ func outcomeBadge(st *themes.Styles, o state.Outcome) (string, func(...string) s
 }
 
 // journalPane is the incident timeline: one row per fact, newest at the
-// bottom, actions with their outcome.
+// bottom, actions with their outcome. By default it lists the incident's
+// own facts and leaves out the routine ones (event batches, stream health,
+// sweeps, Region lists), which outnumber them a hundred to one; e shows
+// them too.
 type journalPane struct {
 	w, h    int
 	focused bool
@@ -54,6 +57,26 @@ type journalPane struct {
 	actions map[int64]*state.Action
 	seq     int64
 	built   bool
+	// routine shows routine facts too; rows indexes the timeline items shown.
+	routine bool
+	rows    []int
+}
+
+// isRoutine reports the fact kinds that arrive by the hundred while the
+// console runs and say nothing a responder did or decided.
+func isRoutine(k state.Kind) bool {
+	switch k {
+	case state.KindEvents, state.KindStreamHealth, state.KindSweep, state.KindRegions:
+		return true
+	}
+	return false
+}
+
+// ToggleRoutine shows or hides routine facts.
+func (p *journalPane) ToggleRoutine() {
+	p.routine = !p.routine
+	p.built = false
+	p.follow = true
 }
 
 func newJournalPane() *journalPane { return &journalPane{follow: true} }
@@ -61,6 +84,9 @@ func newJournalPane() *journalPane { return &journalPane{follow: true} }
 // Title implements pane.
 func (p *journalPane) Title(v *viewCtx) string {
 	t := "Journal · " + thousands(len(v.store.Timeline)) + " facts"
+	if !p.routine && len(p.rows) < len(v.store.Timeline) {
+		t += " (" + thousands(len(p.rows)) + " shown, e all)"
+	}
 	if n := len(v.store.Actions); n > 0 {
 		t += " · " + itoa(n) + " actions"
 	}
@@ -91,12 +117,24 @@ func (p *journalPane) Refresh(v *viewCtx) {
 	if p.built && p.seq == v.store.Seq {
 		return
 	}
+	from := 0
+	if p.built && len(p.rows) > 0 {
+		// The timeline only grows: index only the new items.
+		from = p.rows[len(p.rows)-1] + 1
+	} else {
+		p.rows = p.rows[:0]
+	}
 	p.built, p.seq = true, v.store.Seq
 	p.actions = map[int64]*state.Action{}
 	for _, a := range v.store.Actions {
 		p.actions[a.IntentSeq] = a
 	}
-	p.cur.n = len(v.store.Timeline)
+	for i := from; i < len(v.store.Timeline); i++ {
+		if p.routine || !isRoutine(v.store.Timeline[i].Kind) {
+			p.rows = append(p.rows, i)
+		}
+	}
+	p.cur.n = len(p.rows)
 	if p.follow {
 		p.cur.navigate(navBottom)
 	}
@@ -117,19 +155,19 @@ func (p *journalPane) Follow() {
 
 // Selected implements pane.
 func (p *journalPane) Selected(v *viewCtx) (selection, bool) {
-	if len(v.store.Timeline) == 0 {
+	if len(p.rows) == 0 || p.cur.sel >= len(p.rows) {
 		return selection{}, false
 	}
-	return selection{kind: selTimeline, item: v.store.Timeline[p.cur.sel]}, true
+	return selection{kind: selTimeline, item: v.store.Timeline[p.rows[p.cur.sel]]}, true
 }
 
 // Render implements pane.
 func (p *journalPane) Render(v *viewCtx) string {
 	tl := v.store.Timeline
 	lines := make([]string, 0, p.h)
-	end := min(p.cur.top+p.cur.rows, len(tl))
+	end := min(p.cur.top+p.cur.rows, len(p.rows))
 	for i := p.cur.top; i < end; i++ {
-		it := tl[i]
+		it := tl[p.rows[i]]
 		text := clock(it.At, false) + " " + kindGlyph(it.Kind) + " " + fit(clean(it.By), 14) + " "
 		badge := ""
 		var badgeStyle func(...string) string
@@ -164,18 +202,21 @@ func (p *journalPane) Render(v *viewCtx) string {
 		}
 		lines = append(lines, fit(text, p.w))
 	}
-	if len(tl) == 0 {
+	switch {
+	case len(tl) == 0:
 		lines = append(lines, v.st.Subtle.Render(fit("the journal is empty", p.w)))
+	case len(p.rows) == 0:
+		lines = append(lines, v.st.Subtle.Render(fit("only routine facts so far (e shows them)", p.w)))
 	}
 	return block(strings.Join(lines, "\n"), p.w, p.h)
 }
 
 // ShortHelp implements pane.
 func (p *journalPane) ShortHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Note, k.Detail, k.Follow}
+	return []key.Binding{k.Note, k.Detail, k.Routine, k.Follow}
 }
 
 // FullHelp implements pane.
 func (p *journalPane) FullHelp(k KeyMap) [][]key.Binding {
-	return [][]key.Binding{append(listHelp(k), k.Follow), {k.Note, k.Detail, k.Copy}}
+	return [][]key.Binding{append(listHelp(k), k.Follow), {k.Note, k.Detail, k.Routine, k.Copy}}
 }

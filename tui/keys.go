@@ -35,6 +35,9 @@ type KeyMap struct {
 	Bottom   key.Binding
 	Follow   key.Binding
 
+	// Routine shows or hides the journal's routine facts.
+	Routine key.Binding
+
 	// Stream pivots.
 	PivotKey       key.Binding
 	PivotPrincipal key.Binding
@@ -93,6 +96,7 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Top:      b([]string{"home", "g"}, "g/home", "first row"),
 		Bottom:   b([]string{"end", "G"}, "G/end", "last row"),
 		Follow:   b([]string{"f"}, "f", "follow newest (stream, journal)"),
+		Routine:  b([]string{"e"}, "e", "show or hide routine facts (event batches, stream health, sweeps)"),
 
 		PivotKey:       b([]string{"a"}, "a", "filter on this event's access key"),
 		PivotPrincipal: b([]string{"p"}, "p", "filter on this event's principal"),
@@ -152,6 +156,7 @@ func (k KeyMap) Groups() []KeyGroup {
 		}},
 		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow}},
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
+		{Name: "Journal", Bindings: []key.Binding{k.Routine}},
 		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},
 		{Name: "Containment", Dangerous: true, Bindings: []key.Binding{k.Deactivate, k.Revoke, k.Quarantine, k.ContainAll}},
 		{Name: "Dialogs and inputs", Bindings: []key.Binding{k.Confirm, k.Cancel, k.Switch, k.Complete}},

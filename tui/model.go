@@ -485,6 +485,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Follow):
 		m.stream.Follow()
 		m.journal.Follow()
+	case key.Matches(msg, k.Routine) && m.focus == paneJournal:
+		m.journal.ToggleRoutine()
+		m.refresh()
 	default:
 		if n, ok := m.navOf(msg); ok {
 			if m.detail != nil {

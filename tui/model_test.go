@@ -551,3 +551,30 @@ func TestInitialFilter(t *testing.T) {
 		t.Error("a bad initial filter was not reported")
 	}
 }
+
+// TestJournalHidesRoutineFacts: the journal pane lists the incident's own
+// facts; e shows the routine ones (event batches, health, sweeps) too.
+func TestJournalHidesRoutineFacts(t *testing.T) {
+	m, _ := newTestModel(t, Options{}, 160, 50)
+	press(m, key1('4'))
+	shown := func() (routine, total int) {
+		for _, i := range m.journal.rows {
+			total++
+			if isRoutine(m.store.Timeline[i].Kind) {
+				routine++
+			}
+		}
+		return
+	}
+	if r, n := shown(); r != 0 || n == 0 {
+		t.Fatalf("default view: %d routine of %d rows, want none routine", r, n)
+	}
+	press(m, key1('e'))
+	if r, n := shown(); r == 0 || n != len(m.store.Timeline) {
+		t.Errorf("after e: %d routine of %d rows, want every one of %d facts", r, n, len(m.store.Timeline))
+	}
+	press(m, key1('1'), key1('e')) // e means nothing outside the journal pane
+	if !m.journal.routine {
+		t.Error("e outside the journal pane toggled it")
+	}
+}
