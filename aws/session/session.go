@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -101,6 +102,10 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	}
 	lo := []func(*config.LoadOptions) error{
 		config.WithAppID(app),
+		// The SDK logs warnings (checksums, retries, …) to stderr, under the
+		// console's screen: every failure that matters reaches warroom as an
+		// error and becomes a fact, so the SDK's own log is silenced.
+		config.WithLogger(logging.Nop{}),
 		config.WithDefaultRegion(DefaultRegion),
 		// A fresh standard retryer per client; see the retryer option below.
 		config.WithRetryer(func() aws.Retryer {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/smithy-go/logging"
+
 	"github.com/warroom-ir/warroom/aws/sim"
 )
 
@@ -83,5 +85,18 @@ func TestReadOnlySession(t *testing.T) {
 	}
 	if _, err := sess.Identify(context.Background()); err != nil {
 		t.Errorf("reads still work: %v", err)
+	}
+}
+
+// TestSDKLogsNothing: the SDK must not write its warnings to stderr, under
+// the console's screen.
+func TestSDKLogsNothing(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	s, err := Load(context.Background(), Options{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Config("eu-west-1").Logger.(logging.Nop); !ok {
+		t.Errorf("the SDK logs through %T, want logging.Nop", s.Config("eu-west-1").Logger)
 	}
 }
