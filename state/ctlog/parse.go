@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -44,8 +45,9 @@ func (p Problem) Error() string {
 type docParser struct {
 	rp   recParser
 	gz   *gzip.Reader
-	buf  []byte // decompressed data
-	file []byte // file contents as read
+	inf  inflater // nil until a file is gzip; nil when no C inflater loads
+	buf  []byte   // decompressed data
+	file []byte   // file contents as read
 
 	// Per file.
 	name     string
@@ -120,6 +122,9 @@ var errTooBig = errors.New("over the size limit")
 // MaxFileBytes.
 func (d *docParser) gunzip(data []byte) ([]byte, error) {
 	limit := d.rp.opt.maxFile()
+	if out, ok := d.gunzipWhole(data, limit); ok {
+		return out, nil
+	}
 	var err error
 	if d.gz == nil {
 		d.gz, err = gzip.NewReader(bytes.NewReader(data))
@@ -129,13 +134,7 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid gzip stream: %v", err)
 	}
-	// The last member's trailer holds its size modulo 2^32: a good first
-	// guess for the buffer.
-	hint := int64(0)
-	if len(data) >= 18 {
-		hint = int64(uint32(data[len(data)-4]) | uint32(data[len(data)-3])<<8 | uint32(data[len(data)-2])<<16 | uint32(data[len(data)-1])<<24)
-	}
-	hint = min(max(hint, int64(len(data))*4, 4096), limit+1)
+	hint := sizeHint(data, limit)
 	buf := d.buf[:0]
 	if int64(cap(buf)) < hint {
 		buf = make([]byte, 0, hint)
@@ -165,6 +164,13 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 			d.buf = buf
 			if errors.Is(rerr, io.ErrUnexpectedEOF) {
 				return buf, errors.New("gzip stream is truncated")
+			}
+			// flate's offset depends on how much it had buffered, which
+			// depends on the buffers earlier files left: leave it out, so
+			// that one file is always reported in the same words.
+			var ce flate.CorruptInputError
+			if errors.As(rerr, &ce) {
+				return buf, errors.New("gzip stream is damaged: corrupt deflate data")
 			}
 			return buf, fmt.Errorf("gzip stream is damaged: %v", rerr)
 		}
