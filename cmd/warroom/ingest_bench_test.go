@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -161,12 +162,12 @@ func BenchmarkPipeline(b *testing.B) {
 		report(b)
 	})
 
-	parseIndex := func(opt ctlog.Options) func(b *testing.B) {
+	parseIndex := func(opt ctlog.Options, workers int) func(b *testing.B) {
 		return func(b *testing.B) {
 			b.SetBytes(raw)
 			for b.Loop() {
 				t := state.NewEventTable()
-				_, probs, err := ctlog.ParsePaths(files, opt, func(r ctlog.Record) error {
+				_, probs, err := ctlog.ParsePathsParallel(files, opt, workers, func(r ctlog.Record) error {
 					t.Add(&r, state.EventRef{})
 					return nil
 				})
@@ -177,8 +178,11 @@ func BenchmarkPipeline(b *testing.B) {
 			report(b)
 		}
 	}
-	b.Run("parse+index", parseIndex(ctlog.Options{}))
-	b.Run("parse+index-borrow", parseIndex(ctlog.Options{Borrow: true}))
+	b.Run("parse+index", parseIndex(ctlog.Options{}, 1))
+	b.Run("parse+index-borrow", parseIndex(ctlog.Options{Borrow: true}, 1))
+	// Files parsed on every core (-cpu sets how many), indexed in order on
+	// the benchmark's goroutine, as ingest and the console do.
+	b.Run("parse+index-cores", parseIndex(ctlog.Options{}, runtime.GOMAXPROCS(0)))
 
 	b.Run("ingest", func(b *testing.B) {
 		b.SetBytes(raw)
