@@ -102,6 +102,10 @@ type EventTable struct {
 
 	lineage lineage
 
+	// room is how many events every per-event array (time, uuid, ref, ro,
+	// flags, rank, order and the columns' vals) holds without reallocating.
+	room int
+
 	// ours caches, per value id of the user agent column, whether the
 	// agent marks the console's own calls (1), not (2), or is unknown (0).
 	ours []uint8
@@ -154,6 +158,9 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 		}
 	}
 	id = uint32(len(t.time))
+	if len(t.time) >= t.room {
+		t.reserve(max(minRoom, 2*len(t.time)+1))
+	}
 	vals := t.values(r)
 	for c, v := range vals {
 		t.cols[c].push(id, v)
@@ -198,22 +205,49 @@ func (t *EventTable) Grow(n int) {
 	if n <= 0 {
 		return
 	}
-	for _, c := range t.cols {
-		c.vals = slices.Grow(c.vals, n)
-	}
-	t.eid.vals = slices.Grow(t.eid.vals, n)
-	t.time = slices.Grow(t.time, n)
-	t.uuid = slices.Grow(t.uuid, n)
-	t.ref = slices.Grow(t.ref, n)
-	t.ro = slices.Grow(t.ro, n)
-	t.flags = slices.Grow(t.flags, n)
-	t.order = slices.Grow(t.order, n)
-	t.rank = slices.Grow(t.rank, n)
+	t.reserve(len(t.time) + n)
 	size := max(1024, len(t.dedupe))
 	for (t.nDedup+n)*4 >= size*3 {
 		size *= 2
 	}
 	t.resizeDedupe(size)
+}
+
+// minRoom is the fewest events the per-event arrays are first made for.
+const minRoom = 256
+
+// reserve makes every per-event array hold at least n events without
+// reallocating. Add reserves twice the events held whenever they are full:
+// append alone grows large slices by a quarter at a time, which copies
+// each array about four times over as the table fills.
+func (t *EventTable) reserve(n int) {
+	if n <= t.room {
+		return
+	}
+	for _, c := range t.cols {
+		c.vals = growTo(c.vals, n)
+	}
+	t.eid.vals = growTo(t.eid.vals, n)
+	t.time = growTo(t.time, n)
+	t.uuid = growTo(t.uuid, n)
+	t.ref = growTo(t.ref, n)
+	t.ro = growTo(t.ro, n)
+	t.flags = growTo(t.flags, n)
+	t.order = growTo(t.order, n)
+	t.rank = growTo(t.rank, n)
+	t.room = n
+}
+
+// growTo returns s with a capacity of at least n. When it reallocates and
+// n is over twice len(s), the new capacity is n rounded up to a size class:
+// the runtime allocates exactly what is asked only when that is more than
+// double the old capacity (else it steps up a quarter at a time past n), so
+// the old capacity is hidden from it.
+func growTo[E any](s []E, n int) []E {
+	if n <= cap(s) {
+		return s
+	}
+	return slices.Grow(s[:len(s):len(s)], n-len(s))
 }
 
 // recordFlags returns r's flag bits; agent is the value id of its user
@@ -249,7 +283,7 @@ func (t *EventTable) indexFlags(id uint32, ro ctlog.ReadOnly, fl uint8, remove b
 			return removeSorted(s, id)
 		}
 		if n := len(s); n == 0 || s[n-1] < id {
-			return append(s, id)
+			return appendID(s, id)
 		}
 		return insertSorted(s, id)
 	}

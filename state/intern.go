@@ -80,8 +80,17 @@ func (c *column) lookup(s string) (uint32, bool) {
 func (c *column) push(ev uint32, v uint32) {
 	c.vals = append(c.vals, v)
 	if v != 0 {
-		c.posts[v] = append(c.posts[v], ev)
+		c.posts[v] = appendID(c.posts[v], ev)
 	}
+}
+
+// appendID appends id to the posting list s, doubling its capacity when
+// it is full (append alone grows long lists by a quarter at a time).
+func appendID(s []uint32, id uint32) []uint32 {
+	if len(s) == cap(s) {
+		s = growTo(s, 2*len(s)+1)
+	}
+	return append(s, id)
 }
 
 // set changes the value of an existing event, moving it between posting
