@@ -2,6 +2,7 @@ package ctlog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,6 +29,13 @@ func TestParsePathsParallelMatches(t *testing.T) {
 	for _, name := range []string{"a/1.json", "a/2.json", "b/3.json", "c/4.json", "c/5.json", "d/6.json"} {
 		write(name, `{"Records":[`+rec(name+"-x")+`,`+rec(name+"-y")+`]}`)
 	}
+	// Records the parser must rewrite or decode: pretty-printed, escaped,
+	// a minted session token, LookupEvents output, gzip.
+	write("f/pretty.json", "{\"Records\": [\n  {\"eventID\": \"p1\", \"eventTime\": \"2026-11-23T04:00:00Z\",\n   \"eventName\": \"Get\\u0055ser\", \"userIdentity\": {\"userName\": \"b\\u00f6b\"}}\n]}")
+	write("f/escaped.json", `{"Records":[{"eventID":"e1","eventTime":"2026-11-23T04:00:00Z","eventName":"Get\u0055ser","userIdentity":{"userName":"b\u00f6b"}},{"eventID":"e2","eventTime":"2026-11-23T04:00:00Z","eventName":"Put\u0055ser","userIdentity":{"userName":"\u00e5sa"}}]}`)
+	write("f/minted.json", `[{"eventID":"m1","eventTime":"2026-11-23T04:00:00Z","eventName":"AssumeRole","eventSource":"sts.amazonaws.com","responseElements":{"credentials":{"accessKeyId":"ASIAEXAMPLE","sessionToken":"secret-token","expiration":"Nov 23, 2026, 5:00:00 AM"}}}]`)
+	write("f/lookup.json", `{"Events":[{"EventId":"l1","CloudTrailEvent":"{\"eventID\":\"l1\",\"eventTime\":\"2026-11-23T04:00:00Z\",\"eventName\":\"ListKeys\"}"},{"EventId":"l2","CloudTrailEvent":"{\"eventID\":\"l2\",\"eventTime\":\"2026-11-23T04:00:01Z\",\"eventName\":\"ListKeys\"}"}]}`)
+	write("f/zipped.json", string(gz(t, `{"Records":[`+rec("z1")+`,`+rec("z2")+`]}`)))
 	write("b/bad.json", "{not json")
 	write("c/notes.txt", "hello")
 	write("e/mixed.ndjson", rec("n1")+"\n{oops\n"+rec("n2")+"\n")
@@ -39,7 +47,7 @@ func TestParsePathsParallelMatches(t *testing.T) {
 	collect := func(parse func(func(Record) error) (Stats, []Problem, error)) ([]string, Stats, []Problem) {
 		var ids []string
 		st, probs, err := parse(func(r Record) error {
-			ids = append(ids, r.EventID+string(r.Raw))
+			ids = append(ids, snapshot(r))
 			return nil
 		})
 		if err != nil {
@@ -50,18 +58,26 @@ func TestParsePathsParallelMatches(t *testing.T) {
 	seqIDs, seqSt, seqProbs := collect(func(emit func(Record) error) (Stats, []Problem, error) {
 		return ParsePaths(paths, Options{}, emit)
 	})
-	for _, workers := range []int{2, 3, 8} {
-		ids, st, probs := collect(func(emit func(Record) error) (Stats, []Problem, error) {
-			return ParsePathsParallel(paths, Options{}, workers, emit)
-		})
-		if !reflect.DeepEqual(ids, seqIDs) {
-			t.Errorf("workers=%d: %d records differ from the sequential %d", workers, len(ids), len(seqIDs))
-		}
-		if st != seqSt {
-			t.Errorf("workers=%d: stats %+v, sequential %+v", workers, st, seqSt)
-		}
-		if !reflect.DeepEqual(probs, seqProbs) {
-			t.Errorf("workers=%d: problems %v, sequential %v", workers, probs, seqProbs)
+	for _, borrow := range []bool{false, true} {
+		for _, workers := range []int{2, 3, 8} {
+			ids, st, probs := collect(func(emit func(Record) error) (Stats, []Problem, error) {
+				return ParsePathsParallel(paths, Options{Borrow: borrow}, workers, emit)
+			})
+			if !reflect.DeepEqual(ids, seqIDs) {
+				for i := range min(len(ids), len(seqIDs)) {
+					if ids[i] != seqIDs[i] {
+						t.Errorf("borrow=%v workers=%d: record %d\n got %s\nwant %s", borrow, workers, i, ids[i], seqIDs[i])
+						break
+					}
+				}
+				t.Errorf("borrow=%v workers=%d: %d records differ from the sequential %d", borrow, workers, len(ids), len(seqIDs))
+			}
+			if st != seqSt {
+				t.Errorf("borrow=%v workers=%d: stats %+v, sequential %+v", borrow, workers, st, seqSt)
+			}
+			if !reflect.DeepEqual(probs, seqProbs) {
+				t.Errorf("borrow=%v workers=%d: problems %v, sequential %v", borrow, workers, probs, seqProbs)
+			}
 		}
 	}
 	if len(seqProbs) < 3 {
@@ -81,4 +97,19 @@ func TestParsePathsParallelMatches(t *testing.T) {
 	if !errors.Is(err, boom) || n != 3 {
 		t.Errorf("emit error: err %v after %d records; want boom after 3", err, n)
 	}
+}
+
+// snapshot prints every field of r, following its pointers, so that a
+// borrowed record can be compared after emit returns.
+func snapshot(r Record) string {
+	m, a := r.Minted, r.Addendum
+	r.Minted, r.Addendum = nil, nil
+	out := fmt.Sprintf("%+v raw=%s", r, r.Raw)
+	if m != nil {
+		out += fmt.Sprintf(" minted=%+v", *m)
+	}
+	if a != nil {
+		out += fmt.Sprintf(" addendum=%+v", *a)
+	}
+	return out
 }

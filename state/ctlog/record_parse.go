@@ -71,6 +71,49 @@ type recParser struct {
 	fbID   string // a LookupEvents element's EventId
 	fbTime time.Time
 	slab   []byte // records' memory is cut from it
+	// keep, when set (ParsePathsParallel with Borrow), holds what a
+	// record cannot alias in the file's buffer, until the file's records
+	// have all been emitted; stable says the scanner's input is that
+	// buffer (not a decoded LookupEvents element).
+	keep   *fileMem
+	stable bool
+}
+
+// fileMem is the memory of one file's borrowed records that is not the
+// file's own buffer: compacted or redacted raws and decoded strings, cut
+// from pooled blocks that go back to the pool once every record of the
+// file has been emitted.
+type fileMem struct {
+	blocks []*[]byte
+	cur    []byte
+}
+
+var memBlocks = sync.Pool{New: func() any { b := make([]byte, 0, slabSize); return &b }}
+
+// take returns an empty slice with room for n bytes that nothing else
+// will write to until release.
+func (m *fileMem) take(n int) []byte {
+	if n > slabSize {
+		return make([]byte, 0, n) // rare: not pooled
+	}
+	if cap(m.cur)-len(m.cur) < n {
+		b := memBlocks.Get().(*[]byte)
+		m.blocks = append(m.blocks, b)
+		m.cur = (*b)[:0]
+	}
+	k := len(m.cur)
+	m.cur = m.cur[:k+n]
+	return m.cur[k : k : k+n]
+}
+
+// release returns the blocks to the pool: the records cut from them must
+// be gone.
+func (m *fileMem) release() {
+	for _, b := range m.blocks {
+		*b = (*b)[:0]
+		memBlocks.Put(b)
+	}
+	m.blocks, m.cur = m.blocks[:0], nil
 }
 
 // slabSize is how much memory records are cut from at once.
@@ -152,11 +195,13 @@ func (p *recParser) one(in []byte, pos int) (end int, rec Record, reason string,
 	}
 	if s.fields[fCloudTrailEvent].kind == vAbsent {
 		p.fbID, p.fbTime = "", time.Time{}
+		p.stable = true
 		rec, reason = p.build(pos, end)
 		return end, rec, reason, nil
 	}
 	reason = p.lookupElement()
 	if reason == "" {
+		p.stable = false
 		rec, reason = p.build(p.lookupStart(), len(p.lookup))
 	}
 	return end, rec, reason, nil
@@ -292,13 +337,29 @@ func (p *recParser) build(start, end int) (Record, string) {
 		}
 	}
 	var rawStr, arenaStr string
-	if p.opt.Borrow {
+	switch {
+	case p.keep != nil && inRaw && p.stable:
+		// The file's buffer outlives the record: only decoded strings
+		// need room of their own.
+		rec.Raw = raw[:len(raw):len(raw)]
+		rawStr = unsafe.String(unsafe.SliceData(raw), len(raw))
+		if len(s.arena) > 0 {
+			a := append(p.keep.take(len(s.arena)), s.arena...)
+			arenaStr = unsafe.String(unsafe.SliceData(a), len(a))
+		}
+	case p.keep != nil:
+		need := len(raw) + len(s.arena)
+		buf := append(append(p.keep.take(need), raw...), s.arena...)
+		rec.Raw = buf[:len(raw):len(raw)]
+		all := unsafe.String(unsafe.SliceData(buf), len(buf))
+		rawStr, arenaStr = all[:len(raw)], all[len(raw):]
+	case p.opt.Borrow:
 		rec.Raw = raw[:len(raw):len(raw)]
 		rawStr = unsafe.String(unsafe.SliceData(raw), len(raw))
 		if len(s.arena) > 0 {
 			arenaStr = unsafe.String(unsafe.SliceData(s.arena), len(s.arena))
 		}
-	} else {
+	default:
 		need := len(raw) + len(s.arena)
 		if cap(p.slab)-len(p.slab) < need {
 			p.slab = make([]byte, 0, max(slabSize, need))
