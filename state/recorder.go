@@ -118,11 +118,20 @@ func draft(kind Kind, data json.RawMessage) journal.Draft {
 // returns the entry and the payload, so the caller can apply both to a store
 // with ApplyEvents without parsing the records again.
 func (r *Recorder) RecordEvents(source string, recs []ctlog.Record, skipped []Skipped) (journal.Entry, Events, error) {
-	ev := Events{Source: source, Skipped: skipped, Records: make([]json.RawMessage, len(recs))}
-	size := 64 + len(source)
+	raws := make([]json.RawMessage, len(recs))
 	for i := range recs {
-		ev.Records[i] = recs[i].Raw
-		size += len(recs[i].Raw) + 1
+		raws[i] = recs[i].Raw
+	}
+	return r.RecordRawEvents(source, raws, skipped)
+}
+
+// RecordRawEvents is RecordEvents for callers that kept only the records'
+// Raw bytes (as ctlog produced them: compact, secrets redacted).
+func (r *Recorder) RecordRawEvents(source string, raws []json.RawMessage, skipped []Skipped) (journal.Entry, Events, error) {
+	ev := Events{Source: source, Skipped: skipped, Records: raws}
+	size := 64 + len(source)
+	for _, raw := range raws {
+		size += len(raw) + 1
 	}
 	// Built by hand: the raw records are already compact JSON, and
 	// encoding/json would re-validate and copy every byte.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -85,7 +86,7 @@ func runIngest(e *env, path, title string, paths []string) error {
 	// Batches are written by one goroutine while the next is parsed, in
 	// the order they were made. Only it touches rec until it is done.
 	type pending struct {
-		recs    []ctlog.Record
+		raws    []json.RawMessage
 		skipped []state.Skipped
 	}
 	var (
@@ -101,26 +102,35 @@ func runIngest(e *env, path, title string, paths []string) error {
 			if journalErr != nil {
 				continue
 			}
-			if _, _, err := rec.RecordEvents("file", p.recs, p.skipped); err != nil {
+			if _, _, err := rec.RecordRawEvents("file", p.raws, p.skipped); err != nil {
 				journalErr = err
 				failed.Store(true)
 				continue
 			}
-			written += len(p.recs)
+			written += len(p.raws)
 		}
 	}()
 	var (
-		batch      []ctlog.Record
+		batch      []json.RawMessage
 		batchBytes int
+		arena      []byte // the batch's raw records, copied from the parser's buffers
 		skipped    []state.Skipped
 		total, dup int
 	)
+	keep := func(raw []byte) json.RawMessage {
+		if cap(arena)-len(arena) < len(raw) {
+			arena = make([]byte, 0, max(ingestBatchBytes, len(raw)))
+		}
+		n := len(arena)
+		arena = append(arena, raw...)
+		return arena[n:len(arena):len(arena)]
+	}
 	flush := func() {
 		if len(batch) == 0 && len(skipped) == 0 {
 			return
 		}
 		queue <- pending{batch, skipped}
-		batch, batchBytes, skipped = make([]ctlog.Record, 0, ingestBatchRecords), 0, nil
+		batch, batchBytes, skipped, arena = make([]json.RawMessage, 0, ingestBatchRecords), 0, nil, nil
 	}
 	errStopped := errors.New("journal write failed")
 	emit := func(r ctlog.Record) error {
@@ -134,7 +144,7 @@ func runIngest(e *env, path, title string, paths []string) error {
 			dup++
 			return nil
 		}
-		batch = append(batch, r)
+		batch = append(batch, keep(r.Raw))
 		batchBytes += len(r.Raw)
 		if len(batch) >= ingestBatchRecords || batchBytes >= ingestBatchBytes {
 			flush()
@@ -143,7 +153,9 @@ func runIngest(e *env, path, title string, paths []string) error {
 	}
 	// Files are decompressed and parsed on every core; records still come
 	// in path order, so the journal is the same whatever the core count.
-	stats, problems, err := ctlog.ParsePathsParallel(paths, ctlog.Options{}, runtime.GOMAXPROCS(0), emit)
+	// Records borrow the parser's buffers: seen copies what it keeps, and
+	// keep copies the raw record into the batch.
+	stats, problems, err := ctlog.ParsePathsParallel(paths, ctlog.Options{Borrow: true}, runtime.GOMAXPROCS(0), emit)
 	for _, p := range problems {
 		fmt.Fprintf(e.stderr, "skipped: %s\n", sanitize.Terminal(p.Error()))
 		skipped = append(skipped, state.Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason})
