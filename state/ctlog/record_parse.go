@@ -371,18 +371,24 @@ func (p *recParser) build(start, end int) (Record, string) {
 		all := unsafe.String(unsafe.SliceData(buf), len(buf))
 		rawStr, arenaStr = all[:len(raw)], all[len(raw):]
 	}
-	str := func(f field) string {
-		if internable[f] && p.opt.Intern != nil {
-			if t := s.text(f); len(t) > 0 {
-				return p.opt.Intern(t)
+	// Every captured string, cut once from where it now lives.
+	var strs [numFields]string
+	for _, f := range stringFields {
+		o := offs[f]
+		switch {
+		case o[1] == 0:
+			if internable[f] && p.opt.Intern != nil {
+				if t := s.text(f); len(t) > 0 {
+					strs[f] = p.opt.Intern(t)
+				}
 			}
-			return ""
+		case int(o[0]) >= len(raw):
+			strs[f] = arenaStr[int(o[0])-len(raw) : int(o[1])-len(raw)]
+		default:
+			strs[f] = rawStr[o[0]:o[1]]
 		}
-		if o := offs[f]; int(o[0]) >= len(raw) {
-			return arenaStr[int(o[0])-len(raw) : int(o[1])-len(raw)]
-		}
-		return rawStr[offs[f][0]:offs[f][1]]
 	}
+	str := func(f field) string { return strs[f] }
 
 	rec.EventID = str(fEventID)
 	if rec.EventID == "" {

@@ -1,6 +1,7 @@
 package ctlog
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -354,7 +355,7 @@ func (s *scanner) number(pos int) (int, *syntaxError) {
 
 // literal checks for true, false or null at pos.
 func (s *scanner) literal(pos int, lit string) (int, *syntaxError) {
-	if !strings.HasPrefix(string(s.in[pos:min(pos+len(lit), len(s.in))]), lit) {
+	if !bytes.HasPrefix(s.in[pos:], []byte(lit)) {
 		return pos, &syntaxError{pos, "invalid literal"}
 	}
 	return pos + len(lit), nil
