@@ -1,0 +1,237 @@
+package journal
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// The writer's fast path: data that is already compact — event batches built
+// from compacted records, the bulk of every journal — is proved so by
+// validCompact in one pass, UTF-8 included, and kept as it is. validCompact
+// only answers yes or no: on no, compactData takes the slow path, which
+// compacts with encoding/json and words the error, so what Append accepts
+// and the errors it gives do not depend on this file. FuzzValidCompact holds
+// it to encoding/json and to the reader's own grammar (skipValue).
+
+// SWAR constants: a byte repeated in every byte of a word.
+const (
+	lsb    = 0x0101010101010101
+	msb    = 0x8080808080808080
+	quote  = lsb * '"'
+	bslash = lsb * '\\'
+)
+
+// special returns a word whose bytes have their top bit set where w (read
+// little-endian) holds a byte that ends a run of plain ASCII string content:
+// '"', '\\', a control character or a non-ASCII byte. The lowest flagged
+// byte is always a true one: a byte of (x - lsb) has its top bit set when
+// the byte of x is zero or 0x81 and above, or when a borrow comes from a
+// zero byte below, and non-ASCII bytes are flagged anyway (| w), so a false
+// positive only ever sits above a true one.
+func special(w uint64) uint64 {
+	return (((w ^ quote) - lsb) | ((w ^ bslash) - lsb) | (w - lsb*0x20) | w) & msb
+}
+
+// plainASCII marks the ASCII bytes a JSON string may hold as they are.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// validCompact reports whether b is exactly one JSON value, without white
+// space between tokens, in valid UTF-8, whose containers nest fewer than
+// maxDepth deep counting depth for the value itself (1 for a line's data,
+// which sits in the envelope). It accepts exactly what checking b with the
+// reader's grammar (checkValue) refusing white space, then utf8.Valid,
+// accepts. Outside strings JSON is ASCII by grammar, so only strings need
+// their UTF-8 checked.
+func validCompact(b []byte, depth int) bool {
+	// closers holds the closing byte of every open container; the
+	// backing array covers every realistic payload without allocating.
+	var arr [64]byte
+	closers := arr[:0]
+	i := 0
+value:
+	if i >= len(b) {
+		return false
+	}
+	switch c := b[i]; c {
+	case '"':
+		if i = strictString(b, i); i < 0 {
+			return false
+		}
+	case '{', '[':
+		if depth+len(closers) >= maxDepth {
+			return false
+		}
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		i++
+		if i < len(b) && b[i] == closer {
+			i++
+			break
+		}
+		closers = append(closers, closer)
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case 't':
+		if !hasLiteral(b, i, "true") {
+			return false
+		}
+		i += 4
+	case 'f':
+		if !hasLiteral(b, i, "false") {
+			return false
+		}
+		i += 5
+	case 'n':
+		if !hasLiteral(b, i, "null") {
+			return false
+		}
+		i += 4
+	default:
+		if i = strictNumber(b, i); i < 0 {
+			return false
+		}
+	}
+	// After a value: the end, a comma, or the innermost container's end.
+	for {
+		if len(closers) == 0 {
+			return i == len(b)
+		}
+		if i >= len(b) {
+			return false
+		}
+		top := closers[len(closers)-1]
+		switch b[i] {
+		case ',':
+			i++
+			if top == '}' {
+				goto key
+			}
+			goto value
+		case top:
+			i++
+			closers = closers[:len(closers)-1]
+			continue
+		}
+		return false
+	}
+key:
+	if i >= len(b) || b[i] != '"' {
+		return false
+	}
+	if i = strictString(b, i); i < 0 || i >= len(b) || b[i] != ':' {
+		return false
+	}
+	i++
+	goto value
+}
+
+// hasLiteral reports whether b[i:] starts with lit.
+func hasLiteral(b []byte, i int, lit string) bool {
+	return len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit
+}
+
+// strictNumber checks the JSON number at b[i] and returns the index after
+// it, or -1.
+func strictNumber(b []byte, i int) int {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	default:
+		if i = digits(b, i); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && b[i] == '.' {
+		if i = digits(b, i+1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i = digits(b, i); i < 0 {
+			return -1
+		}
+	}
+	return i
+}
+
+// digits skips one or more decimal digits at b[i]; -1 when there is none.
+func digits(b []byte, i int) int {
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return -1
+	}
+	return i
+}
+
+// strictString checks the JSON string at b[i] (a '"'), its UTF-8 included,
+// and returns the index after its closing quote, or -1. Plain ASCII goes by
+// eight bytes at a time.
+func strictString(b []byte, i int) int {
+	i++
+	for {
+		for i+8 <= len(b) {
+			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
+			}
+			i += 8
+		}
+		for i < len(b) && plainASCII[b[i]] {
+			i++
+		}
+	stop:
+		if i >= len(b) {
+			return -1
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1
+		case c == '\\':
+			if i+1 >= len(b) {
+				return -1
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(b)-i < 6 || !isHex4(b[i+2:i+6]) {
+					return -1
+				}
+				i += 6
+			default:
+				return -1
+			}
+		case c < 0x20:
+			return -1
+		default:
+			// A run of non-ASCII: each rune must be valid UTF-8.
+			for i < len(b) && b[i] >= utf8.RuneSelf {
+				if _, n := utf8.DecodeRune(b[i:]); n > 1 {
+					i += n
+				} else {
+					return -1
+				}
+			}
+		}
+	}
+}
