@@ -186,14 +186,23 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 
 // values interns r's string fields, in column order.
 func (t *EventTable) values(r *ctlog.Record) [numCols]uint32 {
-	var v [numCols]uint32
-	for c, s := range [numCols]string{
+	strs := [numCols]string{
 		colEvent: r.EventName, colSource: r.EventSource, colRegion: r.Region,
 		colPrincipal: r.PrincipalARN, colUser: r.UserName, colType: r.IdentityType,
 		colKey: r.AccessKeyID, colIP: r.SourceIP, colAgent: r.UserAgent,
 		colError: r.ErrorCode, colMessage: r.ErrorMessage,
-	} {
-		v[c] = t.cols[c].intern(s)
+	}
+	// Every string is hashed before any is interned. The hashes are the
+	// first reads of the strings' bytes, which are seldom in this core's
+	// cache (a record is parsed on another core, or long before); reads
+	// that do not wait on one another wait for memory together.
+	var h [numCols]uint64
+	for c, s := range strs {
+		h[c] = quickHash(s)
+	}
+	var v [numCols]uint32
+	for c, s := range strs {
+		v[c] = t.cols[c].internHashed(s, h[c])
 	}
 	return v
 }

@@ -22,11 +22,8 @@ type column struct {
 	foldDup bool
 	vals    []uint32   // event id → value id
 	posts   [][]uint32 // value id → event ids (ascending)
-	// last and lastID cache the most recently interned value: consecutive
-	// records mostly share their region, source, identity and agent, and
-	// one string comparison is cheaper than a map lookup.
-	last   string
-	lastID uint32
+	// hot finds value ids faster than ids, which it stands in front of.
+	hot hotIndex
 }
 
 func newColumn() *column {
@@ -36,21 +33,30 @@ func newColumn() *column {
 		ids:   map[string]uint32{"": 0},
 		fold:  map[string]uint32{"": 0},
 		posts: [][]uint32{nil},
+		hot:   newHotIndex(),
 	}
 }
 
 // intern returns the value id of s, adding it when new. The string is
 // cloned so that the table never pins the buffer a record was parsed from.
 func (c *column) intern(s string) uint32 {
-	if s == c.last {
-		return c.lastID
+	return c.internHashed(s, quickHash(s))
+}
+
+// internHashed is intern given h, quickHash(s).
+func (c *column) internHashed(s string, h uint64) uint32 {
+	if s == "" {
+		return 0
+	}
+	if id, ok := c.hot.find(c.strs, s, h); ok {
+		return id
 	}
 	id := c.internMiss(s)
-	c.last, c.lastID = c.strs[id], id
+	c.hot.add(c.strs, id, h)
 	return id
 }
 
-// internMiss is intern without the last-value cache.
+// internMiss is intern without the hot cache.
 func (c *column) internMiss(s string) uint32 {
 	if id, ok := c.ids[s]; ok {
 		return id
