@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -87,10 +88,13 @@ type EventTable struct {
 	// empty) and the high 32 bits of the identity's hash in its high ones,
 	// so that a probe past another event rarely reads that event's
 	// identity. It costs about 16 bytes per event where a Go map keyed by
-	// [16]byte would cost about 40.
-	dedupe []uint64
-	nDedup int
-	seed   maphash.Seed
+	// [16]byte would cost about 40. A hash's top bits pick its first slot
+	// (dedupeShift is 64 minus log2 of the slots), so the bits a slot holds
+	// place it again when the set doubles: growing reads no identities.
+	dedupe      []uint64
+	dedupeShift uint
+	nDedup      int
+	seed        maphash.Seed
 
 	// order lists event ids sorted by (time, id); rank is its inverse.
 	// Events appended in time order extend both directly; others wait in
@@ -513,7 +517,7 @@ func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bo
 	}
 	mask := uint64(len(t.dedupe) - 1)
 	tag := h &^ (1<<32 - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := h >> t.dedupeShift; ; i = (i + 1) & mask {
 		slot := t.dedupe[i]
 		if slot == 0 {
 			return 0, false
@@ -545,21 +549,36 @@ func (t *EventTable) resizeDedupe(n int) {
 	}
 	old := t.dedupe
 	t.dedupe = make([]uint64, n)
+	t.dedupeShift = uint(64 - bits.TrailingZeros(uint(n)))
 	for _, slot := range old {
-		if slot != 0 {
-			id := uint32(slot) - 1
-			t.placeDedupe(id, t.hashKey(t.identity(id)))
+		if slot == 0 {
+			continue
 		}
+		// The slot holds the top 32 bits of its hash: all a set of up to
+		// 1<<32 slots needs to place it, read in order (old slots are in
+		// order of their first slot, but for a run that wraps around).
+		h := slot &^ (1<<32 - 1)
+		if t.dedupeShift < 32 {
+			h = t.hashKey(t.identity(uint32(slot) - 1))
+		}
+		t.placeSlot(slot, h)
 	}
 }
 
+// placeDedupe puts event id, whose identity hashes to h, in the set.
 func (t *EventTable) placeDedupe(id uint32, h uint64) {
+	t.placeSlot(h&^(1<<32-1)|uint64(id+1), h)
+}
+
+// placeSlot puts slot, for an identity hashing to h, in the first free
+// slot from h's.
+func (t *EventTable) placeSlot(slot, h uint64) {
 	mask := uint64(len(t.dedupe) - 1)
-	i := h & mask
+	i := h >> t.dedupeShift
 	for t.dedupe[i] != 0 {
 		i = (i + 1) & mask
 	}
-	t.dedupe[i] = h&^(1<<32-1) | uint64(id+1)
+	t.dedupe[i] = slot
 }
 
 // --- event-time order ---
