@@ -565,6 +565,13 @@ func openedID(data []byte) string {
 // appendLine appends the encoded line (without newline) for one entry.
 // byJSON and kindJSON are already JSON; data is compact JSON.
 func appendLine(buf []byte, seq int64, at time.Time, byJSON, kindJSON, data []byte, prev *[32]byte) []byte {
+	buf = appendHead(buf, seq, at, byJSON, kindJSON)
+	buf = append(buf, data...)
+	return appendTail(buf, prev)
+}
+
+// appendHead appends what comes before the data in a line.
+func appendHead(buf []byte, seq int64, at time.Time, byJSON, kindJSON []byte) []byte {
 	buf = append(buf, keySeq...)
 	buf = strconv.AppendInt(buf, seq, 10)
 	buf = append(buf, keyAt...)
@@ -573,8 +580,11 @@ func appendLine(buf []byte, seq int64, at time.Time, byJSON, kindJSON, data []by
 	buf = append(buf, byJSON...)
 	buf = append(buf, keyKind...)
 	buf = append(buf, kindJSON...)
-	buf = append(buf, keyData...)
-	buf = append(buf, data...)
+	return append(buf, keyData...)
+}
+
+// appendTail appends what comes after the data in a line.
+func appendTail(buf []byte, prev *[32]byte) []byte {
 	buf = append(buf, keyPrev...)
 	buf = hex.AppendEncode(buf, prev[:])
 	return append(buf, endLine...)

@@ -132,3 +132,27 @@ func FuzzValidCompact(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkValidCompact checks a 4 MB events payload, the fast path of every
+// ingest batch, against the check it replaced.
+//
+//	go test ./state/journal -run '^$' -bench 'ValidCompact' -count 5
+func BenchmarkValidCompact(b *testing.B) {
+	data := eventsPayload(4 << 20)
+	for _, bc := range []struct {
+		name  string
+		check func([]byte) bool
+	}{
+		{"strict", func(b []byte) bool { return validCompact(b, 1) }},
+		{"reader+utf8", readerCompact},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if !bc.check(data) {
+					b.Fatal("refused")
+				}
+			}
+		})
+	}
+}

@@ -29,7 +29,9 @@ type Writer struct {
 	byJSON []byte // the "by" object, encoded once
 	c      chain  // the newest line this writer knows of
 	lr     lineReader
-	buf    []byte
+	buf    []byte   // the lines of one Append, but for big drafts' data
+	holes  []hole   // where big drafts' data goes between buf's bytes
+	pieces [][]byte // buf and the big data, in order, for writeVecAt
 
 	dirty      bool        // written but not yet fsynced
 	timer      *time.Timer // group commit
@@ -241,6 +243,17 @@ func (w *Writer) catchUp() (*tornTail, error) {
 	}
 }
 
+// bigData is the size from which Append writes a draft's data straight from
+// the caller's slice (writeVecAt) rather than copying it into its buffer:
+// event batches of megabytes were copied once more only to be written.
+const bigData = 64 << 10
+
+// hole is a big draft's data, written after buf[:at] (see bigData).
+type hole struct {
+	at   int
+	data []byte
+}
+
 // prepared is a draft checked and encoded outside the lock.
 type prepared struct {
 	kind     string
@@ -358,22 +371,43 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 	syncNow := false
 	entries := make([]Entry, 0, len(prep))
 	w.buf = w.buf[:0]
+	defer w.forgetData()
 	for i, p := range prep {
 		start := len(w.buf)
-		w.buf = appendLine(w.buf, seq+1, at, w.byJSON, p.kindJSON, p.data, &head)
-		line := w.buf[start:]
-		if len(line) > maxLine {
-			return nil, fmt.Errorf("journal: draft %d (%q): the line would be %d bytes, more than %d", i, p.kind, len(line), maxLine)
+		big := haveWritev && len(p.data) >= bigData
+		var n, mid int // the line's length; where its data starts in buf
+		if big {
+			w.buf = appendHead(w.buf, seq+1, at, w.byJSON, p.kindJSON)
+			mid = len(w.buf)
+			w.buf = appendTail(w.buf, &head)
+			n = len(w.buf) - start + len(p.data)
+		} else {
+			w.buf = appendLine(w.buf, seq+1, at, w.byJSON, p.kindJSON, p.data, &head)
+			n = len(w.buf) - start
+		}
+		if n > maxLine {
+			return nil, fmt.Errorf("journal: draft %d (%q): the line would be %d bytes, more than %d", i, p.kind, n, maxLine)
 		}
 		prev := head
+		if big {
+			// The line is hashed as write will write it: head, the
+			// caller's data, tail.
+			h := sha256.New()
+			h.Write(w.buf[start:mid])
+			h.Write(p.data)
+			h.Write(w.buf[mid:])
+			h.Sum(head[:0])
+			w.holes = append(w.holes, hole{at: mid, data: p.data})
+		} else {
+			head = sha256.Sum256(w.buf[start:])
+		}
 		seq++
-		head = sha256.Sum256(line)
 		entries = append(entries, Entry{
 			Seq: seq, At: at, By: w.by, Kind: p.kind, Data: p.data,
 			Prev: hex.EncodeToString(prev[:]), Offset: off, Hash: hex.EncodeToString(head[:]),
 		})
 		w.buf = append(w.buf, '\n')
-		off += int64(len(line)) + 1
+		off += int64(n) + 1
 		syncNow = syncNow || p.now
 	}
 	if torn != nil {
@@ -381,7 +415,7 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 			return nil, fmt.Errorf("journal: cut torn tail of %s: %w", w.path, err)
 		}
 	}
-	if _, err := w.f.WriteAt(w.buf, w.c.next); err != nil {
+	if err := w.write(); err != nil {
 		// Leave no partial line behind for the next writer to repair.
 		_ = w.f.Truncate(w.c.next)
 		return nil, fmt.Errorf("journal: append to %s: %w", w.path, err)
@@ -402,6 +436,31 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// write writes the lines Append built at the end of the file, as one
+// write: buf alone, or buf with the holes' data in between. w.mu is held.
+func (w *Writer) write() error {
+	if len(w.holes) == 0 {
+		_, err := w.f.WriteAt(w.buf, w.c.next)
+		return err
+	}
+	w.pieces = w.pieces[:0]
+	from := 0
+	for _, h := range w.holes {
+		w.pieces = append(w.pieces, w.buf[from:h.at], h.data)
+		from = h.at
+	}
+	w.pieces = append(w.pieces, w.buf[from:])
+	return writeVecAt(w.f, w.pieces, w.c.next)
+}
+
+// forgetData drops the references to callers' data that Append took for
+// write: a Writer keeps nothing of a draft after Append returns.
+func (w *Writer) forgetData() {
+	clear(w.holes)
+	clear(w.pieces)
+	w.holes, w.pieces = w.holes[:0], w.pieces[:0]
 }
 
 // groupSync is the group-commit timer's work.
