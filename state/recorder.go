@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -129,39 +130,41 @@ func (r *Recorder) RecordEvents(source string, recs []ctlog.Record, skipped []Sk
 // Raw bytes (as ctlog produced them: compact, secrets redacted).
 func (r *Recorder) RecordRawEvents(source string, raws []json.RawMessage, skipped []Skipped) (journal.Entry, Events, error) {
 	ev := Events{Source: source, Skipped: skipped, Records: raws}
-	size := 64 + len(source)
-	for _, raw := range raws {
-		size += len(raw) + 1
-	}
 	// Built by hand: the raw records are already compact JSON, and
-	// encoding/json would re-validate and copy every byte.
-	buf := make([]byte, 0, size)
-	buf = append(buf, `{"source":`...)
+	// encoding/json would re-validate and copy every byte. bytes.Join
+	// allocates the payload at its size without clearing it first, as a
+	// make would for every byte (megabytes a batch) only for them to be
+	// overwritten; Append checks the result.
 	src, _ := json.Marshal(source)
-	buf = append(buf, src...)
-	buf = append(buf, `,"records":[`...)
-	for i, raw := range ev.Records {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, raw...)
-	}
-	buf = append(buf, ']')
+	head := append([]byte(`{"source":`), src...)
+	head = append(head, `,"records":[`...)
+	tail := []byte{']'}
 	if len(skipped) > 0 {
 		sk, err := json.Marshal(skipped)
 		if err != nil {
 			return journal.Entry{}, ev, err
 		}
-		buf = append(buf, `,"skipped":`...)
-		buf = append(buf, sk...)
+		tail = append(append(tail, `,"skipped":`...), sk...)
 	}
-	buf = append(buf, '}')
+	tail = append(tail, '}')
+	parts := make([][]byte, 0, 2*len(raws)+2)
+	parts = append(parts, head)
+	for i, raw := range raws {
+		if i > 0 {
+			parts = append(parts, recordSep)
+		}
+		parts = append(parts, raw)
+	}
+	buf := bytes.Join(append(parts, tail), nil)
 	es, err := r.w.Append(draft(KindEvents, buf))
 	if err != nil {
 		return journal.Entry{}, ev, err
 	}
 	return es[0], ev, nil
 }
+
+// recordSep separates the records of an events payload.
+var recordSep = []byte{','}
 
 // Sync forces group-committed facts to disk.
 func (r *Recorder) Sync() error { return r.w.Sync() }
