@@ -14,8 +14,11 @@ import (
 // match the empty string), so it would only cost memory.
 type column struct {
 	strs []string          // value id → string
-	low  []string          // value id → strings.ToLower(string)
 	ids  map[string]uint32 // string → value id
+	// low, fold and foldDup serve matching, and are brought up to date
+	// by match (see foldNew), not by intern: a table that is only loaded
+	// (warroom ingest) never matches, and new values cost half as much.
+	low  []string          // value id → strings.ToLower(string)
 	fold map[string]uint32 // lower-cased string → value id
 	// foldDup is set once two strings differ only in case: fold then
 	// holds only one of them and exact matches must scan.
@@ -64,16 +67,24 @@ func (c *column) internMiss(s string) uint32 {
 	s = strings.Clone(s)
 	id := uint32(len(c.strs))
 	c.strs = append(c.strs, s)
-	low := strings.ToLower(s)
-	c.low = append(c.low, low)
 	c.ids[s] = id
-	if _, dup := c.fold[low]; dup {
-		c.foldDup = true
-	} else {
-		c.fold[low] = id
-	}
 	c.posts = append(c.posts, nil)
 	return id
+}
+
+// foldNew adds the values interned since it last ran to low and fold, in
+// value id order, so that fold keeps the first of the strings that differ
+// only in case.
+func (c *column) foldNew() {
+	for id := len(c.low); id < len(c.strs); id++ {
+		low := strings.ToLower(c.strs[id])
+		c.low = append(c.low, low)
+		if _, dup := c.fold[low]; dup {
+			c.foldDup = true
+		} else {
+			c.fold[low] = uint32(id)
+		}
+	}
 }
 
 // lookup returns the value id of s without adding it.
@@ -119,6 +130,7 @@ func (c *column) set(ev uint32, v uint32) {
 // matches pattern p, case-insensitively, each distinct string tested once.
 // Values that no event carries (any more) are left out unless all is set.
 func (c *column) match(p *glob, all bool) []uint32 {
+	c.foldNew()
 	if p.exact {
 		// A whole value is one lookup, unless two strings of the column
 		// differ only in case (then the scan below finds them all).
