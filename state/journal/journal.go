@@ -61,6 +61,10 @@ type Draft struct {
 	// Data is the fact's payload as JSON. Append compacts it and rejects
 	// anything that is not a single valid UTF-8 JSON value (an empty Data
 	// included), so nothing is written when any draft of a call is bad.
+	// Data must not change while Append runs (compact data is checked,
+	// hashed and written from the caller's bytes); the Writer keeps no
+	// reference to it afterwards, but the returned Entry's Data may be
+	// Data itself.
 	Data json.RawMessage
 	// Sync is the durability the caller needs; the zero value is SyncNow.
 	Sync SyncMode
