@@ -150,6 +150,9 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 		copy(key[:], h[:16])
 		kind = flagIDRaw
 	}
+	// Hashed here, early, though a copy of a held event needs no hashes:
+	// see recordStrings.
+	strs := recordStrings(r)
 	var h uint64
 	if kind != flagIDNone {
 		h = t.hashKey(kind, &key)
@@ -157,7 +160,7 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 			if !t.replaces(old, r) {
 				return old, false
 			}
-			t.replace(old, r, ref)
+			t.replace(old, r, ref, &strs)
 			return old, true
 		}
 	}
@@ -165,7 +168,7 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	if len(t.time) >= t.room {
 		t.reserve(max(minRoom, 2*len(t.time)+1))
 	}
-	vals := t.values(r)
+	vals := t.values(&strs)
 	for c, v := range vals {
 		t.cols[c].push(id, v)
 	}
@@ -188,25 +191,36 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	return id, true
 }
 
-// values interns r's string fields, in column order.
-func (t *EventTable) values(r *ctlog.Record) [numCols]uint32 {
-	strs := [numCols]string{
+// recStrings holds a record's string fields, in column order, and their
+// quickHash values.
+type recStrings struct {
+	s [numCols]string
+	h [numCols]uint64
+}
+
+// recordStrings gathers r's string fields and hashes them. The hashes are
+// the first reads of the strings' bytes, which are seldom in this core's
+// cache (a record is parsed on another core, or long before): Add asks for
+// them right after it parses the event id, so that all those reads, which
+// do not wait on one another, wait for memory together.
+func recordStrings(r *ctlog.Record) recStrings {
+	rs := recStrings{s: [numCols]string{
 		colEvent: r.EventName, colSource: r.EventSource, colRegion: r.Region,
 		colPrincipal: r.PrincipalARN, colUser: r.UserName, colType: r.IdentityType,
 		colKey: r.AccessKeyID, colIP: r.SourceIP, colAgent: r.UserAgent,
 		colError: r.ErrorCode, colMessage: r.ErrorMessage,
+	}}
+	for c, s := range rs.s {
+		rs.h[c] = quickHash(s)
 	}
-	// Every string is hashed before any is interned. The hashes are the
-	// first reads of the strings' bytes, which are seldom in this core's
-	// cache (a record is parsed on another core, or long before); reads
-	// that do not wait on one another wait for memory together.
-	var h [numCols]uint64
-	for c, s := range strs {
-		h[c] = quickHash(s)
-	}
+	return rs
+}
+
+// values interns a record's strings, in column order.
+func (t *EventTable) values(rs *recStrings) [numCols]uint32 {
 	var v [numCols]uint32
-	for c, s := range strs {
-		v[c] = t.cols[c].internHashed(s, h[c])
+	for c, s := range rs.s {
+		v[c] = t.cols[c].internHashed(s, rs.h[c])
 	}
 	return v
 }
@@ -328,9 +342,10 @@ func (t *EventTable) replaces(id uint32, r *ctlog.Record) bool {
 		e.ErrorMessage != r.ErrorMessage || e.ReadOnly != r.ReadOnly || (r.Minted != nil) != e.Minted
 }
 
-// replace overwrites held event id with the newer copy r.
-func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef) {
-	vals := t.values(r)
+// replace overwrites held event id with the newer copy r, whose strings
+// are rs.
+func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef, rs *recStrings) {
+	vals := t.values(rs)
 	for c, v := range vals {
 		t.cols[c].set(id, v)
 	}
