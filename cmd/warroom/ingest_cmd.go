@@ -88,9 +88,11 @@ func runIngest(e *env, path, title string, paths []string) error {
 	type pending struct {
 		raws    []json.RawMessage
 		skipped []state.Skipped
+		arenas  [][]byte // what raws point into
 	}
 	var (
 		queue      = make(chan pending, 2)
+		free       = make(chan []byte, 4) // arenas the writer is done with
 		written    int
 		journalErr error
 		failed     atomic.Bool
@@ -108,29 +110,50 @@ func runIngest(e *env, path, title string, paths []string) error {
 				continue
 			}
 			written += len(p.raws)
+			// The journal keeps nothing of the raws: their memory can
+			// take the next batches.
+			for _, a := range p.arenas {
+				select {
+				case free <- a[:0]:
+				default:
+				}
+			}
 		}
 	}()
 	var (
 		batch      []json.RawMessage
 		batchBytes int
-		arena      []byte // the batch's raw records, copied from the parser's buffers
+		arenas     [][]byte // the batch's raw records, copied from the parser's buffers
 		skipped    []state.Skipped
 		total, dup int
 	)
 	keep := func(raw []byte) json.RawMessage {
+		var arena []byte
+		if n := len(arenas); n > 0 {
+			arena = arenas[n-1]
+		}
 		if cap(arena)-len(arena) < len(raw) {
-			arena = make([]byte, 0, max(ingestBatchBytes, len(raw)))
+			arena = nil
+			select {
+			case arena = <-free:
+			default:
+			}
+			if cap(arena) < len(raw) {
+				arena = make([]byte, 0, max(ingestBatchBytes, len(raw)))
+			}
+			arenas = append(arenas, arena)
 		}
 		n := len(arena)
 		arena = append(arena, raw...)
+		arenas[len(arenas)-1] = arena
 		return arena[n:len(arena):len(arena)]
 	}
 	flush := func() {
 		if len(batch) == 0 && len(skipped) == 0 {
 			return
 		}
-		queue <- pending{batch, skipped}
-		batch, batchBytes, skipped, arena = make([]json.RawMessage, 0, ingestBatchRecords), 0, nil, nil
+		queue <- pending{batch, skipped, arenas}
+		batch, batchBytes, skipped, arenas = make([]json.RawMessage, 0, ingestBatchRecords), 0, nil, nil
 	}
 	errStopped := errors.New("journal write failed")
 	emit := func(r ctlog.Record) error {

@@ -19,11 +19,12 @@ import (
 // TestIngestSameOnAnyCores: ingest parses files on every core with records
 // borrowing the parser's buffers. Whatever the core count, the journal
 // must hold exactly the records a plain sequential parse gives, in order,
-// each copied out before its buffer was reused.
+// each copied out before its buffer was reused (8,000 records make four
+// batches, so the batch arenas are reused too).
 func TestIngestSameOnAnyCores(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "trail")
-	if _, err := gen.Write(corpus, gen.Options{Events: 4000, Seed: 11, End: time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)}); err != nil {
+	if _, err := gen.Write(corpus, gen.Options{Events: 8000, Seed: 11, End: time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
 	paths := []string{corpus}
