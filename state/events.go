@@ -150,7 +150,7 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 		copy(key[:], h[:16])
 		kind = flagIDRaw
 	}
-	// Hashed here, early, though a copy of a held event needs no hashes:
+	// Hashed here, early, though a copy that is ignored needs no hashes:
 	// see recordStrings.
 	strs := recordStrings(r)
 	var h uint64
