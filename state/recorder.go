@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,41 +130,78 @@ func (r *Recorder) RecordEvents(source string, recs []ctlog.Record, skipped []Sk
 // Raw bytes (as ctlog produced them: compact, secrets redacted).
 func (r *Recorder) RecordRawEvents(source string, raws []json.RawMessage, skipped []Skipped) (journal.Entry, Events, error) {
 	ev := Events{Source: source, Skipped: skipped, Records: raws}
-	// Built by hand: the raw records are already compact JSON, and
-	// encoding/json would re-validate and copy every byte. bytes.Join
-	// allocates the payload at its size without clearing it first, as a
-	// make would for every byte (megabytes a batch) only for them to be
-	// overwritten; Append checks the result.
+	size := 64 + len(source)
+	for _, raw := range raws {
+		size += len(raw) + 1
+	}
+	var b EventsBatch
+	b.Reset(source, slices.Grow([]byte(nil), size))
+	for _, raw := range raws {
+		b.Add(raw)
+	}
+	e, err := r.RecordBatch(&b, skipped)
+	return e, ev, err
+}
+
+// EventsBatch builds the payload of an events fact one record at a time,
+// in a buffer the caller owns and may reuse once the batch is recorded:
+// a reader of many files copies each record once, from the parser's
+// memory into the batch, and nothing is allocated per batch.
+type EventsBatch struct {
+	buf     []byte
+	records int
+	bytes   int
+}
+
+// Reset starts a batch of records from source in buf (its contents are
+// dropped; its capacity is used).
+func (b *EventsBatch) Reset(source string, buf []byte) {
 	src, _ := json.Marshal(source)
-	head := append([]byte(`{"source":`), src...)
-	head = append(head, `,"records":[`...)
-	tail := []byte{']'}
+	b.buf = append(append(append(buf[:0], `{"source":`...), src...), `,"records":[`...)
+	b.records, b.bytes = 0, 0
+}
+
+// Add appends one record's raw JSON, as ctlog produced it (compact, its
+// secrets redacted). The journal checks the whole payload when recorded.
+func (b *EventsBatch) Add(raw json.RawMessage) {
+	if b.records > 0 {
+		b.buf = append(b.buf, ',')
+	}
+	b.buf = append(b.buf, raw...)
+	b.records++
+	b.bytes += len(raw)
+}
+
+// Len is the number of records added since Reset.
+func (b *EventsBatch) Len() int { return b.records }
+
+// Bytes is the size of the records added since Reset.
+func (b *EventsBatch) Bytes() int { return b.bytes }
+
+// Buffer returns the batch's buffer, for reuse in a later Reset once the
+// batch has been recorded (or abandoned).
+func (b *EventsBatch) Buffer() []byte { return b.buf[:0] }
+
+// RecordBatch journals the batch as one events fact, group-committed,
+// with the records that could not be parsed. The returned entry's Data is
+// the batch's buffer: valid until the buffer is reused. The batch itself
+// is finished: Reset it before adding again.
+func (r *Recorder) RecordBatch(b *EventsBatch, skipped []Skipped) (journal.Entry, error) {
+	b.buf = append(b.buf, ']')
 	if len(skipped) > 0 {
 		sk, err := json.Marshal(skipped)
 		if err != nil {
-			return journal.Entry{}, ev, err
+			return journal.Entry{}, err
 		}
-		tail = append(append(tail, `,"skipped":`...), sk...)
+		b.buf = append(append(b.buf, `,"skipped":`...), sk...)
 	}
-	tail = append(tail, '}')
-	parts := make([][]byte, 0, 2*len(raws)+2)
-	parts = append(parts, head)
-	for i, raw := range raws {
-		if i > 0 {
-			parts = append(parts, recordSep)
-		}
-		parts = append(parts, raw)
-	}
-	buf := bytes.Join(append(parts, tail), nil)
-	es, err := r.w.Append(draft(KindEvents, buf))
+	b.buf = append(b.buf, '}')
+	es, err := r.w.Append(draft(KindEvents, b.buf))
 	if err != nil {
-		return journal.Entry{}, ev, err
+		return journal.Entry{}, err
 	}
-	return es[0], ev, nil
+	return es[0], nil
 }
-
-// recordSep separates the records of an events payload.
-var recordSep = []byte{','}
 
 // Sync forces group-committed facts to disk.
 func (r *Recorder) Sync() error { return r.w.Sync() }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -85,14 +84,15 @@ func runIngest(e *env, path, title string, paths []string) error {
 
 	// Batches are written by one goroutine while the next is parsed, in
 	// the order they were made. Only it touches rec until it is done.
+	// Each record is copied once, from the parser's buffers into its
+	// batch; a batch's buffer comes back for another once it is written.
 	type pending struct {
-		raws    []json.RawMessage
+		batch   *state.EventsBatch
 		skipped []state.Skipped
-		arenas  [][]byte // what raws point into
 	}
 	var (
 		queue      = make(chan pending, 2)
-		free       = make(chan []byte, 4) // arenas the writer is done with
+		free       = make(chan []byte, 4) // batch buffers the writer is done with
 		written    int
 		journalErr error
 		failed     atomic.Bool
@@ -104,56 +104,41 @@ func runIngest(e *env, path, title string, paths []string) error {
 			if journalErr != nil {
 				continue
 			}
-			if _, _, err := rec.RecordRawEvents("file", p.raws, p.skipped); err != nil {
+			if _, err := rec.RecordBatch(p.batch, p.skipped); err != nil {
 				journalErr = err
 				failed.Store(true)
 				continue
 			}
-			written += len(p.raws)
-			// The journal keeps nothing of the raws: their memory can
-			// take the next batches.
-			for _, a := range p.arenas {
-				select {
-				case free <- a[:0]:
-				default:
-				}
+			written += p.batch.Len()
+			select {
+			case free <- p.batch.Buffer():
+			default:
 			}
 		}
 	}()
 	var (
-		batch      []json.RawMessage
-		batchBytes int
-		arenas     [][]byte // the batch's raw records, copied from the parser's buffers
+		batch      *state.EventsBatch
 		skipped    []state.Skipped
 		total, dup int
 	)
-	keep := func(raw []byte) json.RawMessage {
-		var arena []byte
-		if n := len(arenas); n > 0 {
-			arena = arenas[n-1]
+	next := func() *state.EventsBatch {
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+			buf = make([]byte, 0, ingestBatchBytes+ingestBatchBytes/4)
 		}
-		if cap(arena)-len(arena) < len(raw) {
-			arena = nil
-			select {
-			case arena = <-free:
-			default:
-			}
-			if cap(arena) < len(raw) {
-				arena = make([]byte, 0, max(ingestBatchBytes, len(raw)))
-			}
-			arenas = append(arenas, arena)
-		}
-		n := len(arena)
-		arena = append(arena, raw...)
-		arenas[len(arenas)-1] = arena
-		return arena[n:len(arena):len(arena)]
+		b := new(state.EventsBatch)
+		b.Reset("file", buf)
+		return b
 	}
+	batch = next()
 	flush := func() {
-		if len(batch) == 0 && len(skipped) == 0 {
+		if batch.Len() == 0 && len(skipped) == 0 {
 			return
 		}
-		queue <- pending{batch, skipped, arenas}
-		batch, batchBytes, skipped, arenas = make([]json.RawMessage, 0, ingestBatchRecords), 0, nil, nil
+		queue <- pending{batch, skipped}
+		batch, skipped = next(), nil
 	}
 	errStopped := errors.New("journal write failed")
 	emit := func(r ctlog.Record) error {
@@ -167,9 +152,8 @@ func runIngest(e *env, path, title string, paths []string) error {
 			dup++
 			return nil
 		}
-		batch = append(batch, keep(r.Raw))
-		batchBytes += len(r.Raw)
-		if len(batch) >= ingestBatchRecords || batchBytes >= ingestBatchBytes {
+		batch.Add(r.Raw)
+		if batch.Len() >= ingestBatchRecords || batch.Bytes() >= ingestBatchBytes {
 			flush()
 		}
 		return nil
@@ -177,7 +161,7 @@ func runIngest(e *env, path, title string, paths []string) error {
 	// Files are decompressed and parsed on every core; records still come
 	// in path order, so the journal is the same whatever the core count.
 	// Records borrow the parser's buffers: seen copies what it keeps, and
-	// keep copies the raw record into the batch.
+	// the batch the raw record.
 	stats, problems, err := ctlog.ParsePathsParallel(paths, ctlog.Options{Borrow: true}, runtime.GOMAXPROCS(0), emit)
 	for _, p := range problems {
 		fmt.Fprintf(e.stderr, "skipped: %s\n", sanitize.Terminal(p.Error()))
