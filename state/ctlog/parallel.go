@@ -8,15 +8,52 @@ import (
 // errStopped ends a walk whose consumer has stopped.
 var errStopped = errors.New("stopped")
 
-// recSlices recycles the per-file record slices of ParsePathsParallel:
-// growing a fresh slice of 400-byte Records for every file cost more than
-// the records' own parsing.
-var recSlices = sync.Pool{New: func() any { return new([]Record) }}
+// freeList recycles memory within one ParsePathsParallel call. Unlike a
+// sync.Pool, which every garbage collection empties (several times a
+// second while a caller builds a big index), it keeps what it holds until
+// the call ends: reallocating, zeroing and faulting in megabytes of file
+// buffers after each collection cost more than the collections.
+type freeList[T any] chan T
+
+func (f freeList[T]) get(make func() T) T {
+	select {
+	case v := <-f:
+		return v
+	default:
+		return make()
+	}
+}
+
+func (f freeList[T]) put(v T) {
+	select {
+	case f <- v:
+	default:
+	}
+}
+
+// recycling holds a call's free lists: per-file record slices (growing a
+// fresh slice of 400-byte Records for every file cost more than parsing
+// them), and with Borrow the file buffers and memory blocks that records
+// alias.
+type recycling struct {
+	recs   freeList[*[]Record]
+	bufs   freeList[[]byte]
+	blocks freeList[*[]byte]
+}
+
+func newRecycling(workers int) *recycling {
+	inFlight := 3*workers + 2 // queued, being parsed, being emitted
+	return &recycling{
+		recs:   make(freeList[*[]Record], inFlight),
+		bufs:   make(freeList[[]byte], 2*inFlight),
+		blocks: make(freeList[*[]byte], 8*inFlight),
+	}
+}
 
 // fileResult is one file's (or one walk problem's) outcome, in walk order.
 type fileResult struct {
 	path string
-	recs *[]Record // from recSlices; nil for a walk problem
+	recs *[]Record // from the call's free list; nil for a walk problem
 	// With Options.Borrow, the records alias these until emitted.
 	mem   *fileMem
 	bufs  [2][]byte // the file as read and decompressed
@@ -24,16 +61,6 @@ type fileResult struct {
 	st    Stats
 	err   error
 	done  chan struct{}
-}
-
-// fileBufs recycles the buffers that borrowed records alias.
-var fileBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-func getFileBuf() []byte { return *fileBufs.Get().(*[]byte) }
-
-func putFileBuf(b []byte) {
-	b = b[:0]
-	fileBufs.Put(&b)
 }
 
 // ParsePathsParallel is ParsePaths with up to workers files read,
@@ -52,6 +79,7 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 	order := make(chan *fileResult, 2*workers)
 	jobs := make(chan *fileResult)
 	stop := make(chan struct{})
+	rc := newRecycling(workers)
 
 	var wg sync.WaitGroup
 	for range workers {
@@ -67,11 +95,11 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 			for r := range jobs {
 				if opt.Borrow {
 					// The file's buffers go with its records.
-					r.mem = new(fileMem)
+					r.mem = &fileMem{free: rc.blocks}
 					d.rp.keep = r.mem
-					d.file, d.buf = getFileBuf(), getFileBuf()
+					d.file, d.buf = rc.bufs.get(noBuf), rc.bufs.get(noBuf)
 				}
-				recs := recSlices.Get().(*[]Record)
+				recs := rc.recs.get(func() *[]Record { return new([]Record) })
 				r.probs, r.err = d.parseFile(r.path, func(rec Record) error {
 					*recs = append(*recs, rec)
 					return nil
@@ -128,7 +156,7 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 	for r := range order {
 		<-r.done
 		if err != nil {
-			r.release()
+			r.release(rc)
 			continue // draining after emit failed
 		}
 		st.Files += r.st.Files
@@ -147,10 +175,10 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 			}
 			clear(recs) // drop the references to this file's blocks
 			*r.recs = recs[:0]
-			recSlices.Put(r.recs)
+			rc.recs.put(r.recs)
 			r.recs = nil
 		}
-		r.release()
+		r.release(rc)
 		if err == nil && r.err != nil {
 			err = r.err
 			close(stop)
@@ -160,15 +188,18 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 	return st, probs, err
 }
 
+// noBuf makes an empty file buffer: parseFile sizes it.
+func noBuf() []byte { return nil }
+
 // release recycles the memory a file's borrowed records aliased.
-func (r *fileResult) release() {
+func (r *fileResult) release(rc *recycling) {
 	if r.mem != nil {
 		r.mem.release()
 		r.mem = nil
 	}
 	for i, b := range r.bufs {
 		if b != nil {
-			putFileBuf(b)
+			rc.bufs.put(b[:0])
 		}
 		r.bufs[i] = nil
 	}

@@ -81,23 +81,22 @@ type recParser struct {
 
 // fileMem is the memory of one file's borrowed records that is not the
 // file's own buffer: compacted or redacted raws and decoded strings, cut
-// from pooled blocks that go back to the pool once every record of the
-// file has been emitted.
+// from recycled blocks that go back to the free list once every record of
+// the file has been emitted.
 type fileMem struct {
+	free   freeList[*[]byte]
 	blocks []*[]byte
 	cur    []byte
 }
-
-var memBlocks = sync.Pool{New: func() any { b := make([]byte, 0, slabSize); return &b }}
 
 // take returns an empty slice with room for n bytes that nothing else
 // will write to until release.
 func (m *fileMem) take(n int) []byte {
 	if n > slabSize {
-		return make([]byte, 0, n) // rare: not pooled
+		return make([]byte, 0, n) // rare: not recycled
 	}
 	if cap(m.cur)-len(m.cur) < n {
-		b := memBlocks.Get().(*[]byte)
+		b := m.free.get(func() *[]byte { b := make([]byte, 0, slabSize); return &b })
 		m.blocks = append(m.blocks, b)
 		m.cur = (*b)[:0]
 	}
@@ -106,12 +105,12 @@ func (m *fileMem) take(n int) []byte {
 	return m.cur[k : k : k+n]
 }
 
-// release returns the blocks to the pool: the records cut from them must
-// be gone.
+// release returns the blocks to the free list: the records cut from them
+// must be gone.
 func (m *fileMem) release() {
 	for _, b := range m.blocks {
 		*b = (*b)[:0]
-		memBlocks.Put(b)
+		m.free.put(b)
 	}
 	m.blocks, m.cur = m.blocks[:0], nil
 }
