@@ -168,8 +168,11 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 			// flate's offset depends on how much it had buffered, which
 			// depends on the buffers earlier files left: leave it out, so
 			// that one file is always reported in the same words.
-			var ce flate.CorruptInputError
-			if errors.As(rerr, &ce) {
+			var (
+				ce flate.CorruptInputError
+				ie flate.InternalError // what some corrupt streams cause, depending on the same
+			)
+			if errors.As(rerr, &ce) || errors.As(rerr, &ie) {
 				return buf, errors.New("gzip stream is damaged: corrupt deflate data")
 			}
 			return buf, fmt.Errorf("gzip stream is damaged: %v", rerr)
