@@ -34,8 +34,10 @@ type Writer struct {
 	pieces [][]byte // buf and the big data, in order, for writeVecAt
 
 	dirty      bool        // written but not yet fsynced
+	writes     uint64      // lines written so far, to tell whether a group fsync covered them all
 	timer      *time.Timer // group commit
 	timerArmed bool
+	fsync      func(*os.File) error // (*os.File).Sync; tests slow it down
 	err        error // sticky: a failed fsync stops the writer
 	closed     bool
 
@@ -44,7 +46,7 @@ type Writer struct {
 
 func newWriter(f *os.File, path string, by Actor) *Writer {
 	byJSON, _ := json.Marshal(by) // cannot fail: strings and an int
-	w := &Writer{f: f, path: path, byJSON: byJSON, now: time.Now}
+	w := &Writer{f: f, path: path, byJSON: byJSON, now: time.Now, fsync: (*os.File).Sync}
 	_ = json.Unmarshal(byJSON, &w.by) // so w.by is what a reader decodes
 	return w
 }
@@ -423,6 +425,7 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 	w.c.lines += len(prep)
 	w.c.seq, w.c.head, w.c.next = seq, head, off
 	w.dirty = true
+	w.writes++
 	if syncNow {
 		if err := w.syncLocked(); err != nil {
 			return entries, err
@@ -463,25 +466,47 @@ func (w *Writer) forgetData() {
 	w.holes, w.pieces = w.holes[:0], w.pieces[:0]
 }
 
-// groupSync is the group-commit timer's work.
+// groupSync is the group-commit timer's work. It fsyncs without holding
+// w.mu, so that appends go on while the disk catches up (a 10 ms fsync
+// held every writer up, and with it whatever fed them); lines written
+// meanwhile are left dirty, and their Append armed the next timer.
 func (w *Writer) groupSync() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.timerArmed = false
 	if w.closed || !w.dirty || w.err != nil {
+		w.mu.Unlock()
 		return
 	}
-	_ = w.syncLocked() // a failure is kept in w.err for the next call
+	covered := w.writes
+	w.mu.Unlock()
+	// A Close meanwhile waits for this fsync: the file's descriptor is
+	// released only when its last operation returns.
+	err := w.fsync(w.f)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		if w.err == nil && !w.closed {
+			w.err = fsyncErr(w.path, err) // kept for the next call
+		}
+		return
+	}
+	if w.writes == covered {
+		w.dirty = false
+	}
 }
 
 // syncLocked fsyncs the file; w.mu is held.
 func (w *Writer) syncLocked() error {
-	if err := w.f.Sync(); err != nil {
-		w.err = fmt.Errorf("journal: fsync %s: %w (entries since the last fsync may be lost; this writer stops)", w.path, err)
+	if err := w.fsync(w.f); err != nil {
+		w.err = fsyncErr(w.path, err)
 		return w.err
 	}
 	w.dirty = false
 	return nil
+}
+
+func fsyncErr(path string, err error) error {
+	return fmt.Errorf("journal: fsync %s: %w (entries since the last fsync may be lost; this writer stops)", path, err)
 }
 
 // Sync fsyncs every entry this Writer has written. After it returns nil
