@@ -38,7 +38,7 @@ type Writer struct {
 	timer      *time.Timer // group commit
 	timerArmed bool
 	fsync      func(*os.File) error // (*os.File).Sync; tests slow it down
-	err        error // sticky: a failed fsync stops the writer
+	err        error                // sticky: a failed fsync stops the writer
 	closed     bool
 
 	now func() time.Time
