@@ -332,14 +332,8 @@ func (t *EventTable) replaces(id uint32, r *ctlog.Record) bool {
 	if t.flags[id]&FlagAddendum == 0 {
 		return true
 	}
-	// Both copies carry an addendum: a re-delivery of the same corrected
-	// record changes nothing; a differing one is a further correction.
-	e := t.Event(id)
-	return e.Time != timeOf(unixNanos(r.EventTime)) || e.Name != r.EventName ||
-		e.Source != r.EventSource || e.Region != r.Region || e.Principal != r.PrincipalARN ||
-		e.User != r.UserName || e.IdentityType != r.IdentityType || e.AccessKeyID != r.AccessKeyID ||
-		e.SourceIP != r.SourceIP || e.UserAgent != r.UserAgent || e.ErrorCode != r.ErrorCode ||
-		e.ErrorMessage != r.ErrorMessage || e.ReadOnly != r.ReadOnly || (r.Minted != nil) != e.Minted
+	// Both copies carry an addendum: see copyFields.
+	return eventFields(t.Event(id)) != recordFields(r)
 }
 
 // replace overwrites held event id with the newer copy r, whose strings

@@ -57,9 +57,10 @@ func runIngest(e *env, path, title string, paths []string) error {
 			return usageErr(err)
 		}
 	}
-	// seen holds every event the journal will hold, so that the table's own
-	// rule decides what is a duplicate: the same rule the store applies.
-	seen := state.NewEventTable()
+	// seen holds every event the journal will hold, and applies the event
+	// table's rule to decide what is a duplicate: the rule the store
+	// applies on replay.
+	seen := state.NewSeen()
 	if path == "" {
 		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
 	} else if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
@@ -67,7 +68,7 @@ func runIngest(e *env, path, title string, paths []string) error {
 		if err != nil {
 			return err
 		}
-		seen = s.Events
+		seen = s.Events.Seen()
 	}
 	by := state.LocalActor()
 	rec, err := state.OpenRecorder(path, state.IncidentOpened{Title: title}, by)
@@ -148,7 +149,7 @@ func runIngest(e *env, path, title string, paths []string) error {
 		total++
 		// A plain duplicate (overlapping files, a re-run) is not journaled
 		// twice; a newer copy with an addendum is, and replaces the old one.
-		if _, changed := seen.Add(&r, state.EventRef{}); !changed {
+		if !seen.Add(&r) {
 			dup++
 			return nil
 		}
