@@ -3,13 +3,13 @@ package ctlog
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/warroom-ir/warroom/state/internal/swar"
 )
 
 // This file is the single-pass JSON scanner. It walks one JSON value,
@@ -137,50 +137,10 @@ func (s *scanner) wsSlow(pos int) int {
 	return pos
 }
 
-// SWAR constants for scanning eight string bytes at a time.
-const (
-	lsb    = 0x0101010101010101
-	msb    = 0x8080808080808080
-	quote  = lsb * '"'
-	bslash = lsb * '\\'
-)
-
-// special returns non-zero when the word holds a byte that ends a run of
-// plain string content: '"', '\\', a control character or a non-ASCII byte.
-// False positives cannot happen without a true positive in the same word.
-//
-// A byte of (x - lsb) has its top bit set when the byte of x is zero or
-// 0x81 and above, or when a borrow comes from a zero byte below; the
-// non-ASCII bytes are flagged anyway (| w), and a borrow only ever starts
-// at a true positive.
-func special(w uint64) uint64 {
-	return ((w ^ quote) - lsb) | ((w ^ bslash) - lsb) | (w - lsb*0x20) | w
-}
-
-// plain marks bytes that need no attention inside a string.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // plainRun returns the offset of the first byte at or after i that is not
 // plain string content ('"', '\\', a control character, non-ASCII), or
 // len(in).
-func plainRun(in []byte, i int) int {
-	for i+8 <= len(in) {
-		// The lowest flagged byte is always a true one.
-		if m := special(binary.LittleEndian.Uint64(in[i:])) & msb; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-		i += 8
-	}
-	for i < len(in) && plain[in[i]] {
-		i++
-	}
-	return i
-}
+func plainRun(in []byte, i int) int { return swar.Run(in, i) }
 
 // str scans the string whose opening quote is at pos. It returns the
 // offset just past the closing quote and whether the content needs
@@ -598,8 +558,8 @@ key: // pos is at an object member's name
 		// Most names end within the first word: no call.
 		i := pos + 1
 		if i+8 <= len(in) {
-			if m := special(binary.LittleEndian.Uint64(in[i:])) & msb; m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
+			if n := swar.First(in, i); n < 8 {
+				i += n
 			} else {
 				i = plainRun(in, i+8)
 			}

@@ -1,9 +1,9 @@
 package journal
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"unicode/utf8"
+
+	"github.com/warroom-ir/warroom/state/internal/swar"
 )
 
 // The writer's fast path: data that is already compact — event batches built
@@ -13,33 +13,6 @@ import (
 // compacts with encoding/json and words the error, so what Append accepts
 // and the errors it gives do not depend on this file. FuzzValidCompact holds
 // it to encoding/json and to the reader's own grammar (skipValue).
-
-// SWAR constants: a byte repeated in every byte of a word.
-const (
-	lsb    = 0x0101010101010101
-	msb    = 0x8080808080808080
-	quote  = lsb * '"'
-	bslash = lsb * '\\'
-)
-
-// special returns a word whose bytes have their top bit set where w (read
-// little-endian) holds a byte that ends a run of plain ASCII string content:
-// '"', '\\', a control character or a non-ASCII byte. The lowest flagged
-// byte is always a true one: a byte of (x - lsb) has its top bit set when
-// the byte of x is zero or 0x81 and above, or when a borrow comes from a
-// zero byte below, and non-ASCII bytes are flagged anyway (| w), so a false
-// positive only ever sits above a true one.
-func special(w uint64) uint64 {
-	return (((w ^ quote) - lsb) | ((w ^ bslash) - lsb) | (w - lsb*0x20) | w) & msb
-}
-
-// plainASCII marks the ASCII bytes a JSON string may hold as they are.
-var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // validCompact reports whether b is exactly one JSON value, without white
 // space between tokens, in valid UTF-8, whose containers nest fewer than
@@ -189,17 +162,7 @@ func digits(b []byte, i int) int {
 func strictString(b []byte, i int) int {
 	i++
 	for {
-		for i+8 <= len(b) {
-			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto stop
-			}
-			i += 8
-		}
-		for i < len(b) && plainASCII[b[i]] {
-			i++
-		}
-	stop:
+		i = swar.Run(b, i)
 		if i >= len(b) {
 			return -1
 		}
