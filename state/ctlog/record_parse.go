@@ -279,6 +279,20 @@ var stringFields = [...]field{
 	fCredKey, fAddReason, fAddFields, fAddRequestID, fAddEventID,
 }
 
+// take returns room for n bytes that no later record will write to: from
+// the file's recycled blocks (keep), else from the parser's slab.
+func (p *recParser) take(n int) []byte {
+	if p.keep != nil {
+		return p.keep.take(n)
+	}
+	if cap(p.slab)-len(p.slab) < n {
+		p.slab = make([]byte, 0, max(slabSize, n))
+	}
+	k := len(p.slab)
+	p.slab = p.slab[:k+n]
+	return p.slab[k : k : k+n]
+}
+
 // build makes the Record of the scanned object in[start:end].
 func (p *recParser) build(start, end int) (Record, string) {
 	s := &p.s
@@ -336,36 +350,22 @@ func (p *recParser) build(start, end int) (Record, string) {
 		}
 	}
 	var rawStr, arenaStr string
-	switch {
-	case p.keep != nil && inRaw && p.stable:
-		// The file's buffer outlives the record: only decoded strings
-		// need room of their own.
+	if p.opt.Borrow && (p.keep == nil || inRaw && p.stable) {
+		// Raw stays where it is: the input, or (plain Borrow) the
+		// scanner's output. With keep, the file's buffer outlives the
+		// record and only decoded strings need room of their own.
 		rec.Raw = raw[:len(raw):len(raw)]
 		rawStr = unsafe.String(unsafe.SliceData(raw), len(raw))
-		if len(s.arena) > 0 {
-			a := append(p.keep.take(len(s.arena)), s.arena...)
+		a := s.arena
+		if p.keep != nil && len(a) > 0 {
+			a = append(p.take(len(a)), a...)
+		}
+		if len(a) > 0 {
 			arenaStr = unsafe.String(unsafe.SliceData(a), len(a))
 		}
-	case p.keep != nil:
+	} else {
 		need := len(raw) + len(s.arena)
-		buf := append(append(p.keep.take(need), raw...), s.arena...)
-		rec.Raw = buf[:len(raw):len(raw)]
-		all := unsafe.String(unsafe.SliceData(buf), len(buf))
-		rawStr, arenaStr = all[:len(raw)], all[len(raw):]
-	case p.opt.Borrow:
-		rec.Raw = raw[:len(raw):len(raw)]
-		rawStr = unsafe.String(unsafe.SliceData(raw), len(raw))
-		if len(s.arena) > 0 {
-			arenaStr = unsafe.String(unsafe.SliceData(s.arena), len(s.arena))
-		}
-	default:
-		need := len(raw) + len(s.arena)
-		if cap(p.slab)-len(p.slab) < need {
-			p.slab = make([]byte, 0, max(slabSize, need))
-		}
-		n := len(p.slab)
-		p.slab = append(append(p.slab, raw...), s.arena...)
-		buf := p.slab[n : n+need : n+need]
+		buf := append(append(p.take(need), raw...), s.arena...)
 		rec.Raw = buf[:len(raw):len(raw)]
 		all := unsafe.String(unsafe.SliceData(buf), len(buf))
 		rawStr, arenaStr = all[:len(raw)], all[len(raw):]
