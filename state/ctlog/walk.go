@@ -35,7 +35,7 @@ func (d *docParser) parseFile(path string, emit func(Record) error, st *Stats) (
 		st.Skipped++
 		return []Problem{{File: path, Index: -1, Reason: reason}}, nil
 	}
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return fail(errText(err))
 	}
