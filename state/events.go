@@ -159,7 +159,8 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	}
 	// Hashed here, early, though a copy that is ignored needs no hashes:
 	// see recordStrings.
-	strs := recordStrings(r)
+	var strs recStrings
+	recordStrings(r, &strs)
 	var h uint64
 	if kind != flagIDNone {
 		h = t.hashKey(kind, &key)
@@ -175,7 +176,8 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	if len(t.time) >= t.room {
 		t.reserve(max(minRoom, 2*len(t.time)+1))
 	}
-	vals := t.values(&strs)
+	var vals [numCols]uint32
+	t.values(&strs, &vals)
 	for c, v := range vals {
 		t.cols[c].vals = append(t.cols[c].vals, v)
 	}
@@ -209,26 +211,38 @@ type recStrings struct {
 // cache (a record is parsed on another core, or long before): Add asks for
 // them right after it parses the event id, so that all those reads, which
 // do not wait on one another, wait for memory together.
-func recordStrings(r *ctlog.Record) recStrings {
-	rs := recStrings{s: [numCols]string{
+func recordStrings(r *ctlog.Record, rs *recStrings) {
+	rs.s = [numCols]string{
 		colEvent: r.EventName, colSource: r.EventSource, colRegion: r.Region,
 		colPrincipal: r.PrincipalARN, colUser: r.UserName, colType: r.IdentityType,
 		colKey: r.AccessKeyID, colIP: r.SourceIP, colAgent: r.UserAgent,
 		colError: r.ErrorCode, colMessage: r.ErrorMessage,
-	}}
-	for c, s := range rs.s {
-		rs.h[c] = quickHash(s)
 	}
-	return rs
+	for c := range rs.s {
+		rs.h[c] = quickHash(rs.s[c])
+	}
 }
 
-// values interns a record's strings, in column order.
-func (t *EventTable) values(rs *recStrings) [numCols]uint32 {
-	var v [numCols]uint32
-	for c, s := range rs.s {
-		v[c] = t.cols[c].internHashed(s, rs.h[c])
+// values interns a record's strings, in column order, into v. Most are
+// found at their first slot of the column's hot index, which is tried
+// here, inline; the rest go to internHashed.
+func (t *EventTable) values(rs *recStrings, v *[numCols]uint32) {
+	for c := range rs.s {
+		s, h := rs.s[c], rs.h[c]
+		if s == "" {
+			v[c] = 0
+			continue
+		}
+		col := t.cols[c]
+		x := &col.hot
+		if slot := x.slots[(h>>x.shift)&uint64(len(x.slots)-1)]; slot>>32 == h&(1<<32-1) && slot != 0 {
+			if id := uint32(slot); int(id) < len(col.strs) && col.strs[id] == s {
+				v[c] = id
+				continue
+			}
+		}
+		v[c] = col.internHashed(s, h)
 	}
-	return v
 }
 
 // Grow makes room for n more events, so that adding them does not
@@ -348,7 +362,8 @@ func (t *EventTable) replaces(id uint32, r *ctlog.Record) bool {
 // An event the posting lists already hold moves between them here; one
 // they do not hold yet is posted by the next settle, with its new values.
 func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef, rs *recStrings) {
-	vals := t.values(rs)
+	var vals [numCols]uint32
+	t.values(rs, &vals)
 	posted := id < t.indexed
 	for c, v := range vals {
 		if posted {
@@ -443,6 +458,10 @@ type Event struct {
 func unixNanos(t time.Time) int64 {
 	if t.IsZero() {
 		return timeUnknown
+	}
+	// Within 2^33 seconds (272 years) of 1970, UnixNano cannot overflow.
+	if sec := t.Unix(); sec > -1<<33 && sec < 1<<33 {
+		return t.UnixNano()
 	}
 	lo, hi := time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
 	switch {

@@ -246,6 +246,13 @@ func TestTimeEdges(t *testing.T) {
 		{"far future clamps", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 1<<63-1).UTC()},
 		{"far past clamps", time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), time.Unix(0, -1<<63+1).UTC()},
 		{"normal time keeps nanoseconds", t0.Add(123), t0.Add(123)},
+		{"last second converted directly", time.Unix(1<<33-1, 5), time.Unix(1<<33-1, 5)},
+		{"first second checked for range", time.Unix(1<<33, 5), time.Unix(1<<33, 5)},
+		{"first second before 1970 checked", time.Unix(-1<<33, 5), time.Unix(-1<<33, 5)},
+		{"latest time held", time.Unix(0, 1<<63-1), time.Unix(0, 1<<63-1)},
+		{"a nanosecond later clamps", time.Unix(0, 1<<63-1).Add(1), time.Unix(0, 1<<63-1)},
+		{"earliest time held", time.Unix(0, -1<<63+1), time.Unix(0, -1<<63+1)},
+		{"the unknown time's instant clamps", time.Unix(0, -1<<63), time.Unix(0, -1<<63+1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
