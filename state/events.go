@@ -2,6 +2,7 @@ package state
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
 	"math"
@@ -83,6 +84,12 @@ type EventTable struct {
 	roPost   []uint32
 	flagPost [3][]uint32
 
+	// indexed is how many events (ids below it) the posting lists (the
+	// columns' posts, roPost and flagPost) hold. Add writes only an
+	// event's values; settle posts the events added since, in bulk (see
+	// indexPosts).
+	indexed uint32
+
 	// dedupe is an open-addressing hash set of event ids, keyed by the
 	// event's identity. A slot holds the id+1 in its low 32 bits (0 =
 	// empty) and the high 32 bits of the identity's hash in its high ones,
@@ -152,7 +159,8 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	}
 	// Hashed here, early, though a copy that is ignored needs no hashes:
 	// see recordStrings.
-	strs := recordStrings(r)
+	var strs recStrings
+	recordStrings(r, &strs)
 	var h uint64
 	if kind != flagIDNone {
 		h = t.hashKey(kind, &key)
@@ -168,9 +176,10 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	if len(t.time) >= t.room {
 		t.reserve(max(minRoom, 2*len(t.time)+1))
 	}
-	vals := t.values(&strs)
+	var vals [numCols]uint32
+	t.values(&strs, &vals)
 	for c, v := range vals {
-		t.cols[c].push(id, v)
+		t.cols[c].vals = append(t.cols[c].vals, v)
 	}
 	t.eid.vals = append(t.eid.vals, eidv)
 	ts := unixNanos(r.EventTime)
@@ -180,7 +189,6 @@ func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool
 	t.ro = append(t.ro, r.ReadOnly)
 	fl := t.recordFlags(r, vals[colAgent]) | kind
 	t.flags = append(t.flags, fl)
-	t.indexFlags(id, r.ReadOnly, fl, false)
 	if kind != flagIDNone {
 		t.insertDedupe(id, h)
 	}
@@ -203,26 +211,38 @@ type recStrings struct {
 // cache (a record is parsed on another core, or long before): Add asks for
 // them right after it parses the event id, so that all those reads, which
 // do not wait on one another, wait for memory together.
-func recordStrings(r *ctlog.Record) recStrings {
-	rs := recStrings{s: [numCols]string{
+func recordStrings(r *ctlog.Record, rs *recStrings) {
+	rs.s = [numCols]string{
 		colEvent: r.EventName, colSource: r.EventSource, colRegion: r.Region,
 		colPrincipal: r.PrincipalARN, colUser: r.UserName, colType: r.IdentityType,
 		colKey: r.AccessKeyID, colIP: r.SourceIP, colAgent: r.UserAgent,
 		colError: r.ErrorCode, colMessage: r.ErrorMessage,
-	}}
-	for c, s := range rs.s {
-		rs.h[c] = quickHash(s)
 	}
-	return rs
+	for c := range rs.s {
+		rs.h[c] = quickHash(rs.s[c])
+	}
 }
 
-// values interns a record's strings, in column order.
-func (t *EventTable) values(rs *recStrings) [numCols]uint32 {
-	var v [numCols]uint32
-	for c, s := range rs.s {
-		v[c] = t.cols[c].internHashed(s, rs.h[c])
+// values interns a record's strings, in column order, into v. Most are
+// found at their first slot of the column's hot index, which is tried
+// here, inline; the rest go to internHashed.
+func (t *EventTable) values(rs *recStrings, v *[numCols]uint32) {
+	for c := range rs.s {
+		s, h := rs.s[c], rs.h[c]
+		if s == "" {
+			v[c] = 0
+			continue
+		}
+		col := t.cols[c]
+		x := &col.hot
+		if slot := x.slots[(h>>x.shift)&uint64(len(x.slots)-1)]; slot>>32 == h&(1<<32-1) && slot != 0 {
+			if id := uint32(slot); int(id) < len(col.strs) && col.strs[id] == s {
+				v[c] = id
+				continue
+			}
+		}
+		v[c] = col.internHashed(s, h)
 	}
-	return v
 }
 
 // Grow makes room for n more events, so that adding them does not
@@ -338,15 +358,26 @@ func (t *EventTable) replaces(id uint32, r *ctlog.Record) bool {
 
 // replace overwrites held event id with the newer copy r, whose strings
 // are rs.
+//
+// An event the posting lists already hold moves between them here; one
+// they do not hold yet is posted by the next settle, with its new values.
 func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef, rs *recStrings) {
-	vals := t.values(rs)
+	var vals [numCols]uint32
+	t.values(rs, &vals)
+	posted := id < t.indexed
 	for c, v := range vals {
-		t.cols[c].set(id, v)
+		if posted {
+			t.cols[c].set(id, v)
+		} else {
+			t.cols[c].vals[id] = v
+		}
 	}
-	t.indexFlags(id, t.ro[id], t.flags[id], true)
 	fl := t.recordFlags(r, vals[colAgent]) | t.flags[id]&flagIDMask
+	if posted {
+		t.indexFlags(id, t.ro[id], t.flags[id], true)
+		t.indexFlags(id, r.ReadOnly, fl, false)
+	}
 	t.ro[id], t.flags[id], t.ref[id] = r.ReadOnly, fl, ref
-	t.indexFlags(id, r.ReadOnly, fl, false)
 	if ts := unixNanos(r.EventTime); ts != t.time[id] {
 		t.time[id] = ts
 		t.reposition(id)
@@ -428,6 +459,10 @@ func unixNanos(t time.Time) int64 {
 	if t.IsZero() {
 		return timeUnknown
 	}
+	// Within 2^33 seconds (272 years) of 1970, UnixNano cannot overflow.
+	if sec := t.Unix(); sec > -1<<33 && sec < 1<<33 {
+		return t.UnixNano()
+	}
 	lo, hi := time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
 	switch {
 	case t.Before(lo):
@@ -451,31 +486,39 @@ func parseUUID(s string) (u [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	// The byte pairs sit at fixed places: dashes anywhere else are not hex.
-	// Every digit is looked up; bad ones set the high bits of bad.
-	var bad byte
-	for j, i := range [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34} {
-		hi, lo := lowerHex[s[i]], lowerHex[s[i+1]]
-		bad |= hi | lo
-		u[j] = hi<<4 | lo&0x0f
-	}
-	return u, bad&0xf0 == 0
+	// The 32 digits, eight at a time: dashes sit at fixed places, so a
+	// dash anywhere else is a bad digit.
+	a, okA := hex8(load64(s))
+	b, okB := hex8(uint64(load32(s[9:])) | uint64(load32(s[14:]))<<32)
+	c, okC := hex8(uint64(load32(s[19:])) | uint64(load32(s[24:]))<<32)
+	d, okD := hex8(load64(s[28:]))
+	binary.BigEndian.PutUint32(u[0:], a)
+	binary.BigEndian.PutUint32(u[4:], b)
+	binary.BigEndian.PutUint32(u[8:], c)
+	binary.BigEndian.PutUint32(u[12:], d)
+	return u, okA && okB && okC && okD
 }
 
-// lowerHex maps a lower-case hex digit to its value and any other byte to
-// 0xff.
-var lowerHex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for c := byte('0'); c <= '9'; c++ {
-		t[c] = c - '0'
-	}
-	for c := byte('a'); c <= 'f'; c++ {
-		t[c] = c - 'a' + 10
-	}
-	return t
-}()
+// hex8 decodes eight lower-case hex digits, loaded little-endian into x
+// (the first digit in the low byte), into the number they spell, and
+// reports whether all eight are lower-case hex digits. It works on the
+// eight bytes at once: a byte b below 0x80 plus 0x80-k has its high bit
+// set exactly when b >= k, and no sum carries into the next byte.
+func hex8(x uint64) (uint32, bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	ge := func(k uint64) uint64 { return (x + (0x80-k)*ones) & highs }
+	digit := ge('0') &^ ge('9'+1)
+	letter := ge('a') &^ ge('f'+1)
+	ok := x&highs == 0 && digit|letter == highs
+	// A digit's value is its low nibble; a letter's is its low nibble + 9.
+	n := x&(0x0f*ones) + letter>>7*9
+	// Pair the nibbles into bytes (the first digit is the high nibble),
+	// then gather the four bytes, the first digit's most significant.
+	n = (n<<4 | n>>8) & 0x00ff00ff00ff00ff
+	n = (n | n>>8) & 0x0000ffff0000ffff
+	n = (n | n>>16) & 0xffffffff
+	return bits.ReverseBytes32(uint32(n)), ok
+}
 
 func formatUUID(u [16]byte) string {
 	var b [36]byte
@@ -621,12 +664,54 @@ func (t *EventTable) reposition(id uint32) {
 	}
 }
 
-// settle merges queued late arrivals into the time order: the late ids are
+// Settle brings every index of the table up to date now: the posting lists
+// take in the events added since they were last brought up to date, and
+// late arrivals take their place in the time order. A query does this
+// itself, first; a bulk load calls Settle to pay for it up front, so that
+// the first query after the load is as quick as any other.
+func (t *EventTable) Settle() { t.settle() }
+
+// settle posts the events added since it last ran (indexPosts) and merges
+// queued late arrivals into the time order (settleOrder).
+func (t *EventTable) settle() {
+	t.indexPosts()
+	t.settleOrder()
+}
+
+// indexPosts adds the events from indexed on to the posting lists, a
+// column at a time: each pass reads one column's values in order and
+// appends to that column's lists alone, which stay in cache, rather than
+// every Add writing to eleven lists scattered over the heap. Ids only grow,
+// so appending keeps the lists sorted.
+func (t *EventTable) indexPosts() {
+	lo, hi := t.indexed, uint32(len(t.time))
+	if lo == hi {
+		return
+	}
+	for _, c := range t.cols {
+		c.post(lo, hi)
+	}
+	for id := lo; id < hi; id++ {
+		if t.ro[id] == ctlog.ReadOnlyTrue {
+			t.roPost = appendID(t.roPost, id)
+		}
+		if fl := t.flags[id]; fl&(FlagOurs|FlagMinted|FlagAddendum) != 0 {
+			for b := range t.flagPost {
+				if fl&(1<<b) != 0 {
+					t.flagPost[b] = appendID(t.flagPost[b], id)
+				}
+			}
+		}
+	}
+	t.indexed = hi
+}
+
+// settleOrder merges queued late arrivals into the time order: the late ids are
 // sorted (O(m log m)) and merged into the ordered ones in place, from the
 // back (O(n+m) at worst, O(m + distance) for events that are only a little
 // late); ranks are rewritten from the first position that changed. A bulk
 // load of out-of-order events therefore costs one sort, on the first query.
-func (t *EventTable) settle() {
+func (t *EventTable) settleOrder() {
 	if len(t.late) == 0 {
 		return
 	}
@@ -670,26 +755,92 @@ func (t *EventTable) settle() {
 // sortLate sorts the late ids by (time, id). It sorts (time, id) pairs
 // rather than ids with a comparison that looks times up: a bulk load sorts
 // a million of them, and the pairs keep the sort in cache.
+//
+// Late ids mostly come in long sorted runs (a bulk load reads one log file
+// after another, each in time order, and they interleave): when there are
+// few runs, they are merged, in O(n log runs), else the pairs are sorted.
 func (t *EventTable) sortLate() []uint32 {
-	type pair struct {
-		ns int64
-		id uint32
-	}
-	ps := make([]pair, len(t.late))
+	ps := make([]timeID, len(t.late))
+	runs := 1
 	for i, id := range t.late {
-		ps[i] = pair{t.time[id], id}
+		ps[i] = timeID{t.time[id], id}
+		if i > 0 && ps[i].less(ps[i-1]) {
+			runs++
+		}
 	}
-	slices.SortFunc(ps, func(a, b pair) int {
-		if a.ns != b.ns {
-			if a.ns < b.ns {
+	switch {
+	case runs == 1:
+	case runs <= len(ps)/16:
+		ps = mergeRuns(ps)
+	default:
+		slices.SortFunc(ps, func(a, b timeID) int {
+			if a.less(b) {
 				return -1
 			}
-			return 1
-		}
-		return int(a.id) - int(b.id)
-	})
+			if b.less(a) {
+				return 1
+			}
+			return 0
+		})
+	}
 	for i, p := range ps {
 		t.late[i] = p.id
 	}
 	return t.late
+}
+
+// timeID is an event's place in the time order.
+type timeID struct {
+	ns int64
+	id uint32
+}
+
+func (a timeID) less(b timeID) bool {
+	return a.ns < b.ns || a.ns == b.ns && a.id < b.id
+}
+
+// mergeRuns sorts ps by merging its ascending runs, pairwise, until one is
+// left. It returns the sorted pairs, in ps or in a buffer of its size.
+func mergeRuns(ps []timeID) []timeID {
+	// bounds holds where each run starts, and len(ps) last.
+	bounds := []int{0}
+	for i := 1; i < len(ps); i++ {
+		if ps[i].less(ps[i-1]) {
+			bounds = append(bounds, i)
+		}
+	}
+	bounds = append(bounds, len(ps))
+	buf := make([]timeID, len(ps))
+	for len(bounds) > 2 {
+		next := bounds[:1]
+		for r := 0; r+1 < len(bounds); r += 2 {
+			lo, mid := bounds[r], bounds[r+1]
+			if r+2 >= len(bounds) {
+				// An odd run out: copied as it is.
+				copy(buf[lo:mid], ps[lo:mid])
+				next = append(next, mid)
+				break
+			}
+			hi := bounds[r+2]
+			mergeTwo(buf[lo:hi], ps[lo:mid], ps[mid:hi])
+			next = append(next, hi)
+		}
+		bounds = next
+		ps, buf = buf, ps
+	}
+	return ps
+}
+
+// mergeTwo merges the ascending a and b into out (len(a)+len(b) long).
+func mergeTwo(out, a, b []timeID) {
+	i, j := 0, 0
+	for k := range out {
+		if j == len(b) || i < len(a) && !b[j].less(a[i]) {
+			out[k] = a[i]
+			i++
+		} else {
+			out[k] = b[j]
+			j++
+		}
+	}
 }

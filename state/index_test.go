@@ -510,3 +510,67 @@ func cpuNanos() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// TestLazyPostsMatchEager holds the posting lists that settle builds in
+// bulk to those built one event at a time: one table settles after every
+// Add (each event posted alone), the other only when a query runs, after
+// batches of random sizes, with duplicates and addendum replacements of
+// events on both sides of what was posted. Their posting lists must be
+// identical, and every query must give the same events.
+func TestLazyPostsMatchEager(t *testing.T) {
+	tests := []struct {
+		name     string
+		seed     uint64
+		maxBatch int
+	}{
+		{"single events", 1, 1},
+		{"small batches", 2, 8},
+		{"mixed batches", 3, 200},
+		{"one bulk load", 4, 5000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(tc.seed, 11))
+			eager, lazy := NewEventTable(), NewEventTable()
+			now := t0.Add(300 * time.Minute)
+			mint := 0
+			for added := 0; added < 5000; {
+				for range 1 + r.IntN(tc.maxBatch) {
+					rc := randomRecord(r, &mint)
+					ide, che := eager.Add(rc, EventRef{})
+					eager.Settle()
+					idl, chl := lazy.Add(rc, EventRef{})
+					if ide != idl || che != chl {
+						t.Fatalf("Add: eager (%d, %v), lazy (%d, %v)", ide, che, idl, chl)
+					}
+					added++
+				}
+				expr := randomFilter(r)
+				f, err := ParseFilter(expr)
+				if err != nil {
+					t.Fatalf("ParseFilter(%q): %v", expr, err)
+				}
+				got, want := lazy.QueryAt(f, now).IDs(), eager.QueryAt(f, now).IDs()
+				if !slices.Equal(got, want) {
+					t.Fatalf("after %d adds, %q: lazy gives %d events, eager %d", added, expr, len(got), len(want))
+				}
+				if lazy.indexed != uint32(lazy.Len()) {
+					t.Fatalf("a query left %d of %d events posted", lazy.indexed, lazy.Len())
+				}
+				for c := range lazy.cols {
+					if !slices.EqualFunc(lazy.cols[c].posts, eager.cols[c].posts, slices.Equal) {
+						t.Fatalf("after %d adds: column %d's posting lists differ", added, c)
+					}
+				}
+				if !slices.Equal(lazy.roPost, eager.roPost) {
+					t.Fatalf("after %d adds: readOnly posting lists differ", added)
+				}
+				for b := range lazy.flagPost {
+					if !slices.Equal(lazy.flagPost[b], eager.flagPost[b]) {
+						t.Fatalf("after %d adds: flag %d posting lists differ", added, b)
+					}
+				}
+			}
+		})
+	}
+}

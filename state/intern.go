@@ -93,11 +93,44 @@ func (c *column) lookup(s string) (uint32, bool) {
 	return id, ok
 }
 
-// push records that a new event (the largest id so far) has value v.
-func (c *column) push(ev uint32, v uint32) {
-	c.vals = append(c.vals, v)
-	if v != 0 {
-		c.posts[v] = appendID(c.posts[v], ev)
+// post adds events lo to hi-1, whose values are set and which are newer
+// than every event posted so far, to their values' posting lists. A batch
+// large next to the column's values is counted first, so that each list
+// grows at most once and the ids are then written in place; a small one is
+// appended event by event.
+func (c *column) post(lo, hi uint32) {
+	vals := c.vals[lo:hi]
+	if len(vals) < len(c.strs)/4 {
+		for i, v := range vals {
+			if v != 0 {
+				c.posts[v] = appendID(c.posts[v], lo+uint32(i))
+			}
+		}
+		return
+	}
+	// at counts each value's new events, then holds where the next of
+	// them goes in its list.
+	at := make([]uint32, len(c.strs))
+	for _, v := range vals {
+		at[v]++
+	}
+	for v := 1; v < len(at); v++ {
+		n := int(at[v])
+		if n == 0 {
+			continue
+		}
+		p := c.posts[v]
+		if len(p)+n > cap(p) {
+			p = growTo(p, max(len(p)+n, 2*len(p)))
+		}
+		c.posts[v] = p[:len(p)+n]
+		at[v] = uint32(len(p))
+	}
+	for i, v := range vals {
+		if v != 0 {
+			c.posts[v][at[v]] = lo + uint32(i)
+			at[v]++
+		}
 	}
 }
 
@@ -110,8 +143,9 @@ func appendID(s []uint32, id uint32) []uint32 {
 	return append(s, id)
 }
 
-// set changes the value of an existing event, moving it between posting
-// lists. Used when a newer copy of an event replaces an older one.
+// set changes the value of an existing event that the posting lists hold,
+// moving it between them. Used when a newer copy of an event replaces an
+// older one.
 func (c *column) set(ev uint32, v uint32) {
 	old := c.vals[ev]
 	if old == v {

@@ -275,6 +275,8 @@ func BenchmarkPipeline(b *testing.B) {
 					t.Add(&r, state.EventRef{})
 					return nil
 				})
+				// Indexing is complete only once every index is built.
+				t.Settle()
 				if err != nil || len(probs) > 0 || t.Len() != benchRecords {
 					b.Fatalf("parsed %d events, %d problems, %v", t.Len(), len(probs), err)
 				}
@@ -326,6 +328,7 @@ func BenchmarkIndex(b *testing.B) {
 		for i := range recs {
 			t.Add(&recs[i], state.EventRef{})
 		}
+		t.Settle()
 		if t.Len() != benchRecords {
 			b.Fatalf("indexed %d events, want %d", t.Len(), benchRecords)
 		}
