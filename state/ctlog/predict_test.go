@@ -208,10 +208,11 @@ func TestPrediction(t *testing.T) {
 			}
 			// A whole parse with a parser that met other orders first.
 			p := new(recParser)
+			var got Record
 			for _, in := range []string{sortMembers(t, canonical), canonical, tt.in} {
-				p.one([]byte(in), 0)
+				p.one([]byte(in), 0, &got)
 			}
-			_, got, reason, serr := p.one([]byte(tt.in), 0)
+			_, reason, serr := p.one([]byte(tt.in), 0, &got)
 			wantRec, err := ParseRecord([]byte(tt.in))
 			if (serr == nil && reason == "") != (err == nil) {
 				t.Fatalf("trained parser: %v %q; ParseRecord: %v", serr, reason, err)

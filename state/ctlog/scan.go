@@ -86,6 +86,7 @@ type scanner struct {
 	arena   []byte // string fields of one record, converted once
 	hashbuf []byte // compact bytes of a redacted non-string value
 	entered uint16 // contexts entered in this value: their fields may be set
+	escaped bool   // a captured string needed decoding
 
 	// Member prediction, learned from one value to the next (see
 	// memberOrder): the first member of each context and the member
@@ -105,7 +106,7 @@ func (s *scanner) reset(in []byte, start int) {
 	s.dirty = false
 	s.stack = s.stack[:0]
 	s.fields = [numFields]span{}
-	s.entered = 0
+	s.entered, s.escaped = 0, false
 	if !s.learned {
 		s.learned = true
 		s.first, s.succ = firstMember, succMember
@@ -435,8 +436,13 @@ value:
 		)
 		if i := plainRun(in, pos+1); i < len(in) && in[i] == '"' {
 			end = i + 1
-		} else if end, esc, err = s.strSlow(i, false); err != nil {
-			return end, err
+		} else {
+			if end, esc, err = s.strSlow(i, false); err != nil {
+				return end, err
+			}
+			if esc && f != 0 {
+				s.escaped = true
+			}
 		}
 		if f != 0 {
 			s.fields[f] = span{kind: vString, esc: esc, start: pos + 1, end: end - 1}
