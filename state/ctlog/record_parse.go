@@ -380,10 +380,7 @@ func (p *recParser) build(start, end int, rec *Record) string {
 	var strs [numFields]string
 	for _, f := range stringFields {
 		if plain {
-			if sp := &s.fields[f]; sp.kind == vString {
-				strs[f] = rawStr[sp.start-start : sp.end-start]
-			}
-			continue
+			break
 		}
 		o := offs[f]
 		switch {
@@ -399,7 +396,15 @@ func (p *recParser) build(start, end int, rec *Record) string {
 			strs[f] = rawStr[o[0]:o[1]]
 		}
 	}
-	str := func(f field) string { return strs[f] }
+	str := func(f field) string {
+		if !plain {
+			return strs[f]
+		}
+		if sp := &s.fields[f]; sp.kind == vString {
+			return rawStr[sp.start-start : sp.end-start]
+		}
+		return ""
+	}
 
 	rec.EventID = str(fEventID)
 	if rec.EventID == "" {

@@ -464,6 +464,7 @@ value:
 			s.fields[f] = span{kind: vObject, start: pos}
 		}
 		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark, pred: s.first[child]})
+		top = &s.stack[len(s.stack)-1]
 		pos++
 		if pos < len(in) && in[pos] == '"' {
 			goto key
@@ -578,8 +579,7 @@ closed: // the container ending just before pos is complete
 		goto next
 	}
 
-key: // pos is at an object member's name
-	top = &s.stack[len(s.stack)-1]
+key: // pos is at an object member's name; top is its object
 	// The predicted name, confirmed by comparing words.
 	if p := top.pred; p != 0 && pos+maxPredicted <= len(in) && pos >= 0 {
 		m := &members[p]
