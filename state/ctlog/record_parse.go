@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -258,6 +259,43 @@ func (p *recParser) lookupElement() string {
 		return "CloudTrailEvent holds " + kindName(p.lookup[start]) + ", not an object"
 	}
 	p.lookup = p.lookup[:end]
+	return p.carryFallbacks(start)
+}
+
+// carryFallbacks adds to a LookupEvents record that has no eventID or no
+// time of its own the element's EventId and EventTime that stand in for
+// them, as its last members (the last of duplicates wins), and scans it
+// again: its Raw then carries what the Record was built from, and parsing
+// that Raw again (replay) gives the same Record.
+func (p *recParser) carryFallbacks(start int) string {
+	s := &p.s
+	var extra []string
+	if s.fields[fEventTime].kind == vAbsent && s.fields[fTimestamp].kind == vAbsent && !p.fbTime.IsZero() {
+		extra = append(extra, `"eventTime":"`+p.fbTime.Format(time.RFC3339Nano)+`"`)
+	}
+	if id := s.fields[fEventID]; p.fbID != "" && (id.kind == vAbsent || id.kind == vNull || id.kind == vString && id.start == id.end) {
+		q, err := json.Marshal(p.fbID) // valid UTF-8: decoded by text
+		if err != nil {
+			return "EventId: " + err.Error()
+		}
+		extra = append(extra, `"eventID":`+string(q))
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	last := len(p.lookup) - 1 // the closing brace
+	body := bytes.TrimRight(p.lookup[:last], " \t\r\n")
+	p.lookup = p.lookup[:len(body)]
+	if body[len(body)-1] != '{' {
+		p.lookup = append(p.lookup, ',')
+	}
+	p.lookup = append(p.lookup, strings.Join(extra, ",")...)
+	p.lookup = append(p.lookup, '}')
+	s.reset(p.lookup, start)
+	end, serr := s.value(start, ctxTop)
+	if serr != nil || end != len(p.lookup) {
+		return "CloudTrailEvent: cannot carry EventId or EventTime" // cannot happen
+	}
 	return ""
 }
 
