@@ -61,6 +61,9 @@ type frame struct {
 	redact int   // output mark where a redacted value began, or -1
 }
 
+// Every context has a bit in scanner.entered.
+var _ [16 - numCtx]struct{}
+
 // syntaxError is invalid JSON at an input offset. Its message never quotes
 // the input beyond one character: input may hold secrets.
 type syntaxError struct {
@@ -85,7 +88,7 @@ type scanner struct {
 	dec     []byte // scratch for decoding strings
 	arena   []byte // string fields of one record, converted once
 	hashbuf []byte // compact bytes of a redacted non-string value
-	entered uint16 // contexts entered in this value: their fields may be set
+	entered uint16 // contexts entered in this value (bit 1<<ctx): their fields may be set
 	escaped bool   // a captured string needed decoding
 
 	// Member prediction, learned from one value to the next (see
