@@ -1,5 +1,7 @@
 package ctlog
 
+import "encoding/binary"
+
 // ctx names where in a record the scanner is, so that a member name can be
 // looked up among the few that matter there. ctxNone is everywhere else:
 // values there are validated, compacted and redacted, but not captured.
@@ -261,4 +263,115 @@ func lookupTop(k []byte) (field, ctx) {
 		}
 	}
 	return fNone, ctxNone
+}
+
+// memberOrder lists, for each context, its members in the order CloudTrail
+// writes them. The scanner starts from this order to predict each member
+// name from the one before, and confirms a prediction with a few word
+// comparisons instead of scanning the name and looking it up. It learns
+// from what it meets (files whose members are sorted, optional members),
+// per scanner. Prediction only saves work: a name that does not match goes
+// the slow way, and a matched name gives exactly lookupKey's answer.
+var memberOrder = [numCtx][]string{
+	ctxTop: {"eventVersion", "userIdentity", "eventTime", "eventSource",
+		"eventName", "awsRegion", "sourceIPAddress", "userAgent",
+		"requestParameters", "responseElements", "requestID", "eventID",
+		"readOnly", "eventType", "managementEvent", "recipientAccountId",
+		"eventCategory", "tlsDetails"},
+	ctxIdentity:       {"type", "principalId", "arn", "accountId", "accessKeyId", "userName"},
+	ctxSessionContext: {"sessionIssuer", "webIdFederationData", "attributes"},
+	ctxAttributes:     {"creationDate", "mfaAuthenticated"},
+	ctxIssuer:         {"type", "principalId", "arn", "accountId", "userName"},
+	ctxRequest:        {"roleArn", "roleSessionName"},
+	ctxResponse:       {"assumedRoleUser", "credentials"},
+	ctxCredentials:    {"accessKeyId", "expiration"},
+	ctxAddendum:       {"reason", "updatedFields", "originalRequestID", "originalEventID"},
+}
+
+// memberExtra lists members that are known (so that the scanner can learn
+// what follows them) but left out of the starting order: optional ones.
+var memberExtra = [numCtx][]string{
+	ctxTop: {"errorCode", "errorMessage", "additionalEventData", "resources",
+		"apiVersion", "sharedEventID", "vpcEndpointId", "serviceEventDetails",
+		"addendum", "insightDetails",
+		"edgeDeviceDetails", "eventRegion", "@timestamp"},
+	ctxIdentity:       {"sessionContext", "invokedBy", "credentialId", "identityProvider", "onBehalfOf"},
+	ctxSessionContext: {"ec2RoleDelivery", "sourceIdentity", "assumedRoot"},
+	ctxRequest:        {"name", "durationSeconds"},
+}
+
+// maxPredicted is the longest quoted name a prediction compares: three
+// words. The input must hold that many bytes from the name on.
+const maxPredicted = 24
+
+// member is one predictable member name of a context, with lookupKey's
+// answer for it and its quoted form ("name", with the quotes) as three
+// words to compare the input with, bytes past the name masked off.
+type member struct {
+	w     [3]uint64
+	mask  [3]uint64
+	n     int // length of the quoted name
+	f     field
+	child ctx
+	name  string
+}
+
+// Member tables, built once from memberOrder and memberExtra. Index 0 is
+// no member.
+var (
+	members     [256]member
+	numMembers  = 1
+	ctxMembers  [numCtx][]uint8 // the members of each context
+	firstMember [numCtx]uint8   // predicted first member of each context
+	succMember  [256]uint8      // predicted successor of each member
+)
+
+func init() {
+	add := func(c ctx, name string) uint8 {
+		q := `"` + name + `"`
+		if len(q) > maxPredicted || memberIndex(c, []byte(name)) != 0 || isSecretKey([]byte(name)) || numMembers == len(members) {
+			panic("ctlog: member " + name + " cannot be predicted")
+		}
+		var buf, mask [maxPredicted]byte
+		copy(buf[:], q)
+		for i := range q {
+			mask[i] = 0xff
+		}
+		m := member{n: len(q), name: name}
+		m.f, m.child = lookupKey(c, []byte(name))
+		for i := range m.w {
+			m.w[i] = binary.LittleEndian.Uint64(buf[8*i:])
+			m.mask[i] = binary.LittleEndian.Uint64(mask[8*i:])
+		}
+		j := uint8(numMembers)
+		members[j] = m
+		numMembers++
+		ctxMembers[c] = append(ctxMembers[c], j)
+		return j
+	}
+	for c := range numCtx {
+		prev := uint8(0)
+		for _, name := range memberOrder[c] {
+			j := add(c, name)
+			if prev == 0 {
+				firstMember[c] = j
+			} else {
+				succMember[prev] = j
+			}
+			prev = j
+		}
+		for _, name := range memberExtra[c] {
+			add(c, name)
+		}
+	}
+}
+
+// memberIndex returns the member of context c named k, or 0.
+func memberIndex(c ctx, k []byte) uint8 {
+	for _, j := range ctxMembers[c] {
+		if members[j].name == string(k) {
+			return j
+		}
+	}
+	return 0
 }

@@ -44,6 +44,7 @@ func (p Problem) Error() string {
 // to file.
 type docParser struct {
 	rp   recParser
+	rec  Record // the record being parsed
 	gz   *gzip.Reader
 	inf  inflater // nil until a file is gzip; nil when no C inflater loads
 	buf  []byte   // decompressed data
@@ -105,6 +106,7 @@ func (d *docParser) parseBytes(name string, data []byte, emit func(Record) error
 	// A damaged or truncated gzip stream: keep what came out of it.
 	if len(data) > 0 || gzErr == nil {
 		d.document(data)
+		d.rec = Record{} // holds no file's memory past the call
 	}
 	if gzErr != nil {
 		d.fileProblem(gzErr.Error())
@@ -232,9 +234,11 @@ func (d *docParser) document(data []byte) {
 		d.fileProblem(fmt.Sprintf("not a CloudTrail log: not JSON (starts with %q)", rune(c)))
 		return
 	}
-	if data[pos] == '{' && d.lineOriented(data, pos) {
-		d.lines(data, pos)
-		return
+	if data[pos] == '{' {
+		if ok, eol := d.lineOriented(data, pos); ok {
+			d.lines(data, pos, eol)
+			return
+		}
 	}
 	d.stream(data, pos, len(data))
 }
@@ -244,39 +248,44 @@ func (d *docParser) document(data []byte) {
 // line being broken) its second non-blank line starts with '{' too: in a
 // pretty-printed object it starts with a member name or '}'. A first line
 // that ends with an opening bracket or a separator ({"Records":[ with one
-// record per line after it) starts a document that spans lines.
-func (d *docParser) lineOriented(data []byte, pos int) bool {
+// record per line after it) starts a document that spans lines. eol is
+// where the first line ends: its newline, or len(data).
+func (d *docParser) lineOriented(data []byte, pos int) (ok bool, eol int) {
 	nl := bytes.IndexByte(data[pos:], '\n')
 	if nl < 0 {
-		return true
+		return true, len(data)
 	}
-	if first := bytes.TrimRight(data[pos:pos+nl], " \t\r"); len(first) > 0 {
+	eol = pos + nl
+	if first := bytes.TrimRight(data[pos:eol], " \t\r"); len(first) > 0 {
 		switch first[len(first)-1] {
 		case '[', '{', ',', ':':
-			return false
+			return false, eol
 		}
 	}
-	rest := skipWS(data, pos+nl)
+	rest := skipWS(data, eol)
 	if rest == len(data) || data[rest] == '{' {
-		return true
+		return true, eol
 	}
 	if nl > 1<<20 { // not worth scanning twice
-		return false
+		return false, eol
 	}
 	s := &d.rp.s
-	s.reset(data[:pos+nl], pos)
+	s.reset(data[:eol], pos)
 	_, err := s.value(pos, ctxNone)
-	return err == nil
+	return err == nil, eol
 }
 
-// lines parses one value (or several) per line. A line that is not valid
-// JSON is one problem, and the next line goes on.
-func (d *docParser) lines(data []byte, pos int) {
+// lines parses one value (or several) per line, the first line ending at
+// eol. A line that is not valid JSON is one problem, and the next line
+// goes on.
+func (d *docParser) lines(data []byte, pos, eol int) {
 	line := 1 + bytes.Count(data[:pos], []byte{'\n'})
-	for pos < len(data) {
-		end := len(data)
-		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-			end = pos + i
+	for end := eol; pos < len(data); end = -1 {
+		if end < 0 {
+			end = len(data)
+			if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+				end = pos + i
+			}
 		}
 		if skipWS(data[:end], pos) < end {
 			d.lineBase = line
@@ -325,7 +334,7 @@ func (d *docParser) object(data []byte, pos int, first bool) (int, error) {
 	if k := firstKey(data, pos); k == "Records" || k == "Events" {
 		return d.wrapper(data, pos)
 	}
-	end, rec, reason, serr := d.rp.one(data, pos)
+	end, reason, serr := d.rp.one(data, pos, &d.rec)
 	if serr != nil {
 		d.syntax(d.index, pos, serr)
 		return end, errStop
@@ -340,7 +349,7 @@ func (d *docParser) object(data []byte, pos int, first bool) (int, error) {
 		d.abandon = true
 		return end, errStop
 	}
-	return end, d.deliver(pos, rec, reason)
+	return end, d.deliver(pos, reason)
 }
 
 // firstKey returns the first member name of the object at data[pos] when
@@ -361,8 +370,9 @@ func firstKey(data []byte, pos int) string {
 	return string(k)
 }
 
-// deliver emits a record or records its problem, and counts it.
-func (d *docParser) deliver(off int, rec Record, reason string) error {
+// deliver emits the record in d.rec or records its problem, and counts
+// it.
+func (d *docParser) deliver(off int, reason string) error {
 	idx := d.index
 	d.index++
 	if reason != "" {
@@ -370,7 +380,7 @@ func (d *docParser) deliver(off int, rec Record, reason string) error {
 		return nil
 	}
 	d.records++
-	if err := d.emit(rec); err != nil {
+	if err := d.emit(d.rec); err != nil {
 		d.emitErr = err
 		return errStop
 	}
@@ -455,7 +465,7 @@ func (d *docParser) array(data []byte, pos int, first bool) (int, error) {
 			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
 			return pos, errStop
 		}
-		end, rec, reason, serr := d.rp.one(data, pos)
+		end, reason, serr := d.rp.one(data, pos, &d.rec)
 		if serr != nil {
 			d.syntax(d.index, pos, serr)
 			return end, errStop
@@ -469,7 +479,7 @@ func (d *docParser) array(data []byte, pos int, first bool) (int, error) {
 			}
 			first = false
 		}
-		if err := d.deliver(pos, rec, reason); err != nil {
+		if err := d.deliver(pos, reason); err != nil {
 			return end, err
 		}
 		pos = skipWS(data, end)

@@ -624,3 +624,46 @@ func TestRecordsDoNotOverlap(t *testing.T) {
 		t.Errorf("records overlap: %q %q %q", recs[0].Raw, recs[1].Raw, recs[1].UserAgent)
 	}
 }
+
+// TestLookupFallbacksReplay: a LookupEvents record that leans on its
+// element's EventId or EventTime carries them in Raw, so that parsing Raw
+// again (replay) gives the same Record; one with its own keeps Raw as is.
+func TestLookupFallbacksReplay(t *testing.T) {
+	tests := []struct {
+		name, element string
+		wantID        string
+		wantTime      string
+		rawHas        string
+	}{
+		{"no time, no id", `{"EventId":"x\"1","EventTime":1571956406.5,"CloudTrailEvent":"{\"eventName\":\"ListUsers\"}"}`,
+			`x"1`, "2019-10-24T22:33:26.5Z", `"eventTime":"2019-10-24T22:33:26.5Z","eventID":"x\"1"}`},
+		{"empty record, epoch zero", `{"EventTime":0,"CloudTrailEvent":"{}"}`,
+			"", "1970-01-01T00:00:00Z", `{"eventTime":"1970-01-01T00:00:00Z"}`},
+		{"null and empty ids", `{"EventId":"e","EventTime":"2024-05-01T10:00:00Z","CloudTrailEvent":"{ \"eventID\" : null ,\"eventID\":\"\" \n}"}`,
+			"e", "2024-05-01T10:00:00Z", `"eventID":"","eventTime":"2024-05-01T10:00:00Z","eventID":"e"}`},
+		{"own time and id", `{"EventId":"e","EventTime":0,"CloudTrailEvent":"{\"eventID\":\"own\",\"eventTime\":\"2024-05-01T10:00:00Z\"}"}`,
+			"own", "2024-05-01T10:00:00Z", `{"eventID":"own","eventTime":"2024-05-01T10:00:00Z"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, probs := parse(t, []byte(`{"Events":[`+tt.element+`]}`), Options{})
+			if len(recs) != 1 || len(probs) != 0 {
+				t.Fatalf("records %d, problems %v", len(recs), probs)
+			}
+			r := recs[0]
+			if tt.wantID != "" && r.EventID != tt.wantID {
+				t.Errorf("EventID %q, want %q", r.EventID, tt.wantID)
+			}
+			if got := r.EventTime.Format(time.RFC3339Nano); got != tt.wantTime {
+				t.Errorf("EventTime %s, want %s", got, tt.wantTime)
+			}
+			if !bytes.HasSuffix(r.Raw, []byte(tt.rawHas)) {
+				t.Errorf("Raw %s does not end with %s", r.Raw, tt.rawHas)
+			}
+			again, err := ParseRecord(r.Raw)
+			if err != nil || !reflect.DeepEqual(again, r) {
+				t.Errorf("replay of %s differs: %v\n%+v\n%+v", r.Raw, err, again, r)
+			}
+		})
+	}
+}

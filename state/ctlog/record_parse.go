@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -138,7 +139,8 @@ func ParseRecordWith(raw []byte, opt Options) (Record, error) {
 	if pos == len(raw) {
 		return Record{}, errors.New("empty input")
 	}
-	end, rec, reason, serr := p.one(raw, pos)
+	var rec Record
+	end, reason, serr := p.one(raw, pos, &rec)
 	if serr != nil {
 		return Record{}, serr
 	}
@@ -176,34 +178,33 @@ func kindName(c byte) string {
 	return "a number"
 }
 
-// one scans the value at in[pos] (not whitespace) as one record. A syntax
-// error means the value's extent is unknown; a reason means the value was
-// valid JSON but is not a usable record, and end is past it.
-func (p *recParser) one(in []byte, pos int) (end int, rec Record, reason string, serr *syntaxError) {
+// one scans the value at in[pos] (not whitespace) as one record, into
+// rec. A syntax error means the value's extent is unknown; a reason means
+// the value was valid JSON but is not a usable record, and end is past it.
+func (p *recParser) one(in []byte, pos int, rec *Record) (end int, reason string, serr *syntaxError) {
 	s := &p.s
 	s.reset(in, pos)
 	end, serr = s.value(pos, ctxTop)
 	if serr != nil {
-		return end, rec, "", serr
+		return end, "", serr
 	}
 	if in[pos] != '{' {
-		return end, rec, "record is " + kindName(in[pos]) + ", not an object", nil
+		return end, "record is " + kindName(in[pos]) + ", not an object", nil
 	}
 	if limit := p.opt.maxRecord(); int64(end-pos) > limit {
-		return end, rec, fmt.Sprintf("record is %d bytes, over the limit of %d (MaxRecordBytes)", end-pos, limit), nil
+		return end, fmt.Sprintf("record is %d bytes, over the limit of %d (MaxRecordBytes)", end-pos, limit), nil
 	}
 	if s.fields[fCloudTrailEvent].kind == vAbsent {
 		p.fbID, p.fbTime = "", time.Time{}
 		p.stable = true
-		rec, reason = p.build(pos, end)
-		return end, rec, reason, nil
+		return end, p.build(pos, end, rec), nil
 	}
 	reason = p.lookupElement()
 	if reason == "" {
 		p.stable = false
-		rec, reason = p.build(p.lookupStart(), len(p.lookup))
+		reason = p.build(p.lookupStart(), len(p.lookup), rec)
 	}
-	return end, rec, reason, nil
+	return end, reason, nil
 }
 
 // lookupStart is where the decoded CloudTrailEvent's value begins.
@@ -258,6 +259,43 @@ func (p *recParser) lookupElement() string {
 		return "CloudTrailEvent holds " + kindName(p.lookup[start]) + ", not an object"
 	}
 	p.lookup = p.lookup[:end]
+	return p.carryFallbacks(start)
+}
+
+// carryFallbacks adds to a LookupEvents record that has no eventID or no
+// time of its own the element's EventId and EventTime that stand in for
+// them, as its last members (the last of duplicates wins), and scans it
+// again: its Raw then carries what the Record was built from, and parsing
+// that Raw again (replay) gives the same Record.
+func (p *recParser) carryFallbacks(start int) string {
+	s := &p.s
+	var extra []string
+	if s.fields[fEventTime].kind == vAbsent && s.fields[fTimestamp].kind == vAbsent && !p.fbTime.IsZero() {
+		extra = append(extra, `"eventTime":"`+p.fbTime.Format(time.RFC3339Nano)+`"`)
+	}
+	if id := s.fields[fEventID]; p.fbID != "" && (id.kind == vAbsent || id.kind == vNull || id.kind == vString && id.start == id.end) {
+		q, err := json.Marshal(p.fbID) // valid UTF-8: decoded by text
+		if err != nil {
+			return "EventId: " + err.Error()
+		}
+		extra = append(extra, `"eventID":`+string(q))
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	last := len(p.lookup) - 1 // the closing brace
+	body := bytes.TrimRight(p.lookup[:last], " \t\r\n")
+	p.lookup = p.lookup[:len(body)]
+	if body[len(body)-1] != '{' {
+		p.lookup = append(p.lookup, ',')
+	}
+	p.lookup = append(p.lookup, strings.Join(extra, ",")...)
+	p.lookup = append(p.lookup, '}')
+	s.reset(p.lookup, start)
+	end, serr := s.value(start, ctxTop)
+	if serr != nil || end != len(p.lookup) {
+		return "CloudTrailEvent: cannot carry EventId or EventTime" // cannot happen
+	}
 	return ""
 }
 
@@ -293,34 +331,35 @@ func (p *recParser) take(n int) []byte {
 	return p.slab[k : k : k+n]
 }
 
-// build makes the Record of the scanned object in[start:end].
-func (p *recParser) build(start, end int) (Record, string) {
+// build makes rec the Record of the scanned object in[start:end], or
+// says why it cannot.
+func (p *recParser) build(start, end int, rec *Record) string {
 	s := &p.s
-	var rec Record
+	*rec = Record{}
 
 	// Time first: without one the record cannot be placed.
 	var ok bool
 	switch {
 	case s.fields[fEventTime].kind != vAbsent:
 		if rec.EventTime, ok = p.timeOf(fEventTime); !ok {
-			return rec, "eventTime " + p.quoted(fEventTime) + " is not a time"
+			return "eventTime " + p.quoted(fEventTime) + " is not a time"
 		}
 	case s.fields[fTimestamp].kind != vAbsent:
 		if rec.EventTime, ok = p.timeOf(fTimestamp); !ok {
-			return rec, "@timestamp " + p.quoted(fTimestamp) + " is not a time"
+			return "@timestamp " + p.quoted(fTimestamp) + " is not a time"
 		}
 	case !p.fbTime.IsZero():
 		rec.EventTime = p.fbTime
 	default:
 		if k := s.fields[fEventID].kind; k == vAbsent || k == vNull {
-			return rec, "no eventID, eventTime or @timestamp: not a CloudTrail record"
+			return "no eventID, eventTime or @timestamp: not a CloudTrail record"
 		}
-		return rec, "no eventTime or @timestamp"
+		return "no eventTime or @timestamp"
 	}
 	switch s.fields[fEventID].kind {
 	case vAbsent, vNull, vString:
 	default:
-		return rec, "eventID is " + kindName(s.in[s.fields[fEventID].start]) + ", not a string"
+		return "eventID is " + kindName(s.in[s.fields[fEventID].start]) + ", not a string"
 	}
 
 	// Raw and every string field share one allocation. When Raw is the
@@ -329,9 +368,14 @@ func (p *recParser) build(start, end int) (Record, string) {
 	// appended past Raw's capacity, where nothing can write to them.
 	raw := s.compact(start, end)
 	inRaw := !s.dirty
+	// Usually every string is cut from Raw as it is, at its own offset.
+	plain := inRaw && !s.escaped && p.opt.Intern == nil
 	var offs [numFields][2]int32
 	s.arena = s.arena[:0]
 	for _, f := range stringFields {
+		if plain {
+			break
+		}
 		sp := s.fields[f]
 		if sp.kind != vString || sp.start == sp.end || (internable[f] && p.opt.Intern != nil) {
 			continue
@@ -373,6 +417,9 @@ func (p *recParser) build(start, end int) (Record, string) {
 	// Every captured string, cut once from where it now lives.
 	var strs [numFields]string
 	for _, f := range stringFields {
+		if plain {
+			break
+		}
 		o := offs[f]
 		switch {
 		case o[1] == 0:
@@ -387,7 +434,15 @@ func (p *recParser) build(start, end int) (Record, string) {
 			strs[f] = rawStr[o[0]:o[1]]
 		}
 	}
-	str := func(f field) string { return strs[f] }
+	str := func(f field) string {
+		if !plain {
+			return strs[f]
+		}
+		if sp := &s.fields[f]; sp.kind == vString {
+			return rawStr[sp.start-start : sp.end-start]
+		}
+		return ""
+	}
 
 	rec.EventID = str(fEventID)
 	if rec.EventID == "" {
@@ -448,7 +503,7 @@ func (p *recParser) build(start, end int) (Record, string) {
 			OriginalEventID:   str(fAddEventID),
 		}
 	}
-	return rec, ""
+	return ""
 }
 
 // timeOf parses a time member: an RFC 3339 string or epoch seconds.

@@ -3,6 +3,7 @@ package ctlog
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -55,8 +56,13 @@ type frame struct {
 	obj    bool
 	ctx    ctx
 	field  field // member the container is the value of, when captured
+	pred   uint8 // the member predicted next (see memberOrder), or 0
+	prev   uint8 // the member met last, or 0
 	redact int   // output mark where a redacted value began, or -1
 }
+
+// Every context has a bit in scanner.entered.
+var _ [16 - numCtx]struct{}
 
 // syntaxError is invalid JSON at an input offset. Its message never quotes
 // the input beyond one character: input may hold secrets.
@@ -82,6 +88,17 @@ type scanner struct {
 	dec     []byte // scratch for decoding strings
 	arena   []byte // string fields of one record, converted once
 	hashbuf []byte // compact bytes of a redacted non-string value
+	entered uint16 // contexts entered in this value (bit 1<<ctx): their fields may be set
+	escaped bool   // a captured string needed decoding
+
+	// Member prediction, learned from one value to the next (see
+	// memberOrder): the first member of each context and the member
+	// following each member.
+	learned bool
+	first   [numCtx]uint8
+	succ    [256]uint8
+	fixed   bool // learns nothing (tests: with zero tables, predicts nothing)
+	scanned int  // member names scanned and looked up rather than predicted
 }
 
 // reset prepares the scanner to scan a value of in starting at start.
@@ -92,6 +109,11 @@ func (s *scanner) reset(in []byte, start int) {
 	s.dirty = false
 	s.stack = s.stack[:0]
 	s.fields = [numFields]span{}
+	s.entered, s.escaped = 0, false
+	if !s.learned {
+		s.learned = true
+		s.first, s.succ = firstMember, succMember
+	}
 }
 
 // flushTo appends the pending input up to p to the output.
@@ -396,6 +418,7 @@ func (s *scanner) value(pos int, c ctx) (int, *syntaxError) {
 		f      field // member being captured, if any
 		child  ctx   // context of the value, when it is an object
 		redact bool  // the value is a secret
+		top    *frame
 	)
 	child = c
 value:
@@ -403,6 +426,34 @@ value:
 		return pos, &syntaxError{pos, "unexpected end of input"}
 	}
 	switch ch := in[pos]; ch {
+	case '"':
+		mark := -1
+		if redact {
+			s.flushTo(pos)
+			mark = len(s.out)
+		}
+		var (
+			end int
+			esc bool
+			err *syntaxError
+		)
+		if i := plainRun(in, pos+1); i < len(in) && in[i] == '"' {
+			end = i + 1
+		} else {
+			if end, esc, err = s.strSlow(i, false); err != nil {
+				return end, err
+			}
+			if esc && f != 0 {
+				s.escaped = true
+			}
+		}
+		if f != 0 {
+			s.fields[f] = span{kind: vString, esc: esc, start: pos + 1, end: end - 1}
+		}
+		if mark >= 0 {
+			s.redactString(mark, pos, end, esc)
+		}
+		pos = end
 	case '{':
 		if len(s.stack) >= maxDepth {
 			return pos, &syntaxError{pos, "nesting too deep"}
@@ -415,8 +466,13 @@ value:
 		if f != 0 {
 			s.fields[f] = span{kind: vObject, start: pos}
 		}
-		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark})
-		pos = s.ws(in, pos+1)
+		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark, pred: s.first[child]})
+		top = &s.stack[len(s.stack)-1]
+		pos++
+		if pos < len(in) && in[pos] == '"' {
+			goto key
+		}
+		pos = s.ws(in, pos)
 		if pos < len(in) && in[pos] == '}' {
 			pos++
 			goto closed
@@ -442,29 +498,6 @@ value:
 		}
 		f, child, redact = 0, ctxNone, false
 		goto value
-	case '"':
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
-		var (
-			end int
-			esc bool
-			err *syntaxError
-		)
-		if i := plainRun(in, pos+1); i < len(in) && in[i] == '"' {
-			end = i + 1
-		} else if end, esc, err = s.strSlow(i, false); err != nil {
-			return end, err
-		}
-		if f != 0 {
-			s.fields[f] = span{kind: vString, esc: esc, start: pos + 1, end: end - 1}
-		}
-		if mark >= 0 {
-			s.redactString(mark, pos, end, esc)
-		}
-		pos = end
 	default:
 		var (
 			end  int
@@ -506,14 +539,18 @@ next: // after a value: a separator, or the end of the container
 	if len(s.stack) == 0 {
 		return pos, nil
 	}
-	pos = s.ws(in, pos)
-	if pos >= len(in) {
-		return pos, &syntaxError{pos, "unexpected end of input"}
+	if pos >= len(in) || in[pos] <= ' ' {
+		if pos = s.ws(in, pos); pos >= len(in) {
+			return pos, &syntaxError{pos, "unexpected end of input"}
+		}
 	}
-	if top := &s.stack[len(s.stack)-1]; top.obj {
+	if top = &s.stack[len(s.stack)-1]; top.obj {
 		switch in[pos] {
 		case ',':
-			pos = s.ws(in, pos+1)
+			pos++
+			if pos >= len(in) || in[pos] != '"' {
+				pos = s.ws(in, pos)
+			}
 			goto key
 		case '}':
 			pos++
@@ -545,7 +582,21 @@ closed: // the container ending just before pos is complete
 		goto next
 	}
 
-key: // pos is at an object member's name
+key: // pos is at an object member's name; top is its object
+	// The predicted name, confirmed by comparing words.
+	if p := top.pred; p != 0 && pos+maxPredicted <= len(in) && pos >= 0 {
+		m := &members[p]
+		b := (*[maxPredicted]byte)(in[pos : pos+maxPredicted])
+		x := (binary.LittleEndian.Uint64(b[0:8]) ^ m.w[0]) & m.mask[0]
+		x |= (binary.LittleEndian.Uint64(b[8:16]) ^ m.w[1]) & m.mask[1]
+		x |= (binary.LittleEndian.Uint64(b[16:24]) ^ m.w[2]) & m.mask[2]
+		if x == 0 {
+			f, child, redact = m.f, m.child, false
+			top.prev, top.pred = p, s.succ[p]
+			pos += m.n
+			goto colon
+		}
+	}
 	{
 		if pos >= len(in) || in[pos] != '"' {
 			return pos, &syntaxError{pos, "expected member name"}
@@ -576,25 +627,46 @@ key: // pos is at an object member's name
 			s.keybuf = unquote(s.keybuf[:0], k)
 			k = s.keybuf
 		}
+		s.scanned++
 		f, child = 0, ctxNone
-		if tc := s.stack[len(s.stack)-1].ctx; tc != ctxNone {
+		if tc := top.ctx; tc != ctxNone {
 			f, child = lookupKey(tc, k)
-			if f != 0 {
-				s.fields[f] = span{}
-			}
-			if child != ctxNone {
-				r := ctxFields[child]
-				clear(s.fields[r[0]:r[1]])
+			// Learn what follows what: the next record likely repeats it.
+			if j := memberIndex(tc, k); j != 0 && !s.fixed {
+				if top.prev == 0 {
+					s.first[tc] = j
+				} else {
+					s.succ[top.prev] = j
+				}
+				top.prev, top.pred = j, s.succ[j]
 			}
 		}
 		redact = len(k) >= 12 && k[0]|0x20 == 's' && isSecretKey(k)
-		pos = s.ws(in, end)
-		if pos >= len(in) || in[pos] != ':' {
+		pos = end
+	}
+colon:
+	if pos < len(in) && in[pos] == ':' {
+		pos++
+	} else {
+		if pos = s.ws(in, pos); pos >= len(in) || in[pos] != ':' {
 			return pos, &syntaxError{pos, "expected ':' after member name"}
 		}
-		pos = s.ws(in, pos+1)
-		goto value
+		pos++
 	}
+	if child != ctxNone {
+		// Entering a context again (a duplicate name: the last one wins,
+		// as in encoding/json) forgets what the first time captured.
+		if bit := uint16(1) << child; s.entered&bit == 0 {
+			s.entered |= bit
+		} else {
+			r := ctxFields[child]
+			clear(s.fields[r[0]:r[1]])
+		}
+	}
+	if pos >= len(in) || in[pos] <= ' ' {
+		pos = s.ws(in, pos)
+	}
+	goto value
 }
 
 // str returns the decoded text of a captured string field, aliasing the

@@ -22,25 +22,24 @@ func parseTime(b []byte) (time.Time, bool) {
 }
 
 // fastRFC3339 parses YYYY-MM-DDTHH:MM:SS[.fraction]Z, rejecting what
-// time.Parse would reject for the same layout.
+// time.Parse would reject for the same layout. It computes the instant
+// itself rather than through time.Date: every record has one.
 func fastRFC3339(b []byte) (time.Time, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
 		return time.Time{}, false
 	}
-	num := func(p, n int) int {
-		v := 0
-		for _, c := range b[p : p+n] {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v
+	d := (*[19]byte)(b)
+	digits := true
+	num2 := func(i int) int {
+		hi, lo := d[i]-'0', d[i+1]-'0'
+		digits = digits && hi <= 9 && lo <= 9
+		return int(hi)*10 + int(lo)
 	}
-	year, month, day := num(0, 4), num(5, 2), num(8, 2)
-	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
-		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+	year := num2(0)*100 + num2(2)
+	month, day := num2(5), num2(8)
+	hour, minute, sec := num2(11), num2(14), num2(17)
+	if !digits || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 	nsec := 0
@@ -58,7 +57,25 @@ func fastRFC3339(b []byte) (time.Time, bool) {
 			scale /= 10
 		}
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to a date of the
+// proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year / 400
+	if year < 0 {
+		era = (year - 399) / 400
+	}
+	yoe := year - era*400                  // [0, 399]
+	mp := (month + 9) % 12                 // March is 0
+	doy := (153*mp+2)/5 + day - 1          // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era*146097 + doe - 719468)
 }
 
 // daysIn returns the number of days in a month of a year.

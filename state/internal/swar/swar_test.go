@@ -14,16 +14,21 @@ func naive(b []byte, i int) int {
 }
 
 // TestRunMatchesNaive puts every byte value at every offset of runs long
-// and short, after every start.
+// and short, after every start, for Run and for the portable runWords.
 func TestRunMatchesNaive(t *testing.T) {
 	for c := range 256 {
-		for n := range 20 {
+		for n := range 40 {
 			for at := range n {
-				b := bytes.Repeat([]byte("a"), n)
+				// A quote past the end must not be seen.
+				b := append(bytes.Repeat([]byte("a"), n), '"')[:n]
 				b[at] = byte(c)
 				for i := range n + 1 {
-					if got, want := Run(b, i), naive(b, i); got != want {
+					want := naive(b, i)
+					if got := Run(b, i); got != want {
 						t.Fatalf("byte %#x at %d of %d, from %d: Run %d, want %d", c, at, n, i, got, want)
+					}
+					if got := runWords(b, i); got != want {
+						t.Fatalf("byte %#x at %d of %d, from %d: runWords %d, want %d", c, at, n, i, got, want)
 					}
 				}
 			}
@@ -39,8 +44,12 @@ func FuzzRun(f *testing.F) {
 		if i < 0 || i > len(b) {
 			return
 		}
-		if got, want := Run(b, i), naive(b, i); got != want {
+		want := naive(b, i)
+		if got := Run(b, i); got != want {
 			t.Fatalf("Run(%q, %d) = %d, want %d", b, i, got, want)
+		}
+		if got := runWords(b, i); got != want {
+			t.Fatalf("runWords(%q, %d) = %d, want %d", b, i, got, want)
 		}
 	})
 }
