@@ -3,16 +3,17 @@ package ctlog
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // errStopped ends a walk whose consumer has stopped.
 var errStopped = errors.New("stopped")
 
-// freeList recycles memory within one ParsePathsParallel call. Unlike a
-// sync.Pool, which every garbage collection empties (several times a
-// second while a caller builds a big index), it keeps what it holds until
-// the call ends: reallocating, zeroing and faulting in megabytes of file
-// buffers after each collection cost more than the collections.
+// freeList recycles memory. Unlike a sync.Pool, which every garbage
+// collection empties (several times a second while a caller builds a big
+// index), it keeps what it holds until it is dropped: reallocating,
+// zeroing and faulting in megabytes of buffers after each collection cost
+// more than the collections.
 type freeList[T any] chan T
 
 func (f freeList[T]) get(make func() T) T {
@@ -31,176 +32,202 @@ func (f freeList[T]) put(v T) {
 	}
 }
 
-// recycling holds a call's free lists: per-file record slices (growing a
-// fresh slice of 400-byte Records for every file cost more than parsing
-// them), and with Borrow the file buffers and memory blocks that records
-// alias.
-type recycling struct {
-	recs   freeList[*[]Record]
-	bufs   freeList[[]byte]
-	blocks freeList[*[]byte]
+// job is one file to parse, or one walk problem, with its place in the
+// order ParsePaths would emit them.
+type job struct {
+	seq   int
+	path  string    // "" for a walk problem
+	probs []Problem // the walk problem
 }
 
-func newRecycling(workers int) *recycling {
-	inFlight := 3*workers + 2 // queued, being parsed, being emitted
-	return &recycling{
-		recs:   make(freeList[*[]Record], inFlight),
-		bufs:   make(freeList[[]byte], 2*inFlight),
-		blocks: make(freeList[*[]byte], 8*inFlight),
+// turns lets the workers emit in walk order: the records of the file
+// numbered seq are emitted once every earlier file's have been. The fields
+// after next are the run's results, written only by the worker whose turn
+// it is.
+type turns struct {
+	mu   sync.Mutex
+	cond sync.Cond
+	next atomic.Int64 // the seq whose turn it is; written under mu
+
+	st     Stats
+	probs  []Problem
+	err    error // emit's, or a file's fatal error: the run stops
+	failed bool
+	halt   func() // stops the walk
+}
+
+// now reports whether it is seq's turn.
+func (t *turns) now(seq int) bool { return t.next.Load() == int64(seq) }
+
+func (t *turns) wait(seq int) {
+	if t.now(seq) {
+		return
+	}
+	t.mu.Lock()
+	for !t.now(seq) {
+		t.cond.Wait()
+	}
+	t.mu.Unlock()
+}
+
+func (t *turns) pass() {
+	t.mu.Lock()
+	t.next.Add(1)
+	t.mu.Unlock()
+	t.cond.Broadcast()
+}
+
+// heldFile is one job's outcome, held by the worker that parsed it until its
+// turn. Its docParser's buffers (and, with Borrow, mem's blocks) are what
+// its records alias.
+type heldFile struct {
+	seq   int
+	d     *docParser
+	mem   *fileMem
+	recs  []Record
+	st    Stats
+	probs []Problem
+	err   error
+}
+
+// run parses job j into p.
+func (p *heldFile) run(j job) {
+	p.seq, p.st, p.probs, p.err = j.seq, Stats{}, j.probs, nil
+	if j.path == "" {
+		p.st.Skipped = len(j.probs)
+		return
+	}
+	p.probs, p.err = p.d.parseFile(j.path, func(rec Record) error {
+		p.recs = append(p.recs, rec)
+		return nil
+	}, &p.st)
+}
+
+// emit waits for p's turn, emits its records and results, passes the turn
+// on and makes p ready for another job.
+func (p *heldFile) emit(t *turns, emit func(Record) error) {
+	t.wait(p.seq)
+	if !t.failed {
+		t.st.Files += p.st.Files
+		t.st.Records += p.st.Records
+		t.st.Skipped += p.st.Skipped
+		t.st.Bytes += p.st.Bytes
+		t.st.Decoded += p.st.Decoded
+		t.probs = append(t.probs, p.probs...)
+		for i := range p.recs {
+			if t.err = emit(p.recs[i]); t.err != nil {
+				break
+			}
+		}
+		if t.err == nil {
+			t.err = p.err
+		}
+		if t.err != nil {
+			t.failed = true
+			t.halt()
+		}
+	}
+	t.pass()
+	clear(p.recs) // drop the references to the file's memory
+	p.recs, p.probs = p.recs[:0], nil
+	if p.mem != nil {
+		p.mem.release()
 	}
 }
 
-// fileResult is one file's (or one walk problem's) outcome, in walk order.
-type fileResult struct {
-	path string
-	recs *[]Record // from the call's free list; nil for a walk problem
-	// With Options.Borrow, the records alias these until emitted.
-	mem   *fileMem
-	bufs  [2][]byte // the file as read and decompressed
-	probs []Problem
-	st    Stats
-	err   error
-	done  chan struct{}
-}
-
 // ParsePathsParallel is ParsePaths with up to workers files read,
-// decompressed and parsed at once. Records are still emitted in the order
-// ParsePaths emits them, on the caller's goroutine, so the result is the
-// same; at most about 2×workers files are held in memory at a time. With
-// workers ≤ 1 it is ParsePaths.
+// decompressed and heldFile at once. Records are still emitted in the order
+// ParsePaths emits them, one call at a time (each returns before the next
+// begins), so the result is the same; but the calls come from the
+// workers' goroutines, not the caller's. With workers ≤ 1 it is
+// ParsePaths.
 //
-// With opt.Borrow, as with ParsePaths, a record is valid only until emit
-// returns; in exchange nothing is allocated per record: records alias the
-// file's own (recycled) buffers. It is the fastest way to read files.
+// A worker emits the records of the files it heldFile itself, once every
+// earlier file's have been emitted: they are still in its core's cache,
+// and nothing passes from one goroutine to another but the turn. Each
+// worker parses a file ahead while it waits for its turn, so at most
+// 2×workers files are held in memory at a time. With opt.Borrow, as with
+// ParsePaths, a record is valid only until emit returns; in exchange
+// nothing is allocated per record: records alias the worker's buffers,
+// reused once their file has been emitted. It is the fastest way to read
+// files.
 func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Record) error) (Stats, []Problem, error) {
 	if workers <= 1 {
 		return ParsePaths(paths, opt, emit)
 	}
-	order := make(chan *fileResult, 2*workers)
-	jobs := make(chan *fileResult)
+	jobs := make(chan job)
 	stop := make(chan struct{})
-	rc := newRecycling(workers)
+	t := &turns{}
+	t.cond.L = &t.mu
+	var stopOnce sync.Once
+	t.halt = func() { stopOnce.Do(func() { close(stop) }) }
 
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := docParsers.Get().(*docParser)
+			// Two of everything: one file waiting for its turn, one
+			// being parsed.
+			var slots [2]heldFile
+			for i := range slots {
+				d := docParsers.Get().(*docParser)
+				d.rp.opt = opt
+				if opt.Borrow {
+					// What records cannot alias in the file's buffers
+					// is cut from blocks kept until it is emitted.
+					slots[i].mem = &fileMem{free: make(freeList[*[]byte], 64)}
+					d.rp.keep = slots[i].mem
+				}
+				slots[i].d = d
+			}
 			defer func() {
-				d.rp.keep = nil
-				docParsers.Put(d)
+				for i := range slots {
+					slots[i].d.rp.keep = nil
+					docParsers.Put(slots[i].d)
+				}
 			}()
-			d.rp.opt = opt
-			for r := range jobs {
-				if opt.Borrow {
-					// The file's buffers go with its records.
-					r.mem = &fileMem{free: rc.blocks}
-					d.rp.keep = r.mem
-					d.file, d.buf = rc.bufs.get(noBuf), rc.bufs.get(noBuf)
+			// held lists the slots parsed and not yet emitted, oldest
+			// first.
+			held := make([]*heldFile, 0, 2)
+			for j := range jobs {
+				p := &slots[0]
+				if len(held) == 1 && held[0] == p {
+					p = &slots[1]
 				}
-				recs := rc.recs.get(func() *[]Record { return new([]Record) })
-				r.probs, r.err = d.parseFile(r.path, func(rec Record) error {
-					*recs = append(*recs, rec)
-					return nil
-				}, &r.st)
-				r.recs = recs
-				if opt.Borrow {
-					r.bufs = [2][]byte{d.file, d.buf}
-					d.file, d.buf = nil, nil
+				p.run(j)
+				held = append(held, p)
+				// Emit now what it is the turn of; wait only with both
+				// slots full.
+				for len(held) == 2 || len(held) > 0 && t.now(held[0].seq) {
+					held[0].emit(t, emit)
+					held = append(held[:0], held[1:]...)
 				}
-				close(r.done)
+			}
+			for _, p := range held {
+				p.emit(t, emit)
 			}
 		}()
 	}
 
-	// The walker goroutine lists files in ParsePaths order and queues them.
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		w := walker{seen: map[string]bool{}}
-		queue := func(r *fileResult) error {
-			select {
-			case order <- r:
-				return nil
-			case <-stop:
-				return errStopped
-			}
-		}
-		w.problemAt = func(p Problem) {
-			r := &fileResult{probs: []Problem{p}, st: Stats{Skipped: 1}, done: make(chan struct{})}
-			close(r.done)
-			_ = queue(r)
-		}
-		w.visit = func(path string) error {
-			r := &fileResult{path: path, done: make(chan struct{})}
-			if err := queue(r); err != nil {
-				return err
-			}
-			select {
-			case jobs <- r:
-				return nil
-			case <-stop:
-				close(r.done) // queued but never parsed: let the drain pass it
-				return errStopped
-			}
-		}
-		_ = w.walk(paths)
-	}()
-
-	var (
-		st    Stats
-		probs []Problem
-		err   error
-	)
-	for r := range order {
-		<-r.done
-		if err != nil {
-			r.release(rc)
-			continue // draining after emit failed
-		}
-		st.Files += r.st.Files
-		st.Records += r.st.Records
-		st.Skipped += r.st.Skipped
-		st.Bytes += r.st.Bytes
-		st.Decoded += r.st.Decoded
-		probs = append(probs, r.probs...)
-		if r.recs != nil {
-			recs := *r.recs
-			for i := range recs {
-				if err = emit(recs[i]); err != nil {
-					close(stop)
-					break
-				}
-			}
-			clear(recs) // drop the references to this file's blocks
-			*r.recs = recs[:0]
-			rc.recs.put(r.recs)
-			r.recs = nil
-		}
-		r.release(rc)
-		if err == nil && r.err != nil {
-			err = r.err
-			close(stop)
+	// The walker lists files in ParsePaths order and hands them out in
+	// that order, numbered.
+	w := walker{seen: map[string]bool{}}
+	seq := 0
+	send := func(j job) error {
+		j.seq = seq
+		select {
+		case jobs <- j:
+			seq++
+			return nil
+		case <-stop:
+			return errStopped
 		}
 	}
+	w.problemAt = func(p Problem) { _ = send(job{probs: []Problem{p}}) }
+	w.visit = func(path string) error { return send(job{path: path}) }
+	_ = w.walk(paths)
+	close(jobs)
 	wg.Wait()
-	return st, probs, err
-}
-
-// noBuf makes an empty file buffer: parseFile sizes it.
-func noBuf() []byte { return nil }
-
-// release recycles the memory a file's borrowed records aliased.
-func (r *fileResult) release(rc *recycling) {
-	if r.mem != nil {
-		r.mem.release()
-		r.mem = nil
-	}
-	for i, b := range r.bufs {
-		if b != nil {
-			rc.bufs.put(b[:0])
-		}
-		r.bufs[i] = nil
-	}
+	return t.st, t.probs, t.err
 }

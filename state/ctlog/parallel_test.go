@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 )
 
@@ -39,14 +40,26 @@ func TestParsePathsParallelMatches(t *testing.T) {
 	write("b/bad.json", "{not json")
 	write("c/notes.txt", "hello")
 	write("e/mixed.ndjson", rec("n1")+"\n{oops\n"+rec("n2")+"\n")
+	// Walk problems come in order among the files: a link to nothing.
+	if err := os.Symlink(filepath.Join(dir, "missing.json"), filepath.Join(dir, "c", "dangling.json")); err != nil {
+		t.Fatal(err)
+	}
 	paths := []string{dir}
 	if _, err := os.Stat(samplesDir); err == nil {
 		paths = append(paths, samplesDir)
 	}
 
 	collect := func(parse func(func(Record) error) (Stats, []Problem, error)) ([]string, Stats, []Problem) {
-		var ids []string
+		var (
+			ids    []string
+			inEmit atomic.Int32
+		)
 		st, probs, err := parse(func(r Record) error {
+			// Calls come from the workers, but one at a time.
+			if inEmit.Add(1) != 1 {
+				t.Error("emit called while another call was running")
+			}
+			defer inEmit.Add(-1)
 			ids = append(ids, snapshot(r))
 			return nil
 		})
@@ -80,8 +93,8 @@ func TestParsePathsParallelMatches(t *testing.T) {
 			}
 		}
 	}
-	if len(seqProbs) < 3 {
-		t.Errorf("the bad file, the text file and the bad NDJSON line should be problems: %v", seqProbs)
+	if len(seqProbs) < 4 {
+		t.Errorf("the bad file, the text file, the bad NDJSON line and the dangling link should be problems: %v", seqProbs)
 	}
 
 	// An emit error stops the walk and is returned, without deadlock.
