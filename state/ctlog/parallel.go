@@ -136,13 +136,13 @@ func (p *heldFile) emit(t *turns, emit func(Record) error) {
 }
 
 // ParsePathsParallel is ParsePaths with up to workers files read,
-// decompressed and heldFile at once. Records are still emitted in the order
+// decompressed and parsed at once. Records are still emitted in the order
 // ParsePaths emits them, one call at a time (each returns before the next
 // begins), so the result is the same; but the calls come from the
 // workers' goroutines, not the caller's. With workers ≤ 1 it is
 // ParsePaths.
 //
-// A worker emits the records of the files it heldFile itself, once every
+// A worker emits the records of the files it parsed itself, once every
 // earlier file's have been emitted: they are still in its core's cache,
 // and nothing passes from one goroutine to another but the turn. Each
 // worker parses a file ahead while it waits for its turn, so at most
