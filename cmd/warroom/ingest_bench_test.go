@@ -4,11 +4,10 @@ package main
 // delivery files (gzip {"Records":[...]}, the drill account's generator):
 //
 //	go test ./cmd/warroom -run '^$' -bench 'Pipeline' -benchtime 3x -cpu 1
-//	go test ./cmd/warroom -run '^$' -bench 'Pipeline/(jq|parse.index-cores|ingest)$' -benchtime 5x -cpu 2 -count 5
+//	go test ./cmd/warroom -run '^$' -bench 'Pipeline/(parse.index-cores|ingest)$' -benchtime 5x -cpu 2 -count 5
 //
 // Each reports MB/s of decompressed CloudTrail, records/s and the CPU time
-// an iteration used, so the rows compare directly; rows run after jq also
-// report x-jq, their speed over jq's:
+// an iteration used, so the rows compare directly:
 //
 //   - parse+index against plain gunzip on one core (budget: at least half
 //     its speed). Three gunzip rows set the bar: klauspost/compress (Go),
@@ -21,10 +20,11 @@ package main
 //   - a whole `warroom ingest`, journal writes included, against the same
 //     jq (budget: 5× faster).
 //
-// The jq row gives jq the records already decompressed, in one file: the
-// most favourable setting for it, and the one the budgets are judged on.
-// The jq-gz row runs it as a responder would over the same .gz files,
-// `gzip -dc FILES | jq …`, for reference.
+// Those two rows run jq before each of their iterations, off their clock,
+// and report x-jq: jq's time over theirs. jq is given the records already
+// decompressed, in one file: the most favourable setting for it. The jq
+// row times it alone; the jq-gz row runs it as a responder would over the
+// same .gz files, `gzip -dc FILES | jq …`, for reference.
 
 import (
 	"bytes"
@@ -127,28 +127,93 @@ func TestMain(m *testing.M) {
 
 func BenchmarkPipeline(b *testing.B) {
 	files, raw := benchCorpus(b)
+	top := b
 	// Besides wall-clock rates, each row reports the CPU time it used per
 	// iteration (this process and its children: gzip, jq), which a busy
-	// machine disturbs far less. The rows after jq also report their speed
-	// as a multiple of jq's over all its runs so far (x-jq): each budget's
-	// ratio then comes from runs made minutes apart in one command, which
-	// matters on a machine whose speed drifts.
-	var (
-		cpu0        time.Duration
-		jqRuns      int           // jq's iterations so far
-		jqTime      time.Duration // and their time
-		measuringJQ bool
-	)
+	// machine disturbs far less.
+	var cpu0 time.Duration
 	report := func(b *testing.B) {
 		b.ReportMetric(float64(benchRecords)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		b.ReportMetric((cpuUsed()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/op")
-		switch {
-		case measuringJQ:
-			jqRuns += b.N
-			jqTime += b.Elapsed()
-		case jqRuns > 0:
-			perRun := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(jqTime.Seconds()/float64(jqRuns)/perRun, "x-jq")
+	}
+
+	// row runs op as a row's iterations.
+	row := func(op func(b *testing.B)) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.SetBytes(raw)
+			cpu0 = cpuUsed()
+			for b.Loop() {
+				op(b)
+			}
+			report(b)
+		}
+	}
+
+	// jq is given the records already decompressed, in one file, made
+	// once: it is measured on parsing and selecting alone.
+	var (
+		jqOnce  sync.Once
+		jqPlain string
+		jqProg  string
+	)
+	runJQ := func(b *testing.B) {
+		b.Helper()
+		jq := lookTool(b, "jq")
+		jqOnce.Do(func() {
+			jqProg = jqFilter(b, files)
+			dir, err := os.MkdirTemp("", "warroom-jq-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			top.Cleanup(func() { os.RemoveAll(dir) }) // after every row
+			jqPlain = filepath.Join(dir, "all.json")
+			out, err := os.Create(jqPlain)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer out.Close()
+			for _, f := range files {
+				if _, err := gunzipFile(f, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		var n countWriter
+		cmd := exec.Command(jq, "-c", jqProg, jqPlain)
+		cmd.Stdout = &n
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatal("jq selected nothing")
+		}
+	}
+	// pacedByJQ runs op as a row's iterations, and before each one, off
+	// the row's clock and CPU count, runs jq: the row reports x-jq, its
+	// speed as a multiple of jq's over the same minutes. A ratio of rows
+	// run far apart would measure the machine's drift as much as the code
+	// on a host whose speed changes from one minute to the next.
+	pacedByJQ := func(op func(b *testing.B)) func(b *testing.B) {
+		return func(b *testing.B) {
+			if _, err := exec.LookPath("jq"); err != nil {
+				row(op)(b) // no jq: no ratio
+				return
+			}
+			b.SetBytes(raw)
+			var jqTime, jqCPU time.Duration
+			cpu0 = cpuUsed()
+			for b.Loop() {
+				b.StopTimer()
+				t0, c0 := time.Now(), cpuUsed()
+				runJQ(b)
+				jqTime += time.Since(t0)
+				jqCPU += cpuUsed() - c0
+				b.StartTimer()
+				op(b)
+			}
+			cpu0 += jqCPU
+			report(b)
+			b.ReportMetric(jqTime.Seconds()/b.Elapsed().Seconds(), "x-jq")
 		}
 	}
 
@@ -197,37 +262,13 @@ func BenchmarkPipeline(b *testing.B) {
 	})
 
 	b.Run("jq", func(b *testing.B) {
-		jq := lookTool(b, "jq")
-		filter := jqFilter(b, files)
-		// jq gets the records already decompressed: it is measured on
-		// parsing and selecting alone.
-		plain := filepath.Join(b.TempDir(), "all.json")
-		out, err := os.Create(plain)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, f := range files {
-			if _, err := gunzipFile(f, out); err != nil {
-				b.Fatal(err)
-			}
-		}
-		out.Close()
+		runJQ(b) // makes its input, off the clock
 		b.SetBytes(raw)
 		cpu0 = cpuUsed()
 		for b.Loop() {
-			var n countWriter
-			cmd := exec.Command(jq, "-c", filter, plain)
-			cmd.Stdout = &n
-			if err := cmd.Run(); err != nil {
-				b.Fatal(err)
-			}
-			if n == 0 {
-				b.Fatal("jq selected nothing")
-			}
+			runJQ(b)
 		}
-		measuringJQ = true
 		report(b)
-		measuringJQ = false
 	})
 
 	// jq over the .gz files themselves, as a responder would run it:
@@ -265,49 +306,39 @@ func BenchmarkPipeline(b *testing.B) {
 
 	parseIndex := func(opt ctlog.Options, workers int) func(b *testing.B) {
 		return func(b *testing.B) {
-			b.SetBytes(raw)
-			cpu0 = cpuUsed()
-			for b.Loop() {
-				t := state.NewEventTable()
-				// Given the folder, as a responder gives it to `warroom
-				// ingest`: the walk lists its files (ParsePaths would stat
-				// each one given by name).
-				_, probs, err := ctlog.ParsePathsParallel([]string{benchDir}, opt, workers, func(r ctlog.Record) error {
-					t.Add(&r, state.EventRef{})
-					return nil
-				})
-				// Indexing is complete only once every index is built.
-				t.Settle()
-				if err != nil || len(probs) > 0 || t.Len() != benchRecords {
-					b.Fatalf("parsed %d events, %d problems, %v", t.Len(), len(probs), err)
-				}
+			t := state.NewEventTable()
+			// Given the folder, as a responder gives it to `warroom
+			// ingest`: the walk lists its files (ParsePaths would stat each
+			// one given by name).
+			_, probs, err := ctlog.ParsePathsParallel([]string{benchDir}, opt, workers, func(r ctlog.Record) error {
+				t.Add(&r, state.EventRef{})
+				return nil
+			})
+			// Indexing is complete only once every index is built.
+			t.Settle()
+			if err != nil || len(probs) > 0 || t.Len() != benchRecords {
+				b.Fatalf("parsed %d events, %d problems, %v", t.Len(), len(probs), err)
 			}
-			report(b)
 		}
 	}
-	b.Run("parse+index", parseIndex(ctlog.Options{}, 1))
-	b.Run("parse+index-borrow", parseIndex(ctlog.Options{Borrow: true}, 1))
-	// Files parsed on every core (-cpu sets how many), indexed in order on
-	// the benchmark's goroutine, as ingest does: records borrow the
-	// files' recycled buffers (the table copies what it keeps).
-	b.Run("parse+index-cores", parseIndex(ctlog.Options{Borrow: true}, runtime.GOMAXPROCS(0)))
+	b.Run("parse+index", row(parseIndex(ctlog.Options{}, 1)))
+	b.Run("parse+index-borrow", row(parseIndex(ctlog.Options{Borrow: true}, 1)))
+	// Files parsed on every core (-cpu sets how many) and indexed in
+	// order, each by the worker that parsed it, as ingest does: records
+	// borrow the workers' buffers (the table copies what it keeps).
+	b.Run("parse+index-cores", pacedByJQ(parseIndex(ctlog.Options{Borrow: true}, runtime.GOMAXPROCS(0))))
 
-	b.Run("ingest", func(b *testing.B) {
-		b.SetBytes(raw)
-		cpu0 = cpuUsed()
-		dir := b.TempDir()
-		i := 0
-		for b.Loop() {
-			i++
-			j := filepath.Join(dir, strings.Repeat("j", i%3+1), "journal.jsonl")
-			os.RemoveAll(filepath.Dir(j))
-			var out, errb bytes.Buffer
-			if code := run(context.Background(), []string{"ingest", "-j", j, benchDir}, strings.NewReader(""), &out, &errb); code != 0 {
-				b.Fatalf("ingest exit %d: %s", code, errb.String())
-			}
+	ingestDir := b.TempDir()
+	ingests := 0
+	b.Run("ingest", pacedByJQ(func(b *testing.B) {
+		ingests++
+		j := filepath.Join(ingestDir, strings.Repeat("j", ingests%3+1), "journal.jsonl")
+		os.RemoveAll(filepath.Dir(j))
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"ingest", "-j", j, benchDir}, strings.NewReader(""), &out, &errb); code != 0 {
+			b.Fatalf("ingest exit %d: %s", code, errb.String())
 		}
-		report(b)
-	})
+	}))
 }
 
 // BenchmarkIndex measures the event table alone: the corpus is parsed once,
