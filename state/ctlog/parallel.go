@@ -54,6 +54,8 @@ type turns struct {
 	err    error // emit's, or a file's fatal error: the run stops
 	failed bool
 	halt   func() // stops the walk
+
+	stopped atomic.Bool // failed, for workers to skip the files left
 }
 
 // now reports whether it is seq's turn.
@@ -90,10 +92,10 @@ type heldFile struct {
 	err   error
 }
 
-// run parses job j into p.
-func (p *heldFile) run(j job) {
+// run parses job j into p, unless the run has stopped.
+func (p *heldFile) run(j job, t *turns) {
 	p.seq, p.st, p.probs, p.err = j.seq, Stats{}, j.probs, nil
-	if j.path == "" {
+	if j.path == "" || t.stopped.Load() {
 		p.st.Skipped = len(j.probs)
 		return
 	}
@@ -124,6 +126,7 @@ func (p *heldFile) emit(t *turns, emit func(Record) error) {
 		}
 		if t.err != nil {
 			t.failed = true
+			t.stopped.Store(true)
 			t.halt()
 		}
 	}
@@ -155,7 +158,9 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 	if workers <= 1 {
 		return ParsePaths(paths, opt, emit)
 	}
-	jobs := make(chan job)
+	// Jobs are queued well ahead: the walker seldom waits for a worker,
+	// nor a worker for the walker.
+	jobs := make(chan job, 16*workers)
 	stop := make(chan struct{})
 	t := &turns{}
 	t.cond.L = &t.mu
@@ -195,7 +200,7 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 				if len(held) == 1 && held[0] == p {
 					p = &slots[1]
 				}
-				p.run(j)
+				p.run(j, t)
 				held = append(held, p)
 				// Emit now what it is the turn of; wait only with both
 				// slots full.
