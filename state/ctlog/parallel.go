@@ -107,7 +107,7 @@ func (p *heldFile) run(j job, t *turns) {
 
 // emit waits for p's turn, emits its records and results, passes the turn
 // on and makes p ready for another job.
-func (p *heldFile) emit(t *turns, emit func(Record) error) {
+func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 	t.wait(p.seq)
 	if !t.failed {
 		t.st.Files += p.st.Files
@@ -116,10 +116,8 @@ func (p *heldFile) emit(t *turns, emit func(Record) error) {
 		t.st.Bytes += p.st.Bytes
 		t.st.Decoded += p.st.Decoded
 		t.probs = append(t.probs, p.probs...)
-		for i := range p.recs {
-			if t.err = emit(p.recs[i]); t.err != nil {
-				break
-			}
+		if len(p.recs) > 0 {
+			t.err = emit(p.recs)
 		}
 		if t.err == nil {
 			t.err = p.err
@@ -158,6 +156,28 @@ func ParsePathsParallel(paths []string, opt Options, workers int, emit func(Reco
 	if workers <= 1 {
 		return ParsePaths(paths, opt, emit)
 	}
+	return parseParallel(paths, opt, workers, func(recs []Record) error {
+		for i := range recs {
+			if err := emit(recs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ParsePathsBatches is ParsePathsParallel with each file's records handed
+// to emit at once, as one slice (a file without records is not emitted),
+// for callers that work on records in runs: state.EventTable.AddBatch
+// reads the dedupe slots of a run together. The slice, and with Borrow
+// its records, are valid only until emit returns. With workers ≤ 1, one
+// worker parses while the walk goes on.
+func ParsePathsBatches(paths []string, opt Options, workers int, emit func([]Record) error) (Stats, []Problem, error) {
+	return parseParallel(paths, opt, max(workers, 1), emit)
+}
+
+// parseParallel is ParsePathsParallel and ParsePathsBatches.
+func parseParallel(paths []string, opt Options, workers int, emit func([]Record) error) (Stats, []Problem, error) {
 	// Jobs are queued well ahead: the walker seldom waits for a worker,
 	// nor a worker for the walker.
 	jobs := make(chan job, 16*workers)

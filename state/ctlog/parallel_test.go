@@ -71,25 +71,50 @@ func TestParsePathsParallelMatches(t *testing.T) {
 	seqIDs, seqSt, seqProbs := collect(func(emit func(Record) error) (Stats, []Problem, error) {
 		return ParsePaths(paths, Options{}, emit)
 	})
-	for _, borrow := range []bool{false, true} {
-		for _, workers := range []int{2, 3, 8} {
-			ids, st, probs := collect(func(emit func(Record) error) (Stats, []Problem, error) {
-				return ParsePathsParallel(paths, Options{Borrow: borrow}, workers, emit)
-			})
-			if !reflect.DeepEqual(ids, seqIDs) {
-				for i := range min(len(ids), len(seqIDs)) {
-					if ids[i] != seqIDs[i] {
-						t.Errorf("borrow=%v workers=%d: record %d\n got %s\nwant %s", borrow, workers, i, ids[i], seqIDs[i])
-						break
+	// In batches, one file's records at a time: never an empty one.
+	batches := func(borrow bool, workers int) func(emit func(Record) error) (Stats, []Problem, error) {
+		return func(emit func(Record) error) (Stats, []Problem, error) {
+			return ParsePathsBatches(paths, Options{Borrow: borrow}, workers, func(recs []Record) error {
+				if len(recs) == 0 {
+					t.Error("an empty batch")
+				}
+				for i := range recs {
+					if err := emit(recs[i]); err != nil {
+						return err
 					}
 				}
-				t.Errorf("borrow=%v workers=%d: %d records differ from the sequential %d", borrow, workers, len(ids), len(seqIDs))
-			}
-			if st != seqSt {
-				t.Errorf("borrow=%v workers=%d: stats %+v, sequential %+v", borrow, workers, st, seqSt)
-			}
-			if !reflect.DeepEqual(probs, seqProbs) {
-				t.Errorf("borrow=%v workers=%d: problems %v, sequential %v", borrow, workers, probs, seqProbs)
+				return nil
+			})
+		}
+	}
+	for _, borrow := range []bool{false, true} {
+		for _, workers := range []int{-2, 1, 2, 3, 8} {
+			for _, inBatches := range []bool{false, true} {
+				if !inBatches && workers < 2 {
+					continue // that is ParsePaths
+				}
+				parse := batches(borrow, workers)
+				if !inBatches {
+					parse = func(emit func(Record) error) (Stats, []Problem, error) {
+						return ParsePathsParallel(paths, Options{Borrow: borrow}, workers, emit)
+					}
+				}
+				ids, st, probs := collect(parse)
+				if !reflect.DeepEqual(ids, seqIDs) {
+					for i := range min(len(ids), len(seqIDs)) {
+						if ids[i] != seqIDs[i] {
+							t.Errorf("borrow=%v workers=%d batches=%v: record %d\n got %s\nwant %s", borrow, workers, inBatches, i, ids[i], seqIDs[i])
+							break
+						}
+					}
+					t.Errorf("borrow=%v workers=%d batches=%v: %d records differ from the sequential %d", borrow, workers, inBatches, len(ids), len(seqIDs))
+				}
+				if st != seqSt {
+					t.Errorf("borrow=%v workers=%d batches=%v: stats %+v, sequential %+v", borrow, workers, inBatches, st, seqSt)
+				}
+				if !reflect.DeepEqual(probs, seqProbs) {
+					t.Errorf("borrow=%v workers=%d batches=%v: problems %v, sequential %v", borrow, workers, inBatches, probs, seqProbs)
+				}
 			}
 		}
 	}
