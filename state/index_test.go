@@ -574,3 +574,58 @@ func TestLazyPostsMatchEager(t *testing.T) {
 		})
 	}
 }
+
+// TestAddBatchMatchesAdd: AddBatch leaves a table exactly as Add does, one
+// record at a time in the same order, skipping records without an event
+// id, whatever the batch sizes (shorter and longer than its runs), with
+// duplicates, corrections, ids that are not UUIDs and minted keys.
+func TestAddBatchMatchesAdd(t *testing.T) {
+	for _, maxBatch := range []int{1, 5, 16, 17, 40, 300} {
+		t.Run(fmt.Sprint("batches up to ", maxBatch), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(maxBatch), 5))
+			one, batched := NewEventTable(), NewEventTable()
+			mint := 0
+			for offset, total := int64(0), 0; total < 4000; offset++ {
+				recs := make([]ctlog.Record, 1+r.IntN(maxBatch))
+				for i := range recs {
+					if r.IntN(25) == 0 {
+						continue // a failed parse: a zero record
+					}
+					recs[i] = *randomRecord(r, &mint)
+				}
+				total += len(recs)
+				base := EventRef{Offset: offset, Index: uint32(r.IntN(3))}
+				want := 0
+				for i := range recs {
+					if recs[i].EventID == "" {
+						continue
+					}
+					if _, changed := one.Add(&recs[i], EventRef{Offset: base.Offset, Index: base.Index + uint32(i)}); changed {
+						want++
+					}
+				}
+				if got := batched.AddBatch(recs, base); got != want {
+					t.Fatalf("batch %d of %d records: AddBatch says %d changed, Add %d", offset, len(recs), got, want)
+				}
+			}
+			one.Settle()
+			batched.Settle()
+			if one.Len() != batched.Len() {
+				t.Fatalf("%d events one at a time, %d in batches", one.Len(), batched.Len())
+			}
+			for id := range uint32(one.Len()) {
+				if a, b := one.Event(id), batched.Event(id); !reflect.DeepEqual(a, b) {
+					t.Fatalf("event %d: one at a time %+v, in batches %+v", id, a, b)
+				}
+			}
+			for c := range one.cols {
+				if !slices.Equal(one.cols[c].strs, batched.cols[c].strs) || !slices.EqualFunc(one.cols[c].posts, batched.cols[c].posts, slices.Equal) {
+					t.Fatalf("column %d differs", c)
+				}
+			}
+			if !slices.Equal(one.order, batched.order) || !slices.Equal(one.eid.strs, batched.eid.strs) {
+				t.Fatal("time order or event id column differ")
+			}
+		})
+	}
+}

@@ -197,15 +197,7 @@ func (s *Store) ApplyEvents(e journal.Entry, ev Events, recs []ctlog.Record) err
 	if err := s.advance(e); err != nil {
 		return err
 	}
-	added := 0
-	for i := range recs {
-		if recs[i].EventID == "" {
-			continue
-		}
-		if _, changed := s.Events.Add(&recs[i], EventRef{Offset: e.Offset, Index: uint32(i)}); changed {
-			added++
-		}
-	}
+	added := s.Events.AddBatch(recs, EventRef{Offset: e.Offset})
 	s.Skipped = append(s.Skipped, ev.Skipped...)
 	sum := strconv.Itoa(len(recs)) + " events from " + ev.Source
 	if added != len(recs) {

@@ -310,10 +310,24 @@ func BenchmarkPipeline(b *testing.B) {
 			// Given the folder, as a responder gives it to `warroom
 			// ingest`: the walk lists its files (ParsePaths would stat each
 			// one given by name).
-			_, probs, err := ctlog.ParsePathsParallel([]string{benchDir}, opt, workers, func(r ctlog.Record) error {
-				t.Add(&r, state.EventRef{})
-				return nil
-			})
+			paths := []string{benchDir}
+			var (
+				probs []ctlog.Problem
+				err   error
+			)
+			if workers <= 1 {
+				_, probs, err = ctlog.ParsePaths(paths, opt, func(r ctlog.Record) error {
+					t.Add(&r, state.EventRef{})
+					return nil
+				})
+			} else {
+				// A file's records at a time, as the store adds a
+				// journal batch's.
+				_, probs, err = ctlog.ParsePathsBatches(paths, opt, workers, func(recs []ctlog.Record) error {
+					t.AddBatch(recs, state.EventRef{})
+					return nil
+				})
+			}
 			// Indexing is complete only once every index is built.
 			t.Settle()
 			if err != nil || len(probs) > 0 || t.Len() != benchRecords {
@@ -324,8 +338,9 @@ func BenchmarkPipeline(b *testing.B) {
 	b.Run("parse+index", row(parseIndex(ctlog.Options{}, 1)))
 	b.Run("parse+index-borrow", row(parseIndex(ctlog.Options{Borrow: true}, 1)))
 	// Files parsed on every core (-cpu sets how many) and indexed in
-	// order, each by the worker that parsed it, as ingest does: records
-	// borrow the workers' buffers (the table copies what it keeps).
+	// order, each by the worker that parsed it, a file's records at a
+	// time: records borrow the workers' buffers (the table copies what it
+	// keeps).
 	b.Run("parse+index-cores", pacedByJQ(parseIndex(ctlog.Options{Borrow: true}, runtime.GOMAXPROCS(0))))
 
 	ingestDir := b.TempDir()
