@@ -2,6 +2,19 @@
 
 #include "textflag.h"
 
+// ENDS sets bit k of R when byte k of X0 ends a run: it equals '"' (X1)
+// or '\\' (X2), or is below 0x20 (X3) as a signed byte. It uses X4, X5.
+#define ENDS(R) \
+	MOVO X0, X4; \
+	PCMPEQB X1, X4; \
+	MOVO X0, X5; \
+	PCMPEQB X2, X5; \
+	POR X5, X4; \
+	MOVO X3, X5; \
+	PCMPGTB X0, X5; \
+	POR X5, X4; \
+	PMOVMSKB X4, R
+
 // func run(b []byte, i int) int
 //
 // run is Run for 0 <= i < len(b), sixteen bytes at a time with SSE2 (which
@@ -27,15 +40,7 @@ loop:
 	CMPQ DX, BX
 	JGT tail
 	MOVOU (SI)(AX*1), X0
-	MOVO X0, X4
-	PCMPEQB X1, X4
-	MOVO X0, X5
-	PCMPEQB X2, X5
-	POR X5, X4
-	MOVO X3, X5
-	PCMPGTB X0, X5
-	POR X5, X4
-	PMOVMSKB X4, CX
+	ENDS(CX)
 	TESTL CX, CX
 	JNZ found
 	MOVQ DX, AX
@@ -55,15 +60,7 @@ tail:
 	CMPQ BX, $16
 	JLT bytes
 	MOVOU -16(SI)(BX*1), X0
-	MOVO X0, X4
-	PCMPEQB X1, X4
-	MOVO X0, X5
-	PCMPEQB X2, X5
-	POR X5, X4
-	MOVO X3, X5
-	PCMPGTB X0, X5
-	POR X5, X4
-	PMOVMSKB X4, DX
+	ENDS(DX)
 	LEAQ -16(BX), CX
 	NEGQ CX
 	ADDQ AX, CX // CX = AX - (len-16), in 1..15
