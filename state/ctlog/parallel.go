@@ -49,13 +49,12 @@ type turns struct {
 	cond sync.Cond
 	next atomic.Int64 // the seq whose turn it is; written under mu
 
-	st     Stats
-	probs  []Problem
-	err    error // emit's, or a file's fatal error: the run stops
-	failed bool
-	halt   func() // stops the walk
+	st    Stats
+	probs []Problem
+	err   error // emit's, or a file's fatal error: the run stops
 
-	stopped atomic.Bool // failed, for workers to skip the files left
+	stopped atomic.Bool   // err is set: what is left is skipped
+	stop    chan struct{} // closed when stopped is set: ends the walk
 }
 
 // now reports whether it is seq's turn.
@@ -109,7 +108,7 @@ func (p *heldFile) run(j job, t *turns) {
 // on and makes p ready for another job.
 func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 	t.wait(p.seq)
-	if !t.failed {
+	if !t.stopped.Load() {
 		t.st.Files += p.st.Files
 		t.st.Records += p.st.Records
 		t.st.Skipped += p.st.Skipped
@@ -123,9 +122,8 @@ func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 			t.err = p.err
 		}
 		if t.err != nil {
-			t.failed = true
 			t.stopped.Store(true)
-			t.halt()
+			close(t.stop)
 		}
 	}
 	t.pass()
@@ -181,11 +179,8 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 	// Jobs are queued well ahead: the walker seldom waits for a worker,
 	// nor a worker for the walker.
 	jobs := make(chan job, 16*workers)
-	stop := make(chan struct{})
-	t := &turns{}
+	t := &turns{stop: make(chan struct{})}
 	t.cond.L = &t.mu
-	var stopOnce sync.Once
-	t.halt = func() { stopOnce.Do(func() { close(stop) }) }
 
 	var wg sync.WaitGroup
 	for range workers {
@@ -245,7 +240,7 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 		case jobs <- j:
 			seq++
 			return nil
-		case <-stop:
+		case <-t.stop:
 			return errStopped
 		}
 	}
