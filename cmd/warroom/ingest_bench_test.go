@@ -165,7 +165,7 @@ func BenchmarkPipeline(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			top.Cleanup(func() { os.RemoveAll(dir) }) // after every row
+			top.Cleanup(func() { os.RemoveAll(dir) }) // once every row is done
 			jqPlain = filepath.Join(dir, "all.json")
 			out, err := os.Create(jqPlain)
 			if err != nil {
