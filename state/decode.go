@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/warroom-ir/warroom/state/journal"
 )
 
 // Fast decoders for the two payloads a long journal is mostly made of
@@ -16,10 +18,6 @@ import (
 // and the caller decodes with encoding/json instead, which then gives the
 // same value, or the error, it always gave. So a fast decoder never decides
 // what a payload means; it only skips work when the answer is plain.
-
-// maxFastDepth bounds how deep skipValue follows nested arrays and objects;
-// deeper payloads go to encoding/json.
-const maxFastDepth = 512
 
 // skipWS returns the index of the first byte at or after i that is not
 // JSON white space.
@@ -35,179 +33,21 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// skipValue checks the JSON value that starts at b[i] (no leading white
-// space) and returns the index just past it. ok is false when the value is
-// not valid JSON, or is nested deeper than maxFastDepth.
+// skipValue checks the JSON value at b[i] with the journal reader's
+// grammar (as strict as encoding/json's), answering ok=false where that
+// refuses it.
 func skipValue(b []byte, i, depth int) (int, bool) {
-	if i >= len(b) {
-		return i, false
+	if i < len(b) && b[i] == '"' {
+		return skipString(b, i) // most values: straight to the string scan
 	}
-	switch c := b[i]; {
-	case c == '"':
-		return skipString(b, i)
-	case c == '{':
-		if depth >= maxFastDepth {
-			return i, false
-		}
-		i = skipWS(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i >= len(b) || b[i] != '"' {
-				return i, false
-			}
-			if i, ok = skipString(b, i); !ok {
-				return i, false
-			}
-			i = skipWS(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, false
-			}
-			if i, ok = skipValue(b, skipWS(b, i+1), depth+1); !ok {
-				return i, false
-			}
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = skipWS(b, i+1)
-			case '}':
-				return i + 1, true
-			default:
-				return i, false
-			}
-		}
-	case c == '[':
-		if depth >= maxFastDepth {
-			return i, false
-		}
-		i = skipWS(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if i, ok = skipValue(b, i, depth+1); !ok {
-				return i, false
-			}
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = skipWS(b, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return i, false
-			}
-		}
-	case c == '-' || ('0' <= c && c <= '9'):
-		return skipNumber(b, i)
-	case c == 't':
-		return skipLiteral(b, i, "true")
-	case c == 'f':
-		return skipLiteral(b, i, "false")
-	case c == 'n':
-		return skipLiteral(b, i, "null")
-	}
-	return i, false
+	end, err := journal.SkipValue(b, i, depth)
+	return end, err == nil
 }
 
-func skipLiteral(b []byte, i int, lit string) (int, bool) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return i, false
-	}
-	return i + len(lit), true
-}
-
-// skipString checks the string that starts at b[i] ('"') and returns the
-// index past its closing quote. Like encoding/json it accepts invalid UTF-8
-// (a decoder replaces it) and refuses control characters and bad escapes.
+// skipString is skipValue for the string at b[i].
 func skipString(b []byte, i int) (int, bool) {
-	i++
-	for i < len(b) {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, true
-		case c < 0x20:
-			return i, false
-		case c == '\\':
-			if i+1 >= len(b) {
-				return i, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if len(b)-i < 6 {
-					return i, false
-				}
-				for _, h := range b[i+2 : i+6] {
-					if !isHex(h) {
-						return i, false
-					}
-				}
-				i += 6
-			default:
-				return i, false
-			}
-		default:
-			i++
-		}
-	}
-	return i, false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// skipNumber checks the number that starts at b[i]:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func skipNumber(b []byte, i int) (int, bool) {
-	if b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		i = skipDigits(b, i)
-	default:
-		return i, false
-	}
-	if i < len(b) && b[i] == '.' {
-		j := skipDigits(b, i+1)
-		if j == i+1 {
-			return j, false
-		}
-		i = j
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		j := skipDigits(b, i)
-		if j == i {
-			return j, false
-		}
-		i = j
-	}
-	return i, true
-}
-
-func skipDigits(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		i++
-	}
-	return i
+	end, err := journal.SkipString(b, i)
+	return end, err == nil
 }
 
 // plainString returns the text of a checked JSON string token when it needs

@@ -8,12 +8,14 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/warroom-ir/warroom/state/internal/swar"
 )
 
 // The reader parses the fixed envelope of a line by hand: it is the hot path
 // of Verify (a million lines in well under a second), and the envelope's key
 // order is part of the format. The values of "by" and "data" are checked
-// against the JSON grammar by skipValue; FuzzRead holds the hand parser to
+// against the JSON grammar by SkipValue; FuzzRead holds the hand parser to
 // encoding/json.
 
 // maxDepth is encoding/json's nesting limit, counted over the whole line (the
@@ -95,7 +97,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 	start := i
 	if rl.byKnown = len(knownBy) > 0 && bytes.HasPrefix(b[i:], knownBy); rl.byKnown {
 		i += len(knownBy)
-	} else if i, err = skipValue(b, i, 1); err != nil {
+	} else if i, err = SkipValue(b, i, 1); err != nil {
 		return err
 	}
 	rl.by = b[start:i]
@@ -106,7 +108,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 		return errAt(i, "\"kind\" is not a string")
 	}
 	start = i
-	if i, err = skipString(b, i); err != nil {
+	if i, err = SkipString(b, i); err != nil {
 		return err
 	}
 	rl.kind = b[start:i]
@@ -117,7 +119,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 		return err
 	}
 	start = i
-	if i, err = skipValue(b, i, 1); err != nil {
+	if i, err = SkipValue(b, i, 1); err != nil {
 		return err
 	}
 	rl.data = b[start:i]
@@ -260,15 +262,6 @@ var unhex = func() (t [256]byte) {
 	return t
 }()
 
-// plain marks the bytes that a JSON string may hold as they are: not '"',
-// not '\\', not a control character.
-var plain = func() (t [256]bool) {
-	for i := 0x20; i < 256; i++ {
-		t[i] = i != '"' && i != '\\'
-	}
-	return t
-}()
-
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipSpace(b []byte, i int) int {
@@ -278,24 +271,35 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipValue checks the JSON value at b[i] and returns the index after it.
-// depth is the number of containers around it.
-func skipValue(b []byte, i, depth int) (int, error) { return checkValue(b, i, depth, false) }
+// SkipValue checks the JSON value at b[i] (no white space before it) as
+// strictly as encoding/json, and returns the index after it. depth is the
+// number of containers around it: nesting stops at encoding/json's limit.
+// The error names the offset and what was wanted there, never the input.
+func SkipValue(b []byte, i, depth int) (int, error) { return checkValue(b, i, depth, false) }
 
 // errNotCompact is checkValue's answer, in compact mode, to white space
 // between tokens.
 var errNotCompact = errAt(0, "white space between tokens")
 
-// checkValue is skipValue; with compact set it also refuses white space
+// space skips white space from j; with compact set, there must be none.
+func space(b []byte, j int, compact bool) (int, error) {
+	if j < len(b) && b[j] > ' ' {
+		return j, nil // mostly: small enough to be inlined
+	}
+	return spaceSlow(b, j, compact)
+}
+
+func spaceSlow(b []byte, j int, compact bool) (int, error) {
+	k := skipSpace(b, j)
+	if compact && k != j {
+		return k, errNotCompact
+	}
+	return k, nil
+}
+
+// checkValue is SkipValue; with compact set it also refuses white space
 // between tokens, so that one pass both checks and proves data compact.
 func checkValue(b []byte, i, depth int, compact bool) (int, error) {
-	space := func(j int) (int, error) {
-		k := skipSpace(b, j)
-		if compact && k != j {
-			return k, errNotCompact
-		}
-		return k, nil
-	}
 	if i >= len(b) {
 		return i, errAt(i, "unexpected end of line")
 	}
@@ -309,7 +313,7 @@ func checkValue(b []byte, i, depth int, compact bool) (int, error) {
 			closer = ']'
 		}
 		var err error
-		if i, err = space(i + 1); err != nil {
+		if i, err = space(b, i+1, compact); err != nil {
 			return i, err
 		}
 		if i < len(b) && b[i] == closer {
@@ -320,30 +324,30 @@ func checkValue(b []byte, i, depth int, compact bool) (int, error) {
 				if i >= len(b) || b[i] != '"' {
 					return i, errAt(i, "want an object key")
 				}
-				if i, err = skipString(b, i); err != nil {
+				if i, err = SkipString(b, i); err != nil {
 					return i, err
 				}
-				if i, err = space(i); err != nil {
+				if i, err = space(b, i, compact); err != nil {
 					return i, err
 				}
 				if i >= len(b) || b[i] != ':' {
 					return i, errAt(i, "want ':'")
 				}
-				if i, err = space(i + 1); err != nil {
+				if i, err = space(b, i+1, compact); err != nil {
 					return i, err
 				}
 			}
 			if i, err = checkValue(b, i, depth+1, compact); err != nil {
 				return i, err
 			}
-			if i, err = space(i); err != nil {
+			if i, err = space(b, i, compact); err != nil {
 				return i, err
 			}
 			switch {
 			case i >= len(b):
 				return i, errAt(i, "unexpected end of line")
 			case b[i] == ',':
-				if i, err = space(i + 1); err != nil {
+				if i, err = space(b, i+1, compact); err != nil {
 					return i, err
 				}
 			case b[i] == closer:
@@ -353,7 +357,7 @@ func checkValue(b []byte, i, depth int, compact bool) (int, error) {
 			}
 		}
 	case c == '"':
-		return skipString(b, i)
+		return SkipString(b, i)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return skipNumber(b, i)
 	case c == 't':
@@ -373,15 +377,16 @@ func skipLiteral(b []byte, i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-// skipString checks the JSON string at b[i] (a '"') and returns the index
-// after its closing quote.
-func skipString(b []byte, i int) (int, error) {
+// SkipString checks the JSON string at b[i] (a '"') as strictly as
+// encoding/json (invalid UTF-8 is left for a decoder to replace), and
+// returns the index after its closing quote.
+func SkipString(b []byte, i int) (int, error) {
 	start := i
 	i++
 	for i < len(b) {
-		if plain[b[i]] {
-			i++
-			continue
+		// Plain ASCII content, eight or sixteen bytes at a time.
+		if i = swar.Run(b, i); i >= len(b) {
+			break
 		}
 		switch c := b[i]; {
 		case c == '"':
@@ -459,14 +464,14 @@ func skipNumber(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-// unquote decodes a JSON string token that skipString accepted.
+// unquote decodes a JSON string token that SkipString accepted.
 func unquote(tok []byte) string {
 	if bytes.IndexByte(tok, '\\') < 0 {
 		return string(tok[1 : len(tok)-1])
 	}
 	var s string
 	if err := json.Unmarshal(tok, &s); err != nil {
-		// Unreachable for a token skipString accepted; keep the raw form.
+		// Unreachable for a token SkipString accepted; keep the raw form.
 		return string(tok[1 : len(tok)-1])
 	}
 	return s
@@ -484,7 +489,7 @@ func tokenIs(tok []byte, s string) bool {
 // Known keys must have the right type (strings; an integer pid); unknown
 // keys are skipped so that later versions can add some. Keys match exactly.
 func decodeActor(b []byte, a *Actor) error {
-	// The object's grammar was checked by skipValue, so the punctuation
+	// The object's grammar was checked by SkipValue, so the punctuation
 	// below is where it must be.
 	i := skipSpace(b, 1)
 	if b[i] == '}' {
@@ -492,7 +497,7 @@ func decodeActor(b []byte, a *Actor) error {
 	}
 	for {
 		start := i
-		i, _ = skipString(b, i)
+		i, _ = SkipString(b, i)
 		key := b[start:i]
 		i = skipSpace(b, skipSpace(b, i)+1) // past ':'
 		switch {
@@ -510,12 +515,12 @@ func decodeActor(b []byte, a *Actor) error {
 				return errAt(i, "\"by\".%s is not a string", unquote(key))
 			}
 			start = i
-			i, _ = skipString(b, i)
+			i, _ = SkipString(b, i)
 			if a != nil {
 				*actorString(a, unquote(key)) = unquote(b[start:i])
 			}
 		default:
-			i, _ = skipValue(b, i, 2)
+			i, _ = SkipValue(b, i, 2)
 		}
 		i = skipSpace(b, i)
 		if b[i] == '}' {

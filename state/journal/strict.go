@@ -12,7 +12,7 @@ import (
 // only answers yes or no: on no, compactData takes the slow path, which
 // compacts with encoding/json and words the error, so what Append accepts
 // and the errors it gives do not depend on this file. FuzzValidCompact holds
-// it to encoding/json and to the reader's own grammar (skipValue).
+// it to encoding/json and to the reader's own grammar (SkipValue).
 
 // validCompact reports whether b is exactly one JSON value, without white
 // space between tokens, in valid UTF-8, whose containers nest fewer than

@@ -293,7 +293,7 @@ func compactData(data json.RawMessage) ([]byte, error) {
 	if !utf8.Valid(b) {
 		return nil, errors.New("data is not valid UTF-8")
 	}
-	if end, err := skipValue(b, 0, 1); err != nil || end != len(b) {
+	if end, err := SkipValue(b, 0, 1); err != nil || end != len(b) {
 		if err == nil {
 			err = errAt(end, "text after the value")
 		}
