@@ -139,10 +139,11 @@ type Member struct {
 	Role     string    `json:"role,omitempty"`
 	MintedAt time.Time `json:"minted_at,omitzero"`
 	Expires  time.Time `json:"expires,omitzero"`
-	Owner    string    `json:"owner,omitempty"` // the IAM user, from the inventory
-	Status   string    `json:"status"`          // Active, Inactive, expired, valid, unknown
-	Fate     string    `json:"fate"`            // what became of it, in words
-	Open     bool      `json:"open"`            // it may still work
+	Created  bool      `json:"created,omitempty"` // a long-term key the family created (CreateAccessKey)
+	Owner    string    `json:"owner,omitempty"`   // the IAM user, from the inventory
+	Status   string    `json:"status"`            // Active, Inactive, expired, valid, unknown
+	Fate     string    `json:"fate"`              // what became of it, in words
+	Open     bool      `json:"open"`              // it may still work
 }
 
 // Region is the resources found in one Region.
@@ -428,7 +429,7 @@ func (r *Report) family(s *state.Store, sus suspects) {
 				continue
 			}
 			seen[l.Key] = true
-			m := Member{Key: l.Key, Issuer: l.Issuer, Depth: l.Depth, Call: l.Call, Role: l.RoleARN, MintedAt: l.MintedAt, Expires: l.Expires}
+			m := Member{Key: l.Key, Issuer: l.Issuer, Depth: l.Depth, Call: l.Call, Role: l.RoleARN, MintedAt: l.MintedAt, Expires: l.Expires, Created: l.Created}
 			r.fate(s, &m)
 			r.Family = append(r.Family, m)
 		}
@@ -440,7 +441,7 @@ func (r *Report) fate(s *state.Store, m *Member) {
 	ok, all := done(s, m.Key)
 	var words []string
 	switch {
-	case strings.HasPrefix(m.Key, "ASIA") || m.Call != "":
+	case (strings.HasPrefix(m.Key, "ASIA") || m.Call != "") && !m.Created:
 		m.Status, m.Open = "valid", true
 		switch {
 		case !m.Expires.IsZero() && !m.Expires.After(s.At):

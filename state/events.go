@@ -256,6 +256,8 @@ func (t *EventTable) add(r *ctlog.Record, ref EventRef, x *identity) (id uint32,
 	t.placeNew(id)
 	if r.Minted != nil {
 		t.lineage.add(t, id, r)
+	} else if creates(r) {
+		t.lineage.addCreated(t, id, r)
 	}
 	return id, true
 }
@@ -446,6 +448,8 @@ func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef, rs *recSt
 	t.lineage.remove(id)
 	if r.Minted != nil {
 		t.lineage.add(t, id, r)
+	} else if creates(r) {
+		t.lineage.addCreated(t, id, r)
 	}
 }
 

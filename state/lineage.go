@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +24,11 @@ type Lineage struct {
 	SessionName string    // role session name or federated user name
 	EventID     string    // the minting event's CloudTrail eventID
 	Event       uint32    // the minting event's id in the table
+	// Created is set for a long-term key the family created
+	// (iam:CreateAccessKey by a family key, or for a user a family key
+	// created): Call is then CreateAccessKey and Expires is zero.
+	Created bool
+	User    string // the user a created key belongs to
 }
 
 // mint is one minting link: parent key minted child key in event ev.
@@ -31,6 +37,8 @@ type mint struct {
 	ev            uint32
 	expires       int64 // unix nanoseconds; timeUnknown when not said
 	role, session string
+	created       bool   // iam:CreateAccessKey: a long-term key, not a minted one
+	user          string // created: the key's user
 }
 
 // lineage is the table's key-minting graph. Keys are value ids of the key
@@ -40,12 +48,32 @@ type lineage struct {
 	byChild  map[uint32]int      // child key → its link (the first event that minted it)
 	byEvent  map[uint32]int      // minting event → its link
 	children map[uint32][]uint32 // parent key → child keys, in minting order
+	// users maps a user name to the key that created the user
+	// (iam:CreateUser), so a key later created for that user, by anyone,
+	// joins the creator's family; pending holds keys created for a user
+	// before its CreateUser record arrived (records arrive out of order).
+	users   map[string]userLink
+	pending map[string][]pendingKey // user → keys created for it
+}
+
+// pendingKey is a key created (event ev) for a user not yet known.
+type pendingKey struct {
+	ev uint32
+	id string
+}
+
+// userLink is a CreateUser: the creating key and the event.
+type userLink struct {
+	key uint32
+	ev  uint32
 }
 
 func (l *lineage) init() {
 	l.byChild = map[uint32]int{}
 	l.byEvent = map[uint32]int{}
 	l.children = map[uint32][]uint32{}
+	l.users = map[string]userLink{}
+	l.pending = map[string][]pendingKey{}
 }
 
 // add records that event ev (record r, which has Minted set) minted a key.
@@ -71,6 +99,107 @@ func (l *lineage) add(t *EventTable, ev uint32, r *ctlog.Record) {
 	if parent != 0 {
 		l.children[parent] = append(l.children[parent], child)
 	}
+}
+
+// Family membership beyond minting: the one definition of a credential's
+// family (used by the console, the Region map, the playbook and the
+// report) is the key, every key it minted, every long-term key it created
+// (iam:CreateAccessKey, on any user), every key created for a user it
+// created (iam:CreateUser), and the same of each of those, recursively.
+
+// createdKey is the part of a CreateAccessKey or CreateUser record the
+// lineage reads; the table keeps no response elements.
+type createdKey struct {
+	RequestParameters *struct {
+		UserName string `json:"userName"`
+	} `json:"requestParameters"`
+	ResponseElements *struct {
+		AccessKey *struct {
+			UserName    string `json:"userName"`
+			AccessKeyID string `json:"accessKeyId"`
+		} `json:"accessKey"`
+		User *struct {
+			UserName string `json:"userName"`
+		} `json:"user"`
+	} `json:"responseElements"`
+}
+
+// creates reports whether a record may add a created-key link: a
+// successful CreateAccessKey or CreateUser from IAM.
+func creates(r *ctlog.Record) bool {
+	return r.ErrorCode == "" && len(r.Raw) > 0 && (r.EventName == "CreateAccessKey" || r.EventName == "CreateUser") &&
+		(r.EventSource == "" || r.EventSource == "iam.amazonaws.com")
+}
+
+// addCreated records what a CreateAccessKey or CreateUser event (creates
+// is true) adds to the families: the created key as a child of the key
+// that created it, or of the key that created its user; a created user
+// for the keys created for it later (or earlier, out of order).
+func (l *lineage) addCreated(t *EventTable, ev uint32, r *ctlog.Record) {
+	var c createdKey
+	if json.Unmarshal(r.Raw, &c) != nil || c.ResponseElements == nil {
+		return
+	}
+	parent := t.cols[colKey].vals[ev]
+	if parent == 0 {
+		return
+	}
+	switch {
+	case r.EventName == "CreateUser" && c.ResponseElements.User != nil:
+		name := c.ResponseElements.User.UserName
+		if name == "" && c.RequestParameters != nil {
+			name = c.RequestParameters.UserName
+		}
+		if name == "" {
+			return
+		}
+		if _, ok := l.users[name]; ok {
+			return // the first CreateUser is the evidence
+		}
+		l.users[name] = userLink{key: parent, ev: ev}
+		for _, p := range l.pending[name] {
+			l.linkCreated(t, p.ev, parent, p.id, name)
+		}
+		delete(l.pending, name)
+	case r.EventName == "CreateAccessKey" && c.ResponseElements.AccessKey != nil:
+		user, id := c.ResponseElements.AccessKey.UserName, c.ResponseElements.AccessKey.AccessKeyID
+		if id == "" {
+			return
+		}
+		id = strings.Clone(id)
+		l.linkCreated(t, ev, parent, id, user)
+		if u, ok := l.users[user]; ok && u.key != parent {
+			// Created by someone outside the family for a user the
+			// family created: it joins the user's creator's family.
+			l.linkCreated(t, ev, u.key, id, user)
+		} else if !ok && user != "" {
+			l.pending[user] = append(l.pending[user], pendingKey{ev: ev, id: id})
+		}
+	}
+}
+
+// linkCreated links the key CreateAccessKey event ev created to parent.
+// The key may already be linked (the signer's own link wins; a key created
+// for a backdoor user by an outsider gets a second parent).
+func (l *lineage) linkCreated(t *EventTable, ev, parent uint32, id, user string) {
+	child := t.cols[colKey].intern(id)
+	if child == parent {
+		return
+	}
+	if i, ok := l.byChild[child]; ok {
+		if l.links[i].parent == parent {
+			return
+		}
+		if !slices.Contains(l.children[parent], child) {
+			l.children[parent] = append(l.children[parent], child)
+		}
+		return
+	}
+	l.links = append(l.links, mint{parent: parent, child: child, ev: ev, expires: timeUnknown, created: true, user: strings.Clone(user)})
+	i := len(l.links) - 1
+	l.byChild[child] = i
+	l.byEvent[ev] = i
+	l.children[parent] = append(l.children[parent], child)
 }
 
 // remove forgets the link made by event ev (before a newer copy of the
@@ -147,6 +276,7 @@ func (t *EventTable) lineageOf(k uint32, depth int) Lineage {
 	lg.SessionName = m.session
 	lg.EventID = t.eventID(m.ev)
 	lg.Event = m.ev
+	lg.Created, lg.User = m.created, m.user
 	return lg
 }
 

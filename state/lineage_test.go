@@ -1,7 +1,9 @@
 package state
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,5 +173,67 @@ func TestFamilyFilter(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// createKeyRec is event n at minute m: key creates access key child for user.
+func createKeyRec(n, m int, key, user, child string) *ctlog.Record {
+	return rec(n, m, func(r *ctlog.Record) {
+		r.AccessKeyID, r.EventName, r.EventSource = key, "CreateAccessKey", "iam.amazonaws.com"
+		r.Raw = []byte(fmt.Sprintf(`{"eventName":"CreateAccessKey","requestParameters":{"userName":%q},"responseElements":{"accessKey":{"userName":%q,"accessKeyId":%q,"status":"Active"}}}`, user, user, child))
+	})
+}
+
+// createUserRec is event n at minute m: key creates user name.
+func createUserRec(n, m int, key, name string) *ctlog.Record {
+	return rec(n, m, func(r *ctlog.Record) {
+		r.AccessKeyID, r.EventName, r.EventSource = key, "CreateUser", "iam.amazonaws.com"
+		r.Raw = []byte(fmt.Sprintf(`{"eventName":"CreateUser","requestParameters":{"userName":%q},"responseElements":{"user":{"userName":%q}}}`, name, name))
+	})
+}
+
+// TestFamilyCreatedKeys: the family holds the keys it created on any
+// user, the keys created for users it created (by anyone, in any arrival
+// order), and what those minted; failed calls and other families' keys
+// stay out.
+func TestFamilyCreatedKeys(t *testing.T) {
+	recs := []*ctlog.Record{
+		createUserRec(1, 1, "AKIALEAK", "backdoor"),
+		createKeyRec(2, 2, "AKIALEAK", "backdoor", "AKIABACK1"),
+		createKeyRec(3, 3, "AKIALEAK", "alice", "AKIAALICE2"), // a key on an existing user
+		mintRec(4, 4, "AKIABACK1", "GetSessionToken", "ASIABACK", ""),
+		createKeyRec(5, 5, "AKIAADMIN", "backdoor", "AKIABACK2"), // an outsider's key for the backdoor user
+		createKeyRec(6, 6, "AKIAROT", "rotator", "AKIAROT2"),      // another family
+		rec(7, 7, func(r *ctlog.Record) { // failed: creates nothing
+			r.AccessKeyID, r.EventName, r.EventSource, r.ErrorCode = "AKIALEAK", "CreateAccessKey", "iam.amazonaws.com", "AccessDenied"
+			r.Raw = []byte(`{"responseElements":{"accessKey":{"userName":"bob","accessKeyId":"AKIABOB9"}}}`)
+		}),
+	}
+	want := []string{"AKIALEAK", "AKIABACK1", "ASIABACK", "AKIAALICE2", "AKIABACK2"}
+	for _, order := range [][]int{nil, {6, 5, 4, 3, 2, 1, 0}, {4, 1, 3, 0, 6, 2, 5}} {
+		tb := NewEventTable()
+		for i := range recs {
+			j := i
+			if order != nil {
+				j = order[i]
+			}
+			tb.Add(recs[j], EventRef{Offset: int64(j)})
+		}
+		var got []string
+		for _, l := range tb.Family("AKIALEAK") {
+			got = append(got, l.Key)
+			if strings.HasPrefix(l.Key, "AKIA") && l.Key != "AKIALEAK" && (!l.Created || l.Call != "CreateAccessKey" || l.User == "") {
+				t.Errorf("order %v: %s: %+v, want a created key with its user", order, l.Key, l)
+			}
+		}
+		slices.Sort(got)
+		w := slices.Clone(want)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("order %v: family %v, want %v", order, got, w)
+		}
+		if fam := tb.Family("AKIAROT"); len(fam) != 2 || fam[1].Key != "AKIAROT2" {
+			t.Errorf("order %v: the rotator's family %v", order, fam)
+		}
 	}
 }
