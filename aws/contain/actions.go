@@ -166,6 +166,9 @@ func kindOfAction(action, target string) Kind {
 // FromIntent rebuilds the action an intent was journaled for, so that an
 // action whose outcome is unknown can be verified.
 func FromIntent(in state.ActionIntent) (Action, error) {
+	if a, ok, err := footholdFromIntent(in); ok {
+		return a, err
+	}
 	t, err := ParseTarget(kindOfAction(in.Action, in.Target), in.Target, in.Region)
 	if err != nil {
 		return nil, fmt.Errorf("intent %s: %w", in.ActionID, err)

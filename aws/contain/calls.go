@@ -140,6 +140,30 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			o, err = cl.TagUser(ctx, &iam.TagUserInput{UserName: s("UserName"),
 				Tags: []iamtypes.Tag{{Key: s("TagKey"), Value: aws.String(p["TagValue"])}}})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "UpdateAssumeRolePolicy":
+			var o *iam.UpdateAssumeRolePolicyOutput
+			o, err = cl.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: s("RoleName"), PolicyDocument: s("PolicyDocument")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AttachGroupPolicy":
+			var o *iam.AttachGroupPolicyOutput
+			o, err = cl.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: s("GroupName"), PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DetachGroupPolicy":
+			var o *iam.DetachGroupPolicyOutput
+			o, err = cl.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: s("GroupName"), PolicyArn: s("PolicyArn")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "PutGroupPolicy":
+			var o *iam.PutGroupPolicyOutput
+			o, err = cl.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: s("GroupName"), PolicyName: s("PolicyName"), PolicyDocument: s("PolicyDocument")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteGroupPolicy":
+			var o *iam.DeleteGroupPolicyOutput
+			o, err = cl.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: s("GroupName"), PolicyName: s("PolicyName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AddUserToGroup":
+			var o *iam.AddUserToGroupOutput
+			o, err = cl.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: s("UserName"), GroupName: s("GroupName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 		}

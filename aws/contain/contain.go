@@ -34,6 +34,7 @@ const (
 	KindKey         Kind = "key"          // an access key id
 	KindUser        Kind = "user"         // an IAM user, by name
 	KindRole        Kind = "role"         // an IAM role, by name
+	KindGroup       Kind = "group"        // an IAM group, by name
 	KindRoot        Kind = "root"         // the root user (nothing here acts on it)
 	KindInstances   Kind = "instances"    // EC2 instances in one Region
 	KindSpot        Kind = "spot"         // spot instance requests in one Region
@@ -47,7 +48,8 @@ const (
 // and so from an attacker; actions pass them to AWS as parameters only.
 type Target struct {
 	Kind Kind
-	// ID is the key id, user or role name, key pair or function name.
+	// ID is the key id, user, group or role name, key pair or function
+	// name.
 	ID string
 	// IDs lists instance or spot request ids (KindInstances, KindSpot),
 	// MFA serials (KindMFA; empty means every device of User), or the
@@ -61,7 +63,7 @@ type Target struct {
 }
 
 // String is the target as the journal's intent records it: a key id,
-// "user/NAME", "role/NAME", or a comma-separated id list. ParseTarget
+// "user/NAME", "group/NAME", "role/NAME", or a comma-separated id list. ParseTarget
 // reads it back.
 func (t Target) String() string {
 	switch t.Kind {
@@ -70,7 +72,7 @@ func (t Target) String() string {
 			return t.ID + "@" + t.User
 		}
 		return t.ID
-	case KindUser, KindRole, KindKeyPair, KindFunction:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction:
 		return string(t.Kind) + "/" + t.ID
 	case KindMFA:
 		s := "mfa/" + t.User
@@ -104,7 +106,7 @@ func ParseTarget(kind Kind, s, region string) (Target, error) {
 	switch kind {
 	case KindKey:
 		t.ID, t.User, _ = strings.Cut(s, "@")
-	case KindUser, KindRole, KindKeyPair, KindFunction:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction:
 		name, ok := strings.CutPrefix(s, string(kind)+"/")
 		if !ok {
 			return t, fmt.Errorf("target %q: want %s/NAME", s, kind)

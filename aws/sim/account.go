@@ -32,6 +32,9 @@ type credential struct {
 	Deleted bool
 	Parent  string // the key that minted a temporary credential
 	MFA     bool
+	// Account is the other account an outside key belongs to
+	// (Sim.AddOutsideKey); empty for the drill account's own keys.
+	Account string
 
 	LastUsed    time.Time
 	LastService string

@@ -49,6 +49,11 @@ func (s *Sim) policyXML(p *managedPolicy) xPolicy {
 			n++
 		}
 	}
+	for _, g := range s.acct.groups {
+		if slices.Contains(g.Attached, p.ARN) {
+			n++
+		}
+	}
 	return xPolicy{PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionID: "v1", AttachmentCount: n,
 		IsAttachable: true, CreateDate: isoTime(p.Created), UpdateDate: isoTime(p.Created)}
 }

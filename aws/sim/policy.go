@@ -78,15 +78,30 @@ type evalContext struct {
 	// zero for long-term keys (aws:TokenIssueTime is then absent).
 	TokenIssued time.Time
 	Now         time.Time
+	// Strings are the string condition keys known for the request, by
+	// lower-case name (sts:externalid, aws:principalarn …).
+	Strings map[string]string
 }
 
 // denies reports whether the document has a Deny statement that applies to
-// action in ctx. Allow statements are not evaluated: the sim is permissive.
-// A Deny whose conditions use operators or keys the sim does not know is
-// treated as not applying.
+// action in ctx. A Deny whose conditions use operators or keys the sim
+// does not know is treated as not applying. Resources are not evaluated:
+// every statement is taken to name the resource.
 func (p *policyDoc) denies(action string, ctx evalContext) bool {
+	return p.has("Deny", action, ctx)
+}
+
+// allows reports whether the document has an Allow statement that applies
+// to action in ctx (Options.ImplicitDeny). An Allow whose conditions the
+// sim does not know does not apply.
+func (p *policyDoc) allows(action string, ctx evalContext) bool {
+	return p.has("Allow", action, ctx)
+}
+
+// has reports whether a statement with effect applies to action.
+func (p *policyDoc) has(effect, action string, ctx evalContext) bool {
 	for _, st := range p.Statement {
-		if st.Effect != "Deny" {
+		if st.Effect != effect {
 			continue
 		}
 		matched := false
@@ -147,10 +162,19 @@ func wildcardMatch(pattern, s string) bool {
 }
 
 // conditionsHold evaluates a statement's conditions. Supported: the date
-// operators on aws:TokenIssueTime and aws:CurrentTime.
+// operators on aws:TokenIssueTime and aws:CurrentTime, and StringEquals,
+// StringNotEquals and StringLike (with their IgnoreCase forms) on the keys
+// in ctx.Strings. Any other operator or key makes the condition fail.
 func conditionsHold(cond map[string]map[string]oneOrMany[string], ctx evalContext) bool {
 	for op, kv := range cond {
 		for key, vals := range kv {
+			if strings.HasPrefix(op, "String") {
+				have, ok := ctx.Strings[strings.ToLower(key)]
+				if !ok || !stringCondition(op, have, vals) {
+					return false
+				}
+				continue
+			}
 			var have time.Time
 			switch strings.ToLower(key) {
 			case "aws:tokenissuetime":
@@ -195,6 +219,39 @@ func conditionsHold(cond map[string]map[string]oneOrMany[string], ctx evalContex
 	return true
 }
 
+// stringCondition evaluates one string condition operator.
+func stringCondition(op, have string, vals []string) bool {
+	fold := strings.HasSuffix(op, "IgnoreCase")
+	if fold {
+		have = strings.ToLower(have)
+	}
+	match := func(v string) bool {
+		if fold {
+			v = strings.ToLower(v)
+		}
+		switch strings.TrimSuffix(op, "IgnoreCase") {
+		case "StringEquals", "StringNotEquals":
+			return v == have
+		case "StringLike", "StringNotLike":
+			return wildcardMatch(v, have)
+		}
+		return false
+	}
+	any := false
+	for _, v := range vals {
+		if match(v) {
+			any = true
+		}
+	}
+	switch strings.TrimSuffix(op, "IgnoreCase") {
+	case "StringEquals", "StringLike":
+		return any
+	case "StringNotEquals", "StringNotLike":
+		return !any
+	}
+	return false
+}
+
 // policiesOfLocked returns the documents that apply to a credential's
 // principal: a user's inline, attached and group policies, or a role's.
 func (s *Sim) policiesOfLocked(c *credential) []string {
@@ -230,7 +287,9 @@ func (s *Sim) policiesOfLocked(c *credential) []string {
 
 // authorizeLocked decides whether the caller may perform action. It
 // applies the limits AWS puts on temporary credentials, then (when
-// policies is set) explicit Deny statements; everything else is allowed.
+// policies is set) explicit Deny statements, then, with
+// Options.ImplicitDeny, requires an Allow; without it everything else is
+// allowed.
 func (s *Sim) authorizeLocked(req *Request, action string, policies bool) *Error {
 	c := req.Caller.cred
 	p := req.Service.Protocol
@@ -254,13 +313,16 @@ func (s *Sim) authorizeLocked(req *Request, action string, policies bool) *Error
 			return AccessDenied(p, req.Caller.ARN, action, "*", "because role sessions cannot call "+opName)
 		}
 	}
-	if !policies {
+	if !policies || c.Account != "" {
+		// An outside principal's identity policies live in its own
+		// account; the role's trust policy decides (stsAssumeRole).
 		return nil
 	}
 	ctx := evalContext{Now: req.Now}
 	if c.Kind != credLongTerm {
 		ctx.TokenIssued = c.Created
 	}
+	allowed := false
 	for _, d := range s.policiesOfLocked(c) {
 		doc, err := parsePolicy(d)
 		if err != nil {
@@ -269,6 +331,10 @@ func (s *Sim) authorizeLocked(req *Request, action string, policies bool) *Error
 		if doc.denies(action, ctx) {
 			return req.AccessDenied(action, "*")
 		}
+		allowed = allowed || doc.allows(action, ctx)
+	}
+	if s.opts.ImplicitDeny && !allowed {
+		return AccessDenied(p, req.Caller.ARN, action, "*", "because no identity-based policy allows the "+action+" action")
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ type ctRecord struct {
 type ctIdentity struct {
 	Type           string     `json:"type"`
 	PrincipalID    string     `json:"principalId"`
-	ARN            string     `json:"arn"`
+	ARN            string     `json:"arn,omitempty"`
 	AccountID      string     `json:"accountId"`
 	AccessKeyID    string     `json:"accessKeyId,omitempty"`
 	UserName       string     `json:"userName,omitempty"`
@@ -71,6 +71,9 @@ type ctTLS struct {
 // identityOf resolves a credential to the identity CloudTrail shows.
 func (s *Sim) identityOf(c *credential) *Identity {
 	id := &Identity{AccountID: s.acct.ID, AccessKeyID: c.ID, cred: c, MFA: c.MFA}
+	if c.Account != "" {
+		id.AccountID = c.Account
+	}
 	if c.Kind != credLongTerm {
 		id.SessionIssued = c.Created
 	}
@@ -95,6 +98,11 @@ func (s *Sim) identityOf(c *credential) *Identity {
 func (s *Sim) ctUserIdentity(id *Identity) ctIdentity {
 	out := ctIdentity{Type: id.Type, PrincipalID: id.PrincipalID, ARN: id.ARN, AccountID: id.AccountID, AccessKeyID: id.AccessKeyID}
 	c := id.cred
+	if c != nil && c.Account != "" {
+		// Another account's principal, as the role's account records
+		// a cross-account AssumeRole: the account and principal id only.
+		return ctIdentity{Type: "AWSAccount", PrincipalID: id.PrincipalID, AccountID: id.AccountID}
+	}
 	if id.Type == "IAMUser" {
 		out.UserName = id.UserName
 	}
@@ -200,6 +208,10 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 	}
 	if req.Caller.Type == "FederatedUser" {
 		ev.user = req.Caller.cred.Session
+	}
+	if req.Caller.cred != nil && req.Caller.cred.Account != "" {
+		// The record names no key and no user of this account.
+		ev.keyID, ev.user = "", ""
 	}
 	s.trail.add(ev)
 }

@@ -251,6 +251,15 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 		c.Role.LastUsed, c.Role.LastRegion = req.Now, req.Region
 	}
 	record = !op.DataEvent
+	if c.Account != "" {
+		// An outside key: only the role's account side of AssumeRole is
+		// the drill's to record, and only STS is served.
+		record = record && req.Op == "AssumeRole"
+		if svc.Name != "sts" || (req.Op != "AssumeRole" && req.Op != "GetCallerIdentity") {
+			return nil, AccessDenied(p, req.Caller.ARN, actionOf(svc, req.Op, op), "*",
+				"because the drill serves only its own account"), record
+		}
+	}
 	if !svc.Global && slices.Contains(s.opts.DeniedRegions, req.Region) {
 		return nil, AccessDenied(p, req.Caller.ARN, actionOf(svc, req.Op, op), "*",
 			"with an explicit deny in a service control policy"), record

@@ -69,6 +69,11 @@ type Options struct {
 	// LookupRate is LookupEvents' limit per Region per second; 2 when zero
 	// (AWS's limit, which is not adjustable).
 	LookupRate float64
+	// ImplicitDeny makes the sim evaluate Allow statements as IAM does: an
+	// action no identity policy (the user's, its groups', or the role's)
+	// allows is denied. Without it the sim is permissive and only explicit
+	// Deny statements bite. Resources are not evaluated either way.
+	ImplicitDeny bool
 }
 
 // Credentials are an access key, with its secret and, for temporary
@@ -133,6 +138,7 @@ func New(opts Options) *Sim {
 	s.Register(stsService(s))
 	s.Register(iamService(s))
 	s.iamPolicyOps()
+	s.iamExtraOps()
 	s.Register(cloudtrailService(s))
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))
@@ -277,6 +283,26 @@ func (s *Sim) AddRole(name string, maxSession time.Duration) error {
 	}
 	s.addRoleLocked(name, "/", int32(maxSession/time.Second), s.clock.Now())
 	return nil
+}
+
+// AddOutsideKey creates a long-term key of user userName in another
+// account (accountID, not the drill's): an outside principal. It can call
+// only sts:GetCallerIdentity and sts:AssumeRole, and the role's trust
+// policy decides whether AssumeRole lets it in. Its other calls are
+// answered AccessDenied; the drill records only its AssumeRole calls, as
+// the role's account does at AWS.
+func (s *Sim) AddOutsideKey(accountID, userName string) (Credentials, error) {
+	if !accountIDPattern.MatchString(accountID) || accountID == s.acct.ID {
+		return Credentials{}, fmt.Errorf("sim: %q is not another account's id", accountID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := &user{Name: userName, Path: "/", ID: s.ids.prefixed("AIDA"), ARN: fmt.Sprintf("arn:aws:iam::%s:user/%s", accountID, userName),
+		Created: s.clock.Now().UTC().Truncate(time.Second)}
+	c := &credential{ID: s.ids.prefixed("AKIA"), Secret: s.ids.secret(), Kind: credLongTerm, User: u, Status: "Active",
+		Created: u.Created, Account: accountID}
+	s.acct.keys[c.ID] = c
+	return Credentials{AccessKeyID: c.ID, SecretAccessKey: c.Secret}, nil
 }
 
 // AttachUserPolicy attaches a managed policy (by ARN) to a user.

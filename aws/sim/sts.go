@@ -163,6 +163,12 @@ func (s *Sim) stsAssumeRole(r *Request) (any, error) {
 	if ro == nil {
 		return nil, AccessDenied(ProtoQuery, r.Caller.ARN, "sts:AssumeRole", arn, "")
 	}
+	if ext := r.Param("ExternalId"); ext != "" {
+		params["externalId"] = ext
+	}
+	if !s.trustAllows(r, ro) {
+		return nil, AccessDenied(ProtoQuery, r.Caller.ARN, "sts:AssumeRole", arn, "")
+	}
 	max := int(ro.MaxSession)
 	if r.Caller.cred.Kind == credRole {
 		max = 3600 // role chaining
@@ -189,7 +195,10 @@ func (s *Sim) stsGetAccessKeyInfo(r *Request) (any, error) {
 	if len(id) < 16 {
 		return nil, Errorf(400, "ValidationError", "1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16", id)
 	}
-	if _, ok := s.acct.keys[id]; ok {
+	if c, ok := s.acct.keys[id]; ok {
+		if c.Account != "" {
+			return accessKeyInfoResult{Account: c.Account}, nil
+		}
 		return accessKeyInfoResult{Account: s.acct.ID}, nil
 	}
 	// AWS decodes the account from any key id; a key the sim does not
