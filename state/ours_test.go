@@ -85,7 +85,8 @@ func TestStoreOursFromSessions(t *testing.T) {
 }
 
 // TestOurCredentialsWindows: a session's window runs from its start to its
-// actor's last fact, and a new session of the actor ends it.
+// actor's last fact, and a new session of the actor ends it; a session.key
+// fact (refreshed credentials) adds a key to the actor's session.
 func TestOurCredentialsWindows(t *testing.T) {
 	at := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 	a := journal.Actor{User: "alice", PID: 1}
@@ -97,6 +98,8 @@ func TestOurCredentialsWindows(t *testing.T) {
 		{At: at.Add(31 * time.Minute), By: journal.Actor{PID: 2}, Kind: string(KindNote), Data: json.RawMessage(`{"text":"x"}`)},
 		{At: at.Add(60 * time.Minute), By: a, Kind: string(KindSessionStarted), Data: json.RawMessage(`{"command":"console","mode":"live","caller_key_id":"ASIA2"}`)},
 		{At: at.Add(90 * time.Minute), By: a, Kind: string(KindNote), Data: json.RawMessage(`{"text":"y"}`)},
+		{At: at.Add(95 * time.Minute), By: a, Kind: string(KindSessionKey), Data: json.RawMessage(`{"key_id":"ASIA3"}`)},
+		{At: at.Add(120 * time.Minute), By: a, Kind: string(KindNote), Data: json.RawMessage(`{"text":"z"}`)},
 	} {
 		e.Seq = int64(i + 1)
 		if err := s.Apply(e); err != nil {
@@ -104,8 +107,9 @@ func TestOurCredentialsWindows(t *testing.T) {
 		}
 	}
 	c := s.Events.OurCredentials()
-	if len(c) != 2 || c[0].AccessKeyID != "AKIA1" || !c[0].From.Equal(at) || !c[0].To.Equal(at.Add(30*time.Minute)) ||
-		c[1].AccessKeyID != "ASIA2" || !c[1].To.Equal(at.Add(90*time.Minute)) {
+	if len(c) != 3 || c[0].AccessKeyID != "AKIA1" || !c[0].From.Equal(at) || !c[0].To.Equal(at.Add(30*time.Minute)) ||
+		c[1].AccessKeyID != "ASIA2" || !c[1].To.Equal(at.Add(120*time.Minute)) ||
+		c[2].AccessKeyID != "ASIA3" || !c[2].From.Equal(at.Add(95*time.Minute)) || !c[2].To.Equal(at.Add(120*time.Minute)) {
 		t.Errorf("credentials = %+v", c)
 	}
 }

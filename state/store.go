@@ -293,6 +293,18 @@ func (s *Store) apply(e journal.Entry) error {
 				sum += " as " + v.CallerARN
 			}
 		}
+	case KindSessionKey:
+		var v SessionKey
+		if v, err = decode[SessionKey](e); err == nil {
+			if v.KeyID == "" {
+				err = fmt.Errorf("session.key without a key id")
+				break
+			}
+			idx := append(slices.Clone(s.ours[e.By]), s.Events.AddOurs(v.KeyID, v.CallerARN, e.At))
+			s.ours[e.By] = idx
+			s.oursActor, s.oursIdx = e.By, idx
+			sum = "session signs with " + v.KeyID
+		}
 	case KindNote:
 		var v Note
 		if v, err = decode[Note](e); err == nil {
