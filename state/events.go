@@ -158,10 +158,14 @@ func NewEventTable() *EventTable {
 func (t *EventTable) Len() int { return len(t.time) }
 
 // Add adds record r, found at ref in the journal, and returns its id.
-// changed is false when r is a copy of an event already held and was
-// ignored. A copy replaces the held event, in the same slot and with every
-// index updated, when it carries an addendum (a late or corrected record,
-// per CloudTrail) and either the held copy has none or the copies differ.
+// changed is false when r is a copy of an event already held that the
+// table holds already (the same CopyFingerprint). A distinct copy is kept
+// (see Copies) and judged by CloudTrail's addendum rules (see judgeCopy):
+// an addendum for the same call that changes only the fields it names is
+// shown in place of the held copy, in the same slot and with every index
+// updated; any other differing copy marks the event FlagConflict and is
+// not shown. No copy takes a minted key out of a family or clears
+// FlagMinted.
 func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool) {
 	x := t.identify(r)
 	return t.add(r, ref, &x)
