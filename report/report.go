@@ -97,6 +97,19 @@ type Event struct {
 	Authors   string    `json:"rule_authors,omitempty"`
 	RuleSet   string    `json:"rule_set,omitempty"` // "SigmaHQ", or "" for warroom's own
 	Suspect   bool      `json:"suspect"`            // by a suspect key, family or principal
+	// Conflict: the journal holds copies of this event that differ where
+	// CloudTrail's addendum rules do not allow; Copies lists them.
+	Conflict bool   `json:"conflict,omitempty"`
+	Copies   []Copy `json:"copies,omitempty"`
+}
+
+// Copy is one distinct copy of an event in the journal.
+type Copy struct {
+	Offset  int64    `json:"journal_offset"`
+	Index   uint32   `json:"record_index"`
+	Verdict string   `json:"verdict"`
+	Reason  string   `json:"addendum_reason,omitempty"`
+	Differs []string `json:"differs,omitempty"`
 }
 
 // Action is a containment action as journaled.
@@ -317,10 +330,17 @@ func (r *Report) events(s *state.Store, sus suspects) {
 			ev := eventOf(e, f, true)
 			r.Summary.FirstAttackerEvent = &ev
 		}
-		if f.Class == state.ClassNone && !suspect {
+		if f.Class == state.ClassNone && !suspect && !e.Conflict {
 			continue
 		}
-		r.Timeline = append(r.Timeline, eventOf(e, f, suspect))
+		ev := eventOf(e, f, suspect)
+		if e.Conflict {
+			ev.Conflict = true
+			for _, c := range s.Events.Copies(e.ID) {
+				ev.Copies = append(ev.Copies, Copy{Offset: c.Ref.Offset, Index: c.Ref.Index, Verdict: c.Verdict.String(), Reason: c.Reason, Differs: c.Differs})
+			}
+		}
+		r.Timeline = append(r.Timeline, ev)
 		if f.Rule != "" && f.Source != "" {
 			c := Credit{Rule: f.Rule, Authors: f.Authors, RuleSet: f.Source}
 			if f.Source == "SigmaHQ" {

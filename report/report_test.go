@@ -131,7 +131,7 @@ func drill(s strs) (string, []line) {
 		rec(8, t0.Add(-29*time.Minute), "ImportKeyPair", "ec2.amazonaws.com", "us-east-1", minted1, userARN, ip, "", map[string]any{
 			"responseElements": map[string]any{"keyName": s.keyName, "keyPairId": "key-0123456789abcdef0"}}),
 		rec(9, t0.Add(-20*time.Minute), "StopLogging", "cloudtrail.amazonaws.com", "us-east-1", minted1, userARN, ip, "", nil),
-		rec(10, t0.Add(-10*time.Minute), "DescribeInstances", "ec2.amazonaws.com", "eu-west-1", "AKIARESPONDER0000001",
+		rec(10, t0.Add(time.Minute), "DescribeInstances", "ec2.amazonaws.com", "eu-west-1", "AKIARESPONDER0000001",
 			"arn:aws:iam::"+account+":user/responder", "192.0.2.10", "", map[string]any{"userAgent": "aws-sdk-go-v2/1.47 app/warroom"}),
 	}
 	inv := state.Inventory{TakenAt: t0.Add(5 * time.Minute), AccountID: account, Since: t0.Add(-time.Hour),
@@ -147,7 +147,7 @@ func drill(s strs) (string, []line) {
 	after.Users[0].Keys = []state.AccessKey{{ID: leaked, Status: "Inactive", Created: t0.AddDate(0, -6, 0)}}
 	lines := []line{
 		{t0, state.KindIncidentOpened, state.IncidentOpened{ID: id, Title: s.title, OpenedAt: t0, Host: "jump1", User: "alice", Began: t0.Add(-time.Hour)}},
-		{t0, state.KindSessionStarted, state.SessionStarted{Command: "drill", Mode: state.ModeLive, AccountID: account, Alias: "drill", CallerARN: "arn:aws:iam::" + account + ":user/responder", Drill: true}},
+		{t0, state.KindSessionStarted, state.SessionStarted{Command: "drill", Mode: state.ModeLive, AccountID: account, Alias: "drill", CallerARN: "arn:aws:iam::" + account + ":user/responder", CallerKeyID: "AKIARESPONDER0000001", Drill: true}},
 		{t0.Add(time.Second), state.KindRegions, state.Regions{Regions: []state.Region{{Name: "us-east-1", OptInStatus: "opt-in-not-required"}, {Name: "eu-west-1", OptInStatus: "opt-in-not-required"}}}},
 		{t0.Add(2 * time.Second), state.KindEvents, state.Events{Source: "sim", Records: events}},
 		{t0.Add(5 * time.Minute), state.KindInventory, inv},

@@ -25,22 +25,35 @@ type EventRef struct {
 
 // Event flag bits, kept in one byte per event.
 const (
-	// FlagOurs marks the console's own calls (user agent contains app/warroom).
+	// FlagOurs marks the console's own calls: signed with a credential a
+	// warroom session ran on, within that session's time window, and
+	// claiming warroom in the user agent (see EventTable.AddOurs).
 	FlagOurs uint8 = 1 << 0
 	// FlagMinted marks an event that minted a temporary credential.
 	FlagMinted uint8 = 1 << 1
 	// FlagAddendum marks an event whose copy carries an addendum.
 	FlagAddendum uint8 = 1 << 2
+	// FlagImpersonation marks an event whose user agent claims warroom
+	// (app/warroom) but that was not signed with a credential a warroom
+	// session ran on, within its time window.
+	FlagImpersonation uint8 = 1 << 5
+	// FlagConflict marks an event of which the table holds two or more
+	// copies that differ where CloudTrail's addendum rules do not allow
+	// (see EventTable.Copies).
+	FlagConflict uint8 = 1 << 6
 
 	// Bits 3 and 4 hold how the event is identified (flagIDMask).
-	// Bits 5 to 7 are reserved for severity classes.
+	// Bit 7 is reserved.
+
+	// postedFlags are the flags with a posting list.
+	postedFlags = FlagOurs | FlagMinted | FlagAddendum | FlagImpersonation | FlagConflict
 
 	flagIDMask  uint8 = 3 << 3
-	flagIDUUID  uint8 = 0 << 3 // eventID is a canonical UUID, held in uuid
-	flagIDStr   uint8 = 1 << 3 // eventID is another string, interned in eid (uuid holds strKey)
-	flagIDRaw   uint8 = 2 << 3 // no eventID: uuid holds a hash of the raw record
-	flagIDNone  uint8 = 3 << 3 // no eventID and no raw record: never deduped
-	oursMarker        = "app/warroom"
+	flagIDUUID  uint8 = 0 << 3        // eventID is a canonical UUID, held in uuid
+	flagIDStr   uint8 = 1 << 3        // eventID is another string, interned in eid (uuid holds strKey)
+	flagIDRaw   uint8 = 2 << 3        // no eventID: uuid holds a hash of the raw record
+	flagIDNone  uint8 = 3 << 3        // no eventID and no raw record: never deduped
+	oursMarker        = "app/warroom" // matched ignoring case
 	timeUnknown int64 = math.MinInt64
 )
 
@@ -80,9 +93,9 @@ type EventTable struct {
 	flags []uint8
 
 	// roPost holds the events whose readOnly is true; flagPost the events
-	// with each of FlagOurs, FlagMinted (indexed by bit number).
+	// with each of postedFlags (indexed by bit number).
 	roPost   []uint32
-	flagPost [3][]uint32
+	flagPost [8][]uint32
 
 	// indexed is how many events (ids below it) the posting lists (the
 	// columns' posts, roPost and flagPost) hold. Add writes only an
@@ -118,9 +131,17 @@ type EventTable struct {
 	// flags, rank, order and the columns' vals) holds without reallocating.
 	room int
 
-	// ours caches, per value id of the user agent column, whether the
-	// agent marks the console's own calls (1), not (2), or is unknown (0).
-	ours []uint8
+	// claims caches, per value id of the user agent column, whether the
+	// agent claims to be warroom's (1), not (2), or is unknown (0).
+	claims []uint8
+	// ours is what the table knows of warroom's own credentials and the
+	// events that claim to be warroom's (see ours.go).
+	ours ourCreds
+	// copies holds, for the few events seen in two or more distinct
+	// copies, every copy (see copies.go).
+	copies map[uint32]*copySet
+	// addenda holds the addendum of each event whose shown copy has one.
+	addenda map[uint32]ctlog.Addendum
 }
 
 // NewEventTable returns an empty table.
@@ -137,10 +158,14 @@ func NewEventTable() *EventTable {
 func (t *EventTable) Len() int { return len(t.time) }
 
 // Add adds record r, found at ref in the journal, and returns its id.
-// changed is false when r is a copy of an event already held and was
-// ignored. A copy replaces the held event, in the same slot and with every
-// index updated, when it carries an addendum (a late or corrected record,
-// per CloudTrail) and either the held copy has none or the copies differ.
+// changed is false when r is a copy of an event already held that the
+// table holds already (the same CopyFingerprint). A distinct copy is kept
+// (see Copies) and judged by CloudTrail's addendum rules (see judgeCopy):
+// an addendum for the same call that changes only the fields it names is
+// shown in place of the held copy, in the same slot and with every index
+// updated; any other differing copy marks the event FlagConflict and is
+// not shown. No copy takes a minted key out of a family or clears
+// FlagMinted.
 func (t *EventTable) Add(r *ctlog.Record, ref EventRef) (id uint32, changed bool) {
 	x := t.identify(r)
 	return t.add(r, ref, &x)
@@ -226,11 +251,7 @@ func (t *EventTable) add(r *ctlog.Record, ref EventRef, x *identity) (id uint32,
 	recordStrings(r, &strs)
 	if kind != flagIDNone {
 		if old, ok := t.findHashed(kind, &key, h); ok {
-			if !t.replaces(old, r) {
-				return old, false
-			}
-			t.replace(old, r, ref, &strs)
-			return old, true
+			return old, t.addCopy(old, r, ref, &strs)
 		}
 	}
 	id = uint32(len(t.time))
@@ -254,10 +275,16 @@ func (t *EventTable) add(r *ctlog.Record, ref EventRef, x *identity) (id uint32,
 		t.insertDedupe(id, h)
 	}
 	t.placeNew(id)
+	if fl&(FlagImpersonation|FlagOurs) != 0 {
+		t.ours.claim(t, id)
+	}
 	if r.Minted != nil {
 		t.lineage.add(t, id, r)
 	} else if creates(r) {
 		t.lineage.addCreated(t, id, r)
+	}
+	if r.Addendum != nil {
+		t.keepAddendum(id, r.Addendum)
 	}
 	return id, true
 }
@@ -361,20 +388,22 @@ func growTo[E any](s []E, n int) []E {
 }
 
 // recordFlags returns r's flag bits; agent is the value id of its user
-// agent, whose FlagOurs bit is worked out once per distinct agent.
+// agent, whose claim to be warroom's is worked out once per distinct
+// agent. An agent that claims it is ours or an impersonation: see
+// ourCreds.judge, which the few claiming events alone pay for.
 func (t *EventTable) recordFlags(r *ctlog.Record, agent uint32) uint8 {
 	var f uint8
-	if int(agent) >= len(t.ours) {
-		t.ours = append(t.ours, make([]uint8, int(agent)+1-len(t.ours))...)
+	if int(agent) >= len(t.claims) {
+		t.claims = append(t.claims, make([]uint8, int(agent)+1-len(t.claims))...)
 	}
-	if t.ours[agent] == 0 {
-		t.ours[agent] = 2
-		if strings.Contains(t.cols[colAgent].strs[agent], oursMarker) {
-			t.ours[agent] = 1
+	if t.claims[agent] == 0 {
+		t.claims[agent] = 2
+		if claimsWarroom(t.cols[colAgent].strs[agent]) {
+			t.claims[agent] = 1
 		}
 	}
-	if t.ours[agent] == 1 {
-		f |= FlagOurs
+	if t.claims[agent] == 1 {
+		f |= t.ours.judge(r.AccessKeyID, r.PrincipalARN, unixNanos(r.EventTime))
 	}
 	if r.Minted != nil {
 		f |= FlagMinted
@@ -383,6 +412,17 @@ func (t *EventTable) recordFlags(r *ctlog.Record, agent uint32) uint8 {
 		f |= FlagAddendum
 	}
 	return f
+}
+
+// claimsWarroom reports whether a user agent claims to be warroom's: it
+// holds app/warroom, in any case (an attacker may spell it either way).
+func claimsWarroom(agent string) bool {
+	for i := 0; i+len(oursMarker) <= len(agent); i++ {
+		if strings.EqualFold(agent[i:i+len(oursMarker)], oursMarker) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexFlags adds event id to (or, with remove, removes it from) the
@@ -401,56 +441,25 @@ func (t *EventTable) indexFlags(id uint32, ro ctlog.ReadOnly, fl uint8, remove b
 		t.roPost = edit(t.roPost)
 	}
 	for b := range t.flagPost {
-		if fl&(1<<b) != 0 {
+		if fl&postedFlags&(1<<b) != 0 {
 			t.flagPost[b] = edit(t.flagPost[b])
 		}
 	}
 }
 
-// replaces reports whether r, a copy of held event id, should replace it.
-func (t *EventTable) replaces(id uint32, r *ctlog.Record) bool {
-	if r.Addendum == nil {
-		return false
+// setFlags changes event id's flags to fl (its identity bits kept),
+// moving it between the posting lists that already hold it.
+func (t *EventTable) setFlags(id uint32, fl uint8) {
+	fl = fl&^flagIDMask | t.flags[id]&flagIDMask
+	old := t.flags[id]
+	if old == fl {
+		return
 	}
-	if t.flags[id]&FlagAddendum == 0 {
-		return true
+	if id < t.indexed {
+		t.indexFlags(id, ctlog.ReadOnlyUnknown, old&^fl, true)
+		t.indexFlags(id, ctlog.ReadOnlyUnknown, fl&^old, false)
 	}
-	// Both copies carry an addendum: see copyFields.
-	return eventFields(t.Event(id)) != recordFields(r)
-}
-
-// replace overwrites held event id with the newer copy r, whose strings
-// are rs.
-//
-// An event the posting lists already hold moves between them here; one
-// they do not hold yet is posted by the next settle, with its new values.
-func (t *EventTable) replace(id uint32, r *ctlog.Record, ref EventRef, rs *recStrings) {
-	var vals [numCols]uint32
-	t.values(rs, &vals)
-	posted := id < t.indexed
-	for c, v := range vals {
-		if posted {
-			t.cols[c].set(id, v)
-		} else {
-			t.cols[c].vals[id] = v
-		}
-	}
-	fl := t.recordFlags(r, vals[colAgent]) | t.flags[id]&flagIDMask
-	if posted {
-		t.indexFlags(id, t.ro[id], t.flags[id], true)
-		t.indexFlags(id, r.ReadOnly, fl, false)
-	}
-	t.ro[id], t.flags[id], t.ref[id] = r.ReadOnly, fl, ref
-	if ts := unixNanos(r.EventTime); ts != t.time[id] {
-		t.time[id] = ts
-		t.reposition(id)
-	}
-	t.lineage.remove(id)
-	if r.Minted != nil {
-		t.lineage.add(t, id, r)
-	} else if creates(r) {
-		t.lineage.addCreated(t, id, r)
-	}
+	t.flags[id] = fl
 }
 
 // Event returns event id with its strings resolved. It panics if id is not
@@ -459,26 +468,28 @@ func (t *EventTable) Event(id uint32) Event {
 	s := func(c int) string { return t.cols[c].strs[t.cols[c].vals[id]] }
 	fl := t.flags[id]
 	return Event{
-		ID:           id,
-		EventID:      t.eventID(id),
-		Time:         timeOf(t.time[id]),
-		Name:         s(colEvent),
-		Source:       s(colSource),
-		Region:       s(colRegion),
-		Principal:    s(colPrincipal),
-		User:         s(colUser),
-		IdentityType: s(colType),
-		AccessKeyID:  s(colKey),
-		SourceIP:     s(colIP),
-		UserAgent:    s(colAgent),
-		ErrorCode:    s(colError),
-		ErrorMessage: s(colMessage),
-		ReadOnly:     t.ro[id],
-		Ours:         fl&FlagOurs != 0,
-		Minted:       fl&FlagMinted != 0,
-		Addendum:     fl&FlagAddendum != 0,
-		Flags:        fl &^ flagIDMask,
-		Ref:          t.ref[id],
+		ID:            id,
+		EventID:       t.eventID(id),
+		Time:          timeOf(t.time[id]),
+		Name:          s(colEvent),
+		Source:        s(colSource),
+		Region:        s(colRegion),
+		Principal:     s(colPrincipal),
+		User:          s(colUser),
+		IdentityType:  s(colType),
+		AccessKeyID:   s(colKey),
+		SourceIP:      s(colIP),
+		UserAgent:     s(colAgent),
+		ErrorCode:     s(colError),
+		ErrorMessage:  s(colMessage),
+		ReadOnly:      t.ro[id],
+		Ours:          fl&FlagOurs != 0,
+		Minted:        fl&FlagMinted != 0,
+		Addendum:      fl&FlagAddendum != 0,
+		Impersonation: fl&FlagImpersonation != 0,
+		Conflict:      fl&FlagConflict != 0,
+		Flags:         fl &^ flagIDMask,
+		Ref:           t.ref[id],
 	}
 }
 
@@ -511,11 +522,17 @@ type Event struct {
 	ErrorCode    string    // errorCode; empty on success
 	ErrorMessage string    // errorMessage
 	ReadOnly     ctlog.ReadOnly
-	Ours         bool     // the console's own call
-	Minted       bool     // minted a temporary credential
-	Addendum     bool     // this copy carries an addendum
-	Flags        uint8    // FlagOurs | FlagMinted | FlagAddendum, and later severity bits
-	Ref          EventRef // where the raw record is in the journal
+	Ours         bool // the console's own call (see FlagOurs)
+	Minted       bool // minted a temporary credential (any copy did)
+	Addendum     bool // the copy shown carries an addendum
+	// Impersonation: the user agent claims warroom, the credentials or
+	// the time do not (see FlagImpersonation).
+	Impersonation bool
+	// Conflict: copies of the event differ where an addendum may not
+	// change them (see FlagConflict and EventTable.Copies).
+	Conflict bool
+	Flags    uint8    // the Flag bits: FlagOurs | FlagMinted | FlagAddendum | FlagImpersonation | FlagConflict
+	Ref      EventRef // where the shown copy's raw record is in the journal
 }
 
 // unixNanos converts t to unix nanoseconds, clamping times outside the
@@ -760,9 +777,9 @@ func (t *EventTable) indexPosts() {
 		if t.ro[id] == ctlog.ReadOnlyTrue {
 			t.roPost = appendID(t.roPost, id)
 		}
-		if fl := t.flags[id]; fl&(FlagOurs|FlagMinted|FlagAddendum) != 0 {
+		if fl := t.flags[id]; fl&postedFlags != 0 {
 			for b := range t.flagPost {
-				if fl&(1<<b) != 0 {
+				if fl&postedFlags&(1<<b) != 0 {
 					t.flagPost[b] = appendID(t.flagPost[b], id)
 				}
 			}

@@ -77,8 +77,9 @@ func TestAddDedupe(t *testing.T) {
 	}{
 		{"distinct ids", []add{{rec(1, 0), true, 0}, {rec(2, 1), true, 1}}, 2},
 		{"same id twice is ignored", []add{{rec(1, 0), true, 0}, {rec(1, 0), false, 0}}, 1},
-		{"same id, different content, no addendum: first wins", []add{
-			{rec(1, 0), true, 0}, {rec(1, 5, func(r *ctlog.Record) { r.EventName = "X" }), false, 0}}, 1},
+		{"same id, different content, no addendum: kept as a conflicting copy", []add{
+			{rec(1, 0), true, 0}, {rec(1, 5, func(r *ctlog.Record) { r.EventName = "X" }), true, 0},
+			{rec(1, 5, func(r *ctlog.Record) { r.EventName = "X" }), false, 0}}, 1},
 		{"addendum copy replaces", []add{{rec(1, 0), true, 0}, {rec(1, 0, withAddendum("DELIVERY_DELAY")), true, 0}}, 1},
 		{"same addendum copy twice changes nothing the second time", []add{
 			{rec(1, 0), true, 0}, {rec(1, 0, withAddendum("UPDATED_DATA")), true, 0},
@@ -86,8 +87,8 @@ func TestAddDedupe(t *testing.T) {
 		{"differing second correction replaces", []add{
 			{rec(1, 0, withAddendum("UPDATED_DATA")), true, 0},
 			{rec(1, 0, withAddendum("UPDATED_DATA"), func(r *ctlog.Record) { r.ErrorCode = "AccessDenied" }), true, 0}}, 1},
-		{"original after its correction is ignored", []add{
-			{rec(1, 0, withAddendum("DELIVERY_DELAY")), true, 0}, {rec(1, 0), false, 0}}, 1},
+		{"original after its correction is kept as a copy", []add{
+			{rec(1, 0, withAddendum("DELIVERY_DELAY")), true, 0}, {rec(1, 0), true, 0}, {rec(1, 0), false, 0}}, 1},
 		{"non-UUID ids dedupe", []add{{rec(1, 0, odd), true, 0}, {rec(2, 0, odd), true, 1}, {rec(1, 0, odd), false, 0}}, 2},
 		{"upper-case UUID is a different spelling, kept apart", []add{
 			{rec(10, 0), true, 0}, {rec(10, 0, func(r *ctlog.Record) { r.EventID = "0000000A-0000-4000-8000-00000000000A" }), true, 1}}, 2},
@@ -137,13 +138,17 @@ func TestDedupeManyGrows(t *testing.T) {
 	}
 }
 
-func TestAddendumReplacesIndexes(t *testing.T) {
+// TestAddendumRules checks CloudTrail's addendum semantics: an addendum
+// for the same call that changes only the fields it names is shown, with
+// every index moved; a copy that changes more (the forged "addendum" that
+// renamed the call) is kept as evidence and marks a conflict, shown copy
+// unchanged; the same copy again changes nothing.
+func TestAddendumRules(t *testing.T) {
 	tb := NewEventTable()
 	tb.Add(rec(1, 0), EventRef{Offset: 10})
 	tb.Add(rec(2, 1), EventRef{Offset: 10, Index: 1})
-	corrected := rec(1, 30, withAddendum("UPDATED_DATA"), func(r *ctlog.Record) {
-		r.EventName = "CreateUser"
-		r.EventSource = "iam.amazonaws.com"
+	corrected := rec(1, 0, func(r *ctlog.Record) {
+		r.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "awsRegion,errorCode,readOnly,userAgent"}
 		r.Region = "eu-west-1"
 		r.ErrorCode = "AccessDenied"
 		r.ReadOnly = ctlog.ReadOnlyFalse
@@ -153,28 +158,43 @@ func TestAddendumReplacesIndexes(t *testing.T) {
 	if id != 0 || !changed {
 		t.Fatalf("Add = (%d, %v), want (0, true)", id, changed)
 	}
+	if _, changed := tb.Add(corrected, EventRef{Offset: 120}); changed {
+		t.Fatal("the same addendum again changed the table")
+	}
+	forged := rec(1, 30, func(r *ctlog.Record) {
+		r.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "eventName,eventSource"}
+		r.EventName, r.EventSource = "CreateUser", "iam.amazonaws.com"
+	})
+	if _, changed := tb.Add(forged, EventRef{Offset: 130}); !changed {
+		t.Fatal("a forged addendum was dropped")
+	}
 	e := tb.Event(0)
-	if e.Ref != (EventRef{Offset: 99, Index: 3}) || e.Name != "CreateUser" || !e.Addendum || !e.Ours {
-		t.Errorf("replaced event = %+v", e)
+	if e.Ref != (EventRef{Offset: 99, Index: 3}) || e.Name != "ListBuckets" || !e.Addendum || e.Ours || !e.Impersonation || !e.Conflict {
+		t.Errorf("event = %+v", e)
+	}
+	cps := tb.Copies(0)
+	if len(cps) != 3 || cps[0].Verdict != CopyFirst || cps[0].Ref.Offset != 10 || cps[1].Verdict != CopyApplied ||
+		cps[2].Verdict != CopyConflict || cps[2].Ref.Offset != 130 || !slices.Contains(cps[2].Differs, "eventName") {
+		t.Errorf("copies = %+v", cps)
 	}
 	tests := []struct {
 		filter string
 		want   []int
 	}{
-		{"event:ListBuckets", []int{2}},
-		{"event:CreateUser", []int{1}},
+		{"event:ListBuckets", []int{1, 2}},
+		{"event:CreateUser", nil},
 		{"region:us-east-1", []int{2}},
 		{"region:eu-west-1", []int{1}},
-		{"source:iam", []int{1}},
 		{"error:AccessDenied", []int{1}},
 		{"failed", []int{1}},
 		{"readonly", []int{2}},
 		{"-readonly", []int{1}},
-		{"ours", []int{1}},
-		{"listbuckets", []int{2}},
-		{"since:2026-11-20T10:10:00Z", []int{1}},
-		// The corrected time moves event 1 after event 2.
-		{"", []int{2, 1}},
+		{"ours", nil},
+		{"impersonation", []int{1}},
+		{"conflict", []int{1}},
+		{"-conflict", []int{2}},
+		{"since:2026-11-20T10:10:00Z", nil},
+		{"", []int{1, 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -186,6 +206,136 @@ func TestAddendumReplacesIndexes(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCopiesNeverDropAFamilyMember is the red team's case: a forged
+// addendum on an AssumeRole (same id, the credentials gone) must not take
+// the minted key out of the family, and a plain duplicate with other
+// content is kept and marked, not dropped.
+func TestCopiesNeverDropAFamilyMember(t *testing.T) {
+	tests := []struct {
+		name     string
+		copy     func(r *ctlog.Record)
+		conflict bool
+	}{
+		{"forged addendum without the credentials", func(r *ctlog.Record) {
+			r.Minted = nil
+			r.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "responseElements"}
+		}, true},
+		{"forged addendum minting another key", func(r *ctlog.Record) {
+			r.Minted = &ctlog.Minted{AccessKeyID: "ASIAFORGED", RoleARN: roleA}
+			r.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "responseElements"}
+		}, true},
+		{"plain duplicate from elsewhere", func(r *ctlog.Record) {
+			r.Minted = nil
+			r.SourceIP = "198.51.100.1"
+		}, true},
+		{"delivery delay, the same record", func(r *ctlog.Record) {
+			r.Addendum = &ctlog.Addendum{Reason: "DELIVERY_DELAY"}
+		}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewEventTable()
+			for _, r := range chain() {
+				tb.Add(r, EventRef{})
+			}
+			c := mintRec(4, 4, "ASIA1", "AssumeRole", "ASIA2", roleA)
+			tc.copy(c)
+			id, changed := tb.Add(c, EventRef{Offset: 7})
+			if !changed {
+				t.Fatal("the copy was dropped")
+			}
+			var keys []string
+			for _, l := range tb.Family("AKIA1") {
+				keys = append(keys, l.Key)
+			}
+			if !slices.Contains(keys, "ASIA2") || !slices.Contains(keys, "ASIA3") {
+				t.Errorf("family of AKIA1 = %v, lost ASIA2's line", keys)
+			}
+			e := tb.Event(id)
+			if !e.Minted || e.Conflict != tc.conflict || len(tb.Copies(id)) != 2 {
+				t.Errorf("event = %+v, copies %+v", e, tb.Copies(id))
+			}
+			f, _ := ParseFilter("minted")
+			if !slices.Contains(tb.QueryAt(f, t0).IDs(), id) {
+				t.Error("minted no longer finds the event")
+			}
+		})
+	}
+}
+
+// TestOursIsCredentials: a user agent is not enough to be ours. Only a
+// call signed with a key warroom ran on, by its principal, inside the
+// session's window, is; one that claims app/warroom otherwise is an
+// impersonation, whatever the case of the claim, and whichever arrives
+// first, the session or the event.
+func TestOursIsCredentials(t *testing.T) {
+	const ourKey, ourARN = "AKIARESPONDER0000001", "arn:aws:iam::111122223333:user/responder"
+	ours := func(r *ctlog.Record) {
+		r.AccessKeyID, r.PrincipalARN, r.UserAgent = ourKey, ourARN, "aws-sdk-go-v2/1.30 app/warroom"
+	}
+	tests := []struct {
+		name   string
+		r      *ctlog.Record
+		before bool // added before the session is known
+		ours   bool
+		imp    bool
+	}{
+		{"our key in our window", rec(1, 10, ours), false, true, false},
+		{"our key, added before the session", rec(1, 10, ours), true, true, false},
+		{"attacker with app id warroom", rec(1, 10, func(r *ctlog.Record) { r.UserAgent = "Boto3/1.34 app/warroom" }), false, false, true},
+		{"attacker, claim in upper case", rec(1, 10, func(r *ctlog.Record) { r.UserAgent = "Boto3/1.34 APP/WARROOM" }), false, false, true},
+		{"our key after our window", rec(1, 90, ours), false, false, true},
+		{"our key, another principal", rec(1, 10, func(r *ctlog.Record) { ours(r); r.PrincipalARN = "arn:aws:iam::111122223333:user/x" }), false, false, true},
+		{"our key without the claim: another tool", rec(1, 10, func(r *ctlog.Record) { ours(r); r.UserAgent = "aws-cli/2" }), false, false, false},
+		{"no time", rec(1, 10, func(r *ctlog.Record) { ours(r); r.EventTime = time.Time{} }), false, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewEventTable()
+			if tc.before {
+				tb.Add(tc.r, EventRef{})
+				tb.Settle()
+			}
+			i := tb.AddOurs(ourKey, ourARN, t0.Add(5*time.Minute))
+			tb.ExtendOurs(i, t0.Add(20*time.Minute))
+			if !tc.before {
+				tb.Add(tc.r, EventRef{})
+			}
+			e := tb.Event(0)
+			if e.Ours != tc.ours || e.Impersonation != tc.imp {
+				t.Errorf("ours %v impersonation %v, want %v %v", e.Ours, e.Impersonation, tc.ours, tc.imp)
+			}
+			if got := ClassifyEvent(&e).Class == ClassImpersonation; got != tc.imp {
+				t.Errorf("classified impersonation %v, want %v", got, tc.imp)
+			}
+			for word, want := range map[string]bool{"ours": tc.ours, "impersonation": tc.imp} {
+				f, _ := ParseFilter(word)
+				if got := tb.QueryAt(f, t0).Len() == 1; got != want {
+					t.Errorf("%s matched %v, want %v", word, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestOursWindowGrows: an event of ours seen before the session's window
+// reached it (another process journaled it first) becomes ours when the
+// window grows past it.
+func TestOursWindowGrows(t *testing.T) {
+	tb := NewEventTable()
+	i := tb.AddOurs("AKIAR", "", t0)
+	tb.Add(rec(1, 30, func(r *ctlog.Record) { r.AccessKeyID, r.UserAgent = "AKIAR", "x app/warroom" }), EventRef{})
+	tb.Settle()
+	if e := tb.Event(0); e.Ours || !e.Impersonation {
+		t.Fatalf("before: %+v", e)
+	}
+	tb.ExtendOurs(i, t0.Add(40*time.Minute))
+	f, _ := ParseFilter("ours")
+	if e := tb.Event(0); !e.Ours || e.Impersonation || tb.QueryAt(f, t0).Len() != 1 {
+		t.Fatalf("after: %+v", e)
 	}
 }
 

@@ -16,6 +16,7 @@ type Kind string
 const (
 	KindIncidentOpened  Kind = "incident.opened"  // IncidentOpened; always line 1
 	KindSessionStarted  Kind = "session.started"  // SessionStarted: a console or CLI attached
+	KindSessionKey      Kind = "session.key"      // SessionKey: the session signs with a new access key id
 	KindEvents          Kind = "events"           // Events: a batch of CloudTrail records
 	KindNote            Kind = "note"             // Note
 	KindSuspect         Kind = "suspect"          // Suspect: a key or principal marked (or cleared)
@@ -52,6 +53,15 @@ type IncidentOpened struct {
 	// Began is when the responder believes the incident began: resources
 	// created after it are "new". Zero means unknown.
 	Began time.Time `json:"began,omitzero"`
+}
+
+// SessionKey records that the session of the journaling process signs
+// with another access key id (its credentials refreshed): calls signed
+// with it from now on are the session's own ("ours"). Never the secret.
+type SessionKey struct {
+	KeyID string `json:"key_id"`
+	// CallerARN is the principal when known; empty matches any.
+	CallerARN string `json:"caller_arn,omitempty"`
 }
 
 // Mode is how a console or command is attached to AWS.

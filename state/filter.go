@@ -14,26 +14,28 @@ type Field uint8
 
 // Fields. Matching is case-insensitive everywhere except id (see ParseFilter).
 const (
-	FieldText      Field = iota // bare or quoted text: substring of any string field
-	FieldKey                    // key: access key id
-	FieldFamily                 // family: a key and every key it minted, recursively
-	FieldPrincipal              // principal: userIdentity.arn
-	FieldUser                   // user: user name
-	FieldType                   // type: userIdentity.type (IAMUser, AssumedRole, Root, …)
-	FieldIP                     // ip: sourceIPAddress, as text
-	FieldEvent                  // event: eventName
-	FieldSource                 // source: eventSource (iam = iam.amazonaws.com)
-	FieldRegion                 // region: awsRegion
-	FieldError                  // error: errorCode
-	FieldMessage                // msg: errorMessage, substring
-	FieldAgent                  // agent: userAgent, substring
-	FieldID                     // id: CloudTrail eventID, exact
-	FieldSince                  // since: event time at or after
-	FieldUntil                  // until: event time at or before
-	FieldReadOnly               // readonly: readOnly is true
-	FieldOurs                   // ours: the console's own calls
-	FieldMinted                 // minted: the call minted a temporary credential
-	FieldFailed                 // failed: the call has an error code
+	FieldText          Field = iota // bare or quoted text: substring of any string field
+	FieldKey                        // key: access key id
+	FieldFamily                     // family: a key and every key it minted, recursively
+	FieldPrincipal                  // principal: userIdentity.arn
+	FieldUser                       // user: user name
+	FieldType                       // type: userIdentity.type (IAMUser, AssumedRole, Root, …)
+	FieldIP                         // ip: sourceIPAddress, as text
+	FieldEvent                      // event: eventName
+	FieldSource                     // source: eventSource (iam = iam.amazonaws.com)
+	FieldRegion                     // region: awsRegion
+	FieldError                      // error: errorCode
+	FieldMessage                    // msg: errorMessage, substring
+	FieldAgent                      // agent: userAgent, substring
+	FieldID                         // id: CloudTrail eventID, exact
+	FieldSince                      // since: event time at or after
+	FieldUntil                      // until: event time at or before
+	FieldReadOnly                   // readonly: readOnly is true
+	FieldOurs                       // ours: the console's own calls (its credentials, in its time, claiming warroom)
+	FieldMinted                     // minted: the call minted a temporary credential
+	FieldFailed                     // failed: the call has an error code
+	FieldImpersonation              // impersonation: the user agent claims warroom, the credentials or time do not
+	FieldConflict                   // conflict: copies of the event differ where no addendum allows
 	numFields
 )
 
@@ -46,26 +48,28 @@ type fieldInfo struct {
 }
 
 var fields = [numFields]fieldInfo{
-	FieldText:      {name: "", col: -1, substr: true},
-	FieldKey:       {name: "key", col: colKey},
-	FieldFamily:    {name: "family", col: colKey},
-	FieldPrincipal: {name: "principal", col: colPrincipal},
-	FieldUser:      {name: "user", col: colUser},
-	FieldType:      {name: "type", col: colType},
-	FieldIP:        {name: "ip", col: colIP},
-	FieldEvent:     {name: "event", col: colEvent},
-	FieldSource:    {name: "source", col: colSource},
-	FieldRegion:    {name: "region", col: colRegion},
-	FieldError:     {name: "error", col: colError},
-	FieldMessage:   {name: "msg", col: colMessage, substr: true},
-	FieldAgent:     {name: "agent", col: colAgent, substr: true},
-	FieldID:        {name: "id", col: -1},
-	FieldSince:     {name: "since", col: -1},
-	FieldUntil:     {name: "until", col: -1},
-	FieldReadOnly:  {name: "readonly", col: -1, flag: true},
-	FieldOurs:      {name: "ours", col: -1, flag: true},
-	FieldMinted:    {name: "minted", col: -1, flag: true},
-	FieldFailed:    {name: "failed", col: colError, flag: true},
+	FieldText:          {name: "", col: -1, substr: true},
+	FieldKey:           {name: "key", col: colKey},
+	FieldFamily:        {name: "family", col: colKey},
+	FieldPrincipal:     {name: "principal", col: colPrincipal},
+	FieldUser:          {name: "user", col: colUser},
+	FieldType:          {name: "type", col: colType},
+	FieldIP:            {name: "ip", col: colIP},
+	FieldEvent:         {name: "event", col: colEvent},
+	FieldSource:        {name: "source", col: colSource},
+	FieldRegion:        {name: "region", col: colRegion},
+	FieldError:         {name: "error", col: colError},
+	FieldMessage:       {name: "msg", col: colMessage, substr: true},
+	FieldAgent:         {name: "agent", col: colAgent, substr: true},
+	FieldID:            {name: "id", col: -1},
+	FieldSince:         {name: "since", col: -1},
+	FieldUntil:         {name: "until", col: -1},
+	FieldReadOnly:      {name: "readonly", col: -1, flag: true},
+	FieldOurs:          {name: "ours", col: -1, flag: true},
+	FieldMinted:        {name: "minted", col: -1, flag: true},
+	FieldFailed:        {name: "failed", col: colError, flag: true},
+	FieldImpersonation: {name: "impersonation", col: -1, flag: true},
+	FieldConflict:      {name: "conflict", col: -1, flag: true},
 }
 
 // String returns the field's name in the filter language ("" for text).
@@ -114,7 +118,8 @@ func (e *FilterError) Error() string { return fmt.Sprintf("column %d: %s", e.Col
 // \" and \\ as escapes), a comma separates alternatives, and '*' in a value
 // matches any run of characters (but never an absent field: error:* means
 // "has an error"). A source value without a dot gets .amazonaws.com.
-// The bare words readonly, ours, minted and failed test flags; any other
+// The bare words readonly, ours, minted, failed, impersonation and conflict
+// test flags; any other
 // bare word or a quoted string is free text, matched as a substring of any
 // of the event's string fields.
 //
@@ -130,8 +135,13 @@ func (e *FilterError) Error() string { return fmt.Sprintf("column %d: %s", e.Col
 // both bounds are inclusive. An event without a time sorts before all
 // others: since: never matches it, until: always does. The words: readonly
 // matches readOnly true (so -readonly also matches records that omit it);
-// ours, the console's own calls; minted, calls that minted a credential;
-// failed, calls with an error code (the same as error:*).
+// ours, the console's own calls (signed with a credential a warroom
+// session ran on, within that session's time, and claiming app/warroom
+// in the user agent); impersonation, calls whose user agent claims
+// warroom but whose credentials or time are not a session's; minted,
+// calls that minted a credential (in any copy); failed, calls with an
+// error code (the same as error:*); conflict, events seen in copies that
+// differ where CloudTrail's addendum rules do not allow.
 func ParseFilter(expr string) (*Filter, error) {
 	p := &parser{s: expr}
 	f := &Filter{}

@@ -15,10 +15,29 @@ import (
 // minute n (event 8 has no time: it sorts first).
 func fixture() *EventTable {
 	tb := NewEventTable()
+	// warroom ran on bob's key from minute 0 to 10: event 3 is its own.
+	i := tb.AddOurs(fixtureOurKey, fixtureOurARN, t0)
+	tb.ExtendOurs(i, t0.Add(10*time.Minute))
 	for i, r := range fixtureRecords() {
 		tb.Add(r, EventRef{Offset: 100, Index: uint32(i)})
 	}
 	return tb
+}
+
+// The credential warroom ran on in the fixture.
+const (
+	fixtureOurKey = "AKIABOB000000000001"
+	fixtureOurARN = "arn:aws:iam::111122223333:user/bob"
+)
+
+// fixtureModel is the model of fixture().
+func fixtureModel() *model {
+	m := newModel()
+	m.creds = []modelCred{{fixtureOurKey, t0, t0.Add(10 * time.Minute)}}
+	for _, r := range fixtureRecords() {
+		m.add(r)
+	}
+	return m
 }
 
 func fixtureRecords() []*ctlog.Record {
@@ -115,6 +134,8 @@ func TestFilterFields(t *testing.T) {
 		{"not readonly includes unknown", "-readonly", []int{2, 3, 4}},
 		{"ours", "ours", []int{3}},
 		{"not ours", "-ours", []int{8, 1, 2, 4, 5, 6}},
+		{"no impersonation", "impersonation", nil},
+		{"no conflict", "conflict", nil},
 		{"minted", "minted", []int{6}},
 		{"failed", "failed", []int{2, 4}},
 		{"not failed", "-failed", []int{8, 1, 3, 5, 6}},
@@ -277,10 +298,7 @@ func FuzzQuery(f *testing.F) {
 		f.Add(s)
 	}
 	tb := fixture()
-	m := &model{byID: map[string]int{}}
-	for _, r := range fixtureRecords() {
-		m.add(r)
-	}
+	m := fixtureModel()
 	now := t0.Add(10 * time.Minute)
 	f.Fuzz(func(t *testing.T, expr string) {
 		flt, err := ParseFilter(expr)

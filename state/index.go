@@ -342,11 +342,8 @@ func (t *EventTable) compile(term Term, now time.Time) *pred {
 		p.size = len(p.ids)
 	case FieldReadOnly:
 		p.kind, p.size = predRO, len(t.roPost)
-	case FieldOurs, FieldMinted:
-		p.kind, p.bit = predFlag, FlagOurs
-		if term.Field == FieldMinted {
-			p.bit = FlagMinted
-		}
+	case FieldOurs, FieldMinted, FieldImpersonation, FieldConflict:
+		p.kind, p.bit = predFlag, flagOfField[term.Field]
 		p.size = len(t.flagPost[bits.TrailingZeros8(p.bit)])
 	case FieldFailed:
 		t.addCol(p, colError, t.cols[colError].match(newGlob("*", false), false))
@@ -370,6 +367,11 @@ func (t *EventTable) compile(term Term, now time.Time) *pred {
 		t.addCol(p, info.col, vals)
 	}
 	return p
+}
+
+// flagOfField maps the flag words of the filter language to their bits.
+var flagOfField = map[Field]uint8{
+	FieldOurs: FlagOurs, FieldMinted: FlagMinted, FieldImpersonation: FlagImpersonation, FieldConflict: FlagConflict,
 }
 
 // addCol adds the accepted value ids vals of column c to predicate p.

@@ -35,7 +35,11 @@ func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 
 // randomRecord makes a record with an event id from a small pool, so that
 // duplicates and corrections happen.
-func randomRecord(r *rand.Rand, mint *int) *ctlog.Record {
+func randomRecord(r *rand.Rand, g *gen) *ctlog.Record {
+	if g.prev == nil {
+		g.prev = map[string]*ctlog.Record{}
+	}
+	mint := &g.mint
 	n := r.IntN(400)
 	rc := &ctlog.Record{
 		EventID:      uuidOf(n),
@@ -60,6 +64,26 @@ func randomRecord(r *rand.Rand, mint *int) *ctlog.Record {
 		rc.EventID = fmt.Sprintf("custom-%d", n)
 	case 2:
 		rc.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA"}
+	case 3, 4:
+		// A copy of an event already made: the same again, an addendum
+		// CloudTrail could send (the fields it names changed), or one
+		// that changes more than it names.
+		if old := g.prev[rc.EventID]; old != nil {
+			c := *old
+			switch r.IntN(4) {
+			case 0:
+			case 1:
+				c.SourceIP, c.UserAgent = pick(r, poolIP), pick(r, poolAgent)
+				c.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "sourceIPAddress,userAgent"}
+			case 2:
+				c.Region, c.ErrorCode = pick(r, poolRegion), pick(r, poolError)
+				c.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "awsRegion"}
+			case 3:
+				c.Addendum = &ctlog.Addendum{Reason: "DELIVERY_DELAY"}
+				c.ReadOnly = ctlog.ReadOnly(r.IntN(3))
+			}
+			return &c
+		}
 	}
 	if *mint < len(poolMint) && r.IntN(20) == 0 && rc.Addendum == nil {
 		rc.AccessKeyID = poolMint[*mint][0]
@@ -67,34 +91,118 @@ func randomRecord(r *rand.Rand, mint *int) *ctlog.Record {
 		rc.EventID = uuidOf(1000 + *mint) // its own id: never replaced
 		*mint++
 	}
+	if g.prev[rc.EventID] == nil {
+		g.prev[rc.EventID] = rc
+	}
 	return rc
 }
 
-// model is the naive reference: every distinct event as a record, with the
-// same dedupe rule stated simply.
+// gen is randomRecord's state: the next minting pair, and the first
+// record made for each event id (for copies).
+type gen struct {
+	mint int
+	prev map[string]*ctlog.Record
+}
+
+// model is the naive reference: every distinct event as the copy it
+// shows, with the copy rule stated simply (see judgeCopy), and the
+// credentials warroom ran on.
 type model struct {
-	recs []*ctlog.Record
-	byID map[string]int
+	recs     []*ctlog.Record
+	byID     map[string]int
+	copies   map[int][]*ctlog.Record // every distinct copy of recs[i]
+	conflict map[int]bool
+	creds    []modelCred
+}
+
+// modelCred is a credential warroom ran on, in [from, to].
+type modelCred struct {
+	key      string
+	from, to time.Time
+}
+
+func newModel() *model {
+	return &model{byID: map[string]int{}, copies: map[int][]*ctlog.Record{}, conflict: map[int]bool{}}
+}
+
+// sameCopy compares what tells copies apart (the generator sets nothing else).
+func sameCopy(a, b *ctlog.Record) bool {
+	x, y := *a, *b
+	x.Raw, y.Raw = nil, nil
+	return reflect.DeepEqual(x, y)
 }
 
 func (m *model) add(r *ctlog.Record) {
-	if i, ok := m.byID[r.EventID]; ok {
-		old := m.recs[i]
-		if r.Addendum == nil {
-			return
-		}
-		if old.Addendum != nil {
-			a, b := *old, *r
-			a.Addendum, b.Addendum, a.Raw, b.Raw = nil, nil, nil, nil
-			if a.Minted == nil && b.Minted == nil && reflect.DeepEqual(a, b) {
-				return
-			}
-		}
-		m.recs[i] = r
+	i, ok := m.byID[r.EventID]
+	if !ok {
+		m.byID[r.EventID] = len(m.recs)
+		m.copies[len(m.recs)] = []*ctlog.Record{r}
+		m.recs = append(m.recs, r)
 		return
 	}
-	m.byID[r.EventID] = len(m.recs)
-	m.recs = append(m.recs, r)
+	for _, c := range m.copies[i] {
+		if sameCopy(c, r) {
+			return
+		}
+	}
+	m.copies[i] = append(m.copies[i], r)
+	s := m.recs[i]
+	if !s.EventTime.Equal(r.EventTime) || s.EventName != r.EventName || s.EventSource != r.EventSource ||
+		s.PrincipalARN != r.PrincipalARN || s.UserName != r.UserName || s.IdentityType != r.IdentityType || s.AccessKeyID != r.AccessKeyID ||
+		s.Minted != nil && (r.Minted == nil || *r.Minted != *s.Minted) {
+		m.conflict[i] = true
+		return
+	}
+	var diff []string
+	if s.Region != r.Region {
+		diff = append(diff, "awsRegion")
+	}
+	if s.SourceIP != r.SourceIP {
+		diff = append(diff, "sourceIPAddress")
+	}
+	if s.UserAgent != r.UserAgent {
+		diff = append(diff, "userAgent")
+	}
+	if s.ErrorCode != r.ErrorCode {
+		diff = append(diff, "errorCode")
+	}
+	if s.ErrorMessage != r.ErrorMessage {
+		diff = append(diff, "errorMessage")
+	}
+	if s.ReadOnly != r.ReadOnly {
+		diff = append(diff, "readOnly")
+	}
+	if s.Minted == nil && r.Minted != nil {
+		diff = append(diff, "responseElements")
+	}
+	names := func(a *ctlog.Addendum) bool {
+		for _, d := range diff {
+			if !slices.Contains(strings.Split(a.UpdatedFields, ","), d) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case r.Addendum != nil && names(r.Addendum):
+		m.recs[i] = r
+	case r.Addendum == nil && s.Addendum != nil && names(s.Addendum):
+	default:
+		m.conflict[i] = true
+	}
+}
+
+// ours reports whether r is warroom's own call.
+func (m *model) ours(r *ctlog.Record) bool {
+	if !strings.Contains(strings.ToLower(r.UserAgent), "app/warroom") || r.EventTime.IsZero() {
+		return false
+	}
+	for _, c := range m.creds {
+		if r.AccessKeyID == c.key && !r.EventTime.Before(c.from.Add(-OursSkew)) && !r.EventTime.After(c.to.Add(OursSkew)) {
+			return true
+		}
+	}
+	return false
 }
 
 var reCache = map[string]*regexp.Regexp{}
@@ -157,10 +265,12 @@ func (m *model) family(key string) map[string]bool {
 	fam := map[string]bool{key: true}
 	for changed := true; changed; {
 		changed = false
-		for _, r := range m.recs {
-			if r.Minted != nil && fam[r.AccessKeyID] && r.AccessKeyID != "" && !fam[r.Minted.AccessKeyID] {
-				fam[r.Minted.AccessKeyID] = true
-				changed = true
+		for _, cs := range m.copies {
+			for _, r := range cs {
+				if r.Minted != nil && fam[r.AccessKeyID] && r.AccessKeyID != "" && !fam[r.Minted.AccessKeyID] {
+					fam[r.Minted.AccessKeyID] = true
+					changed = true
+				}
 			}
 		}
 	}
@@ -225,9 +335,18 @@ func (m *model) matchTerm(r *ctlog.Record, term Term, res []*regexp.Regexp, fam 
 	case FieldReadOnly:
 		return r.ReadOnly == ctlog.ReadOnlyTrue
 	case FieldOurs:
-		return strings.Contains(r.UserAgent, "app/warroom")
+		return m.ours(r)
+	case FieldImpersonation:
+		return strings.Contains(strings.ToLower(r.UserAgent), "app/warroom") && !m.ours(r)
+	case FieldConflict:
+		return m.conflict[m.byID[r.EventID]]
 	case FieldMinted:
-		return r.Minted != nil
+		for _, c := range m.copies[m.byID[r.EventID]] {
+			if c.Minted != nil {
+				return true
+			}
+		}
+		return false
 	case FieldFailed:
 		return r.ErrorCode != ""
 	}
@@ -341,7 +460,7 @@ func randomFilter(r *rand.Rand) string {
 		case 14:
 			t = "until:" + t0.Add(time.Duration(r.IntN(300))*time.Minute).Format(time.RFC3339)
 		case 15:
-			t = pick(r, []string{"readonly", "ours", "minted", "failed"})
+			t = pick(r, []string{"readonly", "ours", "minted", "failed", "impersonation", "conflict"})
 		default:
 			t = value(append(append(poolUser, poolEvent...), poolAgent...))
 			if !strings.HasPrefix(t, `"`) {
@@ -361,12 +480,25 @@ func TestQueryDifferential(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			tb := NewEventTable()
-			m := &model{byID: map[string]int{}}
+			m := newModel()
 			now := t0.Add(300 * time.Minute)
-			mint := 0
+			g := &gen{}
+			// warroom ran on AKIA2 from minute 100; its window grows by
+			// batch, and ASIA1 is added half way.
+			from := t0.Add(100 * time.Minute)
+			ci := tb.AddOurs("AKIA2", "", from)
+			m.creds = append(m.creds, modelCred{"AKIA2", from, from})
 			for batch := range 5 {
+				if batch == 2 {
+					tb.AddOurs("ASIA1", "", t0)
+					m.creds = append(m.creds, modelCred{"ASIA1", t0, t0.Add(time.Minute)})
+					tb.ExtendOurs(1, t0.Add(time.Minute))
+				}
+				to := from.Add(time.Duration(batch*30) * time.Minute)
+				tb.ExtendOurs(ci, to)
+				m.creds[0].to = to
 				for range 120 {
-					rc := randomRecord(r, &mint)
+					rc := randomRecord(r, g)
 					tb.Add(rc, EventRef{})
 					m.add(rc)
 				}
@@ -533,10 +665,10 @@ func TestLazyPostsMatchEager(t *testing.T) {
 			r := rand.New(rand.NewPCG(tc.seed, 11))
 			eager, lazy := NewEventTable(), NewEventTable()
 			now := t0.Add(300 * time.Minute)
-			mint := 0
+			g := &gen{}
 			for added := 0; added < 5000; {
 				for range 1 + r.IntN(tc.maxBatch) {
-					rc := randomRecord(r, &mint)
+					rc := randomRecord(r, g)
 					ide, che := eager.Add(rc, EventRef{})
 					eager.Settle()
 					idl, chl := lazy.Add(rc, EventRef{})
@@ -584,14 +716,14 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 		t.Run(fmt.Sprint("batches up to ", maxBatch), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(maxBatch), 5))
 			one, batched := NewEventTable(), NewEventTable()
-			mint := 0
+			g := &gen{}
 			for offset, total := int64(0), 0; total < 4000; offset++ {
 				recs := make([]ctlog.Record, 1+r.IntN(maxBatch))
 				for i := range recs {
 					if r.IntN(25) == 0 {
 						continue // a failed parse: a zero record
 					}
-					recs[i] = *randomRecord(r, &mint)
+					recs[i] = *randomRecord(r, g)
 				}
 				total += len(recs)
 				base := EventRef{Offset: offset, Index: uint32(r.IntN(3))}

@@ -46,7 +46,7 @@ type mint struct {
 type lineage struct {
 	links    []mint              // every link, by index
 	byChild  map[uint32]int      // child key → its link (the first event that minted it)
-	byEvent  map[uint32]int      // minting event → its link
+	byEvent  map[uint32]int      // minting event → its first link (the first copy's)
 	children map[uint32][]uint32 // parent key → child keys, in minting order
 	// users maps a user name to the key that created the user
 	// (iam:CreateUser), so a key later created for that user, by anyone,
@@ -79,6 +79,9 @@ func (l *lineage) init() {
 // add records that event ev (record r, which has Minted set) minted a key.
 // A key minted by two events keeps its first link: key ids are unique, so a
 // second claim is a duplicate or a forgery, and the first is the evidence.
+// Every claim is kept as a link, and an event's first claim is found by
+// byEvent, even when it names a key already minted. Nothing removes a
+// link: a key that any copy of any event minted stays in its family.
 func (l *lineage) add(t *EventTable, ev uint32, r *ctlog.Record) {
 	m := r.Minted
 	if m.AccessKeyID == "" {
@@ -86,16 +89,18 @@ func (l *lineage) add(t *EventTable, ev uint32, r *ctlog.Record) {
 	}
 	child := t.cols[colKey].intern(m.AccessKeyID)
 	parent := t.cols[colKey].vals[ev]
-	if _, ok := l.byChild[child]; ok || child == parent {
-		return
-	}
 	l.links = append(l.links, mint{
 		parent: parent, child: child, ev: ev, expires: unixNanos(m.Expiration),
 		role: strings.Clone(m.RoleARN), session: strings.Clone(m.SessionName),
 	})
 	i := len(l.links) - 1
+	if _, ok := l.byEvent[ev]; !ok {
+		l.byEvent[ev] = i
+	}
+	if _, ok := l.byChild[child]; ok || child == parent {
+		return
+	}
 	l.byChild[child] = i
-	l.byEvent[ev] = i
 	if parent != 0 {
 		l.children[parent] = append(l.children[parent], child)
 	}
@@ -200,27 +205,6 @@ func (l *lineage) linkCreated(t *EventTable, ev, parent uint32, id, user string)
 	l.byChild[child] = i
 	l.byEvent[ev] = i
 	l.children[parent] = append(l.children[parent], child)
-}
-
-// remove forgets the link made by event ev (before a newer copy of the
-// event is added again).
-func (l *lineage) remove(ev uint32) {
-	i, ok := l.byEvent[ev]
-	if !ok {
-		return
-	}
-	m := l.links[i]
-	delete(l.byEvent, ev)
-	delete(l.byChild, m.child)
-	if m.parent != 0 {
-		kids := slices.DeleteFunc(l.children[m.parent], func(k uint32) bool { return k == m.child })
-		if len(kids) == 0 {
-			delete(l.children, m.parent)
-		} else {
-			l.children[m.parent] = kids
-		}
-	}
-	l.links[i] = mint{} // the slot is dead; links are few, so it is not reused
 }
 
 // family returns the key value ids of key and all keys it minted,

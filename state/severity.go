@@ -16,6 +16,10 @@ const (
 	ClassPrivEsc                       // more power for a principal (policies attached, roles trusted)
 	ClassDefenseEvasion                // blinding the defenders (trails, GuardDuty, Config, flow logs)
 	ClassImpact                        // damage or spend (instances, deletions, ransom-style encryption)
+	// ClassImpersonation: the user agent claims warroom (app/warroom) but
+	// the call was not signed with a credential a warroom session ran on,
+	// in its time: someone hiding among the console's own calls.
+	ClassImpersonation
 	numClasses
 )
 
@@ -27,6 +31,7 @@ var classNames = [numClasses]string{
 	ClassPrivEsc:          "privilege escalation",
 	ClassDefenseEvasion:   "defence evasion",
 	ClassImpact:           "impact",
+	ClassImpersonation:    "warroom impersonation",
 }
 
 // String returns the class's name ("" for ClassNone).
@@ -58,7 +63,7 @@ func (c Class) Level() Level {
 		return LevelMedium
 	case ClassPersistence, ClassPrivEsc:
 		return LevelHigh
-	case ClassDefenseEvasion, ClassImpact:
+	case ClassDefenseEvasion, ClassImpact, ClassImpersonation:
 		return LevelCritical
 	}
 	return LevelNone
@@ -71,6 +76,9 @@ type Finding struct {
 	Class   Class
 	Rule    string // the rule's title, e.g. "AWS CloudTrail Important Change"
 	Authors string // the rule's authors, as the rule gives them
+	// Tactic is the class the call itself has (by source and name) when
+	// Class is ClassImpersonation, which outranks it; else ClassNone.
+	Tactic Class
 	// Source names the rule set ("SigmaHQ" for rules from
 	// github.com/SigmaHQ/sigma, Detection Rule License 1.1); empty for
 	// warroom's own rules.
@@ -233,8 +241,17 @@ func Classify(source, name, errorCode string) Finding {
 	return Finding{}
 }
 
-// ClassifyEvent classifies an event of the table.
-func ClassifyEvent(e *Event) Finding { return Classify(e.Source, e.Name, e.ErrorCode) }
+// ClassifyEvent classifies an event of the table. An impersonation (see
+// FlagImpersonation) is ClassImpersonation whatever the call, with the
+// call's own class as Tactic.
+func ClassifyEvent(e *Event) Finding {
+	f := Classify(e.Source, e.Name, e.ErrorCode)
+	if e.Impersonation {
+		return Finding{Class: ClassImpersonation, Tactic: f.Class,
+			Rule: "user agent claims warroom; credentials or time are not a warroom session's"}
+	}
+	return f
+}
 
 func matchName(names []string, name string) bool {
 	for _, n := range names {

@@ -59,6 +59,13 @@ type Store struct {
 
 	actionByID map[string]*Action
 
+	// ours maps an actor to the indexes of the credentials its current
+	// session runs on (EventTable.AddOurs): each fact the actor journals
+	// extends their window. oursActor and oursIdx cache the last lookup.
+	ours      map[journal.Actor][]int
+	oursActor journal.Actor
+	oursIdx   []int
+
 	// lastActor and lastBy remember the last entry's actor and its
 	// user@host, which most entries share.
 	lastActor journal.Actor
@@ -152,6 +159,7 @@ func NewStore() *Store {
 		KeyInfos:   map[string]Dated[KeyInfo]{},
 		actionByID: map[string]*Action{},
 		strs:       interner{},
+		ours:       map[journal.Actor][]int{},
 	}
 }
 
@@ -215,7 +223,22 @@ func (s *Store) advance(e journal.Entry) error {
 		return fmt.Errorf("store: entry seq %d applied after %d", e.Seq, s.Seq)
 	}
 	s.Seq, s.Head, s.At = e.Seq, e.Hash, e.At
+	s.extendOurs(e)
 	return nil
+}
+
+// extendOurs extends the windows of the credentials the session of e's
+// actor runs on to e's time: the session was running then.
+func (s *Store) extendOurs(e journal.Entry) {
+	if len(s.ours) == 0 {
+		return
+	}
+	if e.By != s.oursActor {
+		s.oursActor, s.oursIdx = e.By, s.ours[e.By]
+	}
+	for _, i := range s.oursIdx {
+		s.Events.ExtendOurs(i, e.At)
+	}
 }
 
 func (s *Store) applyUndecodable(e journal.Entry, err error) error {
@@ -258,10 +281,29 @@ func (s *Store) apply(e journal.Entry) error {
 		var v SessionStarted
 		if v, err = decode[SessionStarted](e); err == nil {
 			s.Sessions = append(s.Sessions, dated(e, v))
+			// A new session of an actor ends its previous one's window.
+			var idx []int
+			if v.CallerKeyID != "" {
+				idx = append(idx, s.Events.AddOurs(v.CallerKeyID, v.CallerARN, e.At))
+			}
+			s.ours[e.By] = idx
+			s.oursActor, s.oursIdx = e.By, idx
 			sum = fmt.Sprintf("%s started (%s)", v.Command, v.Mode)
 			if v.CallerARN != "" {
 				sum += " as " + v.CallerARN
 			}
+		}
+	case KindSessionKey:
+		var v SessionKey
+		if v, err = decode[SessionKey](e); err == nil {
+			if v.KeyID == "" {
+				err = fmt.Errorf("session.key without a key id")
+				break
+			}
+			idx := append(slices.Clone(s.ours[e.By]), s.Events.AddOurs(v.KeyID, v.CallerARN, e.At))
+			s.ours[e.By] = idx
+			s.oursActor, s.oursIdx = e.By, idx
+			sum = "session signs with " + v.KeyID
 		}
 	case KindNote:
 		var v Note

@@ -70,7 +70,23 @@ func newDetail(v *viewCtx, s selection) *detailView {
 		if e.Addendum {
 			flags = append(flags, "corrected copy (addendum)")
 		}
+		if e.Impersonation {
+			flags = append(flags, "IMPERSONATION: claims warroom, not warroom's credentials")
+		}
+		if e.Conflict {
+			flags = append(flags, "CONFLICT: copies differ where no addendum may")
+		}
 		add("flags", strings.Join(flags, ", "))
+		for i, c := range v.store.Events.Copies(e.ID) {
+			line := fmt.Sprintf("journal offset %d record %d: %s", c.Ref.Offset, c.Ref.Index, c.Verdict)
+			if c.Reason != "" {
+				line += " (addendum " + c.Reason + ")"
+			}
+			if len(c.Differs) > 0 {
+				line += "; differs in " + strings.Join(c.Differs, ", ")
+			}
+			add(fmt.Sprintf("copy %d", i+1), line)
+		}
 		if f := state.ClassifyEvent(&e); f.Class != state.ClassNone {
 			c := classGlyph[f.Class] + " " + f.Class.String()
 			if f.Rule != "" {

@@ -102,7 +102,7 @@ func incident(t testing.TB) []journal.Entry {
 	f := &facts{}
 	began := t0.Add(-3 * time.Hour)
 	f.add(t, state.KindIncidentOpened, began, state.IncidentOpened{ID: "wr-20261123-0120-3fa9c1", Title: "leaked CI key", OpenedAt: began, Began: began.Add(-time.Hour)})
-	f.add(t, state.KindSessionStarted, began, state.SessionStarted{Command: "console", Mode: state.ModeLive, AccountID: "123456789012", Alias: "acme-prod", CallerARN: "arn:aws:iam::123456789012:user/responder"})
+	f.add(t, state.KindSessionStarted, began, state.SessionStarted{Command: "console", Mode: state.ModeLive, AccountID: "123456789012", Alias: "acme-prod", CallerARN: "arn:aws:iam::123456789012:user/responder", CallerKeyID: "AKIAEXAMPLERESPONDER"})
 	f.add(t, state.KindRegions, began, state.Regions{Regions: []state.Region{
 		{Name: "us-east-1", OptInStatus: "opt-in-not-required"}, {Name: "eu-west-1", OptInStatus: "opt-in-not-required"},
 		{Name: "ap-southeast-3", OptInStatus: "opted-in"}, {Name: "me-south-1", OptInStatus: "not-opted-in"},

@@ -19,6 +19,7 @@ var classGlyph = map[state.Class]string{
 	state.ClassPrivEsc:          "^",
 	state.ClassDefenseEvasion:   "~",
 	state.ClassImpact:           "!",
+	state.ClassImpersonation:    "@",
 }
 
 // Marks in the stream's second mark column.

@@ -396,7 +396,7 @@ func (m *Model) helpView(v *viewCtx, w, h int) string {
 		groups = append(groups, g)
 	}
 	legend := group{title: "marks"}
-	for _, c := range []state.Class{state.ClassRecon, state.ClassCredentialAccess, state.ClassPersistence, state.ClassPrivEsc, state.ClassDefenseEvasion, state.ClassImpact} {
+	for _, c := range []state.Class{state.ClassRecon, state.ClassCredentialAccess, state.ClassPersistence, state.ClassPrivEsc, state.ClassDefenseEvasion, state.ClassImpact, state.ClassImpersonation} {
 		legend.lines = append(legend.lines, v.st.Severity[c.Level()-1].Render(classGlyph[c])+"  "+c.String())
 	}
 	legend.lines = append(legend.lines, v.st.Suspect.Render(markSuspect)+"  suspect (and its key family)",

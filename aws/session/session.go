@@ -77,6 +77,8 @@ type Session struct {
 
 	mu      sync.Mutex
 	clients map[clientKey]any
+
+	keys *keyWatch // nil when the configuration has no credentials
 }
 
 type clientKey struct {
@@ -153,7 +155,12 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	if opts.ReadOnly {
 		cfg.APIOptions = append(cfg.APIOptions, readOnlyGuard)
 	}
-	return &Session{base: cfg, opts: opts, clients: map[clientKey]any{}}, nil
+	var keys *keyWatch
+	if cfg.Credentials != nil {
+		keys = &keyWatch{next: cfg.Credentials, seen: map[string]bool{}}
+		cfg.Credentials = aws.NewCredentialsCache(keys)
+	}
+	return &Session{base: cfg, opts: opts, clients: map[clientKey]any{}, keys: keys}, nil
 }
 
 // sanitizeAppVersion keeps what the SDK accepts in an app id.

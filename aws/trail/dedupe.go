@@ -5,13 +5,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
 )
 
 // seenSet remembers the events a poller has passed on, so that overlapping
-// windows and filtered polls deliver each event once. A newer copy carrying
-// an addendum (a late or corrected record) is passed on: the store replaces
-// the old copy with it. Memory is bounded: entries older than the oldest
+// windows and filtered polls deliver each event once. A distinct copy of an
+// event (state.CopyFingerprint, the rule the store and ingest use) is passed
+// on, whatever it carries: every distinct copy is journaled as evidence, and
+// the store judges it (an addendum CloudTrail's rules allow, or a conflict). Memory is bounded: entries older than the oldest
 // window still asked are pruned, and past max the oldest half goes.
 type seenSet struct {
 	max  int
@@ -20,9 +22,8 @@ type seenSet struct {
 }
 
 type seenEntry struct {
-	at       int64  // event time, unix seconds
-	fp       uint64 // hash of the raw record
-	addendum bool
+	at  int64    // event time, unix seconds
+	fps []uint64 // every distinct copy passed on
 }
 
 func newSeenSet(max int) *seenSet {
@@ -40,17 +41,12 @@ func (s *seenSet) key(r *ctlog.Record) string {
 // admit reports whether r is to be passed on, and remembers it.
 func (s *seenSet) admit(r *ctlog.Record) bool {
 	k := s.key(r)
-	fp := maphash.Bytes(s.seed, r.Raw)
+	fp := state.CopyFingerprint(s.seed, r)
 	old, ok := s.m[k]
-	switch {
-	case !ok:
-	case r.Addendum == nil:
-		return false
-	case old.addendum && old.fp == fp:
-		// The same corrected record again.
+	if ok && slices.Contains(old.fps, fp) {
 		return false
 	}
-	s.m[k] = seenEntry{at: r.EventTime.Unix(), fp: fp, addendum: r.Addendum != nil}
+	s.m[k] = seenEntry{at: r.EventTime.Unix(), fps: append(old.fps, fp)}
 	if len(s.m) > s.max {
 		s.shrink()
 	}

@@ -44,7 +44,8 @@ func TestSeenSetAdmit(t *testing.T) {
 	}{
 		{"first copy", rawRecord(id, at, "CreateUser", ""), true},
 		{"same copy again", rawRecord(id, at, "CreateUser", ""), false},
-		{"copy without addendum differing", rawRecord(id, at, "DeleteUser", ""), false},
+		{"copy without addendum differing: kept as evidence", rawRecord(id, at, "DeleteUser", ""), true},
+		{"that copy again", rawRecord(id, at, "DeleteUser", ""), false},
 		{"late copy with addendum", rawRecord(id, at, "CreateUser", "DELIVERY_DELAY"), true},
 		{"same addendum copy again", rawRecord(id, at, "CreateUser", "DELIVERY_DELAY"), false},
 		{"further correction", rawRecord(id, at.Add(time.Second), "CreateUser", "UPDATED_DATA"), true},

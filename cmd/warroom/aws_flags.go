@@ -70,6 +70,16 @@ func mfaPrompt(e *env) func() (string, error) {
 	}
 }
 
+// journalNewKeys journals each access key id (never the secret) the
+// session signs with after the one its session.started fact names: its
+// credentials refreshed, and calls signed with the new key are ours too.
+func journalNewKeys(s *session.Session, rec *state.Recorder) {
+	s.OnNewKey(func(keyID string) {
+		// A failed write here fails every later fact too, and is said there.
+		_, _ = rec.Record(state.KindSessionKey, state.SessionKey{KeyID: keyID})
+	})
+}
+
 // sessionFact is the session.started fact for a command run as id.
 func sessionFact(command string, s *session.Session, id session.Identity) state.SessionStarted {
 	mode := state.ModeLive

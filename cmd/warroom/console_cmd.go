@@ -141,6 +141,7 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	if _, err := r.rec.Record(state.KindSessionStarted, r.fact); err != nil {
 		return usageErr(err)
 	}
+	journalNewKeys(r.sess, r.rec)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := newWiring(r.sess, r.id, r.rec, r.pace)

@@ -100,6 +100,7 @@ func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, er
 		rec.Close()
 		return nil, usageErr(err)
 	}
+	journalNewKeys(sess, rec)
 	incident := ""
 	if s, _, err := state.Replay(path); err == nil {
 		incident = s.Incident.ID

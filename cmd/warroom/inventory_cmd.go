@@ -45,6 +45,7 @@ func startRead(ctx context.Context, e *env, f *awsFlags, path, command string) (
 		rec.Close()
 		return nil, usageErr(err)
 	}
+	journalNewKeys(sess, rec)
 	return &awsRead{sess: sess, id: id, rec: rec}, nil
 }
 
