@@ -40,6 +40,7 @@ func ec2Service(s *Sim) *Service {
 			"AuthorizeSecurityGroupIngress": {Handle: s.ec2AuthorizeIngress},
 			"RevokeSecurityGroupIngress":    {Handle: s.ec2RevokeIngress},
 			"CreateTags":                    {Handle: s.ec2CreateTags},
+			"CreateSnapshot":                {Handle: s.ec2CreateSnapshot},
 		}}
 }
 
@@ -72,6 +73,7 @@ type ec2Region struct {
 	subnetID  string
 	sg        *secGroup            // the default VPC's default group
 	groups    map[string]*secGroup // every group, by id
+	snapshots map[string]*snapshot
 	instances map[string]*instance
 	order     []*instance // launch order
 	keyPairs  map[string]*keyPair
@@ -291,32 +293,33 @@ type ec2Reason struct {
 }
 
 type ec2Instance struct {
-	InstanceID            string       `xml:"instanceId"`
-	ImageID               string       `xml:"imageId"`
-	InstanceState         ec2InstState `xml:"instanceState"`
-	PrivateDNSName        string       `xml:"privateDnsName"`
-	DNSName               string       `xml:"dnsName"`
-	Reason                string       `xml:"reason"`
-	KeyName               string       `xml:"keyName,omitempty"`
-	AmiLaunchIndex        int          `xml:"amiLaunchIndex"`
-	InstanceType          string       `xml:"instanceType"`
-	LaunchTime            string       `xml:"launchTime"`
-	Placement             ec2Placement `xml:"placement"`
-	MonitoringState       string       `xml:"monitoring>state"`
-	SubnetID              string       `xml:"subnetId"`
-	VpcID                 string       `xml:"vpcId"`
-	PrivateIPAddress      string       `xml:"privateIpAddress"`
-	SourceDestCheck       bool         `xml:"sourceDestCheck"`
-	GroupSet              []ec2Group   `xml:"groupSet>item"`
-	StateReason           *ec2Reason   `xml:"stateReason,omitempty"`
-	Architecture          string       `xml:"architecture"`
-	RootDeviceType        string       `xml:"rootDeviceType"`
-	RootDeviceName        string       `xml:"rootDeviceName"`
-	InstanceLifecycle     string       `xml:"instanceLifecycle,omitempty"`
-	SpotInstanceRequestID string       `xml:"spotInstanceRequestId,omitempty"`
-	VirtualizationType    string       `xml:"virtualizationType"`
-	Hypervisor            string       `xml:"hypervisor"`
-	TagSet                []ec2Tag     `xml:"tagSet>item"`
+	InstanceID            string           `xml:"instanceId"`
+	ImageID               string           `xml:"imageId"`
+	InstanceState         ec2InstState     `xml:"instanceState"`
+	PrivateDNSName        string           `xml:"privateDnsName"`
+	DNSName               string           `xml:"dnsName"`
+	Reason                string           `xml:"reason"`
+	KeyName               string           `xml:"keyName,omitempty"`
+	AmiLaunchIndex        int              `xml:"amiLaunchIndex"`
+	InstanceType          string           `xml:"instanceType"`
+	LaunchTime            string           `xml:"launchTime"`
+	Placement             ec2Placement     `xml:"placement"`
+	MonitoringState       string           `xml:"monitoring>state"`
+	SubnetID              string           `xml:"subnetId"`
+	VpcID                 string           `xml:"vpcId"`
+	PrivateIPAddress      string           `xml:"privateIpAddress"`
+	SourceDestCheck       bool             `xml:"sourceDestCheck"`
+	GroupSet              []ec2Group       `xml:"groupSet>item"`
+	StateReason           *ec2Reason       `xml:"stateReason,omitempty"`
+	Architecture          string           `xml:"architecture"`
+	RootDeviceType        string           `xml:"rootDeviceType"`
+	RootDeviceName        string           `xml:"rootDeviceName"`
+	InstanceLifecycle     string           `xml:"instanceLifecycle,omitempty"`
+	SpotInstanceRequestID string           `xml:"spotInstanceRequestId,omitempty"`
+	VirtualizationType    string           `xml:"virtualizationType"`
+	Hypervisor            string           `xml:"hypervisor"`
+	TagSet                []ec2Tag         `xml:"tagSet>item"`
+	BlockDevices          []ec2BlockDevice `xml:"blockDeviceMapping>item"`
 }
 
 type ec2Reservation struct {
@@ -343,6 +346,10 @@ func (rg *ec2Region) view(in *instance, state string) ec2Instance {
 		Hypervisor: "xen", TagSet: ec2Tags(in.Tags), SpotInstanceRequestID: in.SpotRequestID}
 	if in.SpotRequestID != "" {
 		v.InstanceLifecycle = "spot"
+	}
+	if state != stateTerminated {
+		v.BlockDevices = []ec2BlockDevice{{DeviceName: "/dev/xvda", EBS: ec2EBS{VolumeID: in.rootVolume(), Status: "attached",
+			AttachTime: isoTime(in.Launched), DeleteOnTermination: true}}}
 	}
 	switch state {
 	case statePending:
