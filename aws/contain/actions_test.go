@@ -157,12 +157,13 @@ func TestActionsAgainstTheDrill(t *testing.T) {
 			action: func(d *drill, in *incident) Action {
 				return &StopInstances{Region: in.region, IDs: in.instances, Terminate: true, Snapshot: true}
 			},
-			wantCalls: []string{"ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceAttribute",
-				"ec2:ModifyInstanceAttribute", "ec2:TerminateInstances"},
+			// Each instance's root volume is snapshotted for evidence first.
+			wantCalls: []string{"ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceAttribute", "ec2:CreateSnapshot",
+				"ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceAttribute", "ec2:CreateSnapshot", "ec2:TerminateInstances"},
 			irreversible: true,
 			effect: func(t *testing.T, d *drill, in *incident, o *Outcome, undone bool) {
-				if !slices.ContainsFunc(o.Plan.Findings, func(f string) bool { return strings.Contains(f, "no evidence snapshot") }) {
-					t.Errorf("findings do not say that no snapshot could be taken: %q", o.Plan.Findings)
+				if slices.ContainsFunc(o.Plan.Findings, func(f string) bool { return strings.Contains(f, "no evidence snapshot") }) {
+					t.Errorf("findings say no snapshot could be taken: %q", o.Plan.Findings)
 				}
 			},
 		},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -208,6 +209,22 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			var o *ec2.CreateSnapshotOutput
 			o, err = cl.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: s("VolumeId"), Description: s("Description"), DryRun: dr})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "RevokeSecurityGroupIngress":
+			perms, perr := ingressParam(p["IpPermissions"])
+			if perr != nil {
+				return nil, "", fmt.Errorf("%s: %w", c.API, perr)
+			}
+			var o *ec2.RevokeSecurityGroupIngressOutput
+			o, err = cl.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: s("GroupId"), IpPermissions: perms, DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AuthorizeSecurityGroupIngress":
+			perms, perr := ingressParam(p["IpPermissions"])
+			if perr != nil {
+				return nil, "", fmt.Errorf("%s: %w", c.API, perr)
+			}
+			var o *ec2.AuthorizeSecurityGroupIngressOutput
+			o, err = cl.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: s("GroupId"), IpPermissions: perms, DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 		}
@@ -217,6 +234,37 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 		case "DeleteFunction":
 			var o *lambda.DeleteFunctionOutput
 			o, err = cl.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: s("FunctionName")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "RemovePermission":
+			var o *lambda.RemovePermissionOutput
+			o, err = cl.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: s("FunctionName"), StatementId: s("StatementId")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AddPermission":
+			var o *lambda.AddPermissionOutput
+			o, err = cl.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: s("FunctionName"), StatementId: s("StatementId"),
+				Action: s("Action"), Principal: s("Principal"), SourceArn: s("SourceArn"), SourceAccount: s("SourceAccount")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		default:
+			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
+		}
+	case "cloudtrail":
+		cl := m.CloudTrail(c.Region)
+		switch op {
+		case "StartLogging":
+			var o *cloudtrail.StartLoggingOutput
+			o, err = cl.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: s("Name")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "StopLogging":
+			var o *cloudtrail.StopLoggingOutput
+			o, err = cl.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: s("Name")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "PutEventSelectors":
+			sels, serr := eventSelectorsOf(p["EventSelectors"])
+			if serr != nil {
+				return nil, "", fmt.Errorf("%s: %w", c.API, serr)
+			}
+			var o *cloudtrail.PutEventSelectorsOutput
+			o, err = cl.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: s("TrailName"), EventSelectors: sels})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)

@@ -31,17 +31,19 @@ type Kind string
 
 // Target kinds.
 const (
-	KindKey         Kind = "key"          // an access key id
-	KindUser        Kind = "user"         // an IAM user, by name
-	KindRole        Kind = "role"         // an IAM role, by name
-	KindGroup       Kind = "group"        // an IAM group, by name
-	KindRoot        Kind = "root"         // the root user (nothing here acts on it)
-	KindInstances   Kind = "instances"    // EC2 instances in one Region
-	KindSpot        Kind = "spot"         // spot instance requests in one Region
-	KindKeyPair     Kind = "key-pair"     // an EC2 key pair, by name
-	KindFunction    Kind = "function"     // a Lambda function, by name
-	KindMFA         Kind = "mfa"          // a user's MFA devices
-	KindTagResource Kind = "tag-resource" // resources to tag with the incident id
+	KindKey           Kind = "key"            // an access key id
+	KindUser          Kind = "user"           // an IAM user, by name
+	KindRole          Kind = "role"           // an IAM role, by name
+	KindGroup         Kind = "group"          // an IAM group, by name
+	KindRoot          Kind = "root"           // the root user (nothing here acts on it)
+	KindInstances     Kind = "instances"      // EC2 instances in one Region
+	KindSpot          Kind = "spot"           // spot instance requests in one Region
+	KindKeyPair       Kind = "key-pair"       // an EC2 key pair, by name
+	KindFunction      Kind = "function"       // a Lambda function, by name
+	KindMFA           Kind = "mfa"            // a user's MFA devices
+	KindTagResource   Kind = "tag-resource"   // resources to tag with the incident id
+	KindSecurityGroup Kind = "security-group" // an EC2 security group, by id
+	KindTrail         Kind = "trail"          // a CloudTrail trail, by name or ARN
 )
 
 // Target is what an action acts on. Every string may come from CloudTrail
@@ -49,7 +51,7 @@ const (
 type Target struct {
 	Kind Kind
 	// ID is the key id, user, group or role name, key pair or function
-	// name.
+	// name, security group id, or trail name or ARN.
 	ID string
 	// IDs lists instance or spot request ids (KindInstances, KindSpot),
 	// MFA serials (KindMFA; empty means every device of User), or the
@@ -58,7 +60,8 @@ type Target struct {
 	IDs []string
 	// User is the user owning a key or MFA device; found when empty.
 	User string
-	// Region is where an EC2 or Lambda resource is.
+	// Region is where an EC2 or Lambda resource is, or the Region a
+	// trail is read from.
 	Region string
 }
 
@@ -72,7 +75,7 @@ func (t Target) String() string {
 			return t.ID + "@" + t.User
 		}
 		return t.ID
-	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail:
 		return string(t.Kind) + "/" + t.ID
 	case KindMFA:
 		s := "mfa/" + t.User
@@ -106,7 +109,7 @@ func ParseTarget(kind Kind, s, region string) (Target, error) {
 	switch kind {
 	case KindKey:
 		t.ID, t.User, _ = strings.Cut(s, "@")
-	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail:
 		name, ok := strings.CutPrefix(s, string(kind)+"/")
 		if !ok {
 			return t, fmt.Errorf("target %q: want %s/NAME", s, kind)

@@ -30,7 +30,7 @@ func BenchmarkLookupEvents(b *testing.B) {
 	now := s.clock.Now()
 	for i := range 10000 {
 		s.trail.add(&event{seq: i, raw: []byte(`{}`), time: now, visibleAt: now, region: "eu-west-1",
-			id: fmt.Sprint(i), name: "GetCallerIdentity", keyID: fmt.Sprintf("AKIA%016d", i%10)})
+			id: fmt.Sprint(i), name: "GetCallerIdentity", keyID: fmt.Sprintf("AKIA%016d", i%10)}, "")
 	}
 	body, _ := json.Marshal(map[string]any{"LookupAttributes": []map[string]string{{"AttributeKey": "AccessKeyId", "AttributeValue": fmt.Sprintf("AKIA%016d", 3)}}})
 	r := &Request{Region: "eu-west-1", Body: body, Now: now}

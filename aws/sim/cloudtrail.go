@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +32,6 @@ type event struct {
 	keyID     string
 	readOnly  bool
 	resources []EventResource
-	toS3      bool
 }
 
 // s3Object is one object in the trail bucket.
@@ -42,46 +42,140 @@ type s3Object struct {
 	ETag     string
 }
 
-// trailState is the account's one trail: a multi-Region trail in
-// us-east-1 delivering to an S3 bucket.
+// trailState is the account's CloudTrail: the event history every call
+// is recorded in (LookupEvents reads it whatever the trails do), the
+// trails, and the S3 bucket they deliver to. At the start there is one
+// trail, a multi-Region trail in us-east-1 named management-events.
 type trailState struct {
-	name, arn, bucket string
-	logging           bool
-	startedAt         time.Time
-	stoppedAt         time.Time
-	lastDelivery      time.Time
+	bucket  string
+	created time.Time // the bucket's creation time
 
 	events  []*event
-	pending []*event // waiting for S3 delivery
 	objects map[string]*s3Object
+	trails  map[string]*trail // by name
+}
+
+// trail is one trail's configuration and its delivery queue.
+type trail struct {
+	name, arn, bucket, prefix string
+	homeRegion                string
+	multiRegion, globalEvents bool
+	validation                bool
+	logging                   bool
+	startedAt                 time.Time
+	stoppedAt                 time.Time
+	lastDelivery              time.Time
+	// selectors are the trail's event selectors (nil: the default, every
+	// management event); custom is set once PutEventSelectors was called.
+	selectors []eventSelector
+	custom    bool
+	// stoppedBy is the request id of the StopLogging call that stopped
+	// the trail: CloudTrail delivers that call's own record.
+	stoppedBy string
+	pending   []*event // waiting for S3 delivery
+}
+
+// eventSelector is one of a trail's event selectors.
+type eventSelector struct {
+	ReadWriteType                 string         `json:"ReadWriteType"`
+	IncludeManagementEvents       bool           `json:"IncludeManagementEvents"`
+	DataResources                 []dataResource `json:"DataResources"`
+	ExcludeManagementEventSources []string       `json:"ExcludeManagementEventSources"`
+}
+
+type dataResource struct {
+	Type   string   `json:"Type"`
+	Values []string `json:"Values"`
+}
+
+// defaultSelectors is what a trail logs when nobody set its selectors.
+func defaultSelectors() []eventSelector {
+	return []eventSelector{{ReadWriteType: "All", IncludeManagementEvents: true, DataResources: []dataResource{},
+		ExcludeManagementEventSources: []string{}}}
+}
+
+// delivers reports whether the trail logs ev: it covers the event's
+// Region and one of its selectors takes the event.
+func (t *trail) delivers(ev *event) bool {
+	if !t.multiRegion && ev.region != t.homeRegion {
+		return false
+	}
+	sels := t.selectors
+	if sels == nil {
+		sels = defaultSelectors()
+	}
+	for _, sel := range sels {
+		if !sel.IncludeManagementEvents || slices.Contains(sel.ExcludeManagementEventSources, ev.source) {
+			continue
+		}
+		switch sel.ReadWriteType {
+		case "ReadOnly":
+			if ev.readOnly {
+				return true
+			}
+		case "WriteOnly":
+			if !ev.readOnly {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func newTrailState(s *Sim) *trailState {
-	t := &trailState{
-		name:    "management-events",
-		logging: true,
-		objects: map[string]*s3Object{},
-	}
-	t.arn = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", HomeRegion, s.acct.ID, t.name)
-	t.bucket = fmt.Sprintf("aws-cloudtrail-logs-%s-%s", s.acct.ID, s.ids.str("0123456789abcdef", 8))
-	t.startedAt = s.clock.Now().Add(-400 * 24 * time.Hour).UTC().Truncate(time.Second)
-	return t
+	st := &trailState{objects: map[string]*s3Object{}, trails: map[string]*trail{}}
+	st.bucket = fmt.Sprintf("aws-cloudtrail-logs-%s-%s", s.acct.ID, s.ids.str("0123456789abcdef", 8))
+	st.created = s.clock.Now().Add(-400 * 24 * time.Hour).UTC().Truncate(time.Second)
+	t := s.newTrail("management-events", st.bucket, "", HomeRegion, true)
+	t.logging, t.validation, t.startedAt = true, true, st.created
+	st.trails[t.name] = t
+	return st
 }
 
-func (t *trailState) add(ev *event) {
-	t.events = append(t.events, ev)
-	if ev.toS3 {
-		t.pending = append(t.pending, ev)
+// newTrail builds a trail (not logging yet).
+func (s *Sim) newTrail(name, bucket, prefix, region string, multiRegion bool) *trail {
+	return &trail{name: name, bucket: bucket, prefix: prefix, homeRegion: region, multiRegion: multiRegion, globalEvents: true,
+		arn: fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, s.acct.ID, name)}
+}
+
+// sortedTrails returns the trails by name.
+func (st *trailState) sortedTrails() []*trail {
+	out := make([]*trail, 0, len(st.trails))
+	for _, t := range st.trails {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// add puts ev in the event history and in the delivery queue of every
+// trail that is logging and takes it, and of the trail whose StopLogging
+// call ev records.
+func (st *trailState) add(ev *event, requestID string) {
+	st.events = append(st.events, ev)
+	for _, t := range st.sortedTrails() {
+		if (t.logging || requestID != "" && t.stoppedBy == requestID) && t.delivers(ev) {
+			t.pending = append(t.pending, ev)
+		}
 	}
 }
 
-// TrailBucket is the name of the S3 bucket the trail delivers to.
+// TrailBucket is the name of the S3 bucket the trails deliver to.
 func (s *Sim) TrailBucket() string { return s.trail.bucket }
 
 // deliverLocked writes S3 log files for every delivery window that has
 // closed by now. A record belongs to the window its visibility time falls
 // in; the file is named for the window's end (the delivery time).
 func (s *Sim) deliverLocked(now time.Time) {
+	for _, t := range s.trail.sortedTrails() {
+		s.deliverTrailLocked(t, now)
+	}
+}
+
+// deliverTrailLocked writes one trail's closed delivery windows.
+func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 	interval := s.scaled(s.opts.DeliveryInterval)
 	if interval <= 0 {
 		interval = time.Millisecond
@@ -92,7 +186,7 @@ func (s *Sim) deliverLocked(now time.Time) {
 	}
 	files := map[fileKey][]*event{}
 	var keep []*event
-	for _, ev := range s.trail.pending {
+	for _, ev := range t.pending {
 		end := ev.visibleAt.Truncate(interval).Add(interval)
 		if now.Before(end) {
 			keep = append(keep, ev)
@@ -101,7 +195,7 @@ func (s *Sim) deliverLocked(now time.Time) {
 		k := fileKey{ev.region, end}
 		files[k] = append(files[k], ev)
 	}
-	s.trail.pending = keep
+	t.pending = keep
 	keys := make([]fileKey, 0, len(files))
 	for k := range files {
 		keys = append(keys, k)
@@ -131,10 +225,13 @@ func (s *Sim) deliverLocked(now time.Time) {
 		acct := s.acct.ID
 		key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", acct, k.region, end.Format("2006/01/02"),
 			acct, k.region, end.Format("20060102T1504Z"), s.ids.str(alnum, 16))
+		if t.prefix != "" {
+			key = t.prefix + "/" + key
+		}
 		sum := sha256.Sum256(gz.Bytes())
 		s.trail.objects[key] = &s3Object{Key: key, Body: gz.Bytes(), Modified: end, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-		if end.After(s.trail.lastDelivery) {
-			s.trail.lastDelivery = end
+		if end.After(t.lastDelivery) {
+			t.lastDelivery = end
 		}
 	}
 }
@@ -145,11 +242,15 @@ func cloudtrailService(s *Sim) *Service {
 		EventSource: "cloudtrail.amazonaws.com",
 		Protocol:    ProtoJSON,
 		Ops: map[string]Op{
-			"LookupEvents":   {Handle: s.ctLookupEvents, ReadOnly: true},
-			"DescribeTrails": {Handle: s.ctDescribeTrails, ReadOnly: true},
-			"GetTrailStatus": {Handle: s.ctGetTrailStatus, ReadOnly: true},
-			"StopLogging":    {Handle: s.ctSetLogging(false)},
-			"StartLogging":   {Handle: s.ctSetLogging(true)},
+			"LookupEvents":      {Handle: s.ctLookupEvents, ReadOnly: true},
+			"DescribeTrails":    {Handle: s.ctDescribeTrails, ReadOnly: true},
+			"GetTrailStatus":    {Handle: s.ctGetTrailStatus, ReadOnly: true},
+			"StopLogging":       {Handle: s.ctSetLogging(false)},
+			"StartLogging":      {Handle: s.ctSetLogging(true)},
+			"CreateTrail":       {Handle: s.ctCreateTrail},
+			"DeleteTrail":       {Handle: s.ctDeleteTrail},
+			"PutEventSelectors": {Handle: s.ctPutEventSelectors},
+			"GetEventSelectors": {Handle: s.ctGetEventSelectors, ReadOnly: true},
 		},
 	}
 }
@@ -407,110 +508,4 @@ func lookupParams(in lookupInput) any {
 		return nil
 	}
 	return p
-}
-
-type trailDesc struct {
-	Name                       string
-	S3BucketName               string
-	IncludeGlobalServiceEvents bool
-	IsMultiRegionTrail         bool
-	HomeRegion                 string
-	TrailARN                   string
-	LogFileValidationEnabled   bool
-	HasCustomEventSelectors    bool
-	HasInsightSelectors        bool
-	IsOrganizationTrail        bool
-}
-
-func (s *Sim) ctDescribeTrails(r *Request) (any, error) {
-	var in struct {
-		TrailNameList       []string `json:"trailNameList"`
-		IncludeShadowTrails *bool    `json:"includeShadowTrails"`
-	}
-	_ = json.Unmarshal(r.Body, &in)
-	if len(in.TrailNameList) > 0 || in.IncludeShadowTrails != nil {
-		p := map[string]any{}
-		if len(in.TrailNameList) > 0 {
-			p["trailNameList"] = in.TrailNameList
-		}
-		if in.IncludeShadowTrails != nil {
-			p["includeShadowTrails"] = *in.IncludeShadowTrails
-		}
-		r.RequestParameters = p
-	}
-	t := s.trail
-	d := trailDesc{Name: t.name, S3BucketName: t.bucket, IncludeGlobalServiceEvents: true, IsMultiRegionTrail: true,
-		HomeRegion: HomeRegion, TrailARN: t.arn, LogFileValidationEnabled: true}
-	list := []trailDesc{}
-	shadow := in.IncludeShadowTrails == nil || *in.IncludeShadowTrails
-	if len(in.TrailNameList) == 0 {
-		if r.Region == HomeRegion || shadow {
-			list = append(list, d)
-		}
-	} else {
-		for _, n := range in.TrailNameList {
-			if n == t.name || n == t.arn {
-				list = append(list, d)
-			}
-		}
-	}
-	return map[string]any{"trailList": list}, nil
-}
-
-// trailByName finds the trail by name or ARN, or answers TrailNotFoundException.
-func (s *Sim) trailByName(r *Request) (*trailState, error) {
-	var in struct{ Name string }
-	if err := json.Unmarshal(r.Body, &in); err != nil || in.Name == "" {
-		return nil, Errorf(400, "InvalidTrailNameException", "Trail name must be specified.")
-	}
-	r.RequestParameters = map[string]any{"name": in.Name}
-	if in.Name != s.trail.name && in.Name != s.trail.arn {
-		return nil, Errorf(400, "TrailNotFoundException", "Unknown trail: %s for the user: %s", in.Name, s.acct.ID)
-	}
-	r.Resources = []EventResource{{ARN: s.trail.arn, AccountID: s.acct.ID, Type: "AWS::CloudTrail::Trail"}}
-	return s.trail, nil
-}
-
-func (s *Sim) ctGetTrailStatus(r *Request) (any, error) {
-	t, err := s.trailByName(r)
-	if err != nil {
-		return nil, err
-	}
-	r.Resources = nil
-	s.deliverLocked(r.Now)
-	out := map[string]any{"IsLogging": t.logging}
-	if !t.startedAt.IsZero() {
-		out["StartLoggingTime"] = float64(t.startedAt.Unix())
-	}
-	if !t.stoppedAt.IsZero() {
-		out["StopLoggingTime"] = float64(t.stoppedAt.Unix())
-	}
-	if !t.lastDelivery.IsZero() {
-		out["LatestDeliveryTime"] = float64(t.lastDelivery.Unix())
-		out["LatestDeliveryAttemptTime"] = isoTime(t.lastDelivery)
-		out["LatestDeliveryAttemptSucceeded"] = isoTime(t.lastDelivery)
-	}
-	return out, nil
-}
-
-func (s *Sim) ctSetLogging(on bool) func(*Request) (any, error) {
-	return func(r *Request) (any, error) {
-		t, err := s.trailByName(r)
-		if err != nil {
-			return nil, err
-		}
-		if r.Region != HomeRegion {
-			return nil, Errorf(400, "InvalidHomeRegionException",
-				"This operation must be called from the trail's home region: %s.", HomeRegion)
-		}
-		if t.logging != on {
-			t.logging = on
-			if on {
-				t.startedAt = r.Now.Truncate(time.Second)
-			} else {
-				t.stoppedAt = r.Now.Truncate(time.Second)
-			}
-		}
-		return struct{}{}, nil
-	}
 }

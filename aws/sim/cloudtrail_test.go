@@ -171,9 +171,15 @@ func TestLookupEventsThrottling(t *testing.T) {
 // s3Records lists the trail bucket and returns every record in every file.
 func s3Records(t *testing.T, env *testEnv) (keys []string, records []map[string]any) {
 	t.Helper()
+	return s3RecordsUnder(t, env, "AWSLogs/")
+}
+
+// s3RecordsUnder returns the records of every file under prefix.
+func s3RecordsUnder(t *testing.T, env *testEnv, prefix string) (keys []string, records []map[string]any) {
+	t.Helper()
 	ctx := context.Background()
 	c := env.s3(env.sim.Responder())
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(env.sim.TrailBucket()), Prefix: aws.String("AWSLogs/")})
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(env.sim.TrailBucket()), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {

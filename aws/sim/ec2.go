@@ -20,21 +20,27 @@ import (
 func ec2Service(s *Sim) *Service {
 	return &Service{Name: "ec2", EventSource: "ec2.amazonaws.com", Protocol: ProtoEC2,
 		Ops: map[string]Op{
-			"DescribeRegions":              {Handle: s.ec2DescribeRegions, ReadOnly: true},
-			"DescribeInstances":            {Handle: s.ec2DescribeInstances, ReadOnly: true},
-			"RunInstances":                 {Handle: s.ec2RunInstances},
-			"StopInstances":                {Handle: s.ec2StopInstances},
-			"TerminateInstances":           {Handle: s.ec2TerminateInstances},
-			"DescribeInstanceAttribute":    {Handle: s.ec2DescribeInstanceAttribute, ReadOnly: true},
-			"ModifyInstanceAttribute":      {Handle: s.ec2ModifyInstanceAttribute},
-			"RequestSpotInstances":         {Handle: s.ec2RequestSpotInstances},
-			"DescribeSpotInstanceRequests": {Handle: s.ec2DescribeSpotInstanceRequests, ReadOnly: true},
-			"CancelSpotInstanceRequests":   {Handle: s.ec2CancelSpotInstanceRequests},
-			"DescribeKeyPairs":             {Handle: s.ec2DescribeKeyPairs, ReadOnly: true},
-			"ImportKeyPair":                {Handle: s.ec2ImportKeyPair},
-			"DeleteKeyPair":                {Handle: s.ec2DeleteKeyPair},
-			"DescribeSecurityGroups":       {Handle: s.ec2DescribeSecurityGroups, ReadOnly: true},
-			"CreateTags":                   {Handle: s.ec2CreateTags},
+			"DescribeRegions":               {Handle: s.ec2DescribeRegions, ReadOnly: true},
+			"DescribeInstances":             {Handle: s.ec2DescribeInstances, ReadOnly: true},
+			"RunInstances":                  {Handle: s.ec2RunInstances},
+			"StopInstances":                 {Handle: s.ec2StopInstances},
+			"TerminateInstances":            {Handle: s.ec2TerminateInstances},
+			"DescribeInstanceAttribute":     {Handle: s.ec2DescribeInstanceAttribute, ReadOnly: true},
+			"ModifyInstanceAttribute":       {Handle: s.ec2ModifyInstanceAttribute},
+			"RequestSpotInstances":          {Handle: s.ec2RequestSpotInstances},
+			"DescribeSpotInstanceRequests":  {Handle: s.ec2DescribeSpotInstanceRequests, ReadOnly: true},
+			"CancelSpotInstanceRequests":    {Handle: s.ec2CancelSpotInstanceRequests},
+			"DescribeKeyPairs":              {Handle: s.ec2DescribeKeyPairs, ReadOnly: true},
+			"ImportKeyPair":                 {Handle: s.ec2ImportKeyPair},
+			"DeleteKeyPair":                 {Handle: s.ec2DeleteKeyPair},
+			"DescribeSecurityGroups":        {Handle: s.ec2DescribeSecurityGroups, ReadOnly: true},
+			"DescribeSecurityGroupRules":    {Handle: s.ec2DescribeSecurityGroupRules, ReadOnly: true},
+			"CreateSecurityGroup":           {Handle: s.ec2CreateSecurityGroup},
+			"DeleteSecurityGroup":           {Handle: s.ec2DeleteSecurityGroup},
+			"AuthorizeSecurityGroupIngress": {Handle: s.ec2AuthorizeIngress},
+			"RevokeSecurityGroupIngress":    {Handle: s.ec2RevokeIngress},
+			"CreateTags":                    {Handle: s.ec2CreateTags},
+			"CreateSnapshot":                {Handle: s.ec2CreateSnapshot},
 		}}
 }
 
@@ -65,7 +71,9 @@ type ec2Region struct {
 	name      string
 	vpcID     string
 	subnetID  string
-	sg        *secGroup
+	sg        *secGroup            // the default VPC's default group
+	groups    map[string]*secGroup // every group, by id
+	snapshots map[string]*snapshot
 	instances map[string]*instance
 	order     []*instance // launch order
 	keyPairs  map[string]*keyPair
@@ -106,12 +114,6 @@ type spotRequest struct {
 	Requester                                  string
 }
 
-// secGroup is a security group.
-type secGroup struct {
-	ID, Name, Description string
-	Tags                  []Tag
-}
-
 // ec2state returns the EC2 state, creating it on first use.
 func (s *Sim) ec2state() *ec2State {
 	return s.State("ec2", func() any { return &ec2State{regions: map[string]*ec2Region{}} }).(*ec2State)
@@ -125,7 +127,10 @@ func (s *Sim) ec2region(region string) *ec2Region {
 	if rg == nil {
 		rg = &ec2Region{name: region, vpcID: s.ids.hexID("vpc", 17), subnetID: s.ids.hexID("subnet", 17),
 			instances: map[string]*instance{}, keyPairs: map[string]*keyPair{}, spot: map[string]*spotRequest{}}
-		rg.sg = &secGroup{ID: s.ids.hexID("sg", 17), Name: "default", Description: "default VPC security group"}
+		rg.groups = map[string]*secGroup{}
+		rg.sg = s.newSecGroupLocked(rg, "default", "default VPC security group", "")
+		rg.sg.addRule(&sgRule{ID: s.ids.hexID("sgr", 17), Protocol: "-1", From: -1, To: -1, Group: rg.sg.ID})
+		rg.sg.addRule(&sgRule{ID: s.ids.hexID("sgr", 17), Egress: true, Protocol: "-1", From: -1, To: -1, CIDR: "0.0.0.0/0"})
 		st.regions[region] = rg
 	}
 	return rg
@@ -288,32 +293,33 @@ type ec2Reason struct {
 }
 
 type ec2Instance struct {
-	InstanceID            string       `xml:"instanceId"`
-	ImageID               string       `xml:"imageId"`
-	InstanceState         ec2InstState `xml:"instanceState"`
-	PrivateDNSName        string       `xml:"privateDnsName"`
-	DNSName               string       `xml:"dnsName"`
-	Reason                string       `xml:"reason"`
-	KeyName               string       `xml:"keyName,omitempty"`
-	AmiLaunchIndex        int          `xml:"amiLaunchIndex"`
-	InstanceType          string       `xml:"instanceType"`
-	LaunchTime            string       `xml:"launchTime"`
-	Placement             ec2Placement `xml:"placement"`
-	MonitoringState       string       `xml:"monitoring>state"`
-	SubnetID              string       `xml:"subnetId"`
-	VpcID                 string       `xml:"vpcId"`
-	PrivateIPAddress      string       `xml:"privateIpAddress"`
-	SourceDestCheck       bool         `xml:"sourceDestCheck"`
-	GroupSet              []ec2Group   `xml:"groupSet>item"`
-	StateReason           *ec2Reason   `xml:"stateReason,omitempty"`
-	Architecture          string       `xml:"architecture"`
-	RootDeviceType        string       `xml:"rootDeviceType"`
-	RootDeviceName        string       `xml:"rootDeviceName"`
-	InstanceLifecycle     string       `xml:"instanceLifecycle,omitempty"`
-	SpotInstanceRequestID string       `xml:"spotInstanceRequestId,omitempty"`
-	VirtualizationType    string       `xml:"virtualizationType"`
-	Hypervisor            string       `xml:"hypervisor"`
-	TagSet                []ec2Tag     `xml:"tagSet>item"`
+	InstanceID            string           `xml:"instanceId"`
+	ImageID               string           `xml:"imageId"`
+	InstanceState         ec2InstState     `xml:"instanceState"`
+	PrivateDNSName        string           `xml:"privateDnsName"`
+	DNSName               string           `xml:"dnsName"`
+	Reason                string           `xml:"reason"`
+	KeyName               string           `xml:"keyName,omitempty"`
+	AmiLaunchIndex        int              `xml:"amiLaunchIndex"`
+	InstanceType          string           `xml:"instanceType"`
+	LaunchTime            string           `xml:"launchTime"`
+	Placement             ec2Placement     `xml:"placement"`
+	MonitoringState       string           `xml:"monitoring>state"`
+	SubnetID              string           `xml:"subnetId"`
+	VpcID                 string           `xml:"vpcId"`
+	PrivateIPAddress      string           `xml:"privateIpAddress"`
+	SourceDestCheck       bool             `xml:"sourceDestCheck"`
+	GroupSet              []ec2Group       `xml:"groupSet>item"`
+	StateReason           *ec2Reason       `xml:"stateReason,omitempty"`
+	Architecture          string           `xml:"architecture"`
+	RootDeviceType        string           `xml:"rootDeviceType"`
+	RootDeviceName        string           `xml:"rootDeviceName"`
+	InstanceLifecycle     string           `xml:"instanceLifecycle,omitempty"`
+	SpotInstanceRequestID string           `xml:"spotInstanceRequestId,omitempty"`
+	VirtualizationType    string           `xml:"virtualizationType"`
+	Hypervisor            string           `xml:"hypervisor"`
+	TagSet                []ec2Tag         `xml:"tagSet>item"`
+	BlockDevices          []ec2BlockDevice `xml:"blockDeviceMapping>item"`
 }
 
 type ec2Reservation struct {
@@ -340,6 +346,10 @@ func (rg *ec2Region) view(in *instance, state string) ec2Instance {
 		Hypervisor: "xen", TagSet: ec2Tags(in.Tags), SpotInstanceRequestID: in.SpotRequestID}
 	if in.SpotRequestID != "" {
 		v.InstanceLifecycle = "spot"
+	}
+	if state != stateTerminated {
+		v.BlockDevices = []ec2BlockDevice{{DeviceName: "/dev/xvda", EBS: ec2EBS{VolumeID: in.rootVolume(), Status: "attached",
+			AttachTime: isoTime(in.Launched), DeleteOnTermination: true}}}
 	}
 	switch state {
 	case statePending:
@@ -1226,80 +1236,6 @@ func (s *Sim) ec2DeleteKeyPair(r *Request) (any, error) {
 
 // ---- security groups and tags ----
 
-type ec2IPRange struct {
-	CidrIP string `xml:"cidrIp"`
-}
-
-type ec2Permission struct {
-	IPProtocol string       `xml:"ipProtocol"`
-	Groups     []ec2Group   `xml:"groups>item"`
-	IPRanges   []ec2IPRange `xml:"ipRanges>item"`
-}
-
-type ec2SecurityGroup struct {
-	OwnerID             string          `xml:"ownerId"`
-	GroupID             string          `xml:"groupId"`
-	GroupName           string          `xml:"groupName"`
-	GroupDescription    string          `xml:"groupDescription"`
-	VpcID               string          `xml:"vpcId"`
-	SecurityGroupARN    string          `xml:"securityGroupArn"`
-	IPPermissions       []ec2Permission `xml:"ipPermissions>item"`
-	IPPermissionsEgress []ec2Permission `xml:"ipPermissionsEgress>item"`
-	TagSet              []ec2Tag        `xml:"tagSet>item"`
-}
-
-type describeSecurityGroupsResult struct {
-	Groups []ec2SecurityGroup `xml:"securityGroupInfo>item"`
-}
-
-func (s *Sim) ec2DescribeSecurityGroups(r *Request) (any, error) {
-	if err := ec2DryRun(r); err != nil {
-		return nil, err
-	}
-	rg := s.ec2region(r.Region)
-	sg := rg.sg
-	for _, n := range ec2List(r.Form, "GroupName") {
-		if n != sg.Name {
-			return nil, Errorf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC '%s'", n, rg.vpcID)
-		}
-	}
-	for _, id := range ec2List(r.Form, "GroupId") {
-		if id != sg.ID {
-			return nil, Errorf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
-		}
-	}
-	out := describeSecurityGroupsResult{Groups: []ec2SecurityGroup{}}
-	for _, f := range ec2Filters(r.Form) {
-		if m, ok := ec2TagFilter(f, sg.Tags); ok {
-			if !m {
-				return out, nil
-			}
-			continue
-		}
-		var have string
-		switch f.Name {
-		case "group-name":
-			have = sg.Name
-		case "group-id":
-			have = sg.ID
-		case "vpc-id":
-			have = rg.vpcID
-		default:
-			return nil, Errorf(400, "InvalidParameterValue", "The filter '%s' is invalid", f.Name)
-		}
-		if !slices.Contains(f.Values, have) {
-			return out, nil
-		}
-	}
-	out.Groups = append(out.Groups, ec2SecurityGroup{OwnerID: s.acct.ID, GroupID: sg.ID, GroupName: sg.Name,
-		GroupDescription: sg.Description, VpcID: rg.vpcID,
-		SecurityGroupARN:    fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", r.Region, s.acct.ID, sg.ID),
-		IPPermissions:       []ec2Permission{{IPProtocol: "-1", Groups: []ec2Group{{GroupID: sg.ID}}}},
-		IPPermissionsEgress: []ec2Permission{{IPProtocol: "-1", IPRanges: []ec2IPRange{{CidrIP: "0.0.0.0/0"}}}},
-		TagSet:              ec2Tags(sg.Tags)})
-	return out, nil
-}
-
 // ec2MergeTags sets tags on a resource's tag list, replacing equal keys.
 func ec2MergeTags(have []Tag, add []Tag) []Tag {
 	for _, t := range add {
@@ -1346,8 +1282,8 @@ func (s *Sim) ec2CreateTags(r *Request) (any, error) {
 				return nil, Errorf(400, "InvalidSpotInstanceRequestID.NotFound", "The spot instance request ID '%s' does not exist", id)
 			}
 			targets = append(targets, target{&sr.Tags})
-		case id == rg.sg.ID:
-			targets = append(targets, target{&rg.sg.Tags})
+		case rg.groups[id] != nil:
+			targets = append(targets, target{&rg.groups[id].Tags})
 		default:
 			return nil, Errorf(400, "InvalidID", "The ID '%s' is not valid", id)
 		}

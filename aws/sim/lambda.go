@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -21,17 +22,25 @@ import (
 
 // The operation names, as CloudTrail records them.
 const (
-	lambdaList   = "ListFunctions20150331"
-	lambdaCreate = "CreateFunction20150331"
-	lambdaDelete = "DeleteFunction20150331"
+	lambdaList             = "ListFunctions20150331"
+	lambdaCreate           = "CreateFunction20150331"
+	lambdaDelete           = "DeleteFunction20150331"
+	lambdaGet              = "GetFunction20150331v2"
+	lambdaAddPermission    = "AddPermission20150331v2"
+	lambdaRemovePermission = "RemovePermission20150331v2"
+	lambdaGetPolicy        = "GetPolicy20150331v2"
 )
 
 func lambdaService(s *Sim) *Service {
 	return &Service{Name: "lambda", EventSource: "lambda.amazonaws.com", Protocol: ProtoRESTJSON, Route: lambdaRoute,
 		Ops: map[string]Op{
-			lambdaList:   {Handle: s.lambdaListFunctions, ReadOnly: true, Action: "lambda:ListFunctions"},
-			lambdaCreate: {Handle: s.lambdaCreateFunction, Action: "lambda:CreateFunction"},
-			lambdaDelete: {Handle: s.lambdaDeleteFunction, Action: "lambda:DeleteFunction"},
+			lambdaList:             {Handle: s.lambdaListFunctions, ReadOnly: true, Action: "lambda:ListFunctions"},
+			lambdaCreate:           {Handle: s.lambdaCreateFunction, Action: "lambda:CreateFunction"},
+			lambdaDelete:           {Handle: s.lambdaDeleteFunction, Action: "lambda:DeleteFunction"},
+			lambdaGet:              {Handle: s.lambdaGetFunction, ReadOnly: true, Action: "lambda:GetFunction"},
+			lambdaAddPermission:    {Handle: s.lambdaAddPermission, Action: "lambda:AddPermission"},
+			lambdaRemovePermission: {Handle: s.lambdaRemovePermission, Action: "lambda:RemovePermission"},
+			lambdaGetPolicy:        {Handle: s.lambdaGetPolicy, ReadOnly: true, Action: "lambda:GetPolicy"},
 		}}
 }
 
@@ -54,6 +63,29 @@ func lambdaRoute(r *Request) (string, *Error) {
 	case rest != "" && !strings.Contains(rest, "/") && r.HTTP.Method == http.MethodDelete:
 		r.Path["FunctionName"] = rest
 		return lambdaDelete, nil
+	case rest != "" && !strings.Contains(rest, "/") && r.HTTP.Method == http.MethodGet:
+		r.Path["FunctionName"] = rest
+		return lambdaGet, nil
+	}
+	// functions/NAME/policy and functions/NAME/policy/SID; a function ARN
+	// has no slash, so the first segment is the name.
+	name, sub, _ := strings.Cut(rest, "/")
+	if unescaped, err := url.PathUnescape(name); err == nil {
+		name = unescaped
+	}
+	r.Path["FunctionName"] = name
+	switch {
+	case sub == "policy" && r.HTTP.Method == http.MethodGet:
+		return lambdaGetPolicy, nil
+	case sub == "policy" && r.HTTP.Method == http.MethodPost:
+		return lambdaAddPermission, nil
+	case strings.HasPrefix(sub, "policy/") && r.HTTP.Method == http.MethodDelete:
+		sid := strings.TrimPrefix(sub, "policy/")
+		if unescaped, err := url.PathUnescape(sid); err == nil {
+			sid = unescaped
+		}
+		r.Path["StatementId"] = sid
+		return lambdaRemovePermission, nil
 	}
 	return "", errUnknownOp(ProtoRESTJSON, p)
 }
@@ -67,6 +99,8 @@ type lambdaFunction struct {
 	Modified                                  time.Time
 	RevisionID                                string
 	Creator                                   string
+	// Policy is the resource-based policy's statements, in the order added.
+	Policy []lambdaStatement
 }
 
 // lambdaState holds the functions, by Region and name.

@@ -200,7 +200,6 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		keyID:     req.Caller.AccessKeyID,
 		readOnly:  op.ReadOnly,
 		resources: req.Resources,
-		toS3:      s.trail.logging || (req.Op == "StopLogging" && e == nil),
 	}
 	ev.user = req.Caller.UserName
 	if req.Caller.Type == "AssumedRole" {
@@ -213,7 +212,7 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		// The record names no key and no user of this account.
 		ev.keyID, ev.user = "", ""
 	}
-	s.trail.add(ev)
+	s.trail.add(ev, req.RequestID)
 }
 
 // Record is one CloudTrail record the sim wrote, for tests and tools.

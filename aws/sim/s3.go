@@ -89,7 +89,7 @@ func (s *Sim) s3ListBuckets(r *Request) (any, error) {
 			ID string `xml:"ID"`
 		} `xml:"Owner"`
 		Buckets []bucket `xml:"Buckets>Bucket"`
-	}{XMLNS: xmlnsS3, Buckets: []bucket{{s.trail.bucket, isoTime(s.trail.startedAt)}}}, nil
+	}{XMLNS: xmlnsS3, Buckets: []bucket{{s.trail.bucket, isoTime(s.trail.created)}}}, nil
 }
 
 func (s *Sim) s3ListObjectsV2(r *Request) (any, error) {
