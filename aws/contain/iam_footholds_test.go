@@ -136,8 +136,10 @@ func TestIAMFootholdActions(t *testing.T) {
 			},
 		},
 		{
-			name:      "detach a managed policy from a group",
-			action:    func(f *footholds) Action { return &DetachPolicy{Kind: KindGroup, Principal: "admins", PolicyARN: adminARN} },
+			name: "detach a managed policy from a group",
+			action: func(f *footholds) Action {
+				return &DetachPolicy{Kind: KindGroup, Principal: "admins", PolicyARN: adminARN}
+			},
 			wantCalls: []string{"iam:DetachGroupPolicy"},
 			open:      func(t *testing.T, d *drill, f *footholds) bool { return d.admin(f.member) },
 		},
@@ -154,8 +156,10 @@ func TestIAMFootholdActions(t *testing.T) {
 			},
 		},
 		{
-			name:      "detach a managed policy from a role the attacker created",
-			action:    func(f *footholds) Action { return &DetachPolicy{Kind: KindRole, Principal: f.createdRole, PolicyARN: adminARN} },
+			name: "detach a managed policy from a role the attacker created",
+			action: func(f *footholds) Action {
+				return &DetachPolicy{Kind: KindRole, Principal: f.createdRole, PolicyARN: adminARN}
+			},
 			wantCalls: []string{"iam:DetachRolePolicy"},
 			open: func(t *testing.T, d *drill, f *footholds) bool {
 				c, ok := d.assume(t, d.sim.Responder(), f.createdRole)
