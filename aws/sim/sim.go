@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -92,6 +93,8 @@ type Sim struct {
 	clock Clock
 	ids   *ids
 	speed float64
+	// latency is added to every call (Options.Latency; SetLatency).
+	latency atomic.Int64
 
 	// mu guards everything below. Handlers run with it held.
 	mu       sync.Mutex
@@ -114,6 +117,7 @@ func New(opts Options) *Sim {
 	if s.clock == nil {
 		s.clock = WallClock{}
 	}
+	s.latency.Store(int64(opts.Latency))
 	if s.speed <= 0 {
 		s.speed = 1
 	}
@@ -412,3 +416,6 @@ func regionKnown(name string) bool {
 func (s *Sim) regionEnabled(name string) bool {
 	return !slices.Contains(s.opts.DisabledRegions, name)
 }
+
+// SetLatency changes the latency added to every call from now on.
+func (s *Sim) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
