@@ -156,14 +156,32 @@ func render(w io.Writer, r *Report, st style) error {
 	}
 
 	sb.WriteString(st.heading(2, "Still open"))
+	if len(r.Verdicts) == 0 {
+		sb.WriteString(st.para("No verdict was read back from AWS in this journal: what follows is the journal's memory, which an attacker or a teammate may have undone since. Run `warroom contain credential KEY --plan` with access to the account to read it back."))
+	}
+	for _, v := range r.Verdicts {
+		line := fmt.Sprintf("Verdict on %s: %s — %d of %d footholds read back as neutralised at %s.", v.Key, v.Word, v.Held, v.Footholds, ts(v.CheckedAt))
+		if v.Stale {
+			line += " Containment actions were journaled after it: read it back again."
+		}
+		sb.WriteString(st.para(e(line)))
+	}
 	if len(r.Open) == 0 {
-		sb.WriteString(st.para("Nothing known to be open as of the last fact."))
+		if len(r.Verdicts) == 0 {
+			sb.WriteString(st.para("Nothing known to be open as of the last fact."))
+		} else {
+			sb.WriteString(st.para("Nothing open as of the verdict."))
+		}
 	} else {
 		rows = nil
 		for _, o := range r.Open {
-			rows = append(rows, []string{e(o.Kind), e(o.ID), e(o.Detail)})
+			id := o.ID
+			if o.Region != "" {
+				id += " (" + o.Region + ")"
+			}
+			rows = append(rows, []string{e(o.Kind), e(id), e(o.Source), e(o.Detail)})
 		}
-		sb.WriteString(st.table([]string{"what", "id", "why"}, rows))
+		sb.WriteString(st.table([]string{"what", "id", "from", "why"}, rows))
 	}
 
 	sb.WriteString(st.heading(2, "Timeline of significant events"))

@@ -11,6 +11,7 @@
 package report
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -23,15 +24,18 @@ import (
 // Report is the post-incident record. Every string in it may come from
 // CloudTrail or AWS, and is escaped only when rendered.
 type Report struct {
-	Incident Incident  `json:"incident"`
-	Journal  Journal   `json:"journal"`
-	Summary  Summary   `json:"summary"`
-	Timeline []Event   `json:"timeline"`
-	Actions  []Action  `json:"actions"`
-	Family   []Member  `json:"family"`
-	Regions  []Region  `json:"regions"`
-	Notes    []Note    `json:"notes"`
-	Open     []Open    `json:"open"`
+	Incident Incident `json:"incident"`
+	Journal  Journal  `json:"journal"`
+	Summary  Summary  `json:"summary"`
+	Timeline []Event  `json:"timeline"`
+	Actions  []Action `json:"actions"`
+	Family   []Member `json:"family"`
+	Regions  []Region `json:"regions"`
+	Notes    []Note   `json:"notes"`
+	Open     []Open   `json:"open"`
+	// Verdicts are the verdicts read back from AWS (the newest per
+	// suspect key); Still open rests on them.
+	Verdicts []Verdict `json:"verdicts"`
 	Credits  []Credit  `json:"credits"`
 	Problems []Problem `json:"problems,omitempty"`
 }
@@ -188,9 +192,25 @@ type Note struct {
 
 // Open is something still open as of the last fact.
 type Open struct {
-	Kind   string `json:"kind"` // key, instance, action
+	Kind   string `json:"kind"` // key, instance, trust, …, action
 	ID     string `json:"id"`
+	Region string `json:"region,omitempty"`
 	Detail string `json:"detail"`
+	// Source says where it comes from: "verdict" (read back from AWS at
+	// the verdict's time), "unsure" (the verdict could not decide), or
+	// "journal" (the journal's memory: no verdict was read back after it).
+	Source string `json:"source"`
+}
+
+// Verdict is a verdict as journaled: read back from AWS at CheckedAt.
+type Verdict struct {
+	Key       string    `json:"key"`
+	Word      string    `json:"verdict"` // contained, not contained, unsure
+	CheckedAt time.Time `json:"checked_at"`
+	Footholds int       `json:"footholds"`
+	Held      int       `json:"held"`
+	// Stale is set when containment actions were journaled after it.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Credit names a published detection rule whose result the report shows.
@@ -220,6 +240,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r := &Report{
 		Incident: Incident{ID: s.Incident.ID, Title: s.Incident.Title, OpenedAt: s.Incident.OpenedAt, Began: s.Incident.Began, AsOf: s.At},
 		Journal:  Journal{Entries: rep.Lines, Head: rep.Head, Verified: rep.OK()},
+		Verdicts: []Verdict{},
 	}
 	if rep.Problem != nil {
 		r.Journal.Problem = rep.Problem.Error()
@@ -545,40 +566,67 @@ func (r *Report) regions(s *state.Store, sus suspects, opts Options) {
 	}
 }
 
-// open lists what still needs doing: keys that may still work, attacker
-// instances still running, actions without a good outcome.
+// open lists what still needs doing. With a verdict in the journal (read
+// back from AWS by the same function the CLI and the console use), it is
+// the verdict's open and unsure footholds, as of its time; the journal's
+// own memory (keys and instances it last saw, actions without a good
+// outcome) is added only for what no verdict covers, marked as such.
 func (r *Report) open(s *state.Store) {
-	for _, m := range r.Family {
-		if m.Open {
-			r.Open = append(r.Open, Open{Kind: "key", ID: m.Key, Detail: m.Status + ": " + m.Fate})
+	covered := map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(s.Verdicts)) {
+		d := s.Verdicts[k]
+		v := d.V
+		rv := Verdict{Key: v.Key, Word: v.Word(), CheckedAt: v.CheckedAt, Footholds: v.Footholds, Held: v.Held}
+		for _, a := range s.Actions {
+			if a.At.After(d.At) {
+				rv.Stale = true
+			}
+		}
+		r.Verdicts = append(r.Verdicts, rv)
+		for _, lg := range s.Events.Family(k) {
+			covered[lg.Key] = true
+		}
+		covered[k] = true
+		for _, o := range v.Open {
+			r.Open = append(r.Open, Open{Kind: o.Kind, ID: o.ID, Region: o.Region, Detail: o.Detail, Source: "verdict"})
+		}
+		for _, o := range v.Unsure {
+			r.Open = append(r.Open, Open{Kind: o.Kind, ID: o.ID, Region: o.Region, Detail: o.Detail, Source: "unsure"})
 		}
 	}
-	if s.Inventory != nil {
+	for _, m := range r.Family {
+		if m.Open && !covered[m.Key] {
+			r.Open = append(r.Open, Open{Kind: "key", ID: m.Key, Detail: m.Status + ": " + m.Fate, Source: "journal"})
+		}
+	}
+	if len(s.Verdicts) == 0 && s.Inventory != nil {
 		for _, u := range s.Inventory.Users {
 			for _, k := range u.Keys {
 				if !k.New || k.Status != "Active" || slices.ContainsFunc(r.Family, func(m Member) bool { return m.Key == k.ID }) {
 					continue
 				}
 				if ok, _ := done(s, k.ID); len(ok) == 0 {
-					r.Open = append(r.Open, Open{Kind: "key", ID: k.ID, Detail: "created during the incident for user " + u.Name + ", still Active"})
+					r.Open = append(r.Open, Open{Kind: "key", ID: k.ID, Detail: "created during the incident for user " + u.Name + ", still Active", Source: "journal"})
 				}
 			}
 		}
 	}
-	for _, reg := range r.Regions {
-		for _, res := range reg.Resources {
-			if res.Kind != "ec2:instance" || res.State != "running" || !res.New && !res.Suspect {
-				continue
-			}
-			if ok, _ := done(s, res.ID); len(ok) == 0 {
-				r.Open = append(r.Open, Open{Kind: "instance", ID: res.ID, Detail: "still running in " + reg.Name + " (" + res.Creator + ")"})
+	if len(s.Verdicts) == 0 {
+		for _, reg := range r.Regions {
+			for _, res := range reg.Resources {
+				if res.Kind != "ec2:instance" || res.State != "running" || !res.New && !res.Suspect {
+					continue
+				}
+				if ok, _ := done(s, res.ID); len(ok) == 0 {
+					r.Open = append(r.Open, Open{Kind: "instance", ID: res.ID, Region: reg.Name, Detail: "still running in " + reg.Name + " (" + res.Creator + ")", Source: "journal"})
+				}
 			}
 		}
 	}
 	for _, a := range s.Actions {
 		switch o := a.Outcome(); o {
 		case state.OutcomeUnknown, state.OutcomeFailed, state.OutcomeBroken:
-			r.Open = append(r.Open, Open{Kind: "action", ID: a.Intent.ActionID, Detail: a.Intent.Action + " " + a.Intent.Target + ": " + string(o)})
+			r.Open = append(r.Open, Open{Kind: "action", ID: a.Intent.ActionID, Detail: a.Intent.Action + " " + a.Intent.Target + ": " + string(o), Source: "journal"})
 		}
 	}
 }

@@ -29,6 +29,7 @@ const (
 	KindActionVerify    Kind = "action.verify"    // ActionVerify: state read back
 	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail was cut
 	KindKeyInfo         Kind = "key.info"         // KeyInfo: which account owns a key id ("is this key ours?")
+	KindVerdict         Kind = "verdict"          // Verdict: is a suspect credential contained, read back from AWS
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
@@ -387,4 +388,50 @@ type KeyInfo struct {
 	LastRegion  string    `json:"last_region,omitempty"`
 	// Errors lists the calls that failed.
 	Errors []CallError `json:"errors,omitempty"`
+}
+
+// Verdict is whether a suspect credential and everything its family
+// holds is contained, as read back from AWS at CheckedAt (never from what
+// the journal remembers doing). One function in aws/contain makes it; the
+// CLI, the console's status line and debrief and the report all show it.
+type Verdict struct {
+	// Key is the suspect access key the verdict is about.
+	Key       string    `json:"key"`
+	CheckedAt time.Time `json:"checked_at"`
+	// Contained: every foothold found is neutralised, read back just now,
+	// and nothing is unsure.
+	Contained bool `json:"contained"`
+	// Footholds is how many footholds were found and checked; Held how
+	// many of them were read back as neutralised.
+	Footholds int `json:"footholds"`
+	Held      int `json:"held"`
+	// Open lists what the family still holds (not neutralised, or left
+	// alone by the playbook, with why).
+	Open []OpenFoothold `json:"open,omitempty"`
+	// Unsure lists what could not be decided: a read that failed, a
+	// resource made after the leak whose creator CloudTrail has not named
+	// yet, a Region whose CloudTrail has not delivered past containment.
+	Unsure []OpenFoothold `json:"unsure,omitempty"`
+	// PlaybookID is the playbook run the verdict closes, when one did.
+	PlaybookID string `json:"playbook_id,omitempty"`
+}
+
+// OpenFoothold is one thing a verdict reports as open or unsure.
+type OpenFoothold struct {
+	Kind   string `json:"kind"` // key, session, user, login, mfa, policy, trust, role, group, instance, spot, key-pair, function, permission, ingress, trail, …
+	ID     string `json:"id"`
+	Region string `json:"region,omitempty"`
+	Detail string `json:"detail"`
+}
+
+// Word is the verdict in one word: "contained", "not contained" or
+// "unsure" (nothing known open, but something could not be decided).
+func (v Verdict) Word() string {
+	switch {
+	case v.Contained:
+		return "contained"
+	case len(v.Open) == 0 && len(v.Unsure) > 0:
+		return "unsure"
+	}
+	return "not contained"
 }

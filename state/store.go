@@ -51,6 +51,12 @@ type Store struct {
 	Repairs []Dated[JournalRepaired]
 	// KeyInfos maps an access key id to the latest "is this key ours?" answer.
 	KeyInfos map[string]Dated[KeyInfo]
+	// Verdicts maps a suspect key to its latest verdict, read back from AWS.
+	Verdicts map[string]Dated[Verdict]
+	// Trusts keeps, per role name, every distinct trust policy the
+	// inventories saw, oldest first: the known-good document to restore
+	// when the attacker changed it.
+	Trusts map[string][]Dated[string]
 
 	// Timeline has one item per fact applied, for the journal pane.
 	Timeline []TimelineItem
@@ -157,6 +163,8 @@ func NewStore() *Store {
 		Health:     map[string]Dated[StreamHealth]{},
 		Sweeps:     map[SweepKey]Dated[Sweep]{},
 		KeyInfos:   map[string]Dated[KeyInfo]{},
+		Verdicts:   map[string]Dated[Verdict]{},
+		Trusts:     map[string][]Dated[string]{},
 		actionByID: map[string]*Action{},
 		strs:       interner{},
 		ours:       map[journal.Actor][]int{},
@@ -357,6 +365,12 @@ func (s *Store) apply(e journal.Entry) error {
 		var v Inventory
 		if v, err = decode[Inventory](e); err == nil {
 			s.Inventory = &v
+			for _, r := range v.Roles {
+				h := s.Trusts[r.Name]
+				if r.TrustPolicy != "" && (len(h) == 0 || h[len(h)-1].V != r.TrustPolicy) {
+					s.Trusts[r.Name] = append(h, Dated[string]{Seq: e.Seq, At: v.TakenAt, By: e.By, V: r.TrustPolicy})
+				}
+			}
 			keys := 0
 			for _, u := range v.Users {
 				keys += len(u.Keys)
@@ -417,6 +431,12 @@ func (s *Store) apply(e journal.Entry) error {
 		if v, err = decode[JournalRepaired](e); err == nil {
 			s.Repairs = append(s.Repairs, dated(e, v))
 			sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+		}
+	case KindVerdict:
+		var v Verdict
+		if v, err = decode[Verdict](e); err == nil {
+			s.Verdicts[v.Key] = dated(e, v)
+			sum = fmt.Sprintf("verdict on %s: %s (%d of %d footholds held, %d open, %d unsure)", v.Key, v.Word(), v.Held, v.Footholds, len(v.Open), len(v.Unsure))
 		}
 	case KindKeyInfo:
 		var v KeyInfo

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -240,6 +241,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if acct != "" {
 		parts = append(parts, "acct "+clean(acct))
 	}
+	if vd := verdictPart(m.store); vd != "" {
+		parts = append(parts, vd)
+	}
 	a := m.opts.Actor
 	if a.AWS != "" {
 		caller = a.AWS
@@ -439,4 +443,37 @@ func (m *Model) setTheme(name string) error {
 	}
 	m.theme, m.autoTheme = th, false
 	return nil
+}
+
+// verdictPart is the newest verdict read back from AWS, for the status
+// line: "✓ contained 04:12", "✗ not contained: 3 open 04:12", "? unsure: 2
+// 04:12"; "(old)" when containment actions were journaled after it.
+func verdictPart(s *state.Store) string {
+	var newest *state.Dated[state.Verdict]
+	for _, d := range s.Verdicts {
+		if newest == nil || d.Seq > newest.Seq {
+			d := d
+			newest = &d
+		}
+	}
+	if newest == nil {
+		return ""
+	}
+	v := newest.V
+	var out string
+	switch v.Word() {
+	case "contained":
+		out = "✓ contained"
+	case "unsure":
+		out = fmt.Sprintf("? unsure: %d", len(v.Unsure))
+	default:
+		out = fmt.Sprintf("✗ not contained: %d open", len(v.Open))
+	}
+	out += " " + v.CheckedAt.UTC().Format("15:04")
+	for _, a := range s.Actions {
+		if a.At.After(newest.At) {
+			return out + " (old)"
+		}
+	}
+	return out
 }

@@ -135,10 +135,10 @@ func TestCrashRecovery(t *testing.T) {
 				}
 				// The next start continues the playbook.
 				for _, so := range d.runner.RunPlaybook(ctx, planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{}), RunOptions{}, nil) {
-					if so.Err != nil || so.Skipped == "" && (!so.Outcome.Result.OK || !so.Outcome.Verify.Holds) {
+					if so.Err != nil || so.Held == "" && (!so.Outcome.Result.OK || !so.Outcome.Verify.Holds) {
 						t.Errorf("continued step %s: err=%v outcome=%+v", so.Step.Action.Name(), so.Err, so.Outcome)
 					}
-					if so.Index < step && so.Skipped == "" && !so.Outcome.Result.Already {
+					if so.Index < step && so.Held == "" && !so.Outcome.Result.Already {
 						t.Errorf("step %d %s ran again with calls after the crash at step %d", so.Index, so.Step.Action.Name(), step)
 					}
 				}

@@ -38,7 +38,7 @@ type drill struct {
 	log      *bytes.Buffer
 }
 
-func newDrill(t *testing.T) *drill {
+func newDrill(t testing.TB) *drill {
 	t.Helper()
 	// The drill's clock starts three hours before the wall clock: a child
 	// process (the crash tests) revokes with its own clock, and the
@@ -54,7 +54,7 @@ func newDrill(t *testing.T) *drill {
 }
 
 // connect (re)builds the session, env, journal and runner signing with c.
-func (d *drill) connect(t *testing.T, c sim.Credentials, readOnly bool) {
+func (d *drill) connect(t testing.TB, c sim.Credentials, readOnly bool) {
 	t.Helper()
 	ctx := context.Background()
 	sess, err := session.Load(ctx, session.Options{Endpoint: d.endpoint, ReadOnly: readOnly, MaxBackoff: 10 * time.Millisecond,
@@ -109,8 +109,8 @@ type incident struct {
 const attackerPub = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDf3v2ecX0jmC7Zb3AAZpB9Tz0rI2hDnn8B8wSEoFfWbO5yK0H6o5e7c2E8qGqYx1Xv root@kali"
 
 // must fails the test on err: must(call())(t).
-func must[T any](v T, err error) func(*testing.T) T {
-	return func(t *testing.T) T {
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -194,7 +194,7 @@ func compromise(t *testing.T, d *drill) *incident {
 
 // ingest journals every CloudTrail record the sim wrote so far and not
 // yet journaled, as the console's stream would.
-func (d *drill) ingest(t *testing.T) {
+func (d *drill) ingest(t testing.TB) {
 	t.Helper()
 	var recs []ctlog.Record
 	for _, r := range d.sim.Records() {
@@ -213,7 +213,7 @@ func (d *drill) ingest(t *testing.T) {
 }
 
 // store replays the journal.
-func (d *drill) store(t *testing.T) *state.Store {
+func (d *drill) store(t testing.TB) *state.Store {
 	t.Helper()
 	s, rep, err := state.Replay(d.path)
 	if err != nil || !rep.OK() {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -13,17 +15,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/warroom-ir/warroom/aws/regions"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/state"
 )
 
-// Family is what a suspect key and the keys it minted did, as the journal
-// tells it: the principals to act on and what they created. Every string
-// comes from CloudTrail.
+// Family is what a suspect key and the keys of its family did, as
+// CloudTrail tells it (the journal's events, which Refresh tops up from
+// CloudTrail's event history), and what a fresh sweep found they made:
+// the principals to act on and every foothold. Every string comes from
+// CloudTrail or AWS and may be attacker-chosen.
 type Family struct {
 	Key string
-	// Keys: the key, every key it minted, recursively, and every key it
-	// (or they) created, with their own children.
+	// Keys: the family as state defines it (EventTable.Family): the key,
+	// every key it minted, every key it created and every key created for
+	// a user it created, recursively.
 	Keys []string
 	// Owner is the IAM user owning Key ("" when unknown).
 	Owner string
@@ -32,33 +38,89 @@ type Family struct {
 	// NewestMint is when the newest temporary credential of the family
 	// was issued.
 	NewestMint time.Time
+	// First is the family's first event in the journal (zero: none).
+	First time.Time
 	// Users the family created; Keys it created (id → user); users whose
 	// console password it set; MFA devices it enabled (user → serials).
 	Users      []string
 	CreatedKey map[string]string
 	Logins     []string
 	MFA        map[string][]string
+	// CreatedRoles are roles the family created; Trusts the roles whose
+	// trust policy it changed (role → the document it put); Policies the
+	// policies it attached or put; Groups the group memberships it added.
+	CreatedRoles []string
+	Trusts       map[string]string
+	Policies     []PolicyGrant
+	Groups       []GroupAdd
 	// Per Region: instances launched, spot requests made, key pairs
-	// imported and functions created.
-	Instances map[string][]string
-	Spot      map[string][]string
-	KeyPairs  map[string][]string
-	Functions map[string][]string
+	// imported, functions created, function permissions added, ingress
+	// opened, trails stopped, deleted or re-pointed.
+	Instances   map[string][]string
+	Spot        map[string][]string
+	KeyPairs    map[string][]string
+	Functions   map[string][]string
+	Permissions []FunctionGrant
+	Ingress     []IngressGrant
+	Trails      []TrailChange
 	// Problems lists records that could not be read.
 	Problems []string
 }
 
-// familyEvents are the calls whose records name what the family created.
+// PolicyGrant is a policy the family attached (PolicyARN) or put (Inline,
+// the policy name) on a user, group or role.
+type PolicyGrant struct {
+	Kind      Kind // KindUser, KindGroup, KindRole
+	Principal string
+	PolicyARN string
+	Inline    string
+}
+
+// GroupAdd is a user the family added to a group.
+type GroupAdd struct{ User, Group string }
+
+// FunctionGrant is a Lambda permission the family added.
+type FunctionGrant struct{ Region, Function, StatementID string }
+
+// IngressGrant is security-group ingress the family opened.
+type IngressGrant struct {
+	Region, GroupID string
+	Rules           []IngressRule
+}
+
+// TrailChange is what the family did to a trail: StopLogging, DeleteTrail
+// or PutEventSelectors (with the selectors it put).
+type TrailChange struct {
+	Region, Trail, Event string
+	EventID              string
+	Time                 time.Time
+}
+
+// familyEvents are the calls whose records name what the family created
+// or changed.
 var familyEvents = []string{"CreateUser", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile", "EnableMFADevice",
-	"RunInstances", "RequestSpotInstances", "ImportKeyPair", "CreateKeyPair", "CreateFunction", "CreateFunction20150331"}
+	"RunInstances", "RequestSpotInstances", "ImportKeyPair", "CreateKeyPair", "CreateFunction", "CreateFunction20150331",
+	"CreateRole", "UpdateAssumeRolePolicy", "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy",
+	"PutUserPolicy", "PutGroupPolicy", "PutRolePolicy", "AddUserToGroup", "AuthorizeSecurityGroupIngress",
+	"AddPermission", "AddPermission20150331", "AddPermission20150331v2", "StopLogging", "DeleteTrail", "PutEventSelectors"}
 
 // familyRecord is the part of a record FindFamily reads.
 type familyRecord struct {
 	RequestParameters struct {
-		UserName     string `json:"userName"`
-		SerialNumber string `json:"serialNumber"`
-		KeyName      string `json:"keyName"`
-		FunctionName string `json:"functionName"`
+		UserName       string          `json:"userName"`
+		RoleName       string          `json:"roleName"`
+		GroupName      string          `json:"groupName"`
+		PolicyArn      string          `json:"policyArn"`
+		PolicyName     string          `json:"policyName"`
+		PolicyDocument string          `json:"policyDocument"`
+		SerialNumber   string          `json:"serialNumber"`
+		KeyName        string          `json:"keyName"`
+		FunctionName   string          `json:"functionName"`
+		StatementID    string          `json:"statementId"`
+		Name           string          `json:"name"`
+		TrailName      string          `json:"trailName"`
+		GroupID        string          `json:"groupId"`
+		IPPermissions  json.RawMessage `json:"ipPermissions"`
 	} `json:"requestParameters"`
 	ResponseElements *struct {
 		AccessKey *struct {
@@ -88,58 +150,48 @@ type familyRecord struct {
 // store whose creator (state.FindCreators) is in the family are added
 // too: instances a spot request launched carry the request's creator.
 func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string) *Family {
-	// The family grows to a fixpoint: keys minted from it, keys it
-	// created (a backdoor user's key, a second key) and what those minted
-	// and created in turn.
-	var lineage []state.Lineage
-	var keys []string
-	grow := func(k string) bool {
-		grown := false
-		fam := s.Events.Family(k)
-		if len(fam) == 0 {
-			fam = []state.Lineage{{Key: k}}
-		}
-		for _, lg := range fam {
-			if !slices.Contains(keys, lg.Key) {
-				keys, lineage, grown = append(keys, lg.Key), append(lineage, lg), true
-			}
-		}
-		return grown
+	lineage := s.Events.Family(key)
+	if len(lineage) == 0 {
+		lineage = []state.Lineage{{Key: key}}
 	}
-	grow(key)
-	for {
-		f := scanFamily(s, raw, key, keys)
-		grown := false
-		for _, k := range sortedKeys(f.CreatedKey) {
-			grown = grow(k) || grown
+	keys := make([]string, 0, len(lineage))
+	for _, lg := range lineage {
+		if !slices.Contains(keys, lg.Key) {
+			keys = append(keys, lg.Key)
 		}
-		if grown {
-			continue
-		}
-		for _, lg := range lineage {
-			if lg.RoleARN != "" {
-				if n := lg.RoleARN[strings.LastIndexByte(lg.RoleARN, '/')+1:]; !slices.Contains(f.Roles, n) {
-					f.Roles = append(f.Roles, n)
-				}
-			}
-			if lg.Minted && lg.MintedAt.After(f.NewestMint) {
-				f.NewestMint = lg.MintedAt
-			}
-		}
-		return f
 	}
+	f := scanFamily(s, raw, key, keys)
+	for _, lg := range lineage {
+		if lg.Created {
+			f.CreatedKey[lg.Key] = lg.User
+		}
+		if lg.RoleARN != "" {
+			if n := lg.RoleARN[strings.LastIndexByte(lg.RoleARN, '/')+1:]; !slices.Contains(f.Roles, n) {
+				f.Roles = append(f.Roles, n)
+			}
+		}
+		if lg.Minted && !lg.Created && lg.MintedAt.After(f.NewestMint) {
+			f.NewestMint = lg.MintedAt
+		}
+	}
+	return f
 }
 
-// scanFamily reads what the given keys created.
+// scanFamily reads what the given keys created or changed.
 func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string, keys []string) *Family {
 	f := &Family{Key: key, Keys: keys, CreatedKey: map[string]string{}, MFA: map[string][]string{}, Instances: map[string][]string{},
-		Spot: map[string][]string{}, KeyPairs: map[string][]string{}, Functions: map[string][]string{}}
+		Spot: map[string][]string{}, KeyPairs: map[string][]string{}, Functions: map[string][]string{}, Trusts: map[string]string{}}
 	if u := state.KeyOwner(s.Inventory, key); u != nil {
 		f.Owner = u.Name
 	}
 	add := func(m map[string][]string, k, v string) {
 		if v != "" && !slices.Contains(m[k], v) {
 			m[k] = append(m[k], v)
+		}
+	}
+	if first, err := state.ParseFilter("key:" + strings.Join(f.Keys, ",")); err == nil {
+		if res := s.Events.Query(first); res.Len() > 0 {
+			f.First = s.Events.Event(res.At(0)).Time
 		}
 	}
 	flt, err := state.ParseFilter("key:" + strings.Join(f.Keys, ",") + " event:" + strings.Join(familyEvents, ",") + " -failed")
@@ -163,10 +215,10 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 		if f.Owner == "" && ev.AccessKeyID == key && ev.IdentityType == "IAMUser" {
 			f.Owner = r.UserIdentity.UserName
 		}
-		re := r.ResponseElements
+		rp, re := r.RequestParameters, r.ResponseElements
 		switch ev.Name {
 		case "CreateUser":
-			if n := r.RequestParameters.UserName; n != "" && !slices.Contains(f.Users, n) {
+			if n := rp.UserName; n != "" && !slices.Contains(f.Users, n) {
 				f.Users = append(f.Users, n)
 			}
 		case "CreateAccessKey":
@@ -174,7 +226,7 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 				f.CreatedKey[re.AccessKey.AccessKeyID] = re.AccessKey.UserName
 			}
 		case "CreateLoginProfile", "UpdateLoginProfile":
-			n := r.RequestParameters.UserName
+			n := rp.UserName
 			if n == "" {
 				n = ev.User
 			}
@@ -182,7 +234,7 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 				f.Logins = append(f.Logins, n)
 			}
 		case "EnableMFADevice":
-			add(f.MFA, r.RequestParameters.UserName, r.RequestParameters.SerialNumber)
+			add(f.MFA, rp.UserName, rp.SerialNumber)
 		case "RunInstances":
 			if re != nil {
 				for _, it := range re.InstancesSet.Items {
@@ -196,17 +248,65 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 				}
 			}
 		case "ImportKeyPair", "CreateKeyPair":
-			n := r.RequestParameters.KeyName
+			n := rp.KeyName
 			if re != nil && re.KeyName != "" {
 				n = re.KeyName
 			}
 			add(f.KeyPairs, ev.Region, n)
-		default: // CreateFunction*
-			n := r.RequestParameters.FunctionName
+		case "CreateFunction", "CreateFunction20150331":
+			n := rp.FunctionName
 			if re != nil && re.FunctionName != "" {
 				n = re.FunctionName
 			}
 			add(f.Functions, ev.Region, n)
+		case "CreateRole":
+			if n := rp.RoleName; n != "" && !slices.Contains(f.CreatedRoles, n) {
+				f.CreatedRoles = append(f.CreatedRoles, n)
+			}
+		case "UpdateAssumeRolePolicy":
+			if rp.RoleName != "" {
+				f.Trusts[rp.RoleName] = rp.PolicyDocument
+			}
+		case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
+			g := PolicyGrant{Kind: KindUser, Principal: rp.UserName}
+			switch {
+			case strings.Contains(ev.Name, "Group"):
+				g.Kind, g.Principal = KindGroup, rp.GroupName
+			case strings.Contains(ev.Name, "Role"):
+				g.Kind, g.Principal = KindRole, rp.RoleName
+			}
+			if strings.HasPrefix(ev.Name, "Attach") {
+				g.PolicyARN = rp.PolicyArn
+			} else {
+				g.Inline = rp.PolicyName
+			}
+			if g.Principal != "" && (g.PolicyARN != "" || g.Inline != "") && !slices.Contains(f.Policies, g) {
+				f.Policies = append(f.Policies, g)
+			}
+		case "AddUserToGroup":
+			if g := (GroupAdd{User: rp.UserName, Group: rp.GroupName}); g.User != "" && g.Group != "" && !slices.Contains(f.Groups, g) {
+				f.Groups = append(f.Groups, g)
+			}
+		case "AuthorizeSecurityGroupIngress":
+			rules, err := parseIPPermissions(rp.IPPermissions)
+			if err != nil {
+				f.Problems = append(f.Problems, fmt.Sprintf("event %s: ipPermissions: %v", ev.EventID, err))
+			}
+			if rp.GroupID != "" && len(rules) > 0 {
+				f.Ingress = append(f.Ingress, IngressGrant{Region: ev.Region, GroupID: rp.GroupID, Rules: rules})
+			}
+		case "AddPermission", "AddPermission20150331", "AddPermission20150331v2":
+			if rp.FunctionName != "" && rp.StatementID != "" {
+				f.Permissions = append(f.Permissions, FunctionGrant{Region: ev.Region, Function: rp.FunctionName, StatementID: rp.StatementID})
+			}
+		case "StopLogging", "DeleteTrail", "PutEventSelectors":
+			n := rp.Name
+			if n == "" {
+				n = rp.TrailName
+			}
+			if n != "" {
+				f.Trails = append(f.Trails, TrailChange{Region: ev.Region, Trail: n, Event: ev.Name, EventID: ev.EventID, Time: ev.Time})
+			}
 		}
 	}
 	// Swept resources whose creator is in the family, in every Region.
@@ -239,16 +339,65 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 	return f
 }
 
+// parseIPPermissions reads CloudTrail's rendering of EC2 ip permissions:
+// {"items":[{"ipProtocol","fromPort","toPort","ipRanges":{"items":[{"cidrIp"}]},"ipv6Ranges":{"items":[{"cidrIpv6"}]}}]}.
+func parseIPPermissions(b json.RawMessage) ([]IngressRule, error) {
+	if len(b) == 0 || string(b) == "null" {
+		return nil, nil
+	}
+	var v struct {
+		Items []struct {
+			Protocol string `json:"ipProtocol"`
+			From     *int32 `json:"fromPort"`
+			To       *int32 `json:"toPort"`
+			V4       struct {
+				Items []struct {
+					CIDR string `json:"cidrIp"`
+				} `json:"items"`
+			} `json:"ipRanges"`
+			V6 struct {
+				Items []struct {
+					CIDR string `json:"cidrIpv6"`
+				} `json:"items"`
+			} `json:"ipv6Ranges"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	var out []IngressRule
+	for _, it := range v.Items {
+		r := IngressRule{Protocol: it.Protocol}
+		if it.From != nil {
+			r.FromPort = *it.From
+		}
+		if it.To != nil {
+			r.ToPort = *it.To
+		}
+		for _, c := range it.V4.Items {
+			r.CIDR = c.CIDR
+			out = append(out, r)
+		}
+		for _, c := range it.V6.Items {
+			r.CIDR = c.CIDR
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // Step is one action of a playbook, with its plan as read when the
 // playbook was planned.
 type Step struct {
 	Action Action
-	// Why this step is in the playbook.
+	// Why this step is in the playbook: the foothold it neutralises.
 	Why  string
 	Plan *Plan
 	// Err is set when planning the step failed: the step is shown with
 	// it and skipped; the others go on.
 	Err error
+	// Foothold is what the step neutralises, as the verdict names it.
+	Foothold state.OpenFoothold
 }
 
 // Playbook is one plan of several actions, confirmed once.
@@ -257,8 +406,15 @@ type Playbook struct {
 	Title  string
 	Family *Family
 	Steps  []*Step
-	// Notes say what was found and what the playbook leaves alone.
+	// Notes say what was found.
 	Notes []string
+	// LeftAlone lists footholds the playbook does not act on, each with
+	// why: they stay open in the verdict.
+	LeftAlone []state.OpenFoothold
+	// Unsure lists what was made after the leak by someone CloudTrail
+	// has not named yet: not acted on, and the verdict is not
+	// "contained" while any is left.
+	Unsure []state.OpenFoothold
 }
 
 // Irreversible reports whether any step cannot be undone: the playbook
@@ -290,14 +446,20 @@ type CredentialOptions struct {
 }
 
 // PlanCredential builds the playbook "contain this credential" for a
-// suspect key: deactivate it; deactivate the keys its family created;
-// quarantine the users it created (and deactivate their keys); revoke the
-// owner's older sessions and those of every role the family assumed;
-// delete the console passwords it set and the MFA devices it enabled;
-// cancel its spot requests (then terminate their instances) and stop (or
-// terminate) its instances in every Region; tag what was touched. The
-// order matters: every long-term key first, so no new session can be
-// minted after a revoke's cutoff.
+// suspect key from the fold (the journal's events, topped up by Refresh
+// with CloudTrail's event history, a fresh inventory and a fresh sweep):
+// every long-term key of the family is deactivated first, so no new
+// session can be minted after a revoke's cutoff; then the users and roles
+// it created are quarantined, trust policies it changed restored, policies
+// it attached or put detached, group memberships it added removed; the
+// sessions of every user whose key is in the family and of every role it
+// assumed revoked; console passwords it set deleted, MFA devices it
+// enabled removed; logging it stopped started again and event selectors
+// it changed restored; its spot requests cancelled and instances stopped
+// (or terminated) in every Region, ingress it opened revoked, function
+// permissions it added removed, functions and key pairs it made deleted;
+// what was touched tagged. What it leaves alone, and what was made after
+// the leak by someone CloudTrail has not named yet, is listed with why.
 func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(state.EventRef) ([]byte, error), key string, o CredentialOptions) (*Playbook, error) {
 	if key == "" {
 		return nil, errors.New("playbook: no key")
@@ -313,16 +475,21 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		}
 	}
 	if len(f.Keys) == 1 && len(s.Events.Family(key)) == 0 {
-		pb.Notes = append(pb.Notes, "the journal holds no event of "+key+": only the key itself and its owner are contained")
+		pb.Notes = append(pb.Notes, "CloudTrail holds no event of "+key+" yet: only the key itself and its owner are contained")
 	}
 	for _, p := range f.Problems {
 		pb.Notes = append(pb.Notes, "unreadable record: "+p)
 	}
-	add := func(a Action, why string) { pb.Steps = append(pb.Steps, &Step{Action: a, Why: why}) }
+	add := func(a Action, why string, fh state.OpenFoothold) {
+		if fh.Detail == "" {
+			fh.Detail = why
+		}
+		pb.Steps = append(pb.Steps, &Step{Action: a, Why: why, Foothold: fh})
+	}
 	if o.RolesOnly {
 		pb.Title = "Revoke the sessions of every role " + key + " and its family assumed"
 		for _, r := range f.Roles {
-			add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed")
+			add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed", state.OpenFoothold{Kind: "session", ID: "role/" + r})
 		}
 		if len(f.Roles) == 0 {
 			pb.Notes = append(pb.Notes, "the journal shows no role assumed by "+key+" or its family")
@@ -332,69 +499,304 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		}
 		return pb, nil
 	}
+	created := func(u string) bool { return slices.Contains(f.Users, u) }
+	createdRole := func(r string) bool { return slices.Contains(f.CreatedRoles, r) }
 	if strings.HasPrefix(key, "AKIA") {
-		add(&SetKeyStatus{Key: key, User: f.Owner}, "the suspect key")
+		add(&SetKeyStatus{Key: key, User: f.Owner}, "the suspect key", state.OpenFoothold{Kind: "key", ID: key})
 	}
-	keys := make([]string, 0, len(f.CreatedKey))
-	for k := range f.CreatedKey {
-		keys = append(keys, k)
+	keyUsers := map[string]bool{}
+	if f.Owner != "" {
+		keyUsers[f.Owner] = true
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(f.CreatedKey) {
 		if k != key {
-			add(&SetKeyStatus{Key: k, User: f.CreatedKey[k]}, "a key the family created")
-		}
-	}
-	for _, u := range f.Users {
-		add(&Quarantine{Kind: KindUser, Principal: u}, "a user the family created (backdoor)")
-		if ks, err := env.Sess.IAM().ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(u)}); err == nil {
-			for _, k := range ks.AccessKeyMetadata {
-				id := aws.ToString(k.AccessKeyId)
-				if _, ok := f.CreatedKey[id]; !ok {
-					add(&SetKeyStatus{Key: id, User: u}, "a key of a user the family created")
-				}
+			add(&SetKeyStatus{Key: k, User: f.CreatedKey[k]}, "a key the family created", state.OpenFoothold{Kind: "key", ID: k, Detail: "created by the family for user " + f.CreatedKey[k]})
+			if u := f.CreatedKey[k]; u != "" && !created(u) {
+				keyUsers[u] = true
 			}
 		}
 	}
-	if f.Owner != "" {
-		add(&RevokeSessions{Kind: KindUser, Principal: f.Owner, NotBefore: f.NewestMint}, "the owner's session and federation tokens")
+	for _, u := range f.Users {
+		add(&Quarantine{Kind: KindUser, Principal: u}, "a user the family created (backdoor)", state.OpenFoothold{Kind: "user", ID: u})
+		if ks, err := env.Sess.IAM().ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(u)}); err == nil {
+			for _, k := range ks.AccessKeyMetadata {
+				id := aws.ToString(k.AccessKeyId)
+				if _, ok := f.CreatedKey[id]; !ok && id != key {
+					add(&SetKeyStatus{Key: id, User: u}, "a key of a user the family created", state.OpenFoothold{Kind: "key", ID: id, Detail: "a key of backdoor user " + u})
+				}
+			}
+		} else if session.Classify(err) != session.ClassNotFound {
+			pb.Unsure = append(pb.Unsure, state.OpenFoothold{Kind: "user", ID: u, Detail: "its keys could not be read: " + session.Wrap("iam:ListAccessKeys", "", err).Error()})
+		}
+	}
+	for _, r := range f.CreatedRoles {
+		add(&Quarantine{Kind: KindRole, Principal: r}, "a role the family created", state.OpenFoothold{Kind: "role", ID: r})
+	}
+	for _, r := range sortedKeys(f.Trusts) {
+		if createdRole(r) {
+			continue
+		}
+		good, when := knownGoodTrust(s, r, f.Trusts[r])
+		if good == "" {
+			pb.LeftAlone = append(pb.LeftAlone, state.OpenFoothold{Kind: "trust", ID: "role/" + r,
+				Detail: "the family changed its trust policy and the journal holds no earlier one to restore: read it with `aws iam get-role --role-name " + r + "` and fix it by hand"})
+			continue
+		}
+		add(&RestoreTrust{Role: r, Document: good}, "a trust policy the family changed (restored to the one the inventory saw at "+when.UTC().Format(time.RFC3339)+")",
+			state.OpenFoothold{Kind: "trust", ID: "role/" + r})
+	}
+	for _, g := range f.Policies {
+		if g.Kind == KindUser && created(g.Principal) || g.Kind == KindRole && createdRole(g.Principal) {
+			continue // quarantined: its deny-all outweighs what it was given
+		}
+		what := g.PolicyARN
+		if what == "" {
+			what = "inline " + g.Inline
+		}
+		add(&DetachPolicy{Kind: g.Kind, Principal: g.Principal, PolicyARN: g.PolicyARN, Inline: g.Inline}, "a policy the family attached or put",
+			state.OpenFoothold{Kind: "policy", ID: string(g.Kind) + "/" + g.Principal + ":" + what})
+	}
+	for _, g := range f.Groups {
+		if created(g.User) {
+			continue
+		}
+		add(&RemoveFromGroup{User: g.User, Group: g.Group}, "a group membership the family added", state.OpenFoothold{Kind: "group", ID: g.User + "@" + g.Group})
+	}
+	for _, u := range sortedKeys(keyUsers) {
+		add(&RevokeSessions{Kind: KindUser, Principal: u, NotBefore: f.NewestMint}, "the session and federation tokens of a user whose key is in the family",
+			state.OpenFoothold{Kind: "session", ID: "user/" + u})
 	}
 	for _, r := range f.Roles {
-		add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed")
+		if createdRole(r) {
+			continue
+		}
+		add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed", state.OpenFoothold{Kind: "session", ID: "role/" + r})
 	}
 	for _, u := range f.Logins {
-		add(&DeleteLoginProfile{User: u}, "a console password the family set")
+		add(&DeleteLoginProfile{User: u}, "a console password the family set", state.OpenFoothold{Kind: "login", ID: u})
 	}
 	for _, u := range sortedKeys(f.MFA) {
-		add(&RemoveMFA{User: u, Serials: f.MFA[u]}, "MFA devices the family enabled")
+		add(&RemoveMFA{User: u, Serials: f.MFA[u]}, "MFA devices the family enabled", state.OpenFoothold{Kind: "mfa", ID: u})
 	}
+	planTrails(pb, f, add)
 	tags := map[string][]string{}
 	for _, region := range sortedKeys(f.Spot) {
-		add(&CancelSpot{Region: region, IDs: f.Spot[region]}, "spot requests the family made")
+		add(&CancelSpot{Region: region, IDs: f.Spot[region]}, "spot requests the family made",
+			state.OpenFoothold{Kind: "spot", ID: strings.Join(f.Spot[region], ","), Region: region})
 		tags[region] = append(tags[region], f.Spot[region]...)
 	}
 	for _, region := range sortedKeys(f.Instances) {
-		add(&StopInstances{Region: region, IDs: f.Instances[region], Terminate: o.Terminate, Snapshot: o.Snapshot}, "instances the family launched")
+		add(&StopInstances{Region: region, IDs: f.Instances[region], Terminate: o.Terminate, Snapshot: o.Snapshot}, "instances the family launched",
+			state.OpenFoothold{Kind: "instance", ID: strings.Join(f.Instances[region], ","), Region: region})
 		tags[region] = append(tags[region], f.Instances[region]...)
+	}
+	for _, g := range f.Ingress {
+		add(&RevokeIngress{Region: g.Region, GroupID: g.GroupID, Rules: g.Rules}, "security-group ingress the family opened",
+			state.OpenFoothold{Kind: "ingress", ID: g.GroupID, Region: g.Region})
+	}
+	for _, g := range f.Permissions {
+		if slices.Contains(f.Functions[g.Region], g.Function) {
+			continue // the function goes with its permissions
+		}
+		add(&RemovePermission{Region: g.Region, Function: g.Function, StatementID: g.StatementID}, "a function permission the family added",
+			state.OpenFoothold{Kind: "permission", ID: g.Function + ":" + g.StatementID, Region: g.Region})
+	}
+	for _, region := range sortedKeys(f.Functions) {
+		for _, fn := range f.Functions[region] {
+			add(&DeleteFunction{Region: region, Function: fn}, "a function the family created", state.OpenFoothold{Kind: "function", ID: fn, Region: region})
+		}
+	}
+	for _, region := range sortedKeys(f.KeyPairs) {
+		for _, kp := range f.KeyPairs[region] {
+			add(&DeleteKeyPair{Region: region, KeyName: kp}, "a key pair the family imported", state.OpenFoothold{Kind: "key-pair", ID: kp, Region: region})
+		}
 	}
 	for _, u := range f.Users {
 		tags[""] = append(tags[""], "user/"+u)
 	}
 	if env.Incident != "" {
 		for _, region := range sortedKeys(tags) {
-			add(&Tag{Region: region, IDs: tags[region]}, "mark what was touched with the incident id")
+			pb.Steps = append(pb.Steps, &Step{Action: &Tag{Region: region, IDs: tags[region]}, Why: "mark what was touched with the incident id"})
 		}
 	}
-	for region, kps := range f.KeyPairs {
-		pb.Notes = append(pb.Notes, fmt.Sprintf("left alone: key pairs %v in %s (delete-key-pair)", kps, region))
-	}
-	for region, fns := range f.Functions {
-		pb.Notes = append(pb.Notes, fmt.Sprintf("left alone: functions %v in %s (delete-function)", fns, region))
-	}
+	pb.Unsure = append(pb.Unsure, unattributed(s, raw, f)...)
 	for _, st := range pb.Steps {
 		st.Plan, st.Err = st.Action.Plan(ctx, env)
 	}
 	return pb, nil
+}
+
+// planTrails adds the trail steps: logging the family stopped is started
+// again, event selectors it changed are restored; a trail it deleted is
+// left alone as the top finding, with the command that recreates it.
+func planTrails(pb *Playbook, f *Family, add func(Action, string, state.OpenFoothold)) {
+	type tk struct{ region, trail string }
+	last := map[tk]TrailChange{}
+	var order []tk
+	for _, c := range f.Trails {
+		k := tk{c.Region, c.Trail}
+		if _, ok := last[k]; !ok {
+			order = append(order, k)
+		}
+		if c.Event == "PutEventSelectors" {
+			add(&RestoreEventSelectors{Region: c.Region, Trail: c.Trail, Selectors: DefaultEventSelectors}, "event selectors the family changed (restored to every management event, read and write)",
+				state.OpenFoothold{Kind: "trail", ID: c.Trail + ":selectors", Region: c.Region})
+			continue
+		}
+		if p, ok := last[k]; !ok || c.Time.After(p.Time) || p.Event == "PutEventSelectors" {
+			last[k] = c
+		}
+	}
+	for _, k := range order {
+		c, ok := last[k]
+		if !ok {
+			continue
+		}
+		switch c.Event {
+		case "StopLogging":
+			add(&StartLogging{Region: c.Region, Trail: c.Trail}, "logging the family stopped", state.OpenFoothold{Kind: "trail", ID: c.Trail, Region: c.Region})
+		case "DeleteTrail":
+			pb.LeftAlone = append([]state.OpenFoothold{{Kind: "trail", ID: c.Trail, Region: c.Region,
+				Detail: "the family DELETED this trail (event " + c.EventID + "): nothing is being logged to its bucket; recreate it: " +
+					RecreateTrailCommand(c.Trail, "BUCKET", c.Region, true)}}, pb.LeftAlone...)
+		}
+	}
+}
+
+// DefaultEventSelectors is what restore-event-selectors puts back when the
+// journal holds no earlier selectors: every management event, read and
+// write (CloudTrail's default for a new trail).
+const DefaultEventSelectors = `[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[]}]`
+
+// knownGoodTrust returns the newest trust policy of role the inventories
+// saw before the family changed it (and that is not the family's
+// document), with when it was seen; "" when the journal holds none.
+func knownGoodTrust(s *state.Store, role, bad string) (string, time.Time) {
+	hist := s.Trusts[role]
+	for i := len(hist) - 1; i >= 0; i-- {
+		if !sameJSON(hist[i].V, bad) {
+			return hist[i].V, hist[i].At
+		}
+	}
+	return "", time.Time{}
+}
+
+// sameJSON compares two JSON documents by value (IAM returns policies
+// URL-encoded and re-spaced).
+func sameJSON(a, b string) bool {
+	if a == b {
+		return true
+	}
+	norm := func(s string) any {
+		if u, err := url.QueryUnescape(s); err == nil && strings.HasPrefix(strings.TrimSpace(u), "{") {
+			s = u
+		}
+		var v any
+		if json.Unmarshal([]byte(s), &v) != nil {
+			return s
+		}
+		return v
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+// unattributed lists what was made after the family's first event (or the
+// incident's start) that no CloudTrail record in the journal names a
+// creator for: resources of the latest sweep, users, roles and keys of the
+// latest inventory. The stream and the event history run minutes behind,
+// so these may be the family's: the verdict stays "unsure" until
+// CloudTrail names who made them.
+func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *Family) []state.OpenFoothold {
+	since := f.First
+	if since.IsZero() || !s.Incident.Began.IsZero() && s.Incident.Began.Before(since) && !s.Incident.Began.IsZero() {
+		if !s.Incident.Began.IsZero() {
+			since = s.Incident.Began
+		}
+	}
+	if since.IsZero() {
+		return nil
+	}
+	var out []state.OpenFoothold
+	cr, _ := state.FindCreators(s.Events, raw)
+	for _, sw := range s.SweepList() {
+		if sw.V.Kind == "ec2:security-group" {
+			continue // groups carry no creation time
+		}
+		for _, r := range sw.V.Resources {
+			if r.Created.IsZero() || !r.Created.After(since) {
+				continue
+			}
+			if _, ok := cr.Of(sw.V.Region, r); ok {
+				continue
+			}
+			if r.State == "terminated" || r.State == "shutting-down" || r.State == "cancelled" || r.State == "closed" {
+				continue
+			}
+			id := r.ID
+			if id == "" {
+				id = r.Name
+			}
+			out = append(out, state.OpenFoothold{Kind: sw.V.Kind, ID: id, Region: sw.V.Region,
+				Detail: "made " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
+		}
+	}
+	if s.Inventory == nil {
+		return out
+	}
+	keys, users, roles := iamCreators(s, raw)
+	fam := map[string]bool{}
+	for _, k := range f.Keys {
+		fam[k] = true
+	}
+	for _, u := range s.Inventory.Users {
+		if u.Created.After(since) && !users[u.Name] && !slices.Contains(f.Users, u.Name) {
+			out = append(out, state.OpenFoothold{Kind: "user", ID: u.Name, Detail: "created " + u.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
+		}
+		for _, k := range u.Keys {
+			if k.Created.After(since) && !keys[k.ID] && !fam[k.ID] && k.Status == "Active" {
+				out = append(out, state.OpenFoothold{Kind: "key", ID: k.ID, Detail: "created " + k.Created.UTC().Format(time.RFC3339) + " for user " + u.Name + " after the leak; CloudTrail names no creator yet"})
+			}
+		}
+	}
+	for _, r := range s.Inventory.Roles {
+		if r.Created.After(since) && !roles[r.Name] && !slices.Contains(f.CreatedRoles, r.Name) && !r.ServiceLinked {
+			out = append(out, state.OpenFoothold{Kind: "role", ID: r.Name, Detail: "created " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
+		}
+	}
+	return out
+}
+
+// iamCreators returns the keys, users and roles that a successful
+// CreateAccessKey, CreateUser or CreateRole in the journal names.
+func iamCreators(s *state.Store, raw func(state.EventRef) ([]byte, error)) (keys, users, roles map[string]bool) {
+	keys, users, roles = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	flt, err := state.ParseFilter("event:CreateAccessKey,CreateUser,CreateRole -failed")
+	if err != nil {
+		return
+	}
+	res := s.Events.Query(flt)
+	for i := range res.Len() {
+		ev := s.Events.Event(res.At(i))
+		b, err := raw(ev.Ref)
+		if err != nil {
+			continue
+		}
+		var r familyRecord
+		if json.Unmarshal(b, &r) != nil {
+			continue
+		}
+		switch ev.Name {
+		case "CreateAccessKey":
+			if r.ResponseElements != nil && r.ResponseElements.AccessKey != nil {
+				keys[r.ResponseElements.AccessKey.AccessKeyID] = true
+			}
+		case "CreateUser":
+			users[r.RequestParameters.UserName] = true
+		case "CreateRole":
+			roles[r.RequestParameters.RoleName] = true
+		}
+	}
+	return
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -411,18 +813,36 @@ type StepOutcome struct {
 	Index   int
 	Step    *Step
 	Outcome *Outcome
-	// Skipped says why the step was not run ("already verified …").
-	Skipped string
-	Err     error
+	// Held says the step was read back as in effect before anything was
+	// sent, and the journal already holds its verified run: nothing was
+	// done or journaled ("holds (read back now)").
+	Held string
+	// Reverted is set when the journal holds a verified run of the step
+	// that AWS no longer shows in effect (someone undid it): the step was
+	// run again, and the old action journaled as reverted.
+	Reverted string
+	Err      error
+}
+
+// Acted reports whether the step sent a call that changed something.
+func (so StepOutcome) Acted() bool {
+	return so.Outcome != nil && !so.Outcome.Result.Already && len(so.Outcome.Result.Calls) > 0
+}
+
+// Holds reports whether the step is in effect, read back from AWS.
+func (so StepOutcome) Holds() bool {
+	return so.Held != "" || so.Err == nil && so.Outcome != nil && so.Outcome.Result.OK && so.Outcome.Verify != nil && so.Outcome.Verify.Holds
 }
 
 // RunPlaybook runs the steps in order, reporting each through progress
-// (when set). A step that fails is reported and the others go on. A step
-// whose action (same action and target) is already verified in the
-// journal — a playbook resumed after a crash — is skipped. Every step is
-// planned afresh just before it runs, so a step already in effect says so,
-// and a step that now needs an irreversible call the confirmed playbook
-// did not show fails with ErrPlanChanged.
+// (when set). A step that fails is reported and the others go on. Every
+// step is first read back from AWS (never taken from the journal's
+// memory): one that holds and was verified before is left as it is; one
+// the journal has verified that no longer holds (the attacker, or a
+// teammate, undid it) is journaled as reverted and run again. Every step
+// is planned afresh just before it runs, so a step already in effect says
+// so, and a step that now needs an irreversible call the confirmed
+// playbook did not show fails with ErrPlanChanged.
 func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions, progress func(StepOutcome)) []StepOutcome {
 	opts.PlaybookID = pb.ID
 	opts.Confirmed = nil
@@ -433,12 +853,35 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 	out := make([]StepOutcome, 0, len(pb.Steps))
 	for i, st := range pb.Steps {
 		so := StepOutcome{Index: i, Step: st}
+		var before *state.Action
+		if done != nil {
+			before = verifiedBefore(done, st.Action)
+		}
 		switch {
 		case ctx.Err() != nil:
 			so.Err = ctx.Err()
-		case done != nil && verifiedBefore(done, st.Action):
-			so.Skipped = "already verified in the journal"
+		case st.Err != nil && st.Plan == nil:
+			// Planned again: the target may have appeared since.
+			o := opts
+			so.Outcome, so.Err = r.Run(ctx, st.Action, o)
 		default:
+			if before != nil {
+				v, err := st.Action.Verify(ctx, r.Env)
+				if err == nil && v.Holds {
+					so.Held = "holds (read back now: " + v.Detail + ")"
+					break
+				}
+				detail := v.Detail
+				if err != nil {
+					detail = err.Error()
+				}
+				so.Reverted = "verified by action " + before.Intent.ActionID + " but no longer holds: " + detail
+				if _, jerr := r.Journal.Record(state.KindActionVerify, state.ActionVerify{ActionID: before.Intent.ActionID, Holds: false,
+					Detail: "reverted: " + detail}); jerr != nil {
+					so.Err = fmt.Errorf("journal reverted: %w", jerr)
+					break
+				}
+			}
 			// The responder confirmed the plan as shown: an irreversible
 			// call the step did not show then is refused (ErrPlanChanged).
 			o := opts
@@ -453,21 +896,242 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 	return out
 }
 
-// verifiedBefore reports whether the journal holds a verified run of the
-// same action on the same target.
-func verifiedBefore(l *Ledger, a Action) bool {
-	if _, ok := a.(*RevokeSessions); ok {
-		// A revoke verified before may predate credentials minted since:
-		// its plan (NotBefore) decides.
-		return false
-	}
+// verifiedBefore returns the journal's newest verified run of the same
+// action on the same target, or nil.
+func verifiedBefore(l *Ledger, a Action) *state.Action {
 	t := a.Target()
+	var found *state.Action
 	for _, x := range l.Actions {
 		if x.Intent.Action == a.Name() && x.Intent.Target == t.String() && x.Intent.Region == t.Region {
 			if o := x.Outcome(); o == state.OutcomeVerified {
-				return true
+				found = x
 			}
 		}
 	}
-	return false
+	return found
+}
+
+// Assess is the one verdict: it reads back from AWS, now, every foothold
+// the playbook found (each step's Verify), and adds what the playbook
+// leaves alone (open) and what it could not attribute (unsure). The CLI's
+// exit code, the console's status line and debrief, and the report's
+// "still open" all come from it (the report from the verdict it
+// journals), so they cannot disagree.
+func Assess(ctx context.Context, env *Env, pb *Playbook) state.Verdict {
+	v := state.Verdict{Key: pb.Family.Key, CheckedAt: env.now().UTC(), PlaybookID: pb.ID}
+	for _, st := range pb.Steps {
+		if st.Foothold.Kind == "" {
+			continue // tagging is bookkeeping, not a foothold
+		}
+		v.Footholds++
+		fh := st.Foothold
+		res, err := st.Action.Verify(ctx, env)
+		switch {
+		case err != nil && session.Classify(err) == session.ClassNotFound && st.Foothold.Region == "":
+			// IAM is global: NoSuchEntity is authoritative.
+			v.Held++
+		case err != nil:
+			fh.Detail += ": could not read back: " + err.Error()
+			v.Unsure = append(v.Unsure, fh)
+		case res.Holds:
+			v.Held++
+		default:
+			fh.Detail += ": " + res.Detail
+			v.Open = append(v.Open, fh)
+		}
+	}
+	v.Open = append(v.Open, pb.LeftAlone...)
+	v.Footholds += len(pb.LeftAlone)
+	v.Unsure = append(v.Unsure, pb.Unsure...)
+	v.Contained = len(v.Open) == 0 && len(v.Unsure) == 0
+	return v
+}
+
+// ContainOptions tune Contain.
+type ContainOptions struct {
+	Credential CredentialOptions
+	Refresh    RefreshOptions
+	Run        RunOptions
+	// Wait is how long Contain keeps going after the first round, for
+	// CloudTrail to deliver and the attacker to show what it still holds
+	// (zero: one round and a verdict).
+	Wait time.Duration
+	// Poll is the pause between rounds (default 5 s).
+	Poll time.Duration
+	// First is the playbook the responder confirmed, planned from a
+	// Refresh just before: the first round runs it as it is. Nil: the
+	// first round refreshes and plans.
+	First *Playbook
+	// Confirm is asked before the first round runs, with the plan; false
+	// stops before anything is done. Nil: confirmed.
+	Confirm func(pb *Playbook) bool
+	// Plan, when set, is told every round's playbook before it runs.
+	Plan func(round int, pb *Playbook)
+	// Progress, when set, is told every step's outcome.
+	Progress func(round int, so StepOutcome)
+}
+
+// ErrNotConfirmed: the responder did not confirm the playbook.
+var ErrNotConfirmed = errors.New("playbook not confirmed: nothing was done")
+
+// Contain is the credential playbook run to a verdict read back from AWS.
+// Each round reads the account afresh (Refresh: CloudTrail's event
+// history for the family, a fresh inventory and sweep, all journaled),
+// plans from the fold, runs every step that does not hold, and assesses.
+// It stops when a round that began after CloudTrail had delivered past the
+// previous round's changes (every enabled Region shows the console's own
+// calls made after them) found nothing to do and every foothold reads back
+// as neutralised: "contained". Otherwise it keeps going until Wait is
+// over, and the verdict says what is open or unsure. The verdict is
+// journaled.
+func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOptions) (state.Verdict, *Playbook, error) {
+	if fold == nil {
+		return state.Verdict{}, nil, errNoFold
+	}
+	poll := o.Poll
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	deadline := time.Now().Add(o.Wait) // wall time: the account's clock may be a drill's
+	if len(o.Refresh.Regions) == 0 {
+		list, err := regions.List(ctx, r.Env.Sess.EC2(sweepHome), sweepHome)
+		if err != nil {
+			return state.Verdict{}, nil, fmt.Errorf("playbook: %w", err)
+		}
+		o.Refresh.Regions = regions.Enabled(list)
+	}
+	var (
+		cut  time.Time
+		v    state.Verdict
+		pb   *Playbook
+		regs = o.Refresh.Regions
+	)
+	for round := 0; ; round++ {
+		caughtUp := false
+		var behind []string
+		if !cut.IsZero() && r.Env.Self.KeyID != "" {
+			var problems []string
+			behind, problems = Delivered(ctx, r.Env, o.Refresh.Lookup, regs, r.Env.Self.KeyID, cut)
+			caughtUp = len(behind) == 0
+			_ = problems
+		}
+		ref := &Refreshed{}
+		if round == 0 && o.First != nil {
+			pb = o.First
+		} else {
+			ro := o.Refresh
+			ro.Regions = regs
+			var err error
+			if ref, err = Refresh(ctx, r.Env, r.Journal, fold, key, ro); err != nil {
+				return v, pb, err
+			}
+			regs = ref.Regions
+			s, raw, err := fold()
+			if err != nil {
+				return v, pb, err
+			}
+			if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
+				return v, pb, err
+			}
+			for _, p := range ref.Problems {
+				pb.Notes = append(pb.Notes, "read failed: "+p)
+			}
+		}
+		if o.Plan != nil {
+			o.Plan(round, pb)
+		}
+		if round == 0 && o.First == nil && o.Confirm != nil && !o.Confirm(pb) {
+			return v, pb, ErrNotConfirmed
+		}
+		acted := false
+		r.RunPlaybook(ctx, pb, o.Run, func(so StepOutcome) {
+			if so.Acted() || so.Reverted != "" {
+				acted = true
+			}
+			if o.Progress != nil {
+				o.Progress(round, so)
+			}
+		})
+		if acted || cut.IsZero() {
+			cut = r.Env.now()
+		}
+		v = Assess(ctx, r.Env, pb)
+		for _, p := range ref.Problems {
+			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "read", ID: "refresh", Detail: p})
+		}
+		switch {
+		case r.Env.Self.KeyID == "":
+			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
+				Detail: "the console's own key id is unknown, so CloudTrail's delivery past containment cannot be checked"})
+		case !caughtUp && (acted || len(behind) > 0 || round == 0):
+			what := "every Region"
+			if len(behind) > 0 {
+				what = strings.Join(behind, ", ")
+			}
+			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
+				Detail: "CloudTrail has not yet delivered past containment (" + cut.UTC().Format(time.RFC3339) + ") in " + what + ": a foothold made just before may not be known yet"})
+		}
+		v.Contained = len(v.Open) == 0 && len(v.Unsure) == 0 && !acted && caughtUp
+		if v.Contained || !time.Now().Before(deadline) || ctx.Err() != nil {
+			if _, err := r.Journal.Record(state.KindVerdict, v); err != nil {
+				return v, pb, fmt.Errorf("journal verdict: %w", err)
+			}
+			return v, pb, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(poll):
+		}
+	}
+}
+
+// Check reads the verdict on a suspect key without changing anything:
+// the account is read afresh (Refresh), the playbook planned from the
+// fold and every foothold read back (Assess), and CloudTrail's delivery
+// checked past the journal's last containment action. The verdict is
+// journaled. It is what :debrief, the status line and `contain credential
+// --plan` show.
+func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOptions) (state.Verdict, *Playbook, error) {
+	if fold == nil {
+		return state.Verdict{}, nil, errNoFold
+	}
+	ref, err := Refresh(ctx, r.Env, r.Journal, fold, key, o.Refresh)
+	if err != nil {
+		return state.Verdict{}, nil, err
+	}
+	s, raw, err := fold()
+	if err != nil {
+		return state.Verdict{}, nil, err
+	}
+	pb, err := PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
+	if err != nil {
+		return state.Verdict{}, nil, err
+	}
+	v := Assess(ctx, r.Env, pb)
+	for _, p := range ref.Problems {
+		v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "read", ID: "refresh", Detail: p})
+	}
+	var cut time.Time
+	for _, a := range s.Actions {
+		if a.ResultAt.After(cut) {
+			cut = a.ResultAt
+		}
+	}
+	switch {
+	case cut.IsZero():
+		// Nothing was done: nothing to wait for.
+	case r.Env.Self.KeyID == "":
+		v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
+			Detail: "the console's own key id is unknown, so CloudTrail's delivery past containment cannot be checked"})
+	default:
+		if behind, _ := Delivered(ctx, r.Env, o.Refresh.Lookup, ref.Regions, r.Env.Self.KeyID, cut); len(behind) > 0 {
+			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
+				Detail: "CloudTrail has not yet delivered past the last containment action (" + cut.UTC().Format(time.RFC3339) + ") in " + strings.Join(behind, ", ") + ": a foothold made just before may not be known yet"})
+		}
+	}
+	v.Contained = len(v.Open) == 0 && len(v.Unsure) == 0
+	if _, err := r.Journal.Record(state.KindVerdict, v); err != nil {
+		return v, pb, fmt.Errorf("journal verdict: %w", err)
+	}
+	return v, pb, nil
 }

@@ -110,8 +110,8 @@ func TestPlaybookContainsTheCompromise(t *testing.T) {
 	// Again: every step is skipped (verified) or already in effect.
 	again := d.runner.RunPlaybook(ctx, planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{}), RunOptions{}, nil)
 	for _, so := range again {
-		if so.Err != nil || so.Skipped == "" && !so.Outcome.Result.Already {
-			t.Errorf("second run, step %s: err=%v skipped=%q outcome=%+v", so.Step.Action.Name(), so.Err, so.Skipped, so.Outcome)
+		if so.Err != nil || so.Held == "" && !so.Outcome.Result.Already {
+			t.Errorf("second run, step %s: err=%v held=%q outcome=%+v", so.Step.Action.Name(), so.Err, so.Held, so.Outcome)
 		}
 	}
 }

@@ -182,8 +182,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 
-	if s.opts.Latency > 0 {
-		t := time.NewTimer(s.opts.Latency)
+	if lat := time.Duration(s.latency.Load()); lat > 0 {
+		t := time.NewTimer(lat)
 		select {
 		case <-t.C:
 		case <-hr.Context().Done():

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -97,6 +98,8 @@ type Sim struct {
 	clock Clock
 	ids   *ids
 	speed float64
+	// latency is added to every call (Options.Latency; SetLatency).
+	latency atomic.Int64
 
 	// mu guards everything below. Handlers run with it held.
 	mu       sync.Mutex
@@ -119,6 +122,7 @@ func New(opts Options) *Sim {
 	if s.clock == nil {
 		s.clock = WallClock{}
 	}
+	s.latency.Store(int64(opts.Latency))
 	if s.speed <= 0 {
 		s.speed = 1
 	}
@@ -438,3 +442,6 @@ func regionKnown(name string) bool {
 func (s *Sim) regionEnabled(name string) bool {
 	return !slices.Contains(s.opts.DisabledRegions, name)
 }
+
+// SetLatency changes the latency added to every call from now on.
+func (s *Sim) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }

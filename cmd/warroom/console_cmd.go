@@ -158,6 +158,12 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		opts.Containment = cont
 	}
 	w.start(ctx)
+	if cont != nil {
+		// DESIGN: an intent journaled without a result (a console that
+		// died mid-action) is verified on start, and the verification
+		// journaled: the screen shows its outcome, read back from AWS.
+		cont.resume(ctx)
+	}
 	var uiErr error
 	if r.term != nil {
 		uiErr = tui.RunOn(ctx, opts, *r.term)
@@ -166,7 +172,7 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	}
 	cancel()
 	if cont != nil {
-		cont.wait()
+		cont.idle()
 	}
 	w.wait()
 	if uiErr != nil && !errors.Is(uiErr, context.Canceled) {

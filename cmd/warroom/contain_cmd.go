@@ -30,6 +30,7 @@ type containFlags struct {
 	proceed      bool
 	terminate    bool
 	snapshot     bool
+	wait, poll   time.Duration
 	notBefore    string
 }
 
@@ -390,8 +391,17 @@ the console passwords it set and the MFA devices it enabled; cancel its spot req
 every Region; tag what was touched with the incident id.
 
 One confirmation covers the whole plan (type the key id when a step cannot be undone).
-Steps run in order; a step that fails is shown and the others go on. Run it again after
-a crash: steps already verified are skipped.`,
+Steps run in order; a step that fails is shown and the others go on. The plan is built
+from the journal's events and, read just now, CloudTrail's event history for every key of
+the family in every Region, every principal and key, and every Region's resources; what
+was made after the leak by someone CloudTrail does not name yet is listed as unsure. The
+playbook then keeps reading the account back (--wait), containing what turns up, until
+CloudTrail has delivered past its changes and every foothold reads back as neutralised.
+Run it again at any time: every step is read back from AWS; one that someone undid is run
+again and journaled as reverted.
+
+Exit 0: the verdict, read back from AWS, is "contained". Exit 1: not contained or unsure
+(what is open is listed). Exit 2: usage, or AWS or the journal could not be read.`,
 		Example: `  warroom contain credential AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl --plan
   warroom contain credential AKIAIOSFODNN7EXAMPLE -j incident/journal.jsonl --terminate`,
 		Args: cobra.ExactArgs(1),
@@ -409,59 +419,62 @@ a crash: steps already verified are skipped.`,
 				return err
 			}
 			defer r.rec.Close()
-			s, _, err := replayJournal(e, r.path)
-			if err != nil {
+			if err := markSuspect(r.rec, r.path, key, "contain credential"); err != nil {
 				return err
 			}
-			raw := state.NewRawReader(r.path)
-			defer raw.Close()
-			pb, err := contain.PlanCredential(ctx, r.runner.Env, s, raw.Raw, key,
-				contain.CredentialOptions{Terminate: f.terminate, Snapshot: f.snapshot, RolesOnly: rolesOnly})
+			fold := journalFold(r.path)
+			opts := contain.ContainOptions{
+				Credential: contain.CredentialOptions{Terminate: f.terminate, Snapshot: f.snapshot, RolesOnly: rolesOnly},
+				Refresh:    contain.RefreshOptions{AccountID: r.id.AccountID},
+				Run:        contain.RunOptions{OverrideSelf: f.overrideSelf, Proceed: f.proceed},
+				Wait:       f.wait,
+				Poll:       f.poll,
+			}
+			opts.Plan = func(round int, pb *contain.Playbook) {
+				if round == 0 {
+					printPlaybook(e.stdout, pb)
+					return
+				}
+				fmt.Fprintf(e.stdout, "\nround %d: read the account again: %d steps, %d unsure\n", round+1, len(pb.Steps), len(pb.Unsure))
+			}
+			opts.Confirm = func(pb *contain.Playbook) bool {
+				if f.plan {
+					return false
+				}
+				if !f.yes {
+					if err := r.confirm(e, pb.Irreversible(), key); err != nil {
+						fmt.Fprintln(e.stderr, err)
+						return false
+					}
+				}
+				return true
+			}
+			opts.Progress = func(round int, so contain.StepOutcome) {
+				if round > 0 && !so.Acted() && so.Reverted == "" && so.Err == nil && so.Holds() {
+					return // later rounds print what changed
+				}
+				printStep(e.stdout, so)
+			}
+			v, _, err := r.runner.Contain(ctx, fold, key, opts)
+			if errors.Is(err, contain.ErrNotConfirmed) {
+				if f.plan {
+					return nil
+				}
+				return &exitError{code: exitProblem, err: err}
+			}
 			if err != nil {
 				return &exitError{code: exitProblem, err: err}
 			}
-			printPlaybook(e.stdout, pb)
-			if f.plan {
-				return nil
-			}
-			if !f.yes {
-				if err := r.confirm(e, pb.Irreversible(), key); err != nil {
-					return err
-				}
-			}
-			failed := 0
-			n := len(pb.Steps)
-			r.runner.RunPlaybook(ctx, pb, contain.RunOptions{OverrideSelf: f.overrideSelf, Proceed: f.proceed}, func(so contain.StepOutcome) {
-				head := fmt.Sprintf("[%d/%d] %s %s", so.Index+1, n, so.Step.Action.Name(), term(so.Step.Action.Target().String()))
-				switch {
-				case so.Skipped != "":
-					fmt.Fprintf(e.stdout, "%s: – skipped: %s\n", head, so.Skipped)
-				case so.Err != nil:
-					failed++
-					fmt.Fprintf(e.stdout, "%s: ✗ %s\n", head, term(so.Err.Error()))
-				case !so.Outcome.Result.OK:
-					failed++
-					fmt.Fprintf(e.stdout, "%s: ✗ failed: %s\n", head, term(so.Outcome.Result.Error))
-				case so.Outcome.Verify != nil && !so.Outcome.Verify.Holds:
-					failed++
-					fmt.Fprintf(e.stdout, "%s: ✗ does not hold: %s\n", head, term(so.Outcome.Verify.Detail))
-				default:
-					what := "✓ done"
-					if so.Outcome.Result.Already {
-						what = "✓ already in effect"
-					}
-					fmt.Fprintf(e.stdout, "%s: %s; %s\n", head, what, term(so.Outcome.Verify.Detail))
-				}
-			})
-			if failed > 0 {
-				fmt.Fprintf(e.stdout, "✗ %d of %d steps failed or do not hold\n", failed, n)
+			writeVerdict(e.stdout, v)
+			if !v.Contained {
 				return &exitError{code: exitProblem, quiet: true}
 			}
-			fmt.Fprintf(e.stdout, "✓ all %d steps hold (playbook %s)\n", n, pb.ID)
 			return nil
 		},
 	}
 	f.register(c)
+	c.Flags().DurationVar(&f.wait, "wait", 15*time.Minute, "keep reading the account back, and containing what turns up, until the verdict is \"contained\" or this long has passed (CloudTrail delivers about 5 minutes late)")
+	c.Flags().DurationVar(&f.poll, "poll", 5*time.Second, "pause between rounds")
 	if rolesOnly {
 		c.Use = "revoke-roles ACCESS_KEY_ID"
 		c.Short = "Revoke the older sessions of every role a key and its family assumed"
@@ -493,6 +506,18 @@ func printPlaybook(w io.Writer, pb *contain.Playbook) {
 		}
 		printPlan(w, st.Plan, "  ")
 	}
+	if len(pb.LeftAlone) > 0 {
+		fmt.Fprintln(w, "\nleft alone (stays open in the verdict):")
+		for _, o := range pb.LeftAlone {
+			fmt.Fprintf(w, "  ✗ %s\n", term(footholdLine(o)))
+		}
+	}
+	if len(pb.Unsure) > 0 {
+		fmt.Fprintln(w, "\nunsure: made after the leak, creator not yet in CloudTrail (not acted on; the verdict waits for CloudTrail):")
+		for _, o := range pb.Unsure {
+			fmt.Fprintf(w, "  ? %s\n", term(footholdLine(o)))
+		}
+	}
 	if pb.Irreversible() {
 		fmt.Fprintln(w, "\n✗ some steps cannot be undone")
 	}
@@ -503,4 +528,85 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printStep prints one playbook step's outcome.
+func printStep(w io.Writer, so contain.StepOutcome) {
+	head := fmt.Sprintf("[%d] %s %s", so.Index+1, so.Step.Action.Name(), term(so.Step.Action.Target().String()))
+	if r := so.Step.Action.Target().Region; r != "" {
+		head += " in " + r
+	}
+	switch {
+	case so.Held != "":
+		fmt.Fprintf(w, "%s: ✓ %s\n", head, term(so.Held))
+		return
+	case so.Reverted != "":
+		fmt.Fprintf(w, "%s: ! %s; running it again\n", head, term(so.Reverted))
+	}
+	switch {
+	case so.Err != nil:
+		fmt.Fprintf(w, "%s: ✗ %s\n", head, term(so.Err.Error()))
+	case !so.Outcome.Result.OK:
+		fmt.Fprintf(w, "%s: ✗ failed: %s\n", head, term(so.Outcome.Result.Error))
+	case so.Outcome.Verify != nil && !so.Outcome.Verify.Holds:
+		fmt.Fprintf(w, "%s: ✗ does not hold: %s\n", head, term(so.Outcome.Verify.Detail))
+	default:
+		what := "✓ done"
+		if so.Outcome.Result.Already {
+			what = "✓ already in effect (read back now)"
+		}
+		detail := ""
+		if so.Outcome.Verify != nil {
+			detail = so.Outcome.Verify.Detail
+		}
+		fmt.Fprintf(w, "%s: %s; %s\n", head, what, term(detail))
+	}
+}
+
+// writeVerdict prints a verdict read back from AWS.
+func writeVerdict(w io.Writer, v state.Verdict) {
+	fmt.Fprintf(w, "\nverdict: %s — %d of %d footholds read back as neutralised at %s\n", v.Word(), v.Held, v.Footholds, v.CheckedAt.UTC().Format(time.RFC3339))
+	for _, o := range v.Open {
+		fmt.Fprintf(w, "  ✗ open: %s\n", term(footholdLine(o)))
+	}
+	for _, o := range v.Unsure {
+		fmt.Fprintf(w, "  ? unsure: %s\n", term(footholdLine(o)))
+	}
+}
+
+func footholdLine(o state.OpenFoothold) string {
+	s := o.Kind + " " + o.ID
+	if o.Region != "" {
+		s += " in " + o.Region
+	}
+	return s + ": " + o.Detail
+}
+
+// journalFold is the playbook's view of the journal at path: replayed
+// afresh each time, so what other writers appended is in it.
+func journalFold(path string) contain.Fold {
+	raw := state.NewRawReader(path)
+	return func() (*state.Store, func(state.EventRef) ([]byte, error), error) {
+		s, rep, err := state.Replay(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rep.Problem != nil {
+			return nil, nil, fmt.Errorf("%s: %s", path, rep.Problem)
+		}
+		return s, raw.Raw, nil
+	}
+}
+
+// markSuspect journals key as suspect unless the journal marks it already.
+func markSuspect(rec *state.Recorder, path, key, reason string) error {
+	if s, _, err := state.Replay(path); err == nil {
+		if _, ok := s.Suspects[key]; ok {
+			return nil
+		}
+	}
+	if _, err := rec.Record(state.KindSuspect, state.Suspect{AccessKeyID: key, Reason: reason}); err != nil {
+		return usageErr(err)
+	}
+	return nil
 }

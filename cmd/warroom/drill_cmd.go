@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
@@ -118,10 +119,11 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 		a.started(d)
 	}
 	// :debrief in the console shows what the exit prints, as it stands.
-	debriefCmd := tui.Command{Name: "debrief", Help: "time from the first attacker call to each step; what the attacker holds",
-		Run: func(context.Context) (string, error) {
+	check := drillCheck(sess, id, path, d)
+	debriefCmd := tui.Command{Name: "debrief", Help: "the verdict read back from AWS; time from the first attacker call to each step; what the attacker holds",
+		Run: func(ctx context.Context) (string, error) {
 			var b strings.Builder
-			problem, err := debriefNow(&b, path, d)
+			problem, err := debriefNow(ctx, &b, path, d, check)
 			if problem != nil {
 				fmt.Fprintf(&b, "\nwarning: %s: %s\n", path, problem)
 			}
@@ -134,7 +136,7 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	if err != nil {
 		return err
 	}
-	problem, err := debriefNow(e.stdout, path, d)
+	problem, err := debriefNow(ctx, e.stdout, path, d, check)
 	if problem != nil {
 		fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, problem)
 	}
@@ -150,7 +152,13 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 // journal is then still being written, and a line cut mid-write is the
 // problem it returns). problem is what the journal's reading met; the rest
 // was read.
-func debriefNow(w io.Writer, path string, d *drillAccount) (problem, err error) {
+func debriefNow(ctx context.Context, w io.Writer, path string, d *drillAccount, check func(context.Context) (state.Verdict, error)) (problem, err error) {
+	var v *state.Verdict
+	var verr error
+	if check != nil {
+		vv, err := check(ctx)
+		v, verr = &vv, err
+	}
 	s, rep, err := state.Replay(path)
 	if err != nil {
 		return nil, err
@@ -159,7 +167,25 @@ func debriefNow(w io.Writer, path string, d *drillAccount) (problem, err error) 
 		problem = rep.Problem
 	}
 	db := debriefOf(s, d.sc.LeakedKey(), d.sc.Attacker().Holds(), d.sc.Attacker().CallsSince(time.Time{}))
+	db.Verdict, db.VerdictErr = v, verr
+	db.Running = d.sc.Attacker().Running()
 	return problem, writeDebrief(w, db)
+}
+
+// drillCheck is the verdict on the drill's leaked key, read back from the
+// drill account by the one function the CLI and the report use
+// (contain.Runner.Check), journaled through a recorder of its own.
+func drillCheck(sess *session.Session, id session.Identity, path string, d *drillAccount) func(context.Context) (state.Verdict, error) {
+	return func(ctx context.Context) (state.Verdict, error) {
+		rec, err := state.OpenRecorder(path, state.IncidentOpened{}, state.LocalActor())
+		if err != nil {
+			return state.Verdict{}, err
+		}
+		defer rec.Close()
+		r := &contain.Runner{Env: contain.NewEnv(sess, id, incidentID(path)), Journal: rec, Path: path, Actor: state.LocalActor()}
+		v, _, err := r.Check(ctx, journalFold(path), d.sc.LeakedKey(), contain.ContainOptions{Refresh: contain.RefreshOptions{AccountID: id.AccountID}})
+		return v, err
+	}
 }
 
 // debrief is what a drill comes to: how fast each containment step came
@@ -177,6 +203,13 @@ type debrief struct {
 	// result (since the first attack when there was no step).
 	After      []sim.Call
 	AfterSince time.Time
+	// Verdict is the verdict read back from AWS (the one the CLI and
+	// the report show); VerdictErr says why there is none.
+	Verdict    *state.Verdict
+	VerdictErr error
+	// Running is how many of the attacker's instances run, by the
+	// drill's own record.
+	Running int
 }
 
 // debriefStep is one containment action.
@@ -289,13 +322,24 @@ func writeDebrief(w io.Writer, d debrief) error {
 			fmt.Fprintf(&b, "  %4d  %s\n", counts[op], cell(op, 60))
 		}
 	}
+	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work, %d of its instances run\n", live, d.Running)
 	switch {
-	case len(d.Steps) == 0:
-		b.WriteString("\nverdict: not contained\n")
-	case len(d.After) == 0:
-		b.WriteString("\nverdict: contained — no successful attacker call after your last step\n")
+	case d.Verdict == nil && d.VerdictErr != nil:
+		fmt.Fprintf(&b, "\nverdict: unsure — AWS could not be read back: %s\n", cell(d.VerdictErr.Error(), 200))
+	case d.Verdict == nil:
+		b.WriteString("\nverdict: unsure — not read back from AWS\n")
 	default:
-		fmt.Fprintf(&b, "\nverdict: not contained — %d of the attacker's credentials are still held\n", live)
+		v := *d.Verdict
+		fmt.Fprintf(&b, "\nverdict (read back from AWS at %s): %s — %d of %d footholds neutralised\n", v.CheckedAt.UTC().Format(time.RFC3339), v.Word(), v.Held, v.Footholds)
+		for _, o := range v.Open {
+			fmt.Fprintf(&b, "  ✗ open: %s\n", cell(footholdLine(o), 150))
+		}
+		for _, o := range v.Unsure {
+			fmt.Fprintf(&b, "  ? unsure: %s\n", cell(footholdLine(o), 150))
+		}
+		if v.Contained && (live > 0 || d.Running > 0 || len(d.After) > 0) {
+			b.WriteString("  ! the drill disagrees: the attacker still holds something warroom did not find (a bug: please report it)\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

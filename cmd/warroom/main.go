@@ -111,6 +111,7 @@ hash-chained incident journal that anyone can replay offline.`,
 		newIngestCmd(e),
 		newEventsCmd(e),
 		newNoteCmd(e),
+		newSuspectCmd(e),
 		newJournalCmd(e),
 	)
 	for _, mk := range moreCommands {

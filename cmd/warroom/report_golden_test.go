@@ -122,7 +122,7 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 		t.Fatal(err)
 	}
 	for _, so := range runner.RunPlaybook(ctx, pb, contain.RunOptions{}, nil) {
-		if so.Skipped == "" && (so.Err != nil || !so.Outcome.Result.OK || so.Outcome.Verify == nil || !so.Outcome.Verify.Holds) {
+		if so.Held == "" && (so.Err != nil || !so.Outcome.Result.OK || so.Outcome.Verify == nil || !so.Outcome.Verify.Holds) {
 			t.Errorf("playbook step %d (%s) does not hold: %+v", so.Index, so.Step.Action.Name(), so)
 		}
 	}

@@ -473,6 +473,9 @@ type consoleContainment struct {
 	mu      sync.Mutex
 	pending map[string]pendingPlan // by tui.Plan.ID
 	running sync.WaitGroup
+	// wait and poll tune the playbook's rounds after the first (the
+	// drill compresses them with its clock).
+	wait, poll time.Duration
 }
 
 // pendingPlan is a plan shown to the responder, waiting for a confirm.
@@ -483,7 +486,7 @@ type pendingPlan struct {
 }
 
 func newConsoleContainment(runner *contain.Runner, p *planner, path string) *consoleContainment {
-	return &consoleContainment{runner: runner, planner: p, path: path, pending: map[string]pendingPlan{}}
+	return &consoleContainment{runner: runner, planner: p, path: path, pending: map[string]pendingPlan{}, wait: 15 * time.Minute, poll: 5 * time.Second}
 }
 
 // Plan implements tui.Containment.
@@ -571,16 +574,21 @@ func (c *consoleContainment) target(action string, t tui.Target) (string, contai
 	return "", contain.Target{}, fmt.Errorf("unknown action %q", action)
 }
 
-// planCredential plans the playbook "contain this credential" for a key.
+// planCredential plans the playbook "contain this credential" for a key:
+// the account is read afresh for the key's family first (CloudTrail's
+// event history for every key of it, every principal and key, every
+// Region's resources; all journaled), so the plan does not wait for the
+// stream to catch up.
 func (c *consoleContainment) planCredential(ctx context.Context, t tui.Target) (tui.Plan, error) {
-	var pb *contain.Playbook
-	err := c.planner.with(func(s *state.Store) error {
-		raws := state.NewRawReader(c.path)
-		defer raws.Close()
-		var err error
-		pb, err = contain.PlanCredential(ctx, c.runner.Env, s, raws.Raw, t.ID, contain.CredentialOptions{})
-		return err
-	})
+	fold := journalFold(c.path)
+	if _, err := contain.Refresh(ctx, c.runner.Env, c.runner.Journal, fold, t.ID, contain.RefreshOptions{AccountID: c.runner.Env.Self.AccountID}); err != nil {
+		return tui.Plan{}, err
+	}
+	s, raw, err := fold()
+	if err != nil {
+		return tui.Plan{}, err
+	}
+	pb, err := contain.PlanCredential(ctx, c.runner.Env, s, raw, t.ID, contain.CredentialOptions{})
 	if err != nil {
 		return tui.Plan{}, err
 	}
@@ -603,8 +611,25 @@ func (c *consoleContainment) planCredential(ctx context.Context, t tui.Target) (
 			undo = append(undo, fmt.Sprintf("%d. %s: %s", i+1, st.Plan.Title, st.Plan.Undo))
 		}
 	}
+	for _, o := range pb.LeftAlone {
+		tp.Warnings = append(tp.Warnings, "left alone (stays open): "+footholdLine(o))
+	}
+	for _, o := range pb.Unsure {
+		tp.Warnings = append(tp.Warnings, "unsure, not acted on: "+footholdLine(o))
+	}
+	tp.Warnings = append(tp.Warnings, "after these steps the playbook keeps reading the account back, containing what turns up in the same way, until the verdict is read back as contained (or 15 minutes pass); the verdict is journaled")
 	tp.Undo = strings.Join(undo, "; ")
 	return tp, nil
+}
+
+// resume verifies, in the background, the actions a console that died
+// left between intent and result (DESIGN: verified on start).
+func (c *consoleContainment) resume(ctx context.Context) {
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		_, _ = c.runner.Resume(ctx, false) // each verification is journaled and reaches the screen
+	}()
 }
 
 // Run implements tui.Containment: it runs a plan the responder confirmed.
@@ -619,15 +644,23 @@ func (c *consoleContainment) Run(ctx context.Context, p tui.Plan) error {
 	c.running.Add(1)
 	defer c.running.Done()
 	if pp.book != nil {
+		// The playbook runs to a verdict read back from AWS (journaled; the
+		// status line and :debrief show it), in the background: the first
+		// round is the plan the responder confirmed.
 		var errs []error
-		outs := c.runner.RunPlaybook(ctx, pp.book, contain.RunOptions{}, nil)
-		for _, o := range outs {
-			if o.Err != nil {
-				errs = append(errs, fmt.Errorf("step %d %s: %w", o.Index+1, o.Step.Action.Name(), o.Err))
-			}
+		_, _, err := c.runner.Contain(ctx, journalFold(c.path), pp.book.Family.Key, contain.ContainOptions{
+			First: pp.book, Wait: c.wait, Poll: c.poll,
+			Refresh: contain.RefreshOptions{AccountID: c.runner.Env.Self.AccountID},
+			Progress: func(round int, o contain.StepOutcome) {
+				if round == 0 && o.Err != nil {
+					errs = append(errs, fmt.Errorf("step %d %s: %w", o.Index+1, o.Step.Action.Name(), o.Err))
+				}
+			}})
+		if err != nil {
+			errs = append(errs, err)
 		}
 		if len(errs) > 0 {
-			return fmt.Errorf("%d of %d steps did not start (the others ran): %w", len(errs), len(outs), errors.Join(errs...))
+			return fmt.Errorf("%d steps did not start (the others ran): %w", len(errs), errors.Join(errs...))
 		}
 		return nil
 	}
@@ -635,7 +668,7 @@ func (c *consoleContainment) Run(ctx context.Context, p tui.Plan) error {
 	return err
 }
 
-// wait returns when no run is in flight.
-func (c *consoleContainment) wait() { c.running.Wait() }
+// idle returns when no run is in flight.
+func (c *consoleContainment) idle() { c.running.Wait() }
 
 var _ tui.Containment = (*consoleContainment)(nil)

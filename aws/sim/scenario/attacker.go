@@ -496,3 +496,21 @@ func (a *Attacker) use(ctx context.Context, round int) {
 		a.runMiners(ctx, region, 1)
 	}
 }
+
+// Running returns how many instances launched by a principal the attacker
+// acted as are pending or running, by the drill account's own state.
+func (a *Attacker) Running() int {
+	arns := map[string]bool{}
+	for _, c := range a.sc.sim.Calls() {
+		if c.PrincipalARN != "" && a.owns(c.AccessKeyID) {
+			arns[c.PrincipalARN] = true
+		}
+	}
+	n := 0
+	for _, in := range a.sc.sim.Instances() {
+		if arns[in.Requester] && (in.State == "pending" || in.State == "running") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,318 @@
+package contain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"golang.org/x/time/rate"
+
+	"github.com/warroom-ir/warroom/aws/inventory"
+	"github.com/warroom-ir/warroom/aws/regions"
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/aws/sweep"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+// Fold returns the journal's fold as it stands now (every fact appended so
+// far, this process's and other writers') and a reader of raw records.
+// The playbook plans from it, never from a copy it keeps.
+type Fold func() (*state.Store, func(state.EventRef) ([]byte, error), error)
+
+// RefreshOptions tune Refresh.
+type RefreshOptions struct {
+	// Regions are the account's enabled Regions; empty: read them
+	// (ec2:DescribeRegions).
+	Regions []string
+	// Since is how far back CloudTrail's event history is read for the
+	// family's keys (zero: 24 hours; LookupEvents keeps 90 days).
+	Since time.Time
+	// Rate is LookupEvents calls per second per Region (zero: 1.8, under
+	// CloudTrail's 2).
+	Rate rate.Limit
+	// Lookup is CloudTrail's client in a Region (nil: the session's).
+	Lookup func(region string) cloudtrail.LookupEventsAPIClient
+	// AccountID is the account, for the inventory.
+	AccountID string
+	// NoPull skips CloudTrail's event history (tests of the other reads).
+	NoPull bool
+}
+
+// Refreshed is what a Refresh read and journaled.
+type Refreshed struct {
+	Regions []string
+	// Events is how many CloudTrail records of the family the event
+	// history held that the journal did not.
+	Events int
+	// Newest is, per Region, the newest event time LookupEvents returned
+	// for the family (zero: none).
+	Newest map[string]time.Time
+	// Problems are reads that failed, each naming the call and Region;
+	// the rest went on.
+	Problems []string
+}
+
+// Refresh reads the account afresh for a suspect key's family and
+// journals what it read, so that the next fold holds it: the enabled
+// Regions, a fresh inventory of principals and keys (who exists now, with
+// which keys, passwords, MFA devices, policies and trust policies), a
+// fresh sweep of every enabled Region (what exists now), and CloudTrail's
+// event history for every key of the family in every Region (LookupEvents
+// by access key, within the per-Region rate), for what the stream has not
+// delivered yet. The family is re-read from the fold after the pull, and
+// the pull repeated for keys it adds, so a key created by a key the
+// journal had not seen is followed too.
+func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o RefreshOptions) (*Refreshed, error) {
+	out := &Refreshed{Newest: map[string]time.Time{}}
+	regs := o.Regions
+	if len(regs) == 0 {
+		list, err := regions.List(ctx, env.Sess.EC2(sweepHome), sweepHome)
+		if err != nil {
+			return out, fmt.Errorf("refresh: %w", err)
+		}
+		if _, err := j.Record(state.KindRegions, state.Regions{Regions: list}); err != nil {
+			return out, err
+		}
+		regs = regions.Enabled(list)
+	}
+	out.Regions = regs
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	problem := func(p string) {
+		mu.Lock()
+		out.Problems = append(out.Problems, p)
+		mu.Unlock()
+	}
+	var since time.Time
+	var root *state.Root
+	if s, _, err := fold(); err == nil {
+		since = s.Incident.Began
+		if s.Inventory != nil {
+			root = s.Inventory.Root
+		}
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		// No credential report: generating one is a write, and the root
+		// user's row is not a foothold a playbook can act on. The last
+		// one the journal holds is kept.
+		inv := inventory.Collect(ctx, env.Sess, inventory.Options{AccountID: o.AccountID, Since: since, Now: env.now, ReportWait: -1})
+		if inv.Root == nil {
+			inv.Root = root
+		}
+		for _, e := range inv.Errors {
+			problem(fmt.Sprintf("%s %s: %s", e.Call, e.Target, e.Error))
+		}
+		if _, err := j.Record(state.KindInventory, inv); err != nil {
+			problem("journal inventory: " + err.Error())
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		sws, err := sweep.Run(ctx, env.Sess, regs, sweep.Options{Now: env.now})
+		if err != nil {
+			problem("sweep: " + err.Error())
+			return
+		}
+		for _, sw := range sws {
+			if sw.Error != nil {
+				problem(fmt.Sprintf("sweep %s in %s: %s", sw.Kind, sw.Region, sw.Error.Error))
+			}
+			if _, err := j.Record(state.KindSweep, sw); err != nil {
+				problem("journal sweep: " + err.Error())
+				return
+			}
+		}
+	}()
+	if !o.NoPull {
+		pulled := map[string]bool{}
+		for round := 0; round < 4; round++ {
+			s, _, err := fold()
+			if err != nil {
+				wg.Wait()
+				return out, err
+			}
+			fam := s.Events.Family(key)
+			var keys []string
+			for _, lg := range fam {
+				if !pulled[lg.Key] {
+					keys = append(keys, lg.Key)
+				}
+			}
+			if len(fam) == 0 && !pulled[key] {
+				keys = []string{key}
+			}
+			if len(keys) == 0 {
+				break
+			}
+			for _, k := range keys {
+				pulled[k] = true
+			}
+			n, err := pullEvents(ctx, env, j, s, keys, regs, o, out, problem)
+			if err != nil {
+				wg.Wait()
+				return out, err
+			}
+			out.Events += n
+			if n == 0 {
+				break
+			}
+		}
+	}
+	wg.Wait()
+	sort.Strings(out.Problems)
+	return out, nil
+}
+
+// sweepHome is where Region-independent reads are sent.
+const sweepHome = "us-east-1"
+
+// pullEvents reads CloudTrail's event history for keys in every Region
+// and journals the records the journal does not hold yet.
+func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, regs []string, o RefreshOptions, out *Refreshed, problem func(string)) (int, error) {
+	known := map[string]bool{}
+	if f, err := state.ParseFilter("key:" + strings.Join(keys, ",")); err == nil {
+		res := s.Events.Query(f)
+		for i := range res.Len() {
+			known[s.Events.Event(res.At(i)).EventID] = true
+		}
+	}
+	since := o.Since
+	if since.IsZero() {
+		since = env.now().Add(-24 * time.Hour)
+	}
+	lim := o.Rate
+	if lim == 0 {
+		lim = 1.8
+	}
+	lookup := o.Lookup
+	if lookup == nil {
+		lookup = func(region string) cloudtrail.LookupEventsAPIClient { return env.Sess.CloudTrail(region) }
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+		fail  error
+	)
+	for _, region := range regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lm := rate.NewLimiter(lim, 1)
+			var raws []json.RawMessage
+			var skipped []state.Skipped
+			newest := time.Time{}
+			for _, k := range keys {
+				pages := cloudtrail.NewLookupEventsPaginator(lookup(region), &cloudtrail.LookupEventsInput{
+					StartTime: aws.Time(since), EndTime: aws.Time(env.now().Add(time.Minute)),
+					LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(k)}}})
+				for pages.HasMorePages() {
+					if err := lm.Wait(ctx); err != nil {
+						return
+					}
+					pg, err := pages.NextPage(ctx)
+					if err != nil {
+						problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error() + " (key " + k + ")")
+						break
+					}
+					for i, ev := range pg.Events {
+						raw := aws.ToString(ev.CloudTrailEvent)
+						if raw == "" || known[aws.ToString(ev.EventId)] {
+							continue
+						}
+						r, err := ctlog.ParseRecord([]byte(raw))
+						if err != nil {
+							skipped = append(skipped, state.Skipped{File: "lookup:" + region, Index: i, Reason: fmt.Sprintf("event %s: %v", aws.ToString(ev.EventId), err)})
+							continue
+						}
+						if r.EventTime.After(newest) {
+							newest = r.EventTime
+						}
+						raws = append(raws, r.Raw)
+					}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if newest.After(out.Newest[region]) {
+				out.Newest[region] = newest
+			}
+			if len(raws) == 0 && len(skipped) == 0 {
+				return
+			}
+			if _, err := j.Record(state.KindEvents, state.Events{Source: "lookup:" + region, Records: raws, Skipped: skipped}); err != nil && fail == nil {
+				fail = fmt.Errorf("journal events: %w", err)
+			}
+			total += len(raws)
+		}()
+	}
+	wg.Wait()
+	return total, fail
+}
+
+// Delivered reports, per Region, whether CloudTrail's event history has
+// caught up with t: it holds an event of the console's own key (self) at
+// or after t. The console reads every Region when it verifies, so once
+// its own calls made after t are visible, the attacker's calls made
+// before t are too (delivery is not strictly ordered at AWS: this is a
+// strong sign, not a proof, and the verdict says so when it is missing).
+// Regions not yet caught up are returned.
+func Delivered(ctx context.Context, env *Env, lookup func(region string) cloudtrail.LookupEventsAPIClient, regs []string, self string, t time.Time) (behind []string, problems []string) {
+	if lookup == nil {
+		lookup = func(region string) cloudtrail.LookupEventsAPIClient { return env.Sess.CloudTrail(region) }
+	}
+	behind, problems = delivered(ctx, env, lookup, regs, self, t)
+	if len(behind) > 0 && ctx.Err() == nil {
+		// The look-ups just made are the console's own calls after t in
+		// every Region: when delivery is quick, a second look finds them.
+		select {
+		case <-ctx.Done():
+		case <-time.After(300 * time.Millisecond):
+		}
+		behind, problems = delivered(ctx, env, lookup, behind, self, t)
+	}
+	return behind, problems
+}
+
+func delivered(ctx context.Context, env *Env, lookup func(region string) cloudtrail.LookupEventsAPIClient, regs []string, self string, t time.Time) (behind []string, problems []string) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, region := range regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(t), EndTime: aws.Time(env.now().Add(time.Minute)),
+				MaxResults: aws.Int32(1), LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(self)}}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				problems = append(problems, session.Wrap("cloudtrail:LookupEvents", region, err).Error())
+				behind = append(behind, region)
+			case len(out.Events) == 0:
+				behind = append(behind, region)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(behind)
+	slices.Sort(problems)
+	return behind, problems
+}
+
+// errNoFold is returned when a playbook is asked to refresh without a fold.
+var errNoFold = errors.New("playbook: no journal fold to plan from")

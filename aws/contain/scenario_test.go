@@ -1,0 +1,84 @@
+package contain
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
+)
+
+// TestScenarioVerdictMatchesTheDrill runs the built-in leaked-key scenario
+// at several seeds and speeds, with CloudTrail's delivery delay on and the
+// attacker reacting, and the playbook started from an empty journal (the
+// stream has seen nothing): the playbook must contain it, the verdict must
+// equal what the drill account itself holds, and the attacker must make no
+// successful call after the playbook.
+func TestScenarioVerdictMatchesTheDrill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays ten drills")
+	}
+	speeds := []float64{1, 10, 100}
+	for seed := uint64(1); seed <= 10; seed++ {
+		speed := speeds[seed%uint64(len(speeds))]
+		t.Run(fmt.Sprintf("seed%d/speed%g", seed, speed), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			// Rounds and delivery are compressed to the same wall time
+			// whatever the speed: 300 ms a round, CloudTrail 1.5 s late.
+			s := sim.New(sim.Options{Seed: seed, Speed: speed, DeliveryDelay: time.Duration(speed * float64(1500*time.Millisecond))})
+			endpoint, err := s.Start(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc, err := scenario.New(scenario.DefaultScenario, s, endpoint, scenario.Options{Seed: seed, AttackAfter: 1,
+				Round: time.Duration(speed * float64(300*time.Millisecond))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = sc.Run(ctx)
+			}()
+			t.Cleanup(func() {
+				cancel()
+				<-done
+				_ = s.Close()
+			})
+			a := sc.Attacker()
+			select {
+			case <-a.Established():
+			case <-time.After(90 * time.Second):
+				t.Fatal("the attacker never established its footholds")
+			}
+			d := &drill{sim: s, endpoint: endpoint, log: &bytes.Buffer{}}
+			d.path = t.TempDir() + "/journal.jsonl"
+			d.connect(t, s.Responder(), false)
+			d.env.Now = nil // the wall clock, as the sim's
+			v, pb, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), ContainOptions{Wait: 60 * time.Second, Poll: 250 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := time.Now()
+			t.Logf("verdict %s: %d of %d footholds held; %d steps; open %v unsure %v", v.Word(), v.Held, v.Footholds, len(pb.Steps), v.Open, v.Unsure)
+			// Let the attacker try for a few more rounds.
+			time.Sleep(1500 * time.Millisecond)
+			after := a.SuccessesSince(end)
+			running := a.Running()
+			drillContained := len(after) == 0 && running == 0
+			if v.Contained != drillContained {
+				t.Errorf("verdict %q, but the drill says: %d successful attacker calls after the playbook, %d attacker instances running", v.Word(), len(after), running)
+			}
+			if !v.Contained {
+				t.Errorf("the playbook did not contain the scenario: open %+v unsure %+v", v.Open, v.Unsure)
+			}
+			for _, c := range after {
+				t.Errorf("attacker call after the playbook: %s:%s by %s at %s", c.Service, c.Operation, c.AccessKeyID, c.Time.Format(time.RFC3339Nano))
+			}
+		})
+	}
+}
