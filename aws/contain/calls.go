@@ -140,6 +140,11 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			o, err = cl.TagUser(ctx, &iam.TagUserInput{UserName: s("UserName"),
 				Tags: []iamtypes.Tag{{Key: s("TagKey"), Value: aws.String(p["TagValue"])}}})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "TagRole":
+			var o *iam.TagRoleOutput
+			o, err = cl.TagRole(ctx, &iam.TagRoleInput{RoleName: s("RoleName"),
+				Tags: []iamtypes.Tag{{Key: s("TagKey"), Value: aws.String(p["TagValue"])}}})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 		}

@@ -231,6 +231,14 @@ type Env struct {
 	Incident string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Locate, when set, returns the Regions where the incident's journal
+	// saw a resource (its sweeps and CloudTrail events): kind is
+	// KindInstances, KindSpot, KindKeyPair or KindFunction, id one
+	// instance or spot request id, key pair or function name. A Regional
+	// action whose resource is not in the Region it was given (or was
+	// given none) reads these Regions first, then every enabled Region.
+	// Nil: only the account's Regions are searched.
+	Locate func(kind Kind, id string) []string
 }
 
 // NewEnv builds an Env for sess. In a read-only session Mut stays nil.
