@@ -21,12 +21,24 @@ var ErrNotFound = errors.New("not found")
 // notFound is an ErrNotFound naming what is missing and, when AWS said so,
 // the call that said it.
 func notFound(cause error, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if cause != nil {
-		return fmt.Errorf("%s: %w (%w)", msg, ErrNotFound, cause)
-	}
-	return fmt.Errorf("%s: %w", msg, ErrNotFound)
+	return &notFoundError{msg: fmt.Sprintf(format, args...), cause: cause}
 }
+
+type notFoundError struct {
+	msg   string
+	cause error
+}
+
+func (e *notFoundError) Error() string {
+	if e.cause != nil {
+		return e.msg + " (" + e.cause.Error() + ")"
+	}
+	return e.msg
+}
+
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func (e *notFoundError) Unwrap() error { return e.cause }
 
 // regionFinder reads which of ids exist in region. A Regional resource
 // that does not exist there is simply absent from found; err is for a
