@@ -760,11 +760,7 @@ func (a *Tag) untagged(ctx context.Context, env *Env, t tagTargets) (ec2IDs, use
 	for _, name := range t.users {
 		u, err := env.Sess.IAM().GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 		if err != nil {
-			err = session.Wrap("iam:GetUser", "", err)
-			if session.Classify(err) == session.ClassNotFound {
-				return nil, nil, nil, nil, notFound(err, "tag: user %s", name)
-			}
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, fmt.Errorf("tag: %w", principalErr("iam:GetUser", KindUser, name, err))
 		}
 		if !slices.ContainsFunc(u.User.Tags, func(t iamtypes.Tag) bool {
 			return aws.ToString(t.Key) == TagKey && aws.ToString(t.Value) == env.Incident
@@ -775,11 +771,7 @@ func (a *Tag) untagged(ctx context.Context, env *Env, t tagTargets) (ec2IDs, use
 	for _, name := range t.roles {
 		r, err := env.Sess.IAM().GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 		if err != nil {
-			err = session.Wrap("iam:GetRole", "", err)
-			if session.Classify(err) == session.ClassNotFound {
-				return nil, nil, nil, nil, notFound(err, "tag: role %s", name)
-			}
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, fmt.Errorf("tag: %w", principalErr("iam:GetRole", KindRole, name, err))
 		}
 		if !slices.ContainsFunc(r.Role.Tags, func(t iamtypes.Tag) bool {
 			return aws.ToString(t.Key) == TagKey && aws.ToString(t.Value) == env.Incident
