@@ -100,10 +100,10 @@ func locate(ctx context.Context, env *Env, kind Kind, what, given string, ids []
 		return out
 	}
 	// 1. The Region asked for. A Region that cannot be read is an error
-	// here: the resource may well be there.
+	// here (the resource may well be there), unless it is not enabled.
 	if given != "" {
 		lookIn(given, ids)
-		if err := failed[given]; err != nil {
+		if err := failed[given]; err != nil && session.Classify(err) != session.ClassRegionDisabled {
 			return located{}, err
 		}
 		if len(missing()) == 0 {

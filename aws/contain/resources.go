@@ -852,7 +852,10 @@ func (a *Tag) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Tag %d resources with %s=%s", len(a.IDs), TagKey, env.Incident),
-		Undo: "remove the tag (ec2:DeleteTags, iam:UntagUser, iam:UntagRole)"}
+		Undo: "remove the tag (ec2:DeleteTags, iam:UntagUser)"}
+	if len(t.roles) > 0 {
+		pl.Undo = "remove the tag (ec2:DeleteTags, iam:UntagUser, iam:UntagRole)"
+	}
 	if finding != "" {
 		pl.Findings = append(pl.Findings, finding)
 	}
@@ -901,7 +904,7 @@ func (a *Tag) Verify(ctx context.Context, env *Env) (Verification, error) {
 	if len(lack) > 0 {
 		return Verification{Detail: fmt.Sprintf("%d resources lack the tag: %s", len(lack), strings.Join(lack, ", "))}, nil
 	}
-	d := fmt.Sprintf("%d resources carry %s=%s", len(a.IDs)-len(findings), TagKey, env.Incident)
+	d := "tagged " + TagKey + "=" + env.Incident
 	if len(findings) > 0 {
 		d += "; " + strings.Join(findings, "; ")
 	}
