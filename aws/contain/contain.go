@@ -52,11 +52,13 @@ type Target struct {
 	// IDs lists instance or spot request ids (KindInstances, KindSpot),
 	// MFA serials (KindMFA; empty means every device of User), or the
 	// resources to tag (KindTagResource: instance and spot request ids,
-	// and "user/NAME" for IAM users).
+	// "user/NAME" for IAM users and "role/NAME" for IAM roles).
 	IDs []string
 	// User is the user owning a key or MFA device; found when empty.
 	User string
-	// Region is where an EC2 or Lambda resource is.
+	// Region is where an EC2 or Lambda resource is. Empty, or a Region
+	// that does not hold it, makes the action find it (Env.Locate, then
+	// every enabled Region); planning sets it to where it was found.
 	Region string
 }
 
