@@ -46,7 +46,7 @@ var Actions = []ActionInfo{
 	{Name: "cancel-spot", Kinds: []Kind{KindSpot}, Undo: CannotUndo, Short: "cancel spot requests, then terminate their instances", Target: "sir-…,sir-…"},
 	{Name: "delete-key-pair", Kinds: []Kind{KindKeyPair}, Undo: CannotUndo, Short: "delete an EC2 key pair", Target: "NAME"},
 	{Name: "delete-function", Kinds: []Kind{KindFunction}, Undo: CannotUndo, Short: "delete a Lambda function", Target: "NAME"},
-	{Name: "tag", Kinds: []Kind{KindTagResource}, Undo: "remove the tag by hand", Short: "tag resources with the incident id", Target: "i-…,sir-…,user/NAME"},
+	{Name: "tag", Kinds: []Kind{KindTagResource}, Undo: "remove the tag by hand", Short: "tag instances, spot requests, IAM users and roles with the incident id", Target: "i-…,sir-…,user/NAME,role/NAME"},
 }
 
 // Info returns the description of the named action.

@@ -35,6 +35,9 @@ func TestActionsAgainstTheDrill(t *testing.T) {
 		action       func(d *drill, in *incident) Action
 		wantCalls    []string
 		irreversible bool
+		// gone: the action deletes its target, so a second run finds
+		// nothing to act on and must fail (not say "already in effect").
+		gone bool
 		// effect checks the world after the action (and, with undone, after its undo).
 		effect func(t *testing.T, d *drill, in *incident, o *Outcome, undone bool)
 	}{
@@ -118,6 +121,7 @@ func TestActionsAgainstTheDrill(t *testing.T) {
 			action:       func(d *drill, in *incident) Action { return &DeleteKey{Key: in.ownKey.AccessKeyID} },
 			wantCalls:    []string{"iam:DeleteAccessKey"},
 			irreversible: true,
+			gone:         true,
 		},
 		{
 			name: "rotate a legitimate key",
@@ -183,6 +187,7 @@ func TestActionsAgainstTheDrill(t *testing.T) {
 			name:         "tear down backdoor user",
 			action:       func(d *drill, in *incident) Action { return &TeardownUser{User: in.backdoor} },
 			irreversible: true,
+			gone:         true,
 			effect: func(t *testing.T, d *drill, in *incident, o *Outcome, undone bool) {
 				got := apis(o.Plan.Calls)
 				if got[0] != "iam:PutUserPolicy" || got[len(got)-1] != "iam:DeleteUser" {
@@ -211,12 +216,14 @@ func TestActionsAgainstTheDrill(t *testing.T) {
 			action:       func(d *drill, in *incident) Action { return &DeleteKeyPair{Region: in.region, KeyName: "kali"} },
 			wantCalls:    []string{"ec2:DeleteKeyPair"},
 			irreversible: true,
+			gone:         true,
 		},
 		{
 			name:         "delete function",
 			action:       func(d *drill, in *incident) Action { return &DeleteFunction{Region: in.region, Function: in.function} },
 			wantCalls:    []string{"lambda:DeleteFunction"},
 			irreversible: true,
+			gone:         true,
 		},
 		{
 			name: "tag what was touched",
@@ -268,16 +275,23 @@ func TestActionsAgainstTheDrill(t *testing.T) {
 			if got := d.store(t).Action(o.ActionID); got == nil || got.Outcome() != state.OutcomeVerified || len(got.Intent.Plan) != len(p.Calls) {
 				t.Errorf("journal does not hold the verified action: %+v", got)
 			}
-			// Twice: no harm, and it says so.
-			again, err := d.runner.Run(ctx, a, RunOptions{})
-			if err != nil {
-				t.Fatalf("second run: %v", err)
-			}
-			if !again.Result.Already || len(again.Plan.Calls) != 0 || !again.Verify.Holds {
-				t.Errorf("second run: already=%v calls=%v verify=%+v", again.Result.Already, apis(again.Plan.Calls), again.Verify)
-			}
-			if got := d.store(t).Action(again.ActionID); got == nil || got.Result == nil || !got.Result.Already {
-				t.Errorf("journal does not say already in effect: %+v", got)
+			if tt.gone {
+				// Twice: the target is gone, and the action says so by failing.
+				if _, err := d.runner.Run(ctx, a, RunOptions{}); !errors.Is(err, ErrNotFound) {
+					t.Errorf("second run on a deleted target: err = %v, want ErrNotFound", err)
+				}
+			} else {
+				// Twice: no harm, and it says so.
+				again, err := d.runner.Run(ctx, a, RunOptions{})
+				if err != nil {
+					t.Fatalf("second run: %v", err)
+				}
+				if !again.Result.Already || len(again.Plan.Calls) != 0 || !again.Verify.Holds {
+					t.Errorf("second run: already=%v calls=%v verify=%+v", again.Result.Already, apis(again.Plan.Calls), again.Verify)
+				}
+				if got := d.store(t).Action(again.ActionID); got == nil || got.Result == nil || !got.Result.Already {
+					t.Errorf("journal does not say already in effect: %+v", got)
+				}
 			}
 			undo, why := Undo(a)
 			if tt.irreversible {

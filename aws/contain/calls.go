@@ -165,6 +165,11 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			var o *iam.AddUserToGroupOutput
 			o, err = cl.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: s("UserName"), GroupName: s("GroupName")})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "TagRole":
+			var o *iam.TagRoleOutput
+			o, err = cl.TagRole(ctx, &iam.TagRoleInput{RoleName: s("RoleName"),
+				Tags: []iamtypes.Tag{{Key: s("TagKey"), Value: aws.String(p["TagValue"])}}})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 		}

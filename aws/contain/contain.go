@@ -56,12 +56,14 @@ type Target struct {
 	// IDs lists instance or spot request ids (KindInstances, KindSpot),
 	// MFA serials (KindMFA; empty means every device of User), or the
 	// resources to tag (KindTagResource: instance and spot request ids,
-	// and "user/NAME" for IAM users).
+	// "user/NAME" for IAM users and "role/NAME" for IAM roles).
 	IDs []string
 	// User is the user owning a key or MFA device; found when empty.
 	User string
 	// Region is where an EC2 or Lambda resource is, or the Region a
-	// trail is read from.
+	// trail is read from. Empty, or a Region that does not hold an EC2 or
+	// Lambda resource, makes the action find it (Env.Locate, then every
+	// enabled Region); planning sets it to where it was found.
 	Region string
 }
 
@@ -236,6 +238,14 @@ type Env struct {
 	Incident string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Locate, when set, returns the Regions where the incident's journal
+	// saw a resource (its sweeps and CloudTrail events): kind is
+	// KindInstances, KindSpot, KindKeyPair or KindFunction, id one
+	// instance or spot request id, key pair or function name. A Regional
+	// action whose resource is not in the Region it was given (or was
+	// given none) reads these Regions first, then every enabled Region.
+	// Nil: only the account's Regions are searched.
+	Locate func(kind Kind, id string) []string
 }
 
 // NewEnv builds an Env for sess. In a read-only session Mut stays nil.

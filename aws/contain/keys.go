@@ -2,6 +2,7 @@ package contain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,6 +20,9 @@ type keyState struct {
 	Status  string // Active, Inactive; "" when the key does not exist
 	Others  []iamtypes.AccessKeyMetadata
 	Created string
+	// Missing says why the key was not found (an ErrNotFound naming the
+	// call) when Status is "".
+	Missing error
 }
 
 // readKey finds the user owning key (when user is empty) and the key's
@@ -31,23 +35,35 @@ func readKey(ctx context.Context, env *Env, key, user string) (keyState, error) 
 	if user == "" {
 		lu, err := cl.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key)})
 		if err != nil {
-			if session.Classify(err) == session.ClassNotFound {
-				return keyState{}, nil
+			err = session.Wrap("iam:GetAccessKeyLastUsed", "", err)
+			switch session.Classify(err) {
+			case session.ClassNotFound:
+				return keyState{Missing: notFound(err, "access key %s", key)}, nil
+			case session.ClassDenied:
+				// IAM answers AccessDenied for a key no user of this
+				// account holds (deleted, or another account's).
+				return keyState{}, fmt.Errorf("access key %s: not found in this account, or its owner cannot be read "+
+					"(IAM answers AccessDenied for a key no user of the account holds: check warroom whois): %w", key, err)
 			}
-			return keyState{}, session.Wrap("iam:GetAccessKeyLastUsed", "", err)
+			return keyState{}, err
 		}
 		user = aws.ToString(lu.UserName)
+		if user == "" {
+			return keyState{Missing: notFound(nil, "access key %s: iam:GetAccessKeyLastUsed names no user", key)}, nil
+		}
 	}
 	ks := keyState{User: user}
 	out, err := cl.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	if err != nil {
-		if session.Classify(err) == session.ClassNotFound {
-			return keyState{User: user}, nil
+		if err := principalErr("iam:ListAccessKeys", KindUser, user, err); errors.Is(err, ErrNotFound) {
+			return keyState{User: user, Missing: fmt.Errorf("access key %s: %w", key, err)}, nil
 		}
 		return ks, session.Wrap("iam:ListAccessKeys", "", err)
 	}
+	ks.Missing = notFound(nil, "access key %s is not a key of user %s (iam:ListAccessKeys)", key, user)
 	for _, k := range out.AccessKeyMetadata {
 		if aws.ToString(k.AccessKeyId) == key {
+			ks.Missing = nil
 			ks.Status = string(k.Status)
 			if k.CreateDate != nil {
 				ks.Created = k.CreateDate.UTC().Format("2006-01-02T15:04:05Z")
@@ -109,7 +125,7 @@ func (a *SetKeyStatus) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	if ks.Status == "" {
-		return nil, fmt.Errorf("access key %s: not found in this account (deleted, or not ours: check warroom whois)", a.Key)
+		return nil, fmt.Errorf("%s: %w", a.Name(), ks.Missing)
 	}
 	a.User = ks.User
 	verb := "Deactivate"
@@ -180,9 +196,7 @@ func (a *DeleteKey) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	p := &Plan{Action: a.Name(), Target: a.Target(), Title: "Delete access key " + a.Key, Irreversible: true, Undo: CannotUndo}
 	switch ks.Status {
 	case "":
-		p.Already = true
-		p.Findings = append(p.Findings, "key "+a.Key+" does not exist")
-		return p, nil
+		return nil, fmt.Errorf("%s: %w", a.Name(), ks.Missing)
 	case string(iamtypes.StatusTypeActive):
 		return nil, fmt.Errorf("access key %s of %s is active: only an inactive key is deleted (deactivate-key first)", a.Key, ks.User)
 	}
@@ -233,7 +247,7 @@ func (a *RotateKey) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	if ks.Status == "" {
-		return nil, fmt.Errorf("access key %s: not found", a.Key)
+		return nil, fmt.Errorf("%s: %w", a.Name(), ks.Missing)
 	}
 	a.User = ks.User
 	p := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Rotate access key %s of user %s", a.Key, ks.User),

@@ -2,6 +2,7 @@ package contain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -92,6 +93,28 @@ type principal struct {
 	Attached []attachedPolicy
 }
 
+// principalErr is err from reading a user or role: an ErrNotFound naming
+// the call when AWS says the principal does not exist.
+func principalErr(api string, kind Kind, name string, err error) error {
+	err = session.Wrap(api, "", err)
+	if session.Classify(err) == session.ClassNotFound {
+		return notFound(err, "%s %s does not exist", kind, name)
+	}
+	return err
+}
+
+// requireUser fails, naming iam:GetUser's answer, when the user does not
+// exist.
+func requireUser(ctx context.Context, env *Env, name string) error {
+	if name == "" {
+		return errors.New("no user name")
+	}
+	if _, err := env.Sess.IAM().GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)}); err != nil {
+		return principalErr("iam:GetUser", KindUser, name, err)
+	}
+	return nil
+}
+
 // readPrincipal reads a user's or role's inline and attached policies.
 func readPrincipal(ctx context.Context, env *Env, kind Kind, name string) (*principal, error) {
 	cl := env.Sess.IAM()
@@ -100,7 +123,7 @@ func readPrincipal(ctx context.Context, env *Env, kind Kind, name string) (*prin
 	case KindUser:
 		u, err := cl.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 		if err != nil {
-			return nil, session.Wrap("iam:GetUser", "", err)
+			return nil, principalErr("iam:GetUser", KindUser, name, err)
 		}
 		p.ARN, p.Path = aws.ToString(u.User.Arn), aws.ToString(u.User.Path)
 		pages := iam.NewListUserPoliciesPaginator(cl, &iam.ListUserPoliciesInput{UserName: aws.String(name)})
@@ -131,7 +154,7 @@ func readPrincipal(ctx context.Context, env *Env, kind Kind, name string) (*prin
 	case KindRole:
 		r, err := cl.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 		if err != nil {
-			return nil, session.Wrap("iam:GetRole", "", err)
+			return nil, principalErr("iam:GetRole", KindRole, name, err)
 		}
 		p.ARN, p.Path = aws.ToString(r.Role.Arn), aws.ToString(r.Role.Path)
 		pages := iam.NewListRolePoliciesPaginator(cl, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})

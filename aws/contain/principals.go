@@ -2,6 +2,7 @@ package contain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -276,6 +277,11 @@ func loginProfile(ctx context.Context, env *Env, user string) (created string, e
 
 // Plan implements Action.
 func (a *DeleteLoginProfile) Plan(ctx context.Context, env *Env) (*Plan, error) {
+	// GetLoginProfile answers NoSuchEntity both for a user without a
+	// password and for no such user: only the first is "already".
+	if err := requireUser(ctx, env, a.User); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
 	created, ok, err := loginProfile(ctx, env, a.User)
 	if err != nil {
 		return nil, err
@@ -319,16 +325,18 @@ func (a *RemoveMFA) Name() string { return "remove-mfa" }
 // Target implements Action.
 func (a *RemoveMFA) Target() Target { return Target{Kind: KindMFA, User: a.User, IDs: a.Serials} }
 
+// devices lists the user's devices among Serials. A user that does not
+// exist is an ErrNotFound naming the call.
 func (a *RemoveMFA) devices(ctx context.Context, env *Env) ([]string, error) {
+	if a.User == "" {
+		return nil, errors.New("remove-mfa: no user")
+	}
 	var out []string
 	pages := iam.NewListMFADevicesPaginator(env.Sess.IAM(), &iam.ListMFADevicesInput{UserName: aws.String(a.User)})
 	for pages.HasMorePages() {
 		pg, err := pages.NextPage(ctx)
 		if err != nil {
-			if session.Classify(err) == session.ClassNotFound {
-				return nil, nil
-			}
-			return nil, session.Wrap("iam:ListMFADevices", "", err)
+			return nil, principalErr("iam:ListMFADevices", KindUser, a.User, err)
 		}
 		for _, d := range pg.MFADevices {
 			s := aws.ToString(d.SerialNumber)
@@ -344,7 +352,7 @@ func (a *RemoveMFA) devices(ctx context.Context, env *Env) ([]string, error) {
 func (a *RemoveMFA) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	devs, err := a.devices(ctx, env)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}
 	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: "Deactivate and delete MFA devices of user " + a.User, Irreversible: true, Undo: CannotUndo}
 	if len(devs) == 0 {
@@ -368,6 +376,10 @@ func (a *RemoveMFA) Plan(ctx context.Context, env *Env) (*Plan, error) {
 // Verify implements Action.
 func (a *RemoveMFA) Verify(ctx context.Context, env *Env) (Verification, error) {
 	devs, err := a.devices(ctx, env)
+	if errors.Is(err, ErrNotFound) {
+		// Verified after the action: the user went away since (torn down).
+		return Verification{Holds: true, Detail: "user " + a.User + " no longer exists"}, nil
+	}
 	if err != nil {
 		return Verification{}, err
 	}

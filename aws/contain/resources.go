@@ -77,6 +77,25 @@ func readInstances(ctx context.Context, env *Env, region string, ids []string) (
 	return out, nil
 }
 
+// findInstances is the regionFinder of instance ids.
+func findInstances(env *Env) regionFinder {
+	return func(ctx context.Context, region string, ids []string) ([]string, error) {
+		ins, err := readInstances(ctx, env, region, ids)
+		return foundKeys(ins, ids), err
+	}
+}
+
+// foundKeys returns the ids that are keys of m, in the order of ids.
+func foundKeys[V any](m map[string]V, ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if _, ok := m[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // protection reads an instance's termination or stop protection.
 func protection(ctx context.Context, env *Env, region, id string, attr ec2types.InstanceAttributeName) (bool, error) {
 	out, err := env.Sess.EC2(region).DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: attr})
@@ -141,9 +160,14 @@ func (a *StopInstances) done(st string) bool {
 
 // Plan implements Action.
 func (a *StopInstances) Plan(ctx context.Context, env *Env) (*Plan, error) {
-	if a.Region == "" || len(a.IDs) == 0 {
-		return nil, errors.New("instances: a Region and at least one instance id are needed")
+	if len(a.IDs) == 0 {
+		return nil, errors.New(a.Name() + ": at least one instance id is needed")
 	}
+	loc, err := locate(ctx, env, KindInstances, "instances", a.Region, a.IDs, true, findInstances(env))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	a.Region = loc.Region
 	ins, err := readInstances(ctx, env, a.Region, a.IDs)
 	if err != nil {
 		return nil, err
@@ -154,13 +178,16 @@ func (a *StopInstances) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		verb, pl.Irreversible, pl.Undo = "Terminate", true, CannotUndo
 	}
 	pl.Title = fmt.Sprintf("%s %d instances in %s", verb, len(a.IDs), a.Region)
+	if loc.Finding != "" {
+		pl.Findings = append(pl.Findings, loc.Finding)
+	}
 	var act []string
 	for _, id := range a.IDs {
 		in, ok := ins[id]
 		switch {
 		case !ok:
-			pl.Findings = append(pl.Findings, id+": not found (gone)")
-			continue
+			// Found a moment ago: it went away in between. Plan again.
+			return nil, notFound(nil, "%s: instance %s in %s vanished while planning", a.Name(), id, a.Region)
 		case a.done(in.State):
 			pl.Findings = append(pl.Findings, id+": already "+in.State)
 			continue
@@ -211,6 +238,13 @@ func (a *StopInstances) Plan(ctx context.Context, env *Env) (*Plan, error) {
 
 // Verify implements Action.
 func (a *StopInstances) Verify(ctx context.Context, env *Env) (Verification, error) {
+	if a.Region == "" {
+		loc, err := locate(ctx, env, KindInstances, "instances", "", a.IDs, true, findInstances(env))
+		if err != nil {
+			return Verification{}, err
+		}
+		a.Region = loc.Region
+	}
 	ins, err := readInstances(ctx, env, a.Region, a.IDs)
 	if err != nil {
 		return Verification{}, err
@@ -220,7 +254,8 @@ func (a *StopInstances) Verify(ctx context.Context, env *Env) (Verification, err
 		in, ok := ins[id]
 		switch {
 		case !ok:
-			good = append(good, id+" gone")
+			// AWS no longer knows it in the Region where it was found.
+			good = append(good, id+" gone from "+a.Region)
 		case a.done(in.State), !a.Terminate && in.Spot != "" && in.State == "terminated":
 			good = append(good, id+" "+in.State)
 		default:
@@ -282,6 +317,14 @@ func readSpot(ctx context.Context, env *Env, region string, ids []string) (map[s
 	return out, nil
 }
 
+// findSpot is the regionFinder of spot request ids.
+func findSpot(env *Env) regionFinder {
+	return func(ctx context.Context, region string, ids []string) ([]string, error) {
+		reqs, err := readSpot(ctx, env, region, ids)
+		return foundKeys(reqs, ids), err
+	}
+}
+
 // spotInstances returns the running instances of spot requests in region,
 // from the requests and from the instances' own spot request id.
 func spotInstances(ctx context.Context, env *Env, region string, reqs map[string]spotState) ([]string, error) {
@@ -320,21 +363,29 @@ func spotInstances(ctx context.Context, env *Env, region string, reqs map[string
 
 // Plan implements Action.
 func (a *CancelSpot) Plan(ctx context.Context, env *Env) (*Plan, error) {
-	if a.Region == "" || len(a.IDs) == 0 {
-		return nil, errors.New("spot: a Region and at least one spot request id are needed")
+	if len(a.IDs) == 0 {
+		return nil, errors.New("cancel-spot: at least one spot request id is needed")
 	}
+	loc, err := locate(ctx, env, KindSpot, "spot requests", a.Region, a.IDs, true, findSpot(env))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	a.Region = loc.Region
 	reqs, err := readSpot(ctx, env, a.Region, a.IDs)
 	if err != nil {
 		return nil, err
 	}
 	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Cancel %d spot requests in %s, then terminate their instances", len(a.IDs), a.Region),
 		Irreversible: true, Undo: CannotUndo}
+	if loc.Finding != "" {
+		pl.Findings = append(pl.Findings, loc.Finding)
+	}
 	var cancel []string
 	for _, id := range a.IDs {
 		r, ok := reqs[id]
 		switch {
 		case !ok:
-			pl.Findings = append(pl.Findings, id+": not found")
+			return nil, notFound(nil, "%s: spot request %s in %s vanished while planning", a.Name(), id, a.Region)
 		case r.State == "open" || r.State == "active":
 			cancel = append(cancel, id)
 			pl.Findings = append(pl.Findings, fmt.Sprintf("%s (%s, %s): cancelled", id, r.Type, r.State))
@@ -380,6 +431,13 @@ func (a *CancelSpot) Plan(ctx context.Context, env *Env) (*Plan, error) {
 
 // Verify implements Action.
 func (a *CancelSpot) Verify(ctx context.Context, env *Env) (Verification, error) {
+	if a.Region == "" {
+		loc, err := locate(ctx, env, KindSpot, "spot requests", "", a.IDs, true, findSpot(env))
+		if err != nil {
+			return Verification{}, err
+		}
+		a.Region = loc.Region
+	}
 	reqs, err := readSpot(ctx, env, a.Region, a.IDs)
 	if err != nil {
 		return Verification{}, err
@@ -426,33 +484,70 @@ func (a *DeleteKeyPair) Target() Target {
 	return Target{Kind: KindKeyPair, ID: a.KeyName, Region: a.Region}
 }
 
-func (a *DeleteKeyPair) read(ctx context.Context, env *Env) (*ec2types.KeyPairInfo, error) {
-	out, err := env.Sess.EC2(a.Region).DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{a.KeyName}})
+// readKeyPair reads the key pair name in region; nil when there is none.
+func readKeyPair(ctx context.Context, env *Env, region, name string) (*ec2types.KeyPairInfo, error) {
+	out, err := env.Sess.EC2(region).DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{name}})
 	if err != nil {
 		if session.Classify(err) == session.ClassNotFound {
 			return nil, nil
 		}
-		return nil, session.Wrap("ec2:DescribeKeyPairs", a.Region, err)
+		return nil, session.Wrap("ec2:DescribeKeyPairs", region, err)
 	}
 	for i := range out.KeyPairs {
-		if aws.ToString(out.KeyPairs[i].KeyName) == a.KeyName {
+		if aws.ToString(out.KeyPairs[i].KeyName) == name {
 			return &out.KeyPairs[i], nil
 		}
 	}
 	return nil, nil
 }
 
+// findKeyPairs is the regionFinder of key pair names.
+func findKeyPairs(env *Env) regionFinder {
+	return func(ctx context.Context, region string, names []string) ([]string, error) {
+		var found []string
+		for _, n := range names {
+			kp, err := readKeyPair(ctx, env, region, n)
+			if err != nil {
+				return found, err
+			}
+			if kp != nil {
+				found = append(found, n)
+			}
+		}
+		return found, nil
+	}
+}
+
+// region resolves the key pair's Region (see locate) and says where it
+// was found when that is not where it was asked for.
+func (a *DeleteKeyPair) region(ctx context.Context, env *Env) (string, error) {
+	if a.KeyName == "" {
+		return "", errors.New("delete-key-pair: no key pair name")
+	}
+	loc, err := locate(ctx, env, KindKeyPair, "key pair", a.Region, []string{a.KeyName}, false, findKeyPairs(env))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	a.Region = loc.Region
+	return loc.Finding, nil
+}
+
 // Plan implements Action.
 func (a *DeleteKeyPair) Plan(ctx context.Context, env *Env) (*Plan, error) {
-	kp, err := a.read(ctx, env)
+	finding, err := a.region(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Delete key pair %s in %s", a.KeyName, a.Region), Irreversible: true, Undo: CannotUndo}
+	kp, err := readKeyPair(ctx, env, a.Region, a.KeyName)
+	if err != nil {
+		return nil, err
+	}
 	if kp == nil {
-		pl.Already = true
-		pl.Findings = append(pl.Findings, "key pair "+a.KeyName+" does not exist")
-		return pl, nil
+		return nil, notFound(nil, "%s: key pair %s in %s vanished while planning", a.Name(), a.KeyName, a.Region)
+	}
+	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Delete key pair %s in %s", a.KeyName, a.Region), Irreversible: true, Undo: CannotUndo}
+	if finding != "" {
+		pl.Findings = append(pl.Findings, finding)
 	}
 	pl.Prior = map[string]string{"key_name": a.KeyName, "key_pair_id": aws.ToString(kp.KeyPairId), "fingerprint": aws.ToString(kp.KeyFingerprint)}
 	pl.Findings = append(pl.Findings, fmt.Sprintf("key pair %s (%s, fingerprint %s) is deleted; running instances keep the key", a.KeyName,
@@ -462,16 +557,21 @@ func (a *DeleteKeyPair) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	return pl, nil
 }
 
-// Verify implements Action.
+// Verify implements Action: it reads the Region the key pair was found in.
 func (a *DeleteKeyPair) Verify(ctx context.Context, env *Env) (Verification, error) {
-	kp, err := a.read(ctx, env)
+	if a.Region == "" {
+		if _, err := a.region(ctx, env); err != nil {
+			return Verification{}, err
+		}
+	}
+	kp, err := readKeyPair(ctx, env, a.Region, a.KeyName)
 	if err != nil {
 		return Verification{}, err
 	}
 	if kp != nil {
-		return Verification{Detail: "key pair " + a.KeyName + " still exists"}, nil
+		return Verification{Detail: "key pair " + a.KeyName + " still exists in " + a.Region}, nil
 	}
-	return Verification{Holds: true, Detail: "key pair " + a.KeyName + " no longer exists"}, nil
+	return Verification{Holds: true, Detail: "key pair " + a.KeyName + " no longer exists in " + a.Region}, nil
 }
 
 // DeleteFunction deletes a Lambda function (one an attacker created).
@@ -488,15 +588,17 @@ func (a *DeleteFunction) Target() Target {
 	return Target{Kind: KindFunction, ID: a.Function, Region: a.Region}
 }
 
-func (a *DeleteFunction) read(ctx context.Context, env *Env) (map[string]string, error) {
-	pages := lambda.NewListFunctionsPaginator(env.Sess.Lambda(a.Region), &lambda.ListFunctionsInput{})
+// readFunction reads the Lambda function name (or ARN) in region; nil
+// when there is none.
+func readFunction(ctx context.Context, env *Env, region, name string) (map[string]string, error) {
+	pages := lambda.NewListFunctionsPaginator(env.Sess.Lambda(region), &lambda.ListFunctionsInput{})
 	for pages.HasMorePages() {
 		pg, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, session.Wrap("lambda:ListFunctions", a.Region, err)
+			return nil, session.Wrap("lambda:ListFunctions", region, err)
 		}
 		for _, f := range pg.Functions {
-			if aws.ToString(f.FunctionName) == a.Function || aws.ToString(f.FunctionArn) == a.Function {
+			if aws.ToString(f.FunctionName) == name || aws.ToString(f.FunctionArn) == name {
 				return map[string]string{"name": aws.ToString(f.FunctionName), "arn": aws.ToString(f.FunctionArn),
 					"runtime": string(f.Runtime), "role": aws.ToString(f.Role), "handler": aws.ToString(f.Handler),
 					"code_sha256": aws.ToString(f.CodeSha256), "last_modified": aws.ToString(f.LastModified)}, nil
@@ -506,17 +608,56 @@ func (a *DeleteFunction) read(ctx context.Context, env *Env) (map[string]string,
 	return nil, nil
 }
 
+// findFunctions is the regionFinder of Lambda function names.
+func findFunctions(env *Env) regionFinder {
+	return func(ctx context.Context, region string, names []string) ([]string, error) {
+		var found []string
+		for _, n := range names {
+			f, err := readFunction(ctx, env, region, n)
+			if err != nil {
+				return found, err
+			}
+			if f != nil {
+				found = append(found, n)
+			}
+		}
+		return found, nil
+	}
+}
+
+// region resolves the function's Region (see locate).
+func (a *DeleteFunction) region(ctx context.Context, env *Env) (string, error) {
+	if a.Function == "" {
+		return "", errors.New("delete-function: no function name")
+	}
+	// A function ARN names its Region.
+	if p := strings.Split(a.Function, ":"); len(p) >= 7 && p[0] == "arn" && p[2] == "lambda" && a.Region == "" {
+		a.Region = p[3]
+	}
+	loc, err := locate(ctx, env, KindFunction, "function", a.Region, []string{a.Function}, false, findFunctions(env))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	a.Region = loc.Region
+	return loc.Finding, nil
+}
+
 // Plan implements Action.
 func (a *DeleteFunction) Plan(ctx context.Context, env *Env) (*Plan, error) {
-	f, err := a.read(ctx, env)
+	finding, err := a.region(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Delete Lambda function %s in %s", a.Function, a.Region), Irreversible: true, Undo: CannotUndo}
+	f, err := readFunction(ctx, env, a.Region, a.Function)
+	if err != nil {
+		return nil, err
+	}
 	if f == nil {
-		pl.Already = true
-		pl.Findings = append(pl.Findings, "function "+a.Function+" does not exist")
-		return pl, nil
+		return nil, notFound(nil, "%s: function %s in %s vanished while planning", a.Name(), a.Function, a.Region)
+	}
+	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Delete Lambda function %s in %s", a.Function, a.Region), Irreversible: true, Undo: CannotUndo}
+	if finding != "" {
+		pl.Findings = append(pl.Findings, finding)
 	}
 	pl.Prior = f
 	pl.Findings = append(pl.Findings, fmt.Sprintf("function %s (%s, role %s, code sha256 %s) is deleted with its code", f["name"], f["runtime"], f["role"], f["code_sha256"]))
@@ -524,21 +665,28 @@ func (a *DeleteFunction) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	return pl, nil
 }
 
-// Verify implements Action.
+// Verify implements Action: it reads the Region the function was found in.
 func (a *DeleteFunction) Verify(ctx context.Context, env *Env) (Verification, error) {
-	f, err := a.read(ctx, env)
+	if a.Region == "" {
+		if _, err := a.region(ctx, env); err != nil {
+			return Verification{}, err
+		}
+	}
+	f, err := readFunction(ctx, env, a.Region, a.Function)
 	if err != nil {
 		return Verification{}, err
 	}
 	if f != nil {
-		return Verification{Detail: "function " + a.Function + " still exists"}, nil
+		return Verification{Detail: "function " + a.Function + " still exists in " + a.Region}, nil
 	}
-	return Verification{Holds: true, Detail: "function " + a.Function + " no longer exists"}, nil
+	return Verification{Holds: true, Detail: "function " + a.Function + " no longer exists in " + a.Region}, nil
 }
 
 // Tag marks what containment touched with the incident id (tag
-// warroom-incident): EC2 instances and spot requests in Region, and IAM
-// users given as "user/NAME".
+// warroom-incident): EC2 instances (i-…) and spot requests (sir-…), which
+// must all be in one Region (found as a Regional action finds its
+// resources), IAM users ("user/NAME") and IAM roles ("role/NAME"). It
+// refuses anything else, and fails on a target that does not exist.
 type Tag struct {
 	Region string
 	IDs    []string
@@ -550,57 +698,140 @@ func (a *Tag) Name() string { return "tag" }
 // Target implements Action.
 func (a *Tag) Target() Target { return Target{Kind: KindTagResource, IDs: a.IDs, Region: a.Region} }
 
-// missing returns the EC2 ids and users that do not carry the tag yet.
-func (a *Tag) missing(ctx context.Context, env *Env) (ec2IDs, users []string, err error) {
-	var inst, spot []string
+// tagTargets are a tag action's ids by what they are.
+type tagTargets struct {
+	inst, spot, users, roles []string
+}
+
+func (a *Tag) split() (tagTargets, error) {
+	var t tagTargets
+	var bad []string
 	for _, id := range a.IDs {
 		switch {
-		case strings.HasPrefix(id, "user/"):
-			name := strings.TrimPrefix(id, "user/")
-			u, err := env.Sess.IAM().GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-			if err != nil {
-				if session.Classify(err) == session.ClassNotFound {
-					continue
-				}
-				return nil, nil, session.Wrap("iam:GetUser", "", err)
-			}
-			has := slices.ContainsFunc(u.User.Tags, func(t iamtypes.Tag) bool {
-				return aws.ToString(t.Key) == TagKey && aws.ToString(t.Value) == env.Incident
-			})
-			if !has {
-				users = append(users, name)
-			}
+		case strings.HasPrefix(id, "user/") && len(id) > len("user/"):
+			t.users = append(t.users, strings.TrimPrefix(id, "user/"))
+		case strings.HasPrefix(id, "role/") && len(id) > len("role/"):
+			t.roles = append(t.roles, strings.TrimPrefix(id, "role/"))
 		case strings.HasPrefix(id, "sir-"):
-			spot = append(spot, id)
+			t.spot = append(t.spot, id)
+		case strings.HasPrefix(id, "i-"):
+			t.inst = append(t.inst, id)
 		default:
-			inst = append(inst, id)
+			bad = append(bad, id)
 		}
 	}
-	ins, err := readInstances(ctx, env, a.Region, inst)
-	if err != nil {
-		return nil, nil, err
+	if len(bad) > 0 {
+		return t, fmt.Errorf("%w: tag cannot tag %s: it tags EC2 instances (i-…), spot requests (sir-…), IAM users (user/NAME) and IAM roles (role/NAME)",
+			ErrUnsupported, strings.Join(bad, ", "))
 	}
-	for _, id := range inst {
-		if in, ok := ins[id]; ok && in.State != "terminated" && in.Tags[TagKey] != env.Incident {
+	if len(a.IDs) == 0 {
+		return t, errors.New("tag: nothing to tag")
+	}
+	return t, nil
+}
+
+// findEC2 is the regionFinder of a mix of instance and spot request ids.
+func findEC2(env *Env) regionFinder {
+	return func(ctx context.Context, region string, ids []string) ([]string, error) {
+		var inst, spot []string
+		for _, id := range ids {
+			if strings.HasPrefix(id, "sir-") {
+				spot = append(spot, id)
+			} else {
+				inst = append(inst, id)
+			}
+		}
+		fi, err := findInstances(env)(ctx, region, inst)
+		if err != nil {
+			return fi, err
+		}
+		if len(spot) == 0 {
+			return fi, nil
+		}
+		fs, err := findSpot(env)(ctx, region, spot)
+		return append(fi, fs...), err
+	}
+}
+
+// untagged returns, for each kind, the targets that do not carry the tag
+// yet, and findings (terminated instances are left alone). A user or role
+// that does not exist is an error naming the call that said so.
+func (a *Tag) untagged(ctx context.Context, env *Env, t tagTargets) (ec2IDs, users, roles, findings []string, err error) {
+	for _, name := range t.users {
+		u, err := env.Sess.IAM().GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("tag: %w", principalErr("iam:GetUser", KindUser, name, err))
+		}
+		if !slices.ContainsFunc(u.User.Tags, func(t iamtypes.Tag) bool {
+			return aws.ToString(t.Key) == TagKey && aws.ToString(t.Value) == env.Incident
+		}) {
+			users = append(users, name)
+		}
+	}
+	for _, name := range t.roles {
+		r, err := env.Sess.IAM().GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("tag: %w", principalErr("iam:GetRole", KindRole, name, err))
+		}
+		if !slices.ContainsFunc(r.Role.Tags, func(t iamtypes.Tag) bool {
+			return aws.ToString(t.Key) == TagKey && aws.ToString(t.Value) == env.Incident
+		}) {
+			roles = append(roles, name)
+		}
+	}
+	ins, err := readInstances(ctx, env, a.Region, t.inst)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for _, id := range t.inst {
+		in, ok := ins[id]
+		switch {
+		case !ok:
+			findings = append(findings, id+" gone from "+a.Region)
+		case in.State == "terminated":
+			findings = append(findings, id+" is terminated: left untagged")
+		case in.Tags[TagKey] != env.Incident:
 			ec2IDs = append(ec2IDs, id)
 		}
 	}
-	if len(spot) > 0 {
-		out, err := env.Sess.EC2(a.Region).DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: spot})
+	if len(t.spot) > 0 {
+		out, err := env.Sess.EC2(a.Region).DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: t.spot})
 		if err != nil && session.Classify(err) != session.ClassNotFound {
-			return nil, nil, session.Wrap("ec2:DescribeSpotInstanceRequests", a.Region, err)
+			return nil, nil, nil, nil, session.Wrap("ec2:DescribeSpotInstanceRequests", a.Region, err)
 		}
+		seen := map[string]bool{}
 		if out != nil {
 			for _, r := range out.SpotInstanceRequests {
+				id := aws.ToString(r.SpotInstanceRequestId)
+				seen[id] = true
 				if !slices.ContainsFunc(r.Tags, func(t ec2types.Tag) bool {
 					return aws.ToString(t.Key) == TagKey && aws.ToString(t.Value) == env.Incident
 				}) {
-					ec2IDs = append(ec2IDs, aws.ToString(r.SpotInstanceRequestId))
+					ec2IDs = append(ec2IDs, id)
 				}
 			}
 		}
+		for _, id := range t.spot {
+			if !seen[id] {
+				findings = append(findings, id+" gone from "+a.Region)
+			}
+		}
 	}
-	return ec2IDs, users, nil
+	return ec2IDs, users, roles, findings, nil
+}
+
+// region finds the Region of the EC2 targets (see locate).
+func (a *Tag) region(ctx context.Context, env *Env, t tagTargets) (string, error) {
+	ids := append(slices.Clone(t.inst), t.spot...)
+	if len(ids) == 0 {
+		return "", nil
+	}
+	loc, err := locate(ctx, env, KindTagResource, "EC2 resources", a.Region, ids, true, findEC2(env))
+	if err != nil {
+		return "", fmt.Errorf("tag: %w", err)
+	}
+	a.Region = loc.Region
+	return loc.Finding, nil
 }
 
 // Plan implements Action.
@@ -608,35 +839,74 @@ func (a *Tag) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	if env.Incident == "" {
 		return nil, errors.New("tag: no incident id")
 	}
-	ec2IDs, users, err := a.missing(ctx, env)
+	t, err := a.split()
+	if err != nil {
+		return nil, err
+	}
+	finding, err := a.region(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	ec2IDs, users, roles, findings, err := a.untagged(ctx, env, t)
 	if err != nil {
 		return nil, err
 	}
 	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Tag %d resources with %s=%s", len(a.IDs), TagKey, env.Incident),
 		Undo: "remove the tag (ec2:DeleteTags, iam:UntagUser)"}
+	if len(t.roles) > 0 {
+		pl.Undo = "remove the tag (ec2:DeleteTags, iam:UntagUser, iam:UntagRole)"
+	}
+	if finding != "" {
+		pl.Findings = append(pl.Findings, finding)
+	}
+	pl.Findings = append(pl.Findings, findings...)
 	if len(ec2IDs) > 0 {
 		pl.Calls = append(pl.Calls, call("ec2:CreateTags", a.Region, "Resources", strings.Join(ec2IDs, ","), "TagKey", TagKey, "TagValue", env.Incident))
 	}
 	for _, u := range users {
 		pl.Calls = append(pl.Calls, call("iam:TagUser", "", "UserName", u, "TagKey", TagKey, "TagValue", env.Incident))
 	}
+	for _, r := range roles {
+		pl.Calls = append(pl.Calls, call("iam:TagRole", "", "RoleName", r, "TagKey", TagKey, "TagValue", env.Incident))
+	}
 	if len(pl.Calls) == 0 {
 		pl.Already = true
-		pl.Findings = append(pl.Findings, "everything still there already carries the tag")
+		pl.Findings = append(pl.Findings, "every target already carries the tag")
 		return pl, nil
 	}
 	preflightEC2(ctx, env, pl)
 	return pl, nil
 }
 
-// Verify implements Action.
+// Verify implements Action: it reads the tags back.
 func (a *Tag) Verify(ctx context.Context, env *Env) (Verification, error) {
-	ec2IDs, users, err := a.missing(ctx, env)
+	t, err := a.split()
 	if err != nil {
 		return Verification{}, err
 	}
-	if n := len(ec2IDs) + len(users); n > 0 {
-		return Verification{Detail: fmt.Sprintf("%d resources lack the tag: %s", n, strings.Join(append(ec2IDs, users...), ", "))}, nil
+	if a.Region == "" {
+		if _, err := a.region(ctx, env, t); err != nil {
+			return Verification{}, err
+		}
 	}
-	return Verification{Holds: true, Detail: "tagged " + TagKey + "=" + env.Incident}, nil
+	ec2IDs, users, roles, findings, err := a.untagged(ctx, env, t)
+	if err != nil {
+		return Verification{}, err
+	}
+	var lack []string
+	lack = append(lack, ec2IDs...)
+	for _, u := range users {
+		lack = append(lack, "user/"+u)
+	}
+	for _, r := range roles {
+		lack = append(lack, "role/"+r)
+	}
+	if len(lack) > 0 {
+		return Verification{Detail: fmt.Sprintf("%d resources lack the tag: %s", len(lack), strings.Join(lack, ", "))}, nil
+	}
+	d := "tagged " + TagKey + "=" + env.Incident
+	if len(findings) > 0 {
+		d += "; " + strings.Join(findings, "; ")
+	}
+	return Verification{Holds: true, Detail: d}, nil
 }

@@ -35,16 +35,13 @@ type UserPrior struct {
 	Groups       []string          `json:"groups,omitempty"`
 }
 
-// readUserPrior reads a user's complete state. ok is false when the user
-// does not exist.
-func readUserPrior(ctx context.Context, env *Env, name string) (up UserPrior, ok bool, err error) {
+// readUserPrior reads a user's complete state. A user that does not exist
+// is an ErrNotFound naming iam:GetUser's answer.
+func readUserPrior(ctx context.Context, env *Env, name string) (up UserPrior, err error) {
 	cl := env.Sess.IAM()
 	u, err := cl.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
-		if session.Classify(err) == session.ClassNotFound {
-			return up, false, nil
-		}
-		return up, false, session.Wrap("iam:GetUser", "", err)
+		return up, principalErr("iam:GetUser", KindUser, name, err)
 	}
 	up = UserPrior{Name: name, ARN: aws.ToString(u.User.Arn), ID: aws.ToString(u.User.UserId), Path: aws.ToString(u.User.Path),
 		Created: aws.ToTime(u.User.CreateDate)}
@@ -60,46 +57,46 @@ func readUserPrior(ctx context.Context, env *Env, name string) (up UserPrior, ok
 		t := aws.ToTime(lp.LoginProfile.CreateDate)
 		up.LoginProfile = &t
 	case err != nil && session.Classify(err) != session.ClassNotFound:
-		return up, true, session.Wrap("iam:GetLoginProfile", "", err)
+		return up, session.Wrap("iam:GetLoginProfile", "", err)
 	}
 	keys, err := cl.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(name)})
 	if err != nil {
-		return up, true, session.Wrap("iam:ListAccessKeys", "", err)
+		return up, session.Wrap("iam:ListAccessKeys", "", err)
 	}
 	for _, k := range keys.AccessKeyMetadata {
 		up.Keys = append(up.Keys, state.AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), Created: aws.ToTime(k.CreateDate)})
 	}
 	certs, err := cl.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: aws.String(name)})
 	if err != nil {
-		return up, true, session.Wrap("iam:ListSigningCertificates", "", err)
+		return up, session.Wrap("iam:ListSigningCertificates", "", err)
 	}
 	for _, c := range certs.Certificates {
 		up.SigningCerts = append(up.SigningCerts, aws.ToString(c.CertificateId))
 	}
 	ssh, err := cl.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: aws.String(name)})
 	if err != nil {
-		return up, true, session.Wrap("iam:ListSSHPublicKeys", "", err)
+		return up, session.Wrap("iam:ListSSHPublicKeys", "", err)
 	}
 	for _, k := range ssh.SSHPublicKeys {
 		up.SSHKeys = append(up.SSHKeys, aws.ToString(k.SSHPublicKeyId))
 	}
 	sc, err := cl.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: aws.String(name)})
 	if err != nil {
-		return up, true, session.Wrap("iam:ListServiceSpecificCredentials", "", err)
+		return up, session.Wrap("iam:ListServiceSpecificCredentials", "", err)
 	}
 	for _, c := range sc.ServiceSpecificCredentials {
 		up.ServiceCreds = append(up.ServiceCreds, aws.ToString(c.ServiceSpecificCredentialId))
 	}
 	mfa, err := cl.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String(name)})
 	if err != nil {
-		return up, true, session.Wrap("iam:ListMFADevices", "", err)
+		return up, session.Wrap("iam:ListMFADevices", "", err)
 	}
 	for _, d := range mfa.MFADevices {
 		up.MFA = append(up.MFA, aws.ToString(d.SerialNumber))
 	}
 	p, err := readPrincipal(ctx, env, KindUser, name)
 	if err != nil {
-		return up, true, err
+		return up, err
 	}
 	for _, pn := range p.Order {
 		up.Inline = append(up.Inline, state.Policy{Name: pn, Inline: true, Document: p.Inline[pn]})
@@ -111,13 +108,13 @@ func readUserPrior(ctx context.Context, env *Env, name string) (up UserPrior, ok
 	for gp.HasMorePages() {
 		out, err := gp.NextPage(ctx)
 		if err != nil {
-			return up, true, session.Wrap("iam:ListGroupsForUser", "", err)
+			return up, session.Wrap("iam:ListGroupsForUser", "", err)
 		}
 		for _, g := range out.Groups {
 			up.Groups = append(up.Groups, aws.ToString(g.GroupName))
 		}
 	}
-	return up, true, nil
+	return up, nil
 }
 
 // TeardownUser removes a user an attacker created: it quarantines the
@@ -139,17 +136,12 @@ func (a *TeardownUser) Target() Target { return principalTarget(KindUser, a.User
 
 // Plan implements Action.
 func (a *TeardownUser) Plan(ctx context.Context, env *Env) (*Plan, error) {
-	up, ok, err := readUserPrior(ctx, env, a.User)
+	up, err := readUserPrior(ctx, env, a.User)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}
 	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: "Tear down user " + a.User + " (quarantine, remove everything, delete)",
 		Irreversible: true, Undo: CannotUndo}
-	if !ok {
-		pl.Already = true
-		pl.Findings = append(pl.Findings, "user "+a.User+" does not exist")
-		return pl, nil
-	}
 	if isSelf(env, KindUser, a.User) {
 		pl.Self = true
 		pl.Warnings = append(pl.Warnings, "the console itself runs as "+a.User)

@@ -49,6 +49,7 @@ func iamService(s *Sim) *Service {
 			"ListServiceSpecificCredentials": ro(s.iamListServiceSpecificCredentials),
 			"ListRoles":                      ro(s.iamListRoles),
 			"GetRole":                        ro(s.iamGetRole),
+			"TagRole":                        rw(s.iamTagRole),
 			"PutRolePolicy":                  rw(s.iamPutRolePolicy),
 			"DeleteRolePolicy":               rw(s.iamDeleteRolePolicy),
 			"ListRolePolicies":               ro(s.iamListRolePolicies),
@@ -917,6 +918,31 @@ func (s *Sim) iamGetRole(r *Request) (any, error) {
 	return struct {
 		Role xRole `xml:"Role"`
 	}{roleXML(ro, true)}, nil
+}
+
+// iamTagRole adds or replaces tags on a role. CloudTrail records
+// requestParameters {"roleName", "tags": [{"key", "value"}]} and no
+// responseElements, as for TagUser.
+func (s *Sim) iamTagRole(r *Request) (any, error) {
+	ro, e := s.namedRole(r)
+	if e != nil {
+		return nil, e
+	}
+	tags := iamTags(r)
+	r.RequestParameters = map[string]any{"roleName": ro.Name, "tags": tagsRecord(tags)}
+	merged := slices.Clone(ro.Tags)
+	for _, t := range tags {
+		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
+			merged[i] = t
+		} else {
+			merged = append(merged, t)
+		}
+	}
+	if len(merged) > 50 {
+		return nil, Errorf(409, "LimitExceeded", "The number of tags has reached the maximum limit.")
+	}
+	ro.Tags = merged
+	return nil, nil
 }
 
 func (s *Sim) iamPutRolePolicy(r *Request) (any, error) {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,12 +105,16 @@ func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, er
 	}
 	journalNewKeys(sess, rec)
 	incident := ""
+	var store *state.Store
 	if s, _, err := state.Replay(path); err == nil {
-		incident = s.Incident.ID
+		incident, store = s.Incident.ID, s
 	}
 	r := &containRun{sess: sess, id: id, rec: rec, path: path, in: bufio.NewReader(e.stdin)}
 	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incident), Journal: rec, Path: path, Actor: state.LocalActor(),
 		VerifyWait: 10 * time.Second}
+	if f.journal != "" && store != nil {
+		r.runner.Env.Locate = journalLocator(store, path)
+	}
 	if !sess.ReadOnly() {
 		resumed, err := r.runner.Resume(ctx, false)
 		if err != nil {
@@ -126,6 +132,59 @@ func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, er
 		}
 	}
 	return r, nil
+}
+
+// sweepKinds are the sweep kinds that hold each Regional target kind.
+var sweepKinds = map[contain.Kind]string{
+	contain.KindInstances: "ec2:instance", contain.KindSpot: "ec2:spot-request",
+	contain.KindKeyPair: "ec2:key-pair", contain.KindFunction: "lambda:function",
+}
+
+// journalLocator answers Env.Locate from the journal: the Regions where a
+// CloudTrail event of the journal created the resource, then those where
+// a sweep saw it. The creating events are read from the journal once, on
+// the first question (most actions never ask).
+func journalLocator(s *state.Store, path string) func(kind contain.Kind, id string) []string {
+	var once sync.Once
+	var creators *state.Creators
+	var known []string // every Region the journal names
+	return func(kind contain.Kind, id string) []string {
+		once.Do(func() {
+			raw := state.NewRawReader(path)
+			defer raw.Close()
+			creators, _ = state.FindCreators(s.Events, raw.Raw)
+			add := func(r string) {
+				if r != "" && !slices.Contains(known, r) {
+					known = append(known, r)
+				}
+			}
+			for _, c := range s.Events.Counts(state.FieldRegion, nil) {
+				add(c.Value)
+			}
+			for _, r := range s.Regions {
+				add(r.Name)
+			}
+			for k := range s.Sweeps {
+				add(k.Region)
+			}
+			slices.Sort(known)
+		})
+		var out []string
+		for _, r := range known {
+			if _, ok := creators.Lookup(r, id); ok {
+				out = append(out, r)
+			}
+		}
+		for _, sw := range s.SweepList() {
+			if sw.V.Kind != sweepKinds[kind] || slices.Contains(out, sw.V.Region) {
+				continue
+			}
+			if slices.ContainsFunc(sw.V.Resources, func(r state.Resource) bool { return r.ID == id || r.Name == id || r.ARN == id }) {
+				out = append(out, sw.V.Region)
+			}
+		}
+		return out
+	}
 }
 
 // term makes attacker-controlled text safe for the terminal.
@@ -175,8 +234,9 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 	c := &cobra.Command{
 		Use:   info.Name + " " + info.Target,
 		Short: info.Short,
-		Long: info.Short + ".\n\nUndo: " + info.Undo + ".\n\nThe plan shows the exact calls; --plan prints it and exits. EC2 and Lambda targets are in\n" +
-			"--region (default: the home Region).",
+		Long: info.Short + ".\n\nUndo: " + info.Undo + ".\n\nThe plan shows the exact calls; --plan prints it and exits. An EC2 or Lambda target not in\n" +
+			"--region (or given without it) is looked for where the journal saw it, then in every enabled Region;\n" +
+			"the plan says where it was found. A target found nowhere, or that does not exist, is an error.",
 		Example: actionExample(info.Name),
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -194,11 +254,9 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 				return err
 			}
 			defer r.rec.Close()
-			region := f.aws.region
-			if region == "" {
-				region = r.sess.HomeRegion()
-			}
-			t, err := contain.ParseArg(info.Name, args[0], region)
+			// Without --region, a Regional action finds its resource's
+			// Region (the journal's, then every enabled one) and says so.
+			t, err := contain.ParseArg(info.Name, args[0], f.aws.region)
 			if err != nil {
 				return usageErr(err)
 			}
