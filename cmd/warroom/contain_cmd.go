@@ -314,7 +314,7 @@ func printPlan(w io.Writer, p *contain.Plan, indent string) {
 		if c.Region != "" {
 			where = " in " + c.Region
 		}
-		fmt.Fprintf(w, "%s  %d. %s%s%s\n", indent, i+1, c.API, where, mark)
+		fmt.Fprintf(w, "%s  %d. %s%s%s\n", indent, i+1, term(c.API), term(where), mark)
 		for _, k := range sortedParams(c.Params) {
 			fmt.Fprintf(w, "%s       %s: %s\n", indent, k, term(c.Params[k]))
 		}
@@ -345,7 +345,7 @@ func report(w io.Writer, o *contain.Outcome) error {
 				st = "✓"
 			}
 		}
-		fmt.Fprintf(w, "  %s %s request %s", st, c.API, c.RequestID)
+		fmt.Fprintf(w, "  %s %s request %s", st, term(c.API), term(c.RequestID))
 		if c.Error != "" {
 			fmt.Fprintf(w, ": %s", term(c.Error))
 		}
@@ -434,7 +434,7 @@ a crash: steps already verified are skipped.`,
 				head := fmt.Sprintf("[%d/%d] %s %s", so.Index+1, n, so.Step.Action.Name(), term(so.Step.Action.Target().String()))
 				switch {
 				case so.Skipped != "":
-					fmt.Fprintf(e.stdout, "%s: – skipped: %s\n", head, so.Skipped)
+					fmt.Fprintf(e.stdout, "%s: – skipped: %s\n", head, term(so.Skipped))
 				case so.Err != nil:
 					failed++
 					fmt.Fprintf(e.stdout, "%s: ✗ %s\n", head, term(so.Err.Error()))

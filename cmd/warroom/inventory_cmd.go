@@ -64,6 +64,20 @@ func checkOutput(o string) error {
 	return nil
 }
 
+// writeJSON writes v as indented JSON with every character that a terminal
+// acts on or a reader cannot see escaped (encoding/json leaves C1 controls,
+// DEL, bidi and zero-width characters raw): every JSON output goes through
+// it or through sanitize.AppendEscapedJSON.
+func writeJSON(w io.Writer, v any) error {
+	jw := sanitize.NewJSONWriter(w)
+	enc := json.NewEncoder(jw)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return jw.Flush()
+}
+
 // cell makes attacker-controlled text safe for a terminal table cell.
 func cell(s string, n int) string { return sanitize.Truncate(sanitize.Terminal(s), n) }
 
@@ -207,9 +221,7 @@ and the rest of the snapshot goes on; the exit code is then 1.`,
 			}
 			fams := families(&inv, s)
 			if output == "json" {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(struct {
+				err = writeJSON(e.stdout, struct {
 					Inventory state.Inventory `json:"inventory"`
 					Lineage   []familyView    `json:"lineage,omitempty"`
 				}{inv, fams})
