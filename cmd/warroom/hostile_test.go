@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ var hostilePayloads = []hostile{
 	{"zwj", "ad\u200dmin"},
 	{"bom", "\ufeffadmin"},
 	{"tag-chars", "admin\U000e0041\U000e007f"},
-	{"line-sep", "ad\u2028min\u2029"},
+	{"line-sep", "ad\u2028mi\u2029n"},
 	{"formula", `=HYPERLINK("http://evil/","x")`},
 	{"formula-at", "@SUM(1+1)*cmd|' /C calc'!A0"},
 	{"formula-plus", "+cmd|' /C calc'!A0"},
@@ -95,7 +96,9 @@ func checkTerminal(out string, h hostile, shown bool) string {
 	}
 	if shown {
 		for _, r := range hiddenRunes(h.s) {
-			if !strings.Contains(out, sanitize.Visible(r)) {
+			// A Go-quoted value (an error's %q) shows it as \u200b: visible too.
+			goq := strings.Trim(strconv.QuoteRune(r), "'")
+			if !strings.Contains(out, sanitize.Visible(r)) && !strings.Contains(out, goq) {
 				return fmt.Sprintf("%U not shown as %s", r, sanitize.Visible(r))
 			}
 		}
