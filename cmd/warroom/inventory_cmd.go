@@ -325,6 +325,13 @@ func printInventory(w io.Writer, inv *state.Inventory, fams []familyView) error 
 		}
 		fmt.Fprintf(w, "root: %s, %d active access keys, password last used %s, key last used %s\n\n",
 			mfa, inv.Root.AccessKeys, when(inv.Root.PasswordLastUsed), when(inv.Root.KeyLastUsed))
+	} else {
+		for _, ce := range inv.Errors {
+			if ce.Call == "iam:GetCredentialReport" || ce.Call == "iam:GenerateCredentialReport" {
+				fmt.Fprintf(w, "root: unknown: %s\n\n", cell(ce.Error, 200))
+				break
+			}
+		}
 	}
 
 	for _, fv := range fams {
