@@ -176,6 +176,8 @@ console password, MFA devices, groups and policies (admin-equivalent ones flagge
 every role with its trust policy (principals outside the account flagged), and the
 root user from the credential report. Principals, keys and MFA devices created after
 the incident began (--since, else the journal's incident start) are marked NEW.
+With --read-only the credential report IAM already holds is read, never generated
+(CloudTrail records GenerateCredentialReport as a write): without one, root is unknown.
 
 When the journal holds CloudTrail events, each key that minted temporary credentials
 is shown with its family (GetSessionToken, GetFederationToken, AssumeRole, role
