@@ -26,9 +26,15 @@ func Write(w io.Writer, r *Report, format string) error {
 	case FormatHTML:
 		return render(w, r, htmlStyle)
 	case FormatJSON:
-		enc := json.NewEncoder(w)
+		// encoding/json leaves C1 controls, DEL, bidi and zero-width
+		// characters raw: the writer escapes them.
+		jw := sanitize.NewJSONWriter(w)
+		enc := json.NewEncoder(jw)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+		return jw.Flush()
 	}
 	return fmt.Errorf("report: unknown format %q (md, html, json)", format)
 }

@@ -105,3 +105,30 @@ func FuzzCell(f *testing.F) {
 		}
 	})
 }
+
+// TestHiddenTextShown: a zero-width or bidi character in a name is shown
+// in the console's visible form (sanitize.Visible), never dropped: the
+// frame never reads "admin" for "ad\u200bmin".
+func TestHiddenTextShown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"ad\u200bmin", "ad⟨U+200B⟩min"},
+		{"ad\u202emin", "ad⟨U+202E⟩min"},
+		{"ad\U000e0041min", "ad⟨U+E0041⟩min"},
+		{"ad\u009bmin", "ad⟨U+009B⟩min"},
+	} {
+		st := hostileIncident(t, tc.in)
+		for _, keys := range [][]tea.KeyPressMsg{nil, {key1('2')}} {
+			m, _ := newTestModel(t, Options{Store: st, Containment: &fakeContainment{}, Journal: &recJournal{}}, 200, 60)
+			for _, k := range keys {
+				exec(m, press(m, k))
+			}
+			frame := ansi.Strip(m.Render())
+			if !strings.Contains(frame, tc.want) {
+				t.Errorf("%q after %v: the frame does not show %q:\n%s", tc.in, keys, tc.want, frame)
+			}
+			if strings.Contains(frame, "admin") {
+				t.Errorf("%q after %v: the frame reads admin", tc.in, keys)
+			}
+		}
+	}
+}

@@ -11,6 +11,7 @@ package inventory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -47,6 +48,9 @@ type Options struct {
 type collector struct {
 	iam  *iam.Client
 	opts Options
+	// readOnly: the session is read-only; nothing CloudTrail records as a
+	// write (readOnly false) is sent.
+	readOnly bool
 
 	mu     sync.Mutex
 	errs   []state.CallError
@@ -76,7 +80,7 @@ func Collect(ctx context.Context, sess *session.Session, opts Options) state.Inv
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &collector{iam: sess.IAM(), opts: opts, groups: map[string]*groupPolicies{}, docs: map[string]*managedDocument{}}
+	c := &collector{iam: sess.IAM(), opts: opts, readOnly: sess.ReadOnly(), groups: map[string]*groupPolicies{}, docs: map[string]*managedDocument{}}
 	inv := state.Inventory{TakenAt: opts.Now().UTC(), Since: opts.Since.UTC(), AccountID: opts.AccountID}
 
 	var wg sync.WaitGroup
@@ -575,11 +579,28 @@ func callOf(err error, def string) string {
 	return def
 }
 
+// ErrNoCredentialReport is the root user's entry of a read-only inventory
+// when IAM holds no current credential report: generating one
+// (iam:GenerateCredentialReport) is recorded by CloudTrail as a write
+// (readOnly false), which a read-only session never sends.
+var ErrNoCredentialReport = errors.New("no credential report available; root's details unknown (generating one is a write)")
+
 // credentialReport asks IAM to generate the report and fetches it, waiting
-// (within ReportWait) while it is being generated.
+// (within ReportWait) while it is being generated. A read-only session only
+// fetches the report IAM already holds.
 func (c *collector) credentialReport(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.ReportWait)
 	defer cancel()
+	if c.readOnly {
+		out, err := c.iam.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+		switch {
+		case err == nil:
+			return out.Content, nil
+		case reportNotReady(err):
+			return nil, &callError{"iam:GetCredentialReport", fmt.Errorf("%w: %s", ErrNoCredentialReport, reportCode(err))}
+		}
+		return nil, &callError{"iam:GetCredentialReport", err}
+	}
 	wait := 250 * time.Millisecond
 	for {
 		gen, err := c.iam.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
@@ -609,12 +630,17 @@ func (c *collector) credentialReport(ctx context.Context) ([]byte, error) {
 // reportNotReady recognises GetCredentialReport's answers while a report is
 // still being generated.
 func reportNotReady(err error) bool {
-	var se *session.Error
-	code := ""
-	if w := session.Wrap("", "", err); errors.As(w, &se) {
-		code = se.Code
-	}
+	code := reportCode(err)
 	return code == "ReportInProgress" || code == "ReportNotPresent" || code == "ReportExpired"
+}
+
+// reportCode is the AWS error code of err, or "".
+func reportCode(err error) string {
+	var se *session.Error
+	if w := session.Wrap("", "", err); errors.As(w, &se) {
+		return se.Code
+	}
+	return ""
 }
 
 // accountFromARNs reads the account id from the first principal ARN.

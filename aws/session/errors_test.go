@@ -61,7 +61,7 @@ func TestIsReadOperation(t *testing.T) {
 		want bool
 	}{
 		{"ListUsers", true}, {"GetAccessKeyLastUsed", true}, {"DescribeInstances", true},
-		{"LookupEvents", true}, {"GetCallerIdentity", true}, {"GenerateCredentialReport", true},
+		{"LookupEvents", true}, {"GetCallerIdentity", true}, {"GenerateCredentialReport", false},
 		{"GetSessionToken", false}, {"GetFederationToken", false}, {"UpdateAccessKey", false},
 		{"PutUserPolicy", false}, {"TerminateInstances", false}, {"AssumeRole", false},
 		{"CreateTags", false}, {"StopLogging", false}, {"DeleteUser", false},

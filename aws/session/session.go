@@ -297,9 +297,10 @@ func readOnlyGuard(stack *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-// IsReadOperation reports whether an AWS operation only reads. Credential
-// reports are generated on read (GenerateCredentialReport changes nothing a
-// responder cares about), and STS calls that mint nothing are reads.
+// IsReadOperation reports whether an AWS operation only reads: whether
+// CloudTrail records it with readOnly true. GenerateCredentialReport is not
+// one (CloudTrail records it as a write), nor are the STS calls that mint
+// credentials.
 func IsReadOperation(op string) bool {
 	for _, p := range []string{"Describe", "List", "Get", "Lookup", "Head", "Select"} {
 		if strings.HasPrefix(op, p) {
@@ -307,5 +308,5 @@ func IsReadOperation(op string) bool {
 			return op != "GetSessionToken" && op != "GetFederationToken"
 		}
 	}
-	return op == "GenerateCredentialReport"
+	return false
 }

@@ -144,7 +144,8 @@ func TestWriteDebrief(t *testing.T) {
 			[]string{"AKIABACKDOOR", "still held", "calls after your last step", "2  ec2:RunInstances", "1 of the attacker's credentials are still held"}},
 		{"hostile target", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{{At: first, Action: "quarantine",
 			Target: "user/\x1b]52;c;aGk=\x07evil", Outcome: state.OutcomeFailed}}},
-			[]string{"+0:00", "user/evil", "✗ failed"}},
+			// The escape is shown, not acted on (issue 13: hidden text is made visible).
+			[]string{"+0:00", "user/⟨U+001B⟩]52;c;", "✗ failed"}},
 		{"never attacked", debrief{Leaked: "AKIAEXAMPLE"}, []string{"the attacker never called"}},
 	}
 	for _, tc := range cases {

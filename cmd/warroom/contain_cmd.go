@@ -374,7 +374,7 @@ func printPlan(w io.Writer, p *contain.Plan, indent string) {
 		if c.Region != "" {
 			where = " in " + c.Region
 		}
-		fmt.Fprintf(w, "%s  %d. %s%s%s\n", indent, i+1, c.API, where, mark)
+		fmt.Fprintf(w, "%s  %d. %s%s%s\n", indent, i+1, term(c.API), term(where), mark)
 		for _, k := range sortedParams(c.Params) {
 			fmt.Fprintf(w, "%s       %s: %s\n", indent, k, term(c.Params[k]))
 		}
@@ -405,7 +405,7 @@ func report(w io.Writer, o *contain.Outcome) error {
 				st = "✓"
 			}
 		}
-		fmt.Fprintf(w, "  %s %s request %s", st, c.API, c.RequestID)
+		fmt.Fprintf(w, "  %s %s request %s", st, term(c.API), term(c.RequestID))
 		if c.Error != "" {
 			fmt.Fprintf(w, ": %s", term(c.Error))
 		}

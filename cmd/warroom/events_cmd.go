@@ -123,15 +123,22 @@ func printEventsJSON(e *env, path string, s *state.Store, res state.Result, star
 	return w.Flush()
 }
 
-// writeEventsJSON writes each event's record, as journaled, one per line.
+// writeEventsJSON writes each event's record, as journaled, one per line,
+// with the characters a terminal acts on or a reader cannot see (C0, C1,
+// DEL, bidi, zero-width, tag characters) escaped: the journal keeps them
+// raw, as CloudTrail wrote them.
 func writeEventsJSON(w *bufio.Writer, raws *state.RawReader, s *state.Store, ids []uint32) error {
+	var buf []byte
 	for _, id := range ids {
 		raw, err := raws.Raw(s.Events.Event(id).Ref)
 		if err != nil {
 			return err
 		}
-		w.Write(raw)
-		w.WriteByte('\n')
+		buf = sanitize.AppendEscapedJSON(buf[:0], raw)
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -65,6 +65,20 @@ func checkOutput(o string) error {
 	return nil
 }
 
+// writeJSON writes v as indented JSON with every character that a terminal
+// acts on or a reader cannot see escaped (encoding/json leaves C1 controls,
+// DEL, bidi and zero-width characters raw): every JSON output goes through
+// it or through sanitize.AppendEscapedJSON.
+func writeJSON(w io.Writer, v any) error {
+	jw := sanitize.NewJSONWriter(w)
+	enc := json.NewEncoder(jw)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return jw.Flush()
+}
+
 // cell makes attacker-controlled text safe for a terminal table cell.
 func cell(s string, n int) string { return sanitize.Truncate(sanitize.Terminal(s), n) }
 
@@ -163,6 +177,8 @@ console password, MFA devices, groups and policies (admin-equivalent ones flagge
 every role with its trust policy (principals outside the account flagged), and the
 root user from the credential report. Principals, keys and MFA devices created after
 the incident began (--since, else the journal's incident start) are marked NEW.
+With --read-only the credential report IAM already holds is read, never generated
+(CloudTrail records GenerateCredentialReport as a write): without one, root is unknown.
 
 When the journal holds CloudTrail events, each key that minted temporary credentials
 is shown with its family (GetSessionToken, GetFederationToken, AssumeRole, role
@@ -208,9 +224,7 @@ and the rest of the snapshot goes on; the exit code is then 1.`,
 			}
 			fams := families(&inv, s)
 			if output == "json" {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(struct {
+				err = writeJSON(e.stdout, struct {
 					Inventory state.Inventory `json:"inventory"`
 					Lineage   []familyView    `json:"lineage,omitempty"`
 				}{inv, fams})
@@ -314,6 +328,13 @@ func printInventory(w io.Writer, inv *state.Inventory, fams []familyView) error 
 		}
 		fmt.Fprintf(w, "root: %s, %d active access keys, password last used %s, key last used %s\n\n",
 			mfa, inv.Root.AccessKeys, when(inv.Root.PasswordLastUsed), when(inv.Root.KeyLastUsed))
+	} else {
+		for _, ce := range inv.Errors {
+			if ce.Call == "iam:GetCredentialReport" || ce.Call == "iam:GenerateCredentialReport" {
+				fmt.Fprintf(w, "root: unknown: %s\n\n", cell(ce.Error, 200))
+				break
+			}
+		}
 	}
 
 	for _, fv := range fams {

@@ -9,10 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/charmbracelet/fang"
 	"github.com/spf13/cobra"
+
+	"github.com/warroom-ir/warroom/sanitize"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -46,6 +49,21 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
+// shownError is an error as it is printed: its text made safe for a
+// terminal line by line (an error can quote an AWS message, a name, a
+// file's contents: attacker text). Hidden characters are shown, not acted on.
+type shownError struct{ err error }
+
+func (e shownError) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = sanitize.Terminal(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e shownError) Unwrap() error { return e.err }
+
 // usageErr marks err as a usage or I/O problem (exit 2).
 func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 
@@ -71,7 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			if errors.As(err, &xe) && xe.quiet {
 				return
 			}
-			fang.DefaultErrorHandler(w, styles, err)
+			fang.DefaultErrorHandler(w, styles, shownError{err})
 		}),
 	}
 	if version != "" {

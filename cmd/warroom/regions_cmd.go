@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -185,9 +184,7 @@ shows as such, and the rest of the sweep goes on; the exit code is then 1.`,
 			}
 			m := buildMap(list, sweeps, creators, s.Incident.Began, newSuspicion(s, suspects))
 			if output == "json" {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(m)
+				err = writeJSON(e.stdout, m)
 			} else {
 				err = printRegionMap(e.stdout, m)
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -54,9 +53,7 @@ The answer is journaled as a key.info fact. The exit code is 1 when a call faile
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(ki)
+				err = writeJSON(e.stdout, ki)
 			} else {
 				err = printKeyInfo(e.stdout, ki)
 			}
