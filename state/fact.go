@@ -26,7 +26,7 @@ const (
 	KindActionIntent    Kind = "action.intent"    // ActionIntent: journaled before any call
 	KindActionResult    Kind = "action.result"    // ActionResult: journaled after the calls
 	KindActionVerify    Kind = "action.verify"    // ActionVerify: state read back
-	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail was cut
+	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail cut, a newline added, stray lines quarantined
 	KindKeyInfo         Kind = "key.info"         // KeyInfo: which account owns a key id ("is this key ours?")
 )
 
@@ -350,11 +350,20 @@ type ActionVerify struct {
 	Detail   string `json:"detail"`
 }
 
-// JournalRepaired records that a writer cut a torn last line.
+// JournalRepaired records what a writer found at the end of the journal and
+// did before appending (journal.Repair is the same shape): a torn last line
+// cut, a missing newline added, or stray lines that do not chain cut and
+// kept in a quarantine file.
 type JournalRepaired struct {
-	Offset     int64  `json:"offset"`      // where the torn bytes began
-	Bytes      int64  `json:"bytes"`       // how many were cut
-	TornSHA256 string `json:"torn_sha256"` // hash of the cut bytes, as evidence
+	Offset     int64  `json:"offset"`                // where the bytes began
+	Bytes      int64  `json:"bytes"`                 // how many were cut (or completed)
+	Action     string `json:"action,omitempty"`      // journal.RepairTorn ("" in older journals), RepairCompleted, RepairQuarantined
+	TornSHA256 string `json:"torn_sha256,omitempty"` // hash of the cut torn bytes, as evidence
+	CutSHA256  string `json:"cut_sha256,omitempty"`  // hash of quarantined bytes
+	Reason     string `json:"reason,omitempty"`      // why they were not part of the chain
+	Lines      int    `json:"lines,omitempty"`       // lines cut
+	Quarantine string `json:"quarantine,omitempty"`  // file beside the journal holding the cut bytes
+	CutHex     string `json:"cut_hex,omitempty"`     // the cut bytes in hex, when short
 }
 
 // KeyInfo answers "is this key ours?" for one access key id:

@@ -374,7 +374,17 @@ func (s *Store) apply(e journal.Entry) error {
 		var v JournalRepaired
 		if v, err = decode[JournalRepaired](e); err == nil {
 			s.Repairs = append(s.Repairs, dated(e, v))
-			sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+			switch v.Action {
+			case journal.RepairCompleted:
+				sum = fmt.Sprintf("journal repaired: added the newline a complete last line had lost (offset %d)", v.Offset)
+			case journal.RepairQuarantined:
+				sum = fmt.Sprintf("journal repaired: cut %d stray line(s), %d bytes at offset %d, kept in %s: %s", v.Lines, v.Bytes, v.Offset, v.Quarantine, v.Reason)
+			default:
+				sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+				if v.Quarantine != "" {
+					sum += ", kept in " + v.Quarantine
+				}
+			}
 		}
 	case KindKeyInfo:
 		var v KeyInfo

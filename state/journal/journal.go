@@ -13,8 +13,9 @@ import (
 const (
 	// KindOpened is the kind of line 1. Its data is an object with an "id".
 	KindOpened = "incident.opened"
-	// KindRepaired is the kind of the line a writer adds after cutting a
-	// torn tail. Its data is {"offset":N,"bytes":N,"torn_sha256":"hex"}.
+	// KindRepaired is the kind of the line a writer adds after repairing
+	// the end of the file (a torn tail cut, a missing newline added, stray
+	// lines quarantined). Its data is a Repair.
 	KindRepaired = "journal.repaired"
 )
 
@@ -100,6 +101,9 @@ const (
 	// ProblemHeadNotFound: VerifyOptions.Head was given and no line of the
 	// chain has that hash: the journal was truncated or rewritten.
 	ProblemHeadNotFound
+	// ProblemTime: a line's at is more than AtTolerance before the latest
+	// at above it: a back-dated or forged line.
+	ProblemTime
 )
 
 var problemNames = map[ProblemKind]string{
@@ -110,6 +114,7 @@ var problemNames = map[ProblemKind]string{
 	ProblemChain:        "chain broken",
 	ProblemFirstLine:    "bad first line",
 	ProblemHeadNotFound: "head not found",
+	ProblemTime:         "time goes back",
 }
 
 // String names the kind.
