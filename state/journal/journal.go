@@ -104,6 +104,9 @@ const (
 	// ProblemTime: a line's at is more than AtTolerance before the latest
 	// at above it: a back-dated or forged line.
 	ProblemTime
+	// ProblemPinned: a line vouched for from outside (VerifyOptions.Pins)
+	// has another hash: the journal was rewritten after the pin was made.
+	ProblemPinned
 )
 
 var problemNames = map[ProblemKind]string{
@@ -115,6 +118,7 @@ var problemNames = map[ProblemKind]string{
 	ProblemFirstLine:    "bad first line",
 	ProblemHeadNotFound: "head not found",
 	ProblemTime:         "time goes back",
+	ProblemPinned:       "pinned line differs",
 }
 
 // String names the kind.
@@ -165,6 +169,9 @@ type Report struct {
 	// HeadLine is the line whose hash is VerifyOptions.Head, 0 when no head
 	// was asked for or it was not found.
 	HeadLine int
+	// Pinned is how many of VerifyOptions.Pins were found in the chain
+	// with their hash.
+	Pinned int
 	// Problem is the first problem, nil when the whole file is a valid chain
 	// (and holds the asked-for head). A break in the chain is reported in
 	// preference to a missing head, and a missing head in preference to a
