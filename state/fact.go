@@ -28,6 +28,7 @@ const (
 	KindActionVerify    Kind = "action.verify"    // ActionVerify: state read back
 	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail cut, a newline added, stray lines quarantined
 	KindKeyInfo         Kind = "key.info"         // KeyInfo: which account owns a key id ("is this key ours?")
+	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
@@ -386,4 +387,18 @@ type KeyInfo struct {
 	LastRegion  string    `json:"last_region,omitempty"`
 	// Errors lists the calls that failed.
 	Errors []CallError `json:"errors,omitempty"`
+}
+
+// Anchor records that the journal's head was anchored outside the machine:
+// a harmless call whose parameters carry the head, which the account's own
+// CloudTrail records (see aws/anchor and ARCHITECTURE.md, "Tamper
+// evidence"). The line anchored is the one before this fact.
+type Anchor struct {
+	Seq       int64     `json:"seq"`        // the line anchored
+	Head      string    `json:"head"`       // its hash
+	Call      string    `json:"call"`       // e.g. cloudtrail:LookupEvents
+	Region    string    `json:"region"`     // where the call went (and where CloudTrail records it)
+	Value     string    `json:"value"`      // what the call carried (journal.AnchorValue)
+	RequestID string    `json:"request_id"` // AWS's request id: the CloudTrail record's requestID
+	At        time.Time `json:"at"`         // when the call was made
 }

@@ -49,6 +49,8 @@ type Store struct {
 	Actions []*Action
 	// Repairs lists torn tails that writers cut.
 	Repairs []Dated[JournalRepaired]
+	// Anchors lists the heads recorded in CloudTrail.
+	Anchors []Dated[Anchor]
 	// KeyInfos maps an access key id to the latest "is this key ours?" answer.
 	KeyInfos map[string]Dated[KeyInfo]
 
@@ -401,6 +403,12 @@ func (s *Store) apply(e journal.Entry) error {
 			default:
 				sum = fmt.Sprintf("key %s belongs to account %s", v.AccessKeyID, v.Account)
 			}
+		}
+	case KindAnchor:
+		var v Anchor
+		if v, err = decode[Anchor](e); err == nil {
+			s.Anchors = append(s.Anchors, dated(e, v))
+			sum = fmt.Sprintf("head of line %d anchored in CloudTrail (%s, %s, request %s)", v.Seq, v.Call, v.Region, v.RequestID)
 		}
 	default:
 		// A kind from a newer warroom: keep it visible, not fatal.

@@ -88,3 +88,32 @@ func finishOutput(f *os.File, path string, data []byte) error {
 	}
 	return nil
 }
+
+// appendOutput appends data to the file at path, creating it 0600, for
+// outputs that accumulate (a signed heads file). Like writeOutput it never
+// follows a symlink and never writes into a journal (one of journals, or
+// any file that begins like one).
+func appendOutput(path string, data []byte, journals ...string) error {
+	name := sanitize.Terminal(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|oNoFollow, 0o600)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("output %s is a symlink: warroom never writes an output through one; give a real path", name)
+		}
+		return fmt.Errorf("output %s: %w", name, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("output %s is not a regular file", name)
+	}
+	if err := refuseJournal(f, name, journals); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("output %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("output %s: %w", name, err)
+	}
+	return nil
+}

@@ -193,3 +193,31 @@ type Pin struct {
 	Hash   string
 	Source string
 }
+
+// AnchorPrefix begins every value warroom anchors a head with.
+const AnchorPrefix = "warroom-anchor/v1/"
+
+// AnchorValue is the text an anchor call carries for line seq (hash head)
+// of incident: "warroom-anchor/v1/<incident>/<seq>/<head>". Incident ids
+// are warroom's own ("wr-…"); one with a slash is escaped as %2F.
+func AnchorValue(incident string, seq int64, head string) string {
+	return AnchorPrefix + strings.ReplaceAll(strings.ReplaceAll(incident, "%", "%25"), "/", "%2F") + "/" + strconv.FormatInt(seq, 10) + "/" + head
+}
+
+// ParseAnchorValue undoes AnchorValue. ok is false for anything else.
+func ParseAnchorValue(v string) (incident string, seq int64, head string, ok bool) {
+	rest, found := strings.CutPrefix(v, AnchorPrefix)
+	if !found {
+		return "", 0, "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || !isHash(parts[2]) {
+		return "", 0, "", false
+	}
+	seq, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || seq < 1 {
+		return "", 0, "", false
+	}
+	incident = strings.ReplaceAll(strings.ReplaceAll(parts[0], "%2F", "/"), "%25", "%")
+	return incident, seq, parts[2], true
+}
