@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -61,7 +61,7 @@ func newJournalCmd(e *env) *cobra.Command {
 the line before it. These commands check that chain and print what it holds.`,
 	}
 	c.AddCommand(newJournalVerifyCmd(e), newJournalHeadCmd(e), newJournalShowCmd(e),
-		newJournalKeygenCmd(e), newJournalSignCmd(e))
+		newJournalKeygenCmd(e), newJournalSignCmd(e), newJournalAnchorCmd(e))
 	return c
 }
 
