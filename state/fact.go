@@ -27,9 +27,10 @@ const (
 	KindActionIntent    Kind = "action.intent"    // ActionIntent: journaled before any call
 	KindActionResult    Kind = "action.result"    // ActionResult: journaled after the calls
 	KindActionVerify    Kind = "action.verify"    // ActionVerify: state read back
-	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail was cut
+	KindJournalRepaired Kind = "journal.repaired" // JournalRepaired: a torn tail cut, a newline added, stray lines quarantined
 	KindKeyInfo         Kind = "key.info"         // KeyInfo: which account owns a key id ("is this key ours?")
 	KindVerdict         Kind = "verdict"          // Verdict: is a suspect credential contained, read back from AWS
+	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
@@ -361,11 +362,20 @@ type ActionVerify struct {
 	Detail   string `json:"detail"`
 }
 
-// JournalRepaired records that a writer cut a torn last line.
+// JournalRepaired records what a writer found at the end of the journal and
+// did before appending (journal.Repair is the same shape): a torn last line
+// cut, a missing newline added, or stray lines that do not chain cut and
+// kept in a quarantine file.
 type JournalRepaired struct {
-	Offset     int64  `json:"offset"`      // where the torn bytes began
-	Bytes      int64  `json:"bytes"`       // how many were cut
-	TornSHA256 string `json:"torn_sha256"` // hash of the cut bytes, as evidence
+	Offset     int64  `json:"offset"`                // where the bytes began
+	Bytes      int64  `json:"bytes"`                 // how many were cut (or completed)
+	Action     string `json:"action,omitempty"`      // journal.RepairTorn ("" in older journals), RepairCompleted, RepairQuarantined
+	TornSHA256 string `json:"torn_sha256,omitempty"` // hash of the cut torn bytes, as evidence
+	CutSHA256  string `json:"cut_sha256,omitempty"`  // hash of quarantined bytes
+	Reason     string `json:"reason,omitempty"`      // why they were not part of the chain
+	Lines      int    `json:"lines,omitempty"`       // lines cut
+	Quarantine string `json:"quarantine,omitempty"`  // file beside the journal holding the cut bytes
+	CutHex     string `json:"cut_hex,omitempty"`     // the cut bytes in hex, when short
 }
 
 // KeyInfo answers "is this key ours?" for one access key id:
@@ -434,4 +444,16 @@ func (v Verdict) Word() string {
 		return "unsure"
 	}
 	return "not contained"
+// Anchor records that the journal's head was anchored outside the machine:
+// a harmless call whose parameters carry the head, which the account's own
+// CloudTrail records (see aws/anchor and ARCHITECTURE.md, "Tamper
+// evidence"). The line anchored is the one before this fact.
+type Anchor struct {
+	Seq       int64     `json:"seq"`        // the line anchored
+	Head      string    `json:"head"`       // its hash
+	Call      string    `json:"call"`       // e.g. cloudtrail:LookupEvents
+	Region    string    `json:"region"`     // where the call went (and where CloudTrail records it)
+	Value     string    `json:"value"`      // what the call carried (journal.AnchorValue)
+	RequestID string    `json:"request_id"` // AWS's request id: the CloudTrail record's requestID
+	At        time.Time `json:"at"`         // when the call was made
 }

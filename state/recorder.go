@@ -103,7 +103,9 @@ func (r *Recorder) Record(kind Kind, payload any) (journal.Entry, error) {
 	if err != nil {
 		return journal.Entry{}, err
 	}
-	return es[0], nil
+	// When the writer repaired the file's end first, its journal.repaired
+	// entry comes before ours: ours is the last.
+	return es[len(es)-1], nil
 }
 
 func draft(kind Kind, data json.RawMessage) journal.Draft {
@@ -200,7 +202,9 @@ func (r *Recorder) RecordBatch(b *EventsBatch, skipped []Skipped) (journal.Entry
 	if err != nil {
 		return journal.Entry{}, err
 	}
-	return es[0], nil
+	// When the writer repaired the file's end first, its journal.repaired
+	// entry comes before ours: ours is the last.
+	return es[len(es)-1], nil
 }
 
 // Sync forces group-committed facts to disk.
@@ -208,3 +212,10 @@ func (r *Recorder) Sync() error { return r.w.Sync() }
 
 // Close syncs and closes the journal.
 func (r *Recorder) Close() error { return r.w.Close() }
+
+// Head returns the seq and hash of the newest line the Recorder knows of
+// (see journal.Writer.Head), and the incident id: what an anchor records.
+func (r *Recorder) Head() (incident string, seq int64, hash string) {
+	seq, hash = r.w.Head()
+	return r.w.IncidentID(), seq, hash
+}

@@ -49,6 +49,8 @@ type Store struct {
 	Actions []*Action
 	// Repairs lists torn tails that writers cut.
 	Repairs []Dated[JournalRepaired]
+	// Anchors lists the heads recorded in CloudTrail.
+	Anchors []Dated[Anchor]
 	// KeyInfos maps an access key id to the latest "is this key ours?" answer.
 	KeyInfos map[string]Dated[KeyInfo]
 	// Verdicts maps a suspect key to its latest verdict, read back from AWS.
@@ -430,7 +432,17 @@ func (s *Store) apply(e journal.Entry) error {
 		var v JournalRepaired
 		if v, err = decode[JournalRepaired](e); err == nil {
 			s.Repairs = append(s.Repairs, dated(e, v))
-			sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+			switch v.Action {
+			case journal.RepairCompleted:
+				sum = fmt.Sprintf("journal repaired: added the newline a complete last line had lost (offset %d)", v.Offset)
+			case journal.RepairQuarantined:
+				sum = fmt.Sprintf("journal repaired: cut %d stray line(s), %d bytes at offset %d, kept in %s: %s", v.Lines, v.Bytes, v.Offset, v.Quarantine, v.Reason)
+			default:
+				sum = fmt.Sprintf("journal repaired: cut %d torn bytes at offset %d", v.Bytes, v.Offset)
+				if v.Quarantine != "" {
+					sum += ", kept in " + v.Quarantine
+				}
+			}
 		}
 	case KindVerdict:
 		var v Verdict
@@ -453,6 +465,12 @@ func (s *Store) apply(e journal.Entry) error {
 			default:
 				sum = fmt.Sprintf("key %s belongs to account %s", v.AccessKeyID, v.Account)
 			}
+		}
+	case KindAnchor:
+		var v Anchor
+		if v, err = decode[Anchor](e); err == nil {
+			s.Anchors = append(s.Anchors, dated(e, v))
+			sum = fmt.Sprintf("head of line %d anchored in CloudTrail (%s, %s, request %s)", v.Seq, v.Call, v.Region, v.RequestID)
 		}
 	default:
 		// A kind from a newer warroom: keep it visible, not fatal.

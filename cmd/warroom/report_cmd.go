@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +17,7 @@ func init() { moreCommands = append(moreCommands, newReportCmd) }
 // Like replay, report is offline: it reads the journal and nothing else.
 func newReportCmd(e *env) *cobra.Command {
 	var format, out string
+	var force bool
 	c := &cobra.Command{
 		Use:   "report FILE",
 		Short: "Write the post-incident report from a journal",
@@ -29,7 +29,10 @@ resources found per Region and what was done to them, the notes, what is still o
 journal's head hash and whether the chain verified. Text from CloudTrail is escaped for the
 format: HTML-escaped in html; no markup, link or formula in md; JSON strings in json.
 
-A journal that does not verify is reported up to the break, says so, and exits 1.`,
+A journal that does not verify is reported up to the break, says so, and exits 1.
+
+--output never writes over an existing file unless --force is given, never over an incident
+journal (not even with --force), and never through a symlink.`,
 		Example: `  warroom report incident/journal.jsonl -o incident/report.md
   warroom report incident/journal.jsonl --format html -o incident/report.html
   warroom report incident/journal.jsonl --format json | jq .summary`,
@@ -69,7 +72,7 @@ A journal that does not verify is reported up to the break, says so, and exits 1
 					return usageErr(err)
 				}
 			} else {
-				if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+				if err := writeOutput(out, buf.Bytes(), force, path); err != nil {
 					return usageErr(err)
 				}
 				fmt.Fprintf(e.stderr, "report of %s (%d entries, head %s) written to %s\n", path, rep.Lines, rep.Head, sanitize.Terminal(out))
@@ -81,6 +84,7 @@ A journal that does not verify is reported up to the break, says so, and exits 1
 		},
 	}
 	c.Flags().StringVar(&format, "format", "md", "md, html or json")
-	c.Flags().StringVarP(&out, "output", "o", "", "write to this file (0600) instead of stdout")
+	c.Flags().StringVarP(&out, "output", "o", "", "write to this new file (0600) instead of stdout; never over a journal or through a symlink")
+	c.Flags().BoolVar(&force, "force", false, "replace the --output file if it exists (never a journal)")
 	return c
 }

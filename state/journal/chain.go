@@ -6,17 +6,20 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // chain is the verifier's state: what the last good line was. Reader,
 // Follow and Writer all feed lines through the same add.
 type chain struct {
-	lines int      // good lines so far; line numbers are lines+1 onwards
-	seq   int64    // seq of the last good line
-	head  [32]byte // hash of the last good line (or of the incident id before line 1)
-	next  int64    // offset just past the last good line's newline
-	id    string   // incident id, once line 1 was read
-	rl    rawLine  // scratch, so that add does not allocate
+	lines     int       // good lines so far; line numbers are lines+1 onwards
+	seq       int64     // seq of the last good line
+	head      [32]byte  // hash of the last good line (or of the incident id before line 1)
+	next      int64     // offset just past the last good line's newline
+	maxAt     time.Time // the latest "at" of the good lines
+	maxAtLine int       // the line that has it
+	id        string    // incident id, once line 1 was read
+	rl        rawLine   // scratch, so that add does not allocate
 
 	// by is the last "by" object checked, and actor its decoding when
 	// actorOK: lines from one writer repeat it, and are spared the work.
@@ -34,11 +37,12 @@ type chain struct {
 // startAfter makes c continue after a line that is trusted without being
 // verified (a writer opening a file, Follow starting mid-file): its seq and
 // hash, and the offset after it.
-func (c *chain) startAfter(seq int64, hash [32]byte, next int64) {
+func (c *chain) startAfter(seq int64, hash [32]byte, next int64, at time.Time) {
 	c.lines = int(seq)
 	c.seq = seq
 	c.head = hash
 	c.next = next
+	c.maxAt, c.maxAtLine = at, c.lines
 }
 
 // add verifies one line (without its newline) found at off, and on success
@@ -93,7 +97,13 @@ func (c *chain) add(line []byte, off int64, e *Entry) *Problem {
 			return fail(ProblemChain, "prev does not match the hash of line %d: line %d was altered after it was written, or this line was spliced in from elsewhere", n-1, n-1)
 		case tokenIs(rl.kind, KindOpened):
 			return fail(ProblemFirstLine, "%s after line 1", KindOpened)
+		case c.maxAt.Sub(rl.at) > AtTolerance:
+			return fail(ProblemTime, "at %s is %s before line %d's %s, more than the %s allowed for clock skew between writers: a back-dated or forged line",
+				rl.at.UTC().Format(time.RFC3339), c.maxAt.Sub(rl.at).Round(time.Second), c.maxAtLine, c.maxAt.UTC().Format(time.RFC3339), AtTolerance)
 		}
+	}
+	if n == 1 || rl.at.After(c.maxAt) {
+		c.maxAt, c.maxAtLine = rl.at, n
 	}
 	c.head = sha256.Sum256(line)
 	c.lines = n

@@ -24,6 +24,11 @@ import (
 // it and appends a KindRepaired entry, which Follow then yields. New lines
 // are seen within PollInterval. Follow never modifies the file.
 //
+// When the path stops naming the file Follow opened (another file was
+// renamed over it, or it was removed), Follow yields an error saying the
+// journal was replaced and ends: it never goes on silently showing a file
+// no one writes.
+//
 // Breaking out of the range loop stops Follow too.
 func Follow(ctx context.Context, path string, from int64) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
@@ -90,7 +95,7 @@ func (fl *follower) open(from int64) error {
 		f.Close()
 		return fmt.Errorf("journal: follow %s from %d: %w", fl.path, from, err)
 	}
-	fl.c.startAfter(rl.seq, sha256.Sum256(line), from)
+	fl.c.startAfter(rl.seq, sha256.Sum256(line), from, rl.at)
 	return nil
 }
 
@@ -100,6 +105,16 @@ func (fl *follower) poll(yield func(Entry, error) bool) bool {
 	fi, err := fl.f.Stat()
 	if err != nil {
 		yield(Entry{}, fmt.Errorf("journal: follow %s: %w", fl.path, err))
+		return false
+	}
+	// The file open is the journal only while the path still names it: a
+	// rename over it, or its removal, would leave this view silently stale.
+	if cur, err := os.Stat(fl.path); err != nil || !os.SameFile(fi, cur) {
+		why := "another file was renamed over it"
+		if err != nil {
+			why = fmt.Sprintf("the path no longer names it (%v)", err)
+		}
+		yield(Entry{}, fmt.Errorf("journal: follow %s: the journal was replaced: %s; what is shown is the old file, which no writer appends to any more; follow the path again", fl.path, why))
 		return false
 	}
 	size := fi.Size()

@@ -13,8 +13,9 @@ import (
 const (
 	// KindOpened is the kind of line 1. Its data is an object with an "id".
 	KindOpened = "incident.opened"
-	// KindRepaired is the kind of the line a writer adds after cutting a
-	// torn tail. Its data is {"offset":N,"bytes":N,"torn_sha256":"hex"}.
+	// KindRepaired is the kind of the line a writer adds after repairing
+	// the end of the file (a torn tail cut, a missing newline added, stray
+	// lines quarantined). Its data is a Repair.
 	KindRepaired = "journal.repaired"
 )
 
@@ -100,6 +101,12 @@ const (
 	// ProblemHeadNotFound: VerifyOptions.Head was given and no line of the
 	// chain has that hash: the journal was truncated or rewritten.
 	ProblemHeadNotFound
+	// ProblemTime: a line's at is more than AtTolerance before the latest
+	// at above it: a back-dated or forged line.
+	ProblemTime
+	// ProblemPinned: a line vouched for from outside (VerifyOptions.Pins)
+	// has another hash: the journal was rewritten after the pin was made.
+	ProblemPinned
 )
 
 var problemNames = map[ProblemKind]string{
@@ -110,6 +117,8 @@ var problemNames = map[ProblemKind]string{
 	ProblemChain:        "chain broken",
 	ProblemFirstLine:    "bad first line",
 	ProblemHeadNotFound: "head not found",
+	ProblemTime:         "time goes back",
+	ProblemPinned:       "pinned line differs",
 }
 
 // String names the kind.
@@ -160,6 +169,9 @@ type Report struct {
 	// HeadLine is the line whose hash is VerifyOptions.Head, 0 when no head
 	// was asked for or it was not found.
 	HeadLine int
+	// Pinned is how many of VerifyOptions.Pins were found in the chain
+	// with their hash.
+	Pinned int
 	// Problem is the first problem, nil when the whole file is a valid chain
 	// (and holds the asked-for head). A break in the chain is reported in
 	// preference to a missing head, and a missing head in preference to a

@@ -18,3 +18,10 @@ const (
 	lockSh = 1
 	lockUn = 8
 )
+
+// oNoFollow: there is no O_NOFOLLOW here (the journal cannot be shared
+// without flock anyway).
+const oNoFollow = 0
+
+// fileOwner is unknown here.
+func fileOwner(fi os.FileInfo) (int, bool) { return 0, false }

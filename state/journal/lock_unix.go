@@ -5,6 +5,7 @@ package journal
 import (
 	"errors"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,3 +41,14 @@ const (
 	lockSh = unix.LOCK_SH
 	lockUn = unix.LOCK_UN
 )
+
+// oNoFollow makes open fail on a symlink in the last path element.
+const oNoFollow = unix.O_NOFOLLOW
+
+// fileOwner returns the uid that owns the file fi describes.
+func fileOwner(fi os.FileInfo) (int, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid), true
+	}
+	return 0, false
+}

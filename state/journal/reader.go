@@ -15,6 +15,11 @@ type VerifyOptions struct {
 	// and the report says so (a cut at a line boundary leaves a valid chain,
 	// so only a published head can show it).
 	Head string
+	// Pins are lines vouched for from outside the file (SignedHead records,
+	// CloudTrail anchors): line Seq must be in the chain with hash Hash.
+	// A different hash means the journal was rewritten after the pin was
+	// made; a chain that ends before Seq means it was cut back.
+	Pins []Pin
 }
 
 // Verify checks a whole journal file: every line's shape, seq and link to
@@ -59,6 +64,22 @@ func verifyReader(r io.Reader, opts VerifyOptions, fn func(Entry) error) (Report
 			return Report{}, fmt.Errorf("journal: head %q is not a SHA-256 in lower-case hex", opts.Head)
 		}
 	}
+	var pins map[int64]pinWant
+	var lastPin int64
+	if len(opts.Pins) > 0 {
+		pins = make(map[int64]pinWant, len(opts.Pins))
+		for _, p := range opts.Pins {
+			var h [32]byte
+			if len(p.Hash) != 64 || !decodeHex(h[:], []byte(p.Hash)) || p.Seq < 1 {
+				return Report{}, fmt.Errorf("journal: pin %d %q (%s) is not a seq and a SHA-256 in lower-case hex", p.Seq, p.Hash, p.Source)
+			}
+			if old, ok := pins[p.Seq]; ok && old.hash != h {
+				return Report{}, fmt.Errorf("journal: %s and %s vouch for different hashes of line %d", old.source, p.Source, p.Seq)
+			}
+			pins[p.Seq] = pinWant{h, p.Source}
+			lastPin = max(lastPin, p.Seq)
+		}
+	}
 	var (
 		c    chain
 		lr   lineReader
@@ -98,6 +119,16 @@ loop:
 		if opts.Head != "" && rep.HeadLine == 0 && c.head == want {
 			rep.HeadLine = c.lines
 		}
+		if pins != nil {
+			if p, ok := pins[c.seq]; ok {
+				if p.hash != c.head {
+					prob = &Problem{Kind: ProblemPinned, Line: c.lines, Offset: off,
+						Reason: fmt.Sprintf("line %d's hash is %s, but %s vouches for %s: the journal was rewritten after that", c.seq, hexString(c.head), p.source, hexString(p.hash))}
+					break
+				}
+				rep.Pinned++
+			}
+		}
 		if fn != nil {
 			if err := fn(e); err != nil {
 				return c.report(rep), err
@@ -108,8 +139,18 @@ loop:
 		prob = &Problem{Kind: ProblemHeadNotFound, Line: c.lines + 1, Offset: c.next,
 			Reason: fmt.Sprintf("head %s not found: journal was truncated or rewritten", opts.Head)}
 	}
+	if lastPin > c.seq && (prob == nil || prob.Kind == ProblemTorn) {
+		prob = &Problem{Kind: ProblemHeadNotFound, Line: c.lines + 1, Offset: c.next,
+			Reason: fmt.Sprintf("%s vouches for line %d, but the chain ends at line %d: the journal was truncated or rewritten", pins[lastPin].source, lastPin, c.seq)}
+	}
 	rep.Problem = prob
 	return c.report(rep), nil
+}
+
+// pinWant is a Pin decoded.
+type pinWant struct {
+	hash   [32]byte
+	source string
 }
 
 // report fills in what the chain knows.

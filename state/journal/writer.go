@@ -56,7 +56,8 @@ func newWriter(f *os.File, path string, by Actor) *Writer {
 // is that line's data: a JSON object whose "id" is incidentID (for
 // instance a marshalled state.IncidentOpened); nil means {"id":incidentID}.
 // Missing parent folders are created with mode 0700; the file gets mode
-// 0600. Create fails (with an error matching fs.ErrExist) when the file
+// 0600. A symlink at path is never followed, and an existing file must
+// belong to the user and be closed to group and other. Create fails (with an error matching fs.ErrExist) when the file
 // exists and is not empty; an existing empty file is taken over.
 func Create(path, incidentID string, by Actor, opened json.RawMessage) (*Writer, error) {
 	fail := func(err error) (*Writer, error) { return nil, fmt.Errorf("journal: create %s: %w", path, err) }
@@ -83,7 +84,7 @@ func Create(path, incidentID string, by Actor, opened json.RawMessage) (*Writer,
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fail(err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openPrivate(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return fail(err)
 	}
@@ -145,8 +146,12 @@ func syncDir(dir string) {
 // finds the newest complete line (the head) without reading the lines in
 // between; each Append then checks what it chains onto. A torn tail is left
 // for the first Append to cut.
+//
+// Open refuses a symlink at path (it never follows one), a file another
+// user owns, and a file group or other may read or write, saying how to
+// fix it.
 func Open(path string, by Actor) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openPrivate(path, os.O_RDWR)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open: %w", err)
 	}
@@ -197,23 +202,23 @@ func (w *Writer) findHead() error {
 	}
 	var rl rawLine
 	if err := parseLine(line, &rl, nil); err != nil {
-		return fmt.Errorf("newest line (offset %d) is not a journal entry: %w", off, err)
+		// Not a journal line: something else appended to the file. The
+		// first Append reads the chain from line 2 to find where it
+		// stops, and quarantines the rest.
+		_ = off
+		return nil
 	}
-	w.c.startAfter(rl.seq, sha256.Sum256(line), nl+1)
+	w.c.startAfter(rl.seq, sha256.Sum256(line), nl+1, rl.at)
 	return nil
-}
-
-// tornTail is a last line without a newline that Append found.
-type tornTail struct {
-	off   int64
-	bytes int
-	sum   [32]byte
 }
 
 // catchUp reads and checks the lines other writers appended since w last
 // looked. It is called with the exclusive lock held, so a line without a
-// newline at the end is a torn tail: its writer died in the middle of it.
-func (w *Writer) catchUp() (*tornTail, error) {
+// newline at the end is either a torn tail (its writer died in the middle
+// of it) or a complete line that lost only its newline; and a line that
+// does not chain was not written by a journal writer. What it finds after
+// the last good line, if anything, is the tail Append repairs.
+func (w *Writer) catchUp() (*tail, error) {
 	fi, err := w.f.Stat()
 	if err != nil {
 		return nil, err
@@ -235,12 +240,22 @@ func (w *Writer) catchUp() (*tornTail, error) {
 		case lineEOF:
 			return nil, nil
 		case lineTorn:
-			return &tornTail{off: off, bytes: len(line), sum: sha256.Sum256(line)}, nil
+			if w.c.add(line, off, nil) == nil {
+				// w.c now counts the line: give it its newline at once,
+				// so that the file agrees with w.c whatever happens next.
+				if _, err := w.f.WriteAt([]byte{'\n'}, size); err != nil {
+					return nil, fmt.Errorf("journal: complete the last line of %s: %w", w.path, err)
+				}
+				return &tail{kind: tailCompleted, off: off, end: size + 1, bytes: len(line)}, nil
+			}
+			return &tail{kind: tailTorn, off: off, end: size, bytes: len(line), sum: sha256.Sum256(line),
+				reason: "the last line has no newline and is not a journal line chained onto the one before: a writer stopped in the middle of it"}, nil
 		case lineTooLong:
-			return nil, fmt.Errorf("journal: cannot append to %s: line %d (offset %d) is longer than %d bytes", w.path, w.c.lines+1, off, maxLine)
+			return &tail{kind: tailQuarantined, off: off, end: size,
+				reason: fmt.Sprintf("line %d is longer than %d bytes", w.c.lines+1, maxLine)}, nil
 		}
 		if p := w.c.add(line, off, nil); p != nil {
-			return nil, fmt.Errorf("journal: cannot append to %s: %w", w.path, p)
+			return &tail{kind: tailQuarantined, off: off, end: size, reason: p.Error()}, nil
 		}
 	}
 }
@@ -325,10 +340,15 @@ func prepare(i int, d Draft) (prepared, error) {
 // with Seq, At, By, Prev, Offset and Hash set. Either every draft is
 // written or, when any is invalid, none is.
 //
-// When the file ends in a torn line (a writer crashed mid-write), Append
-// first cuts it and writes a KindRepaired entry recording its offset, length
-// and SHA-256; that entry is then the first of the returned entries, and the
-// append is fsynced whatever the drafts asked for.
+// When the file does not end with the last good line, Append first repairs
+// it and writes a KindRepaired entry (its data is a Repair) saying what it
+// found and did: a torn line (a writer crashed mid-write) is cut; a
+// complete, chained last line that lost only its newline gets it back;
+// complete lines that do not chain (a stray line someone appended, a
+// forged one) are cut. Whatever is cut is first kept, byte for byte, in a
+// quarantine file beside the journal, and inline in the entry when short.
+// The KindRepaired entry is then the first of the returned entries, and
+// the append is fsynced whatever the drafts asked for.
 //
 // Durability follows the drafts' Sync: if any is SyncNow, every line
 // written is fsynced before Append returns; otherwise see SyncGroup. If the
@@ -359,16 +379,32 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 		return nil, fmt.Errorf("journal: lock %s: %w", w.path, err)
 	}
 	defer flock(w.f, lockUn)
-	torn, err := w.catchUp()
+	t, err := w.catchUp()
 	if err != nil {
 		return nil, err
 	}
-	if torn != nil {
-		data := fmt.Appendf(nil, `{"offset":%d,"bytes":%d,"torn_sha256":"%s"}`, torn.off, torn.bytes, hex.EncodeToString(torn.sum[:]))
+	if t != nil {
+		var r Repair
+		switch t.kind {
+		case tailCompleted:
+			r = Repair{Offset: t.off, Bytes: int64(t.bytes), Action: RepairCompleted,
+				Reason: "the last line was complete and chained but had no newline"}
+		default:
+			if r, err = w.quarantine(t); err != nil {
+				return nil, err
+			}
+		}
+		data, _ := json.Marshal(r)
 		kindJSON, _ := json.Marshal(KindRepaired)
 		prep = append([]prepared{{kind: KindRepaired, kindJSON: kindJSON, data: data, now: true}}, prep...)
 	}
+	// An entry's at never goes back before the line it follows: a writer
+	// whose clock is behind another's would otherwise write lines that
+	// look back-dated (see AtTolerance).
 	at := w.now().UTC().Round(0)
+	if at.Before(w.c.maxAt) {
+		at = w.c.maxAt
+	}
 	seq, head, off := w.c.seq, w.c.head, w.c.next
 	syncNow := false
 	entries := make([]Entry, 0, len(prep))
@@ -412,9 +448,12 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 		off += int64(n) + 1
 		syncNow = syncNow || p.now
 	}
-	if torn != nil {
-		if err := w.f.Truncate(torn.off); err != nil {
-			return nil, fmt.Errorf("journal: cut torn tail of %s: %w", w.path, err)
+	switch {
+	case t == nil:
+	case t.kind == tailCompleted: // catchUp wrote the newline
+	default:
+		if err := w.f.Truncate(t.off); err != nil {
+			return nil, fmt.Errorf("journal: cut the tail of %s: %w", w.path, err)
 		}
 	}
 	if err := w.write(); err != nil {
@@ -423,7 +462,7 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 		return nil, fmt.Errorf("journal: append to %s: %w", w.path, err)
 	}
 	w.c.lines += len(prep)
-	w.c.seq, w.c.head, w.c.next = seq, head, off
+	w.c.seq, w.c.head, w.c.next, w.c.maxAt = seq, head, off, at
 	w.dirty = true
 	w.writes++
 	if syncNow {

@@ -159,7 +159,7 @@ func TestCreateExisting(t *testing.T) {
 		mode    fs.FileMode
 		wantErr bool
 	}{
-		{"empty file is taken over", "", 0o644, false},
+		{"empty private file is taken over", "", 0o600, false},
 		{"non-empty file is refused", "something\n", 0o600, true},
 		{"torn first line is refused", `{"seq":1,"at"`, 0o600, true},
 	}
@@ -326,7 +326,8 @@ func TestOpenRejects(t *testing.T) {
 }
 
 // TestAppendRefusesBrokenChain: a writer does not chain onto lines another
-// program altered.
+// program added: it quarantines them, says why, and chains onto the last
+// good line; a file cut below what the writer has seen stops it.
 func TestAppendRefusesBrokenChain(t *testing.T) {
 	path, _ := makeJournal(t, t.TempDir(), "refuse", 2)
 	w, err := Open(path, testActor)
@@ -340,10 +341,19 @@ func TestAppendRefusesBrokenChain(t *testing.T) {
 	if err := os.WriteFile(path, forged, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var p *Problem
-	if _, err := w.Append(note("x", SyncNow)); !errors.As(err, &p) || p.Kind != ProblemSeq || p.Line != 4 {
-		t.Fatalf("err %v, want a seq problem at line 4", err)
+	es, err := w.Append(note("x", SyncNow))
+	if err != nil {
+		t.Fatal(err)
 	}
+	var r Repair
+	if len(es) != 2 || es[0].Kind != KindRepaired || json.Unmarshal(es[0].Data, &r) != nil ||
+		r.Action != RepairQuarantined || !strings.Contains(r.Reason, "line 4") || !strings.Contains(r.Reason, "seq") ||
+		r.Offset != int64(len(b)) || r.Bytes != int64(len(lines[2])) || es[0].Prev != sha256hex(bytes.TrimSuffix(lines[2], []byte("\n"))) {
+		t.Fatalf("appended %+v (repair %+v), want the duplicated line 4 quarantined for its seq", es, r)
+	}
+	readAll(t, path)
+	b = mustRead(t, path)
+	lines = splitLines(b)
 	if err := os.WriteFile(path, b[:len(b)-len(lines[2])], 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,9 @@ func (g *generator) writeFile(dir string, f *fileBuf) (int64, error) {
 	}
 	name := fmt.Sprintf("%s_CloudTrail_%s_%s_%s.json.gz", g.account, f.region, end.Format("20060102T1504Z"), g.str(alnum, 16))
 	path := filepath.Join(sub, name)
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// O_EXCL: a new file or nothing; never over an existing file, and
+	// never through a symlink (O_CREAT|O_EXCL does not follow one).
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("gen: %w", err)
 	}
