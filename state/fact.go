@@ -444,6 +444,8 @@ func (v Verdict) Word() string {
 		return "unsure"
 	}
 	return "not contained"
+}
+
 // Anchor records that the journal's head was anchored outside the machine:
 // a harmless call whose parameters carry the head, which the account's own
 // CloudTrail records (see aws/anchor and ARCHITECTURE.md, "Tamper
