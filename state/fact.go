@@ -432,6 +432,8 @@ type OpenFoothold struct {
 	ID     string `json:"id"`
 	Region string `json:"region,omitempty"`
 	Detail string `json:"detail"`
+	// At is when an unattributed resource was made (zero otherwise).
+	At time.Time `json:"at,omitzero"`
 }
 
 // Word is the verdict in one word: "contained", "not contained" or

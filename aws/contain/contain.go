@@ -15,9 +15,12 @@
 package contain
 
 import (
+	"sync"
+
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"slices"
 	"strings"
 	"time"
@@ -238,6 +241,9 @@ type Env struct {
 	Incident string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	limMu     sync.Mutex
+	lookupLim map[string]*rate.Limiter // LookupEvents' budget per Region
 	// Locate, when set, returns the Regions where the incident's journal
 	// saw a resource (its sweeps and CloudTrail events): kind is
 	// KindInstances, KindSpot, KindKeyPair or KindFunction, id one

@@ -192,7 +192,22 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 	}
 	since := o.Since
 	if since.IsZero() {
+		// From a little before the family's first known event, or the
+		// incident's start, whichever is earlier; a day when neither is
+		// known.
+		var first time.Time
+		if f, err := state.ParseFilter("key:" + strings.Join(keys, ",")); err == nil {
+			if res := s.Events.Query(f); res.Len() > 0 {
+				first = s.Events.Event(res.At(0)).Time
+			}
+		}
+		if b := s.Incident.Began; !b.IsZero() && (first.IsZero() || b.Before(first)) {
+			first = b
+		}
 		since = env.now().Add(-24 * time.Hour)
+		if !first.IsZero() && first.Add(-time.Hour).After(since) {
+			since = first.Add(-time.Hour)
+		}
 	}
 	lim := o.Rate
 	if lim == 0 {
@@ -212,38 +227,82 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lm := rate.NewLimiter(lim, 1)
+			lm := env.lookupLimiter(region, lim)
 			var raws []json.RawMessage
 			var skipped []state.Skipped
 			newest := time.Time{}
+			want := map[string]bool{}
 			for _, k := range keys {
+				want[k] = true
+			}
+			seen := map[string]bool{}
+			take := func(pg *cloudtrail.LookupEventsOutput, filter bool) {
+				for i, ev := range pg.Events {
+					raw := aws.ToString(ev.CloudTrailEvent)
+					if id := aws.ToString(ev.EventId); raw == "" || known[id] || seen[id] {
+						continue
+					}
+					if filter && !want[aws.ToString(ev.AccessKeyId)] {
+						continue
+					}
+					r, err := ctlog.ParseRecord([]byte(raw))
+					if err != nil {
+						skipped = append(skipped, state.Skipped{File: "lookup:" + region, Index: i, Reason: fmt.Sprintf("event %s: %v", aws.ToString(ev.EventId), err)})
+						continue
+					}
+					if filter && !want[r.AccessKeyID] {
+						continue
+					}
+					seen[aws.ToString(ev.EventId)] = true
+					if r.EventTime.After(newest) {
+						newest = r.EventTime
+					}
+					raws = append(raws, r.Raw)
+				}
+			}
+			// LookupEvents takes one attribute a call, so a family of k
+			// keys costs k look-ups a Region. A quiet Region is cheaper
+			// read whole: up to k pages of everything, filtered here; a
+			// busy one falls back to one look-up per key.
+			end := env.now().Add(time.Minute)
+			whole := cloudtrail.NewLookupEventsPaginator(lookup(region), &cloudtrail.LookupEventsInput{StartTime: aws.Time(since), EndTime: aws.Time(end)})
+			// One page of everything first: a Region whose window fits
+			// in it costs one call; a busy one (the home Region, where
+			// IAM's events and the console's own reads land) a second
+			// at most before the per-key look-ups.
+			pages, complete := 0, false
+			for whole.HasMorePages() && pages < min(len(keys)-1, 2) || pages == 0 && whole.HasMorePages() {
+				if err := lm.Wait(ctx); err != nil {
+					return
+				}
+				pg, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) { return whole.NextPage(ctx) })
+				if err != nil {
+					problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error())
+					break
+				}
+				pages++
+				take(pg, true)
+				if !whole.HasMorePages() {
+					complete = true
+				}
+			}
+			for _, k := range keys {
+				if complete {
+					break
+				}
 				pages := cloudtrail.NewLookupEventsPaginator(lookup(region), &cloudtrail.LookupEventsInput{
-					StartTime: aws.Time(since), EndTime: aws.Time(env.now().Add(time.Minute)),
+					StartTime: aws.Time(since), EndTime: aws.Time(end),
 					LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(k)}}})
 				for pages.HasMorePages() {
 					if err := lm.Wait(ctx); err != nil {
 						return
 					}
-					pg, err := pages.NextPage(ctx)
+					pg, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) { return pages.NextPage(ctx) })
 					if err != nil {
 						problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error() + " (key " + k + ")")
 						break
 					}
-					for i, ev := range pg.Events {
-						raw := aws.ToString(ev.CloudTrailEvent)
-						if raw == "" || known[aws.ToString(ev.EventId)] {
-							continue
-						}
-						r, err := ctlog.ParseRecord([]byte(raw))
-						if err != nil {
-							skipped = append(skipped, state.Skipped{File: "lookup:" + region, Index: i, Reason: fmt.Sprintf("event %s: %v", aws.ToString(ev.EventId), err)})
-							continue
-						}
-						if r.EventTime.After(newest) {
-							newest = r.EventTime
-						}
-						raws = append(raws, r.Raw)
-					}
+					take(pg, false)
 				}
 			}
 			mu.Lock()
@@ -295,8 +354,14 @@ func delivered(ctx context.Context, env *Env, lookup func(region string) cloudtr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(t), EndTime: aws.Time(env.now().Add(time.Minute)),
-				MaxResults: aws.Int32(1), LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(self)}}})
+			lm := env.lookupLimiter(region, 1.8)
+			out, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) {
+				if err := lm.Wait(ctx); err != nil {
+					return nil, err
+				}
+				return lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(t), EndTime: aws.Time(env.now().Add(time.Minute)),
+					MaxResults: aws.Int32(1), LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(self)}}})
+			})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -316,3 +381,40 @@ func delivered(ctx context.Context, env *Env, lookup func(region string) cloudtr
 
 // errNoFold is returned when a playbook is asked to refresh without a fold.
 var errNoFold = errors.New("playbook: no journal fold to plan from")
+
+// lookupLimiter is the one budget of LookupEvents calls in region that
+// every look-up of this Env shares (CloudTrail allows 2 a second per
+// account and Region).
+func (e *Env) lookupLimiter(region string, r rate.Limit) *rate.Limiter {
+	e.limMu.Lock()
+	defer e.limMu.Unlock()
+	if e.lookupLim == nil {
+		e.lookupLim = map[string]*rate.Limiter{}
+	}
+	l := e.lookupLim[region]
+	if l == nil {
+		l = rate.NewLimiter(r, 1)
+		e.lookupLim[region] = l
+	}
+	return l
+}
+
+// retryThrottled retries a look-up CloudTrail throttled (another client,
+// the console's own stream, shares the budget), backing off, up to five
+// times.
+func retryThrottled(ctx context.Context, lm *rate.Limiter, call func() (*cloudtrail.LookupEventsOutput, error)) (*cloudtrail.LookupEventsOutput, error) {
+	wait := 500 * time.Millisecond
+	for try := 0; ; try++ {
+		out, err := call()
+		if err == nil || try == 5 || session.Classify(err) != session.ClassThrottled {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
+		_ = lm
+	}
+}

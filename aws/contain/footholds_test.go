@@ -340,3 +340,68 @@ func BenchmarkContainFamily(b *testing.B) {
 		})
 	}
 }
+
+// TestRerunRedoesWhatWasUndone: after the playbook held, someone with
+// admin rights (here a second admin key, as an attacker who kept one
+// would) re-activates the leaked key and re-opens the SSH rule. A second
+// run must not believe the journal: it reads every step back, redoes the
+// two that no longer hold, journals the earlier actions as reverted, and
+// the account reads back contained.
+func TestRerunRedoesWhatWasUndone(t *testing.T) {
+	ctx := context.Background()
+	d := newDrill(t)
+	// A second admin, there before the incident (a teammate; or a key
+	// the attacker also holds).
+	must(0, d.sim.AddUser("other-admin"))(t)
+	must(0, d.sim.AttachUserPolicy("other-admin", "arn:aws:iam::aws:policy/AdministratorAccess"))(t)
+	admin := must(d.sim.AddKey("other-admin"))(t)
+	p := plantFootholds(t, d, 4)
+	d.ingest(t)
+	fold := journalFold(t, d.path)
+	v, _, err := d.runner.Contain(ctx, fold, p.leaked.AccessKeyID, ContainOptions{Wait: 20 * time.Second, Poll: 100 * time.Millisecond})
+	if err != nil || !v.Contained {
+		t.Fatalf("first run: %v %+v", err, v)
+	}
+	// Undo two steps by hand, as an outside client with admin rights.
+	im := iam.NewFromConfig(d.cfg(admin, "us-east-1"))
+	must(im.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("legacy-reporting"), AccessKeyId: aws.String(p.leaked.AccessKeyID), Status: "Active"}))(t)
+	must(ec2.NewFromConfig(d.cfg(admin, p.sgRegion)).AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(p.sgID),
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}))(t)
+	if !d.works(p.leaked) {
+		t.Fatal("the leaked key was re-activated but does not work")
+	}
+	// Assess alone (what the debrief and the status line use) sees it.
+	chk, _, err := d.runner.Check(ctx, fold, p.leaked.AccessKeyID, ContainOptions{})
+	if err != nil || chk.Contained || len(chk.Open) < 2 {
+		t.Fatalf("check after the undo: %v verdict %s, open %+v", err, chk.Word(), chk.Open)
+	}
+	var reverted []string
+	v, _, err = d.runner.Contain(ctx, fold, p.leaked.AccessKeyID, ContainOptions{Wait: 20 * time.Second, Poll: 100 * time.Millisecond,
+		Progress: func(_ int, so StepOutcome) {
+			if so.Reverted != "" {
+				reverted = append(reverted, so.Step.Action.Name())
+			}
+		}})
+	if err != nil || !v.Contained {
+		t.Fatalf("second run: %v verdict %s open %+v unsure %+v", err, v.Word(), v.Open, v.Unsure)
+	}
+	slices.Sort(reverted)
+	if !slices.Equal(reverted, []string{"deactivate-key", "revoke-ingress"}) {
+		t.Errorf("reverted steps %v, want deactivate-key and revoke-ingress", reverted)
+	}
+	if d.works(p.leaked) {
+		t.Error("the leaked key works after the second run")
+	}
+	checkNeutralised(t, d, p)
+	n := 0
+	for _, a := range d.store(t).Actions {
+		for _, vf := range a.Verifies {
+			if !vf.Holds && strings.HasPrefix(vf.Detail, "reverted: ") {
+				n++
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d actions journaled as reverted, want 2", n)
+	}
+}

@@ -736,7 +736,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 			if id == "" {
 				id = r.Name
 			}
-			out = append(out, state.OpenFoothold{Kind: sw.V.Kind, ID: id, Region: sw.V.Region,
+			out = append(out, state.OpenFoothold{Kind: sw.V.Kind, ID: id, Region: sw.V.Region, At: r.Created,
 				Detail: "made " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
 	}
@@ -750,17 +750,17 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 	}
 	for _, u := range s.Inventory.Users {
 		if u.Created.After(since) && !users[u.Name] && !slices.Contains(f.Users, u.Name) {
-			out = append(out, state.OpenFoothold{Kind: "user", ID: u.Name, Detail: "created " + u.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
+			out = append(out, state.OpenFoothold{Kind: "user", ID: u.Name, At: u.Created, Detail: "created " + u.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
 		for _, k := range u.Keys {
 			if k.Created.After(since) && !keys[k.ID] && !fam[k.ID] && k.Status == "Active" {
-				out = append(out, state.OpenFoothold{Kind: "key", ID: k.ID, Detail: "created " + k.Created.UTC().Format(time.RFC3339) + " for user " + u.Name + " after the leak; CloudTrail names no creator yet"})
+				out = append(out, state.OpenFoothold{Kind: "key", ID: k.ID, At: k.Created, Detail: "created " + k.Created.UTC().Format(time.RFC3339) + " for user " + u.Name + " after the leak; CloudTrail names no creator yet"})
 			}
 		}
 	}
 	for _, r := range s.Inventory.Roles {
 		if r.Created.After(since) && !roles[r.Name] && !slices.Contains(f.CreatedRoles, r.Name) && !r.ServiceLinked {
-			out = append(out, state.OpenFoothold{Kind: "role", ID: r.Name, Detail: "created " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
+			out = append(out, state.OpenFoothold{Kind: "role", ID: r.Name, At: r.Created, Detail: "created " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
 	}
 	return out
@@ -1071,6 +1071,9 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
 				Detail: "CloudTrail has not yet delivered past containment (" + cut.UTC().Format(time.RFC3339) + ") in " + what + ": a foothold made just before may not be known yet"})
 		}
+		if caughtUp {
+			v.Unsure = afterCut(v.Unsure, cut)
+		}
 		v.Contained = len(v.Open) == 0 && len(v.Unsure) == 0 && !acted && caughtUp
 		if v.Contained || !time.Now().Before(deadline) || ctx.Err() != nil {
 			if _, err := r.Journal.Record(state.KindVerdict, v); err != nil {
@@ -1124,7 +1127,9 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 		v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
 			Detail: "the console's own key id is unknown, so CloudTrail's delivery past containment cannot be checked"})
 	default:
-		if behind, _ := Delivered(ctx, r.Env, o.Refresh.Lookup, ref.Regions, r.Env.Self.KeyID, cut); len(behind) > 0 {
+		if behind, _ := Delivered(ctx, r.Env, o.Refresh.Lookup, ref.Regions, r.Env.Self.KeyID, cut); len(behind) == 0 {
+			v.Unsure = afterCut(v.Unsure, cut)
+		} else {
 			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
 				Detail: "CloudTrail has not yet delivered past the last containment action (" + cut.UTC().Format(time.RFC3339) + ") in " + strings.Join(behind, ", ") + ": a foothold made just before may not be known yet"})
 		}
@@ -1134,4 +1139,20 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 		return v, pb, fmt.Errorf("journal verdict: %w", err)
 	}
 	return v, pb, nil
+}
+
+// afterCut drops the unattributed things made after cut. CloudTrail has
+// delivered past cut (the caller checked), so every credential the family
+// had made or minted before it is known, and every one of them read back
+// dead at cut: what was made after it is someone else's (the company's
+// own deploys, which never stop in a live account).
+func afterCut(unsure []state.OpenFoothold, cut time.Time) []state.OpenFoothold {
+	out := unsure[:0:0]
+	for _, o := range unsure {
+		if !o.At.IsZero() && o.At.After(cut) {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
