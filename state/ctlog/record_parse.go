@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -344,11 +345,20 @@ func (p *recParser) build(start, end int, rec *Record) string {
 		if rec.EventTime, ok = p.timeOf(fEventTime); !ok {
 			return "eventTime " + p.quoted(fEventTime) + " is not a time"
 		}
+		if !representable(rec.EventTime) {
+			return "eventTime " + p.quoted(fEventTime) + " is out of range: " + timeRange
+		}
 	case s.fields[fTimestamp].kind != vAbsent:
 		if rec.EventTime, ok = p.timeOf(fTimestamp); !ok {
 			return "@timestamp " + p.quoted(fTimestamp) + " is not a time"
 		}
+		if !representable(rec.EventTime) {
+			return "@timestamp " + p.quoted(fTimestamp) + " is out of range: " + timeRange
+		}
 	case !p.fbTime.IsZero():
+		if !representable(p.fbTime) {
+			return "EventTime " + strconv.Quote(p.fbTime.Format(time.RFC3339Nano)) + " is out of range: " + timeRange
+		}
 		rec.EventTime = p.fbTime
 	default:
 		if k := s.fields[fEventID].kind; k == vAbsent || k == vNull {
@@ -474,6 +484,9 @@ func (p *recParser) build(start, end int, rec *Record) string {
 	rec.MFAAuthenticated = p.isTrue(fMFA)
 	if s.fields[fCreation].kind == vString {
 		rec.SessionIssuedAt, _ = parseTime(s.text(fCreation))
+		if !representable(rec.SessionIssuedAt) {
+			rec.SessionIssuedAt = time.Time{} // unknown rather than clamped
+		}
 	}
 	rec.UserName = str(fIdUser)
 	if rec.UserName == "" {
@@ -492,6 +505,9 @@ func (p *recParser) build(start, end int, rec *Record) string {
 			m.Expiration = parseExpiration(vString, s.text(fCredExp))
 		} else if exp.kind == vNumber {
 			m.Expiration = parseExpiration(vNumber, s.in[exp.start:exp.end])
+		}
+		if !representable(m.Expiration) {
+			m.Expiration = time.Time{} // unknown rather than clamped
 		}
 		rec.Minted = m
 	}
