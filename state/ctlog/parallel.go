@@ -50,11 +50,12 @@ type turns struct {
 	next atomic.Int64 // the seq whose turn it is; written under mu
 
 	st    Stats
-	probs []Problem
+	probs problemList
 	err   error // emit's, or a file's fatal error: the run stops
 
 	stopped atomic.Bool   // err is set: what is left is skipped
 	stop    chan struct{} // closed when stopped is set: ends the walk
+	opt     *Options      // its Cancel ends the run too
 }
 
 // now reports whether it is seq's turn.
@@ -94,7 +95,7 @@ type heldFile struct {
 // run parses job j into p, unless the run has stopped.
 func (p *heldFile) run(j job, t *turns) {
 	p.seq, p.st, p.probs, p.err = j.seq, Stats{}, j.probs, nil
-	if j.path == "" || t.stopped.Load() {
+	if j.path == "" || t.stopped.Load() || t.opt.canceled() {
 		p.st.Skipped = len(j.probs)
 		return
 	}
@@ -108,13 +109,20 @@ func (p *heldFile) run(j job, t *turns) {
 // on and makes p ready for another job.
 func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 	t.wait(p.seq)
+	if !t.stopped.Load() && t.opt.canceled() {
+		// Nothing from this file on is emitted: the files before it
+		// were, whole.
+		t.err = ErrCanceled
+		t.stopped.Store(true)
+		close(t.stop)
+	}
 	if !t.stopped.Load() {
 		t.st.Files += p.st.Files
 		t.st.Records += p.st.Records
 		t.st.Skipped += p.st.Skipped
 		t.st.Bytes += p.st.Bytes
 		t.st.Decoded += p.st.Decoded
-		t.probs = append(t.probs, p.probs...)
+		t.probs.add(p.probs)
 		if len(p.recs) > 0 {
 			t.err = emit(p.recs)
 		}
@@ -179,7 +187,8 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 	// Jobs are queued well ahead: the walker seldom waits for a worker,
 	// nor a worker for the walker.
 	jobs := make(chan job, 16*workers)
-	t := &turns{stop: make(chan struct{})}
+	t := &turns{stop: make(chan struct{}), opt: &opt}
+	t.probs.max = opt.maxProblems()
 	t.cond.L = &t.mu
 
 	var wg sync.WaitGroup
@@ -242,12 +251,17 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 			return nil
 		case <-t.stop:
 			return errStopped
+		case <-opt.Cancel:
+			return ErrCanceled
 		}
 	}
 	w.problemAt = func(p Problem) { _ = send(job{probs: []Problem{p}}) }
 	w.visit = func(path string) error { return send(job{path: path}) }
-	_ = w.walk(paths)
+	werr := w.walk(paths)
 	close(jobs)
 	wg.Wait()
-	return t.st, t.probs, t.err
+	if t.err == nil && werr == ErrCanceled {
+		t.err = ErrCanceled
+	}
+	return t.st, t.probs.list(), t.err
 }

@@ -47,6 +47,36 @@ type Options struct {
 	// and keep few (filters, counters): clone what you keep. Without it
 	// records own their memory, cut from 32 KiB blocks (see Record.Raw).
 	Borrow bool
+	// MaxFileProblems caps the problems of one file listed one by one;
+	// past it they are counted by kind of reason (Problem.Count). Zero
+	// means DefaultMaxFileProblems.
+	MaxFileProblems int
+	// MaxProblems caps the problems of a ParsePaths run listed one by
+	// one, and then the per-file summaries; past both, problems are
+	// counted by kind of reason across files. Zero means
+	// DefaultMaxProblems.
+	MaxProblems int
+	// Cancel, when closed, stops a ParsePaths run between files (and the
+	// parallel runs before the next file is emitted): the run returns
+	// ErrCanceled, every record emitted before it stands.
+	Cancel <-chan struct{}
+}
+
+// ErrCanceled is returned by the ParsePaths functions when Options.Cancel
+// was closed before every file was read.
+var ErrCanceled = errors.New("canceled before every file was read")
+
+// canceled reports whether o.Cancel is closed.
+func (o *Options) canceled() bool {
+	if o.Cancel == nil {
+		return false
+	}
+	select {
+	case <-o.Cancel:
+		return true
+	default:
+		return false
+	}
 }
 
 func (o Options) maxFile() int64 {
