@@ -208,3 +208,15 @@ func (r *Recorder) Sync() error { return r.w.Sync() }
 
 // Close syncs and closes the journal.
 func (r *Recorder) Close() error { return r.w.Close() }
+
+// SkippedOf converts ctlog's problems to Skipped entries.
+func SkippedOf(probs []ctlog.Problem) []Skipped {
+	if len(probs) == 0 {
+		return nil
+	}
+	out := make([]Skipped, len(probs))
+	for i, p := range probs {
+		out[i] = Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason, Count: p.Count}
+	}
+	return out
+}

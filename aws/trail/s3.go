@@ -398,9 +398,9 @@ func (s *S3Source) read(ctx context.Context, key string) error {
 		recs = append(recs, r)
 		return nil
 	})
-	for _, p := range probs {
-		skipped = append(skipped, state.Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason})
-	}
+	// ParseBytes lists a file's first problems and counts the rest (a
+	// small hostile object can hold a million bad records).
+	skipped = append(skipped, state.SkippedOf(probs)...)
 	return s.deliver(ctx, source, recs, skipped)
 }
 
