@@ -421,6 +421,10 @@ func (p *recParser) build(start, end int, rec *Record) string {
 			continue
 		}
 		switch {
+		case s.redMask&(1<<f) != 0:
+			a := int32(len(raw) + len(s.arena))
+			s.arena = append(s.arena, s.redField[f]...)
+			offs[f] = [2]int32{a, int32(len(raw) + len(s.arena))}
 		case inRaw && !sp.esc:
 			offs[f] = [2]int32{int32(sp.start - start), int32(sp.end - start)}
 		case sp.esc:
