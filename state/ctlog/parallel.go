@@ -53,6 +53,8 @@ type turns struct {
 	probs problemList
 	err   error // emit's, or a file's fatal error: the run stops
 
+	avail int64 // what is left of the memory budget (see budget.go); under mu
+
 	stopped atomic.Bool   // err is set: what is left is skipped
 	stop    chan struct{} // closed when stopped is set: ends the walk
 	opt     *Options      // its Cancel ends the run too
@@ -85,6 +87,8 @@ func (t *turns) pass() {
 type heldFile struct {
 	seq   int
 	d     *docParser
+	gate  slotGate
+	keep  int64 // the buffer capacity its parser keeps between files
 	mem   *fileMem
 	recs  []Record
 	st    Stats
@@ -95,6 +99,7 @@ type heldFile struct {
 // run parses job j into p, unless the run has stopped.
 func (p *heldFile) run(j job, t *turns) {
 	p.seq, p.st, p.probs, p.err = j.seq, Stats{}, j.probs, nil
+	p.gate.seq = j.seq
 	if j.path == "" || t.stopped.Load() || t.opt.canceled() {
 		p.st.Skipped = len(j.probs)
 		return
@@ -140,6 +145,7 @@ func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 	if p.mem != nil {
 		p.mem.release()
 	}
+	p.d.trim(p.keep)
 }
 
 // ParsePathsParallel is ParsePaths with up to workers files read,
@@ -187,8 +193,21 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 	// Jobs are queued well ahead: the walker seldom waits for a worker,
 	// nor a worker for the walker.
 	jobs := make(chan job, 16*workers)
-	t := &turns{stop: make(chan struct{}), opt: &opt}
+	t := &turns{stop: make(chan struct{}), opt: &opt, avail: opt.maxInFlight()}
 	t.probs.max = opt.maxProblems()
+	// Buffers kept between files count against the budget: together
+	// they keep at most half of it.
+	keep := min(maxRetainBytes, opt.maxInFlight()/int64(8*workers))
+	if opt.Cancel != nil {
+		// A worker waiting for memory wakes to see the run canceled.
+		go func() {
+			select {
+			case <-opt.Cancel:
+				t.cond.Broadcast()
+			case <-t.stop:
+			}
+		}()
+	}
 	t.cond.L = &t.mu
 
 	var wg sync.WaitGroup
@@ -199,9 +218,25 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 			// Two of everything: one file waiting for its turn, one
 			// being parsed.
 			var slots [2]heldFile
+			// held lists the slots parsed and not yet emitted, oldest
+			// first.
+			held := make([]*heldFile, 0, 2)
+			// own emits the worker's earlier file, when its turn has
+			// come, for a slot waiting for memory.
+			own := func() bool {
+				if len(held) == 0 || !t.now(held[0].seq) {
+					return false
+				}
+				held[0].emit(t, emit)
+				held = append(held[:0], held[1:]...)
+				return true
+			}
 			for i := range slots {
 				d := docParsers.Get().(*docParser)
 				d.rp.opt = opt
+				slots[i].gate = slotGate{t: t, own: own}
+				slots[i].keep = keep
+				d.gate = &slots[i].gate
 				if opt.Borrow {
 					// What records cannot alias in the file's buffers
 					// is cut from blocks kept until it is emitted.
@@ -213,12 +248,10 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 			defer func() {
 				for i := range slots {
 					slots[i].d.rp.keep = nil
+					slots[i].d.release()
 					docParsers.Put(slots[i].d)
 				}
 			}()
-			// held lists the slots parsed and not yet emitted, oldest
-			// first.
-			held := make([]*heldFile, 0, 2)
 			for j := range jobs {
 				p := &slots[0]
 				if len(held) == 1 && held[0] == p {

@@ -62,6 +62,11 @@ type docParser struct {
 	buf  []byte   // decompressed data
 	file []byte   // file contents as read
 
+	// gate, when set (parallel runs), is where buf's and file's memory
+	// is taken from; bufRes and fileRes are what they hold of it.
+	gate            memGate
+	bufRes, fileRes int64
+
 	// Per file.
 	name     string
 	data     []byte
@@ -98,6 +103,7 @@ func ParseBytes(name string, data []byte, opt Options, emit func(Record) error) 
 	defer docParsers.Put(d)
 	d.rp.opt = opt
 	probs, _, err := d.parseBytes(name, data, emit)
+	d.trim(maxRetainBytes)
 	return probs, err
 }
 
@@ -152,7 +158,8 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 	hint := sizeHint(data, limit)
 	buf := d.buf[:0]
 	if int64(cap(buf)) < hint {
-		buf = make([]byte, 0, hint)
+		d.buf = nil
+		buf = d.newBuf(nil, hint, &d.bufRes)
 	}
 	for {
 		if len(buf) == cap(buf) {
@@ -161,9 +168,8 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 				return nil, fmt.Errorf("decompressed size is over the limit of %d bytes (MaxFileBytes): %w", limit, errTooBig)
 			}
 			n := min(int64(cap(buf))*2, limit+1)
-			nb := make([]byte, len(buf), n)
-			copy(nb, buf)
-			buf = nb
+			d.buf = nil
+			buf = d.newBuf(buf, n, &d.bufRes)
 		}
 		n, rerr := d.gz.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

@@ -56,6 +56,11 @@ type Options struct {
 	// counted by kind of reason across files. Zero means
 	// DefaultMaxProblems.
 	MaxProblems int
+	// MaxInFlightBytes bounds the memory that the workers of a parallel
+	// run hold at once in file and decompression buffers: a worker that
+	// would go over it waits, except the one holding the file whose turn
+	// it is to be emitted. Zero means DefaultMaxInFlightBytes.
+	MaxInFlightBytes int64
 	// Cancel, when closed, stops a ParsePaths run between files (and the
 	// parallel runs before the next file is emitted): the run returns
 	// ErrCanceled, every record emitted before it stands.

@@ -25,7 +25,9 @@ func ParseFile(path string, opt Options, emit func(Record) error) ([]Problem, er
 	defer docParsers.Put(d)
 	d.rp.opt = opt
 	var st Stats
-	return d.parseFile(path, emit, &st)
+	probs, err := d.parseFile(path, emit, &st)
+	d.trim(maxRetainBytes)
+	return probs, err
 }
 
 // parseFile reads a file into the reused buffer and parses it.
@@ -54,7 +56,8 @@ func (d *docParser) parseFile(path string, emit func(Record) error, st *Stats) (
 	// Read at most limit+1 bytes: the file may grow while we read.
 	want := fi.Size() + 512
 	if int64(cap(d.file)) < want {
-		d.file = make([]byte, 0, want)
+		d.file = nil
+		d.file = d.newBuf(nil, want, &d.fileRes)
 	}
 	buf := d.file[:0]
 	r := io.LimitReader(f, limit+1)
@@ -184,6 +187,7 @@ func (w *walker) file(path string) error {
 		return ErrCanceled
 	}
 	probs, err := w.d.parseFile(path, w.emit, &w.st)
+	w.d.trim(maxRetainBytes) // a bomb's buffer is not kept for the next file
 	w.probs.add(probs)
 	return err
 }
