@@ -26,6 +26,7 @@ func newIngestCmd(e *env) *cobra.Command {
 	var (
 		path  string
 		title string
+		caps  ingestCaps
 	)
 	c := &cobra.Command{
 		Use:   "ingest PATH...",
@@ -52,11 +53,15 @@ found), or for bad arguments and journal errors; 130 when interrupted.`,
   warroom ingest ./lookup-events.json ./trail.ndjson`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runIngest(cmd.Context(), e, path, title, args)
+			return runIngest(cmd.Context(), e, path, title, caps, args)
 		},
 	}
 	journalFlag(c, &path, "journal to append to; created when missing")
 	c.Flags().StringVar(&title, "title", "", "incident title, when the journal is created")
+	c.Flags().Int64Var(&caps.maxFile, "max-file-bytes", ctlog.DefaultMaxFileBytes,
+		"largest file read, after decompression; a larger one (a gzip bomb) is named and skipped")
+	c.Flags().Int64Var(&caps.inFlight, "max-memory-bytes", ctlog.DefaultMaxInFlightBytes,
+		"file and decompression buffers held at once by all the parsing workers (one file may go over it)")
 	return c
 }
 
@@ -70,7 +75,15 @@ const exitInterrupted = 130
 // ingestSkippedPerFact bounds the problems one events fact carries.
 const ingestSkippedPerFact = 500
 
-func runIngest(ctx context.Context, e *env, path, title string, paths []string) error {
+// ingestCaps are ingest's memory bounds.
+type ingestCaps struct {
+	maxFile, inFlight int64
+}
+
+func runIngest(ctx context.Context, e *env, path, title string, caps ingestCaps, paths []string) error {
+	if caps.maxFile < 0 || caps.inFlight < 0 {
+		return usageErr(errors.New("--max-file-bytes and --max-memory-bytes must not be negative"))
+	}
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
 			return usageErr(err)
@@ -186,7 +199,7 @@ func runIngest(ctx context.Context, e *env, path, title string, paths []string) 
 	// Records borrow the parser's buffers: seen copies what it keeps, and
 	// the batch the raw record.
 	// An interrupt stops the run between files: what was read is kept.
-	opt := ctlog.Options{Borrow: true, Cancel: ctx.Done()}
+	opt := ctlog.Options{Borrow: true, Cancel: ctx.Done(), MaxFileBytes: caps.maxFile, MaxInFlightBytes: caps.inFlight}
 	stats, problems, err := ctlog.ParsePathsParallel(paths, opt, runtime.GOMAXPROCS(0), emit)
 	interrupted := errors.Is(err, ctlog.ErrCanceled)
 	if interrupted {

@@ -260,3 +260,24 @@ func TestIngestSIGTERM(t *testing.T) {
 		t.Errorf("%d records journaled", len(ids))
 	}
 }
+
+// TestIngestGzipBombFlag: a gzip bomb over --max-file-bytes is named and
+// skipped; the good file beside it is journaled (exit 1).
+func TestIngestGzipBombFlag(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	zw.Write(bytes.Repeat([]byte(" "), 8<<20))
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "bomb.json.gz"), b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "good.json"), []byte(goodRecord("g1")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j := filepath.Join(t.TempDir(), "journal.jsonl")
+	code, out, errOut := warroom(t, "ingest", "-j", j, "--max-file-bytes", "1048576", "--max-memory-bytes", "4194304", dir)
+	if code != exitProblem || !strings.Contains(errOut, "bomb.json.gz: decompressed size is over the limit of 1048576 bytes") || !strings.Contains(out, "1 written") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
