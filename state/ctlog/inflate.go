@@ -97,7 +97,11 @@ func (d *docParser) gunzipWhole(data []byte, limit int64) (out []byte, ok bool) 
 			}
 			// Try the member again in twice the room (earlier members kept).
 			d.buf = nil
-			buf = d.newBuf(buf, min(max(int64(cap(buf))*2, 4096), ceiling), &d.bufRes)
+			n := min(max(int64(cap(buf))*2, 4096), ceiling)
+			if len(buf) == 0 {
+				buf = nil // nothing to keep: let it go before the next
+			}
+			buf = d.newBuf(buf, n, &d.bufRes)
 			continue
 		}
 		d.buf = buf[:0]
