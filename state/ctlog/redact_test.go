@@ -198,7 +198,7 @@ func FuzzRedact(f *testing.F) {
 			if r.ErrorMessage != text {
 				t.Fatalf("errorMessage %q became %q", text, r.ErrorMessage)
 			}
-			if !isSecretKey([]byte(key)) && back.RequestParameters[key] != text {
+			if !isSecretKey([]byte(key)) && key != "n" && back.RequestParameters[key] != text { // "n" is the nested member
 				t.Fatalf("member %q: %q became %v", key, text, back.RequestParameters[key])
 			}
 		}
