@@ -109,7 +109,14 @@ type Skipped struct {
 	Index  int    `json:"index"`          // record index within the file (0-based)
 	Line   int    `json:"line,omitempty"` // 1-based line, for line-oriented files
 	Reason string `json:"reason"`
+	// Count, when above 1, says this entry stands for Count records (or
+	// files) with the same kind of reason, past the cap on problems
+	// listed one by one (see ctlog.Problem.Count); it is the first.
+	Count int `json:"count,omitempty"`
 }
+
+// Records is how many records (or files) the entry stands for.
+func (s Skipped) Records() int { return max(s.Count, 1) }
 
 // Note is free text a responder typed.
 type Note struct {

@@ -219,3 +219,15 @@ func (r *Recorder) Head() (incident string, seq int64, hash string) {
 	seq, hash = r.w.Head()
 	return r.w.IncidentID(), seq, hash
 }
+
+// SkippedOf converts ctlog's problems to Skipped entries.
+func SkippedOf(probs []ctlog.Problem) []Skipped {
+	if len(probs) == 0 {
+		return nil
+	}
+	out := make([]Skipped, len(probs))
+	for i, p := range probs {
+		out[i] = Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason, Count: p.Count}
+	}
+	return out
+}

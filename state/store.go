@@ -222,7 +222,11 @@ func (s *Store) ApplyEvents(e journal.Entry, ev Events, recs []ctlog.Record) err
 		sum = strconv.Itoa(len(recs)) + " events (" + strconv.Itoa(added) + " new) from " + ev.Source
 	}
 	if len(ev.Skipped) > 0 {
-		sum += ", " + strconv.Itoa(len(ev.Skipped)) + " skipped"
+		n := 0
+		for _, sk := range ev.Skipped {
+			n += sk.Records()
+		}
+		sum += ", " + strconv.Itoa(n) + " skipped"
 	}
 	s.timeline(e, sum)
 	return nil

@@ -112,7 +112,16 @@ type S3Source struct {
 	status  string
 	errText string
 	sent    state.StreamHealth
+
+	// parsing bounds the objects decompressed and parsed at once: a
+	// downloaded object may be a gzip bomb that fills its parser's buffer
+	// up to ctlog's per-file limit (1 GiB), and Parallel of them at once
+	// would hold Parallel GiB.
+	parsing chan struct{}
 }
+
+// maxParsing is how many S3 objects are decompressed and parsed at once.
+const maxParsing = 2
 
 // NewS3Source returns a source reading opts.Bucket through api into sink.
 func NewS3Source(api S3API, sink Sink, opts S3Options) *S3Source {
@@ -133,7 +142,8 @@ func NewS3Source(api S3API, sink Sink, opts S3Options) *S3Source {
 	if opts.Prefix != "" {
 		name += "/" + opts.Prefix
 	}
-	return &S3Source{api: api, sink: sink, opts: opts, name: name, seen: map[string]bool{}, status: StatusBackfill}
+	return &S3Source{api: api, sink: sink, opts: opts, name: name, seen: map[string]bool{}, status: StatusBackfill,
+		parsing: make(chan struct{}, maxParsing)}
 }
 
 // Name is the source's name in health facts: s3://bucket/prefix.
@@ -394,13 +404,19 @@ func (s *S3Source) read(ctx context.Context, key string) error {
 		return s.deliver(ctx, source, nil, skipped)
 	}
 	var recs []ctlog.Record
+	select {
+	case s.parsing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	probs, _ := ctlog.ParseBytes(source, data, ctlog.Options{}, func(r ctlog.Record) error {
 		recs = append(recs, r)
 		return nil
 	})
-	for _, p := range probs {
-		skipped = append(skipped, state.Skipped{File: p.File, Index: p.Index, Line: p.Line, Reason: p.Reason})
-	}
+	<-s.parsing
+	// ParseBytes lists a file's first problems and counts the rest (a
+	// small hostile object can hold a million bad records).
+	skipped = append(skipped, state.SkippedOf(probs)...)
 	return s.deliver(ctx, source, recs, skipped)
 }
 

@@ -75,7 +75,8 @@ func (d *docParser) gunzipWhole(data []byte, limit int64) (out []byte, ok bool) 
 	ceiling := min(int64(len(data))*maxDeflateRatio+4096, limit+1)
 	buf := d.buf[:0]
 	if hint := sizeHint(data, limit); int64(cap(buf)) < hint {
-		buf = make([]byte, 0, hint)
+		d.buf = nil
+		buf = d.newBuf(nil, hint, &d.bufRes)
 	}
 	in := data
 	for len(in) > 0 {
@@ -95,9 +96,12 @@ func (d *docParser) gunzipWhole(data []byte, limit int64) (out []byte, ok bool) 
 				return nil, false
 			}
 			// Try the member again in twice the room (earlier members kept).
-			nb := make([]byte, len(buf), min(max(int64(cap(buf))*2, 4096), ceiling))
-			copy(nb, buf)
-			buf = nb
+			d.buf = nil
+			n := min(max(int64(cap(buf))*2, 4096), ceiling)
+			if len(buf) == 0 {
+				buf = nil // nothing to keep: let it go before the next
+			}
+			buf = d.newBuf(buf, n, &d.bufRes)
 			continue
 		}
 		d.buf = buf[:0]

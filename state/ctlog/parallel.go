@@ -50,11 +50,14 @@ type turns struct {
 	next atomic.Int64 // the seq whose turn it is; written under mu
 
 	st    Stats
-	probs []Problem
+	probs problemList
 	err   error // emit's, or a file's fatal error: the run stops
+
+	avail int64 // what is left of the memory budget (see budget.go); under mu
 
 	stopped atomic.Bool   // err is set: what is left is skipped
 	stop    chan struct{} // closed when stopped is set: ends the walk
+	opt     *Options      // its Cancel ends the run too
 }
 
 // now reports whether it is seq's turn.
@@ -84,6 +87,8 @@ func (t *turns) pass() {
 type heldFile struct {
 	seq   int
 	d     *docParser
+	gate  slotGate
+	keep  int64 // the buffer capacity its parser keeps between files
 	mem   *fileMem
 	recs  []Record
 	st    Stats
@@ -94,7 +99,8 @@ type heldFile struct {
 // run parses job j into p, unless the run has stopped.
 func (p *heldFile) run(j job, t *turns) {
 	p.seq, p.st, p.probs, p.err = j.seq, Stats{}, j.probs, nil
-	if j.path == "" || t.stopped.Load() {
+	p.gate.seq = j.seq
+	if j.path == "" || t.stopped.Load() || t.opt.canceled() {
 		p.st.Skipped = len(j.probs)
 		return
 	}
@@ -108,13 +114,20 @@ func (p *heldFile) run(j job, t *turns) {
 // on and makes p ready for another job.
 func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 	t.wait(p.seq)
+	if !t.stopped.Load() && t.opt.canceled() {
+		// Nothing from this file on is emitted: the files before it
+		// were, whole.
+		t.err = ErrCanceled
+		t.stopped.Store(true)
+		close(t.stop)
+	}
 	if !t.stopped.Load() {
 		t.st.Files += p.st.Files
 		t.st.Records += p.st.Records
 		t.st.Skipped += p.st.Skipped
 		t.st.Bytes += p.st.Bytes
 		t.st.Decoded += p.st.Decoded
-		t.probs = append(t.probs, p.probs...)
+		t.probs.add(p.probs)
 		if len(p.recs) > 0 {
 			t.err = emit(p.recs)
 		}
@@ -132,6 +145,7 @@ func (p *heldFile) emit(t *turns, emit func([]Record) error) {
 	if p.mem != nil {
 		p.mem.release()
 	}
+	p.d.trim(p.keep)
 }
 
 // ParsePathsParallel is ParsePaths with up to workers files read,
@@ -179,7 +193,21 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 	// Jobs are queued well ahead: the walker seldom waits for a worker,
 	// nor a worker for the walker.
 	jobs := make(chan job, 16*workers)
-	t := &turns{stop: make(chan struct{})}
+	t := &turns{stop: make(chan struct{}), opt: &opt, avail: opt.maxInFlight()}
+	t.probs.max = opt.maxProblems()
+	// Buffers kept between files count against the budget: together
+	// they keep at most half of it.
+	keep := min(maxRetainBytes, opt.maxInFlight()/int64(8*workers))
+	if opt.Cancel != nil {
+		// A worker waiting for memory wakes to see the run canceled.
+		go func() {
+			select {
+			case <-opt.Cancel:
+				t.cond.Broadcast()
+			case <-t.stop:
+			}
+		}()
+	}
 	t.cond.L = &t.mu
 
 	var wg sync.WaitGroup
@@ -190,9 +218,25 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 			// Two of everything: one file waiting for its turn, one
 			// being parsed.
 			var slots [2]heldFile
+			// held lists the slots parsed and not yet emitted, oldest
+			// first.
+			held := make([]*heldFile, 0, 2)
+			// own emits the worker's earlier file, when its turn has
+			// come, for a slot waiting for memory.
+			own := func() bool {
+				if len(held) == 0 || !t.now(held[0].seq) {
+					return false
+				}
+				held[0].emit(t, emit)
+				held = append(held[:0], held[1:]...)
+				return true
+			}
 			for i := range slots {
 				d := docParsers.Get().(*docParser)
 				d.rp.opt = opt
+				slots[i].gate = slotGate{t: t, own: own}
+				slots[i].keep = keep
+				d.gate = &slots[i].gate
 				if opt.Borrow {
 					// What records cannot alias in the file's buffers
 					// is cut from blocks kept until it is emitted.
@@ -204,12 +248,10 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 			defer func() {
 				for i := range slots {
 					slots[i].d.rp.keep = nil
+					slots[i].d.release()
 					docParsers.Put(slots[i].d)
 				}
 			}()
-			// held lists the slots parsed and not yet emitted, oldest
-			// first.
-			held := make([]*heldFile, 0, 2)
 			for j := range jobs {
 				p := &slots[0]
 				if len(held) == 1 && held[0] == p {
@@ -242,12 +284,17 @@ func parseParallel(paths []string, opt Options, workers int, emit func([]Record)
 			return nil
 		case <-t.stop:
 			return errStopped
+		case <-opt.Cancel:
+			return ErrCanceled
 		}
 	}
 	w.problemAt = func(p Problem) { _ = send(job{probs: []Problem{p}}) }
 	w.visit = func(path string) error { return send(job{path: path}) }
-	_ = w.walk(paths)
+	werr := w.walk(paths)
 	close(jobs)
 	wg.Wait()
-	return t.st, t.probs, t.err
+	if t.err == nil && werr == ErrCanceled {
+		t.err = ErrCanceled
+	}
+	return t.st, t.probs.list(), t.err
 }

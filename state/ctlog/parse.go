@@ -19,6 +19,10 @@ type Problem struct {
 	Index  int    // 0-based record index within the file; -1: the file as a whole
 	Line   int    // 1-based line where the record starts; 0 when unknown
 	Reason string
+	// Count, when above 1, says the problem stands for Count records (or
+	// files) with the same kind of reason, past the cap on problems
+	// listed one by one; it is the first of them.
+	Count int
 }
 
 // Error formats the problem as "file:line: record N: reason".
@@ -33,7 +37,15 @@ func (p Problem) Error() string {
 	if p.Index >= 0 {
 		b = append(b, "record "...)
 		b = strconv.AppendInt(b, int64(p.Index), 10)
+		if p.Count > 1 {
+			b = append(b, " and "...)
+			b = strconv.AppendInt(b, int64(p.Count-1), 10)
+			b = append(b, " more like it (not listed one by one)"...)
+		}
 		b = append(b, ": "...)
+	} else if p.Count > 1 {
+		b = strconv.AppendInt(b, int64(p.Count), 10)
+		b = append(b, " problems like this one (not listed one by one): "...)
 	}
 	b = append(b, p.Reason...)
 	return string(b)
@@ -50,11 +62,17 @@ type docParser struct {
 	buf  []byte   // decompressed data
 	file []byte   // file contents as read
 
+	// gate, when set (parallel runs), is where buf's and file's memory
+	// is taken from; bufRes and fileRes are what they hold of it.
+	gate            memGate
+	bufRes, fileRes int64
+
 	// Per file.
 	name     string
 	data     []byte
 	index    int // next record index
 	probs    []Problem
+	sums     []summary // problems past MaxFileProblems
 	emit     func(Record) error
 	emitErr  error
 	records  int
@@ -85,6 +103,7 @@ func ParseBytes(name string, data []byte, opt Options, emit func(Record) error) 
 	defer docParsers.Put(d)
 	d.rp.opt = opt
 	probs, _, err := d.parseBytes(name, data, emit)
+	d.trim(maxRetainBytes)
 	return probs, err
 }
 
@@ -97,11 +116,11 @@ func (d *docParser) parseBytes(name string, data []byte, emit func(Record) error
 		data, gzErr = d.gunzip(data)
 		if errors.Is(gzErr, errTooBig) {
 			d.fileProblem(gzErr.Error())
-			return d.probs, 0, nil
+			return d.problems(), 0, nil
 		}
 	} else if limit := d.rp.opt.maxFile(); int64(len(data)) > limit {
 		d.fileProblem(fmt.Sprintf("file is %d bytes, over the limit of %d (MaxFileBytes)", len(data), limit))
-		return d.probs, 0, nil
+		return d.problems(), 0, nil
 	}
 	// A damaged or truncated gzip stream: keep what came out of it.
 	if len(data) > 0 || gzErr == nil {
@@ -111,7 +130,7 @@ func (d *docParser) parseBytes(name string, data []byte, emit func(Record) error
 	if gzErr != nil {
 		d.fileProblem(gzErr.Error())
 	}
-	return d.probs, int64(len(data)), d.emitErr
+	return d.problems(), int64(len(data)), d.emitErr
 }
 
 // isGzip reports gzip's magic bytes.
@@ -139,7 +158,8 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 	hint := sizeHint(data, limit)
 	buf := d.buf[:0]
 	if int64(cap(buf)) < hint {
-		buf = make([]byte, 0, hint)
+		d.buf = nil
+		buf = d.newBuf(nil, hint, &d.bufRes)
 	}
 	for {
 		if len(buf) == cap(buf) {
@@ -148,9 +168,8 @@ func (d *docParser) gunzip(data []byte) ([]byte, error) {
 				return nil, fmt.Errorf("decompressed size is over the limit of %d bytes (MaxFileBytes): %w", limit, errTooBig)
 			}
 			n := min(int64(cap(buf))*2, limit+1)
-			nb := make([]byte, len(buf), n)
-			copy(nb, buf)
-			buf = nb
+			d.buf = nil
+			buf = d.newBuf(buf, n, &d.bufRes)
 		}
 		n, rerr := d.gz.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -188,6 +207,7 @@ func (d *docParser) begin(name string, emit func(Record) error) {
 	d.data = nil
 	d.index = 0
 	d.probs = nil
+	d.sums = d.sums[:0]
 	d.emit = emit
 	d.emitErr = nil
 	d.records = 0
@@ -197,12 +217,37 @@ func (d *docParser) begin(name string, emit func(Record) error) {
 
 // fileProblem records a problem with the file as a whole.
 func (d *docParser) fileProblem(reason string) {
-	d.probs = append(d.probs, Problem{File: d.name, Index: -1, Reason: reason})
+	d.add(Problem{File: d.name, Index: -1, Reason: reason})
 }
 
 // problem records a problem with the record at index that starts at off.
 func (d *docParser) problem(index, off int, reason string) {
+	if d.full() {
+		d.sums = fold(d.sums, Problem{File: d.name, Index: index, Reason: reason})
+		return
+	}
 	d.probs = append(d.probs, Problem{File: d.name, Index: index, Line: d.lineAt(off), Reason: reason})
+}
+
+// full reports that the file's problems listed one by one are at the cap.
+func (d *docParser) full() bool { return len(d.probs) >= d.rp.opt.maxFileProblems() }
+
+// add records a problem, or counts it past the cap.
+func (d *docParser) add(p Problem) {
+	if d.full() {
+		d.sums = fold(d.sums, p)
+		return
+	}
+	d.probs = append(d.probs, p)
+}
+
+// problems returns the file's problems, the summaries last.
+func (d *docParser) problems() []Problem {
+	if len(d.sums) > 0 {
+		d.probs = appendSummaries(d.probs, d.sums)
+		d.sums = d.sums[:0]
+	}
+	return d.probs
 }
 
 // lineAt returns the 1-based line of offset off in d.data.
@@ -390,6 +435,10 @@ func (d *docParser) deliver(off int, reason string) error {
 // syntax records invalid JSON in the record at index starting at off.
 func (d *docParser) syntax(index, off int, serr *syntaxError) {
 	d.index++
+	if d.full() {
+		d.sums = fold(d.sums, Problem{File: d.name, Index: index, Reason: "invalid JSON: " + serr.msg})
+		return
+	}
 	d.probs = append(d.probs, Problem{File: d.name, Index: index, Line: d.lineAt(off),
 		Reason: fmt.Sprintf("invalid JSON at byte %d (line %d): %s", serr.off, d.lineAt(serr.off), serr.msg)})
 }

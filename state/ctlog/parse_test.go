@@ -483,9 +483,11 @@ func TestProblemError(t *testing.T) {
 		p    Problem
 		want string
 	}{
-		{Problem{"a.json", 3, 7, "bad"}, "a.json:7: record 3: bad"},
-		{Problem{"a.json", 3, 0, "bad"}, "a.json: record 3: bad"},
-		{Problem{"a.json", -1, 0, "not JSON"}, "a.json: not JSON"},
+		{Problem{File: "a.json", Index: 3, Line: 7, Reason: "bad"}, "a.json:7: record 3: bad"},
+		{Problem{File: "a.json", Index: 3, Reason: "bad"}, "a.json: record 3: bad"},
+		{Problem{File: "a.json", Index: -1, Reason: "not JSON"}, "a.json: not JSON"},
+		{Problem{File: "a.json", Index: 100, Reason: "bad", Count: 5}, "a.json: record 100 and 4 more like it (not listed one by one): bad"},
+		{Problem{File: "a.json", Index: -1, Reason: "a FIFO", Count: 3}, "a.json: 3 problems like this one (not listed one by one): a FIFO"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -567,7 +569,8 @@ func TestWalk(t *testing.T) {
 	for _, p := range probs {
 		names = append(names, filepath.Base(p.File))
 	}
-	if !reflect.DeepEqual(names, []string{"notes.txt", "missing.json"}) {
+	// The FIFO is named, never opened (opening it would wait for a writer).
+	if !reflect.DeepEqual(names, []string{"fifo", "notes.txt", "missing.json"}) || !strings.Contains(probs[0].Reason, "named pipe (FIFO)") {
 		t.Errorf("problems %v", probs)
 	}
 	if st.Records != 5 || st.Files != 6 {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,41 @@ type Options struct {
 	// and keep few (filters, counters): clone what you keep. Without it
 	// records own their memory, cut from 32 KiB blocks (see Record.Raw).
 	Borrow bool
+	// MaxFileProblems caps the problems of one file listed one by one;
+	// past it they are counted by kind of reason (Problem.Count). Zero
+	// means DefaultMaxFileProblems.
+	MaxFileProblems int
+	// MaxProblems caps the problems of a ParsePaths run listed one by
+	// one, and then the per-file summaries; past both, problems are
+	// counted by kind of reason across files. Zero means
+	// DefaultMaxProblems.
+	MaxProblems int
+	// MaxInFlightBytes bounds the memory that the workers of a parallel
+	// run hold at once in file and decompression buffers: a worker that
+	// would go over it waits, except the one holding the file whose turn
+	// it is to be emitted. Zero means DefaultMaxInFlightBytes.
+	MaxInFlightBytes int64
+	// Cancel, when closed, stops a ParsePaths run between files (and the
+	// parallel runs before the next file is emitted): the run returns
+	// ErrCanceled, every record emitted before it stands.
+	Cancel <-chan struct{}
+}
+
+// ErrCanceled is returned by the ParsePaths functions when Options.Cancel
+// was closed before every file was read.
+var ErrCanceled = errors.New("canceled before every file was read")
+
+// canceled reports whether o.Cancel is closed.
+func (o *Options) canceled() bool {
+	if o.Cancel == nil {
+		return false
+	}
+	select {
+	case <-o.Cancel:
+		return true
+	default:
+		return false
+	}
 }
 
 func (o Options) maxFile() int64 {
@@ -344,11 +380,20 @@ func (p *recParser) build(start, end int, rec *Record) string {
 		if rec.EventTime, ok = p.timeOf(fEventTime); !ok {
 			return "eventTime " + p.quoted(fEventTime) + " is not a time"
 		}
+		if !representable(rec.EventTime) {
+			return "eventTime " + p.quoted(fEventTime) + " is out of range: " + timeRange
+		}
 	case s.fields[fTimestamp].kind != vAbsent:
 		if rec.EventTime, ok = p.timeOf(fTimestamp); !ok {
 			return "@timestamp " + p.quoted(fTimestamp) + " is not a time"
 		}
+		if !representable(rec.EventTime) {
+			return "@timestamp " + p.quoted(fTimestamp) + " is out of range: " + timeRange
+		}
 	case !p.fbTime.IsZero():
+		if !representable(p.fbTime) {
+			return "EventTime " + strconv.Quote(p.fbTime.Format(time.RFC3339Nano)) + " is out of range: " + timeRange
+		}
 		rec.EventTime = p.fbTime
 	default:
 		if k := s.fields[fEventID].kind; k == vAbsent || k == vNull {
@@ -381,6 +426,10 @@ func (p *recParser) build(start, end int, rec *Record) string {
 			continue
 		}
 		switch {
+		case s.redMask&(1<<f) != 0:
+			a := int32(len(raw) + len(s.arena))
+			s.arena = append(s.arena, s.redField[f]...)
+			offs[f] = [2]int32{a, int32(len(raw) + len(s.arena))}
 		case inRaw && !sp.esc:
 			offs[f] = [2]int32{int32(sp.start - start), int32(sp.end - start)}
 		case sp.esc:
@@ -474,6 +523,9 @@ func (p *recParser) build(start, end int, rec *Record) string {
 	rec.MFAAuthenticated = p.isTrue(fMFA)
 	if s.fields[fCreation].kind == vString {
 		rec.SessionIssuedAt, _ = parseTime(s.text(fCreation))
+		if !representable(rec.SessionIssuedAt) {
+			rec.SessionIssuedAt = time.Time{} // unknown rather than clamped
+		}
 	}
 	rec.UserName = str(fIdUser)
 	if rec.UserName == "" {
@@ -492,6 +544,9 @@ func (p *recParser) build(start, end int, rec *Record) string {
 			m.Expiration = parseExpiration(vString, s.text(fCredExp))
 		} else if exp.kind == vNumber {
 			m.Expiration = parseExpiration(vNumber, s.in[exp.start:exp.end])
+		}
+		if !representable(m.Expiration) {
+			m.Expiration = time.Time{} // unknown rather than clamped
 		}
 		rec.Minted = m
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -99,7 +98,19 @@ type scanner struct {
 	succ    [256]uint8
 	fixed   bool // learns nothing (tests: with zero tables, predicts nothing)
 	scanned int  // member names scanned and looked up rather than predicted
+
+	// Redaction by shape (see redact.go).
+	redacted bool              // something was redacted in this value
+	redMask  uint64            // captured fields whose text is in redField
+	redField [numFields][]byte // the redacted text of those fields
+	redStart [numFields]int    // where the value redacted began (a later duplicate is not)
+	red      []byte            // scratch for a redacted string
+	sub      *scanner          // searches JSON held in strings
+	depth    int               // how deep in strings this scanner is
 }
+
+// Every field has a bit in scanner.redMask.
+var _ [64 - numFields]struct{}
 
 // reset prepares the scanner to scan a value of in starting at start.
 func (s *scanner) reset(in []byte, start int) {
@@ -110,6 +121,7 @@ func (s *scanner) reset(in []byte, start int) {
 	s.stack = s.stack[:0]
 	s.fields = [numFields]span{}
 	s.entered, s.escaped = 0, false
+	s.redacted, s.redMask = false, 0
 	if !s.learned {
 		s.learned = true
 		s.first, s.succ = firstMember, succMember
@@ -369,22 +381,6 @@ func appendMarker(dst, secret []byte) []byte {
 	return append(dst, '"')
 }
 
-// isSecretKey reports whether a member name holds credential material that
-// must never be kept: sessionToken or secretAccessKey, in any letter case.
-func isSecretKey(k []byte) bool {
-	// Most names are rejected on their first two letters.
-	if len(k) < 2 || k[0]|0x20 != 's' || k[1]|0x20 != 'e' {
-		return false
-	}
-	switch len(k) {
-	case len("sessionToken"):
-		return strings.EqualFold(string(k), "sessionToken")
-	case len("secretAccessKey"):
-		return strings.EqualFold(string(k), "secretAccessKey")
-	}
-	return false
-}
-
 // redactString replaces the string value in[pos:end], whose output began
 // at mark, with a marker holding the SHA-256 of its decoded content, unless
 // it already is a marker.
@@ -394,11 +390,12 @@ func (s *scanner) redactString(mark, pos, end int, esc bool) {
 		s.dec = unquote(s.dec[:0], body)
 		body = s.dec
 	}
-	if isMarker(body) {
+	if isMarker(body) || string(body) == hiddenByCloudTrail {
 		return
 	}
 	s.out = appendMarker(s.out[:mark], body)
 	s.flushed = end
+	s.redacted = true
 }
 
 // redactFrom replaces everything written to the output since mark (a
@@ -407,6 +404,7 @@ func (s *scanner) redactFrom(mark, end int) {
 	s.flushTo(end)
 	s.hashbuf = append(s.hashbuf[:0], s.out[mark:]...)
 	s.out = appendMarker(s.out[:mark], s.hashbuf)
+	s.redacted = true
 }
 
 // value scans one JSON value starting at pos (which must not be
@@ -452,6 +450,11 @@ value:
 		}
 		if mark >= 0 {
 			s.redactString(mark, pos, end, esc)
+		} else if (f == 0 || f == fErrorMessage) && (end-pos >= minSecretLen+2 || in[pos+1]|0x20 == '{') {
+			// Long enough to hold a secret, or JSON ('{' or '[') that
+			// may name one. The captured fields but errorMessage are
+			// names, ids, ARNs and the user agent: never searched.
+			s.redactShapes(pos, end, esc, f)
 		}
 		pos = end
 	case '{':
@@ -641,7 +644,9 @@ key: // pos is at an object member's name; top is its object
 				top.prev, top.pred = j, s.succ[j]
 			}
 		}
-		redact = len(k) >= 12 && k[0]|0x20 == 's' && isSecretKey(k)
+		// Every secret name ends in "en", "ey", "rd", "ng" or "et":
+		// most names are rejected on a table lookup.
+		redact = len(k) >= len("password") && secretTail[k[len(k)-2]]&secretLast[k[len(k)-1]] != 0 && isSecretKey(k)
 		pos = end
 	}
 colon:
@@ -675,6 +680,9 @@ func (s *scanner) text(f field) []byte {
 	sp := s.fields[f]
 	if sp.kind != vString {
 		return nil
+	}
+	if s.redMask&(1<<f) != 0 && s.redStart[f] == sp.start {
+		return s.redField[f]
 	}
 	b := s.in[sp.start:sp.end]
 	if sp.esc {

@@ -236,3 +236,27 @@ func parseExpiration(kind uint8, b []byte) time.Time {
 	}
 	return time.Time{}
 }
+
+// The instants an int64 count of nanoseconds since 1970 can hold: the event
+// table stores times that way, and a time outside would be clamped to an
+// edge silently (9999-12-31 would sort as 2262-04-11, the newest event).
+var (
+	minTime = time.Unix(0, math.MinInt64+1).UTC() // MinInt64 itself is the table's "unknown"
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// timeRange says in a problem what representable means.
+var timeRange = "times must lie between " + minTime.Format(time.RFC3339) + " and " + maxTime.Format(time.RFC3339)
+
+// representable reports whether t is the zero time or fits in int64
+// nanoseconds since 1970 without clamping.
+func representable(t time.Time) bool {
+	if t.IsZero() {
+		return true
+	}
+	// Within 2^33 seconds (272 years) of 1970, it fits: the usual case.
+	if sec := t.Unix(); sec > -1<<33 && sec < 1<<33 {
+		return true
+	}
+	return !t.Before(minTime) && !t.After(maxTime)
+}

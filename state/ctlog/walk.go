@@ -25,7 +25,9 @@ func ParseFile(path string, opt Options, emit func(Record) error) ([]Problem, er
 	defer docParsers.Put(d)
 	d.rp.opt = opt
 	var st Stats
-	return d.parseFile(path, emit, &st)
+	probs, err := d.parseFile(path, emit, &st)
+	d.trim(maxRetainBytes)
+	return probs, err
 }
 
 // parseFile reads a file into the reused buffer and parses it.
@@ -45,7 +47,7 @@ func (d *docParser) parseFile(path string, emit func(Record) error, st *Stats) (
 		return fail(errText(err))
 	}
 	if !fi.Mode().IsRegular() {
-		return fail("not a regular file")
+		return fail(notRegular(fi.Mode()))
 	}
 	limit := d.rp.opt.maxFile()
 	if fi.Size() > limit {
@@ -54,7 +56,8 @@ func (d *docParser) parseFile(path string, emit func(Record) error, st *Stats) (
 	// Read at most limit+1 bytes: the file may grow while we read.
 	want := fi.Size() + 512
 	if int64(cap(d.file)) < want {
-		d.file = make([]byte, 0, want)
+		d.file = nil
+		d.file = d.newBuf(nil, want, &d.fileRes)
 	}
 	buf := d.file[:0]
 	r := io.LimitReader(f, limit+1)
@@ -80,8 +83,27 @@ func (d *docParser) parseFile(path string, emit func(Record) error, st *Stats) (
 	probs, n, err := d.parseBytes(path, buf, emit)
 	st.Decoded += n
 	st.Records += d.records
-	st.Skipped += len(probs)
+	st.Skipped += countRecords(probs)
 	return probs, err
+}
+
+// notRegular says what a path that is neither a regular file nor a
+// directory is, and that it was skipped.
+func notRegular(m fs.FileMode) string {
+	kind := "not a regular file"
+	switch t := m.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case t&fs.ModeDevice != 0:
+		kind = "a block device"
+	case t&fs.ModeIrregular != 0:
+		kind = "an irregular file"
+	}
+	return "skipped: " + kind + ", not a regular file: not read"
 }
 
 // errText is an OS error's text; it names the path already.
@@ -102,8 +124,9 @@ func ParsePaths(paths []string, opt Options, emit func(Record) error) (Stats, []
 	defer docParsers.Put(d)
 	d.rp.opt = opt
 	w := walker{d: d, emit: emit, seen: map[string]bool{}}
+	w.probs.max = opt.maxProblems()
 	err := w.walk(paths)
-	return w.st, w.probs, err
+	return w.st, w.probs.list(), err
 }
 
 // walk visits paths in order (see ParsePaths).
@@ -120,6 +143,12 @@ func (w *walker) walk(paths []string) error {
 			}
 			continue
 		}
+		if !fi.Mode().IsRegular() {
+			// Opening a FIFO blocks until a writer comes; a device may
+			// never end. Neither is a log file: say so, never open it.
+			w.fileProblem(p, notRegular(fi.Mode()))
+			continue
+		}
 		if err := w.file(p); err != nil {
 			return err
 		}
@@ -133,7 +162,7 @@ type walker struct {
 	emit  func(Record) error
 	seen  map[string]bool // real paths of the directories walked
 	st    Stats
-	probs []Problem
+	probs problemList
 	// visit, when set, is handed each file to parse instead of parsing it
 	// here (ParsePathsParallel), and problemAt each walk problem.
 	visit     func(path string) error
@@ -147,15 +176,19 @@ func (w *walker) fileProblem(path, reason string) {
 		return
 	}
 	w.st.Skipped++
-	w.probs = append(w.probs, p)
+	w.probs.add([]Problem{p})
 }
 
 func (w *walker) file(path string) error {
 	if w.visit != nil {
 		return w.visit(path)
 	}
+	if w.d.rp.opt.canceled() {
+		return ErrCanceled
+	}
 	probs, err := w.d.parseFile(path, w.emit, &w.st)
-	w.probs = append(w.probs, probs...)
+	w.d.trim(maxRetainBytes) // a bomb's buffer is not kept for the next file
+	w.probs.add(probs)
 	return err
 }
 
@@ -208,6 +241,8 @@ func (w *walker) dir(path string) error {
 			if err := w.file(p); err != nil {
 				return err
 			}
+		default:
+			w.fileProblem(p, notRegular(typ))
 		}
 	}
 	return nil
