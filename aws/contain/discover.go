@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"golang.org/x/time/rate"
 
 	"github.com/warroom-ir/warroom/aws/inventory"
@@ -417,4 +419,17 @@ func retryThrottled(ctx context.Context, lm *rate.Limiter, call func() (*cloudtr
 		wait *= 2
 		_ = lm
 	}
+}
+
+// serverNow is the account's time (the Date of an answer, which is the
+// clock CloudTrail's event times run on); the local clock when no answer
+// says.
+func (e *Env) serverNow(ctx context.Context) time.Time {
+	out, err := e.Sess.EC2(sweepHome).DescribeRegions(ctx, &ec2.DescribeRegionsInput{RegionNames: []string{sweepHome}})
+	if err == nil {
+		if t, ok := awsmw.GetServerTime(out.ResultMetadata); ok && !t.IsZero() {
+			return t
+		}
+	}
+	return e.now()
 }

@@ -887,6 +887,11 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 			o := opts
 			o.Confirmed = st.Plan
 			so.Outcome, so.Err = r.Run(ctx, st.Action, o)
+			if so.Err != nil && errors.Is(so.Err, ErrNotFound) && deletes(st.Action) {
+				// What this step deletes is gone from every Region
+				// the action looked in: it holds.
+				so.Held, so.Err = "gone: "+so.Err.Error(), nil
+			}
 		}
 		out = append(out, so)
 		if progress != nil {
@@ -1053,7 +1058,7 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 			}
 		})
 		if acted || cut.IsZero() {
-			cut = r.Env.now()
+			cut = r.Env.serverNow(ctx)
 		}
 		v = Assess(ctx, r.Env, pb)
 		for _, p := range ref.Problems {
@@ -1120,6 +1125,11 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 			cut = a.ResultAt
 		}
 	}
+	if !cut.IsZero() {
+		// The journal's times are this machine's; CloudTrail's are the
+		// account's: move the cut by the difference.
+		cut = cut.Add(r.Env.serverNow(ctx).Sub(time.Now()))
+	}
 	switch {
 	case cut.IsZero():
 		// Nothing was done: nothing to wait for.
@@ -1155,4 +1165,14 @@ func afterCut(unsure []state.OpenFoothold, cut time.Time) []state.OpenFoothold {
 		out = append(out, o)
 	}
 	return out
+}
+
+// deletes reports whether an action's end state is that its target no
+// longer exists, so that not finding it anywhere means it holds.
+func deletes(a Action) bool {
+	switch a.(type) {
+	case *DeleteFunction, *DeleteKeyPair:
+		return true
+	}
+	return false
 }

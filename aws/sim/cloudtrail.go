@@ -510,12 +510,14 @@ func lookupParams(in lookupInput) any {
 	return p
 }
 
-// budgetTime is the time a rate budget runs on: as far from the sim's
-// start as the drill's clock or the wall clock has gone, whichever is
-// further. A client meets the budget in real seconds whatever the drill's
-// clock says (a test's manual clock may stand still), and a test that
-// moves the clock on sees the budget refill.
+// budgetTime is the time a rate budget runs on. A client meets the budget
+// in real seconds whatever the drill's clock says, so it runs on the wall
+// clock; a test's manual clock (which may stand still, or leap) adds how
+// far it was moved on, so a test that moves it sees the budget refill.
 func (s *Sim) budgetTime(now time.Time) time.Time {
-	d := max(time.Since(s.bornWall), now.Sub(s.bornSim))
-	return s.bornWall.Add(d)
+	t := time.Now()
+	if _, manual := s.clock.(*ManualClock); manual {
+		t = t.Add(max(0, now.Sub(s.bornSim)))
+	}
+	return t
 }

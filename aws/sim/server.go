@@ -204,6 +204,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	s.noteCallLocked(req, apiErr)
 	s.mu.Unlock()
+	// The account's own clock, as AWS's Date header is: a client that
+	// times itself against the account (containment's cut) reads it.
+	w.Header().Set("Date", req.Now.UTC().Format(http.TimeFormat))
 
 	if apiErr != nil {
 		writeError(w, svc, req.RequestID, apiErr)

@@ -100,9 +100,8 @@ type Sim struct {
 	speed float64
 	// latency is added to every call (Options.Latency; SetLatency).
 	latency atomic.Int64
-	// bornWall and bornSim are when the sim was made, by the wall clock
-	// and by its own (see budgetTime).
-	bornWall, bornSim time.Time
+	// bornSim is when the sim was made, by its own clock (see budgetTime).
+	bornSim time.Time
 
 	// mu guards everything below. Handlers run with it held.
 	mu       sync.Mutex
@@ -126,7 +125,7 @@ func New(opts Options) *Sim {
 		s.clock = WallClock{}
 	}
 	s.latency.Store(int64(opts.Latency))
-	s.bornWall, s.bornSim = time.Now(), s.clock.Now()
+	s.bornSim = s.clock.Now()
 	if s.speed <= 0 {
 		s.speed = 1
 	}

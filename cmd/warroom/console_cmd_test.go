@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,13 +136,21 @@ func TestWriteDebrief(t *testing.T) {
 		d    debrief
 		want []string
 	}{
-		{"no step", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Held: held},
-			[]string{"first attacker call: 2026-11-23T04:00:00Z", "  none", "verdict: not contained"}},
-		{"contained", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{step}, AfterSince: step.At, Held: held[:1]},
-			[]string{"+3:07", "✓ verified: key AKIAEXAMPLE is Inactive", "dead (it stopped working)", "verdict: contained"}},
+		{"no step", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Held: held,
+			Verdict: &state.Verdict{Key: "AKIAEXAMPLE", Footholds: 1, Open: []state.OpenFoothold{{Kind: "key", ID: "AKIAEXAMPLE", Detail: "the suspect key: Active"}}}},
+			[]string{"first attacker call: 2026-11-23T04:00:00Z", "  none", "verdict (read back from AWS at", "not contained — 0 of 1 footholds neutralised", "✗ open: key AKIAEXAMPLE: the suspect key: Active"}},
+		{"contained", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{step}, AfterSince: step.At, Held: held[:1],
+			Verdict: &state.Verdict{Key: "AKIAEXAMPLE", Contained: true, Footholds: 1, Held: 1}},
+			[]string{"+3:07", "✓ verified: key AKIAEXAMPLE is Inactive", "dead (it stopped working)", "contained — 1 of 1 footholds neutralised"}},
 		{"still held", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{step}, AfterSince: step.At, Held: held,
-			After: []sim.Call{{Service: "ec2", Operation: "RunInstances"}, {Service: "ec2", Operation: "RunInstances"}}},
-			[]string{"AKIABACKDOOR", "still held", "calls after your last step", "2  ec2:RunInstances", "1 of the attacker's credentials are still held"}},
+			After:   []sim.Call{{Service: "ec2", Operation: "RunInstances"}, {Service: "ec2", Operation: "RunInstances"}},
+			Verdict: &state.Verdict{Key: "AKIAEXAMPLE", Footholds: 2, Held: 1, Open: []state.OpenFoothold{{Kind: "key", ID: "AKIABACKDOOR", Detail: "Active"}}}},
+			[]string{"AKIABACKDOOR", "still held", "calls after your last step", "2  ec2:RunInstances", "1 of the attacker's credentials still work", "not contained"}},
+		{"the drill disagrees", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{step}, AfterSince: step.At, Held: held, Running: 3,
+			Verdict: &state.Verdict{Key: "AKIAEXAMPLE", Contained: true, Footholds: 1, Held: 1}},
+			[]string{"3 of its instances run", "! the drill disagrees"}},
+		{"not read back", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, VerdictErr: errors.New("iam:ListUsers: throttled")},
+			[]string{"verdict: unsure — AWS could not be read back: iam:ListUsers: throttled"}},
 		{"hostile target", debrief{Leaked: "AKIAEXAMPLE", FirstAttack: first, Steps: []debriefStep{{At: first, Action: "quarantine",
 			Target: "user/\x1b]52;c;aGk=\x07evil", Outcome: state.OutcomeFailed}}},
 			// The escape is shown, not acted on (issue 13: hidden text is made visible).

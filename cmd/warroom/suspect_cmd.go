@@ -82,4 +82,3 @@ func isKeyID(s string) bool {
 	}
 	return true
 }
-
