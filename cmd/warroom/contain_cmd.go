@@ -194,6 +194,37 @@ func journalLocator(s *state.Store, path string) func(kind contain.Kind, id stri
 	}
 }
 
+// fileLocator answers Env.Locate from the journal file at path, for a
+// process whose store is not its to read (the console's belongs to the UI
+// goroutine): the journal is replayed on the first question, and again
+// when a resource is not in the replay and the file has grown since (the
+// console journals sweeps and events as it runs). Safe for concurrent
+// use: questions are answered one at a time.
+func fileLocator(path string) func(kind contain.Kind, id string) []string {
+	var mu sync.Mutex
+	var loc func(kind contain.Kind, id string) []string
+	var size int64
+	return func(kind contain.Kind, id string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil
+		}
+		if loc != nil {
+			if out := loc(kind, id); len(out) > 0 || fi.Size() == size {
+				return out
+			}
+		}
+		s, _, err := state.Replay(path)
+		if err != nil {
+			return nil // the action then searches every enabled Region
+		}
+		loc, size = journalLocator(s, path), fi.Size()
+		return loc(kind, id)
+	}
+}
+
 // term makes attacker-controlled text safe for the terminal.
 func term(s string) string { return sanitize.Terminal(s) }
 
@@ -282,6 +313,12 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 			}
 			p, err := r.runner.Plan(ctx, a)
 			if err != nil {
+				// Say which action failed first: an error that starts with
+				// the call ("iam:GetRole: …") reads badly once the error
+				// box has capitalised it.
+				if !strings.HasPrefix(err.Error(), info.Name+" ") {
+					err = fmt.Errorf("%s %s: %w", info.Name, term(t.String()), err)
+				}
 				return &exitError{code: exitProblem, err: err}
 			}
 			printPlan(e.stdout, p, "")
