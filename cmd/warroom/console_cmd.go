@@ -153,6 +153,9 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		opts.Mode = tui.ModeReadOnly
 	} else {
 		env := contain.NewEnv(r.sess, r.id, incidentID(r.rec.Path()))
+		// The console's store belongs to its update loop: Locate reads the
+		// journal file, on the first question an action asks.
+		env.Locate = fileLocator(r.rec.Path())
 		cont = newConsoleContainment(&contain.Runner{Env: env, Journal: r.rec, Path: r.rec.Path(), Actor: r.actor},
 			w.planner, r.rec.Path())
 		opts.Containment = cont

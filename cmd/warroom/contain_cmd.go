@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -34,6 +35,12 @@ type containFlags struct {
 	snapshot     bool
 	wait, poll   time.Duration
 	notBefore    string
+	// The foothold actions' parameters.
+	document, policyARN, inline string
+	group                       string
+	rules                       []string
+	selectors                   string
+	statementID, statement      string
 }
 
 func (f *containFlags) register(c *cobra.Command) {
@@ -187,6 +194,37 @@ func journalLocator(s *state.Store, path string) func(kind contain.Kind, id stri
 	}
 }
 
+// fileLocator answers Env.Locate from the journal file at path, for a
+// process whose store is not its to read (the console's belongs to the UI
+// goroutine): the journal is replayed on the first question, and again
+// when a resource is not in the replay and the file has grown since (the
+// console journals sweeps and events as it runs). Safe for concurrent
+// use: questions are answered one at a time.
+func fileLocator(path string) func(kind contain.Kind, id string) []string {
+	var mu sync.Mutex
+	var loc func(kind contain.Kind, id string) []string
+	var size int64
+	return func(kind contain.Kind, id string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil
+		}
+		if loc != nil {
+			if out := loc(kind, id); len(out) > 0 || fi.Size() == size {
+				return out
+			}
+		}
+		s, _, err := state.Replay(path)
+		if err != nil {
+			return nil // the action then searches every enabled Region
+		}
+		loc, size = journalLocator(s, path), fi.Size()
+		return loc(kind, id)
+	}
+}
+
 // term makes attacker-controlled text safe for the terminal.
 func term(s string) string { return sanitize.Terminal(s) }
 
@@ -249,6 +287,9 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 				}
 				opts.NotBefore = t
 			}
+			if err := f.actionOptions(e, &opts); err != nil {
+				return usageErr(err)
+			}
 			r, err := startContain(ctx, e, &f)
 			if err != nil {
 				return err
@@ -260,12 +301,24 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 			if err != nil {
 				return usageErr(err)
 			}
+			if t.Region == "" && homeRegionActions[info.Name] {
+				// These act in the Region given and fail naming it when
+				// the resource is not there: without --region, the
+				// session's.
+				t.Region = r.sess.HomeRegion()
+			}
 			a, err := contain.New(info.Name, t, opts)
 			if err != nil {
 				return usageErr(err)
 			}
 			p, err := r.runner.Plan(ctx, a)
 			if err != nil {
+				// Say which action failed first: an error that starts with
+				// the call ("iam:GetRole: …") reads badly once the error
+				// box has capitalised it.
+				if !strings.HasPrefix(err.Error(), info.Name+" ") {
+					err = fmt.Errorf("%s %s: %w", info.Name, term(t.String()), err)
+				}
 				return &exitError{code: exitProblem, err: err}
 			}
 			printPlan(e.stdout, p, "")
@@ -293,8 +346,88 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 		c.Flags().BoolVar(&f.snapshot, "snapshot", false, "snapshot the instances' EBS volumes for evidence first")
 	case "revoke-sessions":
 		c.Flags().StringVar(&f.notBefore, "not-before", "", `an existing revoke counts only if its cutoff is at or after this time ("now", RFC 3339, or a duration back)`)
+	case "restore-trust":
+		c.Flags().StringVar(&f.document, "document", "", "the known-good trust policy: a JSON file, or - for standard input (required)")
+	case "detach-policy", "restore-policy":
+		c.Flags().StringVar(&f.policyARN, "policy-arn", "", "the managed policy's ARN")
+		c.Flags().StringVar(&f.inline, "inline", "", "the inline policy's name")
+		c.MarkFlagsMutuallyExclusive("policy-arn", "inline")
+		c.MarkFlagsOneRequired("policy-arn", "inline")
+		if info.Name == "restore-policy" {
+			c.Flags().StringVar(&f.document, "document", "", "with --inline: the policy document, a JSON file or - for standard input")
+		}
+	case "remove-from-group", "add-to-group":
+		c.Flags().StringVar(&f.group, "group", "", "the group (required)")
+		_ = c.MarkFlagRequired("group")
+	case "revoke-ingress", "authorize-ingress":
+		c.Flags().StringArrayVar(&f.rules, "rule", nil, `an ingress rule PROTO:PORT[-PORT]:CIDR ("tcp:22:0.0.0.0/0", "tcp:22:::/0", "all::10.0.0.0/8"); repeat for more (required)`)
+		_ = c.MarkFlagRequired("rule")
+	case "restore-event-selectors":
+		c.Flags().StringVar(&f.selectors, "selectors", "", "the known-good EventSelectors list as put-event-selectors takes it: a JSON file, or - for standard input (default: every management event, read and write)")
+	case "remove-function-permission":
+		c.Flags().StringVar(&f.statementID, "statement-id", "", "the Sid of the policy statement to remove (required)")
+		_ = c.MarkFlagRequired("statement-id")
+	case "add-function-permission":
+		c.Flags().StringVar(&f.statement, "statement", "", "the policy statement as lambda get-policy shows it: a JSON file, or - for standard input (required)")
+		_ = c.MarkFlagRequired("statement")
 	}
 	return c
+}
+
+// homeRegionActions act on a Regional resource in the Region given, the
+// session's when none is: they do not search other Regions.
+var homeRegionActions = map[string]bool{
+	"revoke-ingress": true, "authorize-ingress": true, "start-logging": true, "stop-logging": true,
+	"restore-event-selectors": true, "remove-function-permission": true, "add-function-permission": true,
+}
+
+// actionOptions reads the foothold actions' flags into o: documents from
+// their files (or standard input for -), rules parsed.
+func (f *containFlags) actionOptions(e *env, o *contain.Options) error {
+	usedStdin := false
+	read := func(flag, v string) (string, error) {
+		if v == "" {
+			return "", nil
+		}
+		if v == "-" {
+			if usedStdin {
+				return "", fmt.Errorf("--%s -: standard input is already read for another flag", flag)
+			}
+			if !f.yes {
+				return "", fmt.Errorf("--%s -: a document on standard input needs --yes (the confirmation is read from standard input too)", flag)
+			}
+			usedStdin = true
+			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+			if err != nil {
+				return "", fmt.Errorf("--%s -: %w", flag, err)
+			}
+			return string(b), nil
+		}
+		b, err := os.ReadFile(v)
+		if err != nil {
+			return "", fmt.Errorf("--%s: %w", flag, err)
+		}
+		return string(b), nil
+	}
+	var err error
+	if o.Document, err = read("document", f.document); err != nil {
+		return err
+	}
+	if o.Selectors, err = read("selectors", f.selectors); err != nil {
+		return err
+	}
+	if o.Statement, err = read("statement", f.statement); err != nil {
+		return err
+	}
+	o.PolicyARN, o.Inline, o.Group, o.StatementID = f.policyARN, f.inline, f.group, f.statementID
+	for _, s := range f.rules {
+		r, err := contain.ParseIngressRule(s)
+		if err != nil {
+			return err
+		}
+		o.Rules = append(o.Rules, r)
+	}
+	return nil
 }
 
 // actionExamples are example targets, one per action.
@@ -306,6 +439,13 @@ var actionExamples = map[string]string{
 	"stop-instances": "i-0abc1234def567890 --region ap-southeast-3", "terminate-instances": "i-0abc1234def567890,i-0def --region ap-southeast-3 --snapshot",
 	"cancel-spot": "sir-abcd1234 --region me-central-1", "delete-key-pair": "kali --region ap-southeast-3",
 	"delete-function": "log-forwarder --region ap-southeast-3", "tag": "i-0abc1234def567890,sir-abcd1234 --region ap-southeast-3",
+	"restore-trust": "role/deploy --document trust.json", "detach-policy": "group/admins --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
+	"restore-policy": "user/eve --inline ops --document ops.json", "remove-from-group": "user/carol --group admins",
+	"add-to-group": "user/carol --group admins", "revoke-ingress": "sg-0abc1234 --region eu-central-1 --rule tcp:22:0.0.0.0/0 --rule tcp:22:::/0",
+	"authorize-ingress": "sg-0abc1234 --region eu-central-1 --rule tcp:443:0.0.0.0/0", "start-logging": "trail/management-events --region us-east-1",
+	"stop-logging": "trail/management-events --region us-east-1", "restore-event-selectors": "trail/management-events --region us-east-1",
+	"remove-function-permission": "function/log-forwarder --statement-id public --region ap-northeast-3",
+	"add-function-permission":    "function/log-forwarder --statement statement.json --region ap-northeast-3",
 }
 
 // actionExample is the --help example of an action.
