@@ -887,11 +887,11 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 			o := opts
 			o.Confirmed = st.Plan
 			so.Outcome, so.Err = r.Run(ctx, st.Action, o)
-			if so.Err != nil && errors.Is(so.Err, ErrNotFound) && deletes(st.Action) {
-				// What this step deletes is gone from every Region
-				// the action looked in: it holds.
-				so.Held, so.Err = "gone: "+so.Err.Error(), nil
-			}
+		}
+		if so.Err != nil && errors.Is(so.Err, ErrNotFound) && deletes(st.Action) {
+			// What this step deletes is gone from every Region the
+			// action looked in: it holds.
+			so.Held, so.Err = "gone: "+so.Err.Error(), nil
 		}
 		out = append(out, so)
 		if progress != nil {
