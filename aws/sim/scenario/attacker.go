@@ -592,6 +592,16 @@ func (a *Attacker) importKey(ctx context.Context, region string) {
 // runMiners launches count protected instances in region, and reports
 // whether it could.
 func (a *Attacker) runMiners(ctx context.Context, region string, count int32) bool {
+	ok, err := a.runMinersOnce(ctx, region, count)
+	if apiCode(err) == "InvalidKeyPair.NotFound" {
+		// Its key pair was deleted: import it again, once, and retry.
+		a.importKey(ctx, region)
+		ok, _ = a.runMinersOnce(ctx, region, count)
+	}
+	return ok
+}
+
+func (a *Attacker) runMinersOnce(ctx context.Context, region string, count int32) (bool, error) {
 	typ := bigTypes[a.rng.IntN(len(bigTypes))]
 	_, err := a.try(ctx, fmt.Sprintf("RunInstances %d×%s in %s", count, typ, region), nil, func(cfg func(string) aws.Config) error {
 		_, err := ec2.NewFromConfig(cfg(region)).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0a4e637babb7b0a86"),
@@ -601,7 +611,7 @@ func (a *Attacker) runMiners(ctx context.Context, region string, count int32) bo
 				Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("worker")}}}}})
 		return err
 	})
-	return err == nil
+	return err == nil, err
 }
 
 func (a *Attacker) launch(ctx context.Context) {
@@ -685,7 +695,7 @@ func (a *Attacker) use(ctx context.Context, round int) {
 		_, err := iam.NewFromConfig(cfg(homeRgn)).ListUsers(ctx, &iam.ListUsersInput{})
 		return err
 	})
-	a.outsideRound(ctx, regions[(round+1)%len(regions)])
+	a.outsideRound(ctx, regions[(round+1)%len(regions)], round)
 	if round%2 == 0 {
 		a.runMiners(ctx, region, 1)
 	}

@@ -159,8 +159,9 @@ func (a *Attacker) assumeFromOutside(ctx context.Context) bool {
 }
 
 // outsideRound looks at the miners through the back door, and assumes
-// the role again from outside when its session was lost.
-func (a *Attacker) outsideRound(ctx context.Context, region string) {
+// the role again from outside when its session was lost, and every
+// fourth round anyway (a fresh session outlives a revoke of older ones).
+func (a *Attacker) outsideRound(ctx context.Context, region string, round int) {
 	if !a.holds(KindOutsideKey) {
 		return
 	}
@@ -170,7 +171,7 @@ func (a *Attacker) outsideRound(ctx context.Context, region string) {
 			return err
 		})
 	}
-	if !a.usable(KindOutside) {
+	if !a.usable(KindOutside) || round%4 == 0 {
 		a.assumeFromOutside(ctx)
 	}
 }
