@@ -70,7 +70,11 @@ func New(name string, s *sim.Sim, endpoint string, opts Options) (*Scenario, err
 	if err := sc.setup(); err != nil {
 		return nil, err
 	}
-	sc.attacker = newAttacker(sc)
+	attacker, err := newAttacker(sc)
+	if err != nil {
+		return nil, err
+	}
+	sc.attacker = attacker
 	return sc, nil
 }
 

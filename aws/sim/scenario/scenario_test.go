@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -17,8 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/warroom-ir/warroom/aws/sim"
@@ -100,8 +104,19 @@ func revokeOlderSessions(now time.Time) string {
 
 const denyAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`
 
+// TestLeakedKeyEndToEnd plays the scenario at seeds that cover the
+// attacker's choices (the admin role's trust or another role's; SSH opened
+// naming the default group or by its id), reads back what it planted,
+// contains it in stages while it restores what it loses, then contains it
+// completely.
 func TestLeakedKeyEndToEnd(t *testing.T) {
-	d := startDrill(t, 11, 2000)
+	for _, seed := range []uint64{11, 1, 2} {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { leakedKeyEndToEnd(t, seed) })
+	}
+}
+
+func leakedKeyEndToEnd(t *testing.T, seed uint64) {
+	d := startDrill(t, seed, 2000)
 	ctx := context.Background()
 	a := d.sc.Attacker()
 	select {
@@ -148,7 +163,8 @@ func TestLeakedKeyEndToEnd(t *testing.T) {
 			}
 		}
 		for _, want := range []string{"GetCallerIdentity", "ListUsers", "CreateUser", "AttachUserPolicy", "CreateLoginProfile",
-			"CreateAccessKey", "GetSessionToken", "GetFederationToken", "AssumeRole", "StopLogging"} {
+			"CreateAccessKey", "GetSessionToken", "GetFederationToken", "AssumeRole", "UpdateAssumeRolePolicy", "AttachGroupPolicy",
+			"AddUserToGroup", "PutEventSelectors", "StopLogging"} {
 			if !names[want] {
 				t.Errorf("no %s by the leaked key in us-east-1 (have %v)", want, names)
 			}
@@ -231,12 +247,18 @@ func TestLeakedKeyEndToEnd(t *testing.T) {
 	})
 
 	im := iam.NewFromConfig(d.responder("us-east-1"))
+	t.Run("footholds in the account", func(t *testing.T) { d.checkFootholds(t, ctx) })
 
 	// Phase 2: deactivate every key of the leaked user (the leaked one and
-	// the one the attacker made on it). The temporary keys still work.
+	// the one the attacker made on it). The attacker, still holding
+	// sessions, the backdoor user and the backdoored role, notices and
+	// re-activates them.
 	keys, err := im.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(keys.AccessKeyMetadata) != 2 {
+		t.Fatalf("%s has %d keys, want the leaked one and the attacker's", user, len(keys.AccessKeyMetadata))
 	}
 	for _, k := range keys.AccessKeyMetadata {
 		if _, err := im.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user), AccessKeyId: k.AccessKeyId,
@@ -245,50 +267,102 @@ func TestLeakedKeyEndToEnd(t *testing.T) {
 		}
 	}
 	t1 := d.sim.Now()
-	waitFor(t, "the attacker to work through temporary keys", func() bool {
-		k := d.kinds(a.SuccessesSince(t1))
-		return k[KindSession]+k[KindFederation]+k[KindRole] >= 3
+	waitFor(t, "the attacker to re-activate the keys it lost", func() bool {
+		out, err := im.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range out.AccessKeyMetadata {
+			if k.Status != iamtypes.StatusTypeActive {
+				return false
+			}
+		}
+		return true
 	})
-	if k := d.kinds(a.SuccessesSince(t1)); k[KindLeaked]+k[KindOwnKey] > 0 {
-		t.Errorf("deactivated keys still worked: %v", k)
+	reactivated := 0
+	for _, c := range a.SuccessesSince(t1) {
+		if c.Operation == "UpdateAccessKey" {
+			reactivated++
+		}
 	}
+	if reactivated < 2 || !slices.ContainsFunc(a.Reactions(), func(r string) bool { return strings.HasPrefix(r, "UpdateAccessKey "+leaked) }) {
+		t.Errorf("%d successful UpdateAccessKey calls by the attacker, reactions %v", reactivated, a.Reactions())
+	}
+	waitFor(t, "the re-activated leaked key to work again", func() bool { return d.kinds(a.SuccessesSince(t1))[KindLeaked] > 0 })
 
-	// Phase 3: revoke older sessions of the user and of the role it assumed.
-	// Only the backdoor user is left.
+	// Phase 3: restore the trust, revoke the role's older sessions and
+	// close SSH. The outside session dies, assuming the role from outside
+	// is refused, and the attacker, with a live administrator credential,
+	// widens the trust again and re-opens SSH.
+	role := a.TrustRole()
+	accountTrust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`, d.sim.AccountID())
+	if _, err := im.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(role), PolicyDocument: aws.String(accountTrust)}); err != nil {
+		t.Fatal(err)
+	}
 	doc := revokeOlderSessions(d.sim.Now())
-	if _, err := im.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("AWSRevokeOlderSessions"),
+	if _, err := im.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("AWSRevokeOlderSessions"),
 		PolicyDocument: aws.String(doc)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := im.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(d.sc.AdminRole()), PolicyName: aws.String("AWSRevokeOlderSessions"),
-		PolicyDocument: aws.String(doc)}); err != nil {
+	ing := d.foothold(t, "ingress")
+	e2 := ec2.NewFromConfig(d.responder(ing.Region))
+	if _, err := e2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(ing.ID),
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+			IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	// The deny takes effect from its own date, a moment from now.
-	waitFor(t, "the revocation date to pass", func() bool { return !d.sim.Now().Before(mustTime(t, doc)) })
-	t2 := d.sim.Now()
-	waitFor(t, "the attacker to fall back to the backdoor user", func() bool { return d.kinds(a.SuccessesSince(t2))[KindBackdoor] >= 2 })
-	if k := d.kinds(a.SuccessesSince(t2)); len(k) != 1 {
-		t.Errorf("after revoking sessions, successes by %v, want the backdoor only", k)
+	if d.trustLetsIn(t, ctx, role) || d.sshOpen(t, ctx, ing.Region, ing.ID) {
+		t.Fatal("the trust or the SSH rule was not restored")
+	}
+	waitFor(t, "the attacker to widen the trust and open SSH again", func() bool {
+		return d.trustLetsIn(t, ctx, role) && d.sshOpen(t, ctx, ing.Region, ing.ID)
+	})
+	r := a.Reactions()
+	if !slices.Contains(r, "UpdateAssumeRolePolicy "+role) || !slices.Contains(r, "AuthorizeSecurityGroupIngress "+ing.ID+" in "+ing.Region) {
+		t.Errorf("reactions %v, want the trust and the SSH rule restored", r)
 	}
 
-	// Phase 4: quarantine the backdoor user. Nothing works any more.
-	if _, err := im.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(backdoor), PolicyName: aws.String("quarantine"),
-		PolicyDocument: aws.String(denyAll)}); err != nil {
+	// Phase 4: complete containment: every principal the attacker acts as
+	// denied everything, and the trust restored. Nothing works any more,
+	// and nothing is restored.
+	for _, u := range []string{user, backdoor} {
+		if _, err := im.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(u), PolicyName: aws.String("quarantine"),
+			PolicyDocument: aws.String(denyAll)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ro := range []string{d.sc.AdminRole(), role} {
+		if _, err := im.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(ro), PolicyName: aws.String("quarantine"),
+			PolicyDocument: aws.String(denyAll)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := im.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(role), PolicyDocument: aws.String(accountTrust)}); err != nil {
 		t.Fatal(err)
 	}
 	t3 := d.sim.Now()
+	outsideKey := ""
+	for _, h := range a.Holds() {
+		if h.Kind == KindOutsideKey {
+			outsideKey = h.AccessKeyID
+		}
+	}
 	waitFor(t, "the attacker to try again after the quarantine", func() bool {
 		var failed []string
 		for _, c := range a.CallsSince(t3) {
 			if !c.OK() {
-				failed = append(failed, c.Operation)
+				failed = append(failed, c.Operation+" "+c.AccessKeyID)
 			}
 		}
-		return slices.Contains(failed, "RunInstances") && slices.Contains(failed, "ListUsers")
+		return slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(f, "RunInstances") }) &&
+			slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(f, "ListUsers") }) &&
+			slices.Contains(failed, "AssumeRole "+outsideKey)
 	})
 	if got := a.SuccessesSince(t3); len(got) > 0 {
 		t.Errorf("after complete containment the attacker still succeeded %d times, first %s %s", len(got), got[0].Operation, got[0].AccessKeyID)
+	}
+	if d.trustLetsIn(t, ctx, role) {
+		t.Error("the trust lets the attacker's account in after complete containment")
 	}
 	// The background actors were never disturbed.
 	if !slices.ContainsFunc(d.sim.Calls(), func(c sim.Call) bool { return c.SourceIP == ciIP && c.Operation == "RunInstances" && c.OK() }) {
@@ -296,21 +370,153 @@ func TestLeakedKeyEndToEnd(t *testing.T) {
 	}
 }
 
-func mustTime(t *testing.T, doc string) time.Time {
+// foothold returns the attacker's foothold of kind.
+func (d *drill) foothold(t *testing.T, kind string) Foothold {
 	t.Helper()
-	var p struct {
-		Statement []struct {
-			Condition map[string]map[string]string
+	for _, f := range d.sc.Attacker().Footholds() {
+		if f.Kind == kind {
+			return f
 		}
 	}
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		t.Fatal(err)
-	}
-	at, err := time.Parse(time.RFC3339, p.Statement[0].Condition["DateLessThan"]["aws:TokenIssueTime"])
+	t.Fatalf("the attacker planted no %s: %v", kind, d.sc.Attacker().Footholds())
+	return Foothold{}
+}
+
+// trustLetsIn reads role's trust through the SDK and reports whether it
+// lets the attacker's account in.
+func (d *drill) trustLetsIn(t *testing.T, ctx context.Context, role string) bool {
+	t.Helper()
+	out, err := iam.NewFromConfig(d.responder("us-east-1")).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return at
+	doc, err := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(doc, `"arn:aws:iam::`+d.sc.Attacker().OutsideAccount()+`:root"`)
+}
+
+// sshOpen reads group's ingress through the SDK and reports whether tcp/22
+// is open to the world.
+func (d *drill) sshOpen(t *testing.T, ctx context.Context, region, group string) bool {
+	t.Helper()
+	out, err := ec2.NewFromConfig(d.responder(region)).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.SecurityGroups) == 1 && slices.ContainsFunc(out.SecurityGroups[0].IpPermissions, isSSH)
+}
+
+// checkFootholds reads every foothold the attacker says it planted back
+// from the account through the SDK, as the responder.
+func (d *drill) checkFootholds(t *testing.T, ctx context.Context) {
+	a := d.sc.Attacker()
+	var kinds []string
+	for _, f := range a.Footholds() {
+		kinds = append(kinds, f.Kind)
+	}
+	for _, k := range []string{"user", "key", "trust", "group-policy", "group", "ingress", "function", "permission", "trail-selectors", "trail-logging"} {
+		if !slices.Contains(kinds, k) {
+			t.Errorf("no %s among the footholds %v", k, a.Footholds())
+		}
+	}
+	im := iam.NewFromConfig(d.responder("us-east-1"))
+	if tr := d.foothold(t, "trust"); tr.ID != "role/"+a.TrustRole() || !d.trustLetsIn(t, ctx, a.TrustRole()) {
+		t.Errorf("trust foothold %v: the role's trust does not let %s in", tr, a.OutsideAccount())
+	}
+	// The outside account assumed the role, and used the session.
+	var outsideKey, outsideSession string
+	for _, h := range a.Holds() {
+		switch h.Kind {
+		case KindOutsideKey:
+			outsideKey = h.AccessKeyID
+		case KindOutside:
+			outsideSession = h.AccessKeyID
+		}
+	}
+	if outsideKey == "" || outsideSession == "" {
+		t.Errorf("holds %v: no outside key or outside session", a.Holds())
+	}
+	if !slices.ContainsFunc(d.sim.Calls(), func(c sim.Call) bool {
+		return c.AccessKeyID == outsideKey && c.Operation == "AssumeRole" && c.OK() &&
+			strings.Contains(c.PrincipalARN, ":"+a.OutsideAccount()+":")
+	}) {
+		t.Error("no successful AssumeRole from the attacker's account")
+	}
+	ct := cloudtrail.NewFromConfig(d.responder("us-east-1"))
+	// The drill's CloudTrail records the AssumeRole from the other
+	// account as the role's account does: by that account, not its key.
+	ev, err := ct.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{
+		{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("AssumeRole")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromOutside := false
+	for _, e := range ev.Events {
+		var rec struct {
+			UserIdentity struct {
+				Type      string `json:"type"`
+				AccountID string `json:"accountId"`
+			} `json:"userIdentity"`
+			RequestParameters struct {
+				RoleArn string `json:"roleArn"`
+			} `json:"requestParameters"`
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.UserIdentity.AccountID == a.OutsideAccount() && strings.HasSuffix(rec.RequestParameters.RoleArn, ":role/"+a.TrustRole()) {
+			fromOutside = true
+		}
+	}
+	if !fromOutside {
+		t.Errorf("CloudTrail holds no AssumeRole of %s by account %s (%d AssumeRole events)", a.TrustRole(), a.OutsideAccount(), len(ev.Events))
+	}
+	gp := d.foothold(t, "group-policy")
+	group := strings.TrimPrefix(strings.Split(gp.ID, ":arn:")[0], "group/")
+	att, err := im.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(att.AttachedPolicies, func(p iamtypes.AttachedPolicy) bool { return aws.ToString(p.PolicyArn) == adminPolicy }) {
+		t.Errorf("group %s has %v attached, want AdministratorAccess", group, att.AttachedPolicies)
+	}
+	members, err := im.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.foothold(t, "group").ID != d.sc.LeakedUser()+"@"+group ||
+		!slices.ContainsFunc(members.Users, func(u iamtypes.User) bool { return aws.ToString(u.UserName) == d.sc.LeakedUser() }) {
+		t.Errorf("group %s members %d: %s not among them", group, len(members.Users), d.sc.LeakedUser())
+	}
+	ing := d.foothold(t, "ingress")
+	if ing.Region != a.Regions()[0] || !d.sshOpen(t, ctx, ing.Region, ing.ID) {
+		t.Errorf("ingress foothold %v: SSH is not open to the world there (miners in %v)", ing, a.Regions())
+	}
+	fn := d.foothold(t, "permission")
+	pol, err := lambda.NewFromConfig(d.responder(fn.Region)).GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(functionName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := aws.ToString(pol.Policy); !strings.Contains(p, permissionSid) || !strings.Contains(p, "arn:aws:iam::"+a.OutsideAccount()+":root") {
+		t.Errorf("function policy %s: no statement for %s", p, a.OutsideAccount())
+	}
+	trail := d.foothold(t, "trail-logging").ID
+	sels, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(trail)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sels.EventSelectors) != 1 || sels.EventSelectors[0].ReadWriteType != cttypes.ReadWriteTypeReadOnly {
+		t.Errorf("event selectors %+v, want read events only", sels.EventSelectors)
+	}
+	st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(trail)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToBool(st.IsLogging) {
+		t.Errorf("trail %s is logging", trail)
+	}
 }
 
 func TestUnknownScenario(t *testing.T) {
@@ -346,5 +552,41 @@ func TestSetupDeterministic(t *testing.T) {
 	k2, r2 := build()
 	if k1 != k2 || r1 != r2 || !strings.HasPrefix(k1, "AKIA") {
 		t.Fatalf("seed 5 gave %s/%s and %s/%s", k1, r1, k2, r2)
+	}
+}
+
+// TestAttackerChoices checks that the attacker's choices are fixed by the
+// seed and that the seeds cover each of them.
+func TestAttackerChoices(t *testing.T) {
+	type choice struct {
+		account, role, group string
+		byName               bool
+		gap, max             int
+	}
+	build := func(seed uint64) choice {
+		s := sim.New(sim.Options{Seed: seed})
+		sc, err := New(DefaultScenario, s, "http://127.0.0.1:1", Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := sc.Attacker()
+		if a.OutsideAccount() == s.AccountID() || len(a.OutsideAccount()) != 12 {
+			t.Fatalf("seed %d: outside account %q (the drill is %s)", seed, a.OutsideAccount(), s.AccountID())
+		}
+		return choice{a.OutsideAccount(), a.TrustRole(), a.adminGroup, a.sshByName, a.reactGap, a.maxReact}
+	}
+	roles, names := map[string]bool{}, map[bool]bool{}
+	for seed := uint64(1); seed <= 12; seed++ {
+		c := build(seed)
+		if c2 := build(seed); c != c2 {
+			t.Fatalf("seed %d: %+v then %+v", seed, c, c2)
+		}
+		if c.gap < 2 || c.max < 1 {
+			t.Errorf("seed %d: reactions every %d rounds, %d in all: not bounded", seed, c.gap, c.max)
+		}
+		roles[c.role], names[c.byName] = true, true
+	}
+	if len(roles) != 2 || len(names) != 2 {
+		t.Errorf("seeds 1-12 chose roles %v and SSH by name %v: want both of each", roles, names)
 	}
 }
