@@ -110,7 +110,10 @@ wait_for 'Quit warroom\?' "the quit dialog"
 sleep 0.6 # the dialog ignores keys for a moment after it opens
 tmux send-keys -t "$session" Tab Enter
 wait_for 'warroom exited 0' "warroom to exit"
+# The debrief may be longer than the window: read the scrollback too.
+tmux capture-pane -p -S -300 -t "$session" >"$screen"
 check 'Debrief' "the debrief"
+check 'verdict \(read back from AWS' "the verdict, read back from AWS"
 check 'first attacker call' "the debrief's first attacker call"
 check 'what the attacker held' "what the attacker held"
 no_escapes

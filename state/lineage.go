@@ -201,9 +201,9 @@ func (l *lineage) linkCreated(t *EventTable, ev, parent uint32, id, user string)
 		return
 	}
 	l.links = append(l.links, mint{parent: parent, child: child, ev: ev, expires: timeUnknown, created: true, user: strings.Clone(user)})
-	i := len(l.links) - 1
-	l.byChild[child] = i
-	l.byEvent[ev] = i
+	// Not in byEvent: that maps minting events (what a copy of the event
+	// minted is part of its identity); a created key is not minted.
+	l.byChild[child] = len(l.links) - 1
 	l.children[parent] = append(l.children[parent], child)
 }
 

@@ -51,6 +51,7 @@ type Family struct {
 	// policies it attached or put; Groups the group memberships it added.
 	CreatedRoles []string
 	Trusts       map[string]string
+	TrustChanges []TrustChange
 	Policies     []PolicyGrant
 	Groups       []GroupAdd
 	// Per Region: instances launched, spot requests made, key pairs
@@ -74,6 +75,12 @@ type PolicyGrant struct {
 	Principal string
 	PolicyARN string
 	Inline    string
+}
+
+// TrustChange is one UpdateAssumeRolePolicy of the family.
+type TrustChange struct {
+	Role string
+	Time time.Time
 }
 
 // GroupAdd is a user the family added to a group.
@@ -113,6 +120,7 @@ type familyRecord struct {
 		PolicyArn      string          `json:"policyArn"`
 		PolicyName     string          `json:"policyName"`
 		PolicyDocument string          `json:"policyDocument"`
+		RoleArn        string          `json:"roleArn"`
 		SerialNumber   string          `json:"serialNumber"`
 		KeyName        string          `json:"keyName"`
 		FunctionName   string          `json:"functionName"`
@@ -139,6 +147,14 @@ type familyRecord struct {
 		} `json:"spotInstanceRequestSet"`
 		KeyName      string `json:"keyName"`
 		FunctionName string `json:"functionName"`
+		RuleSet      struct {
+			Items []struct {
+				GroupID string `json:"groupId"`
+			} `json:"items"`
+		} `json:"securityGroupRuleSet"`
+		Credentials *struct {
+			AccessKeyID string `json:"accessKeyId"`
+		} `json:"credentials"`
 	} `json:"responseElements"`
 	UserIdentity struct {
 		UserName string `json:"userName"`
@@ -161,6 +177,34 @@ func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 		}
 	}
 	f := scanFamily(s, raw, key, keys)
+	// A role whose trust the family opened to someone else: the sessions
+	// minted on it after the change, by principals signing with no key
+	// of this account (another account's), are the family's too, and so
+	// is what they made.
+	if outside := backdoorSessions(s, raw, f); len(outside) > 0 {
+		for _, k := range outside {
+			for _, lg := range s.Events.Family(k) {
+				if !slices.Contains(keys, lg.Key) {
+					keys = append(keys, lg.Key)
+					lineage = append(lineage, lg)
+				}
+			}
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+				lineage = append(lineage, state.Lineage{Key: k})
+			}
+		}
+		trusts, owner := f.Trusts, f.Owner
+		f = scanFamily(s, raw, key, keys)
+		for r, d := range trusts {
+			if _, ok := f.Trusts[r]; !ok {
+				f.Trusts[r] = d
+			}
+		}
+		if f.Owner == "" {
+			f.Owner = owner
+		}
+	}
 	for _, lg := range lineage {
 		if lg.Created {
 			f.CreatedKey[lg.Key] = lg.User
@@ -266,6 +310,7 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 		case "UpdateAssumeRolePolicy":
 			if rp.RoleName != "" {
 				f.Trusts[rp.RoleName] = rp.PolicyDocument
+				f.TrustChanges = append(f.TrustChanges, TrustChange{Role: rp.RoleName, Time: ev.Time})
 			}
 		case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
 			g := PolicyGrant{Kind: KindUser, Principal: rp.UserName}
@@ -292,8 +337,12 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 			if err != nil {
 				f.Problems = append(f.Problems, fmt.Sprintf("event %s: ipPermissions: %v", ev.EventID, err))
 			}
-			if rp.GroupID != "" && len(rules) > 0 {
-				f.Ingress = append(f.Ingress, IngressGrant{Region: ev.Region, GroupID: rp.GroupID, Rules: rules})
+			gid := rp.GroupID
+			if gid == "" && re != nil && len(re.RuleSet.Items) > 0 {
+				gid = re.RuleSet.Items[0].GroupID // the call named the group by name
+			}
+			if gid != "" && len(rules) > 0 {
+				f.addIngress(IngressGrant{Region: ev.Region, GroupID: gid, Rules: rules})
 			}
 		case "AddPermission", "AddPermission20150331", "AddPermission20150331v2":
 			if rp.FunctionName != "" && rp.StatementID != "" {
@@ -303,6 +352,9 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 			n := rp.Name
 			if n == "" {
 				n = rp.TrailName
+			}
+			if i := strings.LastIndex(n, ":trail/"); i >= 0 {
+				n = n[i+len(":trail/"):] // an ARN names the same trail
 			}
 			if n != "" {
 				f.Trails = append(f.Trails, TrailChange{Region: ev.Region, Trail: n, Event: ev.Name, EventID: ev.EventID, Time: ev.Time})
@@ -537,13 +589,18 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 			continue
 		}
 		good, when := knownGoodTrust(s, r, f.Trusts[r])
-		if good == "" {
-			pb.LeftAlone = append(pb.LeftAlone, state.OpenFoothold{Kind: "trust", ID: "role/" + r,
-				Detail: "the family changed its trust policy and the journal holds no earlier one to restore: read it with `aws iam get-role --role-name " + r + "` and fix it by hand"})
+		if good != "" {
+			add(&RestoreTrust{Role: r, Document: good}, "a trust policy the family changed (restored to the one the inventory saw at "+when.UTC().Format(time.RFC3339)+")",
+				state.OpenFoothold{Kind: "trust", ID: "role/" + r})
 			continue
 		}
-		add(&RestoreTrust{Role: r, Document: good}, "a trust policy the family changed (restored to the one the inventory saw at "+when.UTC().Format(time.RFC3339)+")",
-			state.OpenFoothold{Kind: "trust", ID: "role/" + r})
+		if cleaned, ok := outsideStatementsRemoved(f.Trusts[r], env.Self.AccountID); ok && env.Self.AccountID != "" {
+			add(&RestoreTrust{Role: r, Document: cleaned}, "a trust policy the family changed: the journal holds no earlier one, so the principals outside this account it trusts are taken out (undo puts the family's document back)",
+				state.OpenFoothold{Kind: "trust", ID: "role/" + r})
+			continue
+		}
+		pb.LeftAlone = append(pb.LeftAlone, state.OpenFoothold{Kind: "trust", ID: "role/" + r,
+			Detail: "the family changed its trust policy and the journal holds no earlier one to restore: read it with `aws iam get-role --role-name " + r + "` and fix it by hand"})
 	}
 	for _, g := range f.Policies {
 		if g.Kind == KindUser && created(g.Principal) || g.Kind == KindRole && createdRole(g.Principal) {
@@ -566,11 +623,21 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		add(&RevokeSessions{Kind: KindUser, Principal: u, NotBefore: f.NewestMint}, "the session and federation tokens of a user whose key is in the family",
 			state.OpenFoothold{Kind: "session", ID: "user/" + u})
 	}
+	revoked := map[string]bool{}
 	for _, r := range f.Roles {
 		if createdRole(r) {
 			continue
 		}
+		revoked[r] = true
 		add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed", state.OpenFoothold{Kind: "session", ID: "role/" + r})
+	}
+	for _, r := range sortedKeys(f.Trusts) {
+		if createdRole(r) || revoked[r] {
+			continue
+		}
+		// Its trust was open to the family: sessions someone minted on
+		// it meanwhile (another account's) are cut after the restore.
+		add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role whose trust the family changed", state.OpenFoothold{Kind: "session", ID: "role/" + r})
 	}
 	for _, u := range f.Logins {
 		add(&DeleteLoginProfile{User: u}, "a console password the family set", state.OpenFoothold{Kind: "login", ID: u})
@@ -603,12 +670,12 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 	}
 	for _, region := range sortedKeys(f.Functions) {
 		for _, fn := range f.Functions[region] {
-			add(&DeleteFunction{Region: region, Function: fn}, "a function the family created", state.OpenFoothold{Kind: "function", ID: fn, Region: region})
+			add(&DeleteFunction{Region: region, Function: fn, Pinned: true}, "a function the family created", state.OpenFoothold{Kind: "function", ID: fn, Region: region})
 		}
 	}
 	for _, region := range sortedKeys(f.KeyPairs) {
 		for _, kp := range f.KeyPairs[region] {
-			add(&DeleteKeyPair{Region: region, KeyName: kp}, "a key pair the family imported", state.OpenFoothold{Kind: "key-pair", ID: kp, Region: region})
+			add(&DeleteKeyPair{Region: region, KeyName: kp, Pinned: true}, "a key pair the family imported", state.OpenFoothold{Kind: "key-pair", ID: kp, Region: region})
 		}
 	}
 	for _, u := range f.Users {
@@ -1175,4 +1242,152 @@ func deletes(a Action) bool {
 		return true
 	}
 	return false
+}
+
+// backdoorSessions returns the keys minted by AssumeRole on a role whose
+// trust the family changed, after the change, for a caller that signed
+// with no key (a principal of another account: CloudTrail names no access
+// key for it).
+func backdoorSessions(s *state.Store, raw func(state.EventRef) ([]byte, error), f *Family) []string {
+	if len(f.Trusts) == 0 {
+		return nil
+	}
+	changed := map[string]time.Time{}
+	for _, c := range f.TrustChanges {
+		if t, ok := changed[c.Role]; !ok || c.Time.Before(t) {
+			changed[c.Role] = c.Time
+		}
+	}
+	flt, err := state.ParseFilter("event:AssumeRole -failed")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	res := s.Events.Query(flt)
+	for i := range res.Len() {
+		ev := s.Events.Event(res.At(i))
+		if slices.Contains(f.Keys, ev.AccessKeyID) {
+			continue // the family's own: already in its lineage
+		}
+		b, err := raw(ev.Ref)
+		if err != nil {
+			continue
+		}
+		var r familyRecord
+		if json.Unmarshal(b, &r) != nil || r.ResponseElements == nil || r.ResponseElements.Credentials == nil {
+			continue
+		}
+		role := r.RequestParameters.RoleArn[strings.LastIndexByte(r.RequestParameters.RoleArn, '/')+1:]
+		at, ok := changed[role]
+		if !ok || ev.Time.Before(at) || ev.AccessKeyID != "" {
+			continue
+		}
+		if k := r.ResponseElements.Credentials.AccessKeyID; k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// outsideStatementsRemoved returns doc without the principals of other
+// accounts (and "*") in its Allow statements, and whether it changed: the
+// trust to put back when the journal holds no earlier one.
+func outsideStatementsRemoved(doc, account string) (string, bool) {
+	if u, err := url.QueryUnescape(doc); err == nil && strings.HasPrefix(strings.TrimSpace(u), "{") {
+		doc = u
+	}
+	var d map[string]any
+	if json.Unmarshal([]byte(doc), &d) != nil {
+		return "", false
+	}
+	var stmts []any
+	switch v := d["Statement"].(type) {
+	case []any:
+		stmts = v
+	case map[string]any:
+		stmts = []any{v}
+	}
+	outside := func(p string) bool {
+		if p == "*" {
+			return true
+		}
+		if strings.HasPrefix(p, "arn:") {
+			parts := strings.Split(p, ":")
+			return len(parts) > 4 && parts[4] != account
+		}
+		return len(p) == 12 && p != account // a bare account id
+	}
+	changed := false
+	var kept []any
+	for _, st := range stmts {
+		m, ok := st.(map[string]any)
+		if !ok || m["Effect"] != "Allow" {
+			kept = append(kept, st)
+			continue
+		}
+		switch pr := m["Principal"].(type) {
+		case string:
+			if outside(pr) {
+				changed = true
+				continue
+			}
+		case map[string]any:
+			var aws []string
+			switch a := pr["AWS"].(type) {
+			case string:
+				aws = []string{a}
+			case []any:
+				for _, x := range a {
+					if xs, ok := x.(string); ok {
+						aws = append(aws, xs)
+					}
+				}
+			}
+			var left []any
+			for _, a := range aws {
+				if outside(a) {
+					changed = true
+					continue
+				}
+				left = append(left, a)
+			}
+			if len(aws) > 0 {
+				if len(left) == 0 {
+					delete(pr, "AWS")
+				} else {
+					pr["AWS"] = left
+				}
+			}
+			if len(pr) == 0 {
+				continue
+			}
+		}
+		kept = append(kept, st)
+	}
+	if !changed || len(kept) == 0 {
+		return "", false
+	}
+	d["Statement"] = kept
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// addIngress adds the rules of g the family does not hold yet in that
+// group (an attacker re-opens the same rule after it is revoked).
+func (f *Family) addIngress(g IngressGrant) {
+	for i := range f.Ingress {
+		h := &f.Ingress[i]
+		if h.Region == g.Region && h.GroupID == g.GroupID {
+			for _, r := range g.Rules {
+				if !slices.Contains(h.Rules, r) {
+					h.Rules = append(h.Rules, r)
+				}
+			}
+			return
+		}
+	}
+	f.Ingress = append(f.Ingress, g)
 }

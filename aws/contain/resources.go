@@ -474,6 +474,10 @@ func (a *CancelSpot) Verify(ctx context.Context, env *Env) (Verification, error)
 type DeleteKeyPair struct {
 	Region  string
 	KeyName string
+	// Pinned: Region is where CloudTrail recorded the key pair made (the
+	// playbook's steps). A name may exist in several Regions: only that
+	// one is read, and not finding it there means it is gone from it.
+	Pinned bool
 }
 
 // Name implements Action.
@@ -523,6 +527,9 @@ func findKeyPairs(env *Env) regionFinder {
 func (a *DeleteKeyPair) region(ctx context.Context, env *Env) (string, error) {
 	if a.KeyName == "" {
 		return "", errors.New("delete-key-pair: no key pair name")
+	}
+	if a.Pinned && a.Region != "" {
+		return "", pinned(ctx, a.Name(), "key pair", a.Region, a.KeyName, findKeyPairs(env))
 	}
 	loc, err := locate(ctx, env, KindKeyPair, "key pair", a.Region, []string{a.KeyName}, false, findKeyPairs(env))
 	if err != nil {
@@ -578,6 +585,8 @@ func (a *DeleteKeyPair) Verify(ctx context.Context, env *Env) (Verification, err
 type DeleteFunction struct {
 	Region   string
 	Function string
+	// Pinned: as DeleteKeyPair's.
+	Pinned bool
 }
 
 // Name implements Action.
@@ -633,6 +642,9 @@ func (a *DeleteFunction) region(ctx context.Context, env *Env) (string, error) {
 	// A function ARN names its Region.
 	if p := strings.Split(a.Function, ":"); len(p) >= 7 && p[0] == "arn" && p[2] == "lambda" && a.Region == "" {
 		a.Region = p[3]
+	}
+	if a.Pinned && a.Region != "" {
+		return "", pinned(ctx, a.Name(), "function", a.Region, a.Function, findFunctions(env))
 	}
 	loc, err := locate(ctx, env, KindFunction, "function", a.Region, []string{a.Function}, false, findFunctions(env))
 	if err != nil {
@@ -909,4 +921,18 @@ func (a *Tag) Verify(ctx context.Context, env *Env) (Verification, error) {
 		d += "; " + strings.Join(findings, "; ")
 	}
 	return Verification{Holds: true, Detail: d}, nil
+}
+
+// pinned reads whether name is in region, for an action whose Region is
+// where CloudTrail recorded the resource made: it is not looked for
+// elsewhere (the same name elsewhere is another resource).
+func pinned(ctx context.Context, action, what, region, name string, find regionFinder) error {
+	found, err := find(ctx, region, []string{name})
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	if len(found) == 0 {
+		return fmt.Errorf("%s: %w", action, notFound(nil, "%s %s: not in %s, where CloudTrail recorded it made", what, name, region))
+	}
+	return nil
 }

@@ -177,6 +177,10 @@ func debriefNow(ctx context.Context, w io.Writer, path string, d *drillAccount, 
 // (contain.Runner.Check), journaled through a recorder of its own.
 func drillCheck(sess *session.Session, id session.Identity, path string, d *drillAccount) func(context.Context) (state.Verdict, error) {
 	return func(ctx context.Context) (state.Verdict, error) {
+		// A stalled account must not hold the debrief (or the exit) for
+		// long: past this the verdict is "unsure", saying why.
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
 		rec, err := state.OpenRecorder(path, state.IncidentOpened{}, state.LocalActor())
 		if err != nil {
 			return state.Verdict{}, err

@@ -243,7 +243,7 @@ func TestDrillFlow(t *testing.T) {
 		t.Fatalf("drill: %v; stderr %s", err, r.errb.String())
 	}
 	debrief := r.out.String()
-	for _, want := range []string{"first attacker call", "deactivate-key", "✓ verified", "what the attacker held", "leaked key", "verdict:"} {
+	for _, want := range []string{"first attacker call", "deactivate-key", "✓ verified", "what the attacker held", "leaked key", "verdict (read back from AWS at"} {
 		if !strings.Contains(debrief, want) {
 			t.Errorf("debrief lacks %q:\n%s", want, debrief)
 		}
