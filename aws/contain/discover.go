@@ -142,20 +142,26 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 	if !o.NoPull {
 		pulled := map[string]bool{}
 		for round := 0; round < 4; round++ {
-			s, _, err := fold()
+			s, raw, err := fold()
 			if err != nil {
 				wg.Wait()
 				return out, err
 			}
-			fam := s.Events.Family(key)
+			// The playbook's family: minted, created, and the sessions
+			// an outside account minted on a role the family opened.
 			var keys []string
-			for _, lg := range fam {
-				if !pulled[lg.Key] {
-					keys = append(keys, lg.Key)
+			fam := FindFamily(s, raw, key)
+			for _, k := range fam.Keys {
+				if !pulled[k] {
+					keys = append(keys, k)
 				}
 			}
-			if len(fam) == 0 && !pulled[key] {
-				keys = []string{key}
+			if len(fam.Trusts) > 0 && !pulled["AssumeRole"] {
+				// A role the family opened to another account: that
+				// account's AssumeRole calls name no key of ours, so
+				// they are read by name (once).
+				pulled["AssumeRole"] = true
+				keys = append(keys, "AssumeRole")
 			}
 			if len(keys) == 0 {
 				break
@@ -244,15 +250,18 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 					if id := aws.ToString(ev.EventId); raw == "" || known[id] || seen[id] {
 						continue
 					}
-					if filter && !want[aws.ToString(ev.AccessKeyId)] {
+					if filter && !want[aws.ToString(ev.AccessKeyId)] && !(want["AssumeRole"] && aws.ToString(ev.EventName) == "AssumeRole" && aws.ToString(ev.AccessKeyId) == "") {
 						continue
+					}
+					if !filter && aws.ToString(ev.EventName) == "AssumeRole" && aws.ToString(ev.AccessKeyId) != "" && !want[aws.ToString(ev.AccessKeyId)] {
+						continue // read by name: only another account's
 					}
 					r, err := ctlog.ParseRecord([]byte(raw))
 					if err != nil {
 						skipped = append(skipped, state.Skipped{File: "lookup:" + region, Index: i, Reason: fmt.Sprintf("event %s: %v", aws.ToString(ev.EventId), err)})
 						continue
 					}
-					if filter && !want[r.AccessKeyID] {
+					if filter && !want[r.AccessKeyID] && !(want["AssumeRole"] && r.EventName == "AssumeRole" && r.AccessKeyID == "") {
 						continue
 					}
 					seen[aws.ToString(ev.EventId)] = true
@@ -292,9 +301,13 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 				if complete {
 					break
 				}
+				attr := cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(k)}
+				if k == "AssumeRole" {
+					attr = cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(k)}
+				}
 				pages := cloudtrail.NewLookupEventsPaginator(lookup(region), &cloudtrail.LookupEventsInput{
 					StartTime: aws.Time(since), EndTime: aws.Time(end),
-					LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(k)}}})
+					LookupAttributes: []cttypes.LookupAttribute{attr}})
 				for pages.HasMorePages() {
 					if err := lm.Wait(ctx); err != nil {
 						return
@@ -364,6 +377,12 @@ func delivered(ctx context.Context, env *Env, lookup func(region string) cloudtr
 				return lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(t), EndTime: aws.Time(env.now().Add(time.Minute)),
 					MaxResults: aws.Int32(1), LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(self)}}})
 			})
+			if err == nil && len(out.Events) == 0 {
+				// Nothing of ours there since t yet: make a call there
+				// now (a read CloudTrail records), so that a later look
+				// has one to find once delivery has caught up.
+				_, _ = env.Sess.EC2(region).DescribeRegions(ctx, &ec2.DescribeRegionsInput{RegionNames: []string{region}})
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

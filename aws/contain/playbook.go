@@ -26,7 +26,11 @@ import (
 // the principals to act on and every foothold. Every string comes from
 // CloudTrail or AWS and may be attacker-chosen.
 type Family struct {
+	// Key is the family's root: the suspect key, or the long-term key
+	// that minted it when the suspect key is a temporary one.
 	Key string
+	// Suspect is the key the responder named.
+	Suspect string
 	// Keys: the family as state defines it (EventTable.Family): the key,
 	// every key it minted, every key it created and every key created for
 	// a user it created, recursively.
@@ -166,6 +170,11 @@ type familyRecord struct {
 // store whose creator (state.FindCreators) is in the family are added
 // too: instances a spot request launched carry the request's creator.
 func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string) *Family {
+	// A temporary key is contained with the credential it came from: the
+	// family is its root's (the long-term key that minted it, through
+	// every link of role chaining).
+	suspect := key
+	key = rootOf(s, key)
 	lineage := s.Events.Family(key)
 	if len(lineage) == 0 {
 		lineage = []state.Lineage{{Key: key}}
@@ -205,6 +214,7 @@ func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 			f.Owner = owner
 		}
 	}
+	f.Suspect = suspect
 	for _, lg := range lineage {
 		if lg.Created {
 			f.CreatedKey[lg.Key] = lg.User
@@ -518,6 +528,10 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 	}
 	f := FindFamily(s, raw, key)
 	pb := &Playbook{ID: "pb-" + NewActionID(env.now())[4:], Title: "Contain credential " + key, Family: f}
+	if f.Key != key {
+		pb.Notes = append(pb.Notes, key+" is a temporary key minted from "+f.Key+": the whole credential it came from is contained")
+		key = f.Key
+	}
 	if f.Owner == "" && strings.HasPrefix(key, "AKIA") {
 		lu, err := env.Sess.IAM().GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key)})
 		if err == nil {
@@ -990,7 +1004,10 @@ func verifiedBefore(l *Ledger, a Action) *state.Action {
 // "still open" all come from it (the report from the verdict it
 // journals), so they cannot disagree.
 func Assess(ctx context.Context, env *Env, pb *Playbook) state.Verdict {
-	v := state.Verdict{Key: pb.Family.Key, CheckedAt: env.now().UTC(), PlaybookID: pb.ID}
+	v := state.Verdict{Key: pb.Family.Suspect, CheckedAt: env.now().UTC(), PlaybookID: pb.ID}
+	if v.Key == "" {
+		v.Key = pb.Family.Key
+	}
 	for _, st := range pb.Steps {
 		if st.Foothold.Kind == "" {
 			continue // tagging is bookkeeping, not a foothold
@@ -1390,4 +1407,18 @@ func (f *Family) addIngress(g IngressGrant) {
 		}
 	}
 	f.Ingress = append(f.Ingress, g)
+}
+
+// rootOf walks a key's minting links up to the key that started them.
+func rootOf(s *state.Store, key string) string {
+	seen := map[string]bool{}
+	for !seen[key] {
+		seen[key] = true
+		fam := s.Events.Family(key)
+		if len(fam) == 0 || fam[0].Issuer == "" || fam[0].Created {
+			return key
+		}
+		key = fam[0].Issuer
+	}
+	return key
 }

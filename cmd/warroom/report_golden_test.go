@@ -17,6 +17,7 @@ import (
 	"github.com/warroom-ir/warroom/aws/inventory"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
 	"github.com/warroom-ir/warroom/aws/sweep"
 	incident "github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/state"
@@ -97,10 +98,19 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 	// Wait until the journal holds an event for every call the attacker
 	// made, and the Regions have been read.
 	keys := []string{d.sc.LeakedKey()}
+	outside := map[string]bool{}
 	for _, h := range d.sc.Attacker().Holds() {
 		keys = append(keys, h.AccessKeyID)
+		if h.Kind == scenario.KindOutsideKey {
+			outside[h.AccessKeyID] = true // CloudTrail names no key of another account
+		}
 	}
-	calls := d.sc.Attacker().CallsSince(time.Time{})
+	var calls []sim.Call
+	for _, c := range d.sc.Attacker().CallsSince(time.Time{}) {
+		if !outside[c.AccessKeyID] {
+			calls = append(calls, c)
+		}
+	}
 	waitJournal(t, path, "the attacker's events", func(s *state.Store) bool {
 		n := s.Events.Query(&state.Filter{Terms: []state.Term{{Field: state.FieldKey, Value: keys}}}).Len()
 		return n >= len(calls) && len(w.enabledRegions()) > 1 && s.Inventory != nil

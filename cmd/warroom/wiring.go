@@ -648,7 +648,7 @@ func (c *consoleContainment) Run(ctx context.Context, p tui.Plan) error {
 		// status line and :debrief show it), in the background: the first
 		// round is the plan the responder confirmed.
 		var errs []error
-		_, _, err := c.runner.Contain(ctx, journalFold(c.path), pp.book.Family.Key, contain.ContainOptions{
+		_, _, err := c.runner.Contain(ctx, journalFold(c.path), pp.book.Family.Suspect, contain.ContainOptions{
 			First: pp.book, Wait: c.wait, Poll: c.poll,
 			Refresh: contain.RefreshOptions{AccountID: c.runner.Env.Self.AccountID},
 			Progress: func(round int, o contain.StepOutcome) {
