@@ -288,3 +288,41 @@ func TestDrillStalledAWS(t *testing.T) {
 		t.Errorf("a stalled account delivered %d events and inventory %v", s.Events.Len(), s.Inventory != nil)
 	}
 }
+
+// TestConsoleResumesUnfinishedActions: a console died between an action's
+// intent and its result; the next console verifies it on start (DESIGN:
+// "on the next start the console … verifies it") and journals the
+// verification, read back from AWS.
+func TestConsoleResumesUnfinishedActions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inc", "journal.jsonl")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dead := state.LocalActor()
+	dead.PID = 1 << 22 // a process of this host that is no more
+	rec, err := state.OpenRecorder(path, state.IncidentOpened{Title: "an earlier console"}, dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "act-20261206T000000-deadbeef"
+	if _, err := rec.Record(state.KindActionIntent, state.ActionIntent{ActionID: id, Action: "quarantine", Target: "user/legacy-reporting",
+		Plan: []state.Call{{API: "iam:PutUserPolicy", Params: map[string]string{"UserName": "legacy-reporting", "PolicyName": "WarroomQuarantineDenyAll"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := startDrillRun(t, func(a *drillArgs) { a.path = path })
+	r.path = path
+	r.waitFor("the unfinished action verified", func() bool {
+		a := r.store().Action(id)
+		return a != nil && len(a.Verifies) > 0
+	})
+	a := r.store().Action(id)
+	if v := a.Verifies[0]; v.Holds {
+		t.Errorf("the quarantine never ran, yet its verification holds: %+v", v)
+	}
+	if err := r.quit(); err != nil {
+		t.Fatalf("drill: %v", err)
+	}
+}

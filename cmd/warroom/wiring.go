@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/warroom-ir/warroom/aws/anchor"
 	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/inventory"
 	"github.com/warroom-ir/warroom/aws/regions"
@@ -43,12 +44,13 @@ type pacing struct {
 	regions   time.Duration // re-reads of the Region list
 	inventory time.Duration // inventory snapshots
 	sweeps    time.Duration // Region sweeps
+	anchor    time.Duration // anchors of the journal's head in CloudTrail
 }
 
 // realPacing is the pacing against a real account.
 func realPacing() pacing {
 	return pacing{since: trail.DefaultSince, poll: trail.DefaultPollEvery, health: trail.DefaultHealthEvery,
-		regions: regions.DefaultEvery, inventory: 5 * time.Minute, sweeps: 5 * time.Minute}
+		regions: regions.DefaultEvery, inventory: 5 * time.Minute, sweeps: 5 * time.Minute, anchor: 10 * time.Minute}
 }
 
 // drillPacing is realPacing compressed by the drill's speed, within bounds
@@ -64,6 +66,7 @@ func drillPacing(speed float64) pacing {
 	p.regions = scale(p.regions, 10*time.Second)
 	p.inventory = scale(p.inventory, 10*time.Second)
 	p.sweeps = scale(p.sweeps, 10*time.Second)
+	p.anchor = scale(p.anchor, 30*time.Second)
 	return p
 }
 
@@ -240,6 +243,10 @@ func (w *wiring) produce(ctx context.Context) error {
 		known = append(known, s.V)
 	}
 	sw.Seed(known)
+	// The journal's head, anchored outside this machine as the incident
+	// runs (ARCHITECTURE.md, "Tamper evidence"): a read that CloudTrail
+	// records, whose parameters carry the head; read-only too.
+	w.launch(ctx, func(ctx context.Context) error { return w.anchorLoop(ctx, home) })
 	w.launch(ctx, func(ctx context.Context) error {
 		// Sweep the Regions the account has, not just the home one.
 		select {
@@ -672,3 +679,23 @@ func (c *consoleContainment) Run(ctx context.Context, p tui.Plan) error {
 func (c *consoleContainment) idle() { c.running.Wait() }
 
 var _ tui.Containment = (*consoleContainment)(nil)
+
+// anchorLoop anchors the journal's head in the account's CloudTrail every
+// pace.anchor. A failed anchor is a health fact; the console goes on.
+func (w *wiring) anchorLoop(ctx context.Context, home string) error {
+	if w.pace.anchor <= 0 {
+		return nil
+	}
+	t := time.NewTicker(w.pace.anchor)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if _, err := anchor.Journal(ctx, w.sess.CloudTrail(home), home, w.rec, time.Now()); err != nil && ctx.Err() == nil {
+			_ = w.recordHealth(failedHealth("anchor", home, err))
+		}
+	}
+}
