@@ -505,6 +505,12 @@ type CredentialOptions struct {
 	// RolesOnly plans only the revokes on the roles the family assumed
 	// (the action "revoke-roles").
 	RolesOnly bool
+	// RevokeAfter: sessions issued before it are revoked whatever the
+	// journal knows of them. Contain sets it to the cut of a round in
+	// which a step had been undone: something the family held was still
+	// alive, and a session it minted meanwhile (through a trust it
+	// re-opened) may not be in CloudTrail yet.
+	RevokeAfter time.Time
 }
 
 // PlanCredential builds the playbook "contain this credential" for a
@@ -527,6 +533,9 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		return nil, errors.New("playbook: no key")
 	}
 	f := FindFamily(s, raw, key)
+	if o.RevokeAfter.After(f.NewestMint) {
+		f.NewestMint = o.RevokeAfter
+	}
 	pb := &Playbook{ID: "pb-" + NewActionID(env.now())[4:], Title: "Contain credential " + key, Family: f}
 	if f.Key != key {
 		pb.Notes = append(pb.Notes, key+" is a temporary key minted from "+f.Key+": the whole credential it came from is contained")
@@ -1132,10 +1141,13 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 		if round == 0 && o.First == nil && o.Confirm != nil && !o.Confirm(pb) {
 			return v, pb, ErrNotConfirmed
 		}
-		acted := false
+		acted, reverted := false, false
 		r.RunPlaybook(ctx, pb, o.Run, func(so StepOutcome) {
 			if so.Acted() || so.Reverted != "" {
 				acted = true
+			}
+			if so.Reverted != "" {
+				reverted = true // something still alive undid a step
 			}
 			if o.Progress != nil {
 				o.Progress(round, so)
@@ -1143,6 +1155,9 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 		})
 		if acted || cut.IsZero() {
 			cut = r.Env.serverNow(ctx)
+		}
+		if reverted {
+			o.Credential.RevokeAfter = cut
 		}
 		v = Assess(ctx, r.Env, pb)
 		for _, p := range ref.Problems {

@@ -61,7 +61,7 @@ func TestScenarioVerdictMatchesTheDrill(t *testing.T) {
 			d.path = t.TempDir() + "/journal.jsonl"
 			d.connect(t, s.Responder(), false)
 			d.env.Now = nil // the wall clock, as the sim's
-			v, pb, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), ContainOptions{Wait: 60 * time.Second, Poll: 250 * time.Millisecond,
+			v, pb, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), ContainOptions{Wait: 180 * time.Second, Poll: 250 * time.Millisecond,
 				Refresh: RefreshOptions{Rate: 40}})
 			if err != nil {
 				t.Fatal(err)

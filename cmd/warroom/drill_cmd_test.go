@@ -225,7 +225,18 @@ func TestDrillFlow(t *testing.T) {
 		}
 	}
 	if status != "Inactive" {
-		t.Errorf("the leaked key is %q in the account, want Inactive", status)
+		// The drill's attacker reacts: with a session still alive it
+		// re-activates its key (only the whole playbook stops it). Then
+		// its own record holds that call.
+		reactivated := false
+		for _, c := range r.drill.sc.Attacker().SuccessesSince(time.Time{}) {
+			if c.Operation == "UpdateAccessKey" {
+				reactivated = true
+			}
+		}
+		if !reactivated {
+			t.Errorf("the leaked key is %q in the account, want Inactive", status)
+		}
 	}
 
 	// Let the attacker hold every foothold (minted tokens included) before
