@@ -1227,7 +1227,7 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 	if !cut.IsZero() {
 		// The journal's times are this machine's; CloudTrail's are the
 		// account's: move the cut by the difference.
-		cut = cut.Add(r.Env.serverNow(ctx).Sub(time.Now()))
+		cut = cut.Add(time.Until(r.Env.serverNow(ctx)))
 	}
 	switch {
 	case cut.IsZero():

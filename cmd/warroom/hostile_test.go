@@ -345,10 +345,7 @@ func hostileCases(t *testing.T, j string) []caseResult {
 		}
 		reports[format] = string(b)
 	}
-	var jsonLines []string
-	for _, l := range strings.Split(strings.TrimSpace(jsonOut), "\n") {
-		jsonLines = append(jsonLines, l)
-	}
+	jsonLines := strings.Split(strings.TrimSpace(jsonOut), "\n")
 
 	n := 0
 	for _, h := range hostilePayloads {
@@ -427,31 +424,6 @@ func reportFailures(t *testing.T, res []caseResult) {
 			t.Errorf("%s: %d more cases not caught", p, n-3)
 		}
 	}
-}
-
-// redTeamTable formats the cases as a table: tried, caught, failed per path.
-func redTeamTable(res []caseResult) string {
-	var order []string
-	tried, failed := map[string]int{}, map[string]int{}
-	for _, r := range res {
-		if tried[r.path] == 0 {
-			order = append(order, r.path)
-		}
-		tried[r.path]++
-		if r.problem != "" {
-			failed[r.path]++
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-36s %6s %6s %6s\n", "output path", "tried", "caught", "failed")
-	tt, tf := 0, 0
-	for _, p := range order {
-		fmt.Fprintf(&b, "%-36s %6d %6d %6d\n", p, tried[p], tried[p]-failed[p], failed[p])
-		tt += tried[p]
-		tf += failed[p]
-	}
-	fmt.Fprintf(&b, "%-36s %6d %6d %6d\n", "total", tt, tt-tf, tf)
-	return b.String()
 }
 
 // TestHostileOutputOffline: events (table and JSON) and the report (md,

@@ -46,3 +46,28 @@ func TestRedTeam(t *testing.T) {
 		t.Errorf("%d cases not caught", n)
 	}
 }
+
+// redTeamTable formats the cases as a table: tried, caught, failed per path.
+func redTeamTable(res []caseResult) string {
+	var order []string
+	tried, failed := map[string]int{}, map[string]int{}
+	for _, r := range res {
+		if tried[r.path] == 0 {
+			order = append(order, r.path)
+		}
+		tried[r.path]++
+		if r.problem != "" {
+			failed[r.path]++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-36s %6s %6s %6s\n", "output path", "tried", "caught", "failed")
+	tt, tf := 0, 0
+	for _, p := range order {
+		fmt.Fprintf(&b, "%-36s %6d %6d %6d\n", p, tried[p], tried[p]-failed[p], failed[p])
+		tt += tried[p]
+		tf += failed[p]
+	}
+	fmt.Fprintf(&b, "%-36s %6d %6d %6d\n", "total", tt, tt-tf, tf)
+	return b.String()
+}
