@@ -452,3 +452,52 @@ func (e *Env) serverNow(ctx context.Context) time.Time {
 	}
 	return e.now()
 }
+
+// attribute reads CloudTrail's event history for the resources made after
+// the leak that no record in the journal names a creator for (a page of
+// look-ups by resource name, in each one's Region, at most 20), and
+// journals what it finds: the next fold knows who made them, the family
+// or the company.
+func attribute(ctx context.Context, env *Env, j Journal, unsure []state.OpenFoothold, o RefreshOptions) int {
+	lookup := o.Lookup
+	if lookup == nil {
+		lookup = func(region string) cloudtrail.LookupEventsAPIClient { return env.Sess.CloudTrail(region) }
+	}
+	lim := o.Rate
+	if lim == 0 {
+		lim = 1.8
+	}
+	n := 0
+	for i, u := range unsure {
+		if i == 20 || u.At.IsZero() || u.ID == "" {
+			continue
+		}
+		region := u.Region
+		if region == "" {
+			region = sweepHome
+		}
+		lm := env.lookupLimiter(region, lim)
+		if lm.Wait(ctx) != nil {
+			return n
+		}
+		out, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) {
+			return lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(u.At.Add(-time.Hour)),
+				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: aws.String(u.ID)}}})
+		})
+		if err != nil {
+			continue
+		}
+		var raws []json.RawMessage
+		for _, ev := range out.Events {
+			if r, err := ctlog.ParseRecord([]byte(aws.ToString(ev.CloudTrailEvent))); err == nil {
+				raws = append(raws, r.Raw)
+			}
+		}
+		if len(raws) > 0 {
+			if _, err := j.Record(state.KindEvents, state.Events{Source: "lookup:" + region, Records: raws}); err == nil {
+				n += len(raws)
+			}
+		}
+	}
+	return n
+}

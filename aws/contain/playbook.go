@@ -1131,6 +1131,14 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 			if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
 				return v, pb, err
 			}
+			if len(pb.Unsure) > 0 && attribute(ctx, r.Env, r.Journal, pb.Unsure, o.Refresh) > 0 {
+				if s, raw, err = fold(); err != nil {
+					return v, pb, err
+				}
+				if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
+					return v, pb, err
+				}
+			}
 			for _, p := range ref.Problems {
 				pb.Notes = append(pb.Notes, "read failed: "+p)
 			}
@@ -1213,6 +1221,14 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 	pb, err := PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
 	if err != nil {
 		return state.Verdict{}, nil, err
+	}
+	if len(pb.Unsure) > 0 && attribute(ctx, r.Env, r.Journal, pb.Unsure, o.Refresh) > 0 {
+		if s, raw, err = fold(); err != nil {
+			return state.Verdict{}, nil, err
+		}
+		if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
+			return state.Verdict{}, nil, err
+		}
 	}
 	v := Assess(ctx, r.Env, pb)
 	for _, p := range ref.Problems {
