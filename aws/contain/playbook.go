@@ -941,7 +941,19 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 		done, _ = ReadLedger(r.Path)
 	}
 	out := make([]StepOutcome, 0, len(pb.Steps))
+	// opened is set once a step found undone, or a trust put back, in
+	// this run: whatever the family still held was alive until then, and
+	// may have minted sessions the journal does not know yet. The revokes
+	// after it (the playbook orders them after every key and trust) then
+	// cut from now.
+	opened := false
 	for i, st := range pb.Steps {
+		if rs, ok := st.Action.(*RevokeSessions); ok && opened {
+			if now := r.Env.now(); rs.NotBefore.Before(now) {
+				rs.NotBefore = now
+				st.Plan, st.Err = rs.Plan(ctx, r.Env)
+			}
+		}
 		so := StepOutcome{Index: i, Step: st}
 		var before *state.Action
 		if done != nil {
@@ -977,6 +989,9 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 			o := opts
 			o.Confirmed = st.Plan
 			so.Outcome, so.Err = r.Run(ctx, st.Action, o)
+		}
+		if _, trust := st.Action.(*RestoreTrust); so.Reverted != "" || trust && so.Acted() {
+			opened = true
 		}
 		if so.Err != nil && errors.Is(so.Err, ErrNotFound) && deletes(st.Action) {
 			// What this step deletes is gone from every Region the
