@@ -28,12 +28,13 @@ func TestScenarioVerdictMatchesTheDrill(t *testing.T) {
 	// on a loaded machine can keep one drill open past it (a session it
 	// mints through a trust it re-opens between two rounds): the verdict
 	// then says so, and the drill agrees.
-	var contained atomic.Int32
+	var contained, ran atomic.Int32
 	t.Cleanup(func() {
-		if n := contained.Load(); n < 8 && !t.Failed() {
-			t.Errorf("the playbook contained %d of 10 drills, want at least 8", n)
+		n, of := contained.Load(), ran.Load()
+		if of-n > 2 && !t.Failed() {
+			t.Errorf("the playbook contained %d of %d drills, want all but 2 at most", n, of)
 		} else {
-			t.Logf("the playbook contained %d of 10 drills", n)
+			t.Logf("the playbook contained %d of %d drills", n, of)
 		}
 	})
 	for seed := uint64(1); seed <= 10; seed++ {
@@ -87,6 +88,7 @@ func TestScenarioVerdictMatchesTheDrill(t *testing.T) {
 			after := a.SuccessesSince(end)
 			running := a.Running()
 			drillContained := len(after) == 0 && running == 0
+			ran.Add(1)
 			// "Unsure" claims nothing; "contained" and "not contained"
 			// must be what the drill holds.
 			if v.Word() != "unsure" && v.Contained != drillContained {
