@@ -286,7 +286,7 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 				if err := lm.Wait(ctx); err != nil {
 					return
 				}
-				pg, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) { return whole.NextPage(ctx) })
+				pg, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) { return whole.NextPage(ctx) })
 				if err != nil {
 					problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error())
 					break
@@ -312,7 +312,7 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 					if err := lm.Wait(ctx); err != nil {
 						return
 					}
-					pg, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) { return pages.NextPage(ctx) })
+					pg, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) { return pages.NextPage(ctx) })
 					if err != nil {
 						problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error() + " (key " + k + ")")
 						break
@@ -370,7 +370,7 @@ func delivered(ctx context.Context, env *Env, lookup func(region string) cloudtr
 		go func() {
 			defer wg.Done()
 			lm := env.lookupLimiter(region, 1.8)
-			out, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) {
+			out, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) {
 				if err := lm.Wait(ctx); err != nil {
 					return nil, err
 				}
@@ -423,7 +423,7 @@ func (e *Env) lookupLimiter(region string, r rate.Limit) *rate.Limiter {
 // retryThrottled retries a look-up CloudTrail throttled (another client,
 // the console's own stream, shares the budget), backing off, up to five
 // times.
-func retryThrottled(ctx context.Context, lm *rate.Limiter, call func() (*cloudtrail.LookupEventsOutput, error)) (*cloudtrail.LookupEventsOutput, error) {
+func retryThrottled(ctx context.Context, call func() (*cloudtrail.LookupEventsOutput, error)) (*cloudtrail.LookupEventsOutput, error) {
 	wait := 500 * time.Millisecond
 	for try := 0; ; try++ {
 		out, err := call()
@@ -436,7 +436,6 @@ func retryThrottled(ctx context.Context, lm *rate.Limiter, call func() (*cloudtr
 		case <-time.After(wait):
 		}
 		wait *= 2
-		_ = lm
 	}
 }
 
@@ -480,7 +479,7 @@ func attribute(ctx context.Context, env *Env, j Journal, unsure []state.OpenFoot
 		if lm.Wait(ctx) != nil {
 			return n
 		}
-		out, err := retryThrottled(ctx, lm, func() (*cloudtrail.LookupEventsOutput, error) {
+		out, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) {
 			return lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(u.At.Add(-time.Hour)),
 				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: aws.String(u.ID)}}})
 		})
@@ -500,4 +499,21 @@ func attribute(ctx context.Context, env *Env, j Journal, unsure []state.OpenFoot
 		}
 	}
 	return n
+}
+
+// JournalFold is a Fold over the journal at path, replayed afresh on each
+// call (what other writers appended included); closeRaw releases the reader
+// of raw records it hands out.
+func JournalFold(path string) (fold Fold, closeRaw func() error) {
+	raw := state.NewRawReader(path)
+	return func() (*state.Store, func(state.EventRef) ([]byte, error), error) {
+		s, rep, err := state.Replay(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rep.Problem != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, rep.Problem)
+		}
+		return s, raw.Raw, nil
+	}, raw.Close
 }

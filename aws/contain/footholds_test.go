@@ -303,18 +303,9 @@ func checkNeutralised(t *testing.T, d *drill, p *planted) {
 
 // journalFold replays the journal at path each time.
 func journalFold(t testing.TB, path string) Fold {
-	raw := state.NewRawReader(path)
-	t.Cleanup(func() { _ = raw.Close() })
-	return func() (*state.Store, func(state.EventRef) ([]byte, error), error) {
-		s, rep, err := state.Replay(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		if rep.Problem != nil {
-			return nil, nil, rep.Problem
-		}
-		return s, raw.Raw, nil
-	}
+	fold, closeRaw := JournalFold(path)
+	t.Cleanup(func() { _ = closeRaw() })
+	return fold
 }
 
 // BenchmarkContainFamily times the playbook from the responder's word to

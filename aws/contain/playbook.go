@@ -1139,20 +1139,8 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 				return v, pb, err
 			}
 			regs = ref.Regions
-			s, raw, err := fold()
-			if err != nil {
+			if pb, _, err = r.planFresh(ctx, fold, key, o); err != nil {
 				return v, pb, err
-			}
-			if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
-				return v, pb, err
-			}
-			if len(pb.Unsure) > 0 && attribute(ctx, r.Env, r.Journal, pb.Unsure, o.Refresh) > 0 {
-				if s, raw, err = fold(); err != nil {
-					return v, pb, err
-				}
-				if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
-					return v, pb, err
-				}
 			}
 			for _, p := range ref.Problems {
 				pb.Notes = append(pb.Notes, "read failed: "+p)
@@ -1229,21 +1217,9 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 	if err != nil {
 		return state.Verdict{}, nil, err
 	}
-	s, raw, err := fold()
+	pb, s, err := r.planFresh(ctx, fold, key, o)
 	if err != nil {
 		return state.Verdict{}, nil, err
-	}
-	pb, err := PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
-	if err != nil {
-		return state.Verdict{}, nil, err
-	}
-	if len(pb.Unsure) > 0 && attribute(ctx, r.Env, r.Journal, pb.Unsure, o.Refresh) > 0 {
-		if s, raw, err = fold(); err != nil {
-			return state.Verdict{}, nil, err
-		}
-		if pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential); err != nil {
-			return state.Verdict{}, nil, err
-		}
 	}
 	v := Assess(ctx, r.Env, pb)
 	for _, p := range ref.Problems {
@@ -1467,4 +1443,23 @@ func rootOf(s *state.Store, key string) string {
 		key = fam[0].Issuer
 	}
 	return key
+}
+
+// planFresh plans the playbook from the fold as it stands; when it holds
+// things made after the leak with no creator, it asks CloudTrail who made
+// them (attribute) and plans again from the fold that now holds the answer.
+func (r *Runner) planFresh(ctx context.Context, fold Fold, key string, o ContainOptions) (*Playbook, *state.Store, error) {
+	s, raw, err := fold()
+	if err != nil {
+		return nil, nil, err
+	}
+	pb, err := PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
+	if err != nil || len(pb.Unsure) == 0 || attribute(ctx, r.Env, r.Journal, pb.Unsure, o.Refresh) == 0 {
+		return pb, s, err
+	}
+	if s, raw, err = fold(); err != nil {
+		return pb, nil, err
+	}
+	pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
+	return pb, s, err
 }

@@ -620,7 +620,8 @@ Exit 0: the verdict, read back from AWS, is "contained". Exit 1: not contained o
 			if err := markSuspect(r.rec, r.path, key, "contain credential"); err != nil {
 				return err
 			}
-			fold := journalFold(r.path)
+			fold, closeRaw := contain.JournalFold(r.path)
+			defer closeRaw()
 			opts := contain.ContainOptions{
 				Credential: contain.CredentialOptions{Terminate: f.terminate, Snapshot: f.snapshot, RolesOnly: rolesOnly},
 				Refresh:    contain.RefreshOptions{AccountID: r.id.AccountID},
@@ -778,22 +779,6 @@ func footholdLine(o state.OpenFoothold) string {
 		s += " in " + o.Region
 	}
 	return s + ": " + o.Detail
-}
-
-// journalFold is the playbook's view of the journal at path: replayed
-// afresh each time, so what other writers appended is in it.
-func journalFold(path string) contain.Fold {
-	raw := state.NewRawReader(path)
-	return func() (*state.Store, func(state.EventRef) ([]byte, error), error) {
-		s, rep, err := state.Replay(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		if rep.Problem != nil {
-			return nil, nil, fmt.Errorf("%s: %s", path, rep.Problem)
-		}
-		return s, raw.Raw, nil
-	}
 }
 
 // markSuspect journals key as suspect unless the journal marks it already.

@@ -187,7 +187,9 @@ func drillCheck(sess *session.Session, id session.Identity, path string, d *dril
 		}
 		defer rec.Close()
 		r := &contain.Runner{Env: contain.NewEnv(sess, id, incidentID(path)), Journal: rec, Path: path, Actor: state.LocalActor()}
-		v, _, err := r.Check(ctx, journalFold(path), d.sc.LeakedKey(), contain.ContainOptions{Refresh: contain.RefreshOptions{AccountID: id.AccountID}})
+		fold, closeRaw := contain.JournalFold(path)
+		defer closeRaw()
+		v, _, err := r.Check(ctx, fold, d.sc.LeakedKey(), contain.ContainOptions{Refresh: contain.RefreshOptions{AccountID: id.AccountID}})
 		return v, err
 	}
 }

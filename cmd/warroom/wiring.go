@@ -587,7 +587,8 @@ func (c *consoleContainment) target(action string, t tui.Target) (string, contai
 // Region's resources; all journaled), so the plan does not wait for the
 // stream to catch up.
 func (c *consoleContainment) planCredential(ctx context.Context, t tui.Target) (tui.Plan, error) {
-	fold := journalFold(c.path)
+	fold, closeRaw := contain.JournalFold(c.path)
+	defer closeRaw()
 	if _, err := contain.Refresh(ctx, c.runner.Env, c.runner.Journal, fold, t.ID, contain.RefreshOptions{AccountID: c.runner.Env.Self.AccountID}); err != nil {
 		return tui.Plan{}, err
 	}
@@ -655,7 +656,9 @@ func (c *consoleContainment) Run(ctx context.Context, p tui.Plan) error {
 		// status line and :debrief show it), in the background: the first
 		// round is the plan the responder confirmed.
 		var errs []error
-		_, _, err := c.runner.Contain(ctx, journalFold(c.path), pp.book.Family.Suspect, contain.ContainOptions{
+		fold, closeRaw := contain.JournalFold(c.path)
+		defer closeRaw()
+		_, _, err := c.runner.Contain(ctx, fold, pp.book.Family.Suspect, contain.ContainOptions{
 			First: pp.book, Wait: c.wait, Poll: c.poll,
 			Refresh: contain.RefreshOptions{AccountID: c.runner.Env.Self.AccountID},
 			Progress: func(round int, o contain.StepOutcome) {
