@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // KeyMap is every key binding of the console. Keys are data: the help
@@ -31,6 +33,8 @@ type KeyMap struct {
 	Down     key.Binding
 	PageUp   key.Binding
 	PageDown key.Binding
+	HalfUp   key.Binding
+	HalfDown key.Binding
 	Top      key.Binding
 	Bottom   key.Binding
 	Follow   key.Binding
@@ -93,6 +97,8 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
 		PageDown: b([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
+		HalfUp:   b([]string{"ctrl+u"}, "ctrl+u", "half a page up"),
+		HalfDown: b([]string{"ctrl+d"}, "ctrl+d", "half a page down"),
 		Top:      b([]string{"home", "g"}, "g/home", "first row"),
 		Bottom:   b([]string{"end", "G"}, "G/end", "last row"),
 		Follow:   b([]string{"f"}, "f", "follow newest (stream, journal)"),
@@ -154,7 +160,7 @@ func (k KeyMap) Groups() []KeyGroup {
 			k.Help, k.Command, k.Filter, k.Note, k.NextPane, k.PrevPane, k.FocusPane, k.Zoom,
 			k.Detail, k.Back, k.Copy, k.Suspect, k.Quit, k.ForceQuit,
 		}},
-		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow}},
+		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom, k.Follow}},
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
 		{Name: "Journal", Bindings: []key.Binding{k.Routine}},
 		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},
@@ -186,4 +192,59 @@ func KeysMarkdown(k KeyMap) string {
 		}
 	}
 	return sb.String()
+}
+
+// keyName is how a key press is named in the flash line.
+func keyName(msg tea.KeyPressMsg) string {
+	if s := msg.String(); s != "" {
+		return s
+	}
+	return "that key"
+}
+
+// unbound reports whether an unbound key press is worth a word: printable
+// keys and chords, not a lone modifier or a key the terminal sends unasked.
+func unbound(msg tea.KeyPressMsg) bool {
+	return msg.Text != "" || msg.Mod&(tea.ModCtrl|tea.ModAlt) != 0
+}
+
+// disabledKey returns the disabled binding msg would have pressed.
+func (m *Model) disabledKey(msg tea.KeyPressMsg) (key.Binding, bool) {
+	s := msg.String()
+	for _, g := range m.keys.Groups() {
+		for _, b := range g.Bindings {
+			if !b.Enabled() && slices.Contains(b.Keys(), s) {
+				return b, true
+			}
+		}
+	}
+	return key.Binding{}, false
+}
+
+// refusal says why a disabled binding does nothing now.
+func (m *Model) refusal(b key.Binding) string {
+	h := b.Help()
+	what := h.Key + " (" + strings.TrimPrefix(h.Desc, "plan: ") + ")"
+	k := &m.keys
+	mode := m.opts.Mode
+	switch {
+	case slices.ContainsFunc(k.containment(), func(c *key.Binding) bool { return c.Help().Key == h.Key }):
+		switch {
+		case mode == ModeFollow:
+			return what + " is off: a follower watches another console's journal; contain from the console that drives"
+		case mode == ModeReplay:
+			return what + " is off: a replay reads a journal from disk and cannot act on AWS"
+		case mode == ModeReadOnly:
+			return what + " is off: read-only mode (start without --read-only to contain)"
+		}
+		return what + " is off: no containment engine in this console"
+	case h.Key == k.Note.Help().Key || h.Key == k.Suspect.Help().Key:
+		if mode == ModeFollow {
+			return what + " is off: a follower does not write the journal; mark and note in the console that drives"
+		}
+		return what + " is off: there is no journal to write to"
+	case slices.ContainsFunc(k.replay(), func(c *key.Binding) bool { return c.Help().Key == h.Key }):
+		return what + " works only in a replay (warroom replay JOURNAL)"
+	}
+	return what + " is off here"
 }

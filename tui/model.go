@@ -306,7 +306,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.inputChanged()
 		} else if m.dialog != nil && m.dialog.irreversible() && m.dialog.armed(m.opts.Now()) {
 			m.dialog.typed.Paste(msg.Content)
+			m.dialog.typedChanged()
 		}
+	case tea.MouseClickMsg:
+		return m, m.click(msg)
+	case tea.MouseWheelMsg:
+		m.wheel(msg)
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}
@@ -410,12 +415,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Help, k.Back):
 			m.help = false
-		case key.Matches(msg, k.Down):
-			m.helpTop++
-		case key.Matches(msg, k.Up):
-			m.helpTop = max(m.helpTop-1, 0)
 		case key.Matches(msg, k.Quit):
 			m.dialog = newQuitDialog(m.opts.Now(), m.opts.ConfirmDelay)
+		case m.navigate(msg, m.helpNavigate):
+		default:
+			m.flash(keyName(msg)+": not a key in help (esc or ? closes it)", true)
 		}
 		return nil
 	}
@@ -427,15 +431,18 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.openInput(inputCommand, ":", "")
 		case key.Matches(msg, k.Quit):
 			m.dialog = newQuitDialog(m.opts.Now(), m.opts.ConfirmDelay)
+		case m.navigate(msg, m.text.Navigate):
 		default:
-			if n, ok := m.navOf(msg); ok {
-				m.text.Navigate(n)
-			}
+			m.flash(keyName(msg)+": not a key here (esc closes this view)", true)
 		}
 		return nil
 	}
 	if cmd, ok := m.timelineKey(msg); ok {
 		return cmd
+	}
+	if b, ok := m.disabledKey(msg); ok {
+		m.flash(m.refusal(b), true)
+		return nil
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -485,38 +492,79 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Follow):
 		m.stream.Follow()
 		m.journal.Follow()
-	case key.Matches(msg, k.Routine) && m.focus == paneJournal:
+	case key.Matches(msg, k.Routine):
+		if m.focus != paneJournal {
+			m.flash("e shows routine facts in the journal pane: press 4 first", true)
+			return nil
+		}
 		m.journal.ToggleRoutine()
 		m.refresh()
+	case m.detail != nil && m.navigate(msg, m.detail.Navigate):
+	case m.detail == nil && m.navigate(msg, m.panes[m.focus].Navigate):
 	default:
-		if n, ok := m.navOf(msg); ok {
-			if m.detail != nil {
-				m.detail.Navigate(n)
-			} else {
-				m.panes[m.focus].Navigate(n)
-			}
+		if unbound(msg) {
+			m.flash(keyName(msg)+": not a key here (? lists the keys that apply)", true)
 		}
 	}
 	return nil
 }
 
-func (m *Model) navOf(msg tea.KeyPressMsg) (nav, bool) {
+// navigate moves with to for a movement key and reports whether msg was
+// one; half pages are as many single steps as half the visible rows.
+func (m *Model) navigate(msg tea.KeyPressMsg, to func(nav)) bool {
 	k := &m.keys
+	steps, n := 1, navUp
 	switch {
 	case key.Matches(msg, k.Up):
-		return navUp, true
 	case key.Matches(msg, k.Down):
-		return navDown, true
+		n = navDown
 	case key.Matches(msg, k.PageUp):
-		return navPageUp, true
+		n = navPageUp
 	case key.Matches(msg, k.PageDown):
-		return navPageDown, true
+		n = navPageDown
 	case key.Matches(msg, k.Top):
-		return navTop, true
+		n = navTop
 	case key.Matches(msg, k.Bottom):
-		return navBottom, true
+		n = navBottom
+	case key.Matches(msg, k.HalfUp):
+		steps = m.halfPage()
+	case key.Matches(msg, k.HalfDown):
+		steps, n = m.halfPage(), navDown
+	default:
+		return false
 	}
-	return 0, false
+	for range steps {
+		to(n)
+	}
+	return true
+}
+
+// halfPage is half the rows of the focused pane or view.
+func (m *Model) halfPage() int {
+	s := m.lay.panes[m.focus]
+	if m.lay.compact || m.zoom || m.detail != nil || m.text != nil || m.help {
+		s = m.lay.single
+	}
+	return max((s.h-2)/2, 1)
+}
+
+// helpNavigate scrolls the help screen.
+func (m *Model) helpNavigate(n nav) {
+	switch n {
+	case navUp:
+		m.helpTop--
+	case navDown:
+		m.helpTop++
+	case navPageUp:
+		m.helpTop -= max(m.lay.single.h-3, 1)
+	case navPageDown:
+		m.helpTop += max(m.lay.single.h-3, 1)
+	case navTop:
+		m.helpTop = 0
+	case navBottom:
+		m.helpTop = 1 << 20
+	}
+	m.helpTop = max(m.helpTop, 0)
 }
 
 // back closes what is open, innermost first.
@@ -664,6 +712,7 @@ func (m *Model) openDetail() tea.Cmd {
 	}
 	s, ok := m.panes[m.focus].Selected(v)
 	if !ok {
+		m.flash("nothing selected to open: the "+paneNames[m.focus]+" pane is empty", true)
 		return nil
 	}
 	m.detail = newDetail(v, s)
@@ -685,10 +734,12 @@ func (m *Model) openDetail() tea.Cmd {
 func (m *Model) copySelection() tea.Cmd {
 	s, ok := m.selected()
 	if !ok {
+		m.flash("nothing selected to copy", true)
 		return nil
 	}
 	text := clean(s.copyText())
 	if text == "" {
+		m.flash("the selected row has no id to copy", true)
 		return nil
 	}
 	m.flash("copied "+text, false)
@@ -698,10 +749,12 @@ func (m *Model) copySelection() tea.Cmd {
 // toggleSuspect journals a suspect mark for the selection, or clears it.
 func (m *Model) toggleSuspect() tea.Cmd {
 	if m.opts.Journal == nil {
+		m.flash(m.refusal(m.keys.Suspect), true)
 		return nil
 	}
 	s, ok := m.selected()
 	if !ok {
+		m.flash("nothing selected to mark: select a key or a principal", true)
 		return nil
 	}
 	keyID, arn, ok := s.suspectMark()
@@ -723,7 +776,12 @@ func (m *Model) toggleSuspect() tea.Cmd {
 // recordNote journals a note.
 func (m *Model) recordNote(text string) tea.Cmd {
 	text = strings.TrimSpace(text)
-	if text == "" || m.opts.Journal == nil {
+	if m.opts.Journal == nil {
+		m.flash(m.refusal(m.keys.Note), true)
+		return nil
+	}
+	if text == "" {
+		m.flash("empty note: nothing journaled", true)
 		return nil
 	}
 	j, id := m.opts.Journal, m.nextID()
@@ -737,10 +795,12 @@ func (m *Model) recordNote(text string) tea.Cmd {
 // requestPlan asks the containment engine for a plan for the selection.
 func (m *Model) requestPlan(action string) tea.Cmd {
 	if m.opts.readOnly() {
+		m.flash(m.refusal(m.keys.Deactivate), true)
 		return nil
 	}
 	s, ok := m.selected()
 	if !ok {
+		m.flash("nothing selected to contain", true)
 		return nil
 	}
 	t, ok := s.target()
@@ -758,39 +818,60 @@ func (m *Model) requestPlan(action string) tea.Cmd {
 	}
 }
 
-// dialogKey handles a key while a dialog is open.
+// dialogKey handles a key while a dialog is open. Every key says what it
+// did or why it did nothing: a cancel is never silent.
 func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
 	d, k := m.dialog, &m.keys
 	if !d.armed(m.opts.Now()) {
-		return nil // keys typed for the screen before must not act here
+		// Keys typed for the screen before must not act here.
+		m.flash("the dialog ignores keys for a moment after it opens: read it first", true)
+		return nil
 	}
+	m.message = ""
 	switch {
 	case key.Matches(msg, k.Cancel):
-		m.dialog = nil
+		m.cancelDialog()
+	case key.Matches(msg, k.Confirm):
+		return m.pressButton(d.button)
 	case key.Matches(msg, k.Switch):
 		d.button = 1 - d.button
-	case key.Matches(msg, k.Confirm):
-		if d.button == buttonCancel {
-			m.dialog = nil
-			return nil
-		}
-		if d.kind == dialogQuit {
-			return tea.Quit
-		}
-		if !d.canConfirm() {
-			m.flash("type "+clean(d.plan.Target.Name)+" to confirm this irreversible plan", true)
-			return nil
-		}
-		m.dialog = nil
-		return m.runPlan(d.plan)
-	case msg.String() == "up":
-		d.top--
-	case msg.String() == "down":
-		d.top++
-	case d.irreversible():
-		d.typed.Key(msg)
+	case d.kind == dialogPlan && !(d.irreversible() && msg.Text != "") && m.navigate(msg, d.navigate):
+	case d.irreversible() && d.typed.Key(msg):
+		d.typedChanged()
+	default:
+		m.flash(keyName(msg)+": not a key in this dialog (tab switches, enter presses the focused button, esc cancels)", true)
 	}
 	return nil
+}
+
+// pressButton acts as the dialog's button b does.
+func (m *Model) pressButton(b int) tea.Cmd {
+	d := m.dialog
+	if b == buttonCancel {
+		m.cancelDialog()
+		return nil
+	}
+	if d.kind == dialogQuit {
+		return tea.Quit
+	}
+	if !d.canConfirm() {
+		d.button = buttonOK
+		m.flash(d.refusal(), true)
+		return nil
+	}
+	m.dialog = nil
+	return m.runPlan(d.plan)
+}
+
+// cancelDialog closes the dialog and says so.
+func (m *Model) cancelDialog() {
+	d := m.dialog
+	m.dialog = nil
+	if d.kind == dialogQuit {
+		m.flash("quit cancelled", false)
+		return
+	}
+	m.flash("cancelled: "+d.what()+" was not run; nothing was sent to AWS or journaled", false)
 }
 
 // runPlan carries a confirmed plan out.

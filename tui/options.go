@@ -76,6 +76,23 @@ type Plan struct {
 	Irreversible bool
 	Undo         string   // how to undo, or "cannot be undone"
 	Warnings     []string // e.g. "this key is the console's own"
+	// Steps, for a playbook of several actions, are its actions in order,
+	// shown numbered "[1/3]" as contain --plan prints them; Calls is then
+	// every step's calls in order. Empty: the plan is one action.
+	Steps []PlanStep
+	// LeftAlone are footholds a playbook does not act on, each with why
+	// (they stay open in the verdict); Unsure are what was made after the
+	// leak by a creator CloudTrail does not name yet (not acted on).
+	LeftAlone []string
+	Unsure    []string
+}
+
+// PlanStep is one action of a playbook.
+type PlanStep struct {
+	Name  string       // the action: "deactivate-key"
+	Why   string       // the foothold it neutralises
+	Calls []state.Call // its calls, exactly as they will be sent
+	Err   string       // why it could not be planned (it is skipped)
 }
 
 // Containment is what the console needs from the containment engine. Both

@@ -83,6 +83,7 @@ func (m *Model) applySizes() {
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion // click to focus and select, wheel to scroll (mouse.go)
 	v.WindowTitle = "warroom " + clean(m.store.Incident.ID)
 	return v
 }
@@ -106,8 +107,12 @@ func (m *Model) Render() string {
 		sb.WriteByte('\n')
 	}
 	body := m.body(v)
-	if m.dialog != nil {
-		body = overlay(body, m.dialog.render(v.st, w-2, m.lay.bodyH-2, v.now), w, m.lay.bodyH)
+	if d := m.dialog; d != nil {
+		box := d.render(v.st, w, m.lay.bodyH, v.now)
+		var x, y int
+		body, x, y = overlay(body, box, w, m.lay.bodyH)
+		d.hits.x, d.hits.y = x, y+m.bodyTop()
+		d.hits.w, d.hits.h = width(strings.SplitN(box, "\n", 2)[0]), strings.Count(box, "\n")+1
 	}
 	sb.WriteString(body)
 	sb.WriteByte('\n')

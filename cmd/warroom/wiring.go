@@ -608,6 +608,14 @@ func (c *consoleContainment) planCredential(ctx context.Context, t tui.Target) (
 		Irreversible: pb.Irreversible(), Warnings: slices.Clone(pb.Notes)}
 	var undo []string
 	for i, st := range pb.Steps {
+		ps := tui.PlanStep{Name: st.Action.Name(), Why: st.Why}
+		if st.Plan != nil {
+			ps.Calls = st.Plan.Calls
+		}
+		if st.Err != nil {
+			ps.Err = st.Err.Error()
+		}
+		tp.Steps = append(tp.Steps, ps)
 		switch {
 		case st.Err != nil:
 			tp.Warnings = append(tp.Warnings, fmt.Sprintf("step %d (%s) cannot be planned: %v", i+1, st.Action.Name(), st.Err))
@@ -620,10 +628,10 @@ func (c *consoleContainment) planCredential(ctx context.Context, t tui.Target) (
 		}
 	}
 	for _, o := range pb.LeftAlone {
-		tp.Warnings = append(tp.Warnings, "left alone (stays open): "+footholdLine(o))
+		tp.LeftAlone = append(tp.LeftAlone, footholdLine(o))
 	}
 	for _, o := range pb.Unsure {
-		tp.Warnings = append(tp.Warnings, "unsure, not acted on: "+footholdLine(o))
+		tp.Unsure = append(tp.Unsure, footholdLine(o))
 	}
 	tp.Warnings = append(tp.Warnings, "after these steps the playbook keeps reading the account back, containing what turns up in the same way, until the verdict is read back as contained (or 15 minutes pass); the verdict is journaled")
 	tp.Undo = strings.Join(undo, "; ")
