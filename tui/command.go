@@ -173,10 +173,16 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	case "suspect", "unsuspect":
 		s, ok := m.selected()
 		if !ok {
+			m.flash(name+": nothing selected", true)
 			return nil
 		}
 		k, a, ok := s.suspectMark()
-		if !ok || m.sus.marked[k+a] != (name == "unsuspect") {
+		if !ok {
+			m.flash(name+": select a key or a principal", true)
+			return nil
+		}
+		if m.sus.marked[k+a] != (name == "unsuspect") {
+			m.flash(name+": "+clean(k+a)+" is already "+map[bool]string{true: "marked", false: "not marked"}[name == "suspect"], true)
 			return nil
 		}
 		return m.toggleSuspect()

@@ -218,3 +218,114 @@ func TestWrapLine(t *testing.T) {
 		}
 	}
 }
+
+// TestLegendOneMeaningEach is part of defect 10 of issue 14: the legend
+// used + (persistence, new) and ? (recon, outcome unknown) twice.
+func TestLegendOneMeaningEach(t *testing.T) {
+	m, _ := newTestModel(t, Options{}, 80, 24)
+	seen := map[string]string{}
+	for _, mk := range legendMarks(&m.theme.Styles) {
+		if prev, ok := seen[mk.glyph]; ok {
+			t.Errorf("%q means both %q and %q", mk.glyph, prev, mk.meaning)
+		}
+		seen[mk.glyph] = mk.meaning
+	}
+}
+
+// TestHelpListsEveryCommand: ? lists every command that : and tab offer,
+// the program's included (defect 10 of issue 14: it listed only those).
+func TestHelpListsEveryCommand(t *testing.T) {
+	for _, opts := range []Options{
+		{Containment: &fakeContainment{}, Journal: &recJournal{}},
+		{Mode: ModeFollow},
+	} {
+		opts.Commands = []Command{{Name: "debrief", Help: "the drill's debrief", Run: func(context.Context) (string, error) { return "", nil }}}
+		m, _ := newTestModel(t, opts, 200, 60)
+		press(m, key1(':'))
+		press(m, keyTab)
+		offered := strings.Fields(m.inputHint)
+		if len(offered) < 10 {
+			t.Fatalf(": tab offers only %q", m.inputHint)
+		}
+		press(m, keyEsc, key1('?'))
+		var screen string
+		for range 10 { // every page of help
+			screen += ansi.Strip(m.Render())
+			press(m, keyPgDown)
+		}
+		for _, c := range offered {
+			if !strings.Contains(screen, ":"+c) {
+				t.Errorf("%s: help does not list :%s", opts.Mode, c)
+			}
+		}
+		if opts.Mode == ModeFollow && strings.Contains(screen, ":contain") {
+			t.Error("help lists :contain where : does not offer it")
+		}
+	}
+}
+
+// TestHintBar is part of defect 10 of issue 14: the footer never showed s,
+// D, C or ?. It shows them first, fitting the width.
+func TestHintBar(t *testing.T) {
+	for _, w := range []int{80, 120, 200} {
+		m, _ := newTestModel(t, Options{Containment: &fakeContainment{}, Journal: &recJournal{}}, w, 40)
+		for _, p := range []rune{'1', '2', '4'} {
+			press(m, key1(p))
+			footer := ansi.Strip(lastLine(m.Render()))
+			for _, want := range []string{"? help", "s suspect", "D deactivate", "C contain"} {
+				if !strings.Contains(footer, want) {
+					t.Errorf("%d wide, pane %c: footer %q lacks %q", w, p, footer, want)
+				}
+			}
+		}
+	}
+	// Read-only: the containment keys are not offered.
+	m, _ := newTestModel(t, Options{Mode: ModeReadOnly, Journal: &recJournal{}}, 120, 40)
+	if footer := ansi.Strip(lastLine(m.Render())); strings.Contains(footer, "D ") || !strings.Contains(footer, "? help") {
+		t.Errorf("read-only footer %q", footer)
+	}
+}
+
+// TestRefusedKeysSay is defect 5 of issue 14 and the flash line: a key that
+// does nothing says why.
+func TestRefusedKeysSay(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		keys []tea.KeyPressMsg
+		want string
+	}{
+		{"s in follow", Options{Mode: ModeFollow}, []tea.KeyPressMsg{key1('s')}, "follower does not write the journal"},
+		{"n in follow", Options{Mode: ModeFollow}, []tea.KeyPressMsg{key1('n')}, "follower does not write the journal"},
+		{"D in follow", Options{Mode: ModeFollow}, []tea.KeyPressMsg{key1('D')}, "contain from the console that drives"},
+		{"C in follow", Options{Mode: ModeFollow}, []tea.KeyPressMsg{key1('C')}, "contain from the console that drives"},
+		{"D in read-only", Options{Mode: ModeReadOnly, Containment: &fakeContainment{}}, []tea.KeyPressMsg{key1('D')}, "off in read-only mode"},
+		{"C in read-only", Options{Mode: ModeReadOnly, Containment: &fakeContainment{}}, []tea.KeyPressMsg{key1('C')}, "off in read-only mode"},
+		{"D in replay", Options{Mode: ModeReplay}, []tea.KeyPressMsg{key1('D')}, "cannot act on AWS"},
+		{"space outside a replay", Options{Mode: ModeLive}, []tea.KeyPressMsg{{Code: tea.KeySpace, Text: " "}}, "only in a replay"},
+		{"e outside the journal", Options{}, []tea.KeyPressMsg{key1('e')}, "press 4 first"},
+		{"an unbound key", Options{}, []tea.KeyPressMsg{key1('w')}, "w: not a key here"},
+		{"s on a Region", Options{Journal: &recJournal{}}, []tea.KeyPressMsg{key1('3'), key1('s')}, "select a key or a principal"},
+		{"an empty note", Options{Journal: &recJournal{}}, []tea.KeyPressMsg{key1('n'), keyEnter}, "empty note"},
+		{"a key in a dialog", Options{}, []tea.KeyPressMsg{key1('q')}, "not a key in this dialog"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, clk := newTestModel(t, tt.opts, 80, 24)
+			for _, k := range tt.keys {
+				exec(m, press(m, k))
+			}
+			if tt.name == "a key in a dialog" {
+				clk.advance(time.Second)
+				press(m, key1('x'))
+			}
+			footer := ansi.Strip(lastLine(m.Render()))
+			if !strings.Contains(m.message, tt.want) || !strings.Contains(footer, tt.want) {
+				t.Errorf("message %q, footer %q; want %q", m.message, footer, tt.want)
+			}
+			if m.dialog != nil && tt.name != "a key in a dialog" {
+				t.Error("a dialog opened")
+			}
+		})
+	}
+}

@@ -64,6 +64,10 @@ type KeyMap struct {
 	PrevMark    key.Binding
 	Seek        key.Binding
 
+	// The mouse (no key press ever matches these: mouse.go handles them).
+	Click key.Binding
+	Wheel key.Binding
+
 	// Dialogs and inputs.
 	Confirm  key.Binding
 	Cancel   key.Binding
@@ -123,6 +127,9 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		PrevMark:    b([]string{"["}, "[", "jump to the previous action or note"),
 		Seek:        b([]string{"t"}, "t", "seek to a time, fact number, start or end"),
 
+		Click: b([]string{"click"}, "click", "focus the pane and select the row; press a dialog button; pick a tab"),
+		Wheel: b([]string{"wheel"}, "wheel", "scroll the list, help, view or plan under the pointer"),
+
 		Confirm:  b([]string{"enter"}, "enter", "press the focused button"),
 		Cancel:   b([]string{"esc"}, "esc", "cancel"),
 		Switch:   b([]string{"tab", "shift+tab", "left", "right"}, "tab/←/→", "switch button"),
@@ -165,6 +172,7 @@ func (k KeyMap) Groups() []KeyGroup {
 		{Name: "Journal", Bindings: []key.Binding{k.Routine}},
 		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},
 		{Name: "Containment", Dangerous: true, Bindings: []key.Binding{k.Deactivate, k.Revoke, k.Quarantine, k.ContainAll}},
+		{Name: "Mouse", Bindings: []key.Binding{k.Click, k.Wheel}},
 		{Name: "Dialogs and inputs", Bindings: []key.Binding{k.Confirm, k.Cancel, k.Switch, k.Complete}},
 	}
 }
@@ -221,30 +229,75 @@ func (m *Model) disabledKey(msg tea.KeyPressMsg) (key.Binding, bool) {
 	return key.Binding{}, false
 }
 
-// refusal says why a disabled binding does nothing now.
+// refusal says why a disabled binding does nothing now, short enough
+// for the footer at 80 columns.
 func (m *Model) refusal(b key.Binding) string {
 	h := b.Help()
-	what := h.Key + " (" + strings.TrimPrefix(h.Desc, "plan: ") + ")"
 	k := &m.keys
 	mode := m.opts.Mode
+	same := func(c *key.Binding) bool { return c.Help().Key == h.Key }
 	switch {
-	case slices.ContainsFunc(k.containment(), func(c *key.Binding) bool { return c.Help().Key == h.Key }):
-		switch {
-		case mode == ModeFollow:
-			return what + " is off: a follower watches another console's journal; contain from the console that drives"
-		case mode == ModeReplay:
-			return what + " is off: a replay reads a journal from disk and cannot act on AWS"
-		case mode == ModeReadOnly:
-			return what + " is off: read-only mode (start without --read-only to contain)"
+	case slices.ContainsFunc(k.containment(), same):
+		switch mode {
+		case ModeFollow:
+			return h.Key + ": off in follow mode — contain from the console that drives"
+		case ModeReplay:
+			return h.Key + ": off in a replay — it cannot act on AWS"
+		case ModeReadOnly:
+			return h.Key + ": off in read-only mode — start without --read-only to contain"
 		}
-		return what + " is off: no containment engine in this console"
-	case h.Key == k.Note.Help().Key || h.Key == k.Suspect.Help().Key:
+		return h.Key + ": off — this console has no containment engine"
+	case same(&k.Note) || same(&k.Suspect):
 		if mode == ModeFollow {
-			return what + " is off: a follower does not write the journal; mark and note in the console that drives"
+			return h.Key + ": off in follow mode — a follower does not write the journal"
 		}
-		return what + " is off: there is no journal to write to"
-	case slices.ContainsFunc(k.replay(), func(c *key.Binding) bool { return c.Help().Key == h.Key }):
-		return what + " works only in a replay (warroom replay JOURNAL)"
+		return h.Key + ": off — there is no journal to write to"
+	case slices.ContainsFunc(k.replay(), same):
+		return h.Key + ": works only in a replay (warroom replay JOURNAL)"
 	}
-	return what + " is off here"
+	return h.Key + ": off here"
+}
+
+// hintWords are the footer's short words for bindings, by description,
+// used when the full descriptions do not fit the width.
+var hintWords = map[string]string{
+	"help for what applies now":                 "help",
+	"mark or clear suspect":                     "suspect",
+	"plan: deactivate the access key":           "deactivate",
+	"plan: contain everything for a suspect":    "contain",
+	"plan: revoke temporary sessions":           "revoke",
+	"plan: quarantine (deny all)":               "quarantine",
+	"command line (tab completes)":              "commands",
+	"filter the stream":                         "filter",
+	"next pane":                                 "pane",
+	"zoom the pane full screen":                 "zoom",
+	"quit (asks first)":                         "quit",
+	"open the selected item in full":            "open",
+	"copy the id or ARN (OSC 52)":               "copy",
+	"filter on this event's access key":         "key",
+	"filter on this event's principal":          "principal",
+	"filter on this event's source IP":          "ip",
+	"follow newest (stream, journal)":           "follow",
+	"add a note to the journal":                 "note",
+	"close, cancel, back":                       "back",
+	"play or pause the replay":                  "play",
+	"step one fact forward":                     "step",
+	"step one fact back":                        "back",
+	"jump to the next action or note":           "next mark",
+	"seek to a time, fact number, start or end": "seek",
+	"press the focused button":                  "press",
+	"switch button":                             "switch",
+	"show or hide routine facts (event batches, stream health, sweeps)": "routine",
+	"complete a command": "complete",
+}
+
+// hintWord is a binding's short word for the footer.
+func hintWord(desc string) string {
+	if w, ok := hintWords[desc]; ok {
+		return w
+	}
+	if i := strings.IndexByte(desc, ' '); i > 0 {
+		return desc[:i]
+	}
+	return desc
 }

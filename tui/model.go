@@ -906,13 +906,29 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.text != nil:
 		return m.text.ShortHelp(k)
 	case m.detail != nil:
-		return m.detail.ShortHelp(k)
+		return hintOrder(append([]key.Binding{k.Help, k.Back, k.Suspect, k.Deactivate, k.ContainAll}, m.detail.ShortHelp(k)...))
 	}
-	b := m.panes[m.focus].ShortHelp(k)
+	// Most important first: the footer drops from the end what does not fit.
+	b := []key.Binding{k.Help}
 	if m.tl != nil {
-		b = append([]key.Binding{k.PlayPause, k.StepForward, k.StepBack, k.NextMark, k.Seek}, b...)
+		b = append(b, k.PlayPause, k.StepForward, k.StepBack, k.NextMark, k.Seek)
 	}
-	return append(b, k.NextPane, k.Zoom, k.Command, k.Help, k.Quit)
+	b = append(b, k.Suspect, k.Deactivate, k.ContainAll)
+	b = append(b, m.panes[m.focus].ShortHelp(k)...)
+	return hintOrder(append(b, k.Command, k.NextPane, k.Zoom, k.Quit))
+}
+
+// hintOrder drops the later repeats of a binding (by its help key).
+func hintOrder(bs []key.Binding) []key.Binding {
+	seen := map[string]bool{}
+	out := bs[:0:0]
+	for _, b := range bs {
+		if h := b.Help().Key; !seen[h] {
+			seen[h] = true
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // FullHelp implements help.KeyMap: the focused pane's keys, then the global

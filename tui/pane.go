@@ -239,7 +239,7 @@ func (c *listCursor) navigate(n nav) {
 
 // listHelp is the help every list pane shares.
 func listHelp(k KeyMap) []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom}
 }
 
 // shortARN drops the "arn:aws:iam::123456789012:" prefix, which is the

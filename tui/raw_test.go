@@ -47,7 +47,7 @@ func TestDetailReadsRawRecord(t *testing.T) {
 	screen := m.Render()
 	checkFrame(t, screen, 120, 60)
 	plain := ansi.Strip(screen)
-	for _, want := range []string{"raw record (sanitised):", `"eventName": "CreateUser"`, `"eventSource": "iam.amazonaws.com"`, "+ persistence"} {
+	for _, want := range []string{"raw record (sanitised):", `"eventName": "CreateUser"`, `"eventSource": "iam.amazonaws.com"`, "# persistence"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("detail lacks %q", want)
 		}

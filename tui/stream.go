@@ -13,9 +13,9 @@ import (
 // TERM=screen).
 var classGlyph = map[state.Class]string{
 	state.ClassNone:             " ",
-	state.ClassRecon:            "?",
+	state.ClassRecon:            "*",
 	state.ClassCredentialAccess: "$",
-	state.ClassPersistence:      "+",
+	state.ClassPersistence:      "#",
 	state.ClassPrivEsc:          "^",
 	state.ClassDefenseEvasion:   "~",
 	state.ClassImpact:           "!",

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/themes"
@@ -334,31 +335,43 @@ func (m *Model) footer(v *viewCtx) string {
 	return m.shortHelpLine(v, m.ShortHelp(), w)
 }
 
-// shortHelpLine draws bindings as "key desc · key desc", as many as fit.
+// shortHelpLine draws bindings as "key desc · key desc", most important
+// first: when the full descriptions do not all fit, each gets its short
+// word (hintWord), and what still does not fit is dropped from the end.
 func (m *Model) shortHelpLine(v *viewCtx, bs []key.Binding, w int) string {
-	var sb strings.Builder
-	used := 0
-	sep := v.st.HelpSep.Render(" · ")
-	for _, b := range bs {
-		if !b.Enabled() {
-			continue
+	draw := func(short bool) (string, bool) {
+		var sb strings.Builder
+		used := 0
+		sep := v.st.HelpSep.Render(" · ")
+		for _, b := range bs {
+			if !b.Enabled() {
+				continue
+			}
+			h := b.Help()
+			desc := h.Desc
+			if short {
+				desc = hintWord(desc)
+			}
+			need := width(h.Key + " " + desc)
+			if used > 0 {
+				need += 3
+			}
+			if used+need > w {
+				return sb.String(), false
+			}
+			if used > 0 {
+				sb.WriteString(sep)
+			}
+			sb.WriteString(v.st.HelpKey.Render(h.Key) + " " + v.st.HelpDesc.Render(desc))
+			used += need
 		}
-		h := b.Help()
-		item := h.Key + " " + h.Desc
-		need := width(item)
-		if used > 0 {
-			need += 3
-		}
-		if used+need > w {
-			break
-		}
-		if used > 0 {
-			sb.WriteString(sep)
-		}
-		sb.WriteString(v.st.HelpKey.Render(h.Key) + " " + v.st.HelpDesc.Render(h.Desc))
-		used += need
+		return sb.String(), true
 	}
-	return fit(sb.String(), w)
+	line, all := draw(false)
+	if !all {
+		line, _ = draw(true)
+	}
+	return fit(line, w)
 }
 
 // helpView draws the full help for what applies now, and the legend of the
@@ -397,20 +410,16 @@ func (m *Model) helpView(v *viewCtx, w, h int) string {
 		}
 		render(title, g.Bindings)
 	}
-	if len(m.extra) > 0 {
-		g := group{title: "commands (:name, enter)"}
-		for _, c := range m.extra {
-			g.lines = append(g.lines, v.st.HelpKey.Render(fit(":"+c.name, 10))+" "+v.st.HelpDesc.Render(c.desc))
-		}
-		groups = append(groups, g)
+	// Every command : and tab offer now, from the same table.
+	cg := group{title: "commands (: name, tab completes, enter runs)"}
+	for _, c := range m.commands() {
+		cg.lines = append(cg.lines, v.st.HelpKey.Render(fit(":"+c.name+suffix(" ", c.args), 16))+" "+v.st.HelpDesc.Render(c.desc))
 	}
+	groups = append(groups, cg)
 	legend := group{title: "marks"}
-	for _, c := range []state.Class{state.ClassRecon, state.ClassCredentialAccess, state.ClassPersistence, state.ClassPrivEsc, state.ClassDefenseEvasion, state.ClassImpact, state.ClassImpersonation} {
-		legend.lines = append(legend.lines, v.st.Severity[c.Level()-1].Render(classGlyph[c])+"  "+c.String())
+	for _, mk := range legendMarks(v.st) {
+		legend.lines = append(legend.lines, mk.style.Render(mk.glyph)+"  "+mk.meaning)
 	}
-	legend.lines = append(legend.lines, v.st.Suspect.Render(markSuspect)+"  suspect (and its key family)",
-		v.st.Ours.Render(markOurs)+"  our own call", v.st.New.Render("+")+"  new since the incident began",
-		"A  admin-equivalent", "✓ ✗ ?  action verified / failed / outcome unknown")
 	groups = append(groups, legend)
 
 	colW := 46
@@ -435,6 +444,29 @@ func (m *Model) helpView(v *viewCtx, w, h int) string {
 		blocks = append(blocks, block(strings.Join(c[top:], "\n"), colW, h))
 	}
 	return block(joinH(blocks...), w, h)
+}
+
+// legendMark is one glyph of the help's legend and what it means.
+type legendMark struct {
+	glyph, meaning string
+	style          lipgloss.Style
+}
+
+// legendMarks are the glyphs the panes draw, each with one meaning.
+func legendMarks(st *themes.Styles) []legendMark {
+	var out []legendMark
+	for _, c := range []state.Class{state.ClassRecon, state.ClassCredentialAccess, state.ClassPersistence, state.ClassPrivEsc, state.ClassDefenseEvasion, state.ClassImpact, state.ClassImpersonation} {
+		out = append(out, legendMark{classGlyph[c], c.String(), st.Severity[c.Level()-1]})
+	}
+	return append(out,
+		legendMark{markSuspect, "suspect (and its key family)", st.Suspect},
+		legendMark{markOurs, "our own call", st.Ours},
+		legendMark{"+", "new since the incident began", st.New},
+		legendMark{"A", "admin-equivalent", st.Base},
+		legendMark{"✓", "action verified", st.Base},
+		legendMark{"✗", "action failed", st.Base},
+		legendMark{"?", "outcome or verdict not known", st.Base},
+	)
 }
 
 // ThemeName returns the name of the theme in use.
