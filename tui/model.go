@@ -902,7 +902,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		}
 		return b
 	case m.help:
-		return []key.Binding{k.Help, k.Back}
+		return []key.Binding{k.Back, k.PageDown, k.PageUp, k.Down, k.Up}
 	case m.text != nil:
 		return m.text.ShortHelp(k)
 	case m.detail != nil:
