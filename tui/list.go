@@ -34,11 +34,15 @@ func (s listSort) label(names []string) string {
 		}
 		return ""
 	}
-	arrow := " ↑"
-	if s.desc {
-		arrow = " ↓"
+	return "sort " + names[s.col] + " " + arrow(s.desc)
+}
+
+// arrow marks a sort's direction.
+func arrow(desc bool) string {
+	if desc {
+		return "↓"
 	}
-	return "sort " + names[s.col] + arrow
+	return "↑"
 }
 
 // textFilter is a free-text filter: space-separated terms that must all

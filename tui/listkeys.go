@@ -98,6 +98,6 @@ func (m *Model) copyMore() tea.Cmd {
 	m.copyIdx = (m.copyIdx + 1) % len(fs)
 	f := fs[m.copyIdx]
 	text := clean(f.value)
-	m.flash("copied "+f.name+": "+text+" (Y: next field)", false)
+	m.flash("copied "+text+" ("+f.name+"; Y: the next field)", false)
 	return tea.SetClipboard(text)
 }

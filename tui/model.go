@@ -714,9 +714,9 @@ func (m *Model) copySelection() tea.Cmd {
 	m.copyFor, m.copyIdx = fs[0].value, 0
 	more := ""
 	if len(fs) > 1 {
-		more = " (Y: other fields)"
+		more = "; Y copies the other fields"
 	}
-	m.flash("copied "+fs[0].name+" "+text+more, false)
+	m.flash("copied "+text+" ("+fs[0].name+more+")", false)
 	return tea.SetClipboard(text)
 }
 

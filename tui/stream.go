@@ -110,17 +110,17 @@ func streamColumns(w int, wide bool) []streamCol {
 		}
 	}
 	left := w - used
-	for _, grow := range []colID{colEvent, colPrincipal, colError, colAgent} {
+	// Grow in steps, so that a common event name and principal both show
+	// before either takes its widest.
+	for _, g := range []struct {
+		id colID
+		to int
+	}{{colEvent, 18}, {colPrincipal, 28}, {colError, 20}, {colEvent, 32}, {colPrincipal, 48}, {colError, 32}, {colAgent, 40}} {
 		for i := range cols {
-			if cols[i].id != grow || left <= 0 {
-				continue
-			}
-			for _, s := range specs {
-				if s.id == grow {
-					add := min(left, s.maxW-cols[i].w)
-					cols[i].w += add
-					left -= add
-				}
+			if cols[i].id == g.id && left > 0 && cols[i].w < g.to {
+				add := min(left, g.to-cols[i].w)
+				cols[i].w += add
+				left -= add
 			}
 		}
 	}
