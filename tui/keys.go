@@ -39,6 +39,9 @@ type KeyMap struct {
 	SortReverse key.Binding
 	// Wide shows every column of the lists (k9s ctrl+w).
 	Wide key.Binding
+	// ScrollLeft and ScrollRight move a wide table sideways.
+	ScrollLeft  key.Binding
+	ScrollRight key.Binding
 	// CopyMore copies the selection's other fields, one more each press.
 	CopyMore key.Binding
 
@@ -107,6 +110,8 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Sort:        b([]string{"o"}, "o", "sort by the next column (shown in the title)"),
 		SortReverse: b([]string{"O"}, "O", "reverse the sort"),
 		Wide:        b([]string{"ctrl+w"}, "ctrl+w", "wide: show every column"),
+		ScrollLeft:  b([]string{"left", "h"}, "←/h", "scroll a wide table left"),
+		ScrollRight: b([]string{"right", "l"}, "→/l", "scroll a wide table right"),
 		Routine:     b([]string{"e"}, "e", "show or hide routine facts (event batches, stream health, sweeps)"),
 
 		PivotKey:       b([]string{"a"}, "a", "filter on this event's access key"),
@@ -165,7 +170,7 @@ func (k KeyMap) Groups() []KeyGroup {
 			k.Help, k.Command, k.Filter, k.Note, k.NextPane, k.PrevPane, k.FocusPane, k.Zoom,
 			k.Detail, k.Back, k.Copy, k.CopyMore, k.Suspect, k.Quit, k.ForceQuit,
 		}},
-		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Sort, k.SortReverse, k.Wide}},
+		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Sort, k.SortReverse, k.Wide, k.ScrollLeft, k.ScrollRight}},
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
 		{Name: "Journal", Bindings: []key.Binding{k.Routine}},
 		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},

@@ -101,3 +101,14 @@ func (m *Model) copyMore() tea.Cmd {
 	m.flash("copied "+text+" ("+f.name+"; Y: the next field)", false)
 	return tea.SetClipboard(text)
 }
+
+// scroller is a pane whose wide table scrolls sideways.
+type scroller interface{ Scroll(n int) bool }
+
+// scrollFocused scrolls the focused pane's wide table sideways.
+func (m *Model) scrollFocused(n int) {
+	p, ok := m.panes[m.focus].(scroller)
+	if !ok || !p.Scroll(n) {
+		m.flash("nothing to scroll sideways here (ctrl+w shows every column)", true)
+	}
+}

@@ -483,6 +483,12 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.sortFocused(key.Matches(msg, k.SortReverse))
 	case key.Matches(msg, k.Wide):
 		m.toggleWide()
+	case key.Matches(msg, k.ScrollLeft, k.ScrollRight) && m.detail == nil:
+		n := 8
+		if key.Matches(msg, k.ScrollLeft) {
+			n = -8
+		}
+		m.scrollFocused(n)
 	case key.Matches(msg, k.Suspect):
 		return m.toggleSuspect()
 	case key.Matches(msg, k.Deactivate):

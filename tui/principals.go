@@ -394,7 +394,10 @@ func (p *principalsPane) arrange() {
 			case "kind":
 				c = compareText(a.kind, b.kind)
 			case "status":
-				c = compareText(a.status, b.status)
+				c = compareText(a.sortStatus(), b.sortStatus())
+				if c == 0 && a.lin != nil && b.lin != nil {
+					c = a.lin.Expires.Compare(b.lin.Expires)
+				}
 			case "created":
 				c = a.created.Compare(b.created)
 			case "used":
@@ -420,6 +423,18 @@ func (p *principalsPane) arrange() {
 	}
 	p.cur.n = len(p.rows)
 	p.cur.clamp()
+}
+
+// sortStatus is the status a sort orders by: what the status column shows
+// but for a temporary key's countdown (ordered by expiry).
+func (r *prow) sortStatus() string {
+	switch {
+	case r.actMark != "" && r.kind != "key" && r.kind != "temp":
+		return r.actMark + " " + r.act.Intent.Action
+	case r.lin != nil && r.status == "":
+		return "expires"
+	}
+	return r.status
 }
 
 // compactDate is a date in at most 8 cells: "Nov 23" within half a year of

@@ -150,6 +150,7 @@ type streamPane struct {
 	w, h    int
 	focused bool
 	wide    bool
+	xoff    int // wide mode: cells scrolled off to the left (←/→)
 	cols    []streamCol
 
 	filterText string
@@ -210,8 +211,23 @@ func (p *streamPane) SetSize(w, h int) {
 
 // SetWide shows every column (true) or those that fit.
 func (p *streamPane) SetWide(wide bool) {
-	p.wide = wide
+	p.wide, p.xoff = wide, 0
 	p.cols = streamColumns(p.w, wide)
+}
+
+// Scroll moves a wide table left or right by n cells (negative: left); it
+// reports false when the columns fit and there is nothing to scroll.
+func (p *streamPane) Scroll(n int) bool {
+	total := -1
+	for _, c := range p.cols {
+		total += c.w + 1
+	}
+	if total <= p.w {
+		p.xoff = 0
+		return false
+	}
+	p.xoff = max(0, min(p.xoff+n, total-p.w+4))
+	return true
 }
 
 // Focus implements pane.
@@ -457,7 +473,11 @@ func (p *streamPane) Render(v *viewCtx) string {
 		}
 		hdr[i] = fit(t, c.w)
 	}
-	sb.WriteString(v.st.Header.Render(fit(strings.Join(hdr, " "), p.w)))
+	head := strings.Join(hdr, " ")
+	if p.xoff > 0 {
+		head = head[:4] + cutLeft(head[4:], p.xoff)
+	}
+	sb.WriteString(v.st.Header.Render(fit(head, p.w)))
 	rows := min(p.cur.rows, p.res.Len()-p.cur.top)
 	p.drawnSet = false
 	for r := 0; r < rows; r++ {
@@ -567,7 +587,11 @@ func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 		}
 		rest = append(rest, cell(s, c.w))
 	}
-	text := fit(strings.Join(rest, " "), p.w-4)
+	text := strings.Join(rest, " ")
+	if p.xoff > 0 {
+		text = cutLeft(text, p.xoff)
+	}
+	text = fit(text, p.w-4)
 	glyph := classGlyph[f.Class]
 	if selected {
 		return v.st.Selected.Render(glyph + fail + mark2 + " " + text)
@@ -605,7 +629,7 @@ func (p *streamPane) ShortHelp(k KeyMap) []key.Binding {
 // FullHelp implements pane.
 func (p *streamPane) FullHelp(k KeyMap) [][]key.Binding {
 	return [][]key.Binding{
-		append(listHelp(k), k.Follow, k.Sort, k.SortReverse, k.Wide),
+		append(listHelp(k), k.Follow, k.Sort, k.SortReverse, k.Wide, k.ScrollLeft, k.ScrollRight),
 		{k.Filter, k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter, k.Detail, k.Suspect, k.Copy, k.CopyMore},
 	}
 }
