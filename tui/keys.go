@@ -109,7 +109,7 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Follow:      b([]string{"f"}, "f", "follow newest (stream, journal)"),
 		Sort:        b([]string{"o"}, "o", "sort by the next column (shown in the title)"),
 		SortReverse: b([]string{"O"}, "O", "reverse the sort"),
-		Wide:        b([]string{"ctrl+w"}, "ctrl+w", "wide: show every column"),
+		Wide:        b([]string{"ctrl+w"}, "ctrl+w", "wide: every column (narrow: region and error go first, key, principal, source ip last)"),
 		ScrollLeft:  b([]string{"left", "h"}, "←/h", "scroll a wide table left"),
 		ScrollRight: b([]string{"right", "l"}, "→/l", "scroll a wide table right"),
 		Routine:     b([]string{"e"}, "e", "show or hide routine facts (event batches, stream health, sweeps)"),
@@ -117,7 +117,7 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		PivotKey:       b([]string{"a"}, "a", "filter on this event's access key"),
 		PivotPrincipal: b([]string{"p"}, "p", "filter on this event's principal"),
 		PivotIP:        b([]string{"i"}, "i", "filter on this event's source IP"),
-		ClearFilter:    b([]string{"x"}, "x", "clear the filter"),
+		ClearFilter:    b([]string{"x"}, "x", "clear the focused pane's filter (else the stream's)"),
 
 		Deactivate: b([]string{"D"}, "D", "plan: deactivate the access key"),
 		Revoke:     b([]string{"R"}, "R", "plan: revoke temporary sessions"),
