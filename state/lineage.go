@@ -278,3 +278,15 @@ func (t *EventTable) familyKeys(keys []uint32) []uint32 {
 	}
 	return out
 }
+
+// UserCreator returns the access key whose iam:CreateUser made the user
+// called name (the first such record is the evidence), when the table has
+// seen it. A user a family key created belongs to that family: the
+// console marks it with the family's suspect mark.
+func (t *EventTable) UserCreator(name string) (key string, ok bool) {
+	u, ok := t.lineage.users[name]
+	if !ok || u.key == 0 {
+		return "", false
+	}
+	return t.cols[colKey].strs[u.key], true
+}

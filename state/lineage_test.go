@@ -236,3 +236,24 @@ func TestFamilyCreatedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestUserCreator: the key whose CreateUser made a user is found by the
+// user's name; the first CreateUser is the evidence; unknown users and
+// failed calls give nothing.
+func TestUserCreator(t *testing.T) {
+	tb := NewEventTable()
+	tb.Add(createUserRec(1, 1, "AKIALEAK", "backdoor"), EventRef{Offset: 1})
+	tb.Add(createUserRec(2, 2, "AKIAOTHER", "backdoor"), EventRef{Offset: 2})
+	tb.Add(rec(3, 3, func(r *ctlog.Record) {
+		r.AccessKeyID, r.EventName, r.EventSource, r.ErrorCode = "AKIALEAK", "CreateUser", "iam.amazonaws.com", "AccessDenied"
+		r.Raw = []byte(`{"responseElements":{"user":{"userName":"denied"}}}`)
+	}), EventRef{Offset: 3})
+	if k, ok := tb.UserCreator("backdoor"); !ok || k != "AKIALEAK" {
+		t.Errorf("UserCreator(backdoor) = %q, %v; want AKIALEAK", k, ok)
+	}
+	for _, name := range []string{"denied", "nobody"} {
+		if k, ok := tb.UserCreator(name); ok {
+			t.Errorf("UserCreator(%s) = %q", name, k)
+		}
+	}
+}

@@ -33,6 +33,11 @@ var screens = []struct {
 	{name: "dialog-quit", keys: []tea.KeyPressMsg{key1('q')}},
 	{name: "dialog-plan", keys: []tea.KeyPressMsg{keyDown, keyDown, keyDown, keyDown, key1('D')}},
 	{name: "dialog-irreversible", keys: []tea.KeyPressMsg{key1('2'), keyDown, keyDown, key1('Q')}},
+	{name: "stream-sorted", keys: []tea.KeyPressMsg{key1('o'), key1('o'), key1('o'), key1('O')}},
+	{name: "stream-wide", keys: []tea.KeyPressMsg{{Code: 'w', Mod: tea.ModCtrl}}},
+	{name: "principals-filtered", keys: append(append([]tea.KeyPressMsg{key1('2'), key1('/')}, runes("ci-deploy")...), keyEnter)},
+	{name: "principals-sorted", keys: []tea.KeyPressMsg{key1('2'), key1('o'), key1('o'), key1('o')}},
+	{name: "regions-filtered", keys: append(append([]tea.KeyPressMsg{key1('3'), key1('/')}, runes("east")...), keyEnter)},
 }
 
 var sizes = [][2]int{{80, 24}, {120, 40}, {200, 60}}

@@ -60,6 +60,7 @@ type journalPane struct {
 	// routine shows routine facts too; rows indexes the timeline items shown.
 	routine bool
 	rows    []int
+	filter  textFilter // / in this pane (journal_filter.go)
 }
 
 // isRoutine reports the fact kinds that arrive by the hundred while the
@@ -93,7 +94,7 @@ func (p *journalPane) Title(v *viewCtx) string {
 	if u := len(v.store.Unfinished()); u > 0 {
 		t += " · " + itoa(u) + " unfinished"
 	}
-	return t
+	return titleParts(t, p.filter, listSort{}, nil)
 }
 
 // SetSize implements pane.
@@ -130,7 +131,7 @@ func (p *journalPane) Refresh(v *viewCtx) {
 		p.actions[a.IntentSeq] = a
 	}
 	for i := from; i < len(v.store.Timeline); i++ {
-		if p.routine || !isRoutine(v.store.Timeline[i].Kind) {
+		if (p.routine || !isRoutine(v.store.Timeline[i].Kind)) && p.matches(&v.store.Timeline[i]) {
 			p.rows = append(p.rows, i)
 		}
 	}

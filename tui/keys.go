@@ -38,6 +38,16 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 	Follow   key.Binding
+	// Sort cycles the focused list's sort column; SortReverse flips it.
+	Sort        key.Binding
+	SortReverse key.Binding
+	// Wide shows every column of the lists (k9s ctrl+w).
+	Wide key.Binding
+	// ScrollLeft and ScrollRight move a wide table sideways.
+	ScrollLeft  key.Binding
+	ScrollRight key.Binding
+	// CopyMore copies the selection's other fields, one more each press.
+	CopyMore key.Binding
 
 	// Routine shows or hides the journal's routine facts.
 	Routine key.Binding
@@ -86,7 +96,7 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Quit:      b([]string{"q"}, "q", "quit (asks first)"),
 		Help:      b([]string{"?"}, "?", "help for what applies now"),
 		Command:   b([]string{":"}, ":", "command line (tab completes)"),
-		Filter:    b([]string{"/"}, "/", "filter the stream"),
+		Filter:    b([]string{"/"}, "/", "filter the focused pane (stream: filter language; others: text, col:value)"),
 		Note:      b([]string{"n"}, "n", "add a note to the journal"),
 		NextPane:  b([]string{"tab"}, "tab", "next pane"),
 		PrevPane:  b([]string{"shift+tab"}, "shift+tab", "previous pane"),
@@ -94,24 +104,30 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Zoom:      b([]string{"z"}, "z", "zoom the pane full screen"),
 		Detail:    b([]string{"enter"}, "enter", "open the selected item in full"),
 		Back:      b([]string{"esc"}, "esc", "close, cancel, back"),
-		Copy:      b([]string{"y"}, "y", "copy the id or ARN (OSC 52)"),
+		Copy:      b([]string{"y"}, "y", "copy the key id or ARN (OSC 52)"),
+		CopyMore:  b([]string{"Y"}, "Y", "copy another field (each press the next: event id, IP, …)"),
 		Suspect:   b([]string{"s"}, "s", "mark or clear suspect"),
 
-		Up:       b([]string{"up", "k"}, "↑/k", "up"),
-		Down:     b([]string{"down", "j"}, "↓/j", "down"),
-		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
-		PageDown: b([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
-		HalfUp:   b([]string{"ctrl+u"}, "ctrl+u", "half a page up"),
-		HalfDown: b([]string{"ctrl+d"}, "ctrl+d", "half a page down"),
-		Top:      b([]string{"home", "g"}, "g/home", "first row"),
-		Bottom:   b([]string{"end", "G"}, "G/end", "last row"),
-		Follow:   b([]string{"f"}, "f", "follow newest (stream, journal)"),
-		Routine:  b([]string{"e"}, "e", "show or hide routine facts (event batches, stream health, sweeps)"),
+		Up:          b([]string{"up", "k"}, "↑/k", "up"),
+		Down:        b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:      b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown:    b([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
+		Top:         b([]string{"home", "g"}, "g/home", "first row"),
+		Bottom:      b([]string{"end", "G"}, "G/end", "last row"),
+		HalfUp:      b([]string{"ctrl+u"}, "ctrl+u", "half a page up"),
+		HalfDown:    b([]string{"ctrl+d"}, "ctrl+d", "half a page down"),
+		Follow:      b([]string{"f"}, "f", "follow newest (stream, journal)"),
+		Sort:        b([]string{"o"}, "o", "sort by the next column (shown in the title)"),
+		SortReverse: b([]string{"O"}, "O", "reverse the sort"),
+		Wide:        b([]string{"ctrl+w"}, "ctrl+w", "wide: every column (narrow: region and error go first, key, principal, source ip last)"),
+		ScrollLeft:  b([]string{"left", "h"}, "←/h", "scroll a wide table left"),
+		ScrollRight: b([]string{"right", "l"}, "→/l", "scroll a wide table right"),
+		Routine:     b([]string{"e"}, "e", "show or hide routine facts (event batches, stream health, sweeps)"),
 
 		PivotKey:       b([]string{"a"}, "a", "filter on this event's access key"),
 		PivotPrincipal: b([]string{"p"}, "p", "filter on this event's principal"),
 		PivotIP:        b([]string{"i"}, "i", "filter on this event's source IP"),
-		ClearFilter:    b([]string{"x"}, "x", "clear the filter"),
+		ClearFilter:    b([]string{"x"}, "x", "clear the focused pane's filter (else the stream's)"),
 
 		Deactivate: b([]string{"D"}, "D", "plan: deactivate the access key"),
 		Revoke:     b([]string{"R"}, "R", "plan: revoke temporary sessions"),
@@ -165,9 +181,9 @@ func (k KeyMap) Groups() []KeyGroup {
 	return []KeyGroup{
 		{Name: "Anywhere", Bindings: []key.Binding{
 			k.Help, k.Command, k.Filter, k.Note, k.NextPane, k.PrevPane, k.FocusPane, k.Zoom,
-			k.Detail, k.Back, k.Copy, k.Suspect, k.Quit, k.ForceQuit,
+			k.Detail, k.Back, k.Copy, k.CopyMore, k.Suspect, k.Quit, k.ForceQuit,
 		}},
-		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom, k.Follow}},
+		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom, k.Follow, k.Sort, k.SortReverse, k.Wide, k.ScrollLeft, k.ScrollRight}},
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
 		{Name: "Journal", Bindings: []key.Binding{k.Routine}},
 		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},

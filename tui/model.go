@@ -35,6 +35,7 @@ const (
 	inputCommand
 	inputNote
 	inputSeek
+	inputPaneFilter
 )
 
 // taskKind is what an asynchronous task was for.
@@ -144,6 +145,12 @@ type Model struct {
 	inputHint string // the filter's parse error, completion candidates
 
 	dialog *dialog
+
+	// wide shows every column (ctrl+w); copyFor and copyIdx are the
+	// selection Y last copied a field of, and which.
+	wide    bool
+	copyFor string
+	copyIdx int
 
 	message    string
 	messageErr bool
@@ -451,6 +458,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.help, m.helpTop = true, 0
 	case key.Matches(msg, k.Command):
 		m.openInput(inputCommand, ":", "")
+	case key.Matches(msg, k.Filter) && m.focus != paneStream && m.detail == nil:
+		m.openPaneFilter()
 	case key.Matches(msg, k.Filter):
 		// The current filter, ready to refine: a typed term is ANDed.
 		value := m.stream.filterText
@@ -475,6 +484,18 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openDetail()
 	case key.Matches(msg, k.Copy):
 		return m.copySelection()
+	case key.Matches(msg, k.CopyMore):
+		return m.copyMore()
+	case key.Matches(msg, k.Sort, k.SortReverse):
+		m.sortFocused(key.Matches(msg, k.SortReverse))
+	case key.Matches(msg, k.Wide):
+		m.toggleWide()
+	case key.Matches(msg, k.ScrollLeft, k.ScrollRight) && m.detail == nil:
+		n := 8
+		if key.Matches(msg, k.ScrollLeft) {
+			n = -8
+		}
+		m.scrollFocused(n)
 	case key.Matches(msg, k.Suspect):
 		return m.toggleSuspect()
 	case key.Matches(msg, k.Deactivate):
@@ -488,7 +509,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.PivotKey, k.PivotPrincipal, k.PivotIP):
 		m.pivot(msg)
 	case key.Matches(msg, k.ClearFilter):
-		m.setFilter("", nil)
+		if !m.clearPaneFilter() {
+			m.setFilter("", nil)
+		}
 	case key.Matches(msg, k.Follow):
 		m.stream.Follow()
 		m.journal.Follow()
@@ -649,6 +672,8 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.recordNote(text)
 		case inputSeek:
 			return m.seekInput(text)
+		case inputPaneFilter:
+			m.setPaneFilter(text)
 		}
 		return nil
 	case "tab":
@@ -737,12 +762,18 @@ func (m *Model) copySelection() tea.Cmd {
 		m.flash("nothing selected to copy", true)
 		return nil
 	}
-	text := clean(s.copyText())
-	if text == "" {
+	fs := s.copyFields()
+	if len(fs) == 0 {
 		m.flash("the selected row has no id to copy", true)
 		return nil
 	}
-	m.flash("copied "+text, false)
+	text := clean(fs[0].value)
+	m.copyFor, m.copyIdx = fs[0].value, 0
+	more := ""
+	if len(fs) > 1 {
+		more = "; Y copies the other fields"
+	}
+	m.flash("copied "+text+" ("+fs[0].name+more+")", false)
 	return tea.SetClipboard(text)
 }
 

@@ -78,7 +78,7 @@ func cursorOf(p pane) (*listCursor, int) {
 	case *streamPane:
 		return &p.cur, 1
 	case *principalsPane:
-		return &p.cur, 0
+		return &p.cur, 1 // the column header
 	case *regionsPane:
 		if p.open != "" {
 			return &p.resCur, 1

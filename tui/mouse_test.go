@@ -41,8 +41,8 @@ func TestMouse(t *testing.T) {
 			t.Fatalf("focus %s, want principals", paneNames[m.focus])
 		}
 		s, _ := m.selected()
-		if s.name != "ci-deploy" {
-			t.Errorf("selected %+v, want user ci-deploy", s)
+		if s.name != "ci-deploy" || s.key != "" {
+			t.Errorf("selected %+v, want user ci-deploy (not its key)", s)
 		}
 	})
 	t.Run("click selects a stream row", func(t *testing.T) {

@@ -162,24 +162,58 @@ func principalTarget(arn string) Target {
 	return Target{Kind: TargetUser, ID: name, ARN: arn, Name: name}
 }
 
-// copyText is what y copies: the most useful id of the selection.
-func (s selection) copyText() string {
+// copyField is one field of a selection that y or Y copies.
+type copyField struct{ name, value string }
+
+// copyFields lists what can be copied from the selection, the one a
+// responder pastes first (a key id, an ARN) first: y copies it, Y each
+// other field in turn. Empty fields are left out.
+func (s selection) copyFields() []copyField {
+	var fs []copyField
+	add := func(name, value string) {
+		if value != "" {
+			fs = append(fs, copyField{name, value})
+		}
+	}
 	switch s.kind {
 	case selEvent:
-		return s.event.EventID
+		e := s.event
+		add("key id", e.AccessKeyID)
+		add("principal ARN", e.Principal)
+		add("event id", e.EventID)
+		add("source ip", e.SourceIP)
+		add("event name", e.Name)
+		add("user agent", e.UserAgent)
+		add("error", e.ErrorCode)
 	case selKey:
-		return s.key
-	case selUser, selRole, selRoot:
-		return s.arn
-	case selResource:
-		if s.resource.ARN != "" {
-			return s.resource.ARN
+		add("key id", s.key)
+		add("owner ARN", s.arn)
+		add("user", s.name)
+		if s.lineage != nil {
+			add("issuer key", s.lineage.Issuer)
+			add("role ARN", s.lineage.RoleARN)
+			add("minting event id", s.lineage.EventID)
 		}
-		return s.resource.ID
+	case selUser, selRole, selRoot:
+		add("ARN", s.arn)
+		add("name", s.name)
+	case selResource:
+		add("ARN", s.resource.ARN)
+		add("id", s.resource.ID)
+		add("name", s.resource.Name)
+		add("region", s.region)
 	case selRegion:
-		return s.region
+		add("region", s.region)
 	case selTimeline:
-		return s.item.Summary
+		add("summary", s.item.Summary)
+	}
+	return fs
+}
+
+// copyText is what y copies: the most useful id of the selection.
+func (s selection) copyText() string {
+	if fs := s.copyFields(); len(fs) > 0 {
+		return fs[0].value
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -12,15 +13,50 @@ import (
 
 // prow is one row of the principals pane.
 type prow struct {
-	sel    selection
-	depth  int
-	kind   string // "root", "user", "key", "temp", "role"
-	label  string // name or key id (attacker-controllable: cleaned when drawn)
-	status string
-	lin    *state.Lineage // temporary keys: expiry counted down at draw time
-	info   string
-	admin  bool
+	sel     selection
+	depth   int
+	kind    string // "root", "user", "key", "temp", "role"
+	label   string // name or key id (attacker-controllable: cleaned when drawn)
+	status  string
+	lin     *state.Lineage // temporary keys: expiry counted down at draw time
+	info    string
+	admin   bool
+	new     bool      // made since the incident began
+	created time.Time // zero: not known
+	used    time.Time // last used, to AWS's hour
+	usedAt  string    // where it was last used
+	// act is the newest containment action on the row's key or principal.
+	act *state.Action
+	// actMark is the action's outcome as the row reads it: ✓ it holds
+	// (verified, or the fresher inventory agrees), ✗ it failed or was
+	// undone, ? no outcome yet.
+	actMark string
+	// creator is the key that created the user (iam:CreateUser), if known.
+	creator string
+	group   int // index of the top-level row this row belongs under
 }
+
+// principalCols are the principals pane's columns, in reading order, with
+// their narrowest widths and priorities (lower is kept longer): the name
+// (key id, user) and its status go last. "arn" is only in wide mode.
+var principalCols = []struct {
+	name       string
+	minW, maxW int
+	prio       int
+	wide       bool
+}{
+	{"kind", 4, 4, 2, false},
+	{"name", 24, 40, 0, false}, // a key id under a user, indented twice
+	{"status", 10, 18, 1, false},
+	{"created", 8, 8, 4, false},
+	{"used", 10, 14, 3, false},
+	{"info", 10, 200, 5, false},
+	{"arn", 20, 70, 6, true},
+}
+
+// principalSorts are the principals pane's sortable columns; "tree" (users
+// with their keys, then roles) is its natural order.
+var principalSorts = []string{"tree", "name", "kind", "status", "created", "used"}
 
 // principalsPane lists the inventory: the root user, users with their
 // access keys and each key's temporary-key family, roles, and suspect keys
@@ -28,10 +64,21 @@ type prow struct {
 type principalsPane struct {
 	w, h    int
 	focused bool
-	rows    []prow
+	wide    bool
+	all     []prow // every row, in tree order
+	rows    []prow // the rows shown: filtered and sorted
 	seq     int64
 	built   bool
 	cur     listCursor
+	sort    listSort
+	filter  textFilter
+	susSeen *suspects
+
+	// invSeq is the seq of the newest inventory fact, found by scanning
+	// the timeline incrementally (scanned items of scanStore's timeline).
+	invSeq    int64
+	scanned   int
+	scanStore *state.Store
 }
 
 func newPrincipalsPane() *principalsPane { return &principalsPane{} }
@@ -46,15 +93,22 @@ func (p *principalsPane) Title(v *viewCtx) string {
 	for _, u := range inv.Users {
 		keys += len(u.Keys)
 	}
-	return "Principals · " + itoa(len(inv.Users)) + " users, " + itoa(keys) + " keys, " + itoa(len(inv.Roles)) + " roles · " + ago(v.now, inv.TakenAt)
+	t := "Principals · " + itoa(len(inv.Users)) + " users, " + itoa(keys) + " keys, " + itoa(len(inv.Roles)) + " roles · " + ago(v.now, inv.TakenAt)
+	if !p.filter.empty() {
+		t += " · " + itoa(len(p.rows)) + " shown"
+	}
+	return titleParts(t, p.filter, p.sort, principalSorts)
 }
 
 // SetSize implements pane.
 func (p *principalsPane) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.cur.rows = max(h, 1)
+	p.cur.rows = max(h-1, 1)
 	p.cur.clamp()
 }
+
+// SetWide shows every column, the ARN too.
+func (p *principalsPane) SetWide(wide bool) { p.wide = wide }
 
 // Focus implements pane.
 func (p *principalsPane) Focus() { p.focused = true }
@@ -62,28 +116,161 @@ func (p *principalsPane) Focus() { p.focused = true }
 // Blur implements pane.
 func (p *principalsPane) Blur() { p.focused = false }
 
+// Sort cycles the sort column, or reverses it.
+func (p *principalsPane) Sort(reverse bool) {
+	if reverse {
+		p.sort.desc = !p.sort.desc
+	} else {
+		p.sort.cycle(len(principalSorts))
+	}
+	p.arrange()
+}
+
+// FilterText returns the free-text filter.
+func (p *principalsPane) FilterText() string { return p.filter.text }
+
+// SetTextFilter replaces the free-text filter.
+func (p *principalsPane) SetTextFilter(text string) {
+	p.filter = parseTextFilter(text, principalFilterCols)
+	p.cur.sel, p.cur.top = 0, 0
+	p.arrange()
+}
+
+// principalFilterCols are the names a "col:text" filter term may use.
+var principalFilterCols = []string{"kind", "name", "status", "info", "arn", "key"}
+
+// scanInventory brings invSeq up to date with the store's timeline.
+func (p *principalsPane) scanInventory(s *state.Store) {
+	if s != p.scanStore || len(s.Timeline) < p.scanned {
+		p.scanStore, p.scanned, p.invSeq = s, 0, 0
+	}
+	for i := p.scanned; i < len(s.Timeline); i++ {
+		if s.Timeline[i].Kind == state.KindInventory {
+			p.invSeq = s.Timeline[i].Seq
+		}
+	}
+	p.scanned = len(s.Timeline)
+}
+
+// keyAction is what a key action leaves the key as, when it holds.
+var keyAction = map[string]string{
+	"deactivate-key": "Inactive",
+	"rotate-key":     "Inactive",
+	"reactivate-key": "Active",
+	"delete-key":     "Deleted",
+}
+
+// actionTarget reads an intent's target as a key id, or a principal's kind
+// and name: "AKIA…@user", "user/NAME", "role/NAME", an ARN.
+func actionTarget(t string) (keyID, kind, name string) {
+	if strings.HasPrefix(t, "arn:") {
+		res := shortARN(t)
+		kind, name, _ = strings.Cut(res, "/")
+		return "", kind, name[strings.LastIndexByte(name, '/')+1:]
+	}
+	if k, n, ok := strings.Cut(t, "/"); ok {
+		return "", k, n
+	}
+	id, _, _ := strings.Cut(t, "@")
+	return id, "", ""
+}
+
+// rowActions indexes the newest action on each key and principal.
+func rowActions(s *state.Store) map[string]*state.Action {
+	out := map[string]*state.Action{}
+	for _, a := range s.Actions {
+		id, kind, name := actionTarget(a.Intent.Target)
+		if id != "" {
+			out["key:"+id] = a
+		} else if name != "" {
+			out[kind+":"+name] = a
+		}
+	}
+	return out
+}
+
+// keyStatus is a key's status from the fold: the inventory's, unless a key
+// action was journaled after that inventory was taken, when the action's
+// outcome says (verified, or done by AWS's answer). mark is the action's
+// outcome as the row shows it.
+func (p *principalsPane) keyStatus(v *viewCtx, invStatus string, a *state.Action) (status, mark string) {
+	status = invStatus
+	if a == nil {
+		return status, ""
+	}
+	o := a.Outcome()
+	want, isKeyAction := keyAction[a.Intent.Action]
+	inv := v.store.Inventory
+	fresher := inv != nil && p.invSeq > a.IntentSeq && (a.Result == nil || !inv.TakenAt.Before(a.ResultAt))
+	switch {
+	case o == state.OutcomeFailed, o == state.OutcomeBroken:
+		return status, "✗"
+	case o == state.OutcomeUnknown:
+		return status, "?"
+	case !isKeyAction:
+		return status, "✓"
+	case fresher && invStatus != "" && invStatus != want:
+		// AWS, read after the action, says otherwise: undone since.
+		return status, "✗"
+	case fresher:
+		return status, "✓"
+	}
+	return want, "✓"
+}
+
 // Refresh implements pane.
 func (p *principalsPane) Refresh(v *viewCtx) {
-	if p.built && p.seq == v.store.Seq {
+	if p.built && p.seq == v.store.Seq && p.susSeen == v.sus {
 		return
 	}
-	p.built, p.seq = true, v.store.Seq
-	p.rows = p.rows[:0]
+	p.built, p.seq, p.susSeen = true, v.store.Seq, v.sus
+	p.scanInventory(v.store)
+	acts := rowActions(v.store)
+	p.all = p.all[:0]
 	inv := v.store.Inventory
+	began := v.store.Incident.Began
+	if inv != nil && !inv.Since.IsZero() {
+		began = inv.Since
+	}
+	isNew := func(flag bool, created time.Time) bool {
+		return flag || !began.IsZero() && !created.IsZero() && !created.Before(began)
+	}
+	group := 0
+	add := func(r prow) {
+		if r.depth == 0 {
+			group = len(p.all)
+		}
+		r.group = group
+		p.all = append(p.all, r)
+	}
 	known := map[string]bool{}
 	family := func(keyID, arn string, depth int) {
 		fam := v.store.Events.Family(keyID)
 		for i := 1; i < len(fam); i++ {
 			l := fam[i]
+			if known[l.Key] {
+				continue // a key of a user listed above (created by the family)
+			}
 			known[l.Key] = true
 			info := l.Call
 			if l.RoleARN != "" {
 				info += " " + shortARN(l.RoleARN)
 			}
-			p.rows = append(p.rows, prow{
+			if l.Created && l.User != "" {
+				info += " for " + l.User
+			}
+			r := prow{
 				sel:   selection{kind: selKey, key: l.Key, arn: arn, lineage: &fam[i]},
-				depth: depth + l.Depth, kind: "temp", label: l.Key, lin: &fam[i], info: info,
-			})
+				depth: depth + l.Depth, kind: "temp", label: l.Key, info: info, created: l.MintedAt,
+				act: acts["key:"+l.Key],
+			}
+			if !l.Created {
+				r.lin = &fam[i]
+			} else {
+				r.kind, r.new = "key", true
+			}
+			r.status, r.actMark = p.keyStatus(v, r.status, r.act)
+			add(r)
 		}
 	}
 	if inv != nil {
@@ -95,11 +282,16 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			if r.AccessKeys > 0 {
 				info += ", " + itoa(r.AccessKeys) + " root keys"
 			}
-			p.rows = append(p.rows, prow{sel: selection{kind: selRoot, arn: r.ARN, name: "root"},
-				kind: "root", label: "root", status: "", info: info + ", used " + ago(v.now, laterOf(r.PasswordLastUsed, r.KeyLastUsed))})
+			add(prow{sel: selection{kind: selRoot, arn: r.ARN, name: "root"},
+				kind: "root", label: "root", info: info, used: laterOf(r.PasswordLastUsed, r.KeyLastUsed)})
 		}
 		users := append([]state.User(nil), inv.Users...)
 		sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+		for _, u := range users {
+			for _, k := range u.Keys {
+				known[k.ID] = true
+			}
+		}
 		for _, u := range users {
 			var info []string
 			if u.ConsolePassword {
@@ -111,14 +303,22 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			if len(u.Groups) > 0 {
 				info = append(info, "groups "+strings.Join(u.Groups, ","))
 			}
-			p.rows = append(p.rows, prow{sel: selection{kind: selUser, arn: u.ARN, name: u.Name},
+			r := prow{sel: selection{kind: selUser, arn: u.ARN, name: u.Name},
 				kind: "user", label: u.Name, info: strings.Join(info, ", "), admin: u.Admin,
-				status: "created " + u.Created.UTC().Format("2006-01-02")})
+				new: isNew(u.New, u.Created), created: u.Created, used: u.PasswordLastUsed,
+				act: acts["user:"+u.Name]}
+			if c, ok := v.store.Events.UserCreator(u.Name); ok {
+				r.creator = c
+				r.info = strings.TrimPrefix(r.info+", created by "+c, ", ")
+			}
+			_, r.actMark = p.keyStatus(v, "", r.act)
+			add(r)
 			for _, k := range u.Keys {
-				known[k.ID] = true
-				p.rows = append(p.rows, prow{sel: selection{kind: selKey, key: k.ID, arn: u.ARN, name: u.Name},
-					depth: 1, kind: "key", label: k.ID, status: k.Status,
-					info: "used " + ago(v.now, k.LastUsed) + lastWhere(k)})
+				kr := prow{sel: selection{kind: selKey, key: k.ID, arn: u.ARN, name: u.Name},
+					depth: 1, kind: "key", label: k.ID, new: isNew(k.New, k.Created), created: k.Created,
+					used: k.LastUsed, usedAt: lastWhere(k), act: acts["key:"+k.ID]}
+				kr.status, kr.actMark = p.keyStatus(v, k.Status, kr.act)
+				add(kr)
 				family(k.ID, u.ARN, 1)
 			}
 		}
@@ -132,10 +332,11 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			if r.ServiceLinked {
 				info = append(info, "service-linked")
 			}
-			info = append(info, "used "+ago(v.now, r.LastUsed))
-			p.rows = append(p.rows, prow{sel: selection{kind: selRole, arn: r.ARN, name: r.Name},
+			rr := prow{sel: selection{kind: selRole, arn: r.ARN, name: r.Name},
 				kind: "role", label: r.Name, admin: r.Admin, info: strings.Join(info, ", "),
-				status: "created " + r.Created.UTC().Format("2006-01-02")})
+				new: isNew(false, r.Created), created: r.Created, used: r.LastUsed, act: acts["role:"+r.Name]}
+			_, rr.actMark = p.keyStatus(v, "", rr.act)
+			add(rr)
 		}
 	}
 	// Suspect keys the inventory does not list (another account's key, a
@@ -149,12 +350,122 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 	sort.Strings(extra)
 	for _, id := range extra {
 		known[id] = true
-		p.rows = append(p.rows, prow{sel: selection{kind: selKey, key: id}, kind: "key", label: id,
-			status: "not in inventory", info: "marked suspect"})
+		r := prow{sel: selection{kind: selKey, key: id}, kind: "key", label: id,
+			status: "not in inventory", info: "marked suspect", act: acts["key:"+id]}
+		r.status, r.actMark = p.keyStatus(v, r.status, r.act)
+		add(r)
 		family(id, "", 1)
+	}
+	p.arrange()
+}
+
+// arrange filters and sorts the rows; the tree order keeps each key under
+// its user, any other sort lists rows flat.
+func (p *principalsPane) arrange() {
+	p.rows = p.rows[:0]
+	for _, r := range p.all {
+		if p.filter.empty() || p.filter.match(principalFilterCols, func(c int) string {
+			switch principalFilterCols[c] {
+			case "kind":
+				return r.kind
+			case "name":
+				return r.label
+			case "status":
+				return r.status
+			case "info":
+				return r.info
+			case "arn":
+				return r.sel.arn
+			case "key":
+				return r.sel.key
+			}
+			return ""
+		}) {
+			p.rows = append(p.rows, r)
+		}
+	}
+	if col := principalSorts[min(p.sort.col, len(principalSorts)-1)]; col != "tree" {
+		desc := p.sort.desc
+		slices.SortStableFunc(p.rows, func(a, b prow) int {
+			var c int
+			switch col {
+			case "name":
+				c = compareText(a.label, b.label)
+			case "kind":
+				c = compareText(a.kind, b.kind)
+			case "status":
+				c = compareText(a.sortStatus(), b.sortStatus())
+				if c == 0 && a.lin != nil && b.lin != nil {
+					c = a.lin.Expires.Compare(b.lin.Expires)
+				}
+			case "created":
+				c = a.created.Compare(b.created)
+			case "used":
+				c = a.used.Compare(b.used)
+			}
+			if desc {
+				return -c
+			}
+			return c
+		})
+	} else if p.sort.desc {
+		// The tree upside down by group: the last user first, keys kept under it.
+		var out []prow
+		for end := len(p.rows); end > 0; {
+			start := end - 1
+			for start > 0 && p.rows[start].depth > 0 {
+				start--
+			}
+			out = append(out, p.rows[start:end]...)
+			end = start
+		}
+		p.rows = out
 	}
 	p.cur.n = len(p.rows)
 	p.cur.clamp()
+}
+
+// sortStatus is the status a sort orders by: what the status column shows
+// but for a temporary key's countdown (ordered by expiry).
+func (r *prow) sortStatus() string {
+	switch {
+	case r.actMark != "" && r.kind != "key" && r.kind != "temp":
+		return r.actMark + " " + r.act.Intent.Action
+	case r.lin != nil && r.status == "":
+		return "expires"
+	}
+	return r.status
+}
+
+// compactDate is a date in at most 8 cells: "Nov 23" within half a year of
+// now, else "Nov 2025" (the detail view has the full time).
+func compactDate(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	t = t.UTC()
+	if d := now.Sub(t); d < 180*24*time.Hour && d > -180*24*time.Hour {
+		return t.Format("Jan 02")
+	}
+	return t.Format("Jan 2006")
+}
+
+// lastUsed is when a key or principal was last used as AWS reports it: to
+// the hour at best (iam:GetAccessKeyLastUsed and the credential report
+// round down), so it never claims minutes: "≤1h ago", "≤5h ago", then the
+// date.
+func lastUsed(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d <= time.Hour:
+		return "≤1h ago"
+	case d < 48*time.Hour:
+		return "≤" + itoa(int((d+time.Hour-1)/time.Hour)) + "h ago"
+	}
+	return compactDate(now, t)
 }
 
 func laterOf(a, b time.Time) time.Time {
@@ -182,42 +493,142 @@ func (p *principalsPane) Selected(*viewCtx) (selection, bool) {
 	return p.rows[p.cur.sel].sel, true
 }
 
+// suspectRow reports whether a row is suspect: its key or principal is of
+// a suspect family or marked, or a suspect family's key created the user.
+func suspectRow(v *viewCtx, r *prow) bool {
+	return v.sus.has(r.sel.key, r.sel.arn) || v.sus.marked[r.sel.key] || v.sus.marked[r.sel.arn] ||
+		r.creator != "" && (v.sus.keys[r.creator] || v.sus.marked[r.creator])
+}
+
 // Render implements pane.
 func (p *principalsPane) Render(v *viewCtx) string {
-	lines := make([]string, 0, p.h)
-	if len(p.rows) == 0 {
-		lines = append(lines, v.st.Subtle.Render(fit("waiting for the inventory", p.w)))
+	// Columns: three marks (suspect », new +, admin A), then the columns
+	// that fit by priority.
+	minW, prio := make([]int, len(principalCols)), make([]int, len(principalCols))
+	for i, c := range principalCols {
+		minW[i], prio[i] = c.minW, c.prio
+		if c.wide && !p.wide {
+			prio[i] = 1 << 20
+			minW[i] = 1 << 20
+		}
 	}
-	nameW := min(max(p.w/3, 26), 40)
-	statusW := 17
+	keep := dropFit(minW, prio, p.w-4)
+	widths := make([]int, len(principalCols))
+	used := 3
+	for i, c := range principalCols {
+		if keep[i] {
+			widths[i] = c.minW
+			used += c.minW + 1
+		}
+	}
+	left := p.w - used
+	// Grow in steps (column index, width): the status first (a countdown
+	// is 16 cells), then some info, then the name, then the rest.
+	for _, g := range [][2]int{{2, 16}, {5, 24}, {1, 28}, {2, 18}, {4, 14}, {6, 70}, {1, 40}, {5, 200}} {
+		if i := g[0]; keep[i] && left > 0 && widths[i] < g[1] {
+			add := min(left, g[1]-widths[i])
+			widths[i] += add
+			left -= add
+		}
+	}
+	sortCol := ""
+	if p.sort.col > 0 {
+		sortCol = principalSorts[p.sort.col]
+	}
+	var hdr strings.Builder
+	hdr.WriteString("   ")
+	for i, c := range principalCols {
+		if !keep[i] {
+			continue
+		}
+		t := c.name
+		if t == sortCol {
+			t += arrow(p.sort.desc)
+		}
+		hdr.WriteString(" " + fit(t, widths[i]))
+	}
+	lines := make([]string, 0, p.h)
+	lines = append(lines, v.st.Header.Render(fit(hdr.String(), p.w)))
+	switch {
+	case len(p.all) == 0:
+		lines = append(lines, v.st.Subtle.Render(fit("waiting for the inventory", p.w)))
+	case len(p.rows) == 0:
+		lines = append(lines, v.st.Subtle.Render(fit("nothing matches /"+clean(p.filter.text)+" (x clears it)", p.w)))
+	}
+	tree := p.sort.col == 0
 	end := min(p.cur.top+p.cur.rows, len(p.rows))
 	for i := p.cur.top; i < end; i++ {
 		r := &p.rows[i]
-		sus := v.sus.has(r.sel.key, r.sel.arn) || v.sus.marked[r.sel.key] || v.sus.marked[r.sel.arn]
-		mark := " "
+		sus := suspectRow(v, r)
+		m1 := " "
 		if sus {
-			mark = markSuspect
+			m1 = markSuspect
 		}
-		admin := " "
+		m2 := " "
+		if r.new {
+			m2 = "+"
+		}
+		m3 := " "
 		if r.admin {
-			admin = "A"
+			m3 = "A"
 		}
 		status, info := r.status, r.info
-		if r.lin != nil {
+		if r.lin != nil && status == "" {
 			status = expiry(v.now, r.lin.Expires)
 		}
-		indent := strings.Repeat("  ", r.depth)
-		text := mark + admin + " " + fit(r.kind, 4) + " " + fit(indent+clean(r.label), nameW) + " " +
-			fit(clean(status), statusW) + " " + clean(info)
-		text = fit(text, p.w)
+		switch {
+		case r.actMark != "" && r.kind == "key" || r.actMark != "" && r.kind == "temp":
+			// The key's state and the action that set it, and when.
+			status = strings.TrimSpace(status + " " + r.actMark)
+			info = strings.TrimPrefix(info+" · "+r.actMark+" "+r.act.Intent.Action+" "+clock(r.act.At, false), " · ")
+		case r.actMark != "":
+			status = r.actMark + " " + r.act.Intent.Action
+		}
+		usedText := ""
+		if r.kind != "temp" {
+			usedText = lastUsed(v.now, r.used)
+		}
+		var sb strings.Builder
+		sb.WriteString(m1 + m2 + m3)
+		for c, col := range principalCols {
+			if !keep[c] {
+				continue
+			}
+			var s string
+			switch col.name {
+			case "kind":
+				s = r.kind
+			case "name":
+				s = clean(r.label)
+				if tree {
+					s = strings.Repeat("  ", r.depth) + s
+				}
+			case "status":
+				s = clean(status)
+			case "created":
+				if r.kind != "temp" || !r.created.IsZero() {
+					s = compactDate(v.now, r.created)
+				}
+			case "used":
+				s = usedText
+			case "info":
+				s = clean(info + r.usedAt)
+			case "arn":
+				s = clean(r.sel.arn)
+			}
+			sb.WriteString(" " + fit(s, widths[c]))
+		}
+		text := fit(sb.String(), p.w)
 		switch {
 		case i == p.cur.sel:
 			text = v.st.Selected.Render(text)
 		case sus:
 			text = v.st.Suspect.Render(text)
+		case r.new:
+			text = v.st.New.Render(text)
 		case r.lin != nil && !r.lin.Expires.IsZero() && r.lin.Expires.After(v.now):
 			text = v.st.Warning.Render(text)
-		case r.kind == "key" && r.status == "Inactive", r.lin != nil:
+		case r.kind == "key" && (r.status == "Inactive" || r.status == "Deleted"), r.lin != nil:
 			text = v.st.Subtle.Render(text)
 		default:
 			text = v.st.Base.Render(text)
@@ -234,5 +645,5 @@ func (p *principalsPane) ShortHelp(k KeyMap) []key.Binding {
 
 // FullHelp implements pane.
 func (p *principalsPane) FullHelp(k KeyMap) [][]key.Binding {
-	return [][]key.Binding{listHelp(k), {k.Suspect, k.Detail, k.Copy}}
+	return [][]key.Binding{append(listHelp(k), k.Sort, k.SortReverse, k.Wide), {k.Filter, k.ClearFilter, k.Suspect, k.Detail, k.Copy, k.CopyMore}}
 }

@@ -60,6 +60,146 @@ type regionsPane struct {
 	res     []resRow
 	resCur  listCursor
 	susSeen *suspects
+
+	// all lists every Region, regions those the filter lets through in
+	// the sort's order; the resource list has a sort of its own.
+	all     []string
+	sort    listSort
+	resSort listSort
+	filter  textFilter
+	allRes  []resRow
+}
+
+// regionSorts and resourceSorts are the sortable columns of the grid and
+// of a Region's resource list; the first is the natural order.
+var (
+	regionSorts   = []string{"region", "resources", "new", "suspect", "failed"}
+	resourceSorts = []string{"kind", "id", "state", "created", "name"}
+	regionCols    = []string{"region", "kind", "id", "state", "name"}
+)
+
+// Sort cycles the sort column of what is shown (grid or list), or
+// reverses it.
+func (p *regionsPane) Sort(reverse bool) {
+	s, names := &p.sort, regionSorts
+	if p.open != "" {
+		s, names = &p.resSort, resourceSorts
+	}
+	if reverse {
+		s.desc = !s.desc
+	} else {
+		s.cycle(len(names))
+	}
+	p.arrange()
+}
+
+// FilterText returns the free-text filter.
+func (p *regionsPane) FilterText() string { return p.filter.text }
+
+// SetTextFilter filters the grid's Regions by name and a Region's
+// resources by kind, id, state and name.
+func (p *regionsPane) SetTextFilter(text string) {
+	p.filter = parseTextFilter(text, regionCols)
+	p.cur.sel, p.cur.top, p.resCur.sel, p.resCur.top = 0, 0, 0, 0
+	p.arrange()
+}
+
+// arrange applies the filter and the sorts.
+func (p *regionsPane) arrange() {
+	p.regions = p.regions[:0]
+	total := func(reg string) (n, nw, sus, failed int) {
+		for _, k := range p.kinds {
+			c := p.cells[state.SweepKey{Region: reg, Kind: k}]
+			n, nw, sus = n+c.n, nw+c.new, sus+c.suspect
+			if c.err != "" {
+				failed++
+			}
+		}
+		return
+	}
+	for _, reg := range p.all {
+		if p.filter.match(regionCols, func(c int) string {
+			if c == 0 {
+				return reg
+			}
+			return ""
+		}) {
+			p.regions = append(p.regions, reg)
+		}
+	}
+	if col := p.sort.col; col > 0 || p.sort.desc {
+		desc := p.sort.desc
+		slices.SortStableFunc(p.regions, func(a, b string) int {
+			an, anw, asus, afail := total(a)
+			bn, bnw, bsus, bfail := total(b)
+			var c int
+			switch regionSorts[col] {
+			case "region":
+				c = strings.Compare(a, b)
+			case "resources":
+				c = an - bn
+			case "new":
+				c = anw - bnw
+			case "suspect":
+				c = asus - bsus
+			case "failed":
+				c = afail - bfail
+			}
+			if desc {
+				return -c
+			}
+			return c
+		})
+	}
+	p.cur.n = len(p.regions)
+	p.cur.clamp()
+	if p.open == "" {
+		return
+	}
+	p.res = p.res[:0]
+	for _, r := range p.allRes {
+		if p.filter.match(regionCols, func(c int) string {
+			switch regionCols[c] {
+			case "region":
+				return p.open
+			case "kind":
+				return kindLabel(r.kind) + " " + r.kind
+			case "id":
+				return r.r.ID
+			case "state":
+				return r.r.State
+			case "name":
+				return r.r.Name
+			}
+			return ""
+		}) {
+			p.res = append(p.res, r)
+		}
+	}
+	if col := p.resSort.col; col > 0 || p.resSort.desc {
+		desc := p.resSort.desc
+		slices.SortStableFunc(p.res, func(a, b resRow) int {
+			var c int
+			switch resourceSorts[col] {
+			case "kind":
+				c = strings.Compare(a.kind, b.kind)
+			case "id":
+				c = compareText(a.r.ID, b.r.ID)
+			case "state":
+				c = compareText(a.r.State, b.r.State)
+			case "created":
+				c = a.r.Created.Compare(b.r.Created)
+			case "name":
+				c = compareText(a.r.Name, b.r.Name)
+			}
+			if desc {
+				return -c
+			}
+			return c
+		})
+	}
+	p.resCur.n = len(p.res)
+	p.resCur.clamp()
 }
 
 type resRow struct {
@@ -74,7 +214,7 @@ func newRegionsPane() *regionsPane { return &regionsPane{} }
 // Title implements pane.
 func (p *regionsPane) Title(v *viewCtx) string {
 	if p.open != "" {
-		return "Regions · " + clean(p.open) + " · " + itoa(len(p.res)) + " resources (esc: grid)"
+		return titleParts("Regions · "+clean(p.open)+" · "+itoa(len(p.res))+" resources (esc: grid)", p.filter, p.resSort, resourceSorts)
 	}
 	enabled := 0
 	for _, r := range v.store.Regions {
@@ -82,7 +222,7 @@ func (p *regionsPane) Title(v *viewCtx) string {
 			enabled++
 		}
 	}
-	return "Regions · " + itoa(enabled) + " enabled · " + itoa(len(v.store.Sweeps)) + " sweeps"
+	return titleParts("Regions · "+itoa(enabled)+" enabled · "+itoa(len(v.store.Sweeps))+" sweeps", p.filter, p.sort, regionSorts)
 }
 
 // SetSize implements pane.
@@ -146,13 +286,12 @@ func (p *regionsPane) Refresh(v *viewCtx) {
 		}
 		p.cells[k] = c
 	}
-	p.regions = sortedKeys(regions)
+	p.all = sortedKeys(regions)
 	p.kinds = sortedKeys(kinds)
-	p.cur.n = len(p.regions)
-	p.cur.clamp()
 	if p.open != "" {
 		p.openRegion(v, p.open)
 	}
+	p.arrange()
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -178,18 +317,17 @@ func (p *regionsPane) Enter(v *viewCtx) bool {
 
 func (p *regionsPane) openRegion(v *viewCtx, region string) {
 	p.open = region
-	p.res = p.res[:0]
+	p.allRes = p.allRes[:0]
 	for _, k := range p.kinds {
 		s, ok := v.store.Sweeps[state.SweepKey{Region: region, Kind: k}]
 		if !ok {
 			continue
 		}
 		for _, r := range s.V.Resources {
-			p.res = append(p.res, resRow{kind: k, r: r, new: isNew(v, &r), suspect: bySuspect(v, &r)})
+			p.allRes = append(p.allRes, resRow{kind: k, r: r, new: isNew(v, &r), suspect: bySuspect(v, &r)})
 		}
 	}
-	p.resCur.n = len(p.res)
-	p.resCur.clamp()
+	p.arrange()
 }
 
 // Back closes the resource list; false when the grid is already shown.
@@ -240,8 +378,11 @@ func (p *regionsPane) Render(v *viewCtx) string {
 		hdr += " " + fitLeft(kindLabel(clean(k)), cellW)
 	}
 	lines := []string{v.st.Header.Render(fit(hdr, p.w))}
-	if len(p.regions) == 0 {
+	switch {
+	case len(p.all) == 0:
 		lines = append(lines, v.st.Subtle.Render(fit("no Regions or sweeps yet", p.w)))
+	case len(p.regions) == 0:
+		lines = append(lines, v.st.Subtle.Render(fit("no Region matches /"+clean(p.filter.text)+" (x clears it)", p.w)))
 	}
 	end := min(p.cur.top+p.cur.rows, len(p.regions))
 	for i := p.cur.top; i < end; i++ {
@@ -280,8 +421,11 @@ func (p *regionsPane) Render(v *viewCtx) string {
 
 func (p *regionsPane) renderList(v *viewCtx) string {
 	lines := []string{v.st.Header.Render(fit("  "+fit("kind", 10)+" "+fit("id", 22)+" "+fit("state", 10)+" created / name", p.w))}
-	if len(p.res) == 0 {
+	switch {
+	case len(p.allRes) == 0:
 		lines = append(lines, v.st.Subtle.Render(fit("nothing found in this Region", p.w)))
+	case len(p.res) == 0:
+		lines = append(lines, v.st.Subtle.Render(fit("nothing matches /"+clean(p.filter.text)+" (x clears it)", p.w)))
 	}
 	end := min(p.resCur.top+p.resCur.rows, len(p.res))
 	for i := p.resCur.top; i < end; i++ {
@@ -317,5 +461,5 @@ func (p *regionsPane) ShortHelp(k KeyMap) []key.Binding {
 
 // FullHelp implements pane.
 func (p *regionsPane) FullHelp(k KeyMap) [][]key.Binding {
-	return [][]key.Binding{listHelp(k), slices.Clone(p.ShortHelp(k))}
+	return [][]key.Binding{append(listHelp(k), k.Sort, k.SortReverse), append(slices.Clone(p.ShortHelp(k)), k.Filter, k.ClearFilter, k.CopyMore)}
 }

@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 
@@ -22,10 +24,14 @@ var classGlyph = map[state.Class]string{
 	state.ClassImpersonation:    "@",
 }
 
-// Marks in the stream's second mark column.
+// Marks in the stream's mark columns.
 const (
 	markSuspect = "»"
 	markOurs    = "·"
+	// markFailed marks a call AWS refused or failed (it had an errorCode),
+	// in its own column and colour, so a failed probe never reads as a
+	// success of the same class.
+	markFailed = "✗"
 )
 
 type colID int
@@ -39,6 +45,9 @@ const (
 	colKey
 	colIP
 	colError
+	colSource
+	colAgent
+	colEventID
 )
 
 type streamCol struct {
@@ -47,48 +56,69 @@ type streamCol struct {
 	w     int
 }
 
-// streamColumns picks the columns that fit in w cells, most important
-// first, and shares out the room left among the wide ones.
-func streamColumns(w int) []streamCol {
-	timeW := 8
-	if w >= 170 {
-		timeW = 19
-	}
-	type spec struct {
-		id         colID
-		title      string
-		minW, maxW int
-	}
-	prio := []spec{
-		{colMark, "", 2, 2},
-		{colTime, "time", timeW, timeW},
-		{colEvent, "event", 14, 32},
-		{colPrincipal, "principal", 14, 48},
-		{colRegion, "region", 14, 14},
-		{colKey, "key", 20, 20},
-		{colIP, "source ip", 15, 15},
-		{colError, "error", 12, 40},
-	}
-	var cols []streamCol
-	maxW := map[colID]int{}
-	used := 0
-	for _, s := range prio {
-		need := s.minW
-		if len(cols) > 0 {
-			need++
-		}
-		if used+need > w {
+// streamSpec is one stream column: its widths and its priority. The columns
+// that identify an attacker (key, principal, source IP) are kept longest;
+// the Region and the error code (which the ✗ mark still shows) go first.
+type streamSpec struct {
+	id         colID
+	title      string
+	minW, maxW int
+	prio       int  // lower is kept longer
+	wide       bool // only in wide mode (ctrl+w)
+}
+
+var streamSpecs = []streamSpec{
+	{colMark, "", 3, 3, 0, false},
+	{colTime, "time", 8, 8, 1, false},
+	{colRegion, "region", 14, 14, 7, false},
+	{colEvent, "event", 14, 32, 2, false},
+	{colPrincipal, "principal", 13, 48, 3, false},
+	{colKey, "key", 20, 20, 4, false},
+	{colIP, "source ip", 15, 15, 5, false},
+	{colError, "error", 12, 32, 6, false},
+	{colSource, "service", 10, 24, 8, true},
+	{colAgent, "user agent", 16, 40, 9, true},
+	{colEventID, "event id", 36, 36, 10, true},
+}
+
+// streamColumns picks the columns that fit in w cells, by priority, and
+// shares out the room left among the wide ones. In wide mode every column
+// is shown (at its narrowest when room is short; the row is then cut at the
+// pane's edge, z zooms).
+func streamColumns(w int, wide bool) []streamCol {
+	specs := make([]streamSpec, 0, len(streamSpecs))
+	for _, s := range streamSpecs {
+		if s.wide && !wide {
 			continue
 		}
-		used += need
-		cols = append(cols, streamCol{id: s.id, title: s.title, w: s.minW})
-		maxW[s.id] = s.maxW
+		if s.id == colTime && w >= 170 {
+			s.minW, s.maxW = 19, 19
+		}
+		specs = append(specs, s)
+	}
+	minW, prio := make([]int, len(specs)), make([]int, len(specs))
+	for i, s := range specs {
+		minW[i], prio[i] = s.minW, s.prio
+	}
+	keep := dropFit(minW, prio, w)
+	var cols []streamCol
+	used := -1
+	for i, s := range specs {
+		if keep[i] || wide {
+			cols = append(cols, streamCol{id: s.id, title: s.title, w: s.minW})
+			used += s.minW + 1
+		}
 	}
 	left := w - used
-	for _, grow := range []colID{colEvent, colPrincipal, colError} {
+	// Grow in steps, so that a common event name and principal both show
+	// before either takes its widest.
+	for _, g := range []struct {
+		id colID
+		to int
+	}{{colEvent, 18}, {colPrincipal, 28}, {colError, 20}, {colEvent, 32}, {colPrincipal, 48}, {colError, 32}, {colAgent, 40}} {
 		for i := range cols {
-			if cols[i].id == grow && left > 0 {
-				add := min(left, maxW[grow]-cols[i].w)
+			if cols[i].id == g.id && left > 0 && cols[i].w < g.to {
+				add := min(left, g.to-cols[i].w)
 				cols[i].w += add
 				left -= add
 			}
@@ -101,14 +131,17 @@ func streamColumns(w int) []streamCol {
 			}
 		}
 	}
-	// Show them in reading order.
-	for i := 1; i < len(cols); i++ {
-		for j := i; j > 0 && cols[j].id < cols[j-1].id; j-- {
-			cols[j], cols[j-1] = cols[j-1], cols[j]
-		}
-	}
 	return cols
 }
+
+// streamSorts are the stream's sortable columns; "time" (newest first) is
+// its natural order.
+var streamSorts = []string{"time", "event", "principal", "key", "source ip", "region", "error"}
+
+// maxSortRows bounds the rows a sort other than time orders: it is done on
+// the update loop when the store changes, and a million strings take too
+// long. Above it the title asks for a filter first.
+const maxSortRows = 200_000
 
 // streamPane lists CloudTrail events, newest at the top. In follow mode
 // (the default) the newest event stays selected as events arrive; moving
@@ -116,6 +149,8 @@ func streamColumns(w int) []streamCol {
 type streamPane struct {
 	w, h    int
 	focused bool
+	wide    bool
+	xoff    int // wide mode: cells scrolled off to the left (←/→)
 	cols    []streamCol
 
 	filterText string
@@ -124,6 +159,12 @@ type streamPane struct {
 	resSeq     int64
 	queried    bool
 	follow     bool
+	// sort orders the rows by a column (streamSorts); order holds the
+	// sorted ids when the sort is not by time, nil otherwise.
+	sort      listSort
+	order     []uint32
+	sortedFor int64 // the store seq order was sorted for (-1: never)
+	tooMany   bool  // the result is too long to sort (maxSortRows)
 	// cur indexes rows newest first: row 0 is res.At(res.Len()-1).
 	cur listCursor
 	// drawn is the event the last frame showed as selected. While
@@ -134,7 +175,7 @@ type streamPane struct {
 	drawnSet bool
 }
 
-func newStreamPane() *streamPane { return &streamPane{follow: true} }
+func newStreamPane() *streamPane { return &streamPane{follow: true, sortedFor: -1} }
 
 // Title implements pane.
 func (p *streamPane) Title(v *viewCtx) string {
@@ -144,10 +185,18 @@ func (p *streamPane) Title(v *viewCtx) string {
 	} else {
 		t += " events"
 	}
+	if p.tooMany {
+		t += " · sort " + streamSorts[p.sort.col] + " needs ≤" + thousands(maxSortRows) + " (filter first)"
+	} else if l := p.sort.label(streamSorts); l != "" {
+		t += " · " + l
+	}
 	if p.follow {
 		t += " · following"
 	} else {
 		t += " · paused (f follows)"
+	}
+	if fail := streamFailure(v.store); fail != "" && p.res.Len() > 0 {
+		t += " · ✗ stream failing"
 	}
 	return t
 }
@@ -155,9 +204,30 @@ func (p *streamPane) Title(v *viewCtx) string {
 // SetSize implements pane.
 func (p *streamPane) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.cols = streamColumns(w)
+	p.cols = streamColumns(w, p.wide)
 	p.cur.rows = max(h-1, 1)
 	p.cur.clamp()
+}
+
+// SetWide shows every column (true) or those that fit.
+func (p *streamPane) SetWide(wide bool) {
+	p.wide, p.xoff = wide, 0
+	p.cols = streamColumns(p.w, wide)
+}
+
+// Scroll moves a wide table left or right by n cells (negative: left); it
+// reports false when the columns fit and there is nothing to scroll.
+func (p *streamPane) Scroll(n int) bool {
+	total := -1
+	for _, c := range p.cols {
+		total += c.w + 1
+	}
+	if total <= p.w {
+		p.xoff = 0
+		return false
+	}
+	p.xoff = max(0, min(p.xoff+n, total-p.w+4))
+	return true
 }
 
 // Focus implements pane.
@@ -174,6 +244,19 @@ func (p *streamPane) SetFilter(text string, f *state.Filter) {
 	p.drawnSet = false
 }
 
+// Sort cycles the sort column (reverse: flips the direction instead).
+func (p *streamPane) Sort(reverse bool) {
+	if reverse {
+		p.sort.desc = !p.sort.desc
+	} else {
+		p.sort.cycle(len(streamSorts))
+	}
+	p.sortedFor = -1
+	p.queried = false
+	p.follow = true
+	p.drawnSet = false
+}
+
 // Refresh implements pane: it queries the store again when it changed.
 func (p *streamPane) Refresh(v *viewCtx) {
 	if p.queried && p.resSeq == v.store.Seq {
@@ -183,14 +266,76 @@ func (p *streamPane) Refresh(v *viewCtx) {
 	p.res = v.store.Events.QueryAt(p.filter, v.now)
 	p.resSeq, p.queried = v.store.Seq, true
 	p.cur.n = p.res.Len()
-	if p.follow {
+	p.sortRows(v)
+	if p.follow || p.order != nil {
 		p.cur.sel, p.cur.top = 0, 0
-	} else if d := p.res.Len() - old; d > 0 {
+	} else if d := p.res.Len() - old; d > 0 && !p.sort.desc {
 		// Keep the same events under the cursor while paused.
 		p.cur.sel += d
 		p.cur.top += d
 	}
 	p.cur.clamp()
+}
+
+// sortRows orders the result by the sort column (time needs no work).
+func (p *streamPane) sortRows(v *viewCtx) {
+	p.tooMany = false
+	if p.sort.col == 0 {
+		p.order = nil
+		return
+	}
+	if p.sortedFor == v.store.Seq && p.order != nil && len(p.order) == p.res.Len() {
+		return
+	}
+	n := p.res.Len()
+	if n > maxSortRows {
+		p.order, p.tooMany = nil, true
+		return
+	}
+	type row struct {
+		id  uint32
+		key string
+	}
+	rows := make([]row, n)
+	for i := range n {
+		id := p.res.At(n - 1 - i) // newest first: ties stay newest first
+		e := v.store.Events.Event(id)
+		var k string
+		switch streamSorts[p.sort.col] {
+		case "event":
+			k = e.Name
+		case "principal":
+			k = e.Principal
+		case "key":
+			k = e.AccessKeyID
+		case "source ip":
+			k = e.SourceIP
+		case "region":
+			k = e.Region
+		case "error":
+			k = e.ErrorCode
+		}
+		rows[i] = row{id, k}
+	}
+	desc := p.sort.desc
+	slices.SortStableFunc(rows, func(a, b row) int {
+		c := compareText(a.key, b.key)
+		// An empty cell sorts last either way (a success has no error).
+		switch {
+		case a.key == "" && b.key != "":
+			return 1
+		case b.key == "" && a.key != "":
+			return -1
+		case desc:
+			return -c
+		}
+		return c
+	})
+	p.order = make([]uint32, n)
+	for i, r := range rows {
+		p.order[i] = r.id
+	}
+	p.sortedFor = v.store.Seq
 }
 
 // Navigate implements pane. Moving away from the newest row pauses follow;
@@ -208,8 +353,17 @@ func (p *streamPane) Follow() {
 	p.drawnSet = false
 }
 
-// id returns the event id shown on row r (0 = newest).
-func (p *streamPane) id(r int) uint32 { return p.res.At(p.res.Len() - 1 - r) }
+// id returns the event id shown on row r (0 = the first row: the newest,
+// unless sorted otherwise).
+func (p *streamPane) id(r int) uint32 {
+	switch {
+	case p.order != nil:
+		return p.order[r]
+	case p.sort.col == 0 && p.sort.desc:
+		return p.res.At(r) // oldest first
+	}
+	return p.res.At(p.res.Len() - 1 - r)
+}
 
 // Selected implements pane: the event the responder sees selected.
 func (p *streamPane) Selected(v *viewCtx) (selection, bool) {
@@ -222,15 +376,108 @@ func (p *streamPane) Selected(v *viewCtx) (selection, bool) {
 	return selection{kind: selEvent, event: v.store.Events.Event(p.id(p.cur.sel))}, true
 }
 
+// failing reports the stream health statuses that mean no events arrive.
+func failing(status string) bool {
+	switch status {
+	case "ok", "backfill", "disabled", "":
+		return false
+	}
+	return true
+}
+
+// streamFailure says why the stream shows nothing when every source of it
+// that is not disabled is failing ("" when one works, or none reported):
+// "✗ the stream failed in every Region: 15 denied (AccessDeniedException),
+// 2 error (…)".
+func streamFailure(s *state.Store) string {
+	type group struct {
+		n       int
+		err     string
+		regions []string
+	}
+	groups := map[string]*group{}
+	var order []string
+	n := 0
+	for _, d := range s.Health {
+		h := d.V
+		if h.Status == "disabled" {
+			continue
+		}
+		if !failing(h.Status) {
+			return ""
+		}
+		n++
+		g := groups[h.Status]
+		if g == nil {
+			g = &group{}
+			groups[h.Status] = g
+			order = append(order, h.Status)
+		}
+		g.n++
+		name := h.Region
+		if name == "" {
+			name = h.Source
+		}
+		g.regions = append(g.regions, name)
+		if g.err == "" || h.Error != "" && h.Error < g.err {
+			g.err = h.Error
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	slices.SortFunc(order, func(a, b string) int {
+		if c := groups[b].n - groups[a].n; c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	where := "in every Region"
+	if n == 1 {
+		for _, g := range groups {
+			where = "in " + g.regions[0] + ", its only Region"
+		}
+	}
+	var parts []string
+	for _, st := range order {
+		g := groups[st]
+		part := itoa(g.n) + " " + st
+		if g.err != "" {
+			part += " (" + g.err + ")"
+		}
+		parts = append(parts, part)
+	}
+	return "✗ the stream failed " + where + ": " + strings.Join(parts, ", ")
+}
+
 // Render implements pane: a header and one line per visible row only.
 func (p *streamPane) Render(v *viewCtx) string {
 	var sb strings.Builder
 	sb.Grow((p.w + 32) * p.h)
 	hdr := make([]string, len(p.cols))
-	for i, c := range p.cols {
-		hdr[i] = fit(c.title, c.w)
+	sortCol := ""
+	if p.sort.col > 0 && !p.tooMany {
+		sortCol = streamSorts[p.sort.col]
 	}
-	sb.WriteString(v.st.Header.Render(fit(strings.Join(hdr, " "), p.w)))
+	for i, c := range p.cols {
+		t := c.title
+		if c.id == colMark {
+			t = "   "
+		}
+		if t == sortCol || sortCol == "" && c.id == colTime && p.sort.desc {
+			if p.sort.desc {
+				t += "↓"
+			} else {
+				t += "↑"
+			}
+		}
+		hdr[i] = fit(t, c.w)
+	}
+	head := strings.Join(hdr, " ")
+	if p.xoff > 0 {
+		head = head[:4] + cutLeft(head[4:], p.xoff)
+	}
+	sb.WriteString(v.st.Header.Render(fit(head, p.w)))
 	rows := min(p.cur.rows, p.res.Len()-p.cur.top)
 	p.drawnSet = false
 	for r := 0; r < rows; r++ {
@@ -244,19 +491,56 @@ func (p *streamPane) Render(v *viewCtx) string {
 		sb.WriteString(p.row(v, &e, row == p.cur.sel))
 	}
 	if p.res.Len() == 0 && p.h > 1 {
-		sb.WriteByte('\n')
-		msg := "no events yet"
+		msg, style := "no events yet", v.st.Subtle
 		if p.filter != nil {
 			msg = "no events match the filter (x clears it)"
 		}
-		sb.WriteString(v.st.Subtle.Render(fit(msg, p.w)))
-		rows = 1
+		lines := []string{msg}
+		if fail := streamFailure(v.store); fail != "" {
+			lines = []string{fail, "nothing can arrive until a Region answers; the header shows each Region's status"}
+			if p.filter != nil {
+				lines = append(lines, "(a filter is set too: x clears it)")
+			}
+			style = v.st.Error
+		}
+		rows = 0
+		for _, l := range lines {
+			for _, w := range wrapWords(clean(l), p.w) {
+				if rows+1 >= p.h {
+					break
+				}
+				sb.WriteByte('\n')
+				sb.WriteString(style.Render(fit(w, p.w)))
+				rows++
+			}
+		}
 	}
 	for r := rows + 1; r < p.h; r++ {
 		sb.WriteByte('\n')
 		sb.WriteString(strings.Repeat(" ", p.w))
 	}
 	return sb.String()
+}
+
+// wrapWords breaks s into lines of at most w cells at spaces.
+func wrapWords(s string, w int) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case width(line)+1+width(word) <= w:
+			line += " " + word
+		default:
+			out = append(out, line)
+			line = word
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }
 
 // row draws one event.
@@ -269,6 +553,10 @@ func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 		mark2 = markSuspect
 	case e.Ours:
 		mark2 = markOurs
+	}
+	fail := " "
+	if e.ErrorCode != "" {
+		fail = markFailed
 	}
 	var rest []string
 	for _, c := range p.cols {
@@ -290,17 +578,31 @@ func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 			s = e.SourceIP
 		case colError:
 			s = e.ErrorCode
+		case colSource:
+			s = strings.TrimSuffix(e.Source, ".amazonaws.com")
+		case colAgent:
+			s = e.UserAgent
+		case colEventID:
+			s = e.EventID
 		}
 		rest = append(rest, cell(s, c.w))
 	}
-	text := fit(strings.Join(rest, " "), p.w-3)
+	text := strings.Join(rest, " ")
+	if p.xoff > 0 {
+		text = cutLeft(text, p.xoff)
+	}
+	text = fit(text, p.w-4)
 	glyph := classGlyph[f.Class]
 	if selected {
-		return v.st.Selected.Render(glyph + mark2 + " " + text)
+		return v.st.Selected.Render(glyph + fail + mark2 + " " + text)
 	}
 	g := glyph
 	if lvl := f.Class.Level(); lvl > state.LevelNone {
 		g = v.st.Severity[lvl-1].Render(glyph)
+	}
+	x := fail
+	if e.ErrorCode != "" {
+		x = v.st.Danger.Render(fail)
 	}
 	m := mark2
 	body := v.st.Base.Render(" " + text)
@@ -313,8 +615,10 @@ func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 		body = v.st.Ours.Render(" " + text)
 	case f.Class.Level() >= state.LevelHigh:
 		body = v.st.Severity[f.Class.Level()-1].Render(" " + text)
+	case e.ErrorCode != "":
+		body = v.st.Warning.Render(" " + text)
 	}
-	return g + m + body
+	return g + x + m + body
 }
 
 // ShortHelp implements pane.
@@ -325,7 +629,69 @@ func (p *streamPane) ShortHelp(k KeyMap) []key.Binding {
 // FullHelp implements pane.
 func (p *streamPane) FullHelp(k KeyMap) [][]key.Binding {
 	return [][]key.Binding{
-		append(listHelp(k), k.Follow),
-		{k.Filter, k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter, k.Detail, k.Suspect, k.Copy},
+		append(listHelp(k), k.Follow, k.Sort, k.SortReverse, k.Wide, k.ScrollLeft, k.ScrollRight),
+		{k.Filter, k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter, k.Detail, k.Suspect, k.Copy, k.CopyMore},
 	}
+}
+
+// healthSummary is the stream's health as the status line shows it, short
+// enough for 80 columns: the failing sources first (disabled Regions are
+// left out: nothing is expected from them), then CloudTrail's lag, the
+// newest event delivered by the healthy sources ("lag 42s").
+func healthSummary(s *state.Store, now time.Time) string {
+	type src struct {
+		name string
+		h    state.StreamHealth
+	}
+	var bad []src
+	lag, healthy := time.Duration(0), false
+	for name, d := range s.Health {
+		h := d.V
+		if h.Region != "" {
+			name = h.Region
+		}
+		switch {
+		case h.Status == "disabled":
+		case failing(h.Status):
+			bad = append(bad, src{name, h})
+		default:
+			healthy = true
+			lag = max(lag, liveLag(h, now))
+		}
+	}
+	slices.SortFunc(bad, func(a, b src) int {
+		if c := strings.Compare(a.h.Status, b.h.Status); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	var parts []string
+	switch {
+	case len(bad) > 2:
+		statuses := map[string]int{}
+		for _, b := range bad {
+			statuses[b.h.Status]++
+		}
+		var ws []string
+		for _, st := range sortedKeys(boolKeys(statuses)) {
+			ws = append(ws, itoa(statuses[st])+" "+clean(st))
+		}
+		parts = append(parts, "✗ "+itoa(len(bad))+" Regions failing ("+strings.Join(ws, ", ")+")")
+	default:
+		for _, b := range bad {
+			parts = append(parts, clean(b.name)+" "+healthGlyph(b.h.Status))
+		}
+	}
+	if healthy {
+		parts = append(parts, "lag "+span(lag))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func boolKeys(m map[string]int) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -228,6 +227,10 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if m.tl != nil {
 		parts = append(parts, m.tl.status())
 	}
+	// The stream's health comes first: it is what 80 columns must show.
+	if h := healthSummary(m.store, v.now); h != "" {
+		parts = append(parts, h)
+	}
 	if id := m.store.Incident.ID; id != "" {
 		parts = append(parts, clean(id))
 	}
@@ -256,30 +259,6 @@ func (m *Model) statusLine(v *viewCtx) string {
 	}
 	if who := a.User + suffix("@", a.Host); who != "" || caller != "" {
 		parts = append(parts, strings.TrimSpace(clean(who)+suffix(" as ", clean(shortARN(caller)))))
-	}
-	// Per-Region health, worst first.
-	srcs := make([]string, 0, len(m.store.Health))
-	for s := range m.store.Health {
-		srcs = append(srcs, s)
-	}
-	sort.Slice(srcs, func(i, j int) bool {
-		a, b := m.store.Health[srcs[i]].V, m.store.Health[srcs[j]].V
-		if (a.Status == "ok") != (b.Status == "ok") {
-			return b.Status == "ok"
-		}
-		return srcs[i] < srcs[j]
-	})
-	var health []string
-	for _, s := range srcs {
-		h := m.store.Health[s].V
-		name := h.Region
-		if name == "" {
-			name = s
-		}
-		health = append(health, clean(name)+" "+healthGlyph(h.Status)+" "+span(liveLag(h, v.now)))
-	}
-	if len(health) > 0 {
-		parts = append(parts, strings.Join(health, "  "))
 	}
 	clockText := v.now.UTC().Format("15:04:05") + " UTC "
 	if m.tl != nil {
