@@ -244,6 +244,9 @@ type Env struct {
 
 	limMu     sync.Mutex
 	lookupLim map[string]*rate.Limiter // LookupEvents' budget per Region
+	// busy is, per Region, how its event history is read (pullEvents):
+	// raised when a window did not fit the cheaper way.
+	busy map[string]int
 	// Locate, when set, returns the Regions where the incident's journal
 	// saw a resource (its sweeps and CloudTrail events): kind is
 	// KindInstances, KindSpot, KindKeyPair or KindFunction, id one

@@ -141,6 +141,10 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 	}()
 	if !o.NoPull {
 		pulled := map[string]bool{}
+		hist := map[string]*regionHistory{}
+		for _, r := range regs {
+			hist[r] = &regionHistory{}
+		}
 		for round := 0; round < 4; round++ {
 			s, raw, err := fold()
 			if err != nil {
@@ -169,7 +173,7 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			for _, k := range keys {
 				pulled[k] = true
 			}
-			n, err := pullEvents(ctx, env, j, s, keys, regs, o, out, problem)
+			n, err := pullEvents(ctx, env, j, s, keys, regs, o, out, problem, hist)
 			if err != nil {
 				wg.Wait()
 				return out, err
@@ -185,12 +189,42 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 	return out, nil
 }
 
+// regionHistory is what one Refresh read of a Region's event history in
+// its window, kept for the keys the family adds in its later rounds.
+type regionHistory struct {
+	tried bool
+	// covered: events hold every event of the window that can be a
+	// foothold or a mint (everything, or every write and STS call).
+	covered bool
+	events  []cttypes.Event
+}
+
+// busyLevel is how a Region's event history is read (see pullEvents): 0
+// a page of everything first, 1 writes and STS's events, 2 one look-up
+// per key.
+func (e *Env) busyLevel(region string) int {
+	e.limMu.Lock()
+	defer e.limMu.Unlock()
+	return e.busy[region]
+}
+
+// setBusy raises region's level to level and returns it.
+func (e *Env) setBusy(region string, level int) int {
+	e.limMu.Lock()
+	defer e.limMu.Unlock()
+	if e.busy == nil {
+		e.busy = map[string]int{}
+	}
+	e.busy[region] = max(e.busy[region], level)
+	return e.busy[region]
+}
+
 // sweepHome is where Region-independent reads are sent.
 const sweepHome = "us-east-1"
 
 // pullEvents reads CloudTrail's event history for keys in every Region
 // and journals the records the journal does not hold yet.
-func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, regs []string, o RefreshOptions, out *Refreshed, problem func(string)) (int, error) {
+func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, regs []string, o RefreshOptions, out *Refreshed, problem func(string), hist map[string]*regionHistory) (int, error) {
 	known := map[string]bool{}
 	if f, err := state.ParseFilter("key:" + strings.Join(keys, ",")); err == nil {
 		res := s.Events.Query(f)
@@ -271,53 +305,87 @@ func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, 
 					raws = append(raws, r.Raw)
 				}
 			}
-			// LookupEvents takes one attribute a call, so a family of k
-			// keys costs k look-ups a Region. A quiet Region is cheaper
-			// read whole: up to k pages of everything, filtered here; a
-			// busy one falls back to one look-up per key.
 			end := env.now().Add(time.Minute)
-			whole := cloudtrail.NewLookupEventsPaginator(lookup(region), &cloudtrail.LookupEventsInput{StartTime: aws.Time(since), EndTime: aws.Time(end)})
-			// One page of everything first: a Region whose window fits
-			// in it costs one call; a busy one (the home Region, where
-			// IAM's events and the console's own reads land) a second
-			// at most before the per-key look-ups.
-			pages, complete := 0, false
-			for whole.HasMorePages() && pages < min(len(keys)-1, 2) || pages == 0 && whole.HasMorePages() {
-				if err := lm.Wait(ctx); err != nil {
-					return
+			// read reads the window's pages for attr (nil: everything),
+			// max at most (negative: all); complete says whether it
+			// reached the end, failed whether a call failed (named in
+			// the problems).
+			read := func(attr *cttypes.LookupAttribute, max int) (evs []cttypes.Event, complete, failed bool) {
+				in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(since), EndTime: aws.Time(end)}
+				if attr != nil {
+					in.LookupAttributes = []cttypes.LookupAttribute{*attr}
 				}
-				pg, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) { return whole.NextPage(ctx) })
-				if err != nil {
-					problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error())
-					break
-				}
-				pages++
-				take(pg, true)
-				if !whole.HasMorePages() {
-					complete = true
-				}
-			}
-			for _, k := range keys {
-				if complete {
-					break
-				}
-				attr := cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(k)}
-				if k == "AssumeRole" {
-					attr = cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(k)}
-				}
-				pages := cloudtrail.NewLookupEventsPaginator(lookup(region), &cloudtrail.LookupEventsInput{
-					StartTime: aws.Time(since), EndTime: aws.Time(end),
-					LookupAttributes: []cttypes.LookupAttribute{attr}})
-				for pages.HasMorePages() {
+				pages := cloudtrail.NewLookupEventsPaginator(lookup(region), in)
+				for n := 0; pages.HasMorePages(); n++ {
+					if n == max {
+						return evs, false, false
+					}
 					if err := lm.Wait(ctx); err != nil {
-						return
+						return evs, false, true
 					}
 					pg, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) { return pages.NextPage(ctx) })
 					if err != nil {
-						problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error() + " (key " + k + ")")
-						break
+						what := "everything"
+						if attr != nil {
+							what = string(attr.AttributeKey) + "=" + aws.ToString(attr.AttributeValue)
+						}
+						problem(session.Wrap("cloudtrail:LookupEvents", region, err).Error() + " (" + what + ")")
+						return evs, false, true
 					}
-					take(pg, false)
+					evs = append(evs, pg.Events...)
+				}
+				return evs, true, false
+			}
+			h := hist[region]
+			if !h.tried {
+				// LookupEvents takes one attribute a call, so a family
+				// of k keys costs k look-ups a Region, and the home
+				// Region (IAM's and STS's events, the console's own
+				// reads) is the one with the least budget to spare. So
+				// a Region's window is read whole once a Refresh and
+				// kept for the family's later keys: one page of
+				// everything where it fits (a quiet Region); else every
+				// write (every foothold is one) and every STS call (the
+				// mints, which CloudTrail marks read-only) where those
+				// fit a few pages; else one look-up per key.
+				h.tried = true
+				level := env.busyLevel(region)
+				failed := false
+				if level == 0 {
+					evs, complete, f := read(nil, 1)
+					h.events, failed = evs, f
+					switch {
+					case complete:
+						h.covered = true
+					case !f:
+						level = env.setBusy(region, 1)
+					}
+				}
+				if !h.covered && !failed && level == 1 {
+					writes, completeW, fW := read(&cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyReadOnly, AttributeValue: aws.String("false")}, 3)
+					var mints []cttypes.Event
+					completeS, fS := false, false
+					if completeW {
+						mints, completeS, fS = read(&cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventSource, AttributeValue: aws.String("sts.amazonaws.com")}, 2)
+					}
+					h.events = append(append(h.events, writes...), mints...)
+					switch {
+					case completeW && completeS:
+						h.covered = true
+					case !fW && !fS:
+						env.setBusy(region, 2)
+					}
+				}
+			}
+			take(&cloudtrail.LookupEventsOutput{Events: h.events}, true)
+			if !h.covered {
+				for _, k := range keys {
+					attr := cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(k)}
+					if k == "AssumeRole" {
+						attr = cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(k)}
+					}
+					evs, _, _ := read(&attr, -1)
+					take(&cloudtrail.LookupEventsOutput{Events: evs}, false)
 				}
 			}
 			mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -569,9 +570,7 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		if len(f.Roles) == 0 {
 			pb.Notes = append(pb.Notes, "the journal shows no role assumed by "+key+" or its family")
 		}
-		for _, st := range pb.Steps {
-			st.Plan, st.Err = st.Action.Plan(ctx, env)
-		}
+		planSteps(ctx, env, pb.Steps)
 		return pb, nil
 	}
 	created := func(u string) bool { return slices.Contains(f.Users, u) }
@@ -710,10 +709,35 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		}
 	}
 	pb.Unsure = append(pb.Unsure, unattributed(s, raw, f)...)
-	for _, st := range pb.Steps {
-		st.Plan, st.Err = st.Action.Plan(ctx, env)
-	}
+	planSteps(ctx, env, pb.Steps)
 	return pb, nil
+}
+
+// readers is how many steps plan or read back at once: their reads are
+// independent, and a family's steps span Regions and services.
+const readers = 8
+
+// planSteps plans every step (reads only), several at once.
+func planSteps(ctx context.Context, env *Env, steps []*Step) {
+	each(len(steps), func(i int) {
+		steps[i].Plan, steps[i].Err = steps[i].Action.Plan(ctx, env)
+	})
+}
+
+// each calls f(0..n-1), at most readers at a time, and waits for all.
+func each(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, readers)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
 }
 
 // planTrails adds the trail steps: logging the family stopped is started
@@ -725,7 +749,7 @@ func planTrails(pb *Playbook, f *Family, add func(Action, string, state.OpenFoot
 	var order []tk
 	for _, c := range f.Trails {
 		k := tk{c.Region, c.Trail}
-		if _, ok := last[k]; !ok {
+		if !slices.Contains(order, k) {
 			order = append(order, k)
 		}
 		if c.Event == "PutEventSelectors" {
@@ -940,20 +964,25 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 	if r.Path != "" {
 		done, _ = ReadLedger(r.Path)
 	}
-	out := make([]StepOutcome, 0, len(pb.Steps))
+	out := make([]StepOutcome, len(pb.Steps))
 	// opened is set once a step found undone, or a trust put back, in
 	// this run: whatever the family still held was alive until then, and
 	// may have minted sessions the journal does not know yet. The revokes
 	// after it (the playbook orders them after every key and trust) then
 	// cut from now.
-	opened := false
-	for i, st := range pb.Steps {
+	var (
+		mu     sync.Mutex // opened, progress
+		opened bool
+	)
+	step := func(i int, st *Step) {
+		mu.Lock()
 		if rs, ok := st.Action.(*RevokeSessions); ok && opened {
 			if now := r.Env.now(); rs.NotBefore.Before(now) {
 				rs.NotBefore = now
 				st.Plan, st.Err = rs.Plan(ctx, r.Env)
 			}
 		}
+		mu.Unlock()
 		so := StepOutcome{Index: i, Step: st}
 		var before *state.Action
 		if done != nil {
@@ -990,18 +1019,48 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 			o.Confirmed = st.Plan
 			so.Outcome, so.Err = r.Run(ctx, st.Action, o)
 		}
-		if _, trust := st.Action.(*RestoreTrust); so.Reverted != "" || trust && so.Acted() {
-			opened = true
-		}
 		if so.Err != nil && errors.Is(so.Err, ErrNotFound) && deletes(st.Action) {
 			// What this step deletes is gone from every Region the
 			// action looked in: it holds.
 			so.Held, so.Err = "gone: "+so.Err.Error(), nil
 		}
-		out = append(out, so)
+		out[i] = so
+		mu.Lock()
+		defer mu.Unlock()
+		if _, trust := st.Action.(*RestoreTrust); so.Reverted != "" || trust && so.Acted() {
+			opened = true
+		}
 		if progress != nil {
 			progress(so)
 		}
+	}
+	// IAM's steps run one after another, in the playbook's order (keys,
+	// then trusts, then the revokes that cut from them). A run of steps
+	// in Regions runs each Region's steps in order (a spot request is
+	// cancelled before its instances go) and the Regions side by side.
+	for i := 0; i < len(pb.Steps); {
+		region := pb.Steps[i].Action.Target().Region
+		if region == "" {
+			step(i, pb.Steps[i])
+			i++
+			continue
+		}
+		j := i
+		byRegion := map[string][]int{}
+		var order []string
+		for ; j < len(pb.Steps) && pb.Steps[j].Action.Target().Region != ""; j++ {
+			rg := pb.Steps[j].Action.Target().Region
+			if byRegion[rg] == nil {
+				order = append(order, rg)
+			}
+			byRegion[rg] = append(byRegion[rg], j)
+		}
+		each(len(order), func(k int) {
+			for _, x := range byRegion[order[k]] {
+				step(x, pb.Steps[x])
+			}
+		})
+		i = j
 	}
 	return out
 }
@@ -1032,13 +1091,23 @@ func Assess(ctx context.Context, env *Env, pb *Playbook) state.Verdict {
 	if v.Key == "" {
 		v.Key = pb.Family.Key
 	}
-	for _, st := range pb.Steps {
+	type read struct {
+		res Verification
+		err error
+	}
+	reads := make([]read, len(pb.Steps))
+	each(len(pb.Steps), func(i int) {
+		if pb.Steps[i].Foothold.Kind != "" {
+			reads[i].res, reads[i].err = pb.Steps[i].Action.Verify(ctx, env)
+		}
+	})
+	for i, st := range pb.Steps {
 		if st.Foothold.Kind == "" {
 			continue // tagging is bookkeeping, not a foothold
 		}
 		v.Footholds++
 		fh := st.Foothold
-		res, err := st.Action.Verify(ctx, env)
+		res, err := reads[i].res, reads[i].err
 		switch {
 		case err != nil && session.Classify(err) == session.ClassNotFound && st.Foothold.Region == "":
 			// IAM is global: NoSuchEntity is authoritative.

@@ -15,7 +15,7 @@ func stsService(s *Sim) *Service {
 			// cannot be denied by policy.
 			"GetCallerIdentity":  {Handle: s.stsGetCallerIdentity, ReadOnly: true, NoAuthz: true},
 			"GetSessionToken":    {Handle: s.stsGetSessionToken, ReadOnly: true, NoAuthz: true},
-			"GetFederationToken": {Handle: s.stsGetFederationToken, ReadOnly: true},
+			"GetFederationToken": {Handle: s.stsGetFederationToken},
 			"AssumeRole":         {Handle: s.stsAssumeRole, ReadOnly: true},
 			"GetAccessKeyInfo":   {Handle: s.stsGetAccessKeyInfo, ReadOnly: true},
 		}}
