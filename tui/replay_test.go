@@ -394,9 +394,10 @@ func TestReplayJumps(t *testing.T) {
 	}
 	before := m.tl.pos
 	press(m, append(append([]tea.KeyPressMsg{key1('t')}, runes("yesterday")...), keyEnter)...)
-	if m.tl.pos != before || !m.messageErr || !strings.Contains(m.message, "not a position") {
-		t.Errorf("a bad seek moved to %d or said %q", m.tl.pos, m.message)
+	if m.tl.pos != before || m.inputKind != inputSeek || !strings.Contains(m.inputHint, "not a position") {
+		t.Errorf("a bad seek moved to %d or said %q", m.tl.pos, m.inputHint)
 	}
+	press(m, keyEsc)
 }
 
 // TestReplayTampered replays journals that do not verify: a line altered

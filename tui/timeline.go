@@ -247,15 +247,21 @@ func (m *Model) replayed(msg replayMsg) tea.Cmd {
 	}
 	switch {
 	case msg.store != nil:
-		m.store = msg.store
-		m.sus = nil
-		m.refresh()
+		// The position moves first: the panes count "5m ago" from its
+		// time while they rebuild.
+		tl.pos = msg.to
+		m.replaceStore(msg.store)
 	case msg.from == tl.pos:
+		tl.pos = msg.from + len(msg.entries)
 		m.apply(msg.entries)
 	default:
 		return nil
 	}
-	tl.pos = int(m.store.Seq)
+	if int(m.store.Seq) != tl.pos {
+		// A fact that did not apply: the store says where it is.
+		tl.pos = int(m.store.Seq)
+		m.replaceStore(m.store)
+	}
 	if !tl.playing {
 		return nil
 	}
@@ -269,13 +275,34 @@ func (m *Model) replayed(msg replayMsg) tea.Cmd {
 	return m.tick(tl.gen)
 }
 
-// seekInput handles the position typed after the seek key.
+// replaceStore puts a newly folded store in place of the current one. What
+// the model and the panes derived from the old store is dropped with it:
+// a seek back folds a shorter store, and anything kept (the journal pane's
+// rows, the event the stream last drew, the suspect sets) would name facts
+// and events that the new store does not have. The panes' cursors and
+// modes (follow, filter, the Region listed) are the responder's and stay.
+func (m *Model) replaceStore(s *state.Store) {
+	m.store = s
+	m.sus = nil
+	m.stream.queried = false
+	m.stream.drawnSet = false
+	m.principals.built = false
+	m.regions.built = false
+	m.journal.built = false
+	m.refresh()
+}
+
+// seekInput handles the position typed after the seek key. A position
+// that does not parse leaves the prompt open, the text as typed and the
+// error beside it, so that the keys typed next edit it rather than reach
+// the console.
 func (m *Model) seekInput(text string) tea.Cmd {
 	n, err := m.tl.r.ParsePosition(text, m.tl.asOf())
 	if err != nil {
-		m.flash("seek: "+err.Error(), true)
+		m.inputHint = "✗ " + err.Error()
 		return nil
 	}
+	m.inputKind = inputNone
 	return m.seek(n)
 }
 
