@@ -22,6 +22,8 @@ func kindGlyph(k state.Kind) string {
 		return "▶"
 	case state.KindJournalRepaired:
 		return "!"
+	case state.KindSessionEnded:
+		return glyphEnded
 	}
 	return "·"
 }
@@ -198,7 +200,7 @@ func (p *journalPane) Render(v *viewCtx) string {
 			text = v.st.Accent.Render(text)
 		case it.Kind == state.KindSuspect:
 			text = v.st.Suspect.Render(text)
-		case it.Kind == state.KindJournalRepaired:
+		case it.Kind == state.KindJournalRepaired || it.Kind == state.KindSessionEnded:
 			text = v.st.Warning.Render(text)
 		case it.Kind == state.KindEvents || it.Kind == state.KindStreamHealth:
 			text = v.st.Subtle.Render(text)

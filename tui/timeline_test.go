@@ -13,6 +13,10 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
 )
 
 // drillJournal writes the journal of a drill (warroom drill --speed 50
@@ -377,5 +381,43 @@ func TestDrillJournalFixture(t *testing.T) {
 	}
 	if _, err := r.Fold(context.Background(), r.Len()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFollowShowsDriverLeft is defect 11 of issue 14: a console that quit
+// journaled nothing, so a follower could not tell that the incident had
+// lost its driver. The session.ended fact shows in the status line and the
+// journal pane, at every size; a new console session clears it.
+func TestFollowShowsDriverLeft(t *testing.T) {
+	all := incident(t)
+	f := &facts{seq: int64(len(all))}
+	f.add(t, state.KindSessionEnded, t0.Add(-30*time.Second), state.SessionEnded{Command: "console", Reason: state.EndQuit})
+	back := &facts{seq: f.seq}
+	back.add(t, state.KindSessionStarted, t0, state.SessionStarted{Command: "console", Mode: state.ModeLive})
+	for _, sz := range replaySizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			ch := make(chan []journal.Entry, 4)
+			m, _ := newTestModel(t, Options{Feed: ch, Mode: ModeFollow}, sz.w, sz.h)
+			if strings.Contains(m.Render(), "left") {
+				t.Fatalf("the driver left before the fact:\n%s", m.Render())
+			}
+			ch <- f.entries
+			exec(m, waitFeed(ch))
+			out := m.Render()
+			checkFrame(t, out, sz.w, sz.h)
+			status := ansi.Strip(strings.Split(out, "\n")[0])
+			if !strings.Contains(status, "✕ driver alice@jump1 left 04:20:37 (quit)") {
+				t.Errorf("status line: %q", status)
+			}
+			press(m, key1('4'), key1('z')) // the journal pane, whole
+			if out := ansi.Strip(m.Render()); !strings.Contains(out, "✕ alice@jump1") || !strings.Contains(out, "console ended (quit)") {
+				t.Errorf("the journal pane does not list the end:\n%s", out)
+			}
+			ch <- back.entries
+			exec(m, waitFeed(ch))
+			if status := ansi.Strip(strings.Split(m.Render(), "\n")[0]); strings.Contains(status, "left") {
+				t.Errorf("a new console session still says the driver left: %q", status)
+			}
+		})
 	}
 }

@@ -222,6 +222,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if m.tl != nil {
 		parts = append(parts, m.tl.status())
 	}
+	if d := driverPart(m.store); d != "" {
+		parts = append(parts, d)
+	}
 	if id := m.store.Incident.ID; id != "" {
 		parts = append(parts, clean(id))
 	}

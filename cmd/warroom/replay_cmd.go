@@ -64,7 +64,7 @@ end. The status line shows the "as of" time and the position (fact N of M).
 				return usageErr(err)
 			}
 			opts := tui.Options{
-				Store: s, JournalPath: path, Replay: r, Mode: tui.ModeReplay,
+				Store: s, JournalPath: path, Replay: r, Mode: tui.ModeReplay, Filter: openFilter,
 				Theme: theme, NoColor: os.Getenv("NO_COLOR") != "", Actor: state.LocalActor(),
 			}
 			if frame != "" {
