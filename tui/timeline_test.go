@@ -55,9 +55,9 @@ func seekKeys(to string) []tea.KeyPressMsg {
 
 // freshView is the frame a replay opened at position pos shows, at the
 // given play speed.
-func freshView(t testing.TB, path string, pos, speed, w, h int) string {
+func freshView(t testing.TB, path, filter string, pos, speed, w, h int) string {
 	t.Helper()
-	m, _ := replayModel(t, path, pos, w, h)
+	m, _ := replayModelFiltered(t, path, pos, w, h, filter)
 	m.tl.speed = speed
 	return m.Render()
 }
@@ -101,7 +101,7 @@ func TestReplaySeekBack(t *testing.T) {
 				}
 				got := m.Render()
 				checkFrame(t, got, sz.w, sz.h)
-				if want := freshView(t, c.path, m.tl.pos, m.tl.speed, sz.w, sz.h); got != want {
+				if want := freshView(t, c.path, "", m.tl.pos, m.tl.speed, sz.w, sz.h); got != want {
 					t.Errorf("fact %d after seeking differs from a fresh replay at %d:\n%s", m.tl.pos, m.tl.pos, diffLines(want, got))
 				}
 			})
@@ -164,6 +164,7 @@ type timelineDriver struct {
 	m       *Model
 	clk     *clockAt
 	path    string
+	filter  string
 	w, h    int
 	pending []tea.Cmd
 	log     []string
@@ -225,7 +226,7 @@ func (d *timelineDriver) settle() {
 	m.message = "" // a flash from a key (no mark after this fact) is not the position's
 	got := m.Render()
 	checkFrame(d.t, got, d.w, d.h)
-	if want := freshView(d.t, d.path, m.tl.pos, m.tl.speed, d.w, d.h); got != want {
+	if want := freshView(d.t, d.path, d.filter, m.tl.pos, m.tl.speed, d.w, d.h); got != want {
 		d.t.Fatalf("at fact %d the screen differs from a replay opened there:\n%s\nops:\n%s", m.tl.pos, diffLines(want, got), strings.Join(d.log, "\n"))
 	}
 }
@@ -297,8 +298,8 @@ func newReplayJournals(t testing.TB) *replayJournals {
 	return &replayJournals{paths: []string{drillJournal(t, dir), live, timed}}
 }
 
-// run plays the operations in b (the first two bytes pick the journal and
-// the size, then one operation per two bytes) and checks the screen at
+// run plays the operations in b (the first two bytes pick the journal, the
+// size and the stream's filter, then one operation per two bytes) and checks the screen at
 // every settle point (op byte 255) and at the end.
 func (j *replayJournals) run(t testing.TB, b []byte) {
 	if len(b) < 2 {
@@ -306,8 +307,12 @@ func (j *replayJournals) run(t testing.TB, b []byte) {
 	}
 	path := j.paths[int(b[0])%len(j.paths)]
 	sz := replaySizes[int(b[1])%len(replaySizes)]
-	m, clk := replayModel(t, path, 1, sz.w, sz.h)
-	d := &timelineDriver{t: t, m: m, clk: clk, path: path, w: sz.w, h: sz.h}
+	filter := ""
+	if b[1]/3%2 == 1 {
+		filter = "-ours" // as warroom replay opens
+	}
+	m, clk := replayModelFiltered(t, path, 1, sz.w, sz.h, filter)
+	d := &timelineDriver{t: t, m: m, clk: clk, path: path, filter: filter, w: sz.w, h: sz.h}
 	ops := b[2:]
 	for i := 0; i+1 < len(ops) && i < 2*64; i += 2 {
 		if ops[i] == 255 {
@@ -348,7 +353,7 @@ func TestReplayTimelineProperty(t *testing.T) {
 		for k := range b {
 			b[k] = byte(rng.IntN(256))
 		}
-		b[0], b[1] = byte(i%3), byte(i/3%3)
+		b[0], b[1] = byte(i%3), byte(i/3%6)
 		// Settle now and then, mid-sequence.
 		for k := 2; k < len(b); k += 2 {
 			if rng.IntN(8) == 0 {
