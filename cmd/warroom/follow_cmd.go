@@ -31,8 +31,9 @@ func newFollowCmd(e *env) *cobra.Command {
 process is writing: a second screen in a shared tmux session, or a lead watching from another
 terminal. It folds what is already there, then shows each new fact as it is appended (the
 journal is polled every 50 ms). Facts from every writer appear, so two consoles on one
-journal see each other's notes, marks and actions. A chain that breaks while following stops
-the view with a banner that says where and why.`,
+journal see each other's notes, marks and actions. The stream opens on -ours, as the console
+does (x shows everything); when the console driving the incident quits, the status line says
+so. A chain that breaks while following stops the view with a banner that says where and why.`,
 		Example: `  warroom follow incident/journal.jsonl`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
