@@ -426,3 +426,43 @@ func TestFollowShowsDriverLeft(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayKeysAheadOfAnswers: keys pressed faster than the journal is
+// read (a held-down step key, a jump then a step) count from where the
+// request in flight goes, not from the position last shown: no key is
+// lost, and the screen ends where the keys say.
+func TestReplayKeysAheadOfAnswers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	timedIncident(t, path) // marks at facts 2, 5, 6, 8
+	cases := []struct {
+		name  string
+		start int
+		keys  string
+		want  int
+	}{
+		{name: "three steps forward", start: 1, keys: "...", want: 4},
+		{name: "two steps back", start: 8, keys: ",,", want: 6},
+		{name: "jump then step back", start: 3, keys: "],", want: 4},
+		{name: "two jumps", start: 1, keys: "]]", want: 5},
+		{name: "jump back twice", start: 8, keys: "[[", want: 5},
+		// 04:00:01 + 10m: fact 6 is at 04:10:01, fact 7 a second later.
+		{name: "step then seek relative", start: 1, keys: ".t+10m\r", want: 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, clk := replayModel(t, path, c.start, 120, 40)
+			d := &timelineDriver{t: t, m: m, clk: clk, path: path, w: 120, h: 40}
+			for _, r := range c.keys {
+				k := key1(r)
+				if r == '\r' {
+					k = keyEnter
+				}
+				d.keys(k) // every answer waits
+			}
+			d.settle()
+			if m.tl.pos != c.want {
+				t.Errorf("%q from fact %d: at %d, want %d", c.keys, c.start, m.tl.pos, c.want)
+			}
+		})
+	}
+}
