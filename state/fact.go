@@ -17,6 +17,7 @@ const (
 	KindIncidentOpened  Kind = "incident.opened"  // IncidentOpened; always line 1
 	KindSessionStarted  Kind = "session.started"  // SessionStarted: a console or CLI attached
 	KindSessionKey      Kind = "session.key"      // SessionKey: the session signs with a new access key id
+	KindSessionEnded    Kind = "session.ended"    // SessionEnded: a console detached (quit, interrupted, failed)
 	KindEvents          Kind = "events"           // Events: a batch of CloudTrail records
 	KindNote            Kind = "note"             // Note
 	KindSuspect         Kind = "suspect"          // Suspect: a key or principal marked (or cleared)
@@ -89,6 +90,24 @@ type SessionStarted struct {
 	CallerKeyID string `json:"caller_key_id,omitempty"`
 	Endpoint    string `json:"endpoint,omitempty"` // AWS_ENDPOINT_URL when set (drill, compatible endpoints)
 	Drill       bool   `json:"drill,omitempty"`
+}
+
+// Why a session ended (SessionEnded.Reason).
+const (
+	EndQuit        = "quit"        // the responder quit
+	EndInterrupted = "interrupted" // a signal (ctrl+c from outside, SIGTERM) or its caller stopped it
+	EndFailed      = "failed"      // the console stopped on an error (Error says which)
+)
+
+// SessionEnded records that the session its actor (the entry's "by", which
+// names the process) started last has ended: a follower learns that the
+// driver left. A process that is killed journals nothing. The window of the
+// session's credentials ("ours") still runs to the process's last fact: a
+// drill's debrief reads AWS, and journals, after the console quit.
+type SessionEnded struct {
+	Command string `json:"command"` // as in its session.started
+	Reason  string `json:"reason"`  // EndQuit, EndInterrupted, EndFailed
+	Error   string `json:"error,omitempty"`
 }
 
 // Events is a batch of CloudTrail records. Records are raw JSON as found,

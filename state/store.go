@@ -32,7 +32,10 @@ type Store struct {
 	Skipped []Skipped
 
 	Sessions []Dated[SessionStarted]
-	Notes    []Dated[Note]
+	// Ends lists the sessions that ended, in journal order (SessionEnd
+	// pairs them with Sessions).
+	Ends  []Dated[SessionEnded]
+	Notes []Dated[Note]
 	// Suspects maps an access key id or principal ARN to its latest mark;
 	// cleared marks are removed.
 	Suspects map[string]Dated[Suspect]
@@ -319,6 +322,15 @@ func (s *Store) apply(e journal.Entry) error {
 			s.oursActor, s.oursIdx = e.By, idx
 			sum = "session signs with " + v.KeyID
 		}
+	case KindSessionEnded:
+		var v SessionEnded
+		if v, err = decode[SessionEnded](e); err == nil {
+			s.Ends = append(s.Ends, dated(e, v))
+			sum = fmt.Sprintf("%s ended (%s)", v.Command, v.Reason)
+			if v.Error != "" {
+				sum += ": " + v.Error
+			}
+		}
 	case KindNote:
 		var v Note
 		if v, err = decode[Note](e); err == nil {
@@ -500,6 +512,22 @@ func (s *Store) timeline(e journal.Entry, sum string) {
 	}
 	by := s.lastBy
 	s.Timeline = append(s.Timeline, TimelineItem{Seq: e.Seq, At: e.At, Kind: Kind(e.Kind), By: by, Summary: sum, Offset: e.Offset})
+}
+
+// SessionEnd returns the end of Sessions[i]: the first session.ended its
+// actor journaled after it. ok is false while it runs, as far as the
+// journal knows (a killed process journals no end).
+func (s *Store) SessionEnd(i int) (end Dated[SessionEnded], ok bool) {
+	if i < 0 || i >= len(s.Sessions) {
+		return end, false
+	}
+	st := s.Sessions[i]
+	for _, e := range s.Ends {
+		if e.Seq > st.Seq && e.By == st.By {
+			return e, true
+		}
+	}
+	return end, false
 }
 
 // Action returns the action with the given id, or nil.

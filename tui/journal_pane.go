@@ -22,6 +22,8 @@ func kindGlyph(k state.Kind) string {
 		return "▶"
 	case state.KindJournalRepaired:
 		return "!"
+	case state.KindSessionEnded:
+		return glyphEnded
 	}
 	return "·"
 }
@@ -55,12 +57,18 @@ type journalPane struct {
 	cur     listCursor
 	// actions maps the seq of each action's intent to the action.
 	actions map[int64]*state.Action
-	seq     int64
-	built   bool
+	// store and seq are what rows were built from. rows only grow while
+	// the store does; a replay that seeks folds a new store, maybe a
+	// shorter one, and then rows are built again from nothing.
+	store *state.Store
+	seq   int64
+	built bool
 	// routine shows routine facts too; rows indexes the timeline items shown.
 	routine bool
 	rows    []int
 	filter  textFilter // / in this pane (journal_filter.go)
+	// scanned is how many timeline items rows was built over.
+	scanned int
 }
 
 // isRoutine reports the fact kinds that arrive by the hundred while the
@@ -115,17 +123,19 @@ func (p *journalPane) Blur() { p.focused = false }
 
 // Refresh implements pane.
 func (p *journalPane) Refresh(v *viewCtx) {
-	if p.built && p.seq == v.store.Seq {
+	same := p.built && p.store == v.store
+	if same && p.seq == v.store.Seq {
 		return
 	}
 	from := 0
-	if p.built && len(p.rows) > 0 {
-		// The timeline only grows: index only the new items.
-		from = p.rows[len(p.rows)-1] + 1
+	if same && v.store.Seq > p.seq {
+		// The same store's timeline only grows: index only the new items.
+		from = p.scanned
 	} else {
 		p.rows = p.rows[:0]
 	}
-	p.built, p.seq = true, v.store.Seq
+	p.built, p.store, p.seq = true, v.store, v.store.Seq
+	p.scanned = len(v.store.Timeline)
 	p.actions = map[int64]*state.Action{}
 	for _, a := range v.store.Actions {
 		p.actions[a.IntentSeq] = a
@@ -191,7 +201,7 @@ func (p *journalPane) Render(v *viewCtx) string {
 			text = v.st.Accent.Render(text)
 		case it.Kind == state.KindSuspect:
 			text = v.st.Suspect.Render(text)
-		case it.Kind == state.KindJournalRepaired:
+		case it.Kind == state.KindJournalRepaired || it.Kind == state.KindSessionEnded:
 			text = v.st.Warning.Render(text)
 		case it.Kind == state.KindEvents || it.Kind == state.KindStreamHealth:
 			text = v.st.Subtle.Render(text)

@@ -664,14 +664,15 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setFilter(text, f)
 			return nil
 		}
+		if kind == inputSeek {
+			return m.seekInput(text) // a bad position keeps the prompt open
+		}
 		m.inputKind = inputNone
 		switch kind {
 		case inputCommand:
 			return m.runCommand(text)
 		case inputNote:
 			return m.recordNote(text)
-		case inputSeek:
-			return m.seekInput(text)
 		case inputPaneFilter:
 			m.setPaneFilter(text)
 		}

@@ -142,6 +142,13 @@ func recordLive(t testing.TB, dir string) (string, []string) {
 // replayModel opens path for replay in a model at position pos.
 func replayModel(t testing.TB, path string, pos int, w, h int) (*Model, *clockAt) {
 	t.Helper()
+	return replayModelFiltered(t, path, pos, w, h, "")
+}
+
+// replayModelFiltered is replayModel with the stream's first filter (warroom
+// replay opens on "-ours").
+func replayModelFiltered(t testing.TB, path string, pos int, w, h int, filter string) (*Model, *clockAt) {
+	t.Helper()
 	r, err := OpenReplay(path)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +158,7 @@ func replayModel(t testing.TB, path string, pos int, w, h int) (*Model, *clockAt
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, clk := newTestModel(t, Options{Store: s, Replay: r, Mode: ModeReplay, JournalPath: path}, w, h)
+	m, clk := newTestModel(t, Options{Store: s, Replay: r, Mode: ModeReplay, JournalPath: path, Filter: filter}, w, h)
 	m.ticker = func(gen int) tea.Cmd { return func() tea.Msg { return playTickMsg{gen: gen} } }
 	return m, clk
 }
@@ -394,9 +401,10 @@ func TestReplayJumps(t *testing.T) {
 	}
 	before := m.tl.pos
 	press(m, append(append([]tea.KeyPressMsg{key1('t')}, runes("yesterday")...), keyEnter)...)
-	if m.tl.pos != before || !m.messageErr || !strings.Contains(m.message, "not a position") {
-		t.Errorf("a bad seek moved to %d or said %q", m.tl.pos, m.message)
+	if m.tl.pos != before || m.inputKind != inputSeek || !strings.Contains(m.inputHint, "not a position") {
+		t.Errorf("a bad seek moved to %d or said %q", m.tl.pos, m.inputHint)
 	}
+	press(m, keyEsc)
 }
 
 // TestReplayTampered replays journals that do not verify: a line altered

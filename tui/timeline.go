@@ -43,6 +43,9 @@ type timeline struct {
 	// an older gen is for a request since replaced, and is dropped.
 	gen    int
 	seekTo int // the target of a background fold, 0 when none
+	// want is where the request in flight (facts read, a fold) takes the
+	// timeline, 0 when none: keys pressed before it lands count from there.
+	want   int
 	cancel context.CancelFunc
 	err    string
 }
@@ -68,6 +71,16 @@ func newTimeline(r *Replay, s *state.Store) *timeline {
 // speedX returns the play speed as a multiple of real time.
 func (tl *timeline) speedX() int { return speeds[tl.speed] }
 
+// target is the position the timeline is going to: where the request in
+// flight lands, else the position. Steps, jumps and relative seeks count
+// from it, so that keys typed faster than the journal is read are not lost.
+func (tl *timeline) target() int {
+	if tl.want > 0 {
+		return tl.want
+	}
+	return tl.pos
+}
+
 // asOf is the journal time of the position, the replay's "now".
 func (tl *timeline) asOf() time.Time { return tl.r.Time(tl.pos) }
 
@@ -91,7 +104,7 @@ func (tl *timeline) status() string {
 // bump starts a new generation, cancelling a fold in flight.
 func (tl *timeline) bump() {
 	tl.gen++
-	tl.seekTo = 0
+	tl.seekTo, tl.want = 0, 0
 	if tl.cancel != nil {
 		tl.cancel()
 		tl.cancel = nil
@@ -113,17 +126,17 @@ func (m *Model) timelineKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		tl.speed = max(tl.speed-1, 0)
 	case key.Matches(msg, k.StepForward):
 		tl.playing = false
-		return m.seek(tl.pos + 1), true
+		return m.seek(tl.target() + 1), true
 	case key.Matches(msg, k.StepBack):
 		tl.playing = false
-		return m.seek(tl.pos - 1), true
+		return m.seek(tl.target() - 1), true
 	case key.Matches(msg, k.NextMark):
-		if n := tl.r.NextMark(tl.pos); n > 0 {
+		if n := tl.r.NextMark(tl.target()); n > 0 {
 			return m.seek(n), true
 		}
 		m.flash("no action or note after this fact", true)
 	case key.Matches(msg, k.PrevMark):
-		if n := tl.r.PrevMark(tl.pos); n > 0 {
+		if n := tl.r.PrevMark(tl.target()); n > 0 {
 			return m.seek(n), true
 		}
 		m.flash("no action or note before this fact", true)
@@ -195,6 +208,7 @@ func (m *Model) playTick(msg playTickMsg) tea.Cmd {
 	if to == tl.pos {
 		return m.tick(gen)
 	}
+	tl.want = to
 	return readEntries(tl.r, gen, tl.pos, to)
 }
 
@@ -219,6 +233,7 @@ func (m *Model) seek(n int) tea.Cmd {
 		}
 		return nil
 	}
+	tl.want = n
 	if n > tl.pos && n-tl.pos <= maxApplySeek {
 		return readEntries(tl.r, tl.gen, tl.pos, n)
 	}
@@ -238,7 +253,7 @@ func (m *Model) replayed(msg replayMsg) tea.Cmd {
 	if tl == nil || msg.gen != tl.gen {
 		return nil // answers a request since replaced
 	}
-	tl.seekTo, tl.cancel = 0, nil
+	tl.seekTo, tl.cancel, tl.want = 0, nil, 0
 	if msg.err != nil {
 		tl.playing = false
 		tl.err = msg.err.Error()
@@ -247,15 +262,21 @@ func (m *Model) replayed(msg replayMsg) tea.Cmd {
 	}
 	switch {
 	case msg.store != nil:
-		m.store = msg.store
-		m.sus = nil
-		m.refresh()
+		// The position moves first: the panes count "5m ago" from its
+		// time while they rebuild.
+		tl.pos = msg.to
+		m.replaceStore(msg.store)
 	case msg.from == tl.pos:
+		tl.pos = msg.from + len(msg.entries)
 		m.apply(msg.entries)
 	default:
 		return nil
 	}
-	tl.pos = int(m.store.Seq)
+	if int(m.store.Seq) != tl.pos {
+		// A fact that did not apply: the store says where it is.
+		tl.pos = int(m.store.Seq)
+		m.replaceStore(m.store)
+	}
 	if !tl.playing {
 		return nil
 	}
@@ -269,13 +290,34 @@ func (m *Model) replayed(msg replayMsg) tea.Cmd {
 	return m.tick(tl.gen)
 }
 
-// seekInput handles the position typed after the seek key.
+// replaceStore puts a newly folded store in place of the current one. What
+// the model and the panes derived from the old store is dropped with it:
+// a seek back folds a shorter store, and anything kept (the journal pane's
+// rows, the event the stream last drew, the suspect sets) would name facts
+// and events that the new store does not have. The panes' cursors and
+// modes (follow, filter, the Region listed) are the responder's and stay.
+func (m *Model) replaceStore(s *state.Store) {
+	m.store = s
+	m.sus = nil
+	m.stream.queried = false
+	m.stream.drawnSet = false
+	m.principals.built = false
+	m.regions.built = false
+	m.journal.built = false
+	m.refresh()
+}
+
+// seekInput handles the position typed after the seek key. A position
+// that does not parse leaves the prompt open, the text as typed and the
+// error beside it, so that the keys typed next edit it rather than reach
+// the console.
 func (m *Model) seekInput(text string) tea.Cmd {
-	n, err := m.tl.r.ParsePosition(text, m.tl.asOf())
+	n, err := m.tl.r.ParsePosition(text, m.tl.r.Time(m.tl.target()))
 	if err != nil {
-		m.flash("seek: "+err.Error(), true)
+		m.inputHint = "✗ " + err.Error()
 		return nil
 	}
+	m.inputKind = inputNone
 	return m.seek(n)
 }
 

@@ -227,7 +227,11 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if m.tl != nil {
 		parts = append(parts, m.tl.status())
 	}
-	// The stream's health comes first: it is what 80 columns must show.
+	// A driver who left comes first (a follower must see it), then the
+	// stream's health: what 80 columns must show.
+	if d := driverPart(m.store); d != "" {
+		parts = append(parts, d)
+	}
 	if h := healthSummary(m.store, v.now); h != "" {
 		parts = append(parts, h)
 	}

@@ -142,11 +142,12 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		return usageErr(err)
 	}
 	journalNewKeys(r.sess, r.rec)
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := newWiring(r.sess, r.id, r.rec, r.pace)
 	opts := tui.Options{JournalPath: r.rec.Path(), Feed: w.Feed(), Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme,
-		Filter:  "-ours", // the console's own calls would bury the attacker's
+		Filter:  openFilter,
 		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
 	var cont *consoleContainment
 	if r.sess.ReadOnly() {
@@ -178,6 +179,10 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		cont.idle()
 	}
 	w.wait()
+	// The last fact of the session: a follower sees that the driver left.
+	if _, err := r.rec.Record(state.KindSessionEnded, sessionEnd(r.fact.Command, parent, uiErr)); err != nil {
+		fmt.Fprintf(e.stderr, "warning: could not journal the end of the session: %s\n", err)
+	}
 	if uiErr != nil && !errors.Is(uiErr, context.Canceled) {
 		return usageErr(uiErr)
 	}
@@ -185,6 +190,18 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		fmt.Fprintf(e.stderr, "warning: part of the console stopped early: %s\n", perr)
 	}
 	return nil
+}
+
+// sessionEnd is the session.ended fact of a console that returned uiErr,
+// run under parent (done when a signal stopped the program).
+func sessionEnd(command string, parent context.Context, uiErr error) state.SessionEnded {
+	switch {
+	case parent.Err() != nil:
+		return state.SessionEnded{Command: command, Reason: state.EndInterrupted}
+	case uiErr != nil && !errors.Is(uiErr, context.Canceled):
+		return state.SessionEnded{Command: command, Reason: state.EndFailed, Error: uiErr.Error()}
+	}
+	return state.SessionEnded{Command: command, Reason: state.EndQuit}
 }
 
 // incidentID reads the incident id from line 1 of the journal at path.

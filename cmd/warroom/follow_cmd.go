@@ -16,6 +16,10 @@ import (
 
 func init() { moreCommands = append(moreCommands, newFollowCmd) }
 
+// openFilter is the stream filter every console opens on, live, following
+// or replaying: warroom's own calls would bury the attacker's. x clears it.
+const openFilter = "-ours"
+
 // Like replay, follow is offline: it reads the journal another process
 // writes and never touches AWS.
 func newFollowCmd(e *env) *cobra.Command {
@@ -27,8 +31,9 @@ func newFollowCmd(e *env) *cobra.Command {
 process is writing: a second screen in a shared tmux session, or a lead watching from another
 terminal. It folds what is already there, then shows each new fact as it is appended (the
 journal is polled every 50 ms). Facts from every writer appear, so two consoles on one
-journal see each other's notes, marks and actions. A chain that breaks while following stops
-the view with a banner that says where and why.`,
+journal see each other's notes, marks and actions. The stream opens on -ours, as the console
+does (x shows everything); when the console driving the incident quits, the status line says
+so. A chain that breaks while following stops the view with a banner that says where and why.`,
 		Example: `  warroom follow incident/journal.jsonl`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,10 +48,7 @@ the view with a banner that says where and why.`,
 			}
 			// A torn last line is a writer mid-write: follow waits for it.
 			feed, done := followFeed(cmd.Context(), path, rep.Bytes)
-			err = tui.Run(cmd.Context(), tui.Options{
-				Store: s, JournalPath: path, Feed: feed, FeedDone: done, Mode: tui.ModeFollow,
-				Theme: theme, NoColor: os.Getenv("NO_COLOR") != "", Actor: state.LocalActor(),
-			})
+			err = tui.Run(cmd.Context(), followOptions(s, path, feed, done, theme))
 			if err != nil {
 				return usageErr(err)
 			}
@@ -59,6 +61,15 @@ the view with a banner that says where and why.`,
 	}
 	c.Flags().StringVar(&theme, "theme", "", "theme name or file (default: by the terminal's background)")
 	return c
+}
+
+// followOptions are the console's options for following the journal at
+// path, folded into s so far.
+func followOptions(s *state.Store, path string, feed tui.Feed, done func() error, theme string) tui.Options {
+	return tui.Options{
+		Store: s, JournalPath: path, Feed: feed, FeedDone: done, Mode: tui.ModeFollow, Filter: openFilter,
+		Theme: theme, NoColor: os.Getenv("NO_COLOR") != "", Actor: state.LocalActor(),
+	}
 }
 
 // followFeed tails the journal at path from offset from (just past the last

@@ -32,7 +32,8 @@ replays up to the break, under a banner that says where and why (and the command
 Keys: space plays or pauses (facts paced by their journal times, quiet spells compressed
 to a second), > and < change the speed from 1x to 1000x, . and , step one fact, ] and [
 jump to the next or previous action or note, t seeks to a time, a fact number, start or
-end. The status line shows the "as of" time and the position (fact N of M).
+end. The status line shows the "as of" time and the position (fact N of M). The stream
+opens on -ours, as the console does (x shows everything).
 
 --frame WxH prints the screen at --at as text instead of opening the console.`,
 		Example: `  warroom replay incident/journal.jsonl
@@ -64,7 +65,7 @@ end. The status line shows the "as of" time and the position (fact N of M).
 				return usageErr(err)
 			}
 			opts := tui.Options{
-				Store: s, JournalPath: path, Replay: r, Mode: tui.ModeReplay,
+				Store: s, JournalPath: path, Replay: r, Mode: tui.ModeReplay, Filter: openFilter,
 				Theme: theme, NoColor: os.Getenv("NO_COLOR") != "", Actor: state.LocalActor(),
 			}
 			if frame != "" {
