@@ -57,7 +57,7 @@ the view with a banner that says where and why.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&theme, "theme", "", "theme name or file (default: by the terminal's background)")
+	themeFlag(c, &theme)
 	return c
 }
 
