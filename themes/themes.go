@@ -265,8 +265,37 @@ func Names() []string {
 	return out
 }
 
-// Builtin returns the built-in theme called name.
+// aliases are other names the built-in themes answer to: alias → name.
+var aliases = map[string]string{
+	"mono": "monochrome",
+}
+
+// Help lists the names a --theme flag or :theme command accepts, for help
+// text: every built-in theme, each followed by its aliases, as in
+// "dark, high-contrast, light, monochrome (or mono)".
+func Help() string {
+	parts := make([]string, 0, len(builtins))
+	for _, n := range Names() {
+		var also []string
+		for a, to := range aliases {
+			if to == n {
+				also = append(also, a)
+			}
+		}
+		if len(also) > 0 {
+			slices.Sort(also)
+			n += " (or " + strings.Join(also, ", ") + ")"
+		}
+		parts = append(parts, n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Builtin returns the built-in theme called name, or by one of its aliases.
 func Builtin(name string) (Theme, bool) {
+	if to, ok := aliases[name]; ok {
+		name = to
+	}
 	f, ok := builtins[name]
 	if !ok {
 		return Theme{}, false
@@ -298,7 +327,7 @@ func Select(name string, noColor, darkBG bool) (Theme, error) {
 	if t, ok := Builtin(name); ok {
 		return t, nil
 	}
-	return Theme{}, fmt.Errorf("unknown theme %q: built in are %s, or give a theme file's path", name, strings.Join(Names(), ", "))
+	return Theme{}, fmt.Errorf("unknown theme %q: built in are %s, or give a theme file's path", name, Help())
 }
 
 // ValidColour reports whether v is a colour a token may hold: "#rgb",

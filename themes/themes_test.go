@@ -27,6 +27,7 @@ func TestSelect(t *testing.T) {
 		{name: "auto on light", theme: "auto", darkBG: false, want: "light"},
 		{name: "explicit light on dark", theme: "light", darkBG: true, want: "light"},
 		{name: "high contrast", theme: "high-contrast", darkBG: true, want: "high-contrast"},
+		{name: "mono is monochrome", theme: "mono", darkBG: true, want: "monochrome"},
 		{name: "NO_COLOR wins", theme: "dark", noColor: true, want: "monochrome"},
 		{name: "theme file", theme: good, want: "night"},
 		{name: "unknown", theme: "solarised", wantErr: `unknown theme "solarised"`},
@@ -48,6 +49,28 @@ func TestSelect(t *testing.T) {
 				t.Errorf("theme = %q, want %q", th.Name, tt.want)
 			}
 		})
+	}
+}
+
+// TestHelpNamesAreAccepted: every name the help lists is a theme Select
+// accepts, and every built-in theme is listed.
+func TestHelpNamesAreAccepted(t *testing.T) {
+	h := Help()
+	if want := "dark, high-contrast, light, monochrome (or mono)"; h != want {
+		t.Errorf("Help() = %q, want %q", h, want)
+	}
+	for _, n := range Names() {
+		if !strings.Contains(h, n) {
+			t.Errorf("help %q does not list %q", h, n)
+		}
+	}
+	for _, f := range strings.FieldsFunc(h, func(r rune) bool { return strings.ContainsRune(" ,()", r) }) {
+		if f == "or" {
+			continue
+		}
+		if _, err := Select(f, false, true); err != nil {
+			t.Errorf("help lists %q, Select refuses it: %v", f, err)
+		}
 	}
 }
 

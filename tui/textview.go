@@ -49,12 +49,76 @@ func (t *textView) wrap() []string {
 			t.wrapped = append(t.wrapped, l)
 			continue
 		}
-		for _, part := range strings.Split(ansi.Wrap(l, max(t.w-1, 1), ""), "\n") {
+		for _, part := range wrapWords(l, max(t.w-1, 1)) {
 			t.wrapped = append(t.wrapped, truncate(part, t.w))
 		}
 	}
 	t.wrapW = t.w
 	return t.wrapped
+}
+
+// wrapWords wraps a cleaned line to w cells at spaces only: a word (a
+// timestamp, an ARN, a key id, "deactivate-key") is never split at a hyphen
+// or a colon, and is cut only when it alone is wider than a line. The
+// spaces inside a line are kept (they align columns); a continuation line
+// is indented two cells past the line's own indentation when the word
+// still fits.
+func wrapWords(l string, w int) []string {
+	if width(l) <= w {
+		return []string{l}
+	}
+	body := strings.TrimLeft(l, " ")
+	indent := l[:len(l)-len(body)]
+	cont := indent + "  "
+	if width(cont) > w/2 {
+		cont = ""
+	}
+	var out []string
+	cur, curW := indent, width(indent)
+	fresh := true // cur holds only indentation
+	for body != "" {
+		// the next word and the spaces before it
+		sp := len(body) - len(strings.TrimLeft(body, " "))
+		gap := body[:sp]
+		body = body[sp:]
+		end := strings.IndexByte(body, ' ')
+		if end < 0 {
+			end = len(body)
+		}
+		word := body[:end]
+		body = body[end:]
+		if word == "" {
+			break // trailing spaces
+		}
+		ww := width(word)
+		if !fresh && curW+len(gap)+ww > w {
+			out = append(out, cur)
+			cur, curW, fresh = cont, width(cont), true
+		}
+		if !fresh {
+			cur += gap
+			curW += len(gap)
+		}
+		// a word that fits a line but not after the indentation goes
+		// without it; one wider than a line is cut
+		if fresh && curW+ww > w && ww <= w {
+			cur, curW = "", 0
+		}
+		for curW+ww > w && fresh {
+			n := max(w-curW, 1)
+			out = append(out, cur+ansi.Cut(word, 0, n))
+			word = ansi.Cut(word, n, ww)
+			ww = width(word)
+			cur, curW = cont, width(cont)
+		}
+		cur += word
+		curW += ww
+		fresh = false
+	}
+	if !fresh || len(out) == 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 func (t *textView) clamp() {

@@ -705,6 +705,14 @@ type Tag struct {
 }
 
 // Name implements Action.
+// resources says "1 resource" or "n resources".
+func resources(n int) string {
+	if n == 1 {
+		return "1 resource"
+	}
+	return fmt.Sprintf("%d resources", n)
+}
+
 func (a *Tag) Name() string { return "tag" }
 
 // Target implements Action.
@@ -863,7 +871,7 @@ func (a *Tag) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Tag %d resources with %s=%s", len(a.IDs), TagKey, env.Incident),
+	pl := &Plan{Action: a.Name(), Target: a.Target(), Title: fmt.Sprintf("Tag %s with %s=%s", resources(len(a.IDs)), TagKey, env.Incident),
 		Undo: "remove the tag (ec2:DeleteTags, iam:UntagUser)"}
 	if len(t.roles) > 0 {
 		pl.Undo = "remove the tag (ec2:DeleteTags, iam:UntagUser, iam:UntagRole)"
@@ -914,7 +922,11 @@ func (a *Tag) Verify(ctx context.Context, env *Env) (Verification, error) {
 		lack = append(lack, "role/"+r)
 	}
 	if len(lack) > 0 {
-		return Verification{Detail: fmt.Sprintf("%d resources lack the tag: %s", len(lack), strings.Join(lack, ", "))}, nil
+		verb := "lack"
+		if len(lack) == 1 {
+			verb = "lacks"
+		}
+		return Verification{Detail: fmt.Sprintf("%s %s the tag: %s", resources(len(lack)), verb, strings.Join(lack, ", "))}, nil
 	}
 	d := "tagged " + TagKey + "=" + env.Incident
 	if len(findings) > 0 {

@@ -31,7 +31,7 @@ type consoleArgs struct {
 func (a *consoleArgs) register(c *cobra.Command) {
 	a.aws.register(c)
 	journalFlag(c, &a.path, "incident journal to open or create (default: a new incident folder here)")
-	c.Flags().StringVar(&a.theme, "theme", "", "theme: dark, light, high-contrast, mono, or a theme file (default: from the terminal's background)")
+	themeFlag(c, &a.theme)
 	c.Flags().DurationVar(&a.since, "since", 0, "how far back the CloudTrail backfill reaches (default 24h, at most 90 days)")
 }
 

@@ -71,7 +71,7 @@ the wall clock); the same --seed plays the same drill.`,
 	f.Uint64Var(&a.seed, "seed", 1, "seed for names, ids and the attacker's choices (same seed, same drill)")
 	f.StringVar(&a.scenario, "scenario", scenario.DefaultScenario, "the incident to play: "+strings.Join(scenario.Names(), ", "))
 	journalFlag(c, &a.path, "incident journal to write (default: a new incident folder here)")
-	f.StringVar(&a.theme, "theme", "", "theme: dark, light, high-contrast, mono, or a theme file")
+	themeFlag(c, &a.theme)
 	f.BoolVar(&a.readOnly, "read-only", false, "watch only: no containment")
 	return c
 }

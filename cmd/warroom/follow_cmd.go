@@ -59,7 +59,7 @@ so. A chain that breaks while following stops the view with a banner that says w
 			return nil
 		},
 	}
-	c.Flags().StringVar(&theme, "theme", "", "theme name or file (default: by the terminal's background)")
+	themeFlag(c, &theme)
 	return c
 }
 

@@ -20,8 +20,18 @@ import (
 )
 
 // journalFlag registers the --journal flag, defaulting to $WARROOM_JOURNAL.
+// usage may end in its own "(default: …)", what happens without a journal;
+// the help says both in one parenthesis. The environment's value is not the
+// flag's printed default: the help says $WARROOM_JOURNAL once, whatever it
+// holds.
 func journalFlag(c *cobra.Command, p *string, usage string) {
-	c.Flags().StringVarP(p, "journal", "j", os.Getenv("WARROOM_JOURNAL"), usage+" (default $WARROOM_JOURNAL)")
+	if head, dflt, ok := strings.Cut(usage, " (default: "); ok {
+		usage = head + " (default: $WARROOM_JOURNAL, else " + dflt
+	} else {
+		usage += " (default: $WARROOM_JOURNAL)"
+	}
+	c.Flags().StringVarP(p, "journal", "j", os.Getenv("WARROOM_JOURNAL"), usage)
+	c.Flags().Lookup("journal").DefValue = ""
 }
 
 // requireJournal checks that a journal was named and exists.

@@ -9,13 +9,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
-	"github.com/charmbracelet/fang"
 	"github.com/spf13/cobra"
 
 	"github.com/warroom-ir/warroom/sanitize"
+	"github.com/warroom-ir/warroom/themes"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -83,22 +84,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetErr(stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := []fang.Option{
-		fang.WithErrorHandler(func(w io.Writer, styles fang.Styles, err error) {
-			var xe *exitError
-			if errors.As(err, &xe) && xe.quiet {
-				return
-			}
-			fang.DefaultErrorHandler(w, styles, shownError{err})
-		}),
-	}
-	if version != "" {
-		opts = append(opts, fang.WithVersion(version))
-	}
-	err := fang.Execute(ctx, root, opts...)
+	root.Version = buildVersion()
+	markUsageErrors(root)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
+	printError(stderr, cmd, err)
 	var xe *exitError
 	if errors.As(err, &xe) {
 		return xe.code
@@ -106,6 +98,83 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// Everything cobra itself rejects (unknown flags, wrong argument
 	// counts) is a usage error; so is anything a command did not classify.
 	return exitUsage
+}
+
+// Errors and help are printed by warroom itself, not by a CLI framework:
+// an error's text is printed exactly as it was produced (an AWS action name
+// such as iam:GetUser, a key id as typed, a flag name), with no re-casing,
+// no wrapping and no box, to a terminal and to a file alike; help is
+// cobra's plain template, which prints flag and command descriptions as
+// written.
+
+// printError writes err to w as "warroom: TEXT", made safe for a terminal
+// line by line, and for a usage error a pointer to the command's help. A
+// quiet exitError has already said what went wrong.
+func printError(w io.Writer, cmd *cobra.Command, err error) {
+	var xe *exitError
+	if errors.As(err, &xe) && xe.quiet {
+		return
+	}
+	fmt.Fprintf(w, "warroom: %s\n", shownError{err}.Error())
+	var ue usageHint
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+		name := "warroom"
+		if cmd != nil {
+			name = cmd.CommandPath()
+		}
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", name)
+	}
+}
+
+// usageHint marks an error cobra raised about the command line (a flag or
+// the arguments): printError points at --help after it.
+type usageHint struct{ err error }
+
+func (e usageHint) Error() string { return e.err.Error() }
+func (e usageHint) Unwrap() error { return e.err }
+
+// markUsageErrors makes the flag and argument errors of root and every
+// command under it usageHints.
+func markUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageHint{err} })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if args := c.Args; args != nil {
+			c.Args = func(c *cobra.Command, a []string) error {
+				if err := args(c, a); err != nil {
+					var xe *exitError
+					if errors.As(err, &xe) {
+						return err
+					}
+					return usageHint{err}
+				}
+				return nil
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// buildVersion is what --version prints: the version set at build time,
+// else the module's version and commit from the build information.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok || info.Main.Sum == "" {
+		return "unknown (built from source)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+			v += " (" + s.Value[:7] + ")"
+		}
+	}
+	return v
 }
 
 func newRootCmd(e *env) *cobra.Command {
@@ -116,7 +185,13 @@ func newRootCmd(e *env) *cobra.Command {
 and keys, and a Region-by-Region resource map, contains a leaked credential from the
 keyboard, and records every fact seen and every action taken in an append-only,
 hash-chained incident journal that anyone can replay offline.`,
-		Example: `  # Parse CloudTrail files into a new incident journal and query it
+		Example: `  # Practise first: the console on a built-in AWS account whose key has just leaked
+  warroom drill
+
+  # Open the console on the account your AWS credentials reach
+  warroom --profile prod
+
+  # Parse CloudTrail files into a new incident journal and query it
   warroom ingest --journal incident/journal.jsonl ./AWSLogs
   warroom events --journal incident/journal.jsonl --filter 'key:AKIAEXAMPLE -readonly'
 
@@ -137,6 +212,13 @@ hash-chained incident journal that anyone can replay offline.`,
 	}
 	rootConsole(root, e) // warroom alone opens the console
 	return root
+}
+
+// themeFlag registers the --theme flag of every command that opens the
+// console. The names it lists come from the theme registry, so the help
+// and the names accepted cannot disagree.
+func themeFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "theme", "", "colour theme: "+themes.Help()+", or a theme file's path (default: dark or light by the terminal's background)")
 }
 
 // moreCommands holds the constructors of commands defined in their own files

@@ -85,7 +85,7 @@ opens on -ours, as the console does (x shows everything).
 	}
 	c.Flags().StringVar(&at, "at", "", "where to start: start, end, a fact number, a time (15:04, RFC 3339) (default start)")
 	c.Flags().StringVar(&frame, "frame", "", "print the screen at --at as WIDTHxHEIGHT text and exit")
-	c.Flags().StringVar(&theme, "theme", "", "theme name or file (default: by the terminal's background)")
+	themeFlag(c, &theme)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -25,9 +26,15 @@ for any key, ours or not, and needs no permission on it). When the key belongs t
 account warroom is running in, iam:GetAccessKeyLastUsed names the user that owns it and
 when, where and with which service it was last used.
 
-The answer is journaled as a key.info fact. The exit code is 1 when a call failed.`,
-		Example: `  warroom whois-key AKIAIOSFODNN7EXAMPLE --journal incident/journal.jsonl`,
-		Args:    cobra.ExactArgs(1),
+It is a read-only lookup: it creates no incident folder. With --journal (or
+$WARROOM_JOURNAL) the answer is journaled there as a key.info fact. The exit code is 1
+when a call failed.`,
+		Example: `  # Which account owns this key? Nothing is written.
+  warroom whois-key AKIAIOSFODNN7EXAMPLE
+
+  # The same, journaled in the incident
+  warroom whois-key AKIAIOSFODNN7EXAMPLE --journal incident/journal.jsonl`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
@@ -36,20 +43,8 @@ The answer is journaled as a key.info fact. The exit code is 1 when a call faile
 				return usageErr(fmt.Errorf("%q is not an access key id (AKIA… or ASIA…, upper-case letters and digits)", cell(args[0], 140)))
 			}
 			ctx := cmd.Context()
-			a, err := startRead(ctx, e, &f, path, "whois-key")
+			ki, err := whoisKey(ctx, e, &f, path, args[0])
 			if err != nil {
-				return err
-			}
-			ki, err := inventory.Whois(ctx, a.sess, args[0], a.id.AccountID)
-			if err != nil {
-				a.finish()
-				return usageErr(err)
-			}
-			if _, err := a.rec.Record(state.KindKeyInfo, ki); err != nil {
-				a.finish()
-				return usageErr(err)
-			}
-			if err := a.finish(); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -67,9 +62,39 @@ The answer is journaled as a key.info fact. The exit code is 1 when a call faile
 		},
 	}
 	f.register(c)
-	journalFlag(c, &path, "journal to record to (default: a new incident folder here)")
+	journalFlag(c, &path, "journal to record the answer to (default: none, the answer is only printed)")
 	c.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return c
+}
+
+// whoisKey asks who owns keyID and, when a journal is named, records the
+// session and the answer there. Without one nothing is written anywhere.
+func whoisKey(ctx context.Context, e *env, f *awsFlags, path, keyID string) (state.KeyInfo, error) {
+	if path == "" {
+		sess, id, err := f.session(ctx, e)
+		if err != nil {
+			return state.KeyInfo{}, err
+		}
+		ki, err := inventory.Whois(ctx, sess, keyID, id.AccountID)
+		if err != nil {
+			return state.KeyInfo{}, usageErr(err)
+		}
+		return ki, nil
+	}
+	a, err := startRead(ctx, e, f, path, "whois-key")
+	if err != nil {
+		return state.KeyInfo{}, err
+	}
+	ki, err := inventory.Whois(ctx, a.sess, keyID, a.id.AccountID)
+	if err != nil {
+		a.finish()
+		return state.KeyInfo{}, usageErr(err)
+	}
+	if _, err := a.rec.Record(state.KindKeyInfo, ki); err != nil {
+		a.finish()
+		return state.KeyInfo{}, usageErr(err)
+	}
+	return ki, a.finish()
 }
 
 // printKeyInfo writes the answer in a few plain lines.
