@@ -522,27 +522,6 @@ func (p *streamPane) Render(v *viewCtx) string {
 	return sb.String()
 }
 
-// wrapWords breaks s into lines of at most w cells at spaces.
-func wrapWords(s string, w int) []string {
-	var out []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case line == "":
-			line = word
-		case width(line)+1+width(word) <= w:
-			line += " " + word
-		default:
-			out = append(out, line)
-			line = word
-		}
-	}
-	if line != "" {
-		out = append(out, line)
-	}
-	return out
-}
-
 // row draws one event.
 func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 	f := state.ClassifyEvent(e)
