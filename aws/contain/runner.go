@@ -40,8 +40,10 @@ type Runner struct {
 	// Actor is who this process is: an intent by any other actor is
 	// another responder's.
 	Actor journal.Actor
-	// Logf, when set, gets one line per step (never a secret).
-	Logf func(format string, args ...any)
+	// Logf, when set, gets one line per step (never a secret), one
+	// call at a time (a playbook runs Regions' steps side by side).
+	Logf  func(format string, args ...any)
+	logMu sync.Mutex
 	// VerifyWait is how long a verification that does not hold yet is
 	// retried (IAM is eventually consistent: a policy just put may read
 	// back late). Zero reads back once.
@@ -101,6 +103,8 @@ func NewActionID(now time.Time) string {
 
 func (r *Runner) logf(format string, args ...any) {
 	if r.Logf != nil {
+		r.logMu.Lock()
+		defer r.logMu.Unlock()
 		r.Logf(format, args...)
 	}
 }
@@ -379,6 +383,9 @@ func (r *Runner) checkBusy(p *Plan, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
+	// Another step's refresh may apply to the same ledger meanwhile.
+	r.seenMu.Lock()
+	defer r.seenMu.Unlock()
 	t := p.Target.String()
 	for _, a := range l.Actions {
 		if !InFlight(a) || sameActor(a.By, r.Actor) || !overlaps(a.Intent.Target, a.Intent.Region, t, p.Target.Region) {
