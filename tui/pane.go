@@ -65,35 +65,7 @@ type viewCtx struct {
 	store *state.Store
 	st    *themes.Styles
 	now   time.Time
-	sus   *suspects
-}
-
-// suspects holds the suspect marks expanded to whole key families.
-type suspects struct {
-	keys       map[string]bool // suspect keys and every key they minted
-	principals map[string]bool // suspect principal ARNs
-	marked     map[string]bool // what was marked itself (key ids and ARNs)
-}
-
-func newSuspects(s *state.Store) *suspects {
-	out := &suspects{keys: map[string]bool{}, principals: map[string]bool{}, marked: map[string]bool{}}
-	for id := range s.Suspects {
-		out.marked[id] = true
-		if strings.HasPrefix(id, "arn:") {
-			out.principals[id] = true
-			continue
-		}
-		out.keys[id] = true
-		for _, l := range s.Events.Family(id) {
-			out.keys[l.Key] = true
-		}
-	}
-	return out
-}
-
-// has reports whether a key or a principal is suspect (or of a suspect family).
-func (s *suspects) has(key, arn string) bool {
-	return key != "" && s.keys[key] || arn != "" && s.principals[arn]
+	sus   *state.SuspectSet
 }
 
 // selKind is what a selection names.

@@ -72,7 +72,7 @@ type principalsPane struct {
 	cur     listCursor
 	sort    listSort
 	filter  textFilter
-	susSeen *suspects
+	susSeen *state.SuspectSet
 
 	// invSeq is the seq of the newest inventory fact, found by scanning
 	// the timeline incrementally (scanned items of scanStore's timeline).
@@ -496,8 +496,8 @@ func (p *principalsPane) Selected(*viewCtx) (selection, bool) {
 // suspectRow reports whether a row is suspect: its key or principal is of
 // a suspect family or marked, or a suspect family's key created the user.
 func suspectRow(v *viewCtx, r *prow) bool {
-	return v.sus.has(r.sel.key, r.sel.arn) || v.sus.marked[r.sel.key] || v.sus.marked[r.sel.arn] ||
-		r.creator != "" && (v.sus.keys[r.creator] || v.sus.marked[r.creator])
+	return v.sus.Has(r.sel.key, r.sel.arn) || v.sus.IsMarked(r.sel.key) || v.sus.IsMarked(r.sel.arn) ||
+		r.creator != "" && (v.sus.Key(r.creator) || v.sus.IsMarked(r.creator))
 }
 
 // Render implements pane.
