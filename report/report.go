@@ -248,8 +248,8 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	for _, p := range s.Problems {
 		r.Problems = append(r.Problems, Problem{Seq: p.Seq, What: p.Kind + ": " + p.Err})
 	}
-	sus := suspectsOf(s)
-	r.Summary.Suspects = sus.marked
+	sus := s.SuspectSet()
+	r.Summary.Suspects = sus.Marked
 	r.summaryWho(s)
 	r.events(s, sus)
 	r.actions(s)
@@ -261,38 +261,6 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.containment(s)
 	r.open(s)
 	return r
-}
-
-// suspects is the set of suspect keys (with their families) and principals.
-type suspects struct {
-	marked     []string
-	roots      []string // marked keys
-	keys       map[string]bool
-	principals map[string]bool
-}
-
-func suspectsOf(s *state.Store) suspects {
-	out := suspects{keys: map[string]bool{}, principals: map[string]bool{}}
-	for id := range s.Suspects {
-		out.marked = append(out.marked, id)
-	}
-	sort.Strings(out.marked)
-	for _, id := range out.marked {
-		if strings.HasPrefix(id, "arn:") {
-			out.principals[id] = true
-			continue
-		}
-		out.roots = append(out.roots, id)
-		out.keys[id] = true
-		for _, l := range s.Events.Family(id) {
-			out.keys[l.Key] = true
-		}
-	}
-	return out
-}
-
-func (x suspects) has(key, principal string) bool {
-	return key != "" && x.keys[key] || principal != "" && x.principals[principal]
 }
 
 func actor(a journal.Actor) string {
@@ -341,12 +309,12 @@ func (r *Report) summaryWho(s *state.Store) {
 
 // events lists the significant events: those state.Classify marks, and
 // every event of the suspects.
-func (r *Report) events(s *state.Store, sus suspects) {
+func (r *Report) events(s *state.Store, sus *state.SuspectSet) {
 	credits := map[Credit]bool{}
 	for _, id := range s.Events.Query(nil).IDs() {
 		e := s.Events.Event(id)
 		f := state.ClassifyEvent(&e)
-		suspect := sus.has(e.AccessKeyID, e.Principal)
+		suspect := sus.Has(e.AccessKeyID, e.Principal)
 		if suspect && r.Summary.FirstAttackerEvent == nil {
 			ev := eventOf(e, f, true)
 			r.Summary.FirstAttackerEvent = &ev
@@ -458,9 +426,9 @@ func revoked(s *state.Store, t time.Time) *state.Action {
 }
 
 // family lists every key of the suspect families and what became of it.
-func (r *Report) family(s *state.Store, sus suspects) {
+func (r *Report) family(s *state.Store, sus *state.SuspectSet) {
 	seen := map[string]bool{}
-	for _, root := range sus.roots {
+	for _, root := range sus.Roots {
 		fam := s.Events.Family(root)
 		if fam == nil {
 			fam = []state.Lineage{{Key: root}}
@@ -524,7 +492,7 @@ func (r *Report) fate(s *state.Store, m *Member) {
 }
 
 // regions lists the resources found in each Region and what was done.
-func (r *Report) regions(s *state.Store, sus suspects, opts Options) {
+func (r *Report) regions(s *state.Store, sus *state.SuspectSet, opts Options) {
 	var cr *state.Creators
 	if opts.Raw != nil {
 		var problems []error
@@ -554,7 +522,7 @@ func (r *Report) regions(s *state.Store, sus suspects, opts Options) {
 				if c.AccessKeyID != "" {
 					out.Creator += " (" + c.AccessKeyID + ")"
 				}
-				out.Suspect = sus.has(c.AccessKeyID, c.Principal)
+				out.Suspect = sus.Has(c.AccessKeyID, c.Principal)
 			}
 			_, out.Done = done(s, res.ID)
 			reg.Resources = append(reg.Resources, out)

@@ -335,14 +335,17 @@ func policyLabel(p Policy) string {
 // findRole finds a role by ARN, or by its name when the ARN carries a path
 // the inventory spells differently.
 func findRole(inv *Inventory, arn string) *Role {
-	name := arn[strings.LastIndexByte(arn, '/')+1:]
+	var name string
+	if p, ok := ParsePrincipal(arn); ok && p.Role() {
+		name = p.Name
+	}
 	var byName *Role
 	for i := range inv.Roles {
 		r := &inv.Roles[i]
 		if r.ARN == arn {
 			return r
 		}
-		if r.Name == name && byName == nil {
+		if name != "" && r.Name == name && byName == nil {
 			byName = r
 		}
 	}

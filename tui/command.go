@@ -181,7 +181,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			m.flash(name+": select a key or a principal", true)
 			return nil
 		}
-		if m.sus.marked[k+a] != (name == "unsuspect") {
+		if m.sus.IsMarked(k+a) != (name == "unsuspect") {
 			m.flash(name+": "+clean(k+a)+" is already "+map[bool]string{true: "marked", false: "not marked"}[name == "suspect"], true)
 			return nil
 		}

@@ -50,7 +50,7 @@ func newDetail(v *viewCtx, s selection) *detailView {
 		add("principal", e.Principal)
 		add("identity", strings.TrimSpace(e.IdentityType+" "+e.User))
 		k := e.AccessKeyID
-		if v.sus.has(k, e.Principal) {
+		if v.sus.Has(k, e.Principal) {
 			k += "   » suspect family"
 		}
 		add("access key", k)
@@ -112,9 +112,9 @@ func newDetail(v *viewCtx, s selection) *detailView {
 			add("session", l.SessionName)
 			add("event id", l.EventID)
 		}
-		if v.sus.marked[s.key] {
+		if v.sus.IsMarked(s.key) {
 			add("suspect", "marked: "+v.store.Suspects[s.key].V.Reason)
-		} else if v.sus.has(s.key, "") {
+		} else if v.sus.Has(s.key, "") {
 			add("suspect", "of a suspect family")
 		}
 		if f := keyFilter(s.key); f != nil {
@@ -213,7 +213,7 @@ func (d *detailView) principal(v *viewCtx, s selection) {
 	}
 	d.title = clean(s.name)
 	add("arn", s.arn)
-	if v.sus.marked[s.arn] {
+	if v.sus.IsMarked(s.arn) {
 		add("suspect", "marked: "+v.store.Suspects[s.arn].V.Reason)
 	}
 	inv := v.store.Inventory

@@ -158,7 +158,7 @@ type Model struct {
 	lastID  int
 	planReq int
 	textReq int // the command whose text is awaited (0: none)
-	sus     *suspects
+	sus     *state.SuspectSet
 	susSeq  int64
 	closed  bool // the feed ended
 	feedErr string
@@ -267,7 +267,7 @@ func (m *Model) vctx() *viewCtx {
 // refresh recomputes what depends on the store after it changed.
 func (m *Model) refresh() {
 	if m.sus == nil || m.susSeq != m.store.Seq {
-		m.sus = newSuspects(m.store)
+		m.sus = m.store.SuspectSet()
 		m.susSeq = m.store.Seq
 	}
 	v := m.vctx()
@@ -795,7 +795,7 @@ func (m *Model) toggleSuspect() tea.Cmd {
 		return nil
 	}
 	mark := state.Suspect{AccessKeyID: keyID, PrincipalARN: arn, Reason: "marked in the console"}
-	if m.sus.marked[keyID+arn] {
+	if m.sus.IsMarked(keyID + arn) {
 		mark = state.Suspect{AccessKeyID: keyID, PrincipalARN: arn, Clear: true}
 	}
 	j, id := m.opts.Journal, m.nextID()

@@ -65,35 +65,7 @@ type viewCtx struct {
 	store *state.Store
 	st    *themes.Styles
 	now   time.Time
-	sus   *suspects
-}
-
-// suspects holds the suspect marks expanded to whole key families.
-type suspects struct {
-	keys       map[string]bool // suspect keys and every key they minted
-	principals map[string]bool // suspect principal ARNs
-	marked     map[string]bool // what was marked itself (key ids and ARNs)
-}
-
-func newSuspects(s *state.Store) *suspects {
-	out := &suspects{keys: map[string]bool{}, principals: map[string]bool{}, marked: map[string]bool{}}
-	for id := range s.Suspects {
-		out.marked[id] = true
-		if strings.HasPrefix(id, "arn:") {
-			out.principals[id] = true
-			continue
-		}
-		out.keys[id] = true
-		for _, l := range s.Events.Family(id) {
-			out.keys[l.Key] = true
-		}
-	}
-	return out
-}
-
-// has reports whether a key or a principal is suspect (or of a suspect family).
-func (s *suspects) has(key, arn string) bool {
-	return key != "" && s.keys[key] || arn != "" && s.principals[arn]
+	sus   *state.SuspectSet
 }
 
 // selKind is what a selection names.
@@ -148,17 +120,20 @@ func (s selection) target() (Target, bool) {
 	return Target{}, false
 }
 
-// principalTarget makes a target of a principal ARN.
+// principalTarget makes a target of a principal ARN. A role session
+// (assumed-role) is its role's. What is not a user, role or root ARN is
+// taken as a user named by its last segment.
 func principalTarget(arn string) Target {
-	name := arn[strings.LastIndexByte(arn, '/')+1:]
+	p, ok := state.ParsePrincipal(arn)
 	switch {
-	case strings.Contains(arn, ":user/"):
-		return Target{Kind: TargetUser, ID: name, ARN: arn, Name: name}
-	case strings.Contains(arn, ":role/"):
-		return Target{Kind: TargetRole, ID: name, ARN: arn, Name: name}
-	case strings.HasSuffix(arn, ":root"):
+	case ok && p.Role():
+		return Target{Kind: TargetRole, ID: p.Name, ARN: arn, Name: p.Name}
+	case ok && p.Kind == state.PrincipalRoot:
 		return Target{Kind: TargetRoot, ID: "root", ARN: arn, Name: "root"}
+	case ok && p.Kind == state.PrincipalUser:
+		return Target{Kind: TargetUser, ID: p.Name, ARN: arn, Name: p.Name}
 	}
+	name := arn[strings.LastIndexByte(arn, '/')+1:]
 	return Target{Kind: TargetUser, ID: name, ARN: arn, Name: name}
 }
 
@@ -277,14 +252,10 @@ func listHelp(k KeyMap) []key.Binding {
 }
 
 // shortARN drops the "arn:aws:iam::123456789012:" prefix, which is the
-// same on every row of one account.
+// same on every row of one account: what is left is the resource.
 func shortARN(arn string) string {
-	if !strings.HasPrefix(arn, "arn:") {
-		return arn
-	}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) == 6 {
-		return parts[5]
+	if a, ok := state.ParseARN(arn); ok {
+		return a.Resource
 	}
 	return arn
 }

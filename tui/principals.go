@@ -72,7 +72,7 @@ type principalsPane struct {
 	cur     listCursor
 	sort    listSort
 	filter  textFilter
-	susSeen *suspects
+	susSeen *state.SuspectSet
 
 	// invSeq is the seq of the newest inventory fact, found by scanning
 	// the timeline incrementally (scanned items of scanStore's timeline).
@@ -161,12 +161,18 @@ var keyAction = map[string]string{
 }
 
 // actionTarget reads an intent's target as a key id, or a principal's kind
-// and name: "AKIA…@user", "user/NAME", "role/NAME", an ARN.
+// and name: "AKIA…@user", "user/NAME", "role/NAME", a user's or a role's
+// ARN (a role session's is its role's).
 func actionTarget(t string) (keyID, kind, name string) {
 	if strings.HasPrefix(t, "arn:") {
-		res := shortARN(t)
-		kind, name, _ = strings.Cut(res, "/")
-		return "", kind, name[strings.LastIndexByte(name, '/')+1:]
+		p, ok := state.ParsePrincipal(t)
+		switch {
+		case ok && p.Role():
+			return "", string(state.PrincipalRole), p.Name // a session is its role's
+		case ok && p.Kind == state.PrincipalUser:
+			return "", string(p.Kind), p.Name
+		}
+		return "", "", ""
 	}
 	if k, n, ok := strings.Cut(t, "/"); ok {
 		return "", k, n
@@ -342,12 +348,11 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 	// Suspect keys the inventory does not list (another account's key, a
 	// key already deleted, a temporary key): they still have families.
 	var extra []string
-	for id := range v.store.Suspects {
-		if !strings.HasPrefix(id, "arn:") && !known[id] {
+	for _, id := range v.sus.Roots {
+		if !known[id] {
 			extra = append(extra, id)
 		}
 	}
-	sort.Strings(extra)
 	for _, id := range extra {
 		known[id] = true
 		r := prow{sel: selection{kind: selKey, key: id}, kind: "key", label: id,
@@ -496,8 +501,8 @@ func (p *principalsPane) Selected(*viewCtx) (selection, bool) {
 // suspectRow reports whether a row is suspect: its key or principal is of
 // a suspect family or marked, or a suspect family's key created the user.
 func suspectRow(v *viewCtx, r *prow) bool {
-	return v.sus.has(r.sel.key, r.sel.arn) || v.sus.marked[r.sel.key] || v.sus.marked[r.sel.arn] ||
-		r.creator != "" && (v.sus.keys[r.creator] || v.sus.marked[r.creator])
+	return v.sus.Has(r.sel.key, r.sel.arn) || v.sus.IsMarked(r.sel.key) || v.sus.IsMarked(r.sel.arn) ||
+		r.creator != "" && (v.sus.Key(r.creator) || v.sus.IsMarked(r.creator))
 }
 
 // Render implements pane.

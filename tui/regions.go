@@ -59,7 +59,7 @@ type regionsPane struct {
 	open    string
 	res     []resRow
 	resCur  listCursor
-	susSeen *suspects
+	susSeen *state.SuspectSet
 
 	// all lists every Region, regions those the filter lets through in
 	// the sort's order; the resource list has a sort of its own.
@@ -249,7 +249,7 @@ func isNew(v *viewCtx, r *state.Resource) bool {
 // bySuspect reports whether a sweep says a suspect made the resource.
 func bySuspect(v *viewCtx, r *state.Resource) bool {
 	for _, a := range creatorAttrs {
-		if c := r.Attrs[a]; c != "" && (v.sus.has(c, c) || v.sus.marked[c]) {
+		if c := r.Attrs[a]; c != "" && (v.sus.Has(c, c) || v.sus.IsMarked(c)) {
 			return true
 		}
 	}

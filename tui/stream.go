@@ -525,7 +525,7 @@ func (p *streamPane) Render(v *viewCtx) string {
 // row draws one event.
 func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 	f := state.ClassifyEvent(e)
-	sus := v.sus.has(e.AccessKeyID, e.Principal)
+	sus := v.sus.Has(e.AccessKeyID, e.Principal)
 	mark2 := " "
 	switch {
 	case sus:

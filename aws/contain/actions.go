@@ -227,8 +227,8 @@ func ParseIngressRule(s string) (IngressRule, error) {
 	return r, nil
 }
 
-// principalArg reads user/NAME, group/NAME, role/NAME or an IAM ARN; a
-// bare name is of kind bare.
+// principalArg reads user/NAME, group/NAME, role/NAME or an IAM ARN (a
+// role session's names its role); a bare name is of kind bare.
 func principalArg(arg string, bare Kind) Target {
 	for _, k := range []Kind{KindUser, KindGroup, KindRole} {
 		if name, ok := strings.CutPrefix(arg, string(k)+"/"); ok {
@@ -236,13 +236,14 @@ func principalArg(arg string, bare Kind) Target {
 		}
 	}
 	if strings.HasPrefix(arg, "arn:") {
+		p, ok := state.ParsePrincipal(arg)
 		switch {
-		case strings.HasSuffix(arg, ":root"):
+		case ok && p.Kind == state.PrincipalRoot:
 			return Target{Kind: KindRoot, ID: "root"}
-		case strings.Contains(arg, ":role/"):
-			return Target{Kind: KindRole, ID: arg[strings.LastIndexByte(arg, '/')+1:]}
-		case strings.Contains(arg, ":group/"):
-			return Target{Kind: KindGroup, ID: arg[strings.LastIndexByte(arg, '/')+1:]}
+		case ok && p.Role(): // a role session is its role's
+			return Target{Kind: KindRole, ID: p.Name}
+		case ok && p.Kind == state.PrincipalGroup:
+			return Target{Kind: KindGroup, ID: p.Name}
 		}
 		return Target{Kind: KindUser, ID: arg[strings.LastIndexByte(arg, '/')+1:]}
 	}

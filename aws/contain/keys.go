@@ -77,18 +77,16 @@ func readKey(ctx context.Context, env *Env, key, user string) (keyState, error) 
 
 // selfUser is the console's own IAM user name, when it runs as a user.
 func selfUser(env *Env) string {
-	if i := strings.Index(env.Self.ARN, ":user/"); i >= 0 {
-		n := env.Self.ARN[i+len(":user/"):]
-		return n[strings.LastIndexByte(n, '/')+1:]
+	if p, ok := state.ParsePrincipal(env.Self.ARN); ok && p.Kind == state.PrincipalUser {
+		return p.Name
 	}
 	return ""
 }
 
 // selfRole is the role the console's session assumed, when it did.
 func selfRole(env *Env) string {
-	if i := strings.Index(env.Self.ARN, ":assumed-role/"); i >= 0 {
-		n, _, _ := strings.Cut(env.Self.ARN[i+len(":assumed-role/"):], "/")
-		return n
+	if p, ok := state.ParsePrincipal(env.Self.ARN); ok && p.Kind == state.PrincipalAssumedRole {
+		return p.Name
 	}
 	return ""
 }

@@ -640,8 +640,8 @@ func (a *DeleteFunction) region(ctx context.Context, env *Env) (string, error) {
 		return "", errors.New("delete-function: no function name")
 	}
 	// A function ARN names its Region.
-	if p := strings.Split(a.Function, ":"); len(p) >= 7 && p[0] == "arn" && p[2] == "lambda" && a.Region == "" {
-		a.Region = p[3]
+	if arn, ok := state.ParseARN(a.Function); ok && arn.Service == "lambda" && arn.Type() == "function" && a.Region == "" {
+		a.Region = arn.Region
 	}
 	if a.Pinned && a.Region != "" {
 		return "", pinned(ctx, a.Name(), "function", a.Region, a.Function, findFunctions(env))

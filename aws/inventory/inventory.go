@@ -362,7 +362,7 @@ func (c *collector) groupPolicies(ctx context.Context, group string) []state.Pol
 // document, read once per snapshot.
 func (c *collector) managed(ctx context.Context, a types.AttachedPolicy, group string) state.Policy {
 	pol := state.Policy{Name: aws.ToString(a.PolicyName), ARN: aws.ToString(a.PolicyArn), Group: group}
-	if strings.Contains(pol.ARN, ":iam::aws:policy/") {
+	if _, ok := awsManaged(pol.ARN); ok {
 		pol.Admin = AdminManagedARN(pol.ARN)
 		return pol
 	}

@@ -18,13 +18,15 @@ var adminManaged = map[string]bool{
 // AdminManagedARN reports whether arn names an AWS-managed policy that is
 // admin-equivalent (AdministratorAccess, IAMFullAccess and the like).
 func AdminManagedARN(arn string) bool {
-	// arn:PARTITION:iam::aws:policy[/path]/NAME
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[4] != "aws" || !strings.HasPrefix(parts[5], "policy/") {
-		return false
-	}
-	name := parts[5][strings.LastIndexByte(parts[5], '/')+1:]
-	return adminManaged[name]
+	a, ok := awsManaged(arn)
+	return ok && adminManaged[a.Name()]
+}
+
+// awsManaged reads arn as an AWS-managed policy's:
+// arn:PARTITION:iam::aws:policy[/path]/NAME.
+func awsManaged(arn string) (state.ARN, bool) {
+	a, ok := state.ParseARN(arn)
+	return a, ok && a.Service == "iam" && a.Region == "" && a.Account == "aws" && strings.HasPrefix(a.Resource, "policy/")
 }
 
 // AdminDocument reports whether a policy document is admin-equivalent: it
@@ -150,11 +152,8 @@ func accountOf(p string) string {
 	if !strings.HasPrefix(p, "arn:") {
 		return p
 	}
-	parts := strings.SplitN(p, ":", 6)
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[4]
+	a, _ := state.ParseARN(p)
+	return a.Account
 }
 
 // serviceLinked reports whether a role is service-linked (AWS creates them

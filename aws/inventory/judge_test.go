@@ -51,6 +51,7 @@ func TestAdminManagedARN(t *testing.T) {
 	}{
 		{"arn:aws:iam::aws:policy/AdministratorAccess", true},
 		{"arn:aws-us-gov:iam::aws:policy/AdministratorAccess", true},
+		{"arn:aws-cn:iam::aws:policy/IAMFullAccess", true},
 		{"arn:aws:iam::aws:policy/IAMFullAccess", true},
 		{"arn:aws:iam::aws:policy/PowerUserAccess", false},
 		{"arn:aws:iam::aws:policy/ReadOnlyAccess", false},

@@ -3,10 +3,11 @@ package session
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/warroom-ir/warroom/state"
 )
 
 // Identity is who the session acts as.
@@ -30,11 +31,12 @@ func (s *Session) Identify(ctx context.Context) (Identity, error) {
 	if err != nil {
 		return Identity{}, Wrap("sts:GetCallerIdentity", s.base.Region, err)
 	}
+	arn, _ := state.ParseARN(deref(out.Arn))
 	id := Identity{
 		AccountID: deref(out.Account),
 		ARN:       deref(out.Arn),
 		UserID:    deref(out.UserId),
-		Partition: partitionOf(deref(out.Arn)),
+		Partition: arn.Partition,
 	}
 	if creds, err := s.base.Credentials.Retrieve(ctx); err == nil {
 		id.KeyID = creds.AccessKeyID
@@ -47,15 +49,6 @@ func (s *Session) Identify(ctx context.Context) (Identity, error) {
 		id.Alias = al.AccountAliases[0]
 	}
 	return id, nil
-}
-
-// partitionOf returns the partition of an ARN ("arn:PARTITION:…").
-func partitionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 3)
-	if len(parts) < 3 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[1]
 }
 
 func deref(p *string) string {

@@ -41,45 +41,11 @@ type regionMap struct {
 	Resources []mapEntry     `json:"resources"`
 }
 
-// suspicion says whether a creator is the attacker: its key is in the
+// attacker says whether a creator is the attacker: its key is in the
 // family of a suspect key, or its principal is a suspect.
-type suspicion struct {
-	keys       map[string]bool
-	principals map[string]bool
-}
+func attacker(sp *state.SuspectSet, c state.Creator) bool { return sp.Has(c.AccessKeyID, c.Principal) }
 
-func newSuspicion(s *state.Store, extra []string) suspicion {
-	sp := suspicion{keys: map[string]bool{}, principals: map[string]bool{}}
-	addKey := func(k string) {
-		sp.keys[k] = true
-		for _, lg := range s.Events.Family(k) {
-			sp.keys[lg.Key] = true
-		}
-	}
-	for _, d := range s.Suspects {
-		if d.V.AccessKeyID != "" {
-			addKey(d.V.AccessKeyID)
-		}
-		if d.V.PrincipalARN != "" {
-			sp.principals[d.V.PrincipalARN] = true
-		}
-	}
-	for _, x := range extra {
-		if strings.HasPrefix(x, "arn:") {
-			sp.principals[x] = true
-		} else {
-			addKey(x)
-		}
-	}
-	return sp
-}
-
-func (sp suspicion) of(c state.Creator) bool {
-	return (c.AccessKeyID != "" && sp.keys[c.AccessKeyID]) || (c.Principal != "" && sp.principals[c.Principal])
-}
-
-// buildMap annotates sweeps with creators and marks.
-func buildMap(list []state.Region, sweeps []state.Sweep, c *state.Creators, began time.Time, sp suspicion) regionMap {
+func buildMap(list []state.Region, sweeps []state.Sweep, c *state.Creators, began time.Time, sp *state.SuspectSet) regionMap {
 	m := regionMap{Regions: list, Began: began, Sweeps: sweeps, Resources: []mapEntry{}}
 	for _, sw := range sweeps {
 		for _, r := range sw.Resources {
@@ -87,7 +53,7 @@ func buildMap(list []state.Region, sweeps []state.Sweep, c *state.Creators, bega
 			cr, ok := c.Of(sw.Region, r)
 			if ok {
 				me.Creator = &cr
-				me.Attacker = sp.of(cr)
+				me.Attacker = attacker(sp, cr)
 			}
 			me.New = state.NewSince(began, r, cr, ok)
 			m.Resources = append(m.Resources, me)
@@ -182,7 +148,7 @@ shows as such, and the rest of the sweep goes on; the exit code is then 1.`,
 			for _, p := range problems {
 				fmt.Fprintf(e.stderr, "warning: creator not read: %s\n", cell(p.Error(), 200))
 			}
-			m := buildMap(list, sweeps, creators, s.Incident.Began, newSuspicion(s, suspects))
+			m := buildMap(list, sweeps, creators, s.Incident.Began, s.SuspectSet(suspects...))
 			if output == "json" {
 				err = writeJSON(e.stdout, m)
 			} else {

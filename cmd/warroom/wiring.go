@@ -548,8 +548,8 @@ func (c *consoleContainment) target(action string, t tui.Target) (string, contai
 				}
 				return nil
 			})
-			if owner == "" && t.ARN != "" && strings.Contains(t.ARN, ":user/") {
-				owner = t.ARN[strings.LastIndexByte(t.ARN, '/')+1:]
+			if p, ok := state.ParsePrincipal(t.ARN); owner == "" && ok && p.Kind == state.PrincipalUser {
+				owner = p.Name
 			}
 			if owner != "" {
 				return contain.Target{Kind: contain.KindUser, ID: owner}, nil
