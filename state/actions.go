@@ -51,52 +51,68 @@ func isActionKind(kind Kind) bool {
 	return kind == KindActionIntent || kind == KindActionResult || kind == KindActionVerify
 }
 
-// apply folds one action fact (isActionKind) into the ledger, and returns
-// the journal pane's one-line summary of it. A result or verification of
-// an action the ledger does not hold is an error, and changes nothing.
-func (l *ActionLedger) apply(e journal.Entry) (sum string, err error) {
+// apply folds one action fact (isActionKind) into the ledger and returns
+// the action it was about. A result or verification of an action the
+// ledger does not hold is an error, and changes nothing.
+func (l *ActionLedger) apply(e journal.Entry) (*Action, error) {
 	if l.byID == nil {
 		l.byID = map[string]*Action{}
 	}
 	switch Kind(e.Kind) {
 	case KindActionIntent:
-		var v ActionIntent
-		if v, err = decode[ActionIntent](e); err == nil {
-			a := &Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
-			l.Actions = append(l.Actions, a)
-			l.byID[v.ActionID] = a
-			sum = fmt.Sprintf("intent %s %s (%d calls)", v.Action, v.Target, len(v.Plan))
+		v, err := decode[ActionIntent](e)
+		if err != nil {
+			return nil, err
 		}
+		a := &Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
+		l.Actions = append(l.Actions, a)
+		l.byID[v.ActionID] = a
+		return a, nil
 	case KindActionResult:
-		var v ActionResult
-		if v, err = decode[ActionResult](e); err == nil {
-			a := l.byID[v.ActionID]
-			if a == nil {
-				return "", fmt.Errorf("result for unknown action %q", v.ActionID)
-			}
-			a.Result, a.ResultAt = &v, e.At
-			sum = fmt.Sprintf("result %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
-			if v.Error != "" {
-				sum += ": " + v.Error
-			}
+		v, err := decode[ActionResult](e)
+		if err != nil {
+			return nil, err
 		}
+		a := l.byID[v.ActionID]
+		if a == nil {
+			return nil, fmt.Errorf("result for unknown action %q", v.ActionID)
+		}
+		a.Result, a.ResultAt = &v, e.At
+		return a, nil
 	case KindActionVerify:
-		var v ActionVerify
-		if v, err = decode[ActionVerify](e); err == nil {
-			a := l.byID[v.ActionID]
-			if a == nil {
-				return "", fmt.Errorf("verification of unknown action %q", v.ActionID)
-			}
-			a.Verifies = append(a.Verifies, v)
-			sum = fmt.Sprintf("verify %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
-			if v.Detail != "" {
-				sum += ": " + v.Detail
-			}
+		v, err := decode[ActionVerify](e)
+		if err != nil {
+			return nil, err
 		}
-	default:
-		return "", fmt.Errorf("%s is not an action fact", e.Kind)
+		a := l.byID[v.ActionID]
+		if a == nil {
+			return nil, fmt.Errorf("verification of unknown action %q", v.ActionID)
+		}
+		a.Verifies = append(a.Verifies, v)
+		return a, nil
 	}
-	return sum, err
+	return nil, fmt.Errorf("%s is not an action fact", e.Kind)
+}
+
+// actionSummary is the journal pane's line for an action fact of kind k
+// just applied to a.
+func actionSummary(k Kind, a *Action) string {
+	switch k {
+	case KindActionIntent:
+		return fmt.Sprintf("intent %s %s (%d calls)", a.Intent.Action, a.Intent.Target, len(a.Intent.Plan))
+	case KindActionResult:
+		sum := fmt.Sprintf("result %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
+		if a.Result.Error != "" {
+			sum += ": " + a.Result.Error
+		}
+		return sum
+	}
+	v := a.Verifies[len(a.Verifies)-1]
+	sum := fmt.Sprintf("verify %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
+	if v.Detail != "" {
+		sum += ": " + v.Detail
+	}
+	return sum
 }
 
 // ReadActions reads the action facts of the journal at path (every

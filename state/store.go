@@ -408,7 +408,10 @@ func (s *Store) apply(e journal.Entry) error {
 			}
 		}
 	case KindActionIntent, KindActionResult, KindActionVerify:
-		sum, err = s.ActionLedger.apply(e)
+		var a *Action
+		if a, err = s.ActionLedger.apply(e); err == nil {
+			sum = actionSummary(Kind(e.Kind), a)
+		}
 	case KindJournalRepaired:
 		var v JournalRepaired
 		if v, err = decode[JournalRepaired](e); err == nil {
