@@ -2,36 +2,20 @@ package state
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/warroom-ir/warroom/state/journal"
 )
 
-// brokenJournal writes a journal of n facts (the opening line, then notes
-// "note 2" … "note n") and alters the note on line k, so that the chain
+// brokenJournal writes a journal of n facts (notesJournal: the opening
+// line, then notes "note 2" … "note n") and alters the note on line k, so that the chain
 // breaks at line k+1. It returns the path and the entries as written.
 func brokenJournal(t *testing.T, n, k int) (string, []journal.Entry) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	w, err := journal.Create(path, "wr-broken", journal.Actor{User: "alice", Host: "jump1"}, json.RawMessage(`{"id":"wr-broken","opened_at":"2026-11-23T04:00:00Z"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var drafts []journal.Draft
-	for i := 2; i <= n; i++ {
-		drafts = append(drafts, journal.Draft{Kind: "note", Data: json.RawMessage(fmt.Sprintf(`{"text":"note %d"}`, i)), Sync: journal.SyncGroup})
-	}
-	if _, err := w.Append(drafts...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := notesJournal(t, n)
 	var written []journal.Entry
 	if _, err := journal.Read(path, func(e journal.Entry) error { written = append(written, e); return nil }); err != nil {
 		t.Fatal(err)

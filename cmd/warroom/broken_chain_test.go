@@ -13,14 +13,7 @@ import (
 // altered one, and say so; all exit 1. journal show used to print line 3,
 // and the report counted it.
 func TestBrokenChainCommands(t *testing.T) {
-	path := smallJournal(t, t.TempDir())
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "paged the CI owner", "nobody was paged", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := alteredJournal(t)
 	code, _, errOut := warroom(t, "journal", "verify", path)
 	if code != exitProblem || !strings.Contains(errOut, "NOT intact") || !strings.Contains(errOut, "line 4") || !strings.Contains(errOut, "chain broken") {
 		t.Errorf("verify: exit %d, %q", code, errOut)
@@ -51,4 +44,19 @@ func TestBrokenChainCommands(t *testing.T) {
 	if strings.Contains(out, "paged") {
 		t.Errorf("the report holds the altered line:\n%s", out)
 	}
+}
+
+// alteredJournal is smallJournal with its note (line 3) altered: the chain
+// breaks at line 4.
+func alteredJournal(t *testing.T) string {
+	t.Helper()
+	path := smallJournal(t, t.TempDir())
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "paged the CI owner", "nobody was paged", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
