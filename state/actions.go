@@ -138,7 +138,7 @@ func ReadActions(path string) (*ActionLedger, journal.Report, error) {
 var actionMark = []byte(`"kind":"action.`)
 
 // ActionLog keeps the action facts of a journal file up to date cheaply:
-// each Read folds only the lines appended since the last one. Lines are
+// each call folds only the lines appended since the last one. Lines are
 // decoded, not verified (ReadActions verifies): it is the view of a check
 // made before every containment action, which must stay fast on a journal
 // of millions of events. It is safe for concurrent use.
@@ -147,7 +147,7 @@ type ActionLog struct {
 
 	mu     sync.Mutex
 	ledger *ActionLedger
-	off    int64 // where the next Read starts: just past the last complete line read
+	off    int64 // where the next read starts: just past the last complete line read
 }
 
 // NewActionLog returns an ActionLog of the journal at path that has read
