@@ -4,10 +4,53 @@ import "github.com/warroom-ir/warroom/state/journal"
 
 // Replay rebuilds a store from a journal file with the same reducer the live
 // console uses. It verifies the chain while reading: the store holds every
-// entry up to the first problem, and the report says where reading stopped
-// and why. The error is for I/O failures only.
+// line the chain vouches for (readVouched: up to the first problem, less
+// the line before a broken link), and the report says where reading
+// stopped and why. The error is for I/O failures only.
 func Replay(path string) (*Store, journal.Report, error) {
 	s := NewStore()
-	rep, err := journal.Read(path, s.Apply)
+	rep, err := readVouched(path, s.Apply)
 	return s, rep, err
+}
+
+// readVouched is the one rule for reading a journal that may not verify,
+// used by every reader that shows or acts on its facts (Replay,
+// OpenReplay, ReadActions). It reads as journal.Read does and hands fn the
+// good lines in order, up to the first problem, with one exception: when
+// the problem is a broken link (line n's prev is not the hash of line n-1),
+// line n-1 is not handed over. Nothing vouches for it: its own link to line
+// n-2 holds, but its content is exactly what an edit that recomputed its
+// hash would change, and the break says that either n-1 was altered or n
+// was spliced in. So the responder sees every line whose hash a following
+// link confirms, and the report says where the chain broke.
+//
+// The report's Lines, Bytes, Seq and Head describe the lines handed over
+// (after a broken link: up to line n-2); its Problem is the journal's.
+// An error from fn stops the reading and is returned as is.
+func readVouched(path string, fn func(journal.Entry) error) (journal.Report, error) {
+	// Each line is handed over once the next one has verified, or the
+	// reading has ended without a broken link.
+	var held, before journal.Entry
+	have := false
+	rep, err := journal.Read(path, func(e journal.Entry) error {
+		if have {
+			if err := fn(held); err != nil {
+				return err
+			}
+		}
+		before, held, have = held, e, true
+		return nil
+	})
+	if err != nil || !have {
+		return rep, err
+	}
+	if p := rep.Problem; p == nil || p.Kind != journal.ProblemChain {
+		return rep, fn(held)
+	}
+	// held is line n-1 of a break at line n; before is line n-2 (or
+	// nothing when held is line 1).
+	rep.Lines--
+	rep.Bytes = held.Offset
+	rep.Seq, rep.Head = before.Seq, before.Hash
+	return rep, nil
 }

@@ -48,8 +48,9 @@ type Store struct {
 	Inventory *Inventory
 	// Sweeps holds the latest sweep of each Region and resource kind.
 	Sweeps map[SweepKey]Dated[Sweep]
-	// Actions lists containment actions in the order their intents were journaled.
-	Actions []*Action
+	// ActionLedger holds the containment actions (Actions), in the order
+	// their intents were journaled.
+	ActionLedger
 	// Repairs lists torn tails that writers cut.
 	Repairs []Dated[JournalRepaired]
 	// Anchors lists the heads recorded in CloudTrail.
@@ -67,8 +68,6 @@ type Store struct {
 	Timeline []TimelineItem
 	// Problems lists facts that were in the journal but could not be applied.
 	Problems []FactProblem
-
-	actionByID map[string]*Action
 
 	// ours maps an actor to the indexes of the credentials its current
 	// session runs on (EventTable.AddOurs): each fact the actor journals
@@ -163,16 +162,16 @@ func (a *Action) Outcome() Outcome {
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{
-		Events:     NewEventTable(),
-		Suspects:   map[string]Dated[Suspect]{},
-		Health:     map[string]Dated[StreamHealth]{},
-		Sweeps:     map[SweepKey]Dated[Sweep]{},
-		KeyInfos:   map[string]Dated[KeyInfo]{},
-		Verdicts:   map[string]Dated[Verdict]{},
-		Trusts:     map[string][]Dated[string]{},
-		actionByID: map[string]*Action{},
-		strs:       interner{},
-		ours:       map[journal.Actor][]int{},
+		Events:       NewEventTable(),
+		Suspects:     map[string]Dated[Suspect]{},
+		Health:       map[string]Dated[StreamHealth]{},
+		Sweeps:       map[SweepKey]Dated[Sweep]{},
+		KeyInfos:     map[string]Dated[KeyInfo]{},
+		Verdicts:     map[string]Dated[Verdict]{},
+		Trusts:       map[string][]Dated[string]{},
+		ActionLedger: ActionLedger{byID: map[string]*Action{}},
+		strs:         interner{},
+		ours:         map[journal.Actor][]int{},
 	}
 }
 
@@ -408,41 +407,10 @@ func (s *Store) apply(e journal.Entry) error {
 				sum = fmt.Sprintf("%s %s: %d", v.Region, v.Kind, len(v.Resources))
 			}
 		}
-	case KindActionIntent:
-		var v ActionIntent
-		if v, err = decode[ActionIntent](e); err == nil {
-			a := &Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
-			s.Actions = append(s.Actions, a)
-			s.actionByID[v.ActionID] = a
-			sum = fmt.Sprintf("intent %s %s (%d calls)", v.Action, v.Target, len(v.Plan))
-		}
-	case KindActionResult:
-		var v ActionResult
-		if v, err = decode[ActionResult](e); err == nil {
-			a := s.actionByID[v.ActionID]
-			if a == nil {
-				err = fmt.Errorf("result for unknown action %q", v.ActionID)
-				break
-			}
-			a.Result, a.ResultAt = &v, e.At
-			sum = fmt.Sprintf("result %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
-			if v.Error != "" {
-				sum += ": " + v.Error
-			}
-		}
-	case KindActionVerify:
-		var v ActionVerify
-		if v, err = decode[ActionVerify](e); err == nil {
-			a := s.actionByID[v.ActionID]
-			if a == nil {
-				err = fmt.Errorf("verification of unknown action %q", v.ActionID)
-				break
-			}
-			a.Verifies = append(a.Verifies, v)
-			sum = fmt.Sprintf("verify %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
-			if v.Detail != "" {
-				sum += ": " + v.Detail
-			}
+	case KindActionIntent, KindActionResult, KindActionVerify:
+		var a *Action
+		if a, err = s.ActionLedger.apply(e); err == nil {
+			sum = actionSummary(Kind(e.Kind), a)
 		}
 	case KindJournalRepaired:
 		var v JournalRepaired
@@ -528,21 +496,6 @@ func (s *Store) SessionEnd(i int) (end Dated[SessionEnded], ok bool) {
 		}
 	}
 	return end, false
-}
-
-// Action returns the action with the given id, or nil.
-func (s *Store) Action(id string) *Action { return s.actionByID[id] }
-
-// Unfinished returns actions whose intent has no result: after a restart,
-// their outcome is unknown and they must be verified.
-func (s *Store) Unfinished() []*Action {
-	var out []*Action
-	for _, a := range s.Actions {
-		if a.Result == nil {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // SweepList returns the latest sweeps sorted by Region, then kind.

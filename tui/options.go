@@ -143,7 +143,7 @@ type Options struct {
 	// Replay, when set, drives the console from a journal opened for
 	// replay, with a timeline (play, pause, speed, step, jump, seek). Store
 	// must then be a fold of its first facts (Replay.Fold), and Feed nil.
-	Replay *Replay
+	Replay *state.Replayer
 	// FeedDone, when set, is called once the Feed closes; a non-nil error
 	// (a follow that met a broken chain) is shown in a banner.
 	FeedDone func() error

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/journal"
 )
 
@@ -69,12 +70,12 @@ func BenchmarkReplay1M(b *testing.B) {
 	const n = 1_000_000
 	path := bigJournal(b, n)
 	ctx := context.Background()
-	var r *Replay
+	var r *state.Replayer
 	steps := []struct {
 		name string
 		run  func() error
 	}{
-		{"open", func() (err error) { r, err = OpenReplay(path); return err }},
+		{"open", func() (err error) { r, err = state.OpenReplay(path); return err }},
 		{"seek-start", func() error { _, err := r.Fold(ctx, 1); return err }},
 		{"seek-middle", func() error { _, err := r.Fold(ctx, n/2); return err }},
 		{"seek-end-minus-1", func() error { _, err := r.Fold(ctx, n-1); return err }},

@@ -149,7 +149,7 @@ func replayModel(t testing.TB, path string, pos int, w, h int) (*Model, *clockAt
 // replay opens on "-ours").
 func replayModelFiltered(t testing.TB, path string, pos int, w, h int, filter string) (*Model, *clockAt) {
 	t.Helper()
-	r, err := OpenReplay(path)
+	r, err := state.OpenReplay(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func replayModelFiltered(t testing.TB, path string, pos int, w, h int, filter st
 // stepped forward fact by fact, then back, then seeking.
 func TestReplayEquivalence(t *testing.T) {
 	path, live := recordLive(t, t.TempDir())
-	r, err := OpenReplay(path)
+	r, err := state.OpenReplay(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ var speeds = []int{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
 
 // timeline is the replay's position and play state.
 type timeline struct {
-	r       *Replay
+	r       *state.Replayer
 	pos     int // facts applied to the store
 	playing bool
 	speed   int   // index into speeds
@@ -64,7 +64,7 @@ type replayMsg struct {
 	err     error
 }
 
-func newTimeline(r *Replay, s *state.Store) *timeline {
+func newTimeline(r *state.Replayer, s *state.Store) *timeline {
 	return &timeline{r: r, pos: int(s.Seq), speed: 3}
 }
 
@@ -199,11 +199,11 @@ func (m *Model) playTick(msg playTickMsg) tea.Cmd {
 		return nil
 	}
 	// A quiet spell longer than maxGap at this speed is cut to maxGap.
-	if next := tl.r.marks[tl.pos].at; next-tl.vclock > int64(maxGap)*speed {
+	if next := tl.r.Time(tl.pos + 1).UnixNano(); next-tl.vclock > int64(maxGap)*speed {
 		tl.vclock = next - int64(maxGap)*speed
 	}
 	tl.vclock += int64(elapsed) * speed
-	to := tl.r.playTo(tl.pos, tl.vclock, maxPlayStep)
+	to := tl.r.PlayTo(tl.pos, tl.vclock, maxPlayStep)
 	gen := tl.gen
 	if to == tl.pos {
 		return m.tick(gen)
@@ -213,7 +213,7 @@ func (m *Model) playTick(msg playTickMsg) tea.Cmd {
 }
 
 // readEntries reads facts from+1..to in a Cmd.
-func readEntries(r *Replay, gen, from, to int) tea.Cmd {
+func readEntries(r *state.Replayer, gen, from, to int) tea.Cmd {
 	return func() tea.Msg {
 		es, err := r.Entries(from, to)
 		return replayMsg{gen: gen, from: from, entries: es, to: to, err: err}
@@ -225,7 +225,7 @@ func readEntries(r *Replay, gen, from, to int) tea.Cmd {
 // while the screen keeps showing the current one.
 func (m *Model) seek(n int) tea.Cmd {
 	tl := m.tl
-	n = tl.r.clamp(n)
+	n = tl.r.Clamp(n)
 	tl.bump()
 	if n == tl.pos {
 		if tl.playing {

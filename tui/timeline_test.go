@@ -364,7 +364,7 @@ func TestReplayTimelineProperty(t *testing.T) {
 // TestDrillJournalFixture checks that the drill journal in testdata is
 // whole and holds what the timeline's jumps stop at.
 func TestDrillJournalFixture(t *testing.T) {
-	r, err := OpenReplay(drillJournal(t, t.TempDir()))
+	r, err := state.OpenReplay(drillJournal(t, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,12 @@
 package contain
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -54,11 +51,10 @@ type Runner struct {
 	afterIntent func(actionID string)
 	afterCalls  func(actionID string)
 
-	// seen is the ledger of the journal read so far, up to offset: the
-	// busy check before each action reads only what was appended since.
-	seenMu sync.Mutex
-	seen   *Ledger
-	offset int64
+	// actions reads the journal's action facts for the busy check before
+	// each action: only what was appended since the last check.
+	actionsOnce sync.Once
+	actions     *state.ActionLog
 }
 
 // RunOptions are the responder's answers.
@@ -236,103 +232,15 @@ func (r *Runner) verify(ctx context.Context, a Action, id, prefix string) state.
 }
 
 // Ledger is the containment actions of a journal, as every responder
-// writing to it recorded them.
-type Ledger struct {
-	Actions []*state.Action
-	byID    map[string]*state.Action
-}
-
-// Action returns the action with the given id, or nil.
-func (l *Ledger) Action(id string) *state.Action { return l.byID[id] }
-
-// refresh brings the Runner's ledger up to the journal's end, reading only
-// the lines appended since the last refresh. It is the busy check's view:
-// lines are decoded, not verified (ReadLedger verifies; Resume uses it).
-func (r *Runner) refresh() (*Ledger, error) {
-	r.seenMu.Lock()
-	defer r.seenMu.Unlock()
-	f, err := os.Open(r.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if r.seen == nil || fi.Size() < r.offset {
-		// First read, or a writer cut a torn tail we had read past.
-		r.seen, r.offset = &Ledger{byID: map[string]*state.Action{}}, 0
-	}
-	if _, err := f.Seek(r.offset, io.SeekStart); err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long line (an events batch): skip to its end.
-			n := int64(len(line))
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				n += int64(len(line))
-			}
-			if err != nil {
-				break // no newline yet: an unfinished line, read it next time
-			}
-			r.offset += n
-			continue
-		}
-		if err != nil {
-			break
-		}
-		r.offset += int64(len(line))
-		if !bytes.Contains(line, []byte(`"kind":"action.`)) {
-			continue
-		}
-		var e journal.Entry
-		if json.Unmarshal(line, &e) == nil {
-			r.seen.apply(e)
-		}
-	}
-	return r.seen, nil
-}
-
-// apply folds one action fact into the ledger.
-func (l *Ledger) apply(e journal.Entry) {
-	switch state.Kind(e.Kind) {
-	case state.KindActionIntent:
-		var v state.ActionIntent
-		if json.Unmarshal(e.Data, &v) == nil {
-			a := &state.Action{Intent: v, IntentSeq: e.Seq, At: e.At, By: e.By}
-			l.Actions = append(l.Actions, a)
-			l.byID[v.ActionID] = a
-		}
-	case state.KindActionResult:
-		var v state.ActionResult
-		if json.Unmarshal(e.Data, &v) == nil {
-			if a := l.byID[v.ActionID]; a != nil {
-				a.Result, a.ResultAt = &v, e.At
-			}
-		}
-	case state.KindActionVerify:
-		var v state.ActionVerify
-		if json.Unmarshal(e.Data, &v) == nil {
-			if a := l.byID[v.ActionID]; a != nil {
-				a.Verifies = append(a.Verifies, v)
-			}
-		}
-	}
-}
+// writing to it recorded them: the state package's action fold.
+type Ledger = state.ActionLedger
 
 // ReadLedger reads the action facts of the journal at path (every writer's),
-// verifying the chain as it goes.
+// verifying the chain as it goes (state.ReadActions). A journal that does
+// not verify is an error, returned with the actions of the lines before
+// the problem; a torn last line (a crash mid-write) is not.
 func ReadLedger(path string) (*Ledger, error) {
-	l := &Ledger{byID: map[string]*state.Action{}}
-	rep, err := journal.Read(path, func(e journal.Entry) error {
-		l.apply(e)
-		return nil
-	})
+	l, rep, err := state.ReadActions(path)
 	if err != nil {
 		return nil, err
 	}
@@ -341,10 +249,6 @@ func ReadLedger(path string) (*Ledger, error) {
 	}
 	return l, nil
 }
-
-// InFlight reports whether an action has an intent but neither a result
-// nor a verification: running, or its process died.
-func InFlight(a *state.Action) bool { return a.Result == nil && len(a.Verifies) == 0 }
 
 // sameActor reports whether two actors are the same process.
 func sameActor(a, b journal.Actor) bool {
@@ -379,7 +283,8 @@ func (r *Runner) checkBusy(p *Plan, opts RunOptions) error {
 	if r.Path == "" || opts.Proceed {
 		return nil
 	}
-	l, err := r.refresh()
+	r.actionsOnce.Do(func() { r.actions = state.NewActionLog(r.Path) })
+	unfinished, err := r.actions.Unfinished()
 	if err != nil {
 		return err
 	}
@@ -387,8 +292,8 @@ func (r *Runner) checkBusy(p *Plan, opts RunOptions) error {
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
 	t := p.Target.String()
-	for _, a := range l.Actions {
-		if !InFlight(a) || sameActor(a.By, r.Actor) || !overlaps(a.Intent.Target, a.Intent.Region, t, p.Target.Region) {
+	for _, a := range unfinished {
+		if sameActor(a.By, r.Actor) || !overlaps(a.Intent.Target, a.Intent.Region, t, p.Target.Region) {
 			continue
 		}
 		by := a.By.User + "@" + a.By.Host
@@ -423,8 +328,8 @@ func (r *Runner) Resume(ctx context.Context, all bool) ([]Resumed, error) {
 		return nil, err
 	}
 	var out []Resumed
-	for _, a := range l.Actions {
-		if !InFlight(a) || sameActor(a.By, r.Actor) {
+	for _, a := range l.Unfinished() {
+		if sameActor(a.By, r.Actor) {
 			continue
 		}
 		host, _ := os.Hostname()

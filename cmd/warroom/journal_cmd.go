@@ -51,14 +51,14 @@ func newIncidentPath(dir string, id string) string {
 }
 
 // replayJournal rebuilds the store and reports a broken chain on stderr. The
-// store still holds everything up to the break.
+// store still holds every line the chain vouches for (state.Replay's rule).
 func replayJournal(e *env, path string) (*state.Store, journal.Report, error) {
 	s, rep, err := state.Replay(path)
 	if err != nil {
 		return nil, rep, usageErr(err)
 	}
 	if rep.Problem != nil {
-		fmt.Fprintf(e.stderr, "warning: %s: %s; showing the %d entries before it\n", path, rep.Problem, rep.Lines)
+		fmt.Fprintf(e.stderr, "warning: %s: %s; showing the %d entries the chain vouches for\n", path, rep.Problem, rep.Lines)
 	}
 	return s, rep, nil
 }

@@ -42,7 +42,7 @@ opens on -ours, as the console does (x shows everything).
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			r, err := tui.OpenReplay(path)
+			r, err := state.OpenReplay(path)
 			if err != nil {
 				return usageErr(err)
 			}

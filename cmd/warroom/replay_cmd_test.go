@@ -142,14 +142,7 @@ func TestOfflineCommandsImportNoAWS(t *testing.T) {
 // screen shows the facts before the break under a banner, stderr says
 // where, and the exit code is 1.
 func TestReplayTamperedCommand(t *testing.T) {
-	path := smallJournal(t, t.TempDir())
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "paged the CI owner", "nobody was paged", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := alteredJournal(t)
 	code, out, errOut := warroom(t, "replay", path, "--at", "end", "--frame", "160x40")
 	if code != exitProblem {
 		t.Errorf("exit %d, want %d", code, exitProblem)

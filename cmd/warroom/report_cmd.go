@@ -9,7 +9,6 @@ import (
 	incident "github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
-	"github.com/warroom-ir/warroom/tui"
 )
 
 func init() { moreCommands = append(moreCommands, newReportCmd) }
@@ -47,7 +46,7 @@ journal (not even with --force), and never through a symlink.`,
 			// The same fold as replay: up to the first problem, and
 			// without the line before a broken link (either may have been
 			// altered).
-			rp, err := tui.OpenReplay(path)
+			rp, err := state.OpenReplay(path)
 			if err != nil {
 				return usageErr(err)
 			}

@@ -1,4 +1,4 @@
-package tui
+package state
 
 import (
 	"context"
@@ -9,19 +9,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/journal"
 )
 
-// Replay is a journal opened for replay: its chain verified once, and every
-// good line indexed (offset, time, kind, hash) so that the console can fold
-// the journal to any position. It keeps no payloads: a position is reached
+// Replayer is a journal opened for replay: its chain verified once, and
+// every line the chain vouches for indexed (offset, time, kind, hash) so
+// that the console (and the report) can fold the journal to any position. It keeps no payloads: a position is reached
 // by folding the lines again, with the same reducer the live console uses,
 // so a replay shows exactly what the live console showed.
 //
 // Positions count facts: position n is the store after facts 1..n (fact 1
 // is the incident.opened line). Position 0 is the empty store.
-type Replay struct {
+type Replayer struct {
 	path   string
 	file   *journal.File
 	marks  []mark
@@ -46,10 +45,10 @@ const (
 )
 
 func markOf(kind string) markKind {
-	switch state.Kind(kind) {
-	case state.KindActionIntent, state.KindActionResult, state.KindActionVerify:
+	switch Kind(kind) {
+	case KindActionIntent, KindActionResult, KindActionVerify:
 		return markAction
-	case state.KindNote:
+	case KindNote:
 		return markNote
 	}
 	return markOther
@@ -58,12 +57,14 @@ func markOf(kind string) markKind {
 // errStop ends a journal.Read early; it never leaves this file.
 var errStop = errors.New("stop")
 
-// OpenReplay verifies the journal at path and indexes its good lines. A
-// broken chain is not an error: the replay holds the lines before the
-// break, and Report says where and why it broke. The error is for I/O.
-func OpenReplay(path string) (*Replay, error) {
-	r := &Replay{path: path}
-	rep, err := journal.Read(path, func(e journal.Entry) error {
+// OpenReplay verifies the journal at path and indexes the lines the chain
+// vouches for, by the rule Replay follows (readVouched). A broken chain is
+// not an error: the replay holds the lines before the break (less the line
+// before a broken link), and Report says where and why it broke. The error
+// is for I/O.
+func OpenReplay(path string) (*Replayer, error) {
+	r := &Replayer{path: path}
+	rep, err := readVouched(path, func(e journal.Entry) error {
 		m := mark{off: e.Offset, at: e.At.UnixNano(), kind: markOf(e.Kind)}
 		if _, err := hex.Decode(m.hash[:], []byte(e.Hash)); err != nil {
 			return fmt.Errorf("journal %s line %d: hash %q: %w", path, e.Seq, e.Hash, err)
@@ -75,11 +76,6 @@ func OpenReplay(path string) (*Replay, error) {
 		return nil, err
 	}
 	r.report = rep
-	if p := rep.Problem; p != nil && p.Kind == journal.ProblemChain && len(r.marks) > 0 {
-		// Line n's prev does not match line n-1: either line may have
-		// been altered, so neither is replayed.
-		r.marks = r.marks[:len(r.marks)-1]
-	}
 	f, err := journal.OpenFile(path)
 	if err != nil {
 		return nil, err
@@ -89,27 +85,27 @@ func OpenReplay(path string) (*Replay, error) {
 }
 
 // Close releases the journal file.
-func (r *Replay) Close() error { return r.file.Close() }
+func (r *Replayer) Close() error { return r.file.Close() }
 
 // Path returns the journal's path.
-func (r *Replay) Path() string { return r.path }
+func (r *Replayer) Path() string { return r.path }
 
 // Len returns the number of facts that can be replayed: the good lines.
-func (r *Replay) Len() int { return len(r.marks) }
+func (r *Replayer) Len() int { return len(r.marks) }
 
 // Report returns what verifying the journal found.
-func (r *Replay) Report() journal.Report { return r.report }
+func (r *Replayer) Report() journal.Report { return r.report }
 
 // Time returns the journal time of fact n (1-based).
-func (r *Replay) Time(n int) time.Time {
+func (r *Replayer) Time(n int) time.Time {
 	if n < 1 || n > len(r.marks) {
 		return time.Time{}
 	}
 	return time.Unix(0, r.marks[n-1].at).UTC()
 }
 
-// clamp limits a position to the replayable range.
-func (r *Replay) clamp(n int) int {
+// Clamp limits a position to the replayable range.
+func (r *Replayer) Clamp(n int) int {
 	return max(min(n, len(r.marks)), min(1, len(r.marks)))
 }
 
@@ -123,9 +119,9 @@ const foldBatch = 4096
 // Reading (which verifies every line's hash) and applying take about as
 // long as each other, so they run side by side: this goroutine reads and
 // hands batches of entries to another that applies them, in order.
-func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
+func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 	n = max(min(n, len(r.marks)), 0)
-	s := state.NewStore()
+	s := NewStore()
 	if n == 0 {
 		return s, nil
 	}
@@ -188,7 +184,7 @@ func (r *Replay) Fold(ctx context.Context, n int) (*state.Store, error) {
 }
 
 // check reports whether e is still fact n as indexed.
-func (r *Replay) check(n int, e journal.Entry) error {
+func (r *Replayer) check(n int, e journal.Entry) error {
 	want := hex.EncodeToString(r.marks[n-1].hash[:])
 	if e.Hash != want || e.Seq != int64(n) {
 		return fmt.Errorf("journal %s: fact %d (offset %d) changed since the replay opened it", r.path, n, r.marks[n-1].off)
@@ -198,7 +194,7 @@ func (r *Replay) check(n int, e journal.Entry) error {
 
 // Entries reads facts from+1..to (1-based, inclusive), checking each
 // against the index.
-func (r *Replay) Entries(from, to int) ([]journal.Entry, error) {
+func (r *Replayer) Entries(from, to int) ([]journal.Entry, error) {
 	from, to = max(from, 0), min(to, len(r.marks))
 	if to <= from {
 		return nil, nil
@@ -219,7 +215,7 @@ func (r *Replay) Entries(from, to int) ([]journal.Entry, error) {
 
 // NextMark returns the first position after pos whose fact is an action
 // fact or a note, or 0 when there is none.
-func (r *Replay) NextMark(pos int) int {
+func (r *Replayer) NextMark(pos int) int {
 	for n := max(pos+1, 1); n <= len(r.marks); n++ {
 		if r.marks[n-1].kind != markOther {
 			return n
@@ -230,7 +226,7 @@ func (r *Replay) NextMark(pos int) int {
 
 // PrevMark returns the last position before pos whose fact is an action
 // fact or a note, or 0 when there is none.
-func (r *Replay) PrevMark(pos int) int {
+func (r *Replayer) PrevMark(pos int) int {
 	for n := min(pos-1, len(r.marks)); n >= 1; n-- {
 		if r.marks[n-1].kind != markOther {
 			return n
@@ -242,20 +238,20 @@ func (r *Replay) PrevMark(pos int) int {
 // PositionAt returns the position "as of" t: the last fact, in journal
 // order, before the first fact journaled after t. It is 1 (the opening
 // line) when t is before every fact.
-func (r *Replay) PositionAt(t time.Time) int {
+func (r *Replayer) PositionAt(t time.Time) int {
 	ns := t.UnixNano()
 	for i, m := range r.marks {
 		if m.at > ns {
-			return r.clamp(i)
+			return r.Clamp(i)
 		}
 	}
 	return len(r.marks)
 }
 
-// playTo returns the position play reaches from pos when the journal clock
+// PlayTo returns the position play reaches from pos when the journal clock
 // stands at vclock: every following fact journaled at or before vclock, at
 // most limit of them.
-func (r *Replay) playTo(pos int, vclock int64, limit int) int {
+func (r *Replayer) PlayTo(pos int, vclock int64, limit int) int {
 	n := pos
 	for n < len(r.marks) && n-pos < limit && r.marks[n].at <= vclock {
 		n++
@@ -268,13 +264,13 @@ func (r *Replay) playTo(pos int, vclock int64, limit int) int {
 // a time (RFC 3339, "2006-01-02 15:04[:05]", or "15:04[:05]" on the day of
 // cur, all UTC), or an offset from cur ("+5m", "-1h30m"). cur is the
 // current "as of" time.
-func (r *Replay) ParsePosition(s string, cur time.Time) (int, error) {
+func (r *Replayer) ParsePosition(s string, cur time.Time) (int, error) {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
 	case "":
 		return 0, errors.New("say where: start, end, a fact number, a time (15:04, RFC 3339) or +/-duration")
 	case "start", "begin", "first":
-		return r.clamp(1), nil
+		return r.Clamp(1), nil
 	case "end", "last":
 		return len(r.marks), nil
 	}
@@ -308,7 +304,7 @@ func (r *Replay) ParsePosition(s string, cur time.Time) (int, error) {
 
 // Banner describes a journal that did not verify, for the line above the
 // panes; "" when it verified.
-func (r *Replay) Banner() string {
+func (r *Replayer) Banner() string {
 	p := r.report.Problem
 	if p == nil {
 		return ""
