@@ -142,6 +142,16 @@ func eachMember(data []byte, fn func(key, val []byte) bool) bool {
 	}
 }
 
+// once marks a known key's bit in seen and answers good, or false when the
+// key was met before (encoding/json then decides: the last one wins).
+func once(seen *uint8, bit uint8, good bool) bool {
+	if *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
+	return good
+}
+
 // splitArray returns the elements of a checked JSON array token, each
 // without surrounding white space, as encoding/json gives a
 // []json.RawMessage (an empty array gives an empty, non-nil slice). The
@@ -187,11 +197,7 @@ func decodeEvents(data []byte) (ev Events, ok bool) {
 			// "skipped" and anything else: rare, encoding/json's.
 			return false
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return good
+		return once(&seen, bit, good)
 	})
 	return ev, ok
 }
@@ -234,11 +240,7 @@ func decodeHealth(data []byte, in interner) (v StreamHealth, ok bool) {
 		default:
 			return false
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return good
+		return once(&seen, bit, good)
 	})
 	return v, ok
 }

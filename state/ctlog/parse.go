@@ -488,21 +488,33 @@ func (d *docParser) wrapper(data []byte, pos int) (int, error) {
 			}
 			pos = end
 		}
-		pos = jsonscan.SkipWS(data, pos)
-		if pos >= len(data) {
-			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
-			return pos, errStop
+		var (
+			more bool
+			err  error
+		)
+		if pos, more, err = d.after(data, pos, '}', "expected ',' or '}' after object member"); !more {
+			return pos, err
 		}
-		switch data[pos] {
-		case ',':
-			pos = jsonscan.SkipWS(data, pos+1)
-			continue
-		case '}':
-			return pos + 1, nil
-		}
-		d.syntax(d.index, pos, &syntaxError{pos, "expected ',' or '}' after object member"})
-		return pos, errStop
 	}
+}
+
+// after reads what follows a member or an element ending at data[pos]: a
+// comma (more: pos is past it and its white space) or closer (pos is past
+// it). Anything else is invalid JSON, recorded with msg.
+func (d *docParser) after(data []byte, pos int, closer byte, msg string) (next int, more bool, err error) {
+	pos = jsonscan.SkipWS(data, pos)
+	if pos >= len(data) {
+		d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
+		return pos, false, errStop
+	}
+	switch data[pos] {
+	case ',':
+		return jsonscan.SkipWS(data, pos+1), true, nil
+	case closer:
+		return pos + 1, false, nil
+	}
+	d.syntax(d.index, pos, &syntaxError{pos, msg})
+	return pos, false, errStop
 }
 
 // array parses an array of records or LookupEvents elements.
@@ -533,19 +545,12 @@ func (d *docParser) array(data []byte, pos int, first bool) (int, error) {
 		if err := d.deliver(pos, reason); err != nil {
 			return end, err
 		}
-		pos = jsonscan.SkipWS(data, end)
-		if pos >= len(data) {
-			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
-			return pos, errStop
+		var (
+			more bool
+			err  error
+		)
+		if pos, more, err = d.after(data, end, ']', "expected ',' or ']' after array element"); !more {
+			return pos, err
 		}
-		switch data[pos] {
-		case ',':
-			pos = jsonscan.SkipWS(data, pos+1)
-			continue
-		case ']':
-			return pos + 1, nil
-		}
-		d.syntax(d.index, pos, &syntaxError{pos, "expected ',' or ']' after array element"})
-		return pos, errStop
 	}
 }

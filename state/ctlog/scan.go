@@ -192,10 +192,11 @@ func (s *scanner) strSlow(i int, esc bool) (end int, _ bool, err *syntaxError) {
 			return i + 1, esc, nil
 		case c == '\\':
 			esc = true
-			var bad string
-			if i, bad = jsonscan.Escape(in, i); bad != "" {
-				return i, esc, &syntaxError{i, bad}
+			j := jsonscan.Escape(in, i)
+			if j == i {
+				return i, esc, &syntaxError{i, jsonscan.EscapeError(in, i)}
 			}
+			i = j
 		case c < 0x20:
 			return i, esc, &syntaxError{i, "control character in string"}
 		default:
@@ -280,6 +281,25 @@ func (s *scanner) redactFrom(mark, end int) {
 	s.redacted = true
 }
 
+// redactMark returns where in the output the value at pos begins when it
+// is to be redacted, or -1.
+func (s *scanner) redactMark(pos int, redact bool) int {
+	if !redact {
+		return -1
+	}
+	s.flushTo(pos)
+	return len(s.out)
+}
+
+// open begins the container at pos, the value of member f (0: none, else
+// its span is captured): it returns redactMark's mark.
+func (s *scanner) open(pos int, f field, kind uint8, redact bool) int {
+	if f != 0 {
+		s.fields[f] = span{kind: kind, start: pos}
+	}
+	return s.redactMark(pos, redact)
+}
+
 // value scans one JSON value starting at pos (which must not be
 // whitespace), capturing members by path when it is an object in context
 // c. It returns the offset just past the value.
@@ -298,11 +318,7 @@ value:
 	}
 	switch ch := in[pos]; ch {
 	case '"':
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
+		mark := s.redactMark(pos, redact)
 		var (
 			end int
 			esc bool
@@ -334,14 +350,7 @@ value:
 		if len(s.stack) >= maxDepth {
 			return pos, &syntaxError{pos, "nesting too deep"}
 		}
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
-		if f != 0 {
-			s.fields[f] = span{kind: vObject, start: pos}
-		}
+		mark := s.open(pos, f, vObject, redact)
 		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark, pred: s.first[child]})
 		top = &s.stack[len(s.stack)-1]
 		pos++
@@ -358,14 +367,7 @@ value:
 		if len(s.stack) >= maxDepth {
 			return pos, &syntaxError{pos, "nesting too deep"}
 		}
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
-		if f != 0 {
-			s.fields[f] = span{kind: vArray, start: pos}
-		}
+		mark := s.open(pos, f, vArray, redact)
 		s.stack = append(s.stack, frame{ctx: ctxNone, field: f, redact: mark})
 		pos = s.ws(in, pos+1)
 		if pos < len(in) && in[pos] == ']' {

@@ -124,10 +124,11 @@ func strictString(b []byte, i int) int {
 		case c == '"':
 			return i + 1
 		case c == '\\':
-			var bad string
-			if i, bad = jsonscan.Escape(b, i); bad != "" {
+			j := jsonscan.Escape(b, i)
+			if j == i {
 				return -1
 			}
+			i = j
 		case c < 0x20:
 			return -1
 		default:

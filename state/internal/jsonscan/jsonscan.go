@@ -47,22 +47,55 @@ func SkipWS(b []byte, i int) int {
 }
 
 // Escape checks the escape sequence at b[i] (a '\\') inside a string and
-// returns the index after it, or i and what is wrong.
-func Escape(b []byte, i int) (int, string) {
-	if i+1 >= len(b) {
-		return i, "unterminated string"
-	}
-	switch b[i+1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return i + 2, ""
-	case 'u':
-		if len(b)-i < 6 || Hex4(b[i+2:i+6]) < 0 {
-			return i, "invalid \\u escape"
+// returns the index after it, or i when it is not a valid one (EscapeError
+// says why). It is small enough to be inlined: the scanners call it for
+// every escape.
+func Escape(b []byte, i int) int {
+	if i+1 < len(b) {
+		switch escapeLen[b[i+1]] {
+		case 2:
+			return i + 2
+		case 6:
+			if len(b)-i >= 6 && unhex[b[i+2]]|unhex[b[i+3]]|unhex[b[i+4]]|unhex[b[i+5]] <= 0xf {
+				return i + 6
+			}
 		}
-		return i + 6, ""
 	}
-	return i, "invalid escape"
+	return i
 }
+
+// EscapeError says what is wrong with the escape at b[i] that Escape
+// refused.
+func EscapeError(b []byte, i int) string {
+	switch {
+	case i+1 >= len(b):
+		return "unterminated string"
+	case b[i+1] == 'u':
+		return "invalid \\u escape"
+	}
+	return "invalid escape"
+}
+
+// escapeLen is the length of the escape that a byte after '\\' begins, or
+// 0 when it begins none.
+var escapeLen = [256]uint8{'"': 2, '\\': 2, '/': 2, 'b': 2, 'f': 2, 'n': 2, 'r': 2, 't': 2, 'u': 6}
+
+// unhex maps a hex digit to its value and any other byte to 0xff.
+var unhex = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = uint8(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = uint8(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			t[c] = uint8(c - 'A' + 10)
+		default:
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
 
 // Hex4 decodes the four hex digits at the start of b (which must hold
 // them), or returns -1.
@@ -99,10 +132,11 @@ func String(b []byte, i int) (int, *Error) {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
-			var msg string
-			if i, msg = Escape(b, i); msg != "" {
-				return i, &Error{Off: i, Msg: msg}
+			j := Escape(b, i)
+			if j == i {
+				return i, &Error{Off: i, Msg: EscapeError(b, i)}
 			}
+			i = j
 		case c < 0x20:
 			return i, &Error{Off: i, Msg: "control character in string"}
 		default:

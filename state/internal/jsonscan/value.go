@@ -94,7 +94,7 @@ var ErrNotCompact = &Error{Msg: "white space between tokens"}
 // space skips white space from j; with compact set, there must be none.
 func space(b []byte, j int, compact bool) (int, *Error) {
 	if j < len(b) && b[j] > ' ' {
-		return j, nil // mostly: small enough to be inlined
+		return j, nil // mostly
 	}
 	return spaceSlow(b, j, compact)
 }
