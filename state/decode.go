@@ -19,9 +19,9 @@ import (
 // same value, or the error, it always gave. So a fast decoder never decides
 // what a payload means; it only skips work when the answer is plain.
 
-// skipValue checks the JSON value at b[i] with the journal reader's
-// grammar, jsonscan's (as strict as encoding/json's), answering ok=false
-// where that refuses it.
+// skipValue checks the JSON value at b[i] with jsonscan.Value, the journal
+// reader's grammar (as strict as encoding/json's), answering ok=false where
+// that refuses it.
 func skipValue(b []byte, i, depth int) (int, bool) {
 	if i < len(b) && b[i] == '"' {
 		return skipString(b, i) // most values: straight to the string scan

@@ -21,8 +21,8 @@ import (
 // MaxDepth is encoding/json's nesting limit.
 const MaxDepth = 10000
 
-// Error is invalid JSON at a byte offset. Msg says what was wanted there,
-// never what was found.
+// Error is invalid JSON at a byte offset. Msg says what was wanted or
+// found there without quoting the input.
 type Error struct {
 	Off int
 	Msg string
@@ -100,21 +100,11 @@ var unhex = func() (t [256]uint8) {
 // Hex4 decodes the four hex digits at the start of b (which must hold
 // them), or returns -1.
 func Hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r*16 + rune(c)
+	b = b[:4]
+	if unhex[b[0]]|unhex[b[1]]|unhex[b[2]]|unhex[b[3]] > 0xf {
+		return -1
 	}
-	return r
+	return rune(unhex[b[0]])<<12 | rune(unhex[b[1]])<<8 | rune(unhex[b[2]])<<4 | rune(unhex[b[3]])
 }
 
 // String checks the JSON string at b[i] (a '"') as strictly as
