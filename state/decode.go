@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/warroom-ir/warroom/state/journal"
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // Fast decoders for the two payloads a long journal is mostly made of
@@ -19,34 +19,20 @@ import (
 // same value, or the error, it always gave. So a fast decoder never decides
 // what a payload means; it only skips work when the answer is plain.
 
-// skipWS returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipValue checks the JSON value at b[i] with the journal reader's
-// grammar (as strict as encoding/json's), answering ok=false where that
-// refuses it.
+// skipValue checks the JSON value at b[i] with jsonscan.Value, the journal
+// reader's grammar (as strict as encoding/json's), answering ok=false where
+// that refuses it.
 func skipValue(b []byte, i, depth int) (int, bool) {
 	if i < len(b) && b[i] == '"' {
 		return skipString(b, i) // most values: straight to the string scan
 	}
-	end, err := journal.SkipValue(b, i, depth)
+	end, err := jsonscan.Value(b, i, depth, false)
 	return end, err == nil
 }
 
 // skipString is skipValue for the string at b[i].
 func skipString(b []byte, i int) (int, bool) {
-	end, err := journal.SkipString(b, i)
+	end, err := jsonscan.String(b, i)
 	return end, err == nil
 }
 
@@ -113,13 +99,13 @@ func (in interner) plainString(tok []byte) (string, bool) {
 // false when data is not such an object or fn returned false; fn may have
 // been called before that was known.
 func eachMember(data []byte, fn func(key, val []byte) bool) bool {
-	i := skipWS(data, 0)
+	i := jsonscan.SkipWS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
 	}
-	i = skipWS(data, i+1)
+	i = jsonscan.SkipWS(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return skipWS(data, i+1) == len(data)
+		return jsonscan.SkipWS(data, i+1) == len(data)
 	}
 	for {
 		if i >= len(data) || data[i] != '"' {
@@ -132,28 +118,38 @@ func eachMember(data []byte, fn func(key, val []byte) bool) bool {
 		// The key as written: one with escapes matches no key the
 		// decoders know, so encoding/json decides it.
 		key := data[i+1 : kEnd-1]
-		i = skipWS(data, kEnd)
+		i = jsonscan.SkipWS(data, kEnd)
 		if i >= len(data) || data[i] != ':' {
 			return false
 		}
-		i = skipWS(data, i+1)
+		i = jsonscan.SkipWS(data, i+1)
 		vEnd, ok := skipValue(data, i, 1)
 		if !ok || !fn(key, data[i:vEnd]) {
 			return false
 		}
-		i = skipWS(data, vEnd)
+		i = jsonscan.SkipWS(data, vEnd)
 		if i >= len(data) {
 			return false
 		}
 		switch data[i] {
 		case '}':
-			return skipWS(data, i+1) == len(data)
+			return jsonscan.SkipWS(data, i+1) == len(data)
 		case ',':
-			i = skipWS(data, i+1)
+			i = jsonscan.SkipWS(data, i+1)
 		default:
 			return false
 		}
 	}
+}
+
+// once marks a known key's bit in seen and answers good, or false when the
+// key was met before (encoding/json then decides: the last one wins).
+func once(seen *uint8, bit uint8, good bool) bool {
+	if *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
+	return good
 }
 
 // splitArray returns the elements of a checked JSON array token, each
@@ -165,7 +161,7 @@ func splitArray(tok []byte) ([]json.RawMessage, bool) {
 		return nil, false
 	}
 	out := []json.RawMessage{}
-	i := skipWS(tok, 1)
+	i := jsonscan.SkipWS(tok, 1)
 	if tok[i] == ']' {
 		return out, true
 	}
@@ -175,11 +171,11 @@ func splitArray(tok []byte) ([]json.RawMessage, bool) {
 			return nil, false
 		}
 		out = append(out, tok[i:end:end])
-		i = skipWS(tok, end)
+		i = jsonscan.SkipWS(tok, end)
 		if tok[i] == ']' {
 			return out, true
 		}
-		i = skipWS(tok, i+1)
+		i = jsonscan.SkipWS(tok, i+1)
 	}
 }
 
@@ -201,11 +197,7 @@ func decodeEvents(data []byte) (ev Events, ok bool) {
 			// "skipped" and anything else: rare, encoding/json's.
 			return false
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return good
+		return once(&seen, bit, good)
 	})
 	return ev, ok
 }
@@ -248,11 +240,7 @@ func decodeHealth(data []byte, in interner) (v StreamHealth, ok bool) {
 		default:
 			return false
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return good
+		return once(&seen, bit, good)
 	})
 	return v, ok
 }

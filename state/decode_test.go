@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // checkEvents compares decodeEvents with encoding/json on data: when the
@@ -151,13 +153,13 @@ func FuzzFastDecode(f *testing.F) {
 		checkEvents(t, data)
 		checkHealth(t, data)
 		// skipValue must agree with json.Valid on a whole value.
-		i := skipWS(data, 0)
+		i := jsonscan.SkipWS(data, 0)
 		end, ok := skipValue(data, i, 0)
-		if ok && skipWS(data, end) == len(data) && !json.Valid(data) {
+		if ok && jsonscan.SkipWS(data, end) == len(data) && !json.Valid(data) {
 			t.Fatalf("skipValue accepts %q, json.Valid does not", data)
 		}
 		if json.Valid(data) && len(data) < 4096 {
-			if !ok || skipWS(data, end) != len(data) {
+			if !ok || jsonscan.SkipWS(data, end) != len(data) {
 				t.Fatalf("json.Valid accepts %q, skipValue does not", data)
 			}
 		}

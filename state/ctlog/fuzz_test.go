@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // seeds are inputs every fuzz target starts from (and that plain go test
@@ -204,7 +206,7 @@ type scanResult struct {
 // scanWith scans the value in raw with s, leaving s on it.
 func scanWith(s *scanner, raw []byte) scanResult {
 	var r scanResult
-	pos := skipWS(raw, 0)
+	pos := jsonscan.SkipWS(raw, 0)
 	s.reset(raw, pos)
 	if pos == len(raw) {
 		r.err = "empty"
@@ -239,7 +241,7 @@ func differential(t *testing.T, raw []byte) {
 	if ref := scanWith(&fixed, raw); ref != first {
 		t.Fatalf("scanning without prediction differs:\n%+v\n%+v\ninput %q", ref, first, raw)
 	}
-	ok := first.err == "" && skipWS(raw, first.end) == len(raw)
+	ok := first.err == "" && jsonscan.SkipWS(raw, first.end) == len(raw)
 	if valid := json.Valid(raw); ok != valid {
 		t.Fatalf("scanner says valid=%v (%v), encoding/json says %v: %q", ok, first.err, valid, raw)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // Problem is one record (or, with Index -1, one whole file) that could not
@@ -270,7 +272,7 @@ func (d *docParser) document(data []byte) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		pos = 3
 	}
-	pos = skipWS(data, pos)
+	pos = jsonscan.SkipWS(data, pos)
 	if pos == len(data) {
 		d.fileProblem("file is empty: no CloudTrail records")
 		return
@@ -307,7 +309,7 @@ func (d *docParser) lineOriented(data []byte, pos int) (ok bool, eol int) {
 			return false, eol
 		}
 	}
-	rest := skipWS(data, eol)
+	rest := jsonscan.SkipWS(data, eol)
 	if rest == len(data) || data[rest] == '{' {
 		return true, eol
 	}
@@ -332,7 +334,7 @@ func (d *docParser) lines(data []byte, pos, eol int) {
 				end = pos + i
 			}
 		}
-		if skipWS(data[:end], pos) < end {
+		if jsonscan.SkipWS(data[:end], pos) < end {
 			d.lineBase = line
 			d.stream(data[:end], pos, end)
 			if d.emitErr != nil || d.abandon {
@@ -351,7 +353,7 @@ func (d *docParser) lines(data []byte, pos, eol int) {
 func (d *docParser) stream(data []byte, pos, end int) {
 	first := d.index == 0 && len(d.probs) == 0
 	for {
-		pos = skipWS(data[:end], pos)
+		pos = jsonscan.SkipWS(data[:end], pos)
 		if pos >= end || d.emitErr != nil {
 			return
 		}
@@ -400,7 +402,7 @@ func (d *docParser) object(data []byte, pos int, first bool) (int, error) {
 // firstKey returns the first member name of the object at data[pos] when
 // it has no escapes, else "".
 func firstKey(data []byte, pos int) string {
-	pos = skipWS(data, pos+1)
+	pos = jsonscan.SkipWS(data, pos+1)
 	if pos >= len(data) || data[pos] != '"' {
 		return ""
 	}
@@ -447,7 +449,7 @@ func (d *docParser) syntax(index, off int, serr *syntaxError) {
 // such as NextToken, are checked and skipped).
 func (d *docParser) wrapper(data []byte, pos int) (int, error) {
 	s := &d.rp.s
-	pos = skipWS(data, pos+1)
+	pos = jsonscan.SkipWS(data, pos+1)
 	if pos < len(data) && data[pos] == '}' {
 		return pos + 1, nil
 	}
@@ -464,14 +466,14 @@ func (d *docParser) wrapper(data []byte, pos int) (int, error) {
 		}
 		key := data[pos+1 : kend-1]
 		if esc {
-			key = unquote(nil, key)
+			key = jsonscan.Unquote(nil, key)
 		}
-		pos = skipWS(data, kend)
+		pos = jsonscan.SkipWS(data, kend)
 		if pos >= len(data) || data[pos] != ':' {
 			d.syntax(d.index, pos, &syntaxError{pos, "expected ':' after member name"})
 			return pos, errStop
 		}
-		pos = skipWS(data, pos+1)
+		pos = jsonscan.SkipWS(data, pos+1)
 		if (string(key) == "Records" || string(key) == "Events") && pos < len(data) && data[pos] == '[' {
 			var err error
 			if pos, err = d.array(data, pos, false); err != nil {
@@ -486,26 +488,38 @@ func (d *docParser) wrapper(data []byte, pos int) (int, error) {
 			}
 			pos = end
 		}
-		pos = skipWS(data, pos)
-		if pos >= len(data) {
-			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
-			return pos, errStop
+		var (
+			more bool
+			err  error
+		)
+		if pos, more, err = d.after(data, pos, '}', "expected ',' or '}' after object member"); !more {
+			return pos, err
 		}
-		switch data[pos] {
-		case ',':
-			pos = skipWS(data, pos+1)
-			continue
-		case '}':
-			return pos + 1, nil
-		}
-		d.syntax(d.index, pos, &syntaxError{pos, "expected ',' or '}' after object member"})
-		return pos, errStop
 	}
+}
+
+// after reads what follows a member or an element ending at data[pos]: a
+// comma (more: pos is past it and its white space) or closer (pos is past
+// it). Anything else is invalid JSON, recorded with msg.
+func (d *docParser) after(data []byte, pos int, closer byte, msg string) (next int, more bool, err error) {
+	pos = jsonscan.SkipWS(data, pos)
+	if pos >= len(data) {
+		d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
+		return pos, false, errStop
+	}
+	switch data[pos] {
+	case ',':
+		return jsonscan.SkipWS(data, pos+1), true, nil
+	case closer:
+		return pos + 1, false, nil
+	}
+	d.syntax(d.index, pos, &syntaxError{pos, msg})
+	return pos, false, errStop
 }
 
 // array parses an array of records or LookupEvents elements.
 func (d *docParser) array(data []byte, pos int, first bool) (int, error) {
-	pos = skipWS(data, pos+1)
+	pos = jsonscan.SkipWS(data, pos+1)
 	if pos < len(data) && data[pos] == ']' {
 		return pos + 1, nil
 	}
@@ -531,19 +545,12 @@ func (d *docParser) array(data []byte, pos int, first bool) (int, error) {
 		if err := d.deliver(pos, reason); err != nil {
 			return end, err
 		}
-		pos = skipWS(data, end)
-		if pos >= len(data) {
-			d.syntax(d.index, pos, &syntaxError{pos, "unexpected end of input"})
-			return pos, errStop
+		var (
+			more bool
+			err  error
+		)
+		if pos, more, err = d.after(data, end, ']', "expected ',' or ']' after array element"); !more {
+			return pos, err
 		}
-		switch data[pos] {
-		case ',':
-			pos = skipWS(data, pos+1)
-			continue
-		case ']':
-			return pos + 1, nil
-		}
-		d.syntax(d.index, pos, &syntaxError{pos, "expected ',' or ']' after array element"})
-		return pos, errStop
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // Defaults for Options.
@@ -171,7 +173,7 @@ func ParseRecordWith(raw []byte, opt Options) (Record, error) {
 	p := recParsers.Get().(*recParser)
 	defer recParsers.Put(p)
 	p.opt = opt
-	pos := skipWS(raw, 0)
+	pos := jsonscan.SkipWS(raw, 0)
 	if pos == len(raw) {
 		return Record{}, errors.New("empty input")
 	}
@@ -180,21 +182,13 @@ func ParseRecordWith(raw []byte, opt Options) (Record, error) {
 	if serr != nil {
 		return Record{}, serr
 	}
-	if skipWS(raw, end) != len(raw) {
-		return Record{}, fmt.Errorf("invalid JSON at byte %d: data after the record", skipWS(raw, end))
+	if jsonscan.SkipWS(raw, end) != len(raw) {
+		return Record{}, fmt.Errorf("invalid JSON at byte %d: data after the record", jsonscan.SkipWS(raw, end))
 	}
 	if reason != "" {
 		return Record{}, errors.New(reason)
 	}
 	return rec, nil
-}
-
-// skipWS skips JSON whitespace without touching any output.
-func skipWS(b []byte, pos int) int {
-	for pos < len(b) && isSpace(b[pos]) {
-		pos++
-	}
-	return pos
 }
 
 // kindName names a JSON value kind for messages.
@@ -244,7 +238,7 @@ func (p *recParser) one(in []byte, pos int, rec *Record) (end int, reason string
 }
 
 // lookupStart is where the decoded CloudTrailEvent's value begins.
-func (p *recParser) lookupStart() int { return skipWS(p.lookup, 0) }
+func (p *recParser) lookupStart() int { return jsonscan.SkipWS(p.lookup, 0) }
 
 // lookupElement handles a LookupEvents element: it keeps the element's
 // EventId and EventTime as fallbacks, decodes the CloudTrailEvent string
@@ -272,7 +266,7 @@ func (p *recParser) lookupElement() string {
 	}
 	body := s.in[ct.start:ct.end]
 	if ct.esc {
-		p.lookup = unquote(p.lookup[:0], body)
+		p.lookup = jsonscan.Unquote(p.lookup[:0], body)
 	} else {
 		p.lookup = append(p.lookup[:0], body...)
 	}
@@ -288,8 +282,8 @@ func (p *recParser) lookupElement() string {
 	if serr != nil {
 		return "CloudTrailEvent: " + serr.Error()
 	}
-	if skipWS(p.lookup, end) != len(p.lookup) {
-		return fmt.Sprintf("CloudTrailEvent: invalid JSON at byte %d: data after the record", skipWS(p.lookup, end))
+	if jsonscan.SkipWS(p.lookup, end) != len(p.lookup) {
+		return fmt.Sprintf("CloudTrailEvent: invalid JSON at byte %d: data after the record", jsonscan.SkipWS(p.lookup, end))
 	}
 	if p.lookup[start] != '{' {
 		return "CloudTrailEvent holds " + kindName(p.lookup[start]) + ", not an object"
@@ -434,7 +428,7 @@ func (p *recParser) build(start, end int, rec *Record) string {
 			offs[f] = [2]int32{int32(sp.start - start), int32(sp.end - start)}
 		case sp.esc:
 			a := int32(len(raw) + len(s.arena))
-			s.arena = unquote(s.arena, s.in[sp.start:sp.end])
+			s.arena = jsonscan.Unquote(s.arena, s.in[sp.start:sp.end])
 			offs[f] = [2]int32{a, int32(len(raw) + len(s.arena))}
 		default:
 			a := int32(len(raw) + len(s.arena))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // Secrets are redacted by the name of the member holding them (see
@@ -131,7 +133,7 @@ func redactRuns(dst, text []byte) ([]byte, bool) {
 }
 
 // appendQuoted appends s as a JSON string. s is valid UTF-8 (decoded by
-// unquote): only quotes, backslashes and control characters are escaped.
+// jsonscan.Unquote): only quotes, backslashes and control characters are escaped.
 func appendQuoted(dst, s []byte) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
@@ -251,15 +253,15 @@ func (s *scanner) redactShapes(pos, end int, esc bool, f field) {
 		}
 	}
 	if esc {
-		s.dec = unquote(s.dec[:0], body)
+		s.dec = jsonscan.Unquote(s.dec[:0], body)
 		body = s.dec
 	}
 	var out []byte
 	changed := false
-	if st := skipWS(body, 0); st < len(body) && (body[st] == '{' || body[st] == '[') && s.depth < maxNested {
+	if st := jsonscan.SkipWS(body, 0); st < len(body) && (body[st] == '{' || body[st] == '[') && s.depth < maxNested {
 		sub := s.nested()
 		sub.reset(body, st)
-		if e, err := sub.value(st, ctxNone); err == nil && skipWS(body, e) == len(body) && sub.redacted {
+		if e, err := sub.value(st, ctxNone); err == nil && jsonscan.SkipWS(body, e) == len(body) && sub.redacted {
 			// What was around the value (white space) goes with the
 			// rest of its compact form.
 			out = append(s.red[:0], sub.compact(st, e)...)

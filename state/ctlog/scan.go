@@ -1,14 +1,13 @@
 package ctlog
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 	"github.com/warroom-ir/warroom/state/internal/swar"
 )
 
@@ -146,9 +145,6 @@ func (s *scanner) compact(start, end int) []byte {
 	return s.out
 }
 
-// isSpace reports JSON whitespace.
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
-
 // ws skips whitespace, dropping it from the compact output.
 func (s *scanner) ws(in []byte, pos int) int {
 	if pos < len(in) && in[pos] > ' ' {
@@ -159,12 +155,8 @@ func (s *scanner) ws(in []byte, pos int) int {
 
 //go:noinline
 func (s *scanner) wsSlow(pos int) int {
-	in := s.in
 	st := pos
-	for pos < len(in) && isSpace(in[pos]) {
-		pos++
-	}
-	if pos > st {
+	if pos = jsonscan.SkipWS(s.in, pos); pos > st {
 		s.flushTo(st)
 		s.flushed = pos
 	}
@@ -200,20 +192,11 @@ func (s *scanner) strSlow(i int, esc bool) (end int, _ bool, err *syntaxError) {
 			return i + 1, esc, nil
 		case c == '\\':
 			esc = true
-			if i+1 >= len(in) {
-				return i, esc, &syntaxError{i, "unterminated string"}
+			j := jsonscan.Escape(in, i)
+			if j == i {
+				return i, esc, &syntaxError{i, jsonscan.EscapeError(in, i)}
 			}
-			switch in[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(in) || hex4(in[i+2:i+6]) < 0 {
-					return i, esc, &syntaxError{i, "invalid \\u escape"}
-				}
-				i += 6
-			default:
-				return i, esc, &syntaxError{i, "invalid escape"}
-			}
+			i = j
 		case c < 0x20:
 			return i, esc, &syntaxError{i, "control character in string"}
 		default:
@@ -229,127 +212,18 @@ func (s *scanner) strSlow(i int, esc bool) (end int, _ bool, err *syntaxError) {
 	}
 }
 
-// hex4 decodes four hex digits, or returns -1.
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r*16 + rune(c)
-	}
-	return r
-}
-
-// unquote appends the decoded content of a valid JSON string body (without
-// quotes) to dst exactly as encoding/json decodes it: invalid UTF-8 and
-// unpaired surrogates become U+FFFD.
-func unquote(dst, src []byte) []byte {
-	for i := 0; i < len(src); {
-		c := src[i]
-		switch {
-		case c == '\\':
-			switch src[i+1] {
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				r := hex4(src[i+2:])
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if i+6 <= len(src) && src[i] == '\\' && src[i+1] == 'u' {
-						if r2 := hex4(src[i+2:]); r2 >= 0 {
-							if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-								dst = utf8.AppendRune(dst, d)
-								i += 6
-								continue
-							}
-						}
-					}
-					r = utf8.RuneError
-				}
-				dst = utf8.AppendRune(dst, r)
-				continue
-			default: // '"', '\\', '/'
-				dst = append(dst, src[i+1])
-			}
-			i += 2
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(src[i:])
-			if r == utf8.RuneError && n == 1 {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, src[i:i+n]...)
-			}
-			i += n
-		}
-	}
-	return dst
-}
-
-// number scans a JSON number starting at pos.
+// number scans a JSON number starting at pos (a '-' or a digit).
 func (s *scanner) number(pos int) (int, *syntaxError) {
-	in := s.in
-	i := pos
-	if i < len(in) && in[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(in) && in[i] == '0':
-		i++
-	case i < len(in) && '1' <= in[i] && in[i] <= '9':
-		for i < len(in) && '0' <= in[i] && in[i] <= '9' {
-			i++
-		}
-	default:
+	i, ok := jsonscan.Number(s.in, pos)
+	if !ok {
 		return i, &syntaxError{i, "invalid number"}
-	}
-	if i < len(in) && in[i] == '.' {
-		i++
-		d := i
-		for i < len(in) && '0' <= in[i] && in[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return i, &syntaxError{i, "invalid number"}
-		}
-	}
-	if i < len(in) && (in[i] == 'e' || in[i] == 'E') {
-		i++
-		if i < len(in) && (in[i] == '+' || in[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(in) && '0' <= in[i] && in[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return i, &syntaxError{i, "invalid number"}
-		}
 	}
 	return i, nil
 }
 
 // literal checks for true, false or null at pos.
 func (s *scanner) literal(pos int, lit string) (int, *syntaxError) {
-	if !bytes.HasPrefix(s.in[pos:], []byte(lit)) {
+	if !jsonscan.Literal(s.in, pos, lit) {
 		return pos, &syntaxError{pos, "invalid literal"}
 	}
 	return pos + len(lit), nil
@@ -387,7 +261,7 @@ func appendMarker(dst, secret []byte) []byte {
 func (s *scanner) redactString(mark, pos, end int, esc bool) {
 	body := s.in[pos+1 : end-1]
 	if esc {
-		s.dec = unquote(s.dec[:0], body)
+		s.dec = jsonscan.Unquote(s.dec[:0], body)
 		body = s.dec
 	}
 	if isMarker(body) || string(body) == hiddenByCloudTrail {
@@ -405,6 +279,25 @@ func (s *scanner) redactFrom(mark, end int) {
 	s.hashbuf = append(s.hashbuf[:0], s.out[mark:]...)
 	s.out = appendMarker(s.out[:mark], s.hashbuf)
 	s.redacted = true
+}
+
+// redactMark returns where in the output the value at pos begins when it
+// is to be redacted, or -1.
+func (s *scanner) redactMark(pos int, redact bool) int {
+	if !redact {
+		return -1
+	}
+	s.flushTo(pos)
+	return len(s.out)
+}
+
+// open begins the container at pos, the value of member f (0: none, else
+// its span is captured): it returns redactMark's mark.
+func (s *scanner) open(pos int, f field, kind uint8, redact bool) int {
+	if f != 0 {
+		s.fields[f] = span{kind: kind, start: pos}
+	}
+	return s.redactMark(pos, redact)
 }
 
 // value scans one JSON value starting at pos (which must not be
@@ -425,11 +318,7 @@ value:
 	}
 	switch ch := in[pos]; ch {
 	case '"':
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
+		mark := s.redactMark(pos, redact)
 		var (
 			end int
 			esc bool
@@ -461,14 +350,7 @@ value:
 		if len(s.stack) >= maxDepth {
 			return pos, &syntaxError{pos, "nesting too deep"}
 		}
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
-		if f != 0 {
-			s.fields[f] = span{kind: vObject, start: pos}
-		}
+		mark := s.open(pos, f, vObject, redact)
 		s.stack = append(s.stack, frame{obj: true, ctx: child, field: f, redact: mark, pred: s.first[child]})
 		top = &s.stack[len(s.stack)-1]
 		pos++
@@ -485,14 +367,7 @@ value:
 		if len(s.stack) >= maxDepth {
 			return pos, &syntaxError{pos, "nesting too deep"}
 		}
-		mark := -1
-		if redact {
-			s.flushTo(pos)
-			mark = len(s.out)
-		}
-		if f != 0 {
-			s.fields[f] = span{kind: vArray, start: pos}
-		}
+		mark := s.open(pos, f, vArray, redact)
 		s.stack = append(s.stack, frame{ctx: ctxNone, field: f, redact: mark})
 		pos = s.ws(in, pos+1)
 		if pos < len(in) && in[pos] == ']' {
@@ -627,7 +502,7 @@ key: // pos is at an object member's name; top is its object
 		}
 		k := in[pos+1 : end-1]
 		if esc {
-			s.keybuf = unquote(s.keybuf[:0], k)
+			s.keybuf = jsonscan.Unquote(s.keybuf[:0], k)
 			k = s.keybuf
 		}
 		s.scanned++
@@ -686,7 +561,7 @@ func (s *scanner) text(f field) []byte {
 	}
 	b := s.in[sp.start:sp.end]
 	if sp.esc {
-		s.dec = unquote(s.dec[:0], b)
+		s.dec = jsonscan.Unquote(s.dec[:0], b)
 		return s.dec
 	}
 	return b

@@ -9,19 +9,19 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/warroom-ir/warroom/state/internal/swar"
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // The reader parses the fixed envelope of a line by hand: it is the hot path
 // of Verify (a million lines in well under a second), and the envelope's key
 // order is part of the format. The values of "by" and "data" are checked
-// against the JSON grammar by SkipValue; FuzzRead holds the hand parser to
-// encoding/json.
+// against the JSON grammar by jsonscan.Value; FuzzRead holds the hand parser
+// to encoding/json.
 
 // maxDepth is encoding/json's nesting limit, counted over the whole line (the
 // envelope is depth 1), so that a line this package accepts is always one
 // that json.Valid accepts too.
-const maxDepth = 10000
+const maxDepth = jsonscan.MaxDepth
 
 // rawLine is a line split into its envelope fields. The slices point into
 // the line.
@@ -37,16 +37,9 @@ type rawLine struct {
 	byKnown bool
 }
 
-// syntaxError is a JSON or envelope error at a byte offset of a line.
-type syntaxError struct {
-	off int
-	msg string
-}
-
-func (e *syntaxError) Error() string { return fmt.Sprintf("at byte %d: %s", e.off, e.msg) }
-
+// errAt is a JSON or envelope error at a byte offset of a line.
 func errAt(off int, format string, args ...any) error {
-	return &syntaxError{off: off, msg: fmt.Sprintf(format, args...)}
+	return &jsonscan.Error{Off: off, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Envelope pieces, in order.
@@ -85,7 +78,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 		return errAt(len(b), "unterminated \"at\" string")
 	}
 	var ok bool
-	if rl.at, ok = parseTime(b[i : i+j]); !ok {
+	if rl.at, ok = jsonscan.Time(b[i : i+j]); !ok {
 		return errAt(i, "\"at\" is not an RFC 3339 UTC time")
 	}
 	if i, err = expect(b, i+j, keyBy); err != nil {
@@ -97,7 +90,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 	start := i
 	if rl.byKnown = len(knownBy) > 0 && bytes.HasPrefix(b[i:], knownBy); rl.byKnown {
 		i += len(knownBy)
-	} else if i, err = SkipValue(b, i, 1); err != nil {
+	} else if i, err = skipValue(b, i, 1); err != nil {
 		return err
 	}
 	rl.by = b[start:i]
@@ -108,7 +101,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 		return errAt(i, "\"kind\" is not a string")
 	}
 	start = i
-	if i, err = SkipString(b, i); err != nil {
+	if i, err = skipString(b, i); err != nil {
 		return err
 	}
 	rl.kind = b[start:i]
@@ -119,7 +112,7 @@ func parseLine(b []byte, rl *rawLine, knownBy []byte) error {
 		return err
 	}
 	start = i
-	if i, err = SkipValue(b, i, 1); err != nil {
+	if i, err = skipValue(b, i, 1); err != nil {
 		return err
 	}
 	rl.data = b[start:i]
@@ -179,67 +172,6 @@ func parseUint(b []byte, i int) (int64, int, error) {
 	return n, i, nil
 }
 
-// parseTime parses the UTC form of time.RFC3339Nano the writer produces:
-// 2006-01-02T15:04:05.999999999Z, with 0 to 9 fraction digits. Anything it
-// accepts, time.Parse(time.RFC3339Nano, …) accepts with the same value. It
-// exists because time.Parse would need the bytes as a string, one allocation
-// per line.
-func parseTime(b []byte) (time.Time, bool) {
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
-		return time.Time{}, false
-	}
-	num := func(s []byte) (int, bool) {
-		n := 0
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	year, ok1 := num(b[0:4])
-	month, ok2 := num(b[5:7])
-	day, ok3 := num(b[8:10])
-	hour, ok4 := num(b[11:13])
-	minute, ok5 := num(b[14:16])
-	sec, ok6 := num(b[17:19])
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
-		return time.Time{}, false
-	}
-	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	nsec := 0
-	if frac := b[19 : len(b)-1]; len(frac) > 0 {
-		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
-			return time.Time{}, false
-		}
-		n, ok := num(frac[1:])
-		if !ok {
-			return time.Time{}, false
-		}
-		for k := len(frac) - 1; k < 9; k++ {
-			n *= 10
-		}
-		nsec = n
-	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
 // decodeHex decodes lower-case hex digits into dst (len(src) == 2*len(dst)).
 func decodeHex(dst, src []byte) bool {
 	var bad byte
@@ -262,219 +194,35 @@ var unhex = func() (t [256]byte) {
 	return t
 }()
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
+// skipValue checks the JSON value at b[i] (no white space before it) with
+// jsonscan.Value and returns the index after it. depth is the number of
+// containers around it.
+func skipValue(b []byte, i, depth int) (int, error) {
+	end, err := jsonscan.Value(b, i, depth, false)
+	if err != nil {
+		return end, err
 	}
-	return i
+	return end, nil
 }
 
-// SkipValue checks the JSON value at b[i] (no white space before it) as
-// strictly as encoding/json, and returns the index after it. depth is the
-// number of containers around it: nesting stops at encoding/json's limit.
-// The error names the offset and what was wanted there, never the input.
-func SkipValue(b []byte, i, depth int) (int, error) { return checkValue(b, i, depth, false) }
-
-// errNotCompact is checkValue's answer, in compact mode, to white space
-// between tokens.
-var errNotCompact = errAt(0, "white space between tokens")
-
-// space skips white space from j; with compact set, there must be none.
-func space(b []byte, j int, compact bool) (int, error) {
-	if j < len(b) && b[j] > ' ' {
-		return j, nil // mostly: small enough to be inlined
+// skipString checks the JSON string at b[i] (a '"') with jsonscan.String
+// and returns the index after its closing quote.
+func skipString(b []byte, i int) (int, error) {
+	end, err := jsonscan.String(b, i)
+	if err != nil {
+		return end, err
 	}
-	return spaceSlow(b, j, compact)
+	return end, nil
 }
 
-func spaceSlow(b []byte, j int, compact bool) (int, error) {
-	k := skipSpace(b, j)
-	if compact && k != j {
-		return k, errNotCompact
-	}
-	return k, nil
-}
-
-// checkValue is SkipValue; with compact set it also refuses white space
-// between tokens, so that one pass both checks and proves data compact.
-func checkValue(b []byte, i, depth int, compact bool) (int, error) {
-	if i >= len(b) {
-		return i, errAt(i, "unexpected end of line")
-	}
-	switch c := b[i]; {
-	case c == '{' || c == '[':
-		if depth >= maxDepth {
-			return i, errAt(i, "nested too deeply")
-		}
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		var err error
-		if i, err = space(b, i+1, compact); err != nil {
-			return i, err
-		}
-		if i < len(b) && b[i] == closer {
-			return i + 1, nil
-		}
-		for {
-			if c == '{' {
-				if i >= len(b) || b[i] != '"' {
-					return i, errAt(i, "want an object key")
-				}
-				if i, err = SkipString(b, i); err != nil {
-					return i, err
-				}
-				if i, err = space(b, i, compact); err != nil {
-					return i, err
-				}
-				if i >= len(b) || b[i] != ':' {
-					return i, errAt(i, "want ':'")
-				}
-				if i, err = space(b, i+1, compact); err != nil {
-					return i, err
-				}
-			}
-			if i, err = checkValue(b, i, depth+1, compact); err != nil {
-				return i, err
-			}
-			if i, err = space(b, i, compact); err != nil {
-				return i, err
-			}
-			switch {
-			case i >= len(b):
-				return i, errAt(i, "unexpected end of line")
-			case b[i] == ',':
-				if i, err = space(b, i+1, compact); err != nil {
-					return i, err
-				}
-			case b[i] == closer:
-				return i + 1, nil
-			default:
-				return i, errAt(i, "want ',' or '%c'", closer)
-			}
-		}
-	case c == '"':
-		return SkipString(b, i)
-	case c == '-' || (c >= '0' && c <= '9'):
-		return skipNumber(b, i)
-	case c == 't':
-		return skipLiteral(b, i, "true")
-	case c == 'f':
-		return skipLiteral(b, i, "false")
-	case c == 'n':
-		return skipLiteral(b, i, "null")
-	}
-	return i, errAt(i, "want a JSON value")
-}
-
-func skipLiteral(b []byte, i int, lit string) (int, error) {
-	if !bytes.HasPrefix(b[i:], []byte(lit)) {
-		return i, errAt(i, "want %s", lit)
-	}
-	return i + len(lit), nil
-}
-
-// SkipString checks the JSON string at b[i] (a '"') as strictly as
-// encoding/json (invalid UTF-8 is left for a decoder to replace), and
-// returns the index after its closing quote.
-func SkipString(b []byte, i int) (int, error) {
-	start := i
-	i++
-	for i < len(b) {
-		// Plain ASCII content, eight or sixteen bytes at a time.
-		if i = swar.Run(b, i); i >= len(b) {
-			break
-		}
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, nil
-		case c == '\\':
-			if i+1 >= len(b) {
-				return i, errAt(i, "unterminated string")
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if len(b)-i < 6 || !isHex4(b[i+2:i+6]) {
-					return i, errAt(i, "invalid \\u escape")
-				}
-				i += 6
-			default:
-				return i, errAt(i, "invalid escape")
-			}
-		case c < 0x20:
-			return i, errAt(i, "control character in string")
-		default:
-			i++
-		}
-	}
-	return start, errAt(start, "unterminated string")
-}
-
-func isHex4(b []byte) bool {
-	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-func skipNumber(b []byte, i int) (int, error) {
-	digits := func(i int) (int, error) {
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return i, errAt(i, "want a digit")
-		}
-		return i, nil
-	}
-	if b[i] == '-' {
-		i++
-	}
-	var err error
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	default:
-		if i, err = digits(i); err != nil {
-			return i, err
-		}
-	}
-	if i < len(b) && b[i] == '.' {
-		if i, err = digits(i + 1); err != nil {
-			return i, err
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if i, err = digits(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
-}
-
-// unquote decodes a JSON string token that SkipString accepted.
+// unquote decodes a JSON string token that skipString accepted, as
+// encoding/json does.
 func unquote(tok []byte) string {
-	if bytes.IndexByte(tok, '\\') < 0 {
-		return string(tok[1 : len(tok)-1])
+	body := tok[1 : len(tok)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body)
 	}
-	var s string
-	if err := json.Unmarshal(tok, &s); err != nil {
-		// Unreachable for a token SkipString accepted; keep the raw form.
-		return string(tok[1 : len(tok)-1])
-	}
-	return s
+	return string(jsonscan.Unquote(nil, body))
 }
 
 // tokenIs reports whether the JSON string token tok decodes to s.
@@ -489,17 +237,17 @@ func tokenIs(tok []byte, s string) bool {
 // Known keys must have the right type (strings; an integer pid); unknown
 // keys are skipped so that later versions can add some. Keys match exactly.
 func decodeActor(b []byte, a *Actor) error {
-	// The object's grammar was checked by SkipValue, so the punctuation
+	// The object's grammar was checked by skipValue, so the punctuation
 	// below is where it must be.
-	i := skipSpace(b, 1)
+	i := jsonscan.SkipWS(b, 1)
 	if b[i] == '}' {
 		return nil
 	}
 	for {
 		start := i
-		i, _ = SkipString(b, i)
+		i, _ = jsonscan.String(b, i)
 		key := b[start:i]
-		i = skipSpace(b, skipSpace(b, i)+1) // past ':'
+		i = jsonscan.SkipWS(b, jsonscan.SkipWS(b, i)+1) // past ':'
 		switch {
 		case tokenIs(key, "pid"):
 			n, end, err := parseInt(b, i)
@@ -515,18 +263,18 @@ func decodeActor(b []byte, a *Actor) error {
 				return errAt(i, "\"by\".%s is not a string", unquote(key))
 			}
 			start = i
-			i, _ = SkipString(b, i)
+			i, _ = jsonscan.String(b, i)
 			if a != nil {
 				*actorString(a, unquote(key)) = unquote(b[start:i])
 			}
 		default:
-			i, _ = SkipValue(b, i, 2)
+			i, _ = jsonscan.Value(b, i, 2, false)
 		}
-		i = skipSpace(b, i)
+		i = jsonscan.SkipWS(b, i)
 		if b[i] == '}' {
 			return nil
 		}
-		i = skipSpace(b, i+1) // past ','
+		i = jsonscan.SkipWS(b, i+1) // past ','
 	}
 }
 
@@ -545,9 +293,9 @@ func actorString(a *Actor, key string) *string {
 
 // parseInt parses a JSON integer that fits an int.
 func parseInt(b []byte, i int) (int, int, error) {
-	end, err := skipNumber(b, i)
-	if err != nil {
-		return 0, i, err
+	end, ok := jsonscan.Number(b, i)
+	if !ok {
+		return 0, i, errAt(end, "want a digit")
 	}
 	n, err := strconv.ParseInt(string(b[i:end]), 10, strconv.IntSize)
 	if err != nil {

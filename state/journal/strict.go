@@ -3,6 +3,7 @@ package journal
 import (
 	"unicode/utf8"
 
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 	"github.com/warroom-ir/warroom/state/internal/swar"
 )
 
@@ -12,13 +13,13 @@ import (
 // only answers yes or no: on no, compactData takes the slow path, which
 // compacts with encoding/json and words the error, so what Append accepts
 // and the errors it gives do not depend on this file. FuzzValidCompact holds
-// it to encoding/json and to the reader's own grammar (SkipValue).
+// it to encoding/json and to the reader's own grammar (jsonscan.Value).
 
 // validCompact reports whether b is exactly one JSON value, without white
 // space between tokens, in valid UTF-8, whose containers nest fewer than
 // maxDepth deep counting depth for the value itself (1 for a line's data,
 // which sits in the envelope). It accepts exactly what checking b with the
-// reader's grammar (checkValue) refusing white space, then utf8.Valid,
+// reader's grammar (jsonscan.Value) refusing white space, then utf8.Valid,
 // accepts. Outside strings JSON is ASCII by grammar, so only strings need
 // their UTF-8 checked.
 func validCompact(b []byte, depth int) bool {
@@ -55,22 +56,23 @@ value:
 		}
 		goto value
 	case 't':
-		if !hasLiteral(b, i, "true") {
+		if !jsonscan.Literal(b, i, "true") {
 			return false
 		}
 		i += 4
 	case 'f':
-		if !hasLiteral(b, i, "false") {
+		if !jsonscan.Literal(b, i, "false") {
 			return false
 		}
 		i += 5
 	case 'n':
-		if !hasLiteral(b, i, "null") {
+		if !jsonscan.Literal(b, i, "null") {
 			return false
 		}
 		i += 4
 	default:
-		if i = strictNumber(b, i); i < 0 {
+		var ok bool
+		if i, ok = jsonscan.Number(b, i); !ok {
 			return false
 		}
 	}
@@ -108,54 +110,6 @@ key:
 	goto value
 }
 
-// hasLiteral reports whether b[i:] starts with lit.
-func hasLiteral(b []byte, i int, lit string) bool {
-	return len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit
-}
-
-// strictNumber checks the JSON number at b[i] and returns the index after
-// it, or -1.
-func strictNumber(b []byte, i int) int {
-	if b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	default:
-		if i = digits(b, i); i < 0 {
-			return -1
-		}
-	}
-	if i < len(b) && b[i] == '.' {
-		if i = digits(b, i+1); i < 0 {
-			return -1
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if i = digits(b, i); i < 0 {
-			return -1
-		}
-	}
-	return i
-}
-
-// digits skips one or more decimal digits at b[i]; -1 when there is none.
-func digits(b []byte, i int) int {
-	start := i
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		i++
-	}
-	if i == start {
-		return -1
-	}
-	return i
-}
-
 // strictString checks the JSON string at b[i] (a '"'), its UTF-8 included,
 // and returns the index after its closing quote, or -1. Plain ASCII goes by
 // eight bytes at a time.
@@ -170,20 +124,11 @@ func strictString(b []byte, i int) int {
 		case c == '"':
 			return i + 1
 		case c == '\\':
-			if i+1 >= len(b) {
+			j := jsonscan.Escape(b, i)
+			if j == i {
 				return -1
 			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if len(b)-i < 6 || !isHex4(b[i+2:i+6]) {
-					return -1
-				}
-				i += 6
-			default:
-				return -1
-			}
+			i = j
 		case c < 0x20:
 			return -1
 		default:

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // readerCompact is what compactData's fast path accepted before
 // validCompact: the reader's grammar refusing white space, then utf8.Valid.
 func readerCompact(b []byte) bool {
-	end, err := checkValue(b, 0, 1, true)
+	end, err := jsonscan.Value(b, 0, 1, true)
 	return err == nil && end == len(b) && utf8.Valid(b)
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 )
 
 // Writer appends entries to one journal file. Several Writers, in one
@@ -293,7 +295,7 @@ func compactData(data json.RawMessage) ([]byte, error) {
 	if validCompact(b, 1) { // the envelope is one level of nesting
 		return b, nil
 	}
-	end, err := checkValue(b, 0, 1, true)
+	end, err := jsonscan.Value(b, 0, 1, true)
 	if err == nil && end == len(b) {
 		if !utf8.Valid(b) {
 			return nil, errors.New("data is not valid UTF-8")
@@ -308,7 +310,7 @@ func compactData(data json.RawMessage) ([]byte, error) {
 	if !utf8.Valid(b) {
 		return nil, errors.New("data is not valid UTF-8")
 	}
-	if end, err := SkipValue(b, 0, 1); err != nil || end != len(b) {
+	if end, err := skipValue(b, 0, 1); err != nil || end != len(b) {
 		if err == nil {
 			err = errAt(end, "text after the value")
 		}
