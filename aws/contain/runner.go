@@ -288,9 +288,6 @@ func (r *Runner) checkBusy(p *Plan, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	// Another step's refresh may apply to the same ledger meanwhile.
-	r.seenMu.Lock()
-	defer r.seenMu.Unlock()
 	t := p.Target.String()
 	for _, a := range unfinished {
 		if sameActor(a.By, r.Actor) || !overlaps(a.Intent.Target, a.Intent.Region, t, p.Target.Region) {
