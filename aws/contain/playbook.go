@@ -221,8 +221,8 @@ func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 			f.CreatedKey[lg.Key] = lg.User
 		}
 		if lg.RoleARN != "" {
-			if n := lg.RoleARN[strings.LastIndexByte(lg.RoleARN, '/')+1:]; !slices.Contains(f.Roles, n) {
-				f.Roles = append(f.Roles, n)
+			if p, ok := state.ParsePrincipal(lg.RoleARN); ok && p.Role() && !slices.Contains(f.Roles, p.Name) {
+				f.Roles = append(f.Roles, p.Name)
 			}
 		}
 		if lg.Minted && !lg.Created && lg.MintedAt.After(f.NewestMint) {
@@ -364,8 +364,8 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 			if n == "" {
 				n = rp.TrailName
 			}
-			if i := strings.LastIndex(n, ":trail/"); i >= 0 {
-				n = n[i+len(":trail/"):] // an ARN names the same trail
+			if a, ok := state.ParseARN(n); ok && a.Type() == "trail" {
+				n = a.Name() // an ARN names the same trail
 			}
 			if n != "" {
 				f.Trails = append(f.Trails, TrailChange{Region: ev.Region, Trail: n, Event: ev.Name, EventID: ev.EventID, Time: ev.Time})
@@ -1385,8 +1385,8 @@ func backdoorSessions(s *state.Store, raw func(state.EventRef) ([]byte, error), 
 		if json.Unmarshal(b, &r) != nil || r.ResponseElements == nil || r.ResponseElements.Credentials == nil {
 			continue
 		}
-		role := r.RequestParameters.RoleArn[strings.LastIndexByte(r.RequestParameters.RoleArn, '/')+1:]
-		at, ok := changed[role]
+		rp, _ := state.ParsePrincipal(r.RequestParameters.RoleArn)
+		at, ok := changed[rp.Name]
 		if !ok || ev.Time.Before(at) || ev.AccessKeyID != "" {
 			continue
 		}
@@ -1419,9 +1419,8 @@ func outsideStatementsRemoved(doc, account string) (string, bool) {
 		if p == "*" {
 			return true
 		}
-		if strings.HasPrefix(p, "arn:") {
-			parts := strings.Split(p, ":")
-			return len(parts) > 4 && parts[4] != account
+		if a, ok := state.ParseARN(p); ok {
+			return a.Account != account
 		}
 		return len(p) == 12 && p != account // a bare account id
 	}
