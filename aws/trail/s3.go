@@ -421,6 +421,9 @@ func (s *S3Source) read(ctx context.Context, key string) error {
 }
 
 func (s *S3Source) deliver(ctx context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error {
+	if a, ok := s.sink.(Admitter); ok {
+		recs = slices.DeleteFunc(recs, func(r ctlog.Record) bool { return !a.Admit(&r) })
+	}
 	if len(recs) == 0 && len(skipped) == 0 {
 		return nil
 	}
