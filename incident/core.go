@@ -137,6 +137,10 @@ func (c *Core) Recorder() *state.Recorder { return c.rec }
 // Fold. It closes when the follower stops.
 func (c *Core) Feed() <-chan []journal.Entry { return c.feed }
 
+// CaughtUp is closed once the fold holds the journal as it stood when
+// Start was called (or the follower stopped before).
+func (c *Core) CaughtUp() <-chan struct{} { return c.caughtUp }
+
 // Start runs the follower and, when the core has a session, the producers,
 // until ctx is done.
 func (c *Core) Start(ctx context.Context) {
