@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/warroom-ir/warroom/aws/anchor"
+	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/inventory"
 	"github.com/warroom-ir/warroom/aws/regions"
 	"github.com/warroom-ir/warroom/aws/session"
@@ -92,6 +93,7 @@ type Core struct {
 
 	fold   *Fold
 	sink   *Sink
+	cont   *Containment
 	stream *trail.Stream
 	feed   chan []journal.Entry
 	// caughtUp is closed once the fold holds the journal as it stood when
@@ -137,6 +139,25 @@ func (c *Core) Recorder() *state.Recorder { return c.rec }
 // Fold. It closes when the follower stops.
 func (c *Core) Feed() <-chan []journal.Entry { return c.feed }
 
+// Containment returns the incident's containment (nil for a read-only
+// session): plans read from AWS just now, runs journaled through the core's
+// Recorder by a Runner acting as actor, the key's owner read from the fold.
+// Call it before Start: Start resumes what a process that died left between
+// intent and result (DESIGN: verified on start, the verification
+// journaled), and Wait waits for its runs.
+func (c *Core) Containment(actor journal.Actor) *Containment {
+	if c.cont != nil || c.sess == nil || c.sess.ReadOnly() {
+		return c.cont
+	}
+	incidentID, _, _ := c.rec.Head()
+	env := contain.NewEnv(c.sess, c.id, incidentID)
+	// Locate reads the journal file, on the first question an action asks:
+	// the fold is not held while the file is read.
+	env.Locate = FileLocator(c.rec.Path())
+	c.cont = NewContainment(&contain.Runner{Env: env, Journal: c.rec, Path: c.rec.Path(), Actor: actor}, c.fold)
+	return c.cont
+}
+
 // CaughtUp is closed once the fold holds the journal as it stood when
 // Start was called (or the follower stopped before).
 func (c *Core) CaughtUp() <-chan struct{} { return c.caughtUp }
@@ -150,10 +171,19 @@ func (c *Core) Start(ctx context.Context) {
 	if c.sess != nil {
 		c.launch(ctx, c.produce)
 	}
+	if c.cont != nil {
+		c.cont.Resume(ctx)
+	}
 }
 
-// Wait returns when every goroutine Start began has stopped.
-func (c *Core) Wait() { c.wg.Wait() }
+// Wait returns when every goroutine Start began has stopped, and no
+// containment run is in flight.
+func (c *Core) Wait() {
+	if c.cont != nil {
+		c.cont.Idle()
+	}
+	c.wg.Wait()
+}
 
 // launch runs fn in a goroutine; an error other than ctx's is kept for
 // the end of the session.

@@ -64,8 +64,8 @@ func (f *Fold) Read(fn func(*state.Store)) {
 
 // Apply folds entries, which must follow the store's last one, into the
 // store. An events entry this process journaled is applied from the
-// records parsed before it was journaled. The event table is settled
-// before the lock is released, so that readers never change it.
+// records parsed before it was journaled. (Readers hold the same lock,
+// not a shared one: a query may bring the table's indexes up to date.)
 func (f *Fold) Apply(entries ...journal.Entry) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -86,7 +86,6 @@ func (f *Fold) Apply(entries ...journal.Entry) error {
 			err = aerr
 		}
 	}
-	f.s.Events.Settle()
 	f.forgetPending()
 	return err
 }

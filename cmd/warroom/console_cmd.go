@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
@@ -151,24 +150,13 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	opts := tui.Options{Store: core.Fold().Store(), Lock: core.Fold(), JournalPath: r.rec.Path(), Feed: core.Feed(),
 		Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme, Filter: openFilter,
 		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
-	var cont *incident.Containment
 	if r.sess.ReadOnly() {
 		opts.Mode = tui.ModeReadOnly
 	} else {
-		env := contain.NewEnv(r.sess, r.id, incidentID(r.rec.Path()))
-		// Locate reads the journal file, on the first question an action
-		// asks: the fold is not held while the file is read.
-		env.Locate = incident.FileLocator(r.rec.Path())
-		cont = incident.NewContainment(&contain.Runner{Env: env, Journal: r.rec, Path: r.rec.Path(), Actor: r.actor}, core.Fold())
-		opts.Containment = tuiContainment{cont}
+		opts.Containment = tuiContainment{core.Containment(r.actor)}
 	}
+	// Start resumes the actions a console that died left unfinished.
 	core.Start(ctx)
-	if cont != nil {
-		// DESIGN: an intent journaled without a result (a console that
-		// died mid-action) is verified on start, and the verification
-		// journaled: the screen shows its outcome, read back from AWS.
-		cont.Resume(ctx)
-	}
 	var uiErr error
 	if r.term != nil {
 		uiErr = tui.RunOn(ctx, opts, *r.term)
@@ -176,9 +164,6 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		uiErr = tui.Run(ctx, opts)
 	}
 	cancel()
-	if cont != nil {
-		cont.Idle()
-	}
 	core.Wait()
 	// The last fact of the session: a follower sees that the driver left.
 	if _, err := r.rec.Record(state.KindSessionEnded, sessionEnd(r.fact.Command, parent, uiErr)); err != nil {
