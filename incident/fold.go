@@ -67,22 +67,33 @@ func (f *Fold) Read(fn func(*state.Store)) {
 // records parsed before it was journaled. (Readers hold the same lock,
 // not a shared one: a query may bring the table's indexes up to date.)
 func (f *Fold) Apply(entries ...journal.Entry) error {
+	// The hand-overs are taken first: a sink may be writing (holding the
+	// hand-over lock), and the screen must not wait for its write.
+	var hs []handed
+	for i, e := range entries {
+		if state.Kind(e.Kind) == state.KindEvents {
+			if h, ok := f.take(e.Seq); ok {
+				if hs == nil {
+					hs = make([]handed, len(entries))
+				}
+				hs[i] = h
+			}
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var err error
-	for _, e := range entries {
+	for i, e := range entries {
 		if f.s.Seq != 0 && e.Seq <= f.s.Seq {
 			continue
 		}
-		if state.Kind(e.Kind) == state.KindEvents {
-			if h, ok := f.take(e.Seq); ok {
-				if aerr := f.s.ApplyEvents(e, h.ev, h.recs); aerr != nil && err == nil {
-					err = aerr
-				}
-				continue
-			}
+		var aerr error
+		if hs != nil && hs[i].recs != nil {
+			aerr = f.s.ApplyEvents(e, hs[i].ev, hs[i].recs)
+		} else {
+			aerr = f.s.Apply(e)
 		}
-		if aerr := f.s.Apply(e); aerr != nil && err == nil {
+		if aerr != nil && err == nil {
 			err = aerr
 		}
 	}
