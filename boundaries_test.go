@@ -71,10 +71,23 @@ func violations(pkgs []pkg) []string {
 				bad(p, "imports %s: tui/ drives aws/ only through interfaces handed in by cmd/", imp)
 			case under(p.ImportPath, "themes") && strings.HasPrefix(imp, module):
 				bad(p, "imports %s: themes/ imports lipgloss and nothing of ours", imp)
+			case under(p.ImportPath, "incident") && (under(imp, "tui") || under(imp, "themes") || under(imp, "cmd")):
+				bad(p, "imports %s: incident is the application under the UI; the screen reaches it through cmd/", imp)
+			case (under(p.ImportPath, "state") || under(p.ImportPath, "aws") || under(p.ImportPath, "report") ||
+				under(p.ImportPath, "tui") || under(p.ImportPath, "sanitize")) && under(imp, "incident"):
+				bad(p, "imports %s: only cmd/ drives the incident core", imp)
 			case under(p.ImportPath, "state") && (under(imp, "aws") || under(imp, "tui") || under(imp, "themes") || under(imp, "cmd")):
 				bad(p, "imports %s: state/ is the bottom layer", imp)
 			case under(p.ImportPath, "sanitize") && strings.Contains(strings.Split(imp, "/")[0], "."):
 				bad(p, "imports %s: sanitize uses only the standard library", imp)
+			}
+		}
+		// incident/ must not pull a UI library in even indirectly.
+		if under(p.ImportPath, "incident") {
+			for _, d := range p.Deps {
+				if isUI(d) || isFang(d) {
+					bad(p, "depends on %s (indirectly): incident imports no UI library", d)
+				}
 			}
 		}
 		// state/ must not pull the SDK or a UI library in even indirectly.
@@ -146,6 +159,11 @@ func TestViolationsCatchesCrossings(t *testing.T) {
 		{"sanitize imports a module", pkg{ImportPath: module + "/sanitize", Imports: []string{"golang.org/x/text/width"}}, "standard library"},
 		{"cmd code imports SDK", pkg{ImportPath: module + "/cmd/warroom", Imports: []string{"github.com/aws/aws-sdk-go-v2/service/iam"}}, "AWS SDK"},
 		{"report test imports teatest", pkg{ImportPath: module + "/report", TestImports: []string{"github.com/charmbracelet/x/exp/teatest/v2"}}, "UI library"},
+		{"incident imports tui", pkg{ImportPath: module + "/incident", Imports: []string{module + "/tui"}}, "application under the UI"},
+		{"incident depends on bubbletea", pkg{ImportPath: module + "/incident", Deps: []string{"charm.land/bubbletea/v2"}}, "incident imports no UI library"},
+		{"incident imports the SDK", pkg{ImportPath: module + "/incident", Imports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
+		{"aws imports incident", pkg{ImportPath: module + "/aws/contain", Imports: []string{module + "/incident"}}, "only cmd/"},
+		{"state imports incident", pkg{ImportPath: module + "/state", Imports: []string{module + "/incident"}}, "only cmd/"},
 		{"tui test imports SDK", pkg{ImportPath: module + "/tui", TestImports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
 	}
 	for _, tt := range tests {
@@ -164,6 +182,9 @@ func TestViolationsCatchesCrossings(t *testing.T) {
 		{ImportPath: module + "/state", Imports: []string{"encoding/json"}, Deps: []string{"encoding/json"}},
 		{ImportPath: module + "/cmd/warroom", TestImports: []string{"github.com/aws/aws-sdk-go-v2/service/iam"}},
 		{ImportPath: module + "/report", Imports: []string{"github.com/charmbracelet/x/ansi"}, TestImports: []string{"github.com/charmbracelet/x/exp/golden"}},
+		{ImportPath: module + "/incident", Imports: []string{module + "/state", module + "/aws/contain", module + "/aws/trail", module + "/report", module + "/sanitize"},
+			Deps: []string{"github.com/aws/aws-sdk-go-v2/aws"}},
+		{ImportPath: module + "/cmd/warroom", Imports: []string{module + "/incident", module + "/tui"}},
 	}
 	if v := violations(allowed); len(v) != 0 {
 		t.Errorf("allowed imports reported: %q", v)

@@ -78,7 +78,7 @@ no_escapes
 
 # The attacker's first events: the leaked key's user, in event rows.
 wait_for 'user/legacy-r' "the attacker's events in the stream"
-check '[0-9]{2}:[0-9]{2}:[0-9]{2} [a-z]{2}-[a-z]+-[0-9]' "event rows (time, Region)"
+check '[0-9]{2}:[0-9]{2}:[0-9]{2} [A-Z][A-Za-z]+ ' "event rows (time, event)"
 no_escapes
 
 # Filter the stream on the attacker's user.

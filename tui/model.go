@@ -183,6 +183,10 @@ func New(opts Options) *Model {
 	if opts.Mode == "" {
 		opts.Mode = ModeReplay
 	}
+	if opts.Lock != nil {
+		opts.Lock.Lock()
+		defer opts.Lock.Unlock()
+	}
 	m := &Model{
 		opts:       opts,
 		ctx:        context.Background(),
@@ -278,6 +282,10 @@ func (m *Model) refresh() {
 
 // Update implements tea.Model. It never blocks: I/O happens in Cmds.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if l := m.opts.Lock; l != nil {
+		l.Lock()
+		defer l.Unlock()
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)

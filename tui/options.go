@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/warroom-ir/warroom/state"
@@ -52,6 +53,9 @@ type Target struct {
 	ID     string // key id, user/role name, resource id
 	ARN    string // principal ARN, when known
 	Region string // for resources
+	// Resource is a resource's kind, as the sweep names it
+	// ("ec2:instance", "ec2:spot-request").
+	Resource string
 	// Name is what the responder types to confirm an irreversible plan.
 	Name string
 }
@@ -112,6 +116,11 @@ type Options struct {
 	// Store is the fold the console draws and keeps applying entries to.
 	// Nil starts an empty store.
 	Store *state.Store
+	// Lock, when set, guards Store, which another goroutine applies the
+	// journal to (the process's one fold, shared with containment): the
+	// console holds it while it updates and draws, and applies nothing
+	// itself — the entries the Feed brings are already in Store.
+	Lock sync.Locker
 	// JournalPath is the journal the store came from; the detail view reads
 	// raw CloudTrail records from it. Empty: no raw records.
 	JournalPath string

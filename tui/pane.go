@@ -115,7 +115,8 @@ func (s selection) target() (Target, bool) {
 	case selRoot:
 		return Target{Kind: TargetRoot, ID: "root", ARN: s.arn, Name: "root"}, true
 	case selResource:
-		return Target{Kind: TargetResource, ID: s.resource.ID, ARN: s.resource.ARN, Region: s.region, Name: s.resource.ID}, true
+		return Target{Kind: TargetResource, ID: s.resource.ID, ARN: s.resource.ARN, Region: s.region, Resource: s.kindName,
+			Name: s.resource.ID}, true
 	}
 	return Target{}, false
 }

@@ -81,6 +81,10 @@ func (m *Model) applySizes() {
 
 // View implements tea.Model.
 func (m *Model) View() tea.View {
+	if l := m.opts.Lock; l != nil {
+		l.Lock()
+		defer l.Unlock()
+	}
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion // click to focus and select, wheel to scroll (mouse.go)

@@ -37,8 +37,10 @@ type poller struct {
 	source string
 	api    cloudtrail.LookupEventsAPIClient
 	lim    *rate.Limiter
-	seen   *seenSet
-	wake   chan struct{}
+	seen   *seenSet // nil when the sink admits (Admitter)
+	// admitter is the sink, when it decides which records are new.
+	admitter Admitter
+	wake     chan struct{}
 
 	covered  time.Time            // end of the last general window read in full
 	keys     map[string]time.Time // suspect key → end of its last window read in full
@@ -52,9 +54,24 @@ type poller struct {
 }
 
 func newPoller(s *Stream, region string) *poller {
-	return &poller{s: s, region: region, source: "lookup:" + region, api: s.lookup(region),
+	p := &poller{s: s, region: region, source: "lookup:" + region, api: s.lookup(region),
 		lim:  s.opts.Budget.Limiter(region),
-		seen: newSeenSet(s.opts.SeenMax), wake: make(chan struct{}, 1), keys: map[string]time.Time{}}
+		wake: make(chan struct{}, 1), keys: map[string]time.Time{}}
+	if a, ok := s.sink.(Admitter); ok {
+		p.admitter = a
+	} else {
+		p.seen = newSeenSet(s.opts.SeenMax)
+	}
+	return p
+}
+
+// admit reports whether r is to be delivered: the sink's rule when it has
+// one, else the poller's own set.
+func (p *poller) admit(r *ctlog.Record) bool {
+	if p.admitter != nil {
+		return p.admitter.Admit(r)
+	}
+	return p.seen.admit(r)
 }
 
 // errSink marks a Sink failure, which stops the stream.
@@ -167,7 +184,9 @@ func (p *poller) follow(ctx context.Context) error {
 		p.covered = end
 		p.failures = 0
 		p.setStatus(StatusOK, "")
-		p.seen.prune(p.horizon())
+		if p.seen != nil {
+			p.seen.prune(p.horizon())
+		}
 	}
 	return p.health(ctx, false)
 }
@@ -375,7 +394,7 @@ func (p *poller) deliver(ctx context.Context, events []types.Event) error {
 		if r.EventID == "" {
 			r.EventID = aws.ToString(ev.EventId)
 		}
-		if !p.seen.admit(&r) {
+		if !p.admit(&r) {
 			continue
 		}
 		if r.EventTime.After(p.newest) {

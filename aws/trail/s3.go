@@ -432,6 +432,14 @@ func (s *S3Source) deliver(ctx context.Context, source string, recs []ctlog.Reco
 	}
 	s.fresh += len(recs)
 	s.mu.Unlock()
+	// Records read from S3 that the sink holds already (LookupEvents may
+	// have brought them first) count as read, and are not delivered again.
+	if a, ok := s.sink.(Admitter); ok {
+		recs = slices.DeleteFunc(recs, func(r ctlog.Record) bool { return !a.Admit(&r) })
+		if len(recs) == 0 && len(skipped) == 0 {
+			return nil
+		}
+	}
 	if err := s.sink.Events(ctx, source, recs, skipped); err != nil {
 		return errSink{err}
 	}

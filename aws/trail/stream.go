@@ -35,6 +35,18 @@ type Sink interface {
 	Health(ctx context.Context, h state.StreamHealth) error
 }
 
+// Admitter is a Sink that decides itself which records are new: the
+// process's one dedupe rule, asked of the process's one fold (see package
+// incident). A source whose sink is an Admitter asks it of every record
+// before delivering it (a record it admits is remembered as delivered) and
+// keeps no set of its own; Events then receives only admitted records.
+type Admitter interface {
+	Sink
+	// Admit reports whether r is to be delivered: no copy of its event
+	// with the same state.CopyFingerprint has been admitted or journaled.
+	Admit(r *ctlog.Record) bool
+}
+
 // Lookup returns the LookupEvents client of a Region.
 type Lookup func(region string) cloudtrail.LookupEventsAPIClient
 

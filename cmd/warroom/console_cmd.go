@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/journal"
 	"github.com/warroom-ir/warroom/tui"
@@ -81,9 +81,9 @@ func runConsole(ctx context.Context, e *env, a *consoleArgs) error {
 	if err != nil {
 		return err
 	}
-	pace := realPacing()
+	pace := incident.RealPacing()
 	if a.since > 0 {
-		pace.since = a.since
+		pace.Since = a.since
 	}
 	rec, actor, err := openConsoleJournal(e, a.path, state.IncidentOpened{}, id)
 	if err != nil {
@@ -118,7 +118,7 @@ type consoleRun struct {
 	id    session.Identity
 	rec   *state.Recorder
 	actor journal.Actor
-	pace  pacing
+	pace  incident.Pacing
 	fact  state.SessionStarted
 	theme string
 	// term replaces the terminal (tests drive the real program through a
@@ -145,29 +145,18 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := newWiring(r.sess, r.id, r.rec, r.pace)
-	opts := tui.Options{JournalPath: r.rec.Path(), Feed: w.Feed(), Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme,
-		Filter:  openFilter,
+	core := incident.New(r.sess, r.id, r.rec, r.pace)
+	// The screen draws the core's fold, the one the planner reads too.
+	opts := tui.Options{Store: core.Fold().Store(), Lock: core.Fold(), JournalPath: r.rec.Path(), Feed: core.Feed(),
+		Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme, Filter: openFilter,
 		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
-	var cont *consoleContainment
 	if r.sess.ReadOnly() {
 		opts.Mode = tui.ModeReadOnly
 	} else {
-		env := contain.NewEnv(r.sess, r.id, incidentID(r.rec.Path()))
-		// The console's store belongs to its update loop: Locate reads the
-		// journal file, on the first question an action asks.
-		env.Locate = fileLocator(r.rec.Path())
-		cont = newConsoleContainment(&contain.Runner{Env: env, Journal: r.rec, Path: r.rec.Path(), Actor: r.actor},
-			w.planner, r.rec.Path())
-		opts.Containment = cont
+		opts.Containment = tuiContainment{core.Containment(r.actor)}
 	}
-	w.start(ctx)
-	if cont != nil {
-		// DESIGN: an intent journaled without a result (a console that
-		// died mid-action) is verified on start, and the verification
-		// journaled: the screen shows its outcome, read back from AWS.
-		cont.resume(ctx)
-	}
+	// Start resumes the actions a console that died left unfinished.
+	core.Start(ctx)
 	var uiErr error
 	if r.term != nil {
 		uiErr = tui.RunOn(ctx, opts, *r.term)
@@ -175,10 +164,7 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 		uiErr = tui.Run(ctx, opts)
 	}
 	cancel()
-	if cont != nil {
-		cont.idle()
-	}
-	w.wait()
+	core.Wait()
 	// The last fact of the session: a follower sees that the driver left.
 	if _, err := r.rec.Record(state.KindSessionEnded, sessionEnd(r.fact.Command, parent, uiErr)); err != nil {
 		fmt.Fprintf(e.stderr, "warning: could not journal the end of the session: %s\n", err)
@@ -186,7 +172,7 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	if uiErr != nil && !errors.Is(uiErr, context.Canceled) {
 		return usageErr(uiErr)
 	}
-	if perr := w.problem(); perr != nil {
+	if perr := core.Problem(); perr != nil {
 		fmt.Fprintf(e.stderr, "warning: part of the console stopped early: %s\n", perr)
 	}
 	return nil

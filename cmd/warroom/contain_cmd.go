@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
 )
@@ -111,16 +110,16 @@ func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, er
 		return nil, usageErr(err)
 	}
 	journalNewKeys(sess, rec)
-	incident := ""
+	incID := ""
 	var store *state.Store
 	if s, _, err := state.Replay(path); err == nil {
-		incident, store = s.Incident.ID, s
+		incID, store = s.Incident.ID, s
 	}
 	r := &containRun{sess: sess, id: id, rec: rec, path: path, in: bufio.NewReader(e.stdin)}
-	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incident), Journal: rec, Path: path, Actor: state.LocalActor(),
+	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incID), Journal: rec, Path: path, Actor: state.LocalActor(),
 		VerifyWait: 10 * time.Second}
 	if f.journal != "" && store != nil {
-		r.runner.Env.Locate = journalLocator(store, path)
+		r.runner.Env.Locate = incident.JournalLocator(store, path)
 	}
 	if !sess.ReadOnly() {
 		resumed, err := r.runner.Resume(ctx, false)
@@ -139,90 +138,6 @@ func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, er
 		}
 	}
 	return r, nil
-}
-
-// sweepKinds are the sweep kinds that hold each Regional target kind.
-var sweepKinds = map[contain.Kind]string{
-	contain.KindInstances: "ec2:instance", contain.KindSpot: "ec2:spot-request",
-	contain.KindKeyPair: "ec2:key-pair", contain.KindFunction: "lambda:function",
-}
-
-// journalLocator answers Env.Locate from the journal: the Regions where a
-// CloudTrail event of the journal created the resource, then those where
-// a sweep saw it. The creating events are read from the journal once, on
-// the first question (most actions never ask).
-func journalLocator(s *state.Store, path string) func(kind contain.Kind, id string) []string {
-	var once sync.Once
-	var creators *state.Creators
-	var known []string // every Region the journal names
-	return func(kind contain.Kind, id string) []string {
-		once.Do(func() {
-			raw := state.NewRawReader(path)
-			defer raw.Close()
-			creators, _ = state.FindCreators(s.Events, raw.Raw)
-			add := func(r string) {
-				if r != "" && !slices.Contains(known, r) {
-					known = append(known, r)
-				}
-			}
-			for _, c := range s.Events.Counts(state.FieldRegion, nil) {
-				add(c.Value)
-			}
-			for _, r := range s.Regions {
-				add(r.Name)
-			}
-			for k := range s.Sweeps {
-				add(k.Region)
-			}
-			slices.Sort(known)
-		})
-		var out []string
-		for _, r := range known {
-			if _, ok := creators.Lookup(r, id); ok {
-				out = append(out, r)
-			}
-		}
-		for _, sw := range s.SweepList() {
-			if sw.V.Kind != sweepKinds[kind] || slices.Contains(out, sw.V.Region) {
-				continue
-			}
-			if slices.ContainsFunc(sw.V.Resources, func(r state.Resource) bool { return r.ID == id || r.Name == id || r.ARN == id }) {
-				out = append(out, sw.V.Region)
-			}
-		}
-		return out
-	}
-}
-
-// fileLocator answers Env.Locate from the journal file at path, for a
-// process whose store is not its to read (the console's belongs to the UI
-// goroutine): the journal is replayed on the first question, and again
-// when a resource is not in the replay and the file has grown since (the
-// console journals sweeps and events as it runs). Safe for concurrent
-// use: questions are answered one at a time.
-func fileLocator(path string) func(kind contain.Kind, id string) []string {
-	var mu sync.Mutex
-	var loc func(kind contain.Kind, id string) []string
-	var size int64
-	return func(kind contain.Kind, id string) []string {
-		mu.Lock()
-		defer mu.Unlock()
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil
-		}
-		if loc != nil {
-			if out := loc(kind, id); len(out) > 0 || fi.Size() == size {
-				return out
-			}
-		}
-		s, _, err := state.Replay(path)
-		if err != nil {
-			return nil // the action then searches every enabled Region
-		}
-		loc, size = journalLocator(s, path), fi.Size()
-		return loc(kind, id)
-	}
 }
 
 // term makes attacker-controlled text safe for the terminal.
@@ -708,13 +623,13 @@ func printPlaybook(w io.Writer, pb *contain.Playbook) {
 	if len(pb.LeftAlone) > 0 {
 		fmt.Fprintln(w, "\nleft alone (stays open in the verdict):")
 		for _, o := range pb.LeftAlone {
-			fmt.Fprintf(w, "  ✗ %s\n", term(footholdLine(o)))
+			fmt.Fprintf(w, "  ✗ %s\n", term(incident.FootholdLine(o)))
 		}
 	}
 	if len(pb.Unsure) > 0 {
 		fmt.Fprintln(w, "\nunsure: made after the leak, creator not yet in CloudTrail (not acted on; the verdict waits for CloudTrail):")
 		for _, o := range pb.Unsure {
-			fmt.Fprintf(w, "  ? %s\n", term(footholdLine(o)))
+			fmt.Fprintf(w, "  ? %s\n", term(incident.FootholdLine(o)))
 		}
 	}
 	if pb.Irreversible() {
@@ -766,19 +681,11 @@ func printStep(w io.Writer, so contain.StepOutcome) {
 func writeVerdict(w io.Writer, v state.Verdict) {
 	fmt.Fprintf(w, "\nverdict: %s — %d of %d footholds read back as neutralised at %s\n", v.Word(), v.Held, v.Footholds, v.CheckedAt.UTC().Format(time.RFC3339))
 	for _, o := range v.Open {
-		fmt.Fprintf(w, "  ✗ open: %s\n", term(footholdLine(o)))
+		fmt.Fprintf(w, "  ✗ open: %s\n", term(incident.FootholdLine(o)))
 	}
 	for _, o := range v.Unsure {
-		fmt.Fprintf(w, "  ? unsure: %s\n", term(footholdLine(o)))
+		fmt.Fprintf(w, "  ? unsure: %s\n", term(incident.FootholdLine(o)))
 	}
-}
-
-func footholdLine(o state.OpenFoothold) string {
-	s := o.Kind + " " + o.ID
-	if o.Region != "" {
-		s += " in " + o.Region
-	}
-	return s + ": " + o.Detail
 }
 
 // markSuspect journals key as suspect unless the journal marks it already.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
 )
 
@@ -340,7 +341,7 @@ func TestFileLocator(t *testing.T) {
 			inst = f[2]
 		}
 	}
-	loc := fileLocator(d.journal)
+	loc := incident.FileLocator(d.journal)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)

@@ -15,6 +15,7 @@ import (
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/tui"
 )
@@ -129,7 +130,7 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 			}
 			return b.String(), err
 		}}
-	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: drillPacing(a.speed), fact: fact,
+	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: incident.DrillPacing(a.speed), fact: fact,
 		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}})
 	stopScenario()
 	<-done
@@ -338,10 +339,10 @@ func writeDebrief(w io.Writer, d debrief) error {
 		v := *d.Verdict
 		fmt.Fprintf(&b, "\nverdict (read back from AWS at %s): %s — %d of %d footholds neutralised\n", v.CheckedAt.UTC().Format(time.RFC3339), v.Word(), v.Held, v.Footholds)
 		for _, o := range v.Open {
-			fmt.Fprintf(&b, "  ✗ open: %s\n", cell(footholdLine(o), 150))
+			fmt.Fprintf(&b, "  ✗ open: %s\n", cell(incident.FootholdLine(o), 150))
 		}
 		for _, o := range v.Unsure {
-			fmt.Fprintf(&b, "  ? unsure: %s\n", cell(footholdLine(o), 150))
+			fmt.Fprintf(&b, "  ? unsure: %s\n", cell(incident.FootholdLine(o), 150))
 		}
 		if v.Contained && (live > 0 || d.Running > 0 || len(d.After) > 0) {
 			b.WriteString("  ! the drill disagrees: the attacker still holds something warroom did not find (a bug: please report it)\n")

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
-	"github.com/warroom-ir/warroom/state/journal"
 	"github.com/warroom-ir/warroom/tui"
 )
 
@@ -47,7 +45,7 @@ so. A chain that breaks while following stops the view with a banner that says w
 				return &exitError{code: exitProblem, quiet: true}
 			}
 			// A torn last line is a writer mid-write: follow waits for it.
-			feed, done := followFeed(cmd.Context(), path, rep.Bytes)
+			feed, done := incident.FollowFeed(cmd.Context(), path, rep.Bytes)
 			err = tui.Run(cmd.Context(), followOptions(s, path, feed, done, theme))
 			if err != nil {
 				return usageErr(err)
@@ -69,38 +67,5 @@ func followOptions(s *state.Store, path string, feed tui.Feed, done func() error
 	return tui.Options{
 		Store: s, JournalPath: path, Feed: feed, FeedDone: done, Mode: tui.ModeFollow, Filter: openFilter,
 		Theme: theme, NoColor: os.Getenv("NO_COLOR") != "", Actor: state.LocalActor(),
-	}
-}
-
-// followFeed tails the journal at path from offset from (just past the last
-// line already folded) and delivers each new entry on the feed. The feed
-// closes when ctx ends or the chain breaks; done then returns why (nil when
-// ctx ended, or the feed is still open).
-func followFeed(ctx context.Context, path string, from int64) (tui.Feed, func() error) {
-	out := make(chan []journal.Entry, 256)
-	var (
-		mu   sync.Mutex
-		ferr error
-	)
-	go func() {
-		defer close(out)
-		for e, err := range journal.Follow(ctx, path, from) {
-			if err != nil {
-				mu.Lock()
-				ferr = err
-				mu.Unlock()
-				return
-			}
-			select {
-			case out <- []journal.Entry{e}:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		return ferr
 	}
 }

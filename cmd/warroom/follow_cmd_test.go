@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/tui"
 )
@@ -120,7 +121,7 @@ func TestFollowHelper(t *testing.T) {
 		name, other := args[0], args[1]
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		feed, _ := followFeed(ctx, path, 0)
+		feed, _ := incident.FollowFeed(ctx, path, 0)
 		s := state.NewStore()
 		facts := []struct {
 			kind    state.Kind
@@ -165,7 +166,7 @@ func TestFollowWriterInAnotherProcess(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	feed, done := followFeed(ctx, path, rep.Bytes)
+	feed, done := incident.FollowFeed(ctx, path, rep.Bytes)
 	const n = 25
 	c, out := helper(t, "writer", path, strconv.Itoa(n))
 	err = followUntil(ctx, s, feed, func(s *state.Store) bool { return len(s.Notes) == 1+n })

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/journal"
 )
@@ -23,7 +24,7 @@ func TestFollowFeedStopsWhenReplaced(t *testing.T) {
 	rep, _ := journal.Verify(path, journal.VerifyOptions{})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	feed, done := followFeed(ctx, path, rep.Bytes)
+	feed, done := incident.FollowFeed(ctx, path, rep.Bytes)
 	time.Sleep(3 * journal.PollInterval)
 	if err := os.Rename(other, path); err != nil {
 		t.Fatal(err)

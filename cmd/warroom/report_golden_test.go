@@ -19,7 +19,8 @@ import (
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
 	"github.com/warroom-ir/warroom/aws/sweep"
-	incident "github.com/warroom-ir/warroom/report"
+	"github.com/warroom-ir/warroom/incident"
+	ireport "github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/state"
 )
 
@@ -75,14 +76,14 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 	wctx, stopWiring := context.WithCancel(ctx)
 	// The drill's pacing, with the bounds that keep a real drill's journal
 	// readable lowered so the test is quick.
-	pace := drillPacing(o.speed)
-	pace.poll, pace.health, pace.regions, pace.inventory, pace.sweeps = time.Second, time.Second, time.Second, time.Second, time.Second
-	w := newWiring(sess, id, rec, pace)
+	pace := incident.DrillPacing(o.speed)
+	pace.Poll, pace.Health, pace.Regions, pace.Inventory, pace.Sweeps = time.Second, time.Second, time.Second, time.Second, time.Second
+	w := incident.New(sess, id, rec, pace)
 	go func() {
 		for range w.Feed() {
 		}
 	}()
-	w.start(wctx)
+	w.Start(wctx)
 
 	scCtx, stopScenario := context.WithCancel(ctx)
 	scDone := make(chan struct{})
@@ -113,10 +114,10 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 	}
 	waitJournal(t, path, "the attacker's events", func(s *state.Store) bool {
 		n := s.Events.Query(&state.Filter{Terms: []state.Term{{Field: state.FieldKey, Value: keys}}}).Len()
-		return n >= len(calls) && len(w.enabledRegions()) > 1 && s.Inventory != nil
+		return n >= len(calls) && len(w.EnabledRegions()) > 1 && s.Inventory != nil
 	})
 	stopWiring()
-	w.wait()
+	w.Wait()
 
 	// The credential playbook, journaled through the same Recorder.
 	s, _, err := state.Replay(path)
@@ -144,7 +145,7 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 	if _, err := rec.Record(state.KindInventory, inv); err != nil {
 		t.Fatal(err)
 	}
-	sweeps, err := sweep.Run(ctx, sess, w.enabledRegions(), sweep.Options{})
+	sweeps, err := sweep.Run(ctx, sess, w.EnabledRegions(), sweep.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestReportGoldenDrill(t *testing.T) {
 	}
 	raw := state.NewRawReader(path)
 	defer raw.Close()
-	r := incident.Build(s, rep, incident.Options{Raw: raw.Raw})
+	r := ireport.Build(s, rep, ireport.Options{Raw: raw.Raw})
 	// The first attacker event is one of the leaked key's events in its
 	// first second (which one varies: see normaliseReport).
 	first := s.Events.Query(&state.Filter{Terms: []state.Term{{Field: state.FieldKey, Value: []string{d.sc.LeakedKey()}}}})
@@ -202,10 +203,10 @@ func TestReportGoldenDrill(t *testing.T) {
 		t.Errorf("the drill's journal does not verify: %v", rep.Problem)
 	}
 	keepFamily(r)
-	for _, f := range []string{incident.FormatMarkdown, incident.FormatHTML, incident.FormatJSON} {
+	for _, f := range []string{ireport.FormatMarkdown, ireport.FormatHTML, ireport.FormatJSON} {
 		t.Run(f, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := incident.Write(&b, r, f); err != nil {
+			if err := ireport.Write(&b, r, f); err != nil {
 				t.Fatal(err)
 			}
 			golden.RequireEqual(t, normaliseReport(b.String(), f, d))
@@ -222,8 +223,8 @@ func TestReportGoldenDrill(t *testing.T) {
 // family made and those that are neither new nor instances; the open items
 // keep the keys, actions and the family's instances. What is left out is
 // checked for what it is: nothing by the family.
-func keepFamily(r *incident.Report) {
-	r.Timeline = slices.DeleteFunc(r.Timeline, func(e incident.Event) bool { return !e.Suspect })
+func keepFamily(r *ireport.Report) {
+	r.Timeline = slices.DeleteFunc(r.Timeline, func(e ireport.Event) bool { return !e.Suspect })
 	family := map[string]bool{}
 	for i := range r.Regions {
 		for _, res := range r.Regions[i].Resources {
@@ -231,11 +232,11 @@ func keepFamily(r *incident.Report) {
 				family[res.ID] = true
 			}
 		}
-		r.Regions[i].Resources = slices.DeleteFunc(r.Regions[i].Resources, func(res incident.Resource) bool {
+		r.Regions[i].Resources = slices.DeleteFunc(r.Regions[i].Resources, func(res ireport.Resource) bool {
 			return !res.Suspect && (res.New || res.Kind == "ec2:instance")
 		})
 	}
-	r.Open = slices.DeleteFunc(r.Open, func(o incident.Open) bool { return o.Kind == "instance" && !family[o.ID] })
+	r.Open = slices.DeleteFunc(r.Open, func(o ireport.Open) bool { return o.Kind == "instance" && !family[o.ID] })
 }
 
 var (
@@ -290,7 +291,7 @@ func normaliseReport(s, format string, d *drillAccount) string {
 	for _, id := range reIDs {
 		s = id.re.ReplaceAllString(s, id.tok)
 	}
-	if format == incident.FormatJSON {
+	if format == ireport.FormatJSON {
 		var v any
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
 			return "not JSON: " + err.Error() + "\n" + s
@@ -312,7 +313,7 @@ func normaliseReport(s, format string, d *drillAccount) string {
 // in the order their events came, which varies.
 func sortSections(s, format string) string {
 	h2, h3 := "## ", "### "
-	if format == incident.FormatHTML {
+	if format == ireport.FormatHTML {
 		h2, h3 = "<h2>", "<h3>"
 	}
 	lines := strings.Split(s, "\n")
@@ -344,11 +345,11 @@ func sortSections(s, format string) string {
 func sortRows(s, format string) string {
 	lines := strings.Split(s, "\n")
 	isRow := func(l string) bool { return strings.HasPrefix(l, "<tr><td>") }
-	if format == incident.FormatMarkdown {
+	if format == ireport.FormatMarkdown {
 		isRow = func(l string) bool { return strings.HasPrefix(l, "|") && !strings.HasPrefix(l, "|---") }
 	}
 	for i := 0; i < len(lines); {
-		if !isRow(lines[i]) || format == incident.FormatMarkdown && (i == 0 || !strings.HasPrefix(lines[i-1], "|---")) {
+		if !isRow(lines[i]) || format == ireport.FormatMarkdown && (i == 0 || !strings.HasPrefix(lines[i-1], "|---")) {
 			i++
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/warroom-ir/warroom/aws/regions"
 	"github.com/warroom-ir/warroom/aws/trail"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -94,26 +95,25 @@ func runStream(ctx context.Context, e *env, a *streamArgs) error {
 	if err != nil {
 		return err
 	}
-	// The store holds the journal as it stands: what is already in it is
-	// not journaled again, and the output is what the stream pane shows.
-	store, seen := state.NewStore(), state.NewEventTable()
+	// The fold holds the journal as it stands: what is already in it is
+	// not journaled again (the sink's one dedupe rule asks it), and the
+	// output is what the stream pane shows.
+	fold := incident.NewFold()
 	if fi, err := os.Stat(a.path); a.path != "" && err == nil && fi.Size() > 0 {
-		if store, _, err = replayJournal(e, a.path); err != nil {
+		store, _, err := replayJournal(e, a.path)
+		if err != nil {
 			return err
 		}
-		again, _, err := state.Replay(a.path)
-		if err != nil {
-			return usageErr(err)
-		}
-		seen = again.Events
+		fold = incident.FoldOf(store)
 	}
+	store := fold.Store()
 	rec, err := openIncident(e, a.path)
 	if err != nil {
 		return err
 	}
 	defer rec.Close()
-	k := &streamSink{e: e, rec: rec, store: store, seen: seen, filter: f, json: a.output == "json", live: !a.once,
-		printed: map[uint32]bool{}, shown: map[string]string{}}
+	k := &streamSink{Sink: &incident.Sink{Rec: rec, Fold: fold, Direct: true}, e: e, store: store, filter: f,
+		json: a.output == "json", live: !a.once, printed: map[uint32]bool{}, shown: map[string]string{}}
 	if err := k.record(state.KindSessionStarted, sessionFact("stream", sess, id)); err != nil {
 		return err
 	}
@@ -225,86 +225,63 @@ func runStream(ctx context.Context, e *env, a *streamArgs) error {
 	return nil
 }
 
-// streamSink journals what the stream reads, applies it to the store and,
-// when following, prints the new events that match the filter.
+// streamSink is the incident's sink (the one dedupe rule, the journal,
+// the fold, applied as each fact is journaled) and, when following, prints
+// the new events that match the filter and the sources' health changes.
 type streamSink struct {
+	*incident.Sink
 	e      *env
-	rec    *state.Recorder
 	filter *state.Filter
 	json   bool
 	live   bool
 
-	mu      sync.Mutex
+	mu      sync.Mutex // printing; the store is read with the fold locked
 	store   *state.Store
-	seen    *state.EventTable
 	printed map[uint32]bool
 	header  bool
 	shown   map[string]string // source → last status printed
 }
 
-// record journals a fact and applies it to the store.
+// record journals a fact and applies it to the fold.
 func (k *streamSink) record(kind state.Kind, v any) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	entry, err := k.rec.Record(kind, v)
-	if err != nil {
+	if err := k.Record(kind, v); err != nil {
 		return usageErr(err)
 	}
-	return k.store.Apply(entry)
+	return nil
 }
 
 // regions journals the Region list when it differs from the journal's.
 func (k *streamSink) regions(list []state.Region) error {
-	k.mu.Lock()
-	same := slices.Equal(k.store.Regions, list)
-	k.mu.Unlock()
+	var same bool
+	k.Fold.Read(func(s *state.Store) { same = slices.Equal(s.Regions, list) })
 	if same {
 		return nil
 	}
 	return k.record(state.KindRegions, state.Regions{Regions: list})
 }
 
-// Events journals the records the journal does not hold yet.
-func (k *streamSink) Events(_ context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var fresh []ctlog.Record
-	for i := range recs {
-		if _, changed := k.seen.Add(&recs[i], state.EventRef{}); changed {
-			fresh = append(fresh, recs[i])
-		}
-	}
+// Events journals the records their source admitted.
+func (k *streamSink) Events(ctx context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error {
 	for _, s := range skipped {
 		p := ctlog.Problem{File: s.File, Index: s.Index, Line: s.Line, Reason: s.Reason}
 		fmt.Fprintf(k.e.stderr, "skipped: %s\n", sanitize.Terminal(p.Error()))
 	}
-	if len(fresh) == 0 && len(skipped) == 0 {
-		return nil
-	}
-	entry, ev, err := k.rec.RecordEvents(source, fresh, skipped)
-	if err != nil {
-		return err
-	}
-	if err := k.store.ApplyEvents(entry, ev, fresh); err != nil {
+	if err := k.Sink.Events(ctx, source, recs, skipped); err != nil {
 		return err
 	}
 	if k.live {
-		return k.printNewLocked()
+		return k.printNew()
 	}
 	return nil
 }
 
 // Health journals a source's health and prints it when its status changed.
-func (k *streamSink) Health(_ context.Context, h state.StreamHealth) error {
+func (k *streamSink) Health(ctx context.Context, h state.StreamHealth) error {
+	if err := k.Sink.Health(ctx, h); err != nil {
+		return err
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	entry, err := k.rec.Record(state.KindStreamHealth, h)
-	if err != nil {
-		return err
-	}
-	if err := k.store.Apply(entry); err != nil {
-		return err
-	}
 	if status := h.Status + "|" + h.Error; k.shown[h.Source] != status {
 		k.shown[h.Source] = status
 		line := h.Source + ": " + h.Status
@@ -322,7 +299,9 @@ func (k *streamSink) Health(_ context.Context, h state.StreamHealth) error {
 func (k *streamSink) printNew() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.printNewLocked()
+	var err error
+	k.Fold.Read(func(*state.Store) { err = k.printNewLocked() })
+	return err
 }
 
 // printNewLocked prints the matching events not printed yet, oldest first.
@@ -338,7 +317,7 @@ func (k *streamSink) printNewLocked() error {
 		return nil
 	}
 	if k.json {
-		raws := state.NewRawReader(k.rec.Path())
+		raws := state.NewRawReader(k.Rec.Path())
 		defer raws.Close()
 		w := bufio.NewWriter(k.e.stdout)
 		if err := writeEventsJSON(w, raws, k.store, ids); err != nil {
@@ -356,4 +335,4 @@ func (k *streamSink) printNewLocked() error {
 }
 
 // interface check: the sink is what the trail package writes to.
-var _ trail.Sink = (*streamSink)(nil)
+var _ trail.Admitter = (*streamSink)(nil)
