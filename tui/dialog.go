@@ -287,12 +287,6 @@ func (d *dialog) buttonAt(x, y int) int {
 	return -1
 }
 
-// inside reports whether screen cell (x, y) is on the box.
-func (d *dialog) inside(x, y int) bool {
-	h := d.hits
-	return x >= h.x && x < h.x+h.w && y >= h.y && y < h.y+h.h
-}
-
 // overlay draws box centred over base (a w×h block) and returns where the
 // box's top-left corner went.
 func overlay(base, box string, w, h int) (out string, x0, y0 int) {

@@ -186,14 +186,6 @@ func (s selection) copyFields() []copyField {
 	return fs
 }
 
-// copyText is what y copies: the most useful id of the selection.
-func (s selection) copyText() string {
-	if fs := s.copyFields(); len(fs) > 0 {
-		return fs[0].value
-	}
-	return ""
-}
-
 // suspectMark returns the key or principal that s marks suspect.
 func (s selection) suspectMark() (keyID, arn string, ok bool) {
 	switch s.kind {
