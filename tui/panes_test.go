@@ -331,3 +331,15 @@ func TestListHabits(t *testing.T) {
 		}
 	})
 }
+
+// The verdict, read back from AWS, is on the status line at 80 columns
+// (it came after the incident id and the account, and was cut off).
+func TestStatusLineVerdictAt80(t *testing.T) {
+	entries := incident(t)
+	f := &facts{seq: entries[len(entries)-1].Seq, entries: entries}
+	f.add(t, state.KindVerdict, t0, state.Verdict{Key: "AKIAIOSFODNN7EXAMPLE", CheckedAt: t0, Contained: true, Footholds: 3, Held: 3})
+	m, _ := newTestModel(t, Options{Store: storeOf(t, f.entries)}, 80, 24)
+	if status := strings.Split(screenOf(m), "\n")[0]; !strings.Contains(status, "✓ contained") {
+		t.Errorf("status line %q: no verdict", status)
+	}
+}

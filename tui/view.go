@@ -239,6 +239,10 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if h := healthSummary(m.store, v.now); h != "" {
 		parts = append(parts, h)
 	}
+	// The verdict, read back from AWS, before what does not change.
+	if vd := verdictPart(m.store); vd != "" {
+		parts = append(parts, vd)
+	}
 	if id := m.store.Incident.ID; id != "" {
 		parts = append(parts, clean(id))
 	}
@@ -257,9 +261,6 @@ func (m *Model) statusLine(v *viewCtx) string {
 	}
 	if acct != "" {
 		parts = append(parts, "acct "+clean(acct))
-	}
-	if vd := verdictPart(m.store); vd != "" {
-		parts = append(parts, vd)
 	}
 	a := m.opts.Actor
 	if a.AWS != "" {
