@@ -132,12 +132,14 @@ def selected(path):
 def marks(path):
     attack = ("privilege escalation", "persistence", "credential access", "defence evasion", "defense evasion")
     seen = set()
+    # The help is one column, or two side by side at 120 columns and more
+    # (where a cut entry on the left runs into the right one: "…~  defence").
+    legend = re.compile(r"(?:^|[│ …])(\S) {2}(%s)(?= {2}| *│| *$)" % "|".join(attack))
     for ln in open(path, encoding="utf-8", errors="replace"):
-        ln = plain(ln).strip().strip("│").strip()
-        m = re.match(r"^(\S)\s{2,}(.+?)\s*$", ln)
-        if m and m.group(2) in attack and m.group(1) not in seen:
-            seen.add(m.group(1))
-            print(m.group(1))
+        for m in legend.finditer(plain(ln).rstrip()):
+            if m.group(1) not in seen:
+                seen.add(m.group(1))
+                print(m.group(1))
 
 
 if __name__ == "__main__":

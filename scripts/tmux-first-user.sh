@@ -176,19 +176,25 @@ has_debrief=no
 grep -Eq ':debrief' "$work/help.txt" && has_debrief=help
 
 # 2. Watch the stream for rows carrying those marks; the principal with the
-# most kinds of them is the attacker a newcomer would pick.
+# most kinds of them is the attacker a newcomer would pick. The attacker's
+# first moves come in a burst that can scroll past between two looks: when
+# marked rows have been on screen for a while and no principal stands out,
+# page down through the older rows (pgdn, in help), then follow again (f).
 declare -A first_marked kinds
 suspect=
-deadline=$((SECONDS + ${WAIT:-90} + 60))
-while ((SECONDS < deadline)); do
+# look: read the stream's rows on screen into first_marked and kinds.
+look() {
 	capture
-	now=$SECONDS
+	local now=$SECONDS mark principal key m
 	while IFS=$'\t' read -r mark principal key; do
 		[[ -z "$principal" ]] && continue
+		m=${mark//[ ·»-]/}
+		if [[ -n "$m" && -z "${first_marked[$principal]:-}" ]]; then
+			first_marked[$principal]=$now
+		fi
 		for m in "${attack_marks[@]}"; do
-			if [[ "$mark" == *"$m"* ]]; then
-				[[ -n "${first_marked[$principal]:-}" ]] || first_marked[$principal]=$now
-				[[ "${kinds[$principal]:-}" == *"$m"* ]] || kinds[$principal]+=$m
+			if [[ "$mark" == *"$m"* && "${kinds[$principal]:-}" != *"$m"* ]]; then
+				kinds[$principal]+=$m
 			fi
 		done
 	done < <(py rows "$screen")
@@ -197,7 +203,25 @@ while ((SECONDS < deadline)); do
 			suspect=$p
 		fi
 	done
+}
+deadline=$((SECONDS + ${WAIT:-90} + 60))
+scanned=$SECONDS
+while ((SECONDS < deadline)); do
+	look
 	[[ -n "$suspect" ]] && break
+	if ((${#first_marked[@]} > 0 && SECONDS - scanned > 8)); then
+		advertised 'pgdn' '[│ ]pgdn +page down'
+		for _ in 1 2 3 4 5 6; do
+			press PgDn
+			sleep 0.3
+			look
+			[[ -n "$suspect" ]] && break
+		done
+		advertised 'f follow' '[│ ]f +follow newest'
+		press f
+		scanned=$SECONDS
+		[[ -n "$suspect" ]] && break
+	fi
 	sleep 0.5
 done
 [[ -n "$suspect" ]] || fail "no principal's rows carry two kinds of the attacker's marks (${attack_marks[*]})"
