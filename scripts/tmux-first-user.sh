@@ -180,8 +180,9 @@ grep -Eq ':debrief' "$work/help.txt" && has_debrief=help
 # first moves come in a burst that can scroll past between two looks: when
 # marked rows have been on screen for a while and no principal stands out,
 # page down through the older rows (pgdn, in help), then follow again (f).
-declare -A first_marked kinds
+declare -A first_marked=() kinds=()
 suspect=
+marked=0 # rows with a mark seen yet (bash 5.0's set -u refuses ${#a[@]} of an empty array)
 # look: read the stream's rows on screen into first_marked and kinds.
 look() {
 	capture
@@ -191,6 +192,7 @@ look() {
 		m=${mark//[ ·»-]/}
 		if [[ -n "$m" && -z "${first_marked[$principal]:-}" ]]; then
 			first_marked[$principal]=$now
+			marked=1
 		fi
 		for m in "${attack_marks[@]}"; do
 			if [[ "$mark" == *"$m"* && "${kinds[$principal]:-}" != *"$m"* ]]; then
@@ -198,6 +200,7 @@ look() {
 			fi
 		done
 	done < <(py rows "$screen")
+	((marked)) || return 0
 	for p in "${!kinds[@]}"; do
 		if ((${#kinds[$p]} >= 2)) && { [[ -z "$suspect" ]] || ((${#kinds[$p]} > ${#kinds[$suspect]})); }; then
 			suspect=$p
@@ -209,7 +212,7 @@ scanned=$SECONDS
 while ((SECONDS < deadline)); do
 	look
 	[[ -n "$suspect" ]] && break
-	if ((${#first_marked[@]} > 0 && SECONDS - scanned > 8)); then
+	if ((marked && SECONDS - scanned > 8)); then
 		advertised 'pgdn' '[│ ]pgdn +page down'
 		for _ in 1 2 3 4 5 6; do
 			press PgDn
