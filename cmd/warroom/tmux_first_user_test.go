@@ -19,6 +19,7 @@ func TestTmuxFirstUserScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays a drill in tmux")
 	}
+	t.Parallel()
 	for _, tool := range []string{"tmux", "aws", "python3"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed", tool)
