@@ -99,7 +99,7 @@ func (l *ActionLedger) apply(e journal.Entry) (*Action, error) {
 func actionSummary(k Kind, a *Action) string {
 	switch k {
 	case KindActionIntent:
-		return fmt.Sprintf("intent %s %s (%d calls)", a.Intent.Action, a.Intent.Target, len(a.Intent.Plan))
+		return fmt.Sprintf("intent %s %s (%s)", a.Intent.Action, a.Intent.Target, Plural(len(a.Intent.Plan), "call"))
 	case KindActionResult:
 		sum := fmt.Sprintf("result %s %s: %s", a.Intent.Action, a.Intent.Target, a.Outcome())
 		if a.Result.Error != "" {

@@ -392,7 +392,7 @@ func (s *Store) apply(e journal.Entry) error {
 			for _, u := range v.Users {
 				keys += len(u.Keys)
 			}
-			sum = fmt.Sprintf("inventory: %d users, %d keys, %d roles", len(v.Users), keys, len(v.Roles))
+			sum = "inventory: " + Plural(len(v.Users), "user") + ", " + Plural(keys, "key") + ", " + Plural(len(v.Roles), "role")
 			if len(v.Errors) > 0 {
 				sum += fmt.Sprintf(", %d calls failed", len(v.Errors))
 			}
@@ -511,4 +511,12 @@ func (s *Store) SweepList() []Dated[Sweep] {
 		return out[i].V.Kind < out[j].V.Kind
 	})
 	return out
+}
+
+// Plural is n and word, plural unless n is 1: "1 key", "3 keys".
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

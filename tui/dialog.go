@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/warroom-ir/warroom/state"
 	"strings"
 	"time"
 
@@ -124,12 +125,7 @@ func (d *dialog) summary() string {
 	return strings.Join(parts, " · ")
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return itoa(n) + " " + word + "s"
-}
+func plural(n int, word string) string { return state.Plural(n, word) }
 
 // lines returns the dialog's body text, before wrapping.
 func (d *dialog) lines() []string {

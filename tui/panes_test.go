@@ -343,3 +343,23 @@ func TestStatusLineVerdictAt80(t *testing.T) {
 		t.Errorf("status line %q: no verdict", status)
 	}
 }
+
+// "1 resources" (defect 12): counts of one are singular in titles and
+// journal lines.
+func TestOneIsSingular(t *testing.T) {
+	m, _ := newTestModel(t, Options{}, 200, 60)
+	for _, k := range []tea.KeyPressMsg{key1('3'), keyDown, keyDown, keyEnter} {
+		m.Update(k)
+	}
+	screen := screenOf(m)
+	for _, want := range []string{"us-east-1 · 1 resource ", "1 key,", "(1 call)"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"1 resources", "1 keys", "1 calls"} {
+		if strings.Contains(screen, bad) {
+			t.Errorf("screen says %q", bad)
+		}
+	}
+}

@@ -93,7 +93,7 @@ func (p *principalsPane) Title(v *viewCtx) string {
 	for _, u := range inv.Users {
 		keys += len(u.Keys)
 	}
-	t := "Principals · " + itoa(len(inv.Users)) + " users, " + itoa(keys) + " keys, " + itoa(len(inv.Roles)) + " roles · " + ago(v.now, inv.TakenAt)
+	t := "Principals · " + state.Plural(len(inv.Users), "user") + ", " + state.Plural(keys, "key") + ", " + state.Plural(len(inv.Roles), "role") + " · " + ago(v.now, inv.TakenAt)
 	if !p.filter.empty() {
 		t += " · " + itoa(len(p.rows)) + " shown"
 	}

@@ -214,7 +214,7 @@ func newRegionsPane() *regionsPane { return &regionsPane{} }
 // Title implements pane.
 func (p *regionsPane) Title(v *viewCtx) string {
 	if p.open != "" {
-		return titleParts("Regions · "+clean(p.open)+" · "+itoa(len(p.res))+" resources (esc: grid)", p.filter, p.resSort, resourceSorts)
+		return titleParts("Regions · "+clean(p.open)+" · "+plural(len(p.res), "resource")+" (esc: grid)", p.filter, p.resSort, resourceSorts)
 	}
 	enabled := 0
 	for _, r := range v.store.Regions {
