@@ -76,6 +76,8 @@ func violations(pkgs []pkg) []string {
 			case (under(p.ImportPath, "state") || under(p.ImportPath, "aws") || under(p.ImportPath, "report") ||
 				under(p.ImportPath, "tui") || under(p.ImportPath, "sanitize")) && under(imp, "incident"):
 				bad(p, "imports %s: only cmd/ drives the incident core", imp)
+			case under(p.ImportPath, "report") && (under(imp, "aws") || under(imp, "tui") || under(imp, "themes") || under(imp, "cmd")):
+				bad(p, "imports %s: report is built from a Store (state/) and nothing else of ours", imp)
 			case under(p.ImportPath, "state") && (under(imp, "aws") || under(imp, "tui") || under(imp, "themes") || under(imp, "cmd")):
 				bad(p, "imports %s: state/ is the bottom layer", imp)
 			case under(p.ImportPath, "sanitize") && strings.Contains(strings.Split(imp, "/")[0], "."):
@@ -91,7 +93,7 @@ func violations(pkgs []pkg) []string {
 			}
 		}
 		// state/ must not pull the SDK or a UI library in even indirectly.
-		if under(p.ImportPath, "state") || under(p.ImportPath, "sanitize") {
+		if under(p.ImportPath, "state") || under(p.ImportPath, "sanitize") || under(p.ImportPath, "report") {
 			for _, d := range p.Deps {
 				if isAWSSDK(d) || isUI(d) || isFang(d) {
 					bad(p, "depends on %s (indirectly): state/ imports neither the AWS SDK nor a UI library", d)
@@ -164,6 +166,9 @@ func TestViolationsCatchesCrossings(t *testing.T) {
 		{"incident imports the SDK", pkg{ImportPath: module + "/incident", Imports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
 		{"aws imports incident", pkg{ImportPath: module + "/aws/contain", Imports: []string{module + "/incident"}}, "only cmd/"},
 		{"state imports incident", pkg{ImportPath: module + "/state", Imports: []string{module + "/incident"}}, "only cmd/"},
+		{"report imports aws/", pkg{ImportPath: module + "/report", Imports: []string{module + "/aws/contain"}}, "built from a Store"},
+		{"report imports tui", pkg{ImportPath: module + "/report", Imports: []string{module + "/tui"}}, "built from a Store"},
+		{"report depends on the SDK", pkg{ImportPath: module + "/report", Deps: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "indirectly"},
 		{"tui test imports SDK", pkg{ImportPath: module + "/tui", TestImports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
 	}
 	for _, tt := range tests {
