@@ -1222,9 +1222,14 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 			return v, pb, ErrNotConfirmed
 		}
 		acted, reverted := false, false
+		var redone []state.OpenFoothold // what this round found open and acted on
 		r.RunPlaybook(ctx, pb, o.Run, func(so StepOutcome) {
 			if so.Acted() || so.Reverted != "" {
 				acted = true
+				if fh := so.Step.Foothold; fh.Kind != "" {
+					fh.Detail = "found open and acted on in the last round (" + so.Step.Action.Name() + "); not yet seen to stay shut"
+					redone = append(redone, fh)
+				}
 			}
 			if so.Reverted != "" {
 				reverted = true // something still alive undid a step
@@ -1257,6 +1262,12 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 		}
 		if caughtUp {
 			v.Unsure = afterCut(v.Unsure, cut)
+		}
+		if acted {
+			// Held when read back just now, but something (the attacker,
+			// with what it still holds) opened them since the round
+			// before: a verdict that ends here says which.
+			v.Unsure = append(v.Unsure, redone...)
 		}
 		v.Contained = len(v.Open) == 0 && len(v.Unsure) == 0 && !acted && caughtUp
 		if v.Contained || !time.Now().Before(deadline) || ctx.Err() != nil {
