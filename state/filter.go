@@ -547,3 +547,7 @@ func writeQuoted(b *strings.Builder, v string) {
 	}
 	b.WriteByte('"')
 }
+
+// FilterFields lists the filter language's field names and its flag
+// words, for a prompt's hint.
+func FilterFields() (names, flags []string) { return fieldNames() }

@@ -644,6 +644,10 @@ func (m *Model) inputChanged() {
 	case inputFilter:
 		if _, err := state.ParseFilter(m.input.Value()); err != nil {
 			m.inputHint = "✗ " + err.Error()
+		} else {
+			// What a newcomer cannot guess: the fields it knows.
+			names, flags := state.FilterFields()
+			m.inputHint = "fields: " + strings.Join(names, ": ") + ": · " + strings.Join(flags, " ") + " · -term excludes"
 		}
 	case inputCommand:
 		m.inputHint = m.commandHint(m.input.Value())

@@ -363,3 +363,16 @@ func TestOneIsSingular(t *testing.T) {
 		}
 	}
 }
+
+// The stream's filter prompt names the fields a newcomer cannot guess
+// (first-time user's note: "/" opened with "-ours" and no hint).
+func TestFilterPromptNamesFields(t *testing.T) {
+	for _, w := range []int{80, 200} {
+		m, _ := newTestModel(t, Options{}, w, 40)
+		m.Update(key1('/'))
+		lines := strings.Split(screenOf(m), "\n")
+		if last := lines[len(lines)-1]; !strings.Contains(last, "fields: ") || !strings.Contains(last, "key:") {
+			t.Errorf("at %d columns the filter prompt says %q", w, last)
+		}
+	}
+}
