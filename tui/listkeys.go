@@ -1,7 +1,5 @@
 package tui
 
-import tea "charm.land/bubbletea/v2"
-
 // The keys every list pane shares (sort, wide, pane filter, copy another
 // field), kept apart from model.go's routing, which only dispatches here.
 
@@ -76,30 +74,6 @@ func (m *Model) clearPaneFilter() bool {
 	p.SetTextFilter("")
 	m.refresh()
 	return true
-}
-
-// copyMore copies the selection's next field (Y): the first press after y
-// copies the second field, and so on round.
-func (m *Model) copyMore() tea.Cmd {
-	s, ok := m.selected()
-	if !ok {
-		m.flash("nothing selected to copy", true)
-		return nil
-	}
-	fs := s.copyFields()
-	if len(fs) == 0 {
-		m.flash("nothing here to copy", true)
-		return nil
-	}
-	id := fs[0].value
-	if id != m.copyFor {
-		m.copyFor, m.copyIdx = id, 0
-	}
-	m.copyIdx = (m.copyIdx + 1) % len(fs)
-	f := fs[m.copyIdx]
-	text := clean(f.value)
-	m.flash("copied "+text+" ("+f.name+"; Y: the next field)", false)
-	return tea.SetClipboard(text)
 }
 
 // scroller is a pane whose wide table scrolls sideways.

@@ -768,8 +768,16 @@ func (m *Model) openDetail() tea.Cmd {
 	}
 }
 
-// copySelection copies the selection's id or ARN through OSC 52.
-func (m *Model) copySelection() tea.Cmd {
+// copySelection copies the selection's id or ARN through OSC 52 (y).
+func (m *Model) copySelection() tea.Cmd { return m.copyField(false) }
+
+// copyMore copies the selection's next field (Y): the first press after y
+// copies the second field, and so on round.
+func (m *Model) copyMore() tea.Cmd { return m.copyField(true) }
+
+// copyField copies the selection's first field, or with next the one after
+// the field copied last from the same selection.
+func (m *Model) copyField(next bool) tea.Cmd {
 	s, ok := m.selected()
 	if !ok {
 		m.flash("nothing selected to copy", true)
@@ -780,13 +788,24 @@ func (m *Model) copySelection() tea.Cmd {
 		m.flash("the selected row has no id to copy", true)
 		return nil
 	}
-	text := clean(fs[0].value)
-	m.copyFor, m.copyIdx = fs[0].value, 0
+	if id := fs[0].value; !next || id != m.copyFor {
+		m.copyFor, m.copyIdx = id, 0
+		if next {
+			m.copyIdx = 1 % len(fs)
+		}
+	} else {
+		m.copyIdx = (m.copyIdx + 1) % len(fs)
+	}
+	f := fs[m.copyIdx]
+	text := clean(f.value)
 	more := ""
-	if len(fs) > 1 {
+	switch {
+	case next:
+		more = "; Y: the next field"
+	case len(fs) > 1:
 		more = "; Y copies the other fields"
 	}
-	m.flash("copied "+text+" ("+fs[0].name+more+")", false)
+	m.flash("copied "+text+" ("+f.name+more+")", false)
 	return tea.SetClipboard(text)
 }
 
