@@ -44,8 +44,11 @@ type Store struct {
 	RegionsAt time.Time
 	// Health maps an event source ("lookup:eu-west-1") to its latest health.
 	Health map[string]Dated[StreamHealth]
-	// Inventory is the latest snapshot of principals and keys, nil before one.
-	Inventory *Inventory
+	// Inventory is the latest snapshot of principals and keys, nil before
+	// one; InventorySeq is the journal line it came from (an action
+	// journaled after it is newer than what it says).
+	Inventory    *Inventory
+	InventorySeq int64
 	// Sweeps holds the latest sweep of each Region and resource kind.
 	Sweeps map[SweepKey]Dated[Sweep]
 	// ActionLedger holds the containment actions (Actions), in the order
@@ -381,7 +384,7 @@ func (s *Store) apply(e journal.Entry) error {
 	case KindInventory:
 		var v Inventory
 		if v, err = decode[Inventory](e); err == nil {
-			s.Inventory = &v
+			s.Inventory, s.InventorySeq = &v, e.Seq
 			for _, r := range v.Roles {
 				h := s.Trusts[r.Name]
 				if r.TrustPolicy != "" && (len(h) == 0 || h[len(h)-1].V != r.TrustPolicy) {

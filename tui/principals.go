@@ -73,12 +73,6 @@ type principalsPane struct {
 	sort    listSort
 	filter  textFilter
 	susSeen *state.SuspectSet
-
-	// invSeq is the seq of the newest inventory fact, found by scanning
-	// the timeline incrementally (scanned items of scanStore's timeline).
-	invSeq    int64
-	scanned   int
-	scanStore *state.Store
 }
 
 func newPrincipalsPane() *principalsPane { return &principalsPane{} }
@@ -139,19 +133,6 @@ func (p *principalsPane) SetTextFilter(text string) {
 // principalFilterCols are the names a "col:text" filter term may use.
 var principalFilterCols = []string{"kind", "name", "status", "info", "arn", "key"}
 
-// scanInventory brings invSeq up to date with the store's timeline.
-func (p *principalsPane) scanInventory(s *state.Store) {
-	if s != p.scanStore || len(s.Timeline) < p.scanned {
-		p.scanStore, p.scanned, p.invSeq = s, 0, 0
-	}
-	for i := p.scanned; i < len(s.Timeline); i++ {
-		if s.Timeline[i].Kind == state.KindInventory {
-			p.invSeq = s.Timeline[i].Seq
-		}
-	}
-	p.scanned = len(s.Timeline)
-}
-
 // keyAction is what a key action leaves the key as, when it holds.
 var keyAction = map[string]string{
 	"deactivate-key": "Inactive",
@@ -207,7 +188,7 @@ func (p *principalsPane) keyStatus(v *viewCtx, invStatus string, a *state.Action
 	o := a.Outcome()
 	want, isKeyAction := keyAction[a.Intent.Action]
 	inv := v.store.Inventory
-	fresher := inv != nil && p.invSeq > a.IntentSeq && (a.Result == nil || !inv.TakenAt.Before(a.ResultAt))
+	fresher := inv != nil && v.store.InventorySeq > a.IntentSeq && (a.Result == nil || !inv.TakenAt.Before(a.ResultAt))
 	switch {
 	case o == state.OutcomeFailed, o == state.OutcomeBroken:
 		return status, "✗"
@@ -230,7 +211,6 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 		return
 	}
 	p.built, p.seq, p.susSeen = true, v.store.Seq, v.sus
-	p.scanInventory(v.store)
 	acts := rowActions(v.store)
 	p.all = p.all[:0]
 	inv := v.store.Inventory
