@@ -147,28 +147,20 @@ func locate(ctx context.Context, env *Env, kind Kind, what, given string, ids []
 			want = ids
 		}
 		var mu sync.Mutex
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, searchParallel)
-		for _, r := range rest {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				found, err := find(ctx, r, want)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failed[r] = err
+		each(len(rest), searchParallel, func(i int) {
+			r := rest[i]
+			found, err := find(ctx, r, want)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed[r] = err
+			}
+			for _, id := range found {
+				if !slices.Contains(where[id], r) {
+					where[id] = append(where[id], r)
 				}
-				for _, id := range found {
-					if !slices.Contains(where[id], r) {
-						where[id] = append(where[id], r)
-					}
-				}
-			}()
-		}
-		wg.Wait()
+			}
+		})
 		looked = append(looked, rest...)
 	}
 	if m := missing(); len(m) > 0 {

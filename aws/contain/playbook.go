@@ -719,15 +719,15 @@ const readers = 8
 
 // planSteps plans every step (reads only), several at once.
 func planSteps(ctx context.Context, env *Env, steps []*Step) {
-	each(len(steps), func(i int) {
+	each(len(steps), readers, func(i int) {
 		steps[i].Plan, steps[i].Err = steps[i].Action.Plan(ctx, env)
 	})
 }
 
-// each calls f(0..n-1), at most readers at a time, and waits for all.
-func each(n int, f func(i int)) {
+// each calls f(0..n-1), at most limit at a time, and waits for all.
+func each(n, limit int, f func(i int)) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, readers)
+	sem := make(chan struct{}, max(limit, 1))
 	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -1055,7 +1055,7 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 			}
 			byRegion[rg] = append(byRegion[rg], j)
 		}
-		each(len(order), func(k int) {
+		each(len(order), len(order), func(k int) {
 			for _, x := range byRegion[order[k]] {
 				step(x, pb.Steps[x])
 			}
@@ -1096,7 +1096,7 @@ func Assess(ctx context.Context, env *Env, pb *Playbook) state.Verdict {
 		err error
 	}
 	reads := make([]read, len(pb.Steps))
-	each(len(pb.Steps), func(i int) {
+	each(len(pb.Steps), readers, func(i int) {
 		if pb.Steps[i].Foothold.Kind != "" {
 			reads[i].res, reads[i].err = pb.Steps[i].Action.Verify(ctx, env)
 		}
