@@ -292,14 +292,18 @@ echo "playbook confirmed: +$((t1 - t0))s after the attacker's first marked row, 
 
 # 5. The verdict: the status line, else where the footer points.
 verdict_re='(✓ contained|✗ not contained|\? unsure)'
+# It runs while the status line says "▶ running" (or the flash line still
+# says "running Contain"). A capture can come back empty or mid-redraw under
+# load: it is over only after two whole screens in a row say so.
+running() { [[ ! -s "$screen" ]] || footer_has 'running Contain' || status_has '▶ (running|[0-9]+ plans running)'; }
 deadline=$((SECONDS + ${WAIT_CONTAIN:-300}))
-while ((SECONDS < deadline)); do
+quiet=0
+while ((SECONDS < deadline && quiet < 2)); do
 	capture
-	footer_has 'running Contain' || break
+	if running; then quiet=0; else quiet=$((quiet + 1)); fi
 	sleep 1
 done
-capture
-footer_has 'running Contain' && fail "the playbook still runs after ${WAIT_CONTAIN:-300}s"
+((quiet >= 2)) || fail "the playbook still runs after ${WAIT_CONTAIN:-300}s"
 finished=$SECONDS
 echo "playbook done after $((finished - t1))s: $(footer)"
 verdict=

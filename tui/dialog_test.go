@@ -329,3 +329,31 @@ func TestRefusedKeysSay(t *testing.T) {
 		})
 	}
 }
+
+// TestRunningPlanStaysOnStatusLine: while a confirmed plan runs, the status
+// line says so (with how many actions the journal holds), and a key press,
+// which clears the flash line, does not hide it; when the run returns, the
+// mark goes. The drill's first-user script relied on the flash line, which
+// any key press or redraw could take away.
+func TestRunningPlanStaysOnStatusLine(t *testing.T) {
+	c := &fakeContainment{}
+	m, clk := openQuarantine(t, c, 120, 40)
+	press(m, runes("ci-deploy")...)
+	cmd := press(m, keyEnter) // not run yet: the run is in flight
+	if cmd == nil || len(m.runs) != 1 {
+		t.Fatalf("no run in flight after confirming: %d", len(m.runs))
+	}
+	clk.advance(7 * time.Second)
+	status := func() string { return ansi.Strip(strings.SplitN(m.Render(), "\n", 2)[0]) }
+	if s := status(); !strings.Contains(s, "▶ running 7s · 0 actions journaled") {
+		t.Fatalf("the status line does not show the running plan: %q", s)
+	}
+	press(m, key1('j'))
+	if s := status(); !strings.Contains(s, "▶ running") {
+		t.Fatalf("a key press hid the running plan: %q", s)
+	}
+	exec(m, cmd)
+	if s := status(); strings.Contains(s, "▶ running") || len(c.runs) != 1 {
+		t.Fatalf("the mark stays after the run returned (runs %d): %q", len(c.runs), s)
+	}
+}

@@ -11,6 +11,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +158,9 @@ type Model struct {
 
 	lastID  int
 	planReq int
+	// runs are the confirmed plans still running, oldest first: the status
+	// line says so until each returns (a key press does not hide it).
+	runs []runState
 	textReq int // the command whose text is awaited (0: none)
 	sus     *state.SuspectSet
 	susSeq  int64
@@ -387,6 +391,7 @@ func (m *Model) result(r resultMsg) tea.Cmd {
 		m.message = ""
 		m.dialog = newPlanDialog(r.Plan, m.opts.Now(), m.opts.ConfirmDelay)
 	case taskRun:
+		m.runs = slices.DeleteFunc(m.runs, func(x runState) bool { return x.id == r.ID })
 		if r.Err != nil {
 			m.flash("action failed to start: "+r.Err.Error(), true)
 		} else {
@@ -944,6 +949,7 @@ func (m *Model) runPlan(p Plan) tea.Cmd {
 	}
 	c, ctx, id := m.opts.Containment, m.ctx, m.nextID()
 	m.flash("running "+p.Title+"…", false)
+	m.runs = append(m.runs, runState{id: id, title: p.Title, since: m.opts.Now(), seq: m.store.Seq})
 	return func() tea.Msg {
 		return resultMsg{ID: id, Kind: taskRun, Err: c.Run(ctx, p)}
 	}

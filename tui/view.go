@@ -239,6 +239,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if h := healthSummary(m.store, v.now); h != "" {
 		parts = append(parts, h)
 	}
+	if r := m.runPart(v.now); r != "" {
+		parts = append(parts, r)
+	}
 	// The verdict, read back from AWS, before what does not change.
 	if vd := verdictPart(m.store); vd != "" {
 		parts = append(parts, vd)
@@ -277,6 +280,32 @@ func (m *Model) statusLine(v *viewCtx) string {
 	room := m.width - width(left) - width(clockText) - 1
 	line := left + st.StatusBar.Render(fit(mid, max(room, 0))+" "+clockText)
 	return fit(line, m.width)
+}
+
+// runState is a confirmed plan still running.
+type runState struct {
+	id    int
+	title string
+	since time.Time
+	seq   int64 // the store's seq when it was confirmed
+}
+
+// runPart says that a confirmed plan still runs, for how long, and how
+// many of its actions the journal holds so far; "" when none runs.
+func (m *Model) runPart(now time.Time) string {
+	if len(m.runs) == 0 {
+		return ""
+	}
+	r := m.runs[0]
+	n := 0
+	for i := len(m.store.Actions) - 1; i >= 0 && m.store.Actions[i].IntentSeq > r.seq; i-- {
+		n++
+	}
+	s := "▶ running " + now.Sub(r.since).Round(time.Second).String()
+	if len(m.runs) > 1 {
+		s = fmt.Sprintf("▶ %d plans running, first %s", len(m.runs), now.Sub(r.since).Round(time.Second))
+	}
+	return s + " · " + state.Plural(n, "action") + " journaled"
 }
 
 // liveLag is how far behind now a source is: from the newest event it has
