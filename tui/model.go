@@ -160,7 +160,7 @@ type Model struct {
 	planReq int
 	// runs are the confirmed plans still running, oldest first: the status
 	// line says so until each returns (a key press does not hide it).
-	runs []runState
+	runs    []runState
 	textReq int // the command whose text is awaited (0: none)
 	sus     *state.SuspectSet
 	susSeq  int64
