@@ -342,6 +342,23 @@ func TestStatusLineVerdictAt80(t *testing.T) {
 	if status := strings.Split(screenOf(m), "\n")[0]; !strings.Contains(status, "✓ contained") {
 		t.Errorf("status line %q: no verdict", status)
 	}
+	// With many failing Regions the health grows long: it is cut short,
+	// and the incident id and account go, before the verdict does.
+	for i, r := range []string{"ap-south-1", "ca-central-1", "me-central-1", "sa-east-1", "eu-north-1"} {
+		status := "access denied"
+		if i%2 == 0 {
+			status = "throttled"
+		}
+		f.add(t, state.KindStreamHealth, t0, state.StreamHealth{Source: "lookup:" + r, Region: r, Status: status})
+	}
+	m, _ = newTestModel(t, Options{Store: storeOf(t, f.entries)}, 80, 24)
+	status := strings.Split(screenOf(m), "\n")[0]
+	if !strings.Contains(status, "✓ contained") || !strings.Contains(status, "Regions failing") {
+		t.Errorf("status line %q: the verdict or the failing Regions are cut off", status)
+	}
+	if strings.Contains(status, "wr-2026") {
+		t.Errorf("status line %q: the incident id stayed while the health was cut", status)
+	}
 }
 
 // "1 resources" (defect 12): counts of one are singular in titles and

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,27 +228,36 @@ func (m *Model) statusLine(v *viewCtx) string {
 		mode += " (end)"
 	}
 	left := st.StatusMode.Render(" " + mode + " ")
-	var parts []string
+	// Parts in the order drawn. When they do not fit, the least needed go
+	// first (the caller, the account, the incident id: they do not change),
+	// then the stream's health is cut short, so that a driver who left, a
+	// running plan and the verdict stay on screen at 80 columns.
+	type part struct {
+		text string
+		drop int // 0: kept; higher drops first
+		cut  bool
+	}
+	var parts []part
 	if m.tl != nil {
-		parts = append(parts, m.tl.status())
+		parts = append(parts, part{text: m.tl.status()})
 	}
 	// A driver who left comes first (a follower must see it), then the
 	// stream's health: what 80 columns must show.
 	if d := driverPart(m.store); d != "" {
-		parts = append(parts, d)
+		parts = append(parts, part{text: d})
 	}
 	if h := healthSummary(m.store, v.now); h != "" {
-		parts = append(parts, h)
+		parts = append(parts, part{text: h, cut: true})
 	}
 	if r := m.runPart(v.now); r != "" {
-		parts = append(parts, r)
+		parts = append(parts, part{text: r})
 	}
 	// The verdict, read back from AWS, before what does not change.
 	if vd := verdictPart(m.store); vd != "" {
-		parts = append(parts, vd)
+		parts = append(parts, part{text: vd})
 	}
 	if id := m.store.Incident.ID; id != "" {
-		parts = append(parts, clean(id))
+		parts = append(parts, part{text: clean(id), drop: 1})
 	}
 	var acct, caller string
 	for i := len(m.store.Sessions) - 1; i >= 0; i-- {
@@ -263,21 +273,56 @@ func (m *Model) statusLine(v *viewCtx) string {
 		}
 	}
 	if acct != "" {
-		parts = append(parts, "acct "+clean(acct))
+		parts = append(parts, part{text: "acct " + clean(acct), drop: 2})
 	}
 	a := m.opts.Actor
 	if a.AWS != "" {
 		caller = a.AWS
 	}
 	if who := a.User + suffix("@", a.Host); who != "" || caller != "" {
-		parts = append(parts, strings.TrimSpace(clean(who)+suffix(" as ", clean(shortARN(caller)))))
+		parts = append(parts, part{text: strings.TrimSpace(clean(who) + suffix(" as ", clean(shortARN(caller)))), drop: 3})
 	}
 	clockText := v.now.UTC().Format("15:04:05") + " UTC "
 	if m.tl != nil {
 		clockText = "" // the timeline's part says "as of"
 	}
-	mid := " " + strings.Join(parts, " │ ")
 	room := m.width - width(left) - width(clockText) - 1
+	const sep = " │ "
+	need := func() int {
+		n := 1 // the leading space
+		for i, p := range parts {
+			if i > 0 {
+				n += width(sep)
+			}
+			n += width(p.text)
+		}
+		return n
+	}
+	for need() > room {
+		worst := -1
+		for i, p := range parts {
+			if p.drop > 0 && (worst < 0 || p.drop > parts[worst].drop) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		parts = slices.Delete(parts, worst, worst+1)
+	}
+	if over := need() - room; over > 0 {
+		for i := range parts {
+			if p := &parts[i]; p.cut && len(parts) > 1 {
+				p.text = truncate(p.text, max(width(p.text)-over, 8))
+				break
+			}
+		}
+	}
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.text
+	}
+	mid := " " + strings.Join(texts, sep)
 	line := left + st.StatusBar.Render(fit(mid, max(room, 0))+" "+clockText)
 	return fit(line, m.width)
 }
