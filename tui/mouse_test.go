@@ -35,7 +35,7 @@ func TestMouse(t *testing.T) {
 	}
 	t.Run("click selects a row in another pane", func(t *testing.T) {
 		m, _ := newTestModel(t, Options{}, 160, 50)
-		x, y := rowOf(t, m, "ci-deploy  ")
+		x, y := rowOf(t, m, "user ci-deploy  ") // the principals row (the stream has user/ci-deploy)
 		click(m, x, y)
 		if m.focus != panePrincipals {
 			t.Fatalf("focus %s, want principals", paneNames[m.focus])

@@ -177,7 +177,7 @@ func TestStreamColumns(t *testing.T) {
 		}
 		return false
 	}
-	for _, w := range []int{78, 90, 118, 160, 198} {
+	for _, w := range []int{78, 90, 94, 100, 118, 160, 198} {
 		cols := streamColumns(w, false)
 		if !has(cols, colKey) || !has(cols, colIP) || !has(cols, colPrincipal) {
 			t.Errorf("at %d cells the stream lost key, source ip or principal: %+v", w, cols)
@@ -188,6 +188,11 @@ func TestStreamColumns(t *testing.T) {
 		used := -1
 		for _, c := range cols {
 			used += c.w + 1
+			// An empty error column beside a principal cut to
+			// "user/ci-depl…" (the stream at 160 columns).
+			if c.id == colPrincipal && c.w < principalRoom && has(cols, colError) {
+				t.Errorf("at %d cells the principal gets %d while error has a column", w, c.w)
+			}
 		}
 		if used > w {
 			t.Errorf("at %d cells the columns take %d", w, used)

@@ -81,6 +81,10 @@ var streamSpecs = []streamSpec{
 	{colEventID, "event id", 36, 36, 10, true},
 }
 
+// principalRoom is how wide the principal column is before the error
+// column may take room from it.
+const principalRoom = 24
+
 // streamColumns picks the columns that fit in w cells, by priority, and
 // shares out the room left among the wide ones. In wide mode every column
 // is shown (at its narrowest when room is short; the row is then cut at the
@@ -110,6 +114,14 @@ func streamColumns(w int, wide bool) []streamCol {
 		}
 	}
 	left := w - used
+	// The error column squeezes in only where the principal keeps room to
+	// tell users apart ("user/ci-depl…" and "user/legacy-…" do not): a
+	// failed call keeps its ✗ mark, and the detail view names the error.
+	// (The event name grows to 18 first, then the principal.)
+	if i := slices.IndexFunc(cols, func(c streamCol) bool { return c.id == colError }); i >= 0 && !wide && left < principalRoom-13+18-14 {
+		left += cols[i].w + 1
+		cols = slices.Delete(cols, i, i+1)
+	}
 	// Grow in steps, so that a common event name and principal both show
 	// before either takes its widest.
 	for _, g := range []struct {
