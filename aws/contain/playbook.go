@@ -556,11 +556,11 @@ func PlanCredentialFold(ctx context.Context, env *Env, fold Fold, key string, o 
 // whether CloudTrail holds an event of its key, the trust policies to
 // restore, and what was made after the leak with no creator named.
 type planView struct {
-	family     *Family
-	noEvents   bool
-	goodTrust  map[string]string // by role: the document to restore
-	goodWhen   map[string]time.Time
-	unsure     []state.OpenFoothold
+	family    *Family
+	noEvents  bool
+	goodTrust map[string]string // by role: the document to restore
+	goodWhen  map[string]time.Time
+	unsure    []state.OpenFoothold
 }
 
 // readPlan reads from s (and the raw records) all that planCredential
