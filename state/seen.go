@@ -53,16 +53,17 @@ func identityOf(r *ctlog.Record) (kind uint8, key [16]byte) {
 	return flagIDNone, key
 }
 
-// seenKeyOf is r's identity as the sets key it (false: it has none).
-func seenKeyOf(r *ctlog.Record) (seenKey, bool) {
+// copyOf is r's identity as the sets key it and its copy's fingerprint
+// with seed; false when r has no identity (it is always new).
+func copyOf(seed maphash.Seed, r *ctlog.Record) (seenKey, uint64, bool) {
 	kind, key := identityOf(r)
 	switch kind {
 	case flagIDNone:
-		return seenKey{}, false
+		return seenKey{}, 0, false
 	case flagIDStr:
-		return strSeenKey(r.EventID), true
+		return strSeenKey(r.EventID), CopyFingerprint(seed, r), true
 	}
-	return seenKey{kind, key}, true
+	return seenKey{kind, key}, CopyFingerprint(seed, r), true
 }
 
 // NewSeen returns an empty set.
@@ -112,20 +113,17 @@ func strSeenKey(eid string) seenKey {
 // Add records r and reports whether it is new: no copy of its event is
 // held, or r is a distinct copy (EventTable.Add's changed).
 func (s *Seen) Add(r *ctlog.Record) bool {
-	k, ok := seenKeyOf(r)
+	k, fp, ok := copyOf(s.seed, r)
 	if !ok {
 		return true // no identity: never deduplicated
 	}
-	fp := CopyFingerprint(s.seed, r)
-	old, held := s.ids[k]
-	if !held {
+	if old, held := s.ids[k]; !held {
 		s.ids[k] = fp
-		return true
-	}
-	if fp == old || slices.Contains(s.more[k], fp) {
+	} else if fp == old || slices.Contains(s.more[k], fp) {
 		return false
+	} else {
+		s.more[k] = append(s.more[k], fp)
 	}
-	s.more[k] = append(s.more[k], fp)
 	return true
 }
 
@@ -157,13 +155,12 @@ func NewSeenWindow(max int) *SeenWindow {
 // Add reports whether r is new (no copy of its event remembered, or a
 // distinct copy), and remembers it.
 func (w *SeenWindow) Add(r *ctlog.Record) bool {
-	k, ok := seenKeyOf(r)
+	k, fp, ok := copyOf(w.seed, r)
 	if !ok {
-		return true // no identity: never deduplicated
+		return true
 	}
-	fp := CopyFingerprint(w.seed, r)
-	old, held := w.m[k]
-	if held && slices.Contains(old.fps, fp) {
+	old := w.m[k]
+	if slices.Contains(old.fps, fp) {
 		return false
 	}
 	w.m[k] = windowEntry{at: r.EventTime.Unix(), fps: append(old.fps, fp)}
