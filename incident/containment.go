@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
 )
 
 // TargetKind is what a containment action is aimed at (the screen's
@@ -76,6 +78,10 @@ type Containment struct {
 	runner *contain.Runner
 	fold   *Fold
 	path   string
+	// wrote is the journal the runner writes through, which keeps the
+	// seq of the newest fact it journaled: what the planner waits for the
+	// fold to hold.
+	wrote *seqJournal
 
 	mu      sync.Mutex
 	pending map[string]pendingPlan // by Plan.ID
@@ -93,10 +99,48 @@ type pendingPlan struct {
 }
 
 // NewContainment returns the containment of the incident whose fold is
-// fold, acting through runner.
+// fold, acting through runner (whose Journal it wraps, to know what the
+// fold must hold before the planner reads it).
 func NewContainment(runner *contain.Runner, fold *Fold) *Containment {
-	return &Containment{runner: runner, fold: fold, path: runner.Path, pending: map[string]pendingPlan{},
+	wrote := &seqJournal{Journal: runner.Journal}
+	runner.Journal = wrote
+	return &Containment{runner: runner, fold: fold, path: runner.Path, wrote: wrote, pending: map[string]pendingPlan{},
 		Wait: 15 * time.Minute, Poll: 5 * time.Second}
+}
+
+// seqJournal is a contain.Journal that keeps the seq of the newest fact
+// written through it.
+type seqJournal struct {
+	contain.Journal
+	seq atomic.Int64
+}
+
+func (j *seqJournal) Record(kind state.Kind, payload any) (journal.Entry, error) {
+	e, err := j.Journal.Record(kind, payload)
+	if err == nil {
+		for {
+			old := j.seq.Load()
+			if e.Seq <= old || j.seq.CompareAndSwap(old, e.Seq) {
+				break
+			}
+		}
+	}
+	return e, err
+}
+
+// planFold is the fold the planner reads: the process's one fold, once it
+// has applied every fact the runner journaled (Refresh's fresh reads), held
+// still only while the planner reads it, never across an AWS call.
+func (c *Containment) planFold(ctx context.Context) (fold contain.Fold, closeRaw func() error) {
+	raw := state.NewRawReader(c.path)
+	return func(read func(*state.Store, contain.Raw) error) error {
+		if err := c.fold.Through(ctx, c.wrote.seq.Load()); err != nil {
+			return err
+		}
+		var err error
+		c.fold.Read(func(s *state.Store) { err = read(s, raw.Raw) })
+		return err
+	}, raw.Close
 }
 
 // Plan returns the plan of action for t, or why the action does not apply.
@@ -196,16 +240,12 @@ func (c *Containment) target(action string, t Target) (string, contain.Target, e
 // Region's resources; all journaled), so the plan does not wait for the
 // stream to catch up.
 func (c *Containment) planCredential(ctx context.Context, t Target) (Plan, error) {
-	fold, closeRaw := contain.JournalFold(c.path)
+	fold, closeRaw := c.planFold(ctx)
 	defer closeRaw()
 	if _, err := contain.Refresh(ctx, c.runner.Env, c.runner.Journal, fold, t.ID, contain.RefreshOptions{AccountID: c.runner.Env.Self.AccountID}); err != nil {
 		return Plan{}, err
 	}
-	s, raw, err := fold()
-	if err != nil {
-		return Plan{}, err
-	}
-	pb, err := contain.PlanCredential(ctx, c.runner.Env, s, raw, t.ID, contain.CredentialOptions{})
+	pb, err := contain.PlanCredentialFold(ctx, c.runner.Env, fold, t.ID, contain.CredentialOptions{})
 	if err != nil {
 		return Plan{}, err
 	}
@@ -274,7 +314,7 @@ func (c *Containment) Run(ctx context.Context, p Plan) error {
 		// status line and :debrief show it), in the background: the first
 		// round is the plan the responder confirmed.
 		var errs []error
-		fold, closeRaw := contain.JournalFold(c.path)
+		fold, closeRaw := c.planFold(ctx)
 		defer closeRaw()
 		_, _, err := c.runner.Contain(ctx, fold, pp.book.Family.Suspect, contain.ContainOptions{
 			First: pp.book, Wait: c.Wait, Poll: c.Poll,

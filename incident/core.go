@@ -254,6 +254,10 @@ func (c *Core) follow(ctx context.Context, startSeq int64) {
 		}
 	}
 	caughtUp()
+	c.mu.Lock()
+	ferr := c.feedErr
+	c.mu.Unlock()
+	c.fold.Stop(ferr)
 	q.close()
 	<-done
 }

@@ -1,6 +1,9 @@
 package incident
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/warroom-ir/warroom/state"
@@ -28,6 +31,12 @@ type Fold struct {
 	hand    map[int64]handed
 	pending *state.Seen
 	waiting int // records admitted and not journaled yet
+
+	// applied is closed (and replaced) whenever Apply has applied
+	// entries, or when the fold stops (stopped then says why): the signal
+	// Through waits for. Both are guarded by mu.
+	applied chan struct{}
+	stopped error
 }
 
 // handed is an events entry as its writer had it: the fact, and its
@@ -43,7 +52,50 @@ func NewFold() *Fold { return FoldOf(state.NewStore()) }
 // FoldOf returns a fold that goes on from s, a fold of the journal so far
 // (state.Replay).
 func FoldOf(s *state.Store) *Fold {
-	return &Fold{s: s, hand: map[int64]handed{}, pending: state.NewSeen()}
+	return &Fold{s: s, hand: map[int64]handed{}, pending: state.NewSeen(), applied: make(chan struct{})}
+}
+
+// errFoldStopped is why Through gives up when the fold stopped for no
+// error of its own (its follower's context ended).
+var errFoldStopped = errors.New("the journal's fold stopped: no new facts reach it")
+
+// Through waits until the fold has applied the journal through line seq
+// (a fact this process journaled), then returns; or returns why it never
+// will (ctx ended, or the fold stopped: its follower found a problem).
+// It holds no lock while it waits.
+func (f *Fold) Through(ctx context.Context, seq int64) error {
+	for {
+		f.mu.Lock()
+		have, ch, stopped := f.s.Seq, f.applied, f.stopped
+		f.mu.Unlock()
+		if have >= seq {
+			return nil
+		}
+		if stopped != nil {
+			return fmt.Errorf("waiting for line %d (the fold holds %d): %w", seq, have, stopped)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the fold to reach line %d (it holds %d): %w", seq, have, ctx.Err())
+		}
+	}
+}
+
+// Stop says no more entries will be applied, and why (nil: the follower's
+// context ended): whoever waits in Through is told.
+func (f *Fold) Stop(why error) {
+	if why == nil {
+		why = errFoldStopped
+	} else {
+		why = fmt.Errorf("the journal's fold stopped: %w", why)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped == nil {
+		f.stopped = why
+		close(f.applied)
+	}
 }
 
 // Lock and Unlock hold the store: nothing is applied meanwhile. The screen
@@ -96,6 +148,10 @@ func (f *Fold) Apply(entries ...journal.Entry) error {
 		if aerr != nil && err == nil {
 			err = aerr
 		}
+	}
+	if f.stopped == nil {
+		close(f.applied)
+		f.applied = make(chan struct{})
 	}
 	f.forgetPending()
 	return err

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
@@ -222,19 +221,11 @@ type identity struct {
 
 // identify works out r's identity, interning a non-UUID event id.
 func (t *EventTable) identify(r *ctlog.Record) identity {
-	x := identity{kind: flagIDNone}
-	switch {
-	case r.EventID != "":
-		if u, ok := parseUUID(r.EventID); ok {
-			x.key, x.kind = u, flagIDUUID
-		} else {
-			x.eidv, x.kind = t.eid.intern(r.EventID), flagIDStr
-			x.key = strKey(x.eidv)
-		}
-	case len(r.Raw) > 0:
-		h := sha256.Sum256(r.Raw)
-		copy(x.key[:], h[:16])
-		x.kind = flagIDRaw
+	var x identity
+	x.kind, x.key = identityOf(r)
+	if x.kind == flagIDStr {
+		x.eidv = t.eid.intern(r.EventID)
+		x.key = strKey(x.eidv)
 	}
 	if x.kind != flagIDNone {
 		x.h = t.hashKey(x.kind, &x.key)

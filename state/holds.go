@@ -1,8 +1,6 @@
 package state
 
 import (
-	"crypto/sha256"
-
 	"github.com/warroom-ir/warroom/state/ctlog"
 )
 
@@ -13,27 +11,16 @@ import (
 // to be journaled. A record with no identity (no event id, no raw bytes) is
 // never held. Holds does not intern or index anything.
 func (t *EventTable) Holds(r *ctlog.Record) bool {
-	var (
-		kind uint8
-		key  [16]byte
-	)
-	switch {
-	case r.EventID != "":
-		if u, ok := parseUUID(r.EventID); ok {
-			kind, key = flagIDUUID, u
-		} else {
-			v, ok := t.eid.lookup(r.EventID)
-			if !ok || v == 0 {
-				return false
-			}
-			kind, key = flagIDStr, strKey(v)
-		}
-	case len(r.Raw) > 0:
-		h := sha256.Sum256(r.Raw)
-		copy(key[:], h[:16])
-		kind = flagIDRaw
-	default:
+	kind, key := identityOf(r)
+	switch kind {
+	case flagIDNone:
 		return false
+	case flagIDStr:
+		v, ok := t.eid.lookup(r.EventID)
+		if !ok || v == 0 {
+			return false
+		}
+		key = strKey(v)
 	}
 	id, ok := t.findHashed(kind, &key, t.hashKey(kind, &key))
 	if !ok {

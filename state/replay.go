@@ -1,6 +1,11 @@
 package state
 
-import "github.com/warroom-ir/warroom/state/journal"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/warroom-ir/warroom/state/journal"
+)
 
 // Replay rebuilds a store from a journal file with the same reducer the live
 // console uses. It verifies the chain while reading: the store holds every
@@ -11,6 +16,14 @@ func Replay(path string) (*Store, journal.Report, error) {
 	s := NewStore()
 	rep, err := readVouched(path, s.Apply)
 	return s, rep, err
+}
+
+// Vouched reads the journal at path as every reader that shows its facts
+// does (readVouched) and returns the report of what they show: after a
+// broken link at line n, its Lines, Seq and Head are line n-2's, the last
+// line a later link vouches for. What `journal head` prints.
+func Vouched(path string) (journal.Report, error) {
+	return readVouched(path, func(journal.Entry) error { return nil })
 }
 
 // readVouched is the one rule for reading a journal that may not verify,
@@ -53,4 +66,62 @@ func readVouched(path string, fn func(journal.Entry) error) (journal.Report, err
 	rep.Bytes = held.Offset
 	rep.Seq, rep.Head = before.Seq, before.Hash
 	return rep, nil
+}
+
+// ReplayTail is Replay kept up to date: one store, and each CatchUp folds
+// into it only the lines appended since the last one, read from the offset
+// that one reached (journal.Tail), with the same checks. A broken chain, a
+// file replaced or cut back is an error, from then on: nothing past a
+// problem is folded, and no store is handed out. A last line without a
+// newline is waited for (its writer may be finishing it). Not safe for
+// concurrent use.
+type ReplayTail struct {
+	path  string
+	t     *journal.Tail
+	s     *Store
+	lines int64
+	err   error
+}
+
+// NewReplayTail returns the ReplayTail of the journal at path, which has
+// read nothing yet.
+func NewReplayTail(path string) *ReplayTail { return &ReplayTail{path: path, s: NewStore()} }
+
+// CatchUp folds the lines appended since the last call and returns the
+// store, which holds every complete line of the journal.
+func (rt *ReplayTail) CatchUp() (*Store, error) {
+	if rt.err != nil {
+		return nil, rt.err
+	}
+	if rt.t == nil {
+		t, err := journal.OpenTail(rt.path)
+		if err != nil {
+			return nil, err // not kept: the file may appear
+		}
+		rt.t = t
+	}
+	err := rt.t.Read(func(e journal.Entry) error {
+		rt.lines++
+		return rt.s.Apply(e)
+	})
+	if err != nil {
+		var p *journal.Problem
+		if errors.As(err, &p) {
+			err = fmt.Errorf("%s: %w", rt.path, err)
+		}
+		rt.err = err
+		return nil, err
+	}
+	return rt.s, nil
+}
+
+// Lines is how many lines CatchUp has folded in all: each line once.
+func (rt *ReplayTail) Lines() int64 { return rt.lines }
+
+// Close releases the file.
+func (rt *ReplayTail) Close() error {
+	if rt.t == nil {
+		return nil
+	}
+	return rt.t.Close()
 }

@@ -26,10 +26,18 @@ import (
 	"github.com/warroom-ir/warroom/state/ctlog"
 )
 
-// Fold returns the journal's fold as it stands now (every fact appended so
-// far, this process's and other writers') and a reader of raw records.
-// The playbook plans from it, never from a copy it keeps.
-type Fold func() (*state.Store, func(state.EventRef) ([]byte, error), error)
+// Raw reads a CloudTrail record of the store from the journal.
+type Raw = func(state.EventRef) ([]byte, error)
+
+// Fold reads the journal's fold as it stands now (every fact appended so
+// far, this process's and other writers'): it brings the fold up to date,
+// then calls read with its store and a reader of raw records, the store
+// held still while read runs, and returns read's error (or why the fold
+// could not be brought up to date). read only reads: it calls no AWS API
+// (in the console the screen waits while it runs) and keeps nothing of the
+// store after it returns. The playbook plans from it, never from a copy it
+// keeps.
+type Fold func(read func(s *state.Store, raw Raw) error) error
 
 // RefreshOptions tune Refresh.
 type RefreshOptions struct {
@@ -99,12 +107,14 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 	}
 	var since time.Time
 	var root *state.Root
-	if s, _, err := fold(); err == nil {
+	_ = fold(func(s *state.Store, _ Raw) error {
 		since = s.Incident.Began
-		if s.Inventory != nil {
-			root = s.Inventory.Root
+		if s.Inventory != nil && s.Inventory.Root != nil {
+			r := *s.Inventory.Root
+			root = &r
 		}
-	}
+		return nil
+	})
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -146,26 +156,34 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			hist[r] = &regionHistory{}
 		}
 		for round := 0; round < 4; round++ {
-			s, raw, err := fold()
+			var (
+				keys []string
+				seen *heldEvents
+			)
+			err := fold(func(s *state.Store, raw Raw) error {
+				// The playbook's family: minted, created, and the sessions
+				// an outside account minted on a role the family opened.
+				fam := FindFamily(s, raw, key)
+				for _, k := range fam.Keys {
+					if !pulled[k] {
+						keys = append(keys, k)
+					}
+				}
+				if len(fam.Trusts) > 0 && !pulled["AssumeRole"] {
+					// A role the family opened to another account: that
+					// account's AssumeRole calls name no key of ours, so
+					// they are read by name (once).
+					pulled["AssumeRole"] = true
+					keys = append(keys, "AssumeRole")
+				}
+				if len(keys) > 0 {
+					seen = eventsHeld(s, keys)
+				}
+				return nil
+			})
 			if err != nil {
 				wg.Wait()
 				return out, err
-			}
-			// The playbook's family: minted, created, and the sessions
-			// an outside account minted on a role the family opened.
-			var keys []string
-			fam := FindFamily(s, raw, key)
-			for _, k := range fam.Keys {
-				if !pulled[k] {
-					keys = append(keys, k)
-				}
-			}
-			if len(fam.Trusts) > 0 && !pulled["AssumeRole"] {
-				// A role the family opened to another account: that
-				// account's AssumeRole calls name no key of ours, so
-				// they are read by name (once).
-				pulled["AssumeRole"] = true
-				keys = append(keys, "AssumeRole")
 			}
 			if len(keys) == 0 {
 				break
@@ -173,7 +191,7 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			for _, k := range keys {
 				pulled[k] = true
 			}
-			n, err := pullEvents(ctx, env, j, s, keys, regs, o, out, problem, hist)
+			n, err := pullEvents(ctx, env, j, seen, keys, regs, o, out, problem, hist)
 			if err != nil {
 				wg.Wait()
 				return out, err
@@ -222,28 +240,40 @@ func (e *Env) setBusy(region string, level int) int {
 // sweepHome is where Region-independent reads are sent.
 const sweepHome = "us-east-1"
 
-// pullEvents reads CloudTrail's event history for keys in every Region
-// and journals the records the journal does not hold yet.
-func pullEvents(ctx context.Context, env *Env, j Journal, s *state.Store, keys, regs []string, o RefreshOptions, out *Refreshed, problem func(string), hist map[string]*regionHistory) (int, error) {
-	known := map[string]bool{}
+// heldEvents is what the fold holds of some keys' events: their event ids,
+// the first one's time, and the incident's start.
+type heldEvents struct {
+	ids          map[string]bool
+	first, began time.Time
+}
+
+// eventsHeld reads from s what pullEvents needs of keys' events.
+func eventsHeld(s *state.Store, keys []string) *heldEvents {
+	h := &heldEvents{ids: map[string]bool{}, began: s.Incident.Began}
 	if f, err := state.ParseFilter("key:" + strings.Join(keys, ",")); err == nil {
 		res := s.Events.Query(f)
 		for i := range res.Len() {
-			known[s.Events.Event(res.At(i)).EventID] = true
+			h.ids[s.Events.Event(res.At(i)).EventID] = true
+		}
+		if res.Len() > 0 {
+			h.first = s.Events.Event(res.At(0)).Time
 		}
 	}
+	return h
+}
+
+// pullEvents reads CloudTrail's event history for keys in every Region
+// and journals the records the journal does not hold yet (held: what the
+// fold held of them before).
+func pullEvents(ctx context.Context, env *Env, j Journal, held *heldEvents, keys, regs []string, o RefreshOptions, out *Refreshed, problem func(string), hist map[string]*regionHistory) (int, error) {
+	known := held.ids
 	since := o.Since
 	if since.IsZero() {
 		// From a little before the family's first known event, or the
 		// incident's start, whichever is earlier; a day when neither is
 		// known.
-		var first time.Time
-		if f, err := state.ParseFilter("key:" + strings.Join(keys, ",")); err == nil {
-			if res := s.Events.Query(f); res.Len() > 0 {
-				first = s.Events.Event(res.At(0)).Time
-			}
-		}
-		if b := s.Incident.Began; !b.IsZero() && (first.IsZero() || b.Before(first)) {
+		first := held.first
+		if b := held.began; !b.IsZero() && (first.IsZero() || b.Before(first)) {
 			first = b
 		}
 		since = env.now().Add(-24 * time.Hour)
@@ -569,19 +599,27 @@ func attribute(ctx context.Context, env *Env, j Journal, unsure []state.OpenFoot
 	return n
 }
 
-// JournalFold is a Fold over the journal at path, replayed afresh on each
-// call (what other writers appended included); closeRaw releases the reader
-// of raw records it hands out.
+// JournalFold is a Fold over the journal at path for a process that holds
+// no fold of its own (the CLI's contain): one store, and each call folds
+// only the lines appended since the last (other writers' included), read
+// at the offset the last one reached (state.ReplayTail). closeRaw releases
+// the journal and the reader of raw records it hands out. Safe for
+// concurrent use: a call holds the store still while read runs.
 func JournalFold(path string) (fold Fold, closeRaw func() error) {
 	raw := state.NewRawReader(path)
-	return func() (*state.Store, func(state.EventRef) ([]byte, error), error) {
-		s, rep, err := state.Replay(path)
-		if err != nil {
-			return nil, nil, err
+	rt := state.NewReplayTail(path)
+	var mu sync.Mutex
+	return func(read func(*state.Store, Raw) error) error {
+			mu.Lock()
+			defer mu.Unlock()
+			s, err := rt.CatchUp()
+			if err != nil {
+				return err
+			}
+			return read(s, raw.Raw)
+		}, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			return errors.Join(rt.Close(), raw.Close())
 		}
-		if rep.Problem != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, rep.Problem)
-		}
-		return s, raw.Raw, nil
-	}, raw.Close
 }

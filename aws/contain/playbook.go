@@ -533,7 +533,54 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 	if key == "" {
 		return nil, errors.New("playbook: no key")
 	}
+	return planFromView(ctx, env, readPlan(s, raw, key), key, o)
+}
+
+// PlanCredentialFold is PlanCredential from a Fold: what the plan needs of
+// the store is read while the fold holds still, the AWS reads made after.
+func PlanCredentialFold(ctx context.Context, env *Env, fold Fold, key string, o CredentialOptions) (*Playbook, error) {
+	if key == "" {
+		return nil, errors.New("playbook: no key")
+	}
+	var fv *planView
+	if err := fold(func(s *state.Store, raw Raw) error {
+		fv = readPlan(s, raw, key)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return planFromView(ctx, env, fv, key, o)
+}
+
+// planView is what a credential's plan reads of the fold: the family,
+// whether CloudTrail holds an event of its key, the trust policies to
+// restore, and what was made after the leak with no creator named.
+type planView struct {
+	family    *Family
+	noEvents  bool
+	goodTrust map[string]string // by role: the document to restore
+	goodWhen  map[string]time.Time
+	unsure    []state.OpenFoothold
+}
+
+// readPlan reads from s (and the raw records) all that planCredential
+// needs of it; it calls no AWS API.
+func readPlan(s *state.Store, raw Raw, key string) *planView {
 	f := FindFamily(s, raw, key)
+	fv := &planView{family: f, noEvents: len(s.Events.Family(f.Key)) == 0,
+		goodTrust: map[string]string{}, goodWhen: map[string]time.Time{}}
+	for r, bad := range f.Trusts {
+		if good, when := knownGoodTrust(s, r, bad); good != "" {
+			fv.goodTrust[r], fv.goodWhen[r] = good, when
+		}
+	}
+	fv.unsure = unattributed(s, raw, f)
+	return fv
+}
+
+// planFromView plans from what readPlan read.
+func planFromView(ctx context.Context, env *Env, fv *planView, key string, o CredentialOptions) (*Playbook, error) {
+	f := fv.family
 	if o.RevokeAfter.After(f.NewestMint) {
 		f.NewestMint = o.RevokeAfter
 	}
@@ -550,7 +597,7 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 			pb.Notes = append(pb.Notes, "owner of "+key+" unknown: "+session.Wrap("iam:GetAccessKeyLastUsed", "", err).Error())
 		}
 	}
-	if len(f.Keys) == 1 && len(s.Events.Family(key)) == 0 {
+	if len(f.Keys) == 1 && fv.noEvents {
 		pb.Notes = append(pb.Notes, "CloudTrail holds no event of "+key+" yet: only the key itself and its owner are contained")
 	}
 	for _, p := range f.Problems {
@@ -610,8 +657,7 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 		if createdRole(r) {
 			continue
 		}
-		good, when := knownGoodTrust(s, r, f.Trusts[r])
-		if good != "" {
+		if good, when := fv.goodTrust[r], fv.goodWhen[r]; good != "" {
 			add(&RestoreTrust{Role: r, Document: good}, "a trust policy the family changed (restored to the one the inventory saw at "+when.UTC().Format(time.RFC3339)+")",
 				state.OpenFoothold{Kind: "trust", ID: "role/" + r})
 			continue
@@ -708,7 +754,7 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 			pb.Steps = append(pb.Steps, &Step{Action: &Tag{Region: region, IDs: tags[region]}, Why: "mark what was touched with the incident id"})
 		}
 	}
-	pb.Unsure = append(pb.Unsure, unattributed(s, raw, f)...)
+	pb.Unsure = append(pb.Unsure, fv.unsure...)
 	planSteps(ctx, env, pb.Steps)
 	return pb, nil
 }
@@ -1208,7 +1254,7 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 				return v, pb, err
 			}
 			regs = ref.Regions
-			if pb, _, err = r.planFresh(ctx, fold, key, o); err != nil {
+			if pb, err = r.planFresh(ctx, fold, key, o); err != nil {
 				return v, pb, err
 			}
 			for _, p := range ref.Problems {
@@ -1297,19 +1343,24 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 	if err != nil {
 		return state.Verdict{}, nil, err
 	}
-	pb, s, err := r.planFresh(ctx, fold, key, o)
+	pb, err := r.planFresh(ctx, fold, key, o)
 	if err != nil {
+		return state.Verdict{}, nil, err
+	}
+	var cut time.Time
+	if err := fold(func(s *state.Store, _ Raw) error {
+		for _, a := range s.Actions {
+			if a.ResultAt.After(cut) {
+				cut = a.ResultAt
+			}
+		}
+		return nil
+	}); err != nil {
 		return state.Verdict{}, nil, err
 	}
 	v := Assess(ctx, r.Env, pb)
 	for _, p := range ref.Problems {
 		v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "read", ID: "refresh", Detail: p})
-	}
-	var cut time.Time
-	for _, a := range s.Actions {
-		if a.ResultAt.After(cut) {
-			cut = a.ResultAt
-		}
 	}
 	if !cut.IsZero() {
 		// The journal's times are this machine's; CloudTrail's are the
@@ -1527,18 +1578,10 @@ func rootOf(s *state.Store, key string) string {
 // planFresh plans the playbook from the fold as it stands; when it holds
 // things made after the leak with no creator, it asks CloudTrail who made
 // them (attribute) and plans again from the fold that now holds the answer.
-func (r *Runner) planFresh(ctx context.Context, fold Fold, key string, o ContainOptions) (*Playbook, *state.Store, error) {
-	s, raw, err := fold()
-	if err != nil {
-		return nil, nil, err
-	}
-	pb, err := PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
+func (r *Runner) planFresh(ctx context.Context, fold Fold, key string, o ContainOptions) (*Playbook, error) {
+	pb, err := PlanCredentialFold(ctx, r.Env, fold, key, o.Credential)
 	if err != nil || len(pb.Unsure) == 0 || attribute(ctx, r.Env, r.Journal, pb.Unsure, o.Refresh) == 0 {
-		return pb, s, err
+		return pb, err
 	}
-	if s, raw, err = fold(); err != nil {
-		return pb, nil, err
-	}
-	pb, err = PlanCredential(ctx, r.Env, s, raw, key, o.Credential)
-	return pb, s, err
+	return PlanCredentialFold(ctx, r.Env, fold, key, o.Credential)
 }

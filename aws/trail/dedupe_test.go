@@ -52,11 +52,11 @@ func TestSeenSetAdmit(t *testing.T) {
 		{"plain copy after corrections", rawRecord(id, at, "CreateUser", ""), false},
 		{"other event", rawRecord("9d0e2f4a-1b3c-4d5e-8f60-718293a4b5c6", at, "CreateUser", ""), true},
 	}
-	s := newSeenSet(100)
+	s := state.NewSeenWindow(100)
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			r := parsed(t, st.raw)
-			if got := s.admit(&r); got != st.want {
+			if got := s.Add(&r); got != st.want {
 				t.Errorf("admit = %v, want %v", got, st.want)
 			}
 		})
@@ -77,22 +77,22 @@ func TestSeenSetBounded(t *testing.T) {
 	start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSeenSet(tt.max)
+			s := state.NewSeenWindow(tt.max)
 			for i := range tt.events {
 				r := parsed(t, rawRecord(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), start.Add(time.Duration(i)*time.Second), "X", ""))
-				if !s.admit(&r) {
+				if !s.Add(&r) {
 					t.Fatalf("event %d not admitted", i)
 				}
 			}
 			if tt.prune > 0 {
-				s.prune(start.Add(tt.prune))
+				s.Prune(start.Add(tt.prune))
 			}
-			if len(s.m) > tt.atMost {
-				t.Errorf("%d remembered, want at most %d", len(s.m), tt.atMost)
+			if s.Len() > tt.atMost {
+				t.Errorf("%d remembered, want at most %d", s.Len(), tt.atMost)
 			}
 			// The newest event is still remembered.
 			r := parsed(t, rawRecord(fmt.Sprintf("00000000-0000-4000-8000-%012d", tt.events-1), start.Add(time.Duration(tt.events-1)*time.Second), "X", ""))
-			if s.admit(&r) {
+			if s.Add(&r) {
 				t.Error("newest event forgotten")
 			}
 		})

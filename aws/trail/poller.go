@@ -37,7 +37,7 @@ type poller struct {
 	source string
 	api    cloudtrail.LookupEventsAPIClient
 	lim    *rate.Limiter
-	seen   *seenSet // nil when the sink admits (Admitter)
+	seen   *state.SeenWindow // nil when the sink admits (Admitter)
 	// admitter is the sink, when it decides which records are new.
 	admitter Admitter
 	wake     chan struct{}
@@ -60,7 +60,7 @@ func newPoller(s *Stream, region string) *poller {
 	if a, ok := s.sink.(Admitter); ok {
 		p.admitter = a
 	} else {
-		p.seen = newSeenSet(s.opts.SeenMax)
+		p.seen = state.NewSeenWindow(s.opts.SeenMax)
 	}
 	return p
 }
@@ -71,7 +71,7 @@ func (p *poller) admit(r *ctlog.Record) bool {
 	if p.admitter != nil {
 		return p.admitter.Admit(r)
 	}
-	return p.seen.admit(r)
+	return p.seen.Add(r)
 }
 
 // errSink marks a Sink failure, which stops the stream.
@@ -185,7 +185,7 @@ func (p *poller) follow(ctx context.Context) error {
 		p.failures = 0
 		p.setStatus(StatusOK, "")
 		if p.seen != nil {
-			p.seen.prune(p.horizon())
+			p.seen.Prune(p.horizon())
 		}
 	}
 	return p.health(ctx, false)

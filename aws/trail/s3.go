@@ -306,42 +306,30 @@ func (s *S3Source) accountBases(ctx context.Context) ([]string, error) {
 	if s.opts.Prefix != "" {
 		root = s.opts.Prefix + "/" + root
 	}
-	if s.opts.AccountID != "" {
-		// An organisation trail puts the org id in between; look for it.
-		subs, err := s.folders(ctx, root)
-		if err != nil {
-			return nil, err
-		}
-		var out []string
-		for _, sub := range subs {
-			name := strings.TrimSuffix(strings.TrimPrefix(sub, root), "/")
-			if name == s.opts.AccountID {
-				out = append(out, sub)
-			} else if strings.HasPrefix(name, "o-") {
-				out = append(out, sub+s.opts.AccountID+"/")
-			}
-		}
-		if len(out) == 0 {
-			out = []string{root + s.opts.AccountID + "/"}
-		}
-		return out, nil
-	}
+	// An organisation trail puts the org id (o-…) in between.
 	subs, err := s.folders(ctx, root)
 	if err != nil {
 		return nil, err
 	}
+	acct := s.opts.AccountID
 	var out []string
 	for _, sub := range subs {
 		name := strings.TrimSuffix(strings.TrimPrefix(sub, root), "/")
-		if !strings.HasPrefix(name, "o-") {
+		switch org := strings.HasPrefix(name, "o-"); {
+		case !org && (acct == "" || name == acct):
 			out = append(out, sub)
-			continue
+		case org && acct != "":
+			out = append(out, sub+acct+"/")
+		case org:
+			accts, err := s.folders(ctx, sub)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, accts...)
 		}
-		accts, err := s.folders(ctx, sub)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, accts...)
+	}
+	if acct != "" && len(out) == 0 {
+		out = []string{root + acct + "/"}
 	}
 	return out, nil
 }

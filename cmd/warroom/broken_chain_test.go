@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"strings"
@@ -43,6 +45,41 @@ func TestBrokenChainCommands(t *testing.T) {
 	}
 	if strings.Contains(out, "paged") {
 		t.Errorf("the report holds the altered line:\n%s", out)
+	}
+}
+
+// TestHeadAfterABrokenLink: journal head of a journal whose chain breaks at
+// line 4 prints line 2's hash, the last line a later link vouches for, not
+// line 3's (which may be the altered one, and which head used to print),
+// says where the chain breaks, and exits 1.
+func TestHeadAfterABrokenLink(t *testing.T) {
+	path := alteredJournal(t)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	hash := func(n int) string { h := sha256.Sum256([]byte(lines[n-1])); return hex.EncodeToString(h[:]) }
+	code, out, errOut := warroom(t, "journal", "head", path)
+	if code != exitProblem {
+		t.Errorf("exit %d, want %d", code, exitProblem)
+	}
+	if got := strings.TrimSpace(out); got != hash(2) {
+		t.Errorf("head printed %q, want line 2's %s (line 3's is %s)", got, hash(2), hash(3))
+	}
+	if !strings.Contains(errOut, "breaks at line 4") || !strings.Contains(errOut, "line 3 is not vouched for") {
+		t.Errorf("stderr does not say where the chain breaks: %q", errOut)
+	}
+	// An intact journal: its last line, exit 0.
+	intact := smallJournal(t, t.TempDir())
+	b, err = os.ReadFile(intact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	code, out, errOut = warroom(t, "journal", "head", intact)
+	if code != 0 || strings.TrimSpace(out) != hash(len(lines)) || errOut != "" {
+		t.Errorf("intact: exit %d, %q, %q; want the last line's %s", code, out, errOut, hash(len(lines)))
 	}
 }
 

@@ -331,19 +331,32 @@ func newJournalHeadCmd(e *env) *cobra.Command {
 		Short: "Print a journal's head hash",
 		Long: `head prints the SHA-256 of the journal's last intact line. Publish it (a ticket, a
 chat message) so that anyone can later check that the journal was not cut short:
-warroom journal verify FILE --head HASH.`,
+warroom journal verify FILE --head HASH. When the chain breaks at line n, line n-1
+is not vouched for (it may be the altered one): head prints line n-2's hash, says
+where the chain breaks, and exits 1.`,
 		Example: `  warroom journal head incident/journal.jsonl`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := journal.Verify(args[0], journal.VerifyOptions{})
+			path := args[0]
+			rep, err := state.Vouched(path)
 			if err != nil {
 				return usageErr(err)
 			}
-			if rep.Problem != nil {
-				fmt.Fprintf(e.stderr, "%s: %s (head is of the last intact line %d)\n", args[0], rep.Problem, rep.Lines)
+			p := rep.Problem
+			switch {
+			case p == nil:
+			case rep.Lines == 0:
+				fmt.Fprintf(e.stderr, "%s: %s; no line is vouched for: there is no head to print\n", path, p)
+			case p.Kind == journal.ProblemChain:
+				fmt.Fprintf(e.stderr, "%s: %s; the chain breaks at line %d, so line %d is not vouched for: head is of line %d, the last one a later link vouches for\n",
+					path, p, p.Line, p.Line-1, rep.Lines)
+			default:
+				fmt.Fprintf(e.stderr, "%s: %s (head is of the last intact line %d)\n", path, p, rep.Lines)
 			}
-			fmt.Fprintln(e.stdout, rep.Head)
-			if rep.Problem != nil {
+			if rep.Lines > 0 {
+				fmt.Fprintln(e.stdout, rep.Head)
+			}
+			if p != nil {
 				return &exitError{code: exitProblem, quiet: true}
 			}
 			return nil

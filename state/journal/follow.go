@@ -157,3 +157,46 @@ func (fl *follower) poll(yield func(Entry, error) bool) bool {
 		}
 	}
 }
+
+// Tail reads a journal a piece at a time, in one goroutine: each Read
+// verifies and hands over the complete lines appended since the last one,
+// chained onto those before, with Follow's checks (a last line without a
+// newline is left for the next Read; a file replaced, cut back, or whose
+// chain breaks is an error). Once a Read fails, every later one returns the
+// same error.
+type Tail struct {
+	fl  follower
+	err error
+}
+
+// OpenTail opens the journal at path for Read, which starts at line 1.
+func OpenTail(path string) (*Tail, error) {
+	t := &Tail{fl: follower{path: path}}
+	if err := t.fl.open(0); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Read calls fn with every line appended since the last Read, in order.
+// An error from fn stops the reading and is returned (and kept).
+func (t *Tail) Read(fn func(Entry) error) error {
+	if t.err != nil {
+		return t.err
+	}
+	t.fl.poll(func(e Entry, err error) bool {
+		if err == nil {
+			err = fn(e)
+		}
+		t.err = err
+		return err == nil
+	})
+	return t.err
+}
+
+// Offset is where the next Read starts: just past the last line handed
+// over.
+func (t *Tail) Offset() int64 { return t.fl.c.next }
+
+// Close closes the file.
+func (t *Tail) Close() error { return t.fl.f.Close() }
