@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/warroom-ir/warroom/trailcheck"
+	"github.com/warroom-ir/warroom/trailcheck/trailtest"
 )
 
 func gunzip(t *testing.T, b []byte) []byte {
@@ -147,3 +148,17 @@ func TestFolderRefusesEscapingKeys(t *testing.T) {
 		t.Error("Put into .warroom as a bucket succeeded")
 	}
 }
+
+func gunzipF(b []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		panic(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func newTrail() *trailtest.Trail { return trailtest.New() }

@@ -94,7 +94,9 @@ func TestIntact(t *testing.T) {
 func TestLogEdited(t *testing.T) {
 	tr, digests := sixHours(t)
 	victim := logsOf(t, tr, digests[2])[1]
-	tr.Mem.Edit(tr.Bucket, victim, func(b []byte) []byte { return bytes.Replace(b, []byte("DescribeInstances"), []byte("DescribeInstancez"), 1) })
+	tr.Mem.Edit(tr.Bucket, victim, func(b []byte) []byte {
+		return bytes.Replace(b, []byte("DescribeInstances"), []byte("DescribeInstancez"), 1)
+	})
 	res := validate(t, tr.Mem, opts(tr))
 	if res.Intact() {
 		t.Fatal("an edited log file left the trail intact")
