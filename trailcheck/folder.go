@@ -249,6 +249,10 @@ func writeFile(p string, data []byte) error {
 // can be validated later with no network. It returns the validation of
 // the source it made on the way.
 func Download(ctx context.Context, src Source, dst Folder, opts Options) (*Result, error) {
+	// DIR/.warroom marks the layout (DIR/BUCKET/KEY), even with no metadata in it.
+	if err := os.MkdirAll(filepath.Join(dst.Dir, sideDir), 0o700); err != nil {
+		return nil, err
+	}
 	tee := &teeSource{Source: src, dst: dst}
 	res, err := Validate(ctx, tee, opts)
 	if err != nil {
@@ -293,4 +297,32 @@ func (t *teeSource) PublicKeys(ctx context.Context, start, end time.Time) ([]Pub
 		t.keys = keys
 	}
 	return keys, err
+}
+
+// Locate finds where a trail is in src's bucket when it is not known: the
+// key prefix of the first digest found, and the bucket that digest names
+// (for a folder made by aws s3 sync, which keeps no bucket name). ok is
+// false when bucket holds no digest. The names are the files' own: a
+// digest that names another bucket is then found "moved" by Validate.
+func Locate(ctx context.Context, src Source, bucket string) (named, prefix string, ok bool, err error) {
+	keys, err := src.List(ctx, bucket, "")
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, k := range keys {
+		dk, isDigest := ParseDigestKey(k)
+		if !isDigest {
+			continue
+		}
+		named = bucket
+		if obj, err := src.Get(ctx, bucket, k); err == nil {
+			if raw, err := gunzip(obj.Body, maxDigest); err == nil {
+				if d, err := ParseDigest(raw); err == nil {
+					named = d.Bucket
+				}
+			}
+		}
+		return named, dk.Prefix, true, nil
+	}
+	return "", "", false, nil
 }
