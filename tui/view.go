@@ -239,6 +239,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if h := healthSummary(m.store, v.now); h != "" {
 		parts = append(parts, h)
 	}
+	if tp := trailPart(m.store); tp != "" {
+		parts = append(parts, tp)
+	}
 	// The verdict, read back from AWS, before what does not change.
 	if vd := verdictPart(m.store); vd != "" {
 		parts = append(parts, vd)
