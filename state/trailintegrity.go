@@ -34,6 +34,9 @@ type TrailIntegrity struct {
 	// digest vouches for, pending ones included: events read from them are
 	// marked. Bounded like Problems.
 	Unvouched []string `json:"unvouched,omitempty"`
+	// UnvouchedEvents are the event ids of the records read from files no
+	// valid digest vouches for (unvouched, invalid), as ingest found them.
+	UnvouchedEvents []string `json:"unvouched_events,omitempty"`
 }
 
 // MaxTrailProblems bounds TrailIntegrity's lists.
@@ -116,13 +119,16 @@ func (s *Store) UnvouchedFile(file string) bool {
 // noteUnvouched rebuilds the set UnvouchedFile reads from the latest
 // validation of each source: unvouched files by bucket/key and by key.
 func (s *Store) noteUnvouched() {
-	s.unvouched = map[string]bool{}
+	s.unvouched, s.unvouchedEvents = map[string]bool{}, map[string]bool{}
 	for _, t := range s.Integrity {
 		s.addUnvouched(t.V)
 	}
 }
 
 func (s *Store) addUnvouched(t TrailIntegrity) {
+	for _, id := range t.UnvouchedEvents {
+		s.unvouchedEvents[id] = true
+	}
 	for _, u := range t.Unvouched {
 		s.unvouched[u] = true
 		if i := strings.IndexByte(u, '/'); i >= 0 {
@@ -130,6 +136,10 @@ func (s *Store) addUnvouched(t TrailIntegrity) {
 		}
 	}
 }
+
+// UnvouchedEvent reports whether a trail validation found the record with
+// this event id in a file no valid digest vouches for.
+func (s *Store) UnvouchedEvent(id string) bool { return s.unvouchedEvents[id] }
 
 // IntegritySources lists the trail sources validated, sorted.
 func (s *Store) IntegritySources() []string {

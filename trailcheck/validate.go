@@ -28,7 +28,8 @@ type Options struct {
 	// Account, Region, Trail and Org narrow the chains validated; empty
 	// validates every chain found under the bucket and prefix.
 	Account, Region, Trail, Org string
-	// Start and End bound the time validated; End is now when zero.
+	// Start and End bound the time validated; End is now when zero, Start
+	// the oldest digest's hour when zero (everything the source holds).
 	Start, End time.Time
 	// Workers is how many log files are hashed at once; every core when zero.
 	Workers int
@@ -160,6 +161,16 @@ func Validate(ctx context.Context, src Source, opts Options) (*Result, error) {
 		opts.End = time.Now()
 	}
 	opts.Start, opts.End = opts.Start.UTC(), opts.End.UTC()
+	if opts.Start.IsZero() {
+		first, err := oldestDigest(ctx, src, opts)
+		if err != nil {
+			return nil, err
+		}
+		opts.Start = first
+		if first.IsZero() || first.After(opts.End) {
+			opts.Start = opts.End.Add(-24 * time.Hour)
+		}
+	}
 	if opts.Start.After(opts.End) {
 		return nil, fmt.Errorf("start %s is after end %s", opts.Start.Format(time.RFC3339), opts.End.Format(time.RFC3339))
 	}
@@ -292,6 +303,26 @@ func findDigests(ctx context.Context, src Source, bucket string, opts Options) (
 		})
 	}
 	return out, nil
+}
+
+// oldestDigest is the start of the hour of the oldest digest listed (zero when none).
+func oldestDigest(ctx context.Context, src Source, opts Options) (time.Time, error) {
+	all := opts
+	all.Start, all.End = time.Time{}, opts.End
+	chains, err := findDigests(ctx, src, opts.Bucket, all)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var first time.Time
+	for _, refs := range chains {
+		if len(refs) > 0 && (first.IsZero() || refs[0].at.Before(first)) {
+			first = refs[0].at
+		}
+	}
+	if first.IsZero() {
+		return first, nil
+	}
+	return first.Add(-time.Hour).Truncate(time.Hour), nil
 }
 
 func publicKeys(ctx context.Context, src Source, opts Options) ([]PublicKey, string, error) {

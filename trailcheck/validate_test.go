@@ -264,3 +264,13 @@ func TestNothingFoundIsNotIntact(t *testing.T) {
 		t.Fatal("an empty bucket is intact")
 	}
 }
+
+func TestZeroStartIsEverything(t *testing.T) {
+	tr, _ := sixHours(t)
+	o := opts(tr)
+	o.Start = time.Time{}
+	res := validate(t, tr.Mem, o)
+	if !res.Intact() || res.Counts.Digests != 6 || !res.Start.Equal(day.Add(0)) {
+		t.Fatalf("zero start: intact=%v start=%s %+v", res.Intact(), res.Start, res.Counts)
+	}
+}
