@@ -14,6 +14,7 @@ import (
 
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/ctlog"
 	"github.com/warroom-ir/warroom/trailcheck"
 )
 
@@ -439,4 +440,91 @@ func journalIntegrity(path, name string, res *trailcheck.Result) error {
 		return usageErr(err)
 	}
 	return nil
+}
+
+// maxUnvouchedEvents bounds the event ids a trail.integrity fact names.
+const maxUnvouchedEvents = 100_000
+
+// ingestTrailCheck validates every folder among ingest's paths that holds
+// CloudTrail digest files, journals each result (trail.integrity) with the
+// event ids of the records in the files no valid digest vouches for (so
+// those events are marked), and says so on stderr. A folder it cannot
+// validate is said and skipped: ingest goes on.
+func ingestTrailCheck(ctx context.Context, e *env, rec *state.Recorder, paths []string) error {
+	for _, p := range paths {
+		if !hasDigests(p) {
+			continue
+		}
+		var f trailFlags
+		o := trailcheck.Options{End: time.Now().UTC()}
+		src, name, err := f.openTrail(ctx, e, p, &o)
+		if err == nil {
+			var res *trailcheck.Result
+			if res, err = trailcheck.Validate(ctx, src, o); err == nil {
+				fact := integrityFact(name, res)
+				files := notVouched(src.(trailcheck.Folder), res)
+				for _, file := range files {
+					_, _, perr := ctlog.ParsePaths([]string{file}, ctlog.Options{}, func(r ctlog.Record) error {
+						if len(fact.UnvouchedEvents) < maxUnvouchedEvents && r.EventID != "" {
+							fact.UnvouchedEvents = append(fact.UnvouchedEvents, r.EventID)
+						}
+						return nil
+					})
+					_ = perr // ingest itself reports what it cannot parse
+				}
+				if _, err := rec.Record(state.KindTrailIntegrity, fact); err != nil {
+					return usageErr(err)
+				}
+				c := res.Counts
+				if res.Intact() {
+					fmt.Fprintf(e.stderr, "trail %s: intact (%d digests, %d log files vouched for)\n", sanitize.Terminal(name), c.Digests, c.LogsValid)
+				} else {
+					fmt.Fprintf(e.stderr, "trail %s: NOT intact: %s; %d records from %d log files no valid digest vouches for are marked (warroom trail validate %s says where)\n",
+						sanitize.Terminal(name), sanitize.Terminal(fact.Summary()), len(fact.UnvouchedEvents), len(files), sanitize.Terminal(p))
+				}
+				continue
+			}
+		}
+		fmt.Fprintf(e.stderr, "trail %s: not validated: %s\n", sanitize.Terminal(p), sanitize.Terminal(err.Error()))
+	}
+	return nil
+}
+
+// hasDigests reports whether the folder p holds a CloudTrail-Digest folder.
+func hasDigests(p string) bool {
+	found := false
+	filepath.WalkDir(p, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && d.Name() == "CloudTrail-Digest" {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// notVouched lists the local files of a validation's log files that are
+// present but not vouched for: invalid ones and those no digest lists.
+func notVouched(f trailcheck.Folder, res *trailcheck.Result) []string {
+	local := func(bucket, key string) string {
+		if f.Bucket != "" {
+			return filepath.Join(f.Dir, filepath.FromSlash(key))
+		}
+		return filepath.Join(f.Dir, bucket, filepath.FromSlash(key))
+	}
+	var out []string
+	for _, c := range res.Chains {
+		for _, l := range c.Files {
+			if l.Status == trailcheck.Invalid {
+				out = append(out, local(l.Bucket, l.Key))
+			}
+		}
+		for _, u := range c.Unvouched {
+			out = append(out, local(u.Bucket, u.Key))
+		}
+	}
+	return out
 }
