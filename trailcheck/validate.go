@@ -551,15 +551,21 @@ func (v *validator) verify(obj Object, d *Digest, raw []byte) (sig, why string) 
 	return "verified", ""
 }
 
-// parseRSAKey reads a DER public key: SubjectPublicKeyInfo, or PKCS #1.
+// parseRSAKey reads a DER public key: PKCS #1 RSAPublicKey, as
+// ListPublicKeys gives it (aws-cli loads it with rsa's load_pkcs1), or
+// SubjectPublicKeyInfo.
 func parseRSAKey(der []byte) (*rsa.PublicKey, error) {
-	if k, err := x509.ParsePKIXPublicKey(der); err == nil {
-		if rk, ok := k.(*rsa.PublicKey); ok {
-			return rk, nil
-		}
-		return nil, errors.New("not an RSA key")
+	if k, err := x509.ParsePKCS1PublicKey(der); err == nil {
+		return k, nil
 	}
-	return x509.ParsePKCS1PublicKey(der)
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, errors.New("neither PKCS #1 nor SubjectPublicKeyInfo DER")
+	}
+	if rk, ok := k.(*rsa.PublicKey); ok {
+		return rk, nil
+	}
+	return nil, errors.New("not an RSA key")
 }
 
 // logJob is one log file to hash.

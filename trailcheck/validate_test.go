@@ -3,6 +3,7 @@ package trailcheck_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +273,18 @@ func TestZeroStartIsEverything(t *testing.T) {
 	res := validate(t, tr.Mem, o)
 	if !res.Intact() || res.Counts.Digests != 6 || !res.Start.Equal(day.Add(0)) {
 		t.Fatalf("zero start: intact=%v start=%s %+v", res.Intact(), res.Start, res.Counts)
+	}
+}
+
+// ListPublicKeys gives PKCS #1 DER; a key given as SubjectPublicKeyInfo verifies too.
+func TestSubjectPublicKeyInfoKey(t *testing.T) {
+	tr, _ := sixHours(t)
+	der, err := x509.MarshalPKIXPublicKey(&tr.Key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Mem.Keys[0].Value = der
+	if res := validate(t, tr.Mem, opts(tr)); !res.Intact() || !res.SignaturesChecked {
+		t.Fatalf("SPKI key: %+v", res.Counts)
 	}
 }

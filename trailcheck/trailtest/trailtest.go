@@ -72,21 +72,17 @@ func (t *Trail) base() string {
 	return b
 }
 
-// Fingerprint is the public key's fingerprint (hex MD5-like: here the hex
-// SHA-256 of its DER, first 16 bytes; CloudTrail's is opaque to validators).
+// Fingerprint is the public key's fingerprint: here the first 16 bytes of
+// the SHA-256 of its DER, in hex (CloudTrail's is opaque to validators).
 func (t *Trail) Fingerprint() string {
 	der := t.der()
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:16])
 }
 
-func (t *Trail) der() []byte {
-	der, err := x509.MarshalPKIXPublicKey(&t.Key.PublicKey)
-	if err != nil {
-		panic(err)
-	}
-	return der
-}
+// der is the public key as CloudTrail's ListPublicKeys gives it: PKCS #1
+// RSAPublicKey DER (aws-cli loads it with rsa.PublicKey.load_pkcs1).
+func (t *Trail) der() []byte { return x509.MarshalPKCS1PublicKey(&t.Key.PublicKey) }
 
 // PublicKey is the trail's key as ListPublicKeys returns it.
 func (t *Trail) PublicKey() trailcheck.PublicKey {
