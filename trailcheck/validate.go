@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -554,7 +555,15 @@ func (v *validator) verify(obj Object, d *Digest, raw []byte) (sig, why string) 
 // parseRSAKey reads a DER public key: PKCS #1 RSAPublicKey, as
 // ListPublicKeys gives it (aws-cli loads it with rsa's load_pkcs1), or
 // SubjectPublicKeyInfo.
+//
+// aws-cli base64-decodes the Value botocore hands it once more: what the
+// SDK gives may be base64 text of the DER, which is read as such.
 func parseRSAKey(der []byte) (*rsa.PublicKey, error) {
+	if len(der) > 0 && der[0] != 0x30 {
+		if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(der))); err == nil {
+			der = dec
+		}
+	}
 	if k, err := x509.ParsePKCS1PublicKey(der); err == nil {
 		return k, nil
 	}

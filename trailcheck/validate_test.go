@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +287,15 @@ func TestSubjectPublicKeyInfoKey(t *testing.T) {
 	tr.Mem.Keys[0].Value = der
 	if res := validate(t, tr.Mem, opts(tr)); !res.Intact() || !res.SignaturesChecked {
 		t.Fatalf("SPKI key: %+v", res.Counts)
+	}
+}
+
+// aws-cli decodes the key's Value from base64 once more than botocore does:
+// a Value that is base64 text of the DER verifies too.
+func TestBase64KeyValue(t *testing.T) {
+	tr, _ := sixHours(t)
+	tr.Mem.Keys[0].Value = []byte(base64.StdEncoding.EncodeToString(tr.Mem.Keys[0].Value))
+	if res := validate(t, tr.Mem, opts(tr)); !res.Intact() || !res.SignaturesChecked {
+		t.Fatalf("base64 key: %+v", res.Counts)
 	}
 }
