@@ -602,8 +602,9 @@ func hashLogs(ctx context.Context, src Source, jobs []*logJob, workers int) erro
 		wg.Go(func() {
 			var zr gzip.Reader
 			h := sha256.New()
+			buf := make([]byte, 256<<10)
 			for j := range next {
-				if err := hashOne(ctx, src, j, &zr, h); err != nil {
+				if err := hashOne(ctx, src, j, &zr, h, buf); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -633,7 +634,7 @@ type hashWriter interface {
 	Reset()
 }
 
-func hashOne(ctx context.Context, src Source, j *logJob, zr *gzip.Reader, h hashWriter) error {
+func hashOne(ctx context.Context, src Source, j *logJob, zr *gzip.Reader, h hashWriter, buf []byte) error {
 	r := &j.res
 	obj, err := src.Get(ctx, j.lf.Bucket, j.lf.Object)
 	if errors.Is(err, ErrNotFound) {
@@ -649,7 +650,7 @@ func hashOne(ctx context.Context, src Source, j *logJob, zr *gzip.Reader, h hash
 		return nil
 	}
 	h.Reset()
-	n, err := io.Copy(h, io.LimitReader(zr, maxLog+1))
+	n, err := io.CopyBuffer(h, io.LimitReader(zr, maxLog+1), buf)
 	if err != nil {
 		r.Why = "invalid format: " + err.Error()
 		return nil
