@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,18 +16,7 @@ import (
 	"github.com/warroom-ir/warroom/trailcheck/trailtest"
 )
 
-func gunzip(t *testing.T, b []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func gunzip(_ *testing.T, b []byte) []byte { return trailtest.Gunzip(b) }
 
 var (
 	otherOnce sync.Once
@@ -149,16 +137,6 @@ func TestFolderRefusesEscapingKeys(t *testing.T) {
 	}
 }
 
-func gunzipF(b []byte) []byte {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		panic(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
+func gunzipF(b []byte) []byte { return trailtest.Gunzip(b) }
 
 func newTrail() *trailtest.Trail { return trailtest.New() }

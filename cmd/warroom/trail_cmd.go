@@ -56,6 +56,17 @@ func (f *trailFlags) register(c *cobra.Command) {
 	f.aws.register(c)
 }
 
+// open reads the flags of cmd and opens the trail arg names.
+func (f *trailFlags) open(cmd *cobra.Command, e *env, arg string) (trailcheck.Options, trailcheck.Source, string, error) {
+	f.prefixSet = cmd.Flags().Changed("prefix")
+	o, err := f.options()
+	if err != nil {
+		return o, nil, "", err
+	}
+	src, name, err := f.openTrail(cmd.Context(), e, arg, &o)
+	return o, src, name, err
+}
+
 // parseWhen reads --start or --end: RFC 3339, a date, or (for --start) a
 // duration back from end.
 func parseWhen(flag, s string, end time.Time) (time.Time, error) {
@@ -236,12 +247,7 @@ the console and the report show it.`,
 					return err
 				}
 			}
-			f.prefixSet = cmd.Flags().Changed("prefix")
-			o, err := f.options()
-			if err != nil {
-				return err
-			}
-			src, name, err := f.openTrail(cmd.Context(), e, args[0], &o)
+			o, src, name, err := f.open(cmd, e, args[0])
 			if err != nil {
 				return err
 			}
@@ -290,12 +296,7 @@ It exits as validate does: 0 when what it copied is intact, 1 when not, 2 on err
 		Example: `  warroom trail download s3://org-trail/logs ./trail-copy --start 2026-12-01 --end 2026-12-02`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.prefixSet = cmd.Flags().Changed("prefix")
-			o, err := f.options()
-			if err != nil {
-				return err
-			}
-			src, name, err := f.openTrail(cmd.Context(), e, args[0], &o)
+			o, src, name, err := f.open(cmd, e, args[0])
 			if err != nil {
 				return err
 			}

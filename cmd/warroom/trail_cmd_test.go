@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,45 +141,4 @@ func TestTrailValidateUsage(t *testing.T) {
 	}
 }
 
-func gunzipBytes(t *testing.T, b []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// Ingest validates a trail folder first and marks the events of a log file
-// no digest vouches for.
-func TestIngestMarksUnvouchedEvents(t *testing.T) {
-	dir, tr, _ := downloadedTrail(t)
-	rec := func(id string) string {
-		return `{"eventVersion":"1.08","eventTime":"2026-12-01T02:31:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","awsRegion":"us-east-1","eventID":"` + id +
-			`","userIdentity":{"type":"IAMUser","accessKeyId":"AKIAIOSFODNN7EXAMPLE"},"sourceIPAddress":"203.0.113.9","userAgent":"x"}`
-	}
-	planted := tr.LogKey(trailDay.Add(2*time.Hour + 31*time.Minute))
-	p := filepath.Join(dir, tr.Bucket, filepath.FromSlash(planted))
-	if err := os.WriteFile(p, trailtest.Gzip([]byte(`{"Records":[`+rec("planted-1")+`,`+rec("planted-2")+`]}`)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	j := filepath.Join(t.TempDir(), "journal.jsonl")
-	code, out, errOut := warroom(t, "ingest", "-j", j, dir)
-	if code != 0 || !strings.Contains(errOut, "NOT intact") || !strings.Contains(errOut, "2 records from 1 log files no valid digest vouches for are marked") {
-		t.Fatalf("ingest: exit %d\n%s%s", code, out, errOut)
-	}
-	s, _, err := state.Replay(j)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.UnvouchedEvent("planted-1") || !s.UnvouchedEvent("planted-2") || s.UnvouchedEvent("0-0") {
-		t.Errorf("marks: planted %v %v, vouched 0-0 %v", s.UnvouchedEvent("planted-1"), s.UnvouchedEvent("planted-2"), s.UnvouchedEvent("0-0"))
-	}
-	if !s.UnvouchedFile(p) {
-		t.Error("the planted file is not unvouched")
-	}
-}
+func gunzipBytes(_ *testing.T, b []byte) []byte { return trailtest.Gunzip(b) }

@@ -99,7 +99,8 @@ func Gzip(b []byte) []byte {
 	return buf.Bytes()
 }
 
-func gunzip(b []byte) []byte {
+// Gunzip inflates b; it panics on bad input (tests only).
+func Gunzip(b []byte) []byte {
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
 		panic(err)
@@ -149,7 +150,7 @@ func (t *Trail) Digest(start, end time.Time, logs []string) string {
 	files := []map[string]any{}
 	for _, l := range logs {
 		obj := t.Mem.Objects[t.Bucket+"/"+l]
-		h := sha256.Sum256(gunzip(obj.Body))
+		h := sha256.Sum256(Gunzip(obj.Body))
 		files = append(files, map[string]any{"s3Bucket": t.Bucket, "s3Object": l, "hashValue": hex.EncodeToString(h[:]), "hashAlgorithm": "SHA-256",
 			"newestEventTime": end.UTC().Format(time.RFC3339), "oldestEventTime": start.UTC().Format(time.RFC3339)})
 	}
@@ -276,7 +277,7 @@ func (m *Mem) Edit(bucket, key string, fn func([]byte) []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o := m.Objects[bucket+"/"+key]
-	o.Body = Gzip(fn(gunzip(o.Body)))
+	o.Body = Gzip(fn(Gunzip(o.Body)))
 	m.Objects[bucket+"/"+key] = o
 }
 
