@@ -322,3 +322,11 @@ func TestS3ObjectDataEvents(t *testing.T) {
 		t.Fatal("the trail did not deliver the PutObject data event")
 	}
 }
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}

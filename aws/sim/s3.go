@@ -198,7 +198,7 @@ func (s *Sim) s3GetObject(r *Request) (any, error) {
 		h.Set("Content-Encoding", "gzip")
 	}
 	for k, v := range o.Meta {
-		h.Set("X-Amz-Meta-"+k, v)
+		h["x-amz-meta-"+k] = []string{v} // lower case, as S3 sends them
 	}
 	h.Set("ETag", o.ETag)
 	h.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
