@@ -39,15 +39,32 @@ func awsCLIv1() string {
 	return p
 }
 
-// validateLogs runs `aws cloudtrail validate-logs` against the drill from
-// from to the drill's now, and returns its exit code, stdout and stderr.
-func validateLogs(t *testing.T, bin string, env *testEnv, from time.Time) (int, string, string) {
-	t.Helper()
-	return validateLogsArgs(t, bin, env, from)
+// validator is an AWS CLI that runs validate-logs against the drill.
+type validator struct {
+	name, bin string
+	// proxied: the CLI's S3 clients reach the drill through s3Proxy
+	// (CLI v2 2.9, which cannot be given S3's endpoint any other way).
+	proxied bool
 }
 
-func validateLogsArgs(t *testing.T, bin string, env *testEnv, from time.Time, extra ...string) (int, string, string) {
+// validators lists the CLIs found: v1 through AWS_ENDPOINT_URL, v2
+// (/usr/bin/aws) through the HTTPS proxy.
+func validators() []validator {
+	var out []validator
+	if v1 := awsCLIv1(); v1 != "" {
+		out = append(out, validator{name: "v1", bin: v1})
+	}
+	if v, err := exec.Command("/usr/bin/aws", "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(v), "aws-cli/2.") {
+		out = append(out, validator{name: "v2", bin: "/usr/bin/aws", proxied: true})
+	}
+	return out
+}
+
+// validateLogs runs `aws cloudtrail validate-logs` against the drill from
+// from to the drill's now, and returns its exit code, stdout and stderr.
+func validateLogs(t *testing.T, cli validator, env *testEnv, from time.Time, extra ...string) (int, string, string) {
 	t.Helper()
+	bin := cli.bin
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
@@ -63,6 +80,10 @@ func validateLogsArgs(t *testing.T, bin string, env *testEnv, from time.Time, ex
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.SecretAccessKey,
 		"AWS_DEFAULT_REGION=us-east-1", "AWS_ENDPOINT_URL=" + env.endpoint, "AWS_MAX_ATTEMPTS=1"}
+	if cli.proxied {
+		proxy, ca := s3Proxy(t, env.endpoint)
+		cmd.Env = append(cmd.Env, "HTTPS_PROXY="+proxy, "AWS_CA_BUNDLE="+ca)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -79,9 +100,9 @@ func validateLogsArgs(t *testing.T, bin string, env *testEnv, from time.Time, ex
 // drill's trail: intact, then after each move an attacker with S3 and
 // CloudTrail rights can make, the CLI reports what AWS's would.
 func TestAWSCLIValidateLogs(t *testing.T) {
-	bin := awsCLIv1()
-	if bin == "" {
-		t.Skip("no AWS CLI v1 with AWS_ENDPOINT_URL support installed")
+	clis := validators()
+	if len(clis) == 0 {
+		t.Skip("no AWS CLI that validate-logs can point at the drill is installed")
 	}
 	if testing.Short() {
 		t.Skip("the AWS CLI takes seconds per run")
@@ -168,23 +189,25 @@ func TestAWSCLIValidateLogs(t *testing.T) {
 			return "No log files were delivered by CloudTrail between"
 		}, 0},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			env := newEnv(t, Options{LookupRate: 1000})
-			born := env.clock.Now()
-			busy(t, env, 3*time.Hour)
-			want := tc.move(t, env)
-			env.clock.Advance(time.Minute)
-			code, stdout, stderr := validateLogs(t, bin, env, born)
-			if code != tc.code || !strings.Contains(stderr, want) || want == "" && stderr != "" {
-				t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s\nwant on stderr: %q", code, tc.code, stdout, stderr, want)
-			}
-			if !strings.Contains(stdout, "digest files valid") || !strings.Contains(stdout, "Results found for") {
-				t.Fatalf("stdout:\n%s", stdout)
-			}
-			if tc.name == "intact" && (strings.Contains(stdout, "INVALID") || !strings.Contains(stdout, "log files valid")) {
-				t.Fatalf("intact trail:\n%s", stdout)
-			}
-		})
+	for _, cli := range clis {
+		for _, tc := range cases {
+			t.Run(cli.name+"/"+tc.name, func(t *testing.T) {
+				env := newEnv(t, Options{LookupRate: 1000})
+				born := env.clock.Now()
+				busy(t, env, 3*time.Hour)
+				want := tc.move(t, env)
+				env.clock.Advance(time.Minute)
+				code, stdout, stderr := validateLogs(t, cli, env, born)
+				if code != tc.code || !strings.Contains(stderr, want) || want == "" && stderr != "" {
+					t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s\nwant on stderr: %q", code, tc.code, stdout, stderr, want)
+				}
+				if !strings.Contains(stdout, "digest files valid") || !strings.Contains(stdout, "Results found for") {
+					t.Fatalf("stdout:\n%s", stdout)
+				}
+				if tc.name == "intact" && (strings.Contains(stdout, "INVALID") || !strings.Contains(stdout, "log files valid")) {
+					t.Fatalf("intact trail:\n%s", stdout)
+				}
+			})
+		}
 	}
 }
