@@ -330,3 +330,48 @@ func gzipBytes(b []byte) []byte {
 	_ = zw.Close()
 	return buf.Bytes()
 }
+
+// TestListObjectsV1Pages: ListObjects (version 1, what validate-logs
+// lists digests with) pages with Marker to the same keys ListObjectsV2
+// gives, and with a delimiter lists each common prefix once.
+func TestListObjectsV1Pages(t *testing.T) {
+	env := newEnv(t, Options{LookupRate: 1000})
+	busy(t, env, 70*time.Minute)
+	c := env.s3(env.sim.Responder())
+	bucket := env.sim.TrailBucket()
+	base := "AWSLogs/" + env.sim.AccountID() + "/"
+	pageAll := func(delim string) (keys, prefixes []string) {
+		in := &s3.ListObjectsInput{Bucket: &bucket, Prefix: aws.String(base), MaxKeys: aws.Int32(1)}
+		if delim != "" {
+			in.Delimiter = aws.String(delim)
+		}
+		for range 1000 {
+			out, err := c.ListObjects(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range out.Contents {
+				keys = append(keys, aws.ToString(o.Key))
+			}
+			for _, p := range out.CommonPrefixes {
+				prefixes = append(prefixes, aws.ToString(p.Prefix))
+			}
+			if !aws.ToBool(out.IsTruncated) {
+				return keys, prefixes
+			}
+			in.Marker = out.NextMarker
+			if delim == "" {
+				in.Marker = out.Contents[len(out.Contents)-1].Key
+			}
+		}
+		t.Fatal("ListObjects does not end")
+		return nil, nil
+	}
+	keys, _ := pageAll("")
+	if want := listKeys(t, env, base); strings.Join(keys, "\n") != strings.Join(want, "\n") || len(keys) < 30 {
+		t.Fatalf("ListObjects paged to %d keys, ListObjectsV2 lists %d", len(keys), len(want))
+	}
+	if _, prefixes := pageAll("/"); strings.Join(prefixes, ",") != base+"CloudTrail-Digest/,"+base+"CloudTrail/" {
+		t.Fatalf("common prefixes %v", prefixes)
+	}
+}

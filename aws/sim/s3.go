@@ -113,14 +113,9 @@ func (s *Sim) s3ListObjectsV2(r *Request) (any, error) {
 	}
 	s.deliverLocked(r.Now)
 	q := r.HTTP.URL.Query()
-	prefix, delim := q.Get("prefix"), q.Get("delimiter")
-	max := 1000
-	if v := q.Get("max-keys"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, Errorf(400, "InvalidArgument", "Provided max-keys not an integer or within integer range")
-		}
-		max = min(n, 1000)
+	max, err := maxKeys(q)
+	if err != nil {
+		return nil, err
 	}
 	after := q.Get("start-after")
 	if tok := q.Get("continuation-token"); tok != "" {
@@ -130,6 +125,43 @@ func (s *Sim) s3ListObjectsV2(r *Request) (any, error) {
 		}
 		after = string(b)
 	}
+	out := listBucketResult{XMLNS: xmlnsS3, Name: s.trail.bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"), MaxKeys: max,
+		ContinuationToken: q.Get("continuation-token"), StartAfter: q.Get("start-after"), EncodingType: q.Get("encoding-type")}
+	var next string
+	out.Contents, out.CommonPrefixes, out.KeyCount, next = s.s3List(out.Prefix, out.Delimiter, after, false, max, out.EncodingType == "url")
+	if next != "" {
+		if out.Delimiter != "" && strings.HasSuffix(next, out.Delimiter) {
+			next += "\xff" // a common prefix: go on past every key under it
+		}
+		out.IsTruncated, out.NextContinuationToken = true, base64.RawURLEncoding.EncodeToString([]byte(next))
+	}
+	return out, nil
+}
+
+// maxKeys reads a listing's max-keys (1000 when absent, at most 1000).
+func maxKeys(q url.Values) (int, error) {
+	v := q.Get("max-keys")
+	if v == "" {
+		return 1000, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, Errorf(400, "InvalidArgument", "Provided max-keys not an integer or within integer range")
+	}
+	return min(n, 1000), nil
+}
+
+// s3List lists the bucket as both list calls do: the keys under prefix
+// that sort after after (with skipUnder, past every key under it when it
+// is a common prefix: ListObjects' NextMarker), rolled up at delim, at
+// most max entries. next is the last entry listed when more remain.
+func (s *Sim) s3List(prefix, delim, after string, skipUnder bool, max int, urlEncode bool) (contents []s3Contents, prefixes []s3Prefix, n int, next string) {
+	enc := func(k string) string {
+		if urlEncode {
+			return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
+		}
+		return k
+	}
 	keys := make([]string, 0, len(s.trail.objects))
 	for k := range s.trail.objects {
 		if strings.HasPrefix(k, prefix) && k > after {
@@ -137,42 +169,34 @@ func (s *Sim) s3ListObjectsV2(r *Request) (any, error) {
 		}
 	}
 	sort.Strings(keys)
-	out := listBucketResult{XMLNS: xmlnsS3, Name: s.trail.bucket, Prefix: prefix, Delimiter: delim, MaxKeys: max,
-		ContinuationToken: q.Get("continuation-token"), StartAfter: q.Get("start-after"), EncodingType: q.Get("encoding-type")}
-	enc := func(k string) string {
-		if out.EncodingType == "url" {
-			return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
-		}
-		return k
+	skip := "" // a common prefix listed: the keys under it are passed over
+	if skipUnder && delim != "" && strings.HasSuffix(after, delim) {
+		skip = after
 	}
-	seen := map[string]bool{}
 	last := ""
 	for _, k := range keys {
-		if out.KeyCount == max {
-			out.IsTruncated = true
-			out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
-			break
+		if skip != "" && strings.HasPrefix(k, skip) {
+			continue
+		}
+		if n == max {
+			return contents, prefixes, n, last
 		}
 		if delim != "" {
 			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
 				cp := k[:len(prefix)+i+len(delim)]
-				if !seen[cp] {
-					seen[cp] = true
-					out.CommonPrefixes = append(out.CommonPrefixes, s3Prefix{enc(cp)})
-					out.KeyCount++
-				}
-				// Skip past every key under this common prefix.
-				last = cp + "\xff"
+				prefixes = append(prefixes, s3Prefix{enc(cp)})
+				n++
+				last, skip = cp, cp
 				continue
 			}
 		}
 		o := s.trail.objects[k]
-		out.Contents = append(out.Contents, s3Contents{Key: enc(k), LastModified: o.Modified.UTC().Format("2006-01-02T15:04:05.000Z"),
+		contents = append(contents, s3Contents{Key: enc(k), LastModified: o.Modified.UTC().Format("2006-01-02T15:04:05.000Z"),
 			ETag: o.ETag, Size: len(o.Body), StorageClass: "STANDARD"})
-		out.KeyCount++
+		n++
 		last = k
 	}
-	return out, nil
+	return contents, prefixes, n, ""
 }
 
 func (s *Sim) s3GetObject(r *Request) (any, error) {
@@ -242,22 +266,10 @@ func (s *Sim) s3ListObjects(r *Request) (any, error) {
 	}
 	s.deliverLocked(r.Now)
 	q := r.HTTP.URL.Query()
-	prefix, delim, marker := q.Get("prefix"), q.Get("delimiter"), q.Get("marker")
-	max := 1000
-	if v := q.Get("max-keys"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, Errorf(400, "InvalidArgument", "Provided max-keys not an integer or within integer range")
-		}
-		max = min(n, 1000)
+	max, err := maxKeys(q)
+	if err != nil {
+		return nil, err
 	}
-	keys := make([]string, 0, len(s.trail.objects))
-	for k := range s.trail.objects {
-		if strings.HasPrefix(k, prefix) && k > marker {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
 	type result struct {
 		XMLName        xml.Name     `xml:"ListBucketResult"`
 		XMLNS          string       `xml:"xmlns,attr"`
@@ -272,44 +284,16 @@ func (s *Sim) s3ListObjects(r *Request) (any, error) {
 		Contents       []s3Contents `xml:"Contents"`
 		CommonPrefixes []s3Prefix   `xml:"CommonPrefixes"`
 	}
-	out := result{XMLNS: xmlnsS3, Name: s.trail.bucket, Prefix: prefix, Marker: marker, MaxKeys: max, Delimiter: delim,
-		EncodingType: q.Get("encoding-type")}
-	enc := func(k string) string {
-		if out.EncodingType == "url" {
-			return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
+	out := result{XMLNS: xmlnsS3, Name: s.trail.bucket, Prefix: q.Get("prefix"), Marker: q.Get("marker"), MaxKeys: max,
+		Delimiter: q.Get("delimiter"), EncodingType: q.Get("encoding-type")}
+	var next string
+	out.Contents, out.CommonPrefixes, _, next = s.s3List(out.Prefix, out.Delimiter, out.Marker, true, max, out.EncodingType == "url")
+	if next != "" {
+		out.IsTruncated = true
+		if out.Delimiter != "" {
+			// Without a delimiter S3 leaves it out: the next marker is the last key.
+			out.NextMarker = next
 		}
-		return k
-	}
-	seen := map[string]bool{}
-	n, last := 0, ""
-	for _, k := range keys {
-		if delim != "" && last != "" && strings.HasPrefix(k, last) && strings.HasSuffix(last, delim) {
-			continue // under a common prefix already listed
-		}
-		if n == max {
-			out.IsTruncated = true
-			if delim != "" {
-				out.NextMarker = enc(last)
-			}
-			break
-		}
-		if delim != "" {
-			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
-				cp := k[:len(prefix)+i+len(delim)]
-				if !seen[cp] {
-					seen[cp] = true
-					out.CommonPrefixes = append(out.CommonPrefixes, s3Prefix{enc(cp)})
-					n++
-				}
-				last = cp
-				continue
-			}
-		}
-		o := s.trail.objects[k]
-		out.Contents = append(out.Contents, s3Contents{Key: enc(k), LastModified: o.Modified.UTC().Format("2006-01-02T15:04:05.000Z"),
-			ETag: o.ETag, Size: len(o.Body), StorageClass: "STANDARD"})
-		n++
-		last = k
 	}
 	return out, nil
 }
