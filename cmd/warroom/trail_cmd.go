@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warroom-ir/warroom/aws/trail"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -31,6 +32,9 @@ and trail download copies a trail with its digests' signatures and public keys i
 folder that can be validated later with no network.`,
 	}
 	c.AddCommand(newTrailValidateCmd(e), newTrailDownloadCmd(e))
+	c.Example = `  warroom trail validate s3://org-trail/logs --start 24h
+  warroom trail download auto ./trail-copy --start 2026-12-01 --end 2026-12-02
+  warroom trail validate ./trail-copy --start 2026-12-01 --end 2026-12-02`
 	return c
 }
 
@@ -117,17 +121,27 @@ func (f *trailFlags) options() (trailcheck.Options, error) {
 	return o, nil
 }
 
-// errS3NotBuilt is what s3:// and auto say until aws/trail's Source is
-// wired here (trailBucketSource).
-var errS3NotBuilt = errors.New("validating a trail bucket through the AWS API is not built in this binary yet: " +
-	"copy the trail with `aws s3 sync s3://BUCKET DIR` and run `warroom trail validate DIR` (signatures are then not checked), " +
-	"or validate with `aws cloudtrail validate-logs`")
-
 // trailBucketSource is the one place the S3 mode (s3://bucket/prefix, or
 // auto: the trail DescribeTrails names) gets its Source: aws/trail's
-// trailcheck.Source over S3 and CloudTrail's ListPublicKeys.
-func trailBucketSource(_ context.Context, _ *env, _ *awsFlags, _ string) (src trailcheck.Source, bucket, prefix string, err error) {
-	return nil, "", "", usageErr(errS3NotBuilt)
+// BucketSource, reading the bucket and CloudTrail's ListPublicKeys in the
+// session's home Region.
+func trailBucketSource(ctx context.Context, e *env, a *awsFlags, arg string) (src trailcheck.Source, bucket, prefix string, err error) {
+	if arg != "auto" {
+		if bucket, prefix, err = trail.ParseBucketURL(arg); err != nil {
+			return nil, "", "", usageErr(err)
+		}
+	}
+	sess, _, err := a.session(ctx, e)
+	if err != nil {
+		return nil, "", "", err
+	}
+	home := sess.HomeRegion()
+	if arg == "auto" {
+		if bucket, prefix, err = trail.DiscoverBucket(ctx, sess.CloudTrail(home), home); err != nil {
+			return nil, "", "", usageErr(err)
+		}
+	}
+	return trail.NewBucketSource(sess.S3(home), sess.CloudTrail(home), home), bucket, strings.Trim(prefix, "/"), nil
 }
 
 // openTrail opens SOURCE: s3://…, auto, or a folder. name is what the
@@ -231,7 +245,9 @@ It exits 0 when the trail is intact (every digest and log file valid, no gap, ev
 file vouched for but the ones delivered after the newest digest), 1 when it is not, and 2
 on usage or I/O errors. With --journal, the result is journaled as a trail.integrity fact:
 the console and the report show it.`,
-		Example: `  warroom trail validate ./trail-copy --start 2026-12-01 --end 2026-12-02
+		Example: `  warroom trail validate s3://org-trail/logs --start 24h
+  warroom trail validate auto --profile prod
+  warroom trail validate ./trail-copy --start 2026-12-01 --end 2026-12-02
   warroom trail validate ./synced-bucket --start 36h --output json
   warroom trail validate ./trail-copy -j incident/journal.jsonl`,
 		Args: cobra.ExactArgs(1),

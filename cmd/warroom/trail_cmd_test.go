@@ -6,9 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/trailcheck"
 	"github.com/warroom-ir/warroom/trailcheck/trailtest"
@@ -122,8 +127,7 @@ func TestTrailValidateSyncCopyAndHostileNames(t *testing.T) {
 
 func TestTrailValidateUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"trail", "validate", "s3://trail-bucket/logs"},
-		{"trail", "validate", "auto"},
+		{"trail", "validate", "s3:///no-bucket"},
 		{"trail", "validate", filepath.Join(t.TempDir(), "nope")},
 		{"trail", "validate", t.TempDir(), "--start", "yesterday"},
 		{"trail", "validate", t.TempDir(), "--output", "yaml"},
@@ -132,9 +136,6 @@ func TestTrailValidateUsage(t *testing.T) {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
-	if _, _, errOut := warroom(t, "trail", "validate", "s3://b/p"); !strings.Contains(errOut, "not built in this binary yet") {
-		t.Errorf("s3 mode: %s", errOut)
-	}
 	// An empty folder: nothing vouched for, not intact.
 	if code, out, _ := warroom(t, "trail", "validate", t.TempDir()); code != 1 || !strings.Contains(out, "no digest files found") {
 		t.Errorf("empty folder: exit %d\n%s", code, out)
@@ -142,3 +143,67 @@ func TestTrailValidateUsage(t *testing.T) {
 }
 
 func gunzipBytes(_ *testing.T, b []byte) []byte { return trailtest.Gunzip(b) }
+
+// trailClock is the wall clock moved by an offset the test changes: the
+// drill's trail delivers digests hourly on it.
+type trailClock struct{ off atomic.Int64 }
+
+func (c *trailClock) Now() time.Time          { return time.Now().UTC().Add(time.Duration(c.off.Load())) }
+func (c *trailClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// TestTrailValidateDrill validates the drill account's trail bucket through
+// the AWS API (s3:// and auto): intact, then a log file deleted and a
+// digest deleted, as an attacker with S3 rights would.
+func TestTrailValidateDrill(t *testing.T) {
+	clock := &trailClock{}
+	d := newStreamDrill(t, sim.Options{Clock: clock})
+	born := clock.Now()
+	for range 13 {
+		d.attack(t, "us-east-1")
+		clock.Advance(10 * time.Minute)
+	}
+	bucket := d.sim.TrailBucket()
+	rng := []string{"--start", born.Add(-time.Hour).Format(time.RFC3339), "--end", clock.Now().Format(time.RFC3339), "--endpoint-url", d.endpoint}
+	code, out, errOut := warroom(t, append([]string{"trail", "validate", "s3://" + bucket}, rng...)...)
+	if code != 0 || !strings.Contains(out, "signatures verified") || !strings.Contains(out, ": intact") {
+		t.Fatalf("intact drill trail: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := warroom(t, append([]string{"trail", "validate", "auto"}, rng...)...); code != 0 || !strings.Contains(out, "s3://"+bucket) {
+		t.Fatalf("auto: exit %d\n%s%s", code, out, errOut)
+	}
+	// The attacker deletes a log file a digest lists.
+	var res trailcheck.Result
+	_, out, _ = warroom(t, append([]string{"trail", "validate", "s3://" + bucket, "-o", "json", "-v"}, rng...)...)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("json: %v %s", err, out)
+	}
+	var victim string
+	for _, c := range res.Chains {
+		if len(c.Files) > 0 && victim == "" {
+			victim = c.Files[0].Key
+		}
+	}
+	if victim == "" || res.Counts.Digests == 0 || res.Counts.Logs == 0 {
+		t.Fatalf("the drill's digests list no log file: %+v", res.Counts)
+	}
+	sess, err := session.Load(context.Background(), session.Options{Profile: "attacker", Region: "us-east-1", Endpoint: d.endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.S3("us-east-1").DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &bucket, Key: &victim}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = warroom(t, append([]string{"trail", "validate", "s3://" + bucket}, rng...)...)
+	if code != 1 || !strings.Contains(out, victim+"  MISSING: not found") {
+		t.Fatalf("deleted log: exit %d\n%s", code, out)
+	}
+	// Offline: download, then validate the folder with no endpoint at all.
+	dir := filepath.Join(t.TempDir(), "copy")
+	if code, _, errOut := warroom(t, append([]string{"trail", "download", "s3://" + bucket, dir}, rng...)...); code != 1 {
+		t.Fatalf("download of a broken trail: exit %d\n%s", code, errOut)
+	}
+	code, out, _ = warroom(t, "trail", "validate", dir, rng[0], rng[1], rng[2], rng[3])
+	if code != 1 || !strings.Contains(out, victim+"  MISSING: not found") || !strings.Contains(out, "signatures verified") {
+		t.Fatalf("downloaded folder: exit %d\n%s", code, out)
+	}
+}
