@@ -82,6 +82,10 @@ func violations(pkgs []pkg) []string {
 				bad(p, "imports %s: state/ is the bottom layer", imp)
 			case under(p.ImportPath, "sanitize") && strings.Contains(strings.Split(imp, "/")[0], "."):
 				bad(p, "imports %s: sanitize uses only the standard library", imp)
+			case under(p.ImportPath, "trailcheck") && strings.Contains(strings.Split(imp, "/")[0], ".") &&
+				!(isTest && (under(imp, "trailcheck") || under(imp, "aws/sim/gen"))) && !under(imp, "trailcheck"):
+				// Its tests may build trails (trailtest) from aws/sim/gen's records.
+				bad(p, "imports %s: trailcheck uses only the standard library", imp)
 			}
 		}
 		// incident/ must not pull a UI library in even indirectly.
@@ -93,7 +97,7 @@ func violations(pkgs []pkg) []string {
 			}
 		}
 		// state/ must not pull the SDK or a UI library in even indirectly.
-		if under(p.ImportPath, "state") || under(p.ImportPath, "sanitize") || under(p.ImportPath, "report") {
+		if under(p.ImportPath, "state") || under(p.ImportPath, "sanitize") || under(p.ImportPath, "report") || under(p.ImportPath, "trailcheck") {
 			for _, d := range p.Deps {
 				if isAWSSDK(d) || isUI(d) || isFang(d) {
 					bad(p, "depends on %s (indirectly): state/ imports neither the AWS SDK nor a UI library", d)
@@ -169,6 +173,9 @@ func TestViolationsCatchesCrossings(t *testing.T) {
 		{"report imports aws/", pkg{ImportPath: module + "/report", Imports: []string{module + "/aws/contain"}}, "built from a Store"},
 		{"report imports tui", pkg{ImportPath: module + "/report", Imports: []string{module + "/tui"}}, "built from a Store"},
 		{"report depends on the SDK", pkg{ImportPath: module + "/report", Deps: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "indirectly"},
+		{"trailcheck imports the SDK", pkg{ImportPath: module + "/trailcheck", Imports: []string{"github.com/aws/aws-sdk-go-v2/service/s3"}}, "AWS SDK"},
+		{"trailcheck imports a module", pkg{ImportPath: module + "/trailcheck", Imports: []string{"golang.org/x/crypto/ssh"}}, "standard library"},
+		{"trailcheck imports state", pkg{ImportPath: module + "/trailcheck", Imports: []string{module + "/state"}}, "standard library"},
 		{"tui test imports SDK", pkg{ImportPath: module + "/tui", TestImports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
 	}
 	for _, tt := range tests {
@@ -190,6 +197,8 @@ func TestViolationsCatchesCrossings(t *testing.T) {
 		{ImportPath: module + "/incident", Imports: []string{module + "/state", module + "/aws/contain", module + "/aws/trail", module + "/report", module + "/sanitize"},
 			Deps: []string{"github.com/aws/aws-sdk-go-v2/aws"}},
 		{ImportPath: module + "/cmd/warroom", Imports: []string{module + "/incident", module + "/tui"}},
+		{ImportPath: module + "/trailcheck", Imports: []string{"crypto/rsa"}, XTestImports: []string{module + "/trailcheck/trailtest", module + "/aws/sim/gen"}},
+		{ImportPath: module + "/trailcheck/trailtest", Imports: []string{module + "/trailcheck"}},
 	}
 	if v := violations(allowed); len(v) != 0 {
 		t.Errorf("allowed imports reported: %q", v)

@@ -261,6 +261,8 @@ func render(w io.Writer, r *Report, st style) error {
 		}
 	}
 
+	renderTrails(&sb, r, st)
+
 	sb.WriteString(st.heading(2, "Notes"))
 	rows = nil
 	for _, n := range r.Notes {

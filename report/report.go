@@ -37,6 +37,8 @@ type Report struct {
 	// suspect key); Still open rests on them.
 	Verdicts []Verdict `json:"verdicts"`
 	Credits  []Credit  `json:"credits"`
+	// Trails is the CloudTrail log-file integrity of each trail validated.
+	Trails   []Trail   `json:"trail_integrity,omitempty"`
 	Problems []Problem `json:"problems,omitempty"`
 }
 
@@ -260,6 +262,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	}
 	r.containment(s)
 	r.open(s)
+	r.trails(s)
 	return r
 }
 

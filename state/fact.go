@@ -32,6 +32,7 @@ const (
 	KindKeyInfo         Kind = "key.info"         // KeyInfo: which account owns a key id ("is this key ours?")
 	KindVerdict         Kind = "verdict"          // Verdict: is a suspect credential contained, read back from AWS
 	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
+	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before

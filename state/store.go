@@ -62,6 +62,12 @@ type Store struct {
 	KeyInfos map[string]Dated[KeyInfo]
 	// Verdicts maps a suspect key to its latest verdict, read back from AWS.
 	Verdicts map[string]Dated[Verdict]
+	// Integrity maps a trail source (s3://bucket/prefix, a folder) to its
+	// latest validation against CloudTrail's digests.
+	Integrity map[string]Dated[TrailIntegrity]
+	unvouched map[string]bool // the keys (and bucket/keys) of Integrity's unvouched files
+	// unvouchedEvents holds the event ids Integrity's facts name.
+	unvouchedEvents map[string]bool
 	// Trusts keeps, per role name, every distinct trust policy the
 	// inventories saw, oldest first: the known-good document to restore
 	// when the attacker changed it.
@@ -171,6 +177,7 @@ func NewStore() *Store {
 		Sweeps:       map[SweepKey]Dated[Sweep]{},
 		KeyInfos:     map[string]Dated[KeyInfo]{},
 		Verdicts:     map[string]Dated[Verdict]{},
+		Integrity:    map[string]Dated[TrailIntegrity]{},
 		Trusts:       map[string][]Dated[string]{},
 		ActionLedger: ActionLedger{byID: map[string]*Action{}},
 		strs:         interner{},
@@ -458,6 +465,13 @@ func (s *Store) apply(e journal.Entry) error {
 		if v, err = decode[Anchor](e); err == nil {
 			s.Anchors = append(s.Anchors, dated(e, v))
 			sum = fmt.Sprintf("head of line %d anchored in CloudTrail (%s, %s, request %s)", v.Seq, v.Call, v.Region, v.RequestID)
+		}
+	case KindTrailIntegrity:
+		var v TrailIntegrity
+		if v, err = decode[TrailIntegrity](e); err == nil {
+			s.Integrity[v.Source] = dated(e, v)
+			s.noteUnvouched()
+			sum = v.Summary()
 		}
 	default:
 		// A kind from a newer warroom: keep it visible, not fatal.

@@ -252,6 +252,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if r := m.runPart(v.now); r != "" {
 		parts = append(parts, part{text: r})
 	}
+	if tp := trailPart(m.store); tp != "" {
+		parts = append(parts, tp)
+	}
 	// The verdict, read back from AWS, before what does not change.
 	if vd := verdictPart(m.store); vd != "" {
 		parts = append(parts, part{text: vd})

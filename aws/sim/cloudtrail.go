@@ -32,6 +32,10 @@ type event struct {
 	keyID     string
 	readOnly  bool
 	resources []EventResource
+	// object is a data event's S3 object ARN; empty for management
+	// events. Data events reach only the trails that select them, never
+	// the event history (LookupEvents).
+	object string
 }
 
 // s3Object is one object in the trail bucket.
@@ -40,6 +44,11 @@ type s3Object struct {
 	Body     []byte
 	Modified time.Time
 	ETag     string
+	// ContentType is the object's Content-Type ("application/json" for
+	// what CloudTrail writes); Meta its user metadata, names lowercased
+	// without "x-amz-meta-".
+	ContentType string
+	Meta        map[string]string
 }
 
 // trailState is the account's CloudTrail: the event history every call
@@ -53,6 +62,8 @@ type trailState struct {
 	events  []*event
 	objects map[string]*s3Object
 	trails  map[string]*trail // by name
+	// signer is the drill's digest-signing key (digest.go), made on first use.
+	signer *digestKey
 }
 
 // trail is one trail's configuration and its delivery queue.
@@ -73,6 +84,8 @@ type trail struct {
 	// the trail: CloudTrail delivers that call's own record.
 	stoppedBy string
 	pending   []*event // waiting for S3 delivery
+	// digest is the trail's digest schedule and chains (digest.go).
+	digest digestChain
 }
 
 // eventSelector is one of a trail's event selectors.
@@ -100,6 +113,9 @@ func (t *trail) delivers(ev *event) bool {
 	if !t.multiRegion && ev.region != t.homeRegion {
 		return false
 	}
+	if ev.object != "" {
+		return t.selectsData(ev.object, ev.readOnly)
+	}
 	sels := t.selectors
 	if sels == nil {
 		sels = defaultSelectors()
@@ -124,12 +140,47 @@ func (t *trail) delivers(ev *event) bool {
 	return false
 }
 
+// selectsData reports whether one of t's selectors takes the data event
+// on S3 object arn ("arn:aws:s3:::bucket/key"): a data resource of type
+// AWS::S3::Object whose value is "arn:aws:s3" (every bucket) or a prefix
+// of the ARN, with a matching ReadWriteType.
+func (t *trail) selectsData(arn string, readOnly bool) bool {
+	for _, sel := range t.selectors {
+		if sel.ReadWriteType == "ReadOnly" && !readOnly || sel.ReadWriteType == "WriteOnly" && readOnly {
+			continue
+		}
+		for _, dr := range sel.DataResources {
+			if dr.Type != "AWS::S3::Object" {
+				continue
+			}
+			for _, v := range dr.Values {
+				if v == "arn:aws:s3" || v == "arn:aws:s3:::" || strings.HasPrefix(arn, v) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// selectsData reports whether a trail that logs now selects the data event.
+func (st *trailState) selectsData(arn string, readOnly bool) bool {
+	for _, t := range st.trails {
+		if t.logging && t.selectsData(arn, readOnly) {
+			return true
+		}
+	}
+	return false
+}
+
 func newTrailState(s *Sim) *trailState {
 	st := &trailState{objects: map[string]*s3Object{}, trails: map[string]*trail{}}
 	st.bucket = fmt.Sprintf("aws-cloudtrail-logs-%s-%s", s.acct.ID, s.ids.str("0123456789abcdef", 8))
 	st.created = s.clock.Now().Add(-400 * 24 * time.Hour).UTC().Truncate(time.Second)
 	t := s.newTrail("management-events", st.bucket, "", HomeRegion, true)
 	t.logging, t.validation, t.startedAt = true, true, st.created
+	// Its digests start with the drill: nothing before it is digested.
+	s.startChain(t, s.bornSim)
 	st.trails[t.name] = t
 	return st
 }
@@ -168,8 +219,10 @@ func (s *Sim) TrailBucket() string { return s.trail.bucket }
 // deliverLocked writes S3 log files for every delivery window that has
 // closed by now. A record belongs to the window its visibility time falls
 // in; the file is named for the window's end (the delivery time).
+// Digest files are written as their hours close (digest.go).
 func (s *Sim) deliverLocked(now time.Time) {
 	for _, t := range s.trail.sortedTrails() {
+		s.writeDigestsLocked(t, now)
 		s.deliverTrailLocked(t, now)
 	}
 }
@@ -228,8 +281,8 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 		if t.prefix != "" {
 			key = t.prefix + "/" + key
 		}
-		sum := sha256.Sum256(gz.Bytes())
-		s.trail.objects[key] = &s3Object{Key: key, Body: gz.Bytes(), Modified: end, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		s.trail.objects[key] = &s3Object{Key: key, Body: gz.Bytes(), Modified: end, ETag: etagOf(gz.Bytes()), ContentType: "application/json"}
+		t.noteLog(k.region, key, buf.Bytes(), evs)
 		if end.After(t.lastDelivery) {
 			t.lastDelivery = end
 		}
@@ -251,6 +304,7 @@ func cloudtrailService(s *Sim) *Service {
 			"DeleteTrail":       {Handle: s.ctDeleteTrail},
 			"PutEventSelectors": {Handle: s.ctPutEventSelectors},
 			"GetEventSelectors": {Handle: s.ctGetEventSelectors, ReadOnly: true},
+			"ListPublicKeys":    {Handle: s.ctListPublicKeys, ReadOnly: true},
 		},
 	}
 }
@@ -406,7 +460,7 @@ func (s *Sim) ctLookupEvents(r *Request) (any, error) {
 
 	var hits []*event
 	for _, ev := range s.trail.events {
-		if ev.region != r.Region || r.Now.Before(ev.visibleAt) {
+		if ev.object != "" || ev.region != r.Region || r.Now.Before(ev.visibleAt) {
 			continue
 		}
 		if !start.IsZero() && ev.time.Before(start) || !end.IsZero() && ev.time.After(end) {

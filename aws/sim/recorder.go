@@ -169,6 +169,18 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		TLSDetails: &ctTLS{TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256",
 			ClientProvidedHostHeader: awsHost(req.Service, req.Region)},
 	}
+	var object string // a data event's object ARN
+	if op.DataEvent {
+		rec.ManagementEvent, rec.EventCategory = false, "Data"
+		for _, r := range req.Resources {
+			if r.Type == "AWS::S3::Object" {
+				object = r.ARN
+			}
+		}
+		if object == "" || !s.trail.selectsData(object, op.ReadOnly) {
+			return
+		}
+	}
 	if e != nil {
 		rec.ErrorCode, rec.ErrorMessage = e.Code, e.Message
 		if req.Service.Protocol == ProtoEC2 {
@@ -200,6 +212,7 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		keyID:     req.Caller.AccessKeyID,
 		readOnly:  op.ReadOnly,
 		resources: req.Resources,
+		object:    object,
 	}
 	ev.user = req.Caller.UserName
 	if req.Caller.Type == "AssumedRole" {

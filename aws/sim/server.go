@@ -108,7 +108,7 @@ type Request struct {
 // EventResource is an entry of a CloudTrail record's resources.
 type EventResource struct {
 	ARN       string `json:"ARN"`
-	AccountID string `json:"accountId"`
+	AccountID string `json:"accountId,omitempty"`
 	Type      string `json:"type"`
 }
 
@@ -253,7 +253,9 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 	if c.Kind == credRole && c.Role != nil {
 		c.Role.LastUsed, c.Role.LastRegion = req.Now, req.Region
 	}
-	record = !op.DataEvent
+	// Data events are recorded only for the trails that select them
+	// (recordLocked decides).
+	record = true
 	if c.Account != "" {
 		// An outside key: only the role's account side of AssumeRole is
 		// the drill's to record, and only STS is served.

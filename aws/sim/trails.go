@@ -140,6 +140,12 @@ func (s *Sim) ctSetLogging(on bool) func(*Request) (any, error) {
 		if err := homeOnly(r, t); err != nil {
 			return nil, err
 		}
+		// What was due before now is written first: a stop ends the
+		// digest chain after the window it falls in.
+		s.deliverLocked(r.Now)
+		if on && t.digest.start.IsZero() {
+			s.startChain(t, r.Now)
+		}
 		if t.logging != on {
 			// What was recorded before now and is still queued goes out
 			// with the trail's next file either way.
@@ -233,7 +239,9 @@ func (s *Sim) ctDeleteTrail(r *Request) (any, error) {
 	if err := homeOnly(r, t); err != nil {
 		return nil, err
 	}
-	// What the trail had not delivered yet is lost with it.
+	// What the trail had not delivered yet is lost with it, and its
+	// digest chains end without a last digest.
+	s.deliverLocked(r.Now)
 	delete(s.trail.trails, t.name)
 	return struct{}{}, nil
 }

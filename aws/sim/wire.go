@@ -93,10 +93,11 @@ func innerXML(v any) ([]byte, error) {
 func writeSuccess(w http.ResponseWriter, svc *Service, op, requestID string, out any) error {
 	status := http.StatusOK
 	if rep, ok := out.(*Reply); ok {
+		// Copied as spelled: S3 writes user metadata names in lower
+		// case (x-amz-meta-signature), and botocore keeps the case it is
+		// sent, so the names must not be canonicalized.
 		for k, vs := range rep.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
+			w.Header()[k] = append(w.Header()[k], vs...)
 		}
 		if rep.Status != 0 {
 			status = rep.Status

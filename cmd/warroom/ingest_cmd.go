@@ -114,6 +114,10 @@ func runIngest(ctx context.Context, e *env, path, title string, caps ingestCaps,
 	if _, err := rec.Record(state.KindSessionStarted, state.SessionStarted{Command: "ingest", Mode: state.ModeOffline, Version: version}); err != nil {
 		return usageErr(err)
 	}
+	// Folders with CloudTrail digests are validated first (trail_cmd.go).
+	if err := ingestTrailCheck(ctx, e, rec, paths); err != nil {
+		return err
+	}
 
 	// Batches are written by one goroutine while the next is parsed, in
 	// the order they were made. Only it touches rec until it is done.
