@@ -249,11 +249,11 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if h := healthSummary(m.store, v.now); h != "" {
 		parts = append(parts, part{text: h, cut: true})
 	}
+	if tp := trailPart(m.store); tp != "" {
+		parts = append(parts, part{text: tp, cut: true})
+	}
 	if r := m.runPart(v.now); r != "" {
 		parts = append(parts, part{text: r})
-	}
-	if tp := trailPart(m.store); tp != "" {
-		parts = append(parts, tp)
 	}
 	// The verdict, read back from AWS, before what does not change.
 	if vd := verdictPart(m.store); vd != "" {
@@ -313,12 +313,11 @@ func (m *Model) statusLine(v *viewCtx) string {
 		}
 		parts = slices.Delete(parts, worst, worst+1)
 	}
-	if over := need() - room; over > 0 {
-		for i := range parts {
-			if p := &parts[i]; p.cut && len(parts) > 1 {
-				p.text = truncate(p.text, max(width(p.text)-over, 8))
-				break
-			}
+	// The trail's "where" is cut before the stream's health.
+	for i := len(parts) - 1; i >= 0; i-- {
+		if over := need() - room; over > 0 && parts[i].cut && len(parts) > 1 {
+			p := &parts[i]
+			p.text = truncate(p.text, max(width(p.text)-over, 8))
 		}
 	}
 	texts := make([]string, len(parts))
