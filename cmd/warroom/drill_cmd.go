@@ -156,13 +156,14 @@ func debriefNow(ctx context.Context, w io.Writer, d incident.Drill) (banner stri
 		return banner, err
 	}
 	if hook := debriefed; hook != nil {
-		hook(db)
+		hook(db, checkErr)
 	}
 	return banner, writeDebrief(w, db, checkErr)
 }
 
-// debriefed, when set (by tests), gets every debrief the drill builds.
-var debriefed func(report.Debrief)
+// debriefed, when set (by tests), gets every debrief the drill builds, and
+// why its verdict could not be read back.
+var debriefed func(db report.Debrief, checkErr error)
 
 // writeDebrief prints the debrief; checkErr is why the verdict could not be
 // read back just now. Every string from the journal or the drill's record
