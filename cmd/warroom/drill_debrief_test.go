@@ -73,14 +73,7 @@ func TestDrillDebriefIsTheReport(t *testing.T) {
 					return false
 				})
 			}
-			r.waitFor("the attacker's footholds", func() bool {
-				select {
-				case <-r.drill.sc.Attacker().Established():
-					return true
-				default:
-					return false
-				}
-			})
+			r.waitEstablished()
 			exiting.Store(true)
 			if err := r.quit(); err != nil {
 				t.Fatalf("drill: %v; stderr %s", err, r.errb.String())
