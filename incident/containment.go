@@ -294,7 +294,7 @@ func (c *Containment) Resume(ctx context.Context) {
 	c.running.Add(1)
 	go func() {
 		defer c.running.Done()
-		_, _ = c.runner.Resume(ctx, false)
+		_, _ = Resume(ctx, c.runner)
 	}()
 }
 

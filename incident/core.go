@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/warroom-ir/warroom/aws/anchor"
-	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/inventory"
 	"github.com/warroom-ir/warroom/aws/regions"
 	"github.com/warroom-ir/warroom/aws/session"
@@ -149,12 +148,9 @@ func (c *Core) Containment(actor journal.Actor) *Containment {
 	if c.cont != nil || c.sess == nil || c.sess.ReadOnly() {
 		return c.cont
 	}
-	incidentID, _, _ := c.rec.Head()
-	env := contain.NewEnv(c.sess, c.id, incidentID)
-	// Locate reads the journal file, on the first question an action asks:
-	// the fold is not held while the file is read.
-	env.Locate = FileLocator(c.rec.Path())
-	c.cont = NewContainment(&contain.Runner{Env: env, Journal: c.rec, Path: c.rec.Path(), Actor: actor}, c.fold)
+	// The runner's Locate reads the journal file, on the first question an
+	// action asks: the fold is not held while the file is read.
+	c.cont = NewContainment(NewRunner(c.sess, c.id, c.rec, actor), c.fold)
 	return c.cont
 }
 

@@ -1307,7 +1307,7 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 				Detail: "CloudTrail has not yet delivered past containment (" + cut.UTC().Format(time.RFC3339) + ") in " + what + ": a foothold made just before may not be known yet"})
 		}
 		if caughtUp {
-			v.Unsure = afterCut(v.Unsure, cut)
+			v.Unsure = afterCut(v.Open, v.Unsure, cut)
 		}
 		if acted {
 			// Held when read back just now, but something (the attacker,
@@ -1375,7 +1375,7 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 			Detail: "the console's own key id is unknown, so CloudTrail's delivery past containment cannot be checked"})
 	default:
 		if behind, _ := Delivered(ctx, r.Env, o.Refresh.Lookup, ref.Regions, r.Env.Self.KeyID, cut); len(behind) == 0 {
-			v.Unsure = afterCut(v.Unsure, cut)
+			v.Unsure = afterCut(v.Open, v.Unsure, cut)
 		} else {
 			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
 				Detail: "CloudTrail has not yet delivered past the last containment action (" + cut.UTC().Format(time.RFC3339) + ") in " + strings.Join(behind, ", ") + ": a foothold made just before may not be known yet"})
@@ -1390,10 +1390,15 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 
 // afterCut drops the unattributed things made after cut. CloudTrail has
 // delivered past cut (the caller checked), so every credential the family
-// had made or minted before it is known, and every one of them read back
-// dead at cut: what was made after it is someone else's (the company's
-// own deploys, which never stop in a live account).
-func afterCut(unsure []state.OpenFoothold, cut time.Time) []state.OpenFoothold {
+// had made or minted before it is known; when nothing is open, every one of
+// them read back dead at cut, and what was made after it is someone else's
+// (the company's own deploys, which never stop in a live account). While
+// something is open (a key the attacker turned back on), the family may
+// have made it: it stays unsure.
+func afterCut(open, unsure []state.OpenFoothold, cut time.Time) []state.OpenFoothold {
+	if len(open) > 0 {
+		return unsure
+	}
 	out := unsure[:0:0]
 	for _, o := range unsure {
 		if !o.At.IsZero() && o.At.After(cut) {

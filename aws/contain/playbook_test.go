@@ -298,3 +298,36 @@ func TestPlaybookRefusesUnconfirmedIrreversibleCalls(t *testing.T) {
 	}
 	t.Fatal("no delete-login-profile step")
 }
+
+// TestAfterCut: once CloudTrail has delivered past the last action, what was
+// made after it by a creator CloudTrail does not name is dropped as someone
+// else's only when nothing is open; while a credential is open (the
+// attacker turned its key back on), the family may have made it, and it
+// stays unsure (found by the drill's debrief test: an instance launched
+// after a deactivation the attacker undid was missing from Still open).
+func TestAfterCut(t *testing.T) {
+	cut := time.Date(2026, 12, 6, 21, 0, 0, 0, time.UTC)
+	before := state.OpenFoothold{Kind: "ec2:instance", ID: "i-before", At: cut.Add(-time.Second)}
+	after := state.OpenFoothold{Kind: "ec2:instance", ID: "i-after", At: cut.Add(time.Second)}
+	read := state.OpenFoothold{Kind: "read", ID: "refresh"}
+	key := state.OpenFoothold{Kind: "key", ID: "AKIAEXAMPLE"}
+	cases := []struct {
+		name string
+		open []state.OpenFoothold
+		want []string
+	}{
+		{"nothing open: made after the cut is someone else's", nil, []string{"i-before", "refresh"}},
+		{"a key open: the family may have made it", []state.OpenFoothold{key}, []string{"i-before", "i-after", "refresh"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, o := range afterCut(tc.open, []state.OpenFoothold{before, after, read}, cut) {
+				got = append(got, o.ID)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("afterCut kept %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

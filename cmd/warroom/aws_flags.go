@@ -12,6 +12,7 @@ import (
 
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
 )
 
 // awsFlags are the flags of every command that talks to AWS.
@@ -70,16 +71,6 @@ func mfaPrompt(e *env) func() (string, error) {
 	}
 }
 
-// journalNewKeys journals each access key id (never the secret) the
-// session signs with after the one its session.started fact names: its
-// credentials refreshed, and calls signed with the new key are ours too.
-func journalNewKeys(s *session.Session, rec *state.Recorder) {
-	s.OnNewKey(func(keyID string) {
-		// A failed write here fails every later fact too, and is said there.
-		_, _ = rec.Record(state.KindSessionKey, state.SessionKey{KeyID: keyID})
-	})
-}
-
 // sessionFact is the session.started fact for a command run as id.
 func sessionFact(command string, s *session.Session, id session.Identity) state.SessionStarted {
 	mode := state.ModeLive
@@ -96,10 +87,16 @@ func sessionFact(command string, s *session.Session, id session.Identity) state.
 // openIncident opens the journal at path, or makes a new incident folder in
 // the current directory when path is empty, and says which on stderr.
 func openIncident(e *env, path string) (*state.Recorder, error) {
+	return openIncidentAs(e, path, state.IncidentOpened{}, state.LocalActor())
+}
+
+// openIncidentAs is openIncident writing as actor, with opened as line 1
+// of a new journal.
+func openIncidentAs(e *env, path string, opened state.IncidentOpened, actor journal.Actor) (*state.Recorder, error) {
 	if path == "" {
 		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
 	}
-	rec, err := state.OpenRecorder(path, state.IncidentOpened{}, state.LocalActor())
+	rec, err := state.OpenRecorder(path, opened, actor)
 	if err != nil {
 		return nil, usageErr(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -97,19 +96,10 @@ func runConsole(ctx context.Context, e *env, a *consoleArgs) error {
 // at path, or a new incident folder here when path is empty, writing as the
 // local user acting as id.
 func openConsoleJournal(e *env, path string, opened state.IncidentOpened, id session.Identity) (*state.Recorder, journal.Actor, error) {
-	if path == "" {
-		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
-	}
 	actor := state.LocalActor()
 	actor.AWS = id.ARN
-	rec, err := state.OpenRecorder(path, opened, actor)
-	if err != nil {
-		return nil, actor, usageErr(err)
-	}
-	if rec.Created {
-		fmt.Fprintf(e.stderr, "new incident journal: %s\n", path)
-	}
-	return rec, actor, nil
+	rec, err := openIncidentAs(e, path, opened, actor)
+	return rec, actor, err
 }
 
 // consoleRun is everything a console session needs.
@@ -138,10 +128,9 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 			err = usageErr(cerr)
 		}
 	}()
-	if _, err := r.rec.Record(state.KindSessionStarted, r.fact); err != nil {
+	if err := incident.Attach(r.sess, r.rec, r.fact); err != nil {
 		return usageErr(err)
 	}
-	journalNewKeys(r.sess, r.rec)
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -189,21 +178,3 @@ func sessionEnd(command string, parent context.Context, uiErr error) state.Sessi
 	}
 	return state.SessionEnded{Command: command, Reason: state.EndQuit}
 }
-
-// incidentID reads the incident id from line 1 of the journal at path.
-func incidentID(path string) string {
-	var id string
-	_, _ = journal.Read(path, func(en journal.Entry) error {
-		if state.Kind(en.Kind) == state.KindIncidentOpened {
-			var o state.IncidentOpened
-			if json.Unmarshal(en.Data, &o) == nil {
-				id = o.ID
-			}
-		}
-		return errStopRead
-	})
-	return id
-}
-
-// errStopRead stops a journal.Read after the first line.
-var errStopRead = errors.New("stop")

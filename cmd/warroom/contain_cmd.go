@@ -90,54 +90,33 @@ type containRun struct {
 	in     *bufio.Reader
 }
 
-// startContain opens the session and the journal, records the session,
-// and verifies actions an earlier process left without a result.
+// startContain opens the session and the journal, and hands them to
+// incident.OpenContain: the session journaled, the runner built, and the
+// actions an earlier process left without a result verified (said here).
 func startContain(ctx context.Context, e *env, f *containFlags) (*containRun, error) {
 	sess, id, err := f.aws.session(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	path := f.journal
-	if path == "" {
-		path = newIncidentPath(".", state.NewIncidentID(time.Now()))
-	}
-	rec, err := openIncident(e, path)
+	rec, err := openIncident(e, f.journal)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := rec.Record(state.KindSessionStarted, sessionFact("contain", sess, id)); err != nil {
+	runner, resumed, err := incident.OpenContain(ctx, sess, id, rec, state.LocalActor(), sessionFact("contain", sess, id))
+	if err != nil {
 		rec.Close()
 		return nil, usageErr(err)
 	}
-	journalNewKeys(sess, rec)
-	incID := ""
-	var store *state.Store
-	if s, _, err := state.Replay(path); err == nil {
-		incID, store = s.Incident.ID, s
-	}
-	r := &containRun{sess: sess, id: id, rec: rec, path: path, in: bufio.NewReader(e.stdin)}
-	r.runner = &contain.Runner{Env: contain.NewEnv(sess, id, incID), Journal: rec, Path: path, Actor: state.LocalActor(),
-		VerifyWait: 10 * time.Second}
-	if f.journal != "" && store != nil {
-		r.runner.Env.Locate = incident.JournalLocator(store, path)
-	}
-	if !sess.ReadOnly() {
-		resumed, err := r.runner.Resume(ctx, false)
-		if err != nil {
-			rec.Close()
-			return nil, usageErr(err)
+	for _, rs := range resumed {
+		in := rs.Action.Intent
+		if rs.Err != nil {
+			fmt.Fprintf(e.stderr, "! %s %s: outcome unknown and cannot be verified: %s\n", in.Action, term(in.Target), term(rs.Err.Error()))
+			continue
 		}
-		for _, rs := range resumed {
-			in := rs.Action.Intent
-			if rs.Err != nil {
-				fmt.Fprintf(e.stderr, "! %s %s: outcome unknown and cannot be verified: %s\n", in.Action, term(in.Target), term(rs.Err.Error()))
-				continue
-			}
-			fmt.Fprintf(e.stderr, "! %s %s (%s): outcome was unknown; verified: %s %s\n", in.Action, term(in.Target), in.ActionID,
-				holdsMark(rs.Verify.Holds), term(rs.Verify.Detail))
-		}
+		fmt.Fprintf(e.stderr, "! %s %s (%s): outcome was unknown; verified: %s %s\n", in.Action, term(in.Target), in.ActionID,
+			holdsMark(rs.Verify.Holds), term(rs.Verify.Detail))
 	}
-	return r, nil
+	return &containRun{sess: sess, id: id, rec: rec, path: rec.Path(), runner: runner, in: bufio.NewReader(e.stdin)}, nil
 }
 
 // term makes attacker-controlled text safe for the terminal.
@@ -252,7 +231,7 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return report(e.stdout, o)
+			return printOutcome(e.stdout, o)
 		},
 	}
 	f.register(c)
@@ -448,9 +427,9 @@ func sortedParams(m map[string]string) []string {
 	return out
 }
 
-// report prints what an action did; a failure or a state that does not
-// hold is exit 1.
-func report(w io.Writer, o *contain.Outcome) error {
+// printOutcome prints what an action did; a failure or a state that does
+// not hold is exit 1.
+func printOutcome(w io.Writer, o *contain.Outcome) error {
 	res := o.Result
 	for _, c := range res.Calls {
 		st := "✓"

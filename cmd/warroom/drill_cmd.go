@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
 	"github.com/warroom-ir/warroom/incident"
+	"github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/tui"
 )
@@ -120,13 +119,13 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 		a.started(d)
 	}
 	// :debrief in the console shows what the exit prints, as it stands.
-	check := drillCheck(sess, id, path, d)
+	drill := incident.Drill{Sess: sess, ID: id, Path: path, Scenario: d.sc}
 	debriefCmd := tui.Command{Name: "debrief", Help: "the verdict read back from AWS; time from the first attacker call to each step; what the attacker holds",
 		Run: func(ctx context.Context) (string, error) {
 			var b strings.Builder
-			problem, err := debriefNow(ctx, &b, path, d, check)
-			if problem != nil {
-				fmt.Fprintf(&b, "\nwarning: %s: %s\n", path, problem)
+			banner, err := debriefNow(ctx, &b, drill)
+			if banner != "" {
+				fmt.Fprintf(&b, "\nwarning: %s: %s\n", path, term(banner))
 			}
 			return b.String(), err
 		}}
@@ -137,9 +136,9 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	if err != nil {
 		return err
 	}
-	problem, err := debriefNow(ctx, e.stdout, path, d, check)
-	if problem != nil {
-		fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, problem)
+	banner, err := debriefNow(ctx, e.stdout, drill)
+	if banner != "" {
+		fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, term(banner))
 	}
 	if err != nil {
 		return usageErr(err)
@@ -148,143 +147,40 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	return nil
 }
 
-// debriefNow folds the journal at path as it stands and writes the drill's
-// debrief to w: at the end of the drill, and on :debrief while it runs (the
-// journal is then still being written, and a line cut mid-write is the
-// problem it returns). problem is what the journal's reading met; the rest
-// was read.
-func debriefNow(ctx context.Context, w io.Writer, path string, d *drillAccount, check func(context.Context) (state.Verdict, error)) (problem, err error) {
-	var v *state.Verdict
-	var verr error
-	if check != nil {
-		vv, err := check(ctx)
-		v, verr = &vv, err
-	}
-	s, rep, err := state.Replay(path)
+// debriefNow builds the drill's debrief as the journal and the account
+// stand (incident.Drill.Debrief) and writes it to w; banner is what the
+// journal's reading met (the rest was read).
+func debriefNow(ctx context.Context, w io.Writer, d incident.Drill) (banner string, err error) {
+	db, banner, checkErr, err := d.Debrief(ctx)
 	if err != nil {
-		return nil, err
+		return banner, err
 	}
-	if rep.Problem != nil {
-		problem = rep.Problem
+	if hook := debriefed; hook != nil {
+		hook(db, checkErr)
 	}
-	db := debriefOf(s, d.sc.LeakedKey(), d.sc.Attacker().Holds(), d.sc.Attacker().CallsSince(time.Time{}))
-	db.Verdict, db.VerdictErr = v, verr
-	db.Running = d.sc.Attacker().Running()
-	return problem, writeDebrief(w, db)
+	return banner, writeDebrief(w, db, checkErr)
 }
 
-// drillCheck is the verdict on the drill's leaked key, read back from the
-// drill account by the one function the CLI and the report use
-// (contain.Runner.Check), journaled through a recorder of its own.
-func drillCheck(sess *session.Session, id session.Identity, path string, d *drillAccount) func(context.Context) (state.Verdict, error) {
-	return func(ctx context.Context) (state.Verdict, error) {
-		// A stalled account must not hold the debrief (or the exit) for
-		// long: past this the verdict is "unsure", saying why.
-		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		rec, err := state.OpenRecorder(path, state.IncidentOpened{}, state.LocalActor())
-		if err != nil {
-			return state.Verdict{}, err
-		}
-		defer rec.Close()
-		r := &contain.Runner{Env: contain.NewEnv(sess, id, incidentID(path)), Journal: rec, Path: path, Actor: state.LocalActor()}
-		fold, closeRaw := contain.JournalFold(path)
-		defer closeRaw()
-		v, _, err := r.Check(ctx, fold, d.sc.LeakedKey(), contain.ContainOptions{Refresh: contain.RefreshOptions{AccountID: id.AccountID}})
-		return v, err
-	}
-}
+// debriefed, when set (by tests), gets every debrief the drill builds, and
+// why its verdict could not be read back.
+var debriefed func(db report.Debrief, checkErr error)
 
-// debrief is what a drill comes to: how fast each containment step came
-// after the attacker's first call, and what the attacker still held.
-type debrief struct {
-	Leaked string
-	// FirstAttack is the attacker's first call: its CloudTrail event in
-	// the journal, else (FromSim) the drill account's own record.
-	FirstAttack time.Time
-	FromSim     bool
-	Steps       []debriefStep
-	// Held lists the attacker's credentials, as the scenario knows them.
-	Held []scenario.Held
-	// After are the attacker's successful calls since the last step's
-	// result (since the first attack when there was no step).
-	After      []sim.Call
-	AfterSince time.Time
-	// Verdict is the verdict read back from AWS (the one the CLI and
-	// the report show); VerdictErr says why there is none.
-	Verdict    *state.Verdict
-	VerdictErr error
-	// Running is how many of the attacker's instances run, by the
-	// drill's own record.
-	Running int
-}
-
-// debriefStep is one containment action.
-type debriefStep struct {
-	At      time.Time // the intent
-	Action  string
-	Target  string
-	Outcome state.Outcome
-	Detail  string // the verification's detail, or the result's error
-}
-
-// debriefOf builds the debrief from the journal's fold and the scenario's
-// record of the attacker's calls (every call, successful or not).
-func debriefOf(s *state.Store, leaked string, held []scenario.Held, calls []sim.Call) debrief {
-	d := debrief{Leaked: leaked, Held: held}
-	keys := []string{leaked}
-	for _, h := range held {
-		if !slices.Contains(keys, h.AccessKeyID) {
-			keys = append(keys, h.AccessKeyID)
-		}
-	}
-	res := s.Events.Query(&state.Filter{Terms: []state.Term{{Field: state.FieldKey, Value: keys}}})
-	for i := range res.Len() {
-		if t := s.Events.Event(res.At(i)).Time; !t.IsZero() {
-			d.FirstAttack = t
-			break
-		}
-	}
-	if d.FirstAttack.IsZero() && len(calls) > 0 {
-		d.FirstAttack, d.FromSim = calls[0].Time, true
-	}
-	d.AfterSince = d.FirstAttack
-	for _, a := range s.Actions {
-		st := debriefStep{At: a.At, Action: a.Intent.Action, Target: a.Intent.Target, Outcome: a.Outcome()}
-		switch {
-		case len(a.Verifies) > 0:
-			st.Detail = a.Verifies[len(a.Verifies)-1].Detail
-		case a.Result != nil && a.Result.Error != "":
-			st.Detail = a.Result.Error
-		}
-		d.Steps = append(d.Steps, st)
-		if a.Result != nil && a.ResultAt.After(d.AfterSince) {
-			d.AfterSince = a.ResultAt
-		}
-	}
-	sort.SliceStable(d.Steps, func(i, j int) bool { return d.Steps[i].At.Before(d.Steps[j].At) })
-	for _, c := range calls {
-		if c.OK() && c.Operation != "GetCallerIdentity" && !c.Time.Before(d.AfterSince) && len(d.Steps) > 0 {
-			d.After = append(d.After, c)
-		}
-	}
-	return d
-}
-
-// writeDebrief prints the debrief. Every string from the journal or the
-// drill's record goes through cell, sanitised for the terminal.
-func writeDebrief(w io.Writer, d debrief) error {
+// writeDebrief prints the debrief; checkErr is why the verdict could not be
+// read back just now. Every string from the journal or the drill's record
+// goes through cell, sanitised for the terminal.
+func writeDebrief(w io.Writer, d report.Debrief, checkErr error) error {
 	var b strings.Builder
 	b.WriteString("\nDebrief\n\n")
 	fmt.Fprintf(&b, "leaked key: %s\n", cell(d.Leaked, 40))
-	if d.FirstAttack.IsZero() {
+	if d.FirstCall.IsZero() {
 		b.WriteString("the attacker never called: nothing to contain yet\n")
 	} else {
-		src := "its CloudTrail event in the journal"
-		if d.FromSim {
-			src = "the drill account's record; its CloudTrail event never reached the journal"
-		}
-		fmt.Fprintf(&b, "first attacker call: %s (%s)\n", d.FirstAttack.UTC().Format(time.RFC3339), src)
+		fmt.Fprintf(&b, "first attacker call: %s (the drill account's record)\n", d.FirstCall.UTC().Format(time.RFC3339))
+	}
+	if f := d.Report.Summary.FirstAttackerEvent; f != nil {
+		fmt.Fprintf(&b, "first suspect event in the journal: %s %s by %s\n", f.Time.UTC().Format(time.RFC3339), cell(f.Name, 40), cell(f.Key, 22))
+	} else {
+		b.WriteString("first suspect event in the journal: none (no suspect marked, or none of its events journaled)\n")
 	}
 	b.WriteString("\ncontainment steps, time after the first attacker call:\n")
 	if len(d.Steps) == 0 {
@@ -292,64 +188,64 @@ func writeDebrief(w io.Writer, d debrief) error {
 	}
 	for _, st := range d.Steps {
 		after := "—"
-		if !d.FirstAttack.IsZero() {
-			after = "+" + clock(st.At.Sub(d.FirstAttack))
+		if !d.FirstCall.IsZero() {
+			after = "+" + clock(st.SinceFirstCall)
 		}
-		fmt.Fprintf(&b, "  %-10s %-18s %-32s %s", after, cell(st.Action, 18), cell(st.Target, 32), outcomeWord(st.Outcome))
+		fmt.Fprintf(&b, "  %-10s %-18s %-32s %s", after, cell(st.Action, 18), cell(st.Target, 32), outcomeWord(state.Outcome(st.Outcome)))
 		if st.Detail != "" {
 			fmt.Fprintf(&b, ": %s", cell(st.Detail, 100))
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nwhat the attacker held:\n")
-	live := 0
+	b.WriteString("\nwhat the attacker held (the drill's record; the report's fate):\n")
 	for _, h := range d.Held {
-		state := "still held"
+		held := "still held"
 		if h.Dead {
-			state = "dead (it stopped working)"
-		} else {
-			live++
+			held = "dead (it stopped working)"
 		}
-		fmt.Fprintf(&b, "  %-18s %-22s %s\n", h.Kind, cell(h.AccessKeyID, 22), state)
+		fate := "not in the journal's suspect family"
+		if h.Member != nil {
+			fate = h.Member.Fate
+		}
+		fmt.Fprintf(&b, "  %-18s %-22s %-26s %s\n", h.Kind, cell(h.Key, 22), held, cell(fate, 100))
 	}
 	if len(d.Steps) > 0 {
-		fmt.Fprintf(&b, "\nthe attacker's successful calls after your last step (%s): %d\n", d.AfterSince.UTC().Format(time.RFC3339), len(d.After))
-		counts := map[string]int{}
-		for _, c := range d.After {
-			counts[c.Service+":"+c.Operation]++
-		}
-		ops := make([]string, 0, len(counts))
-		for op := range counts {
-			ops = append(ops, op)
-		}
-		sort.Slice(ops, func(i, j int) bool {
-			return counts[ops[i]] > counts[ops[j]] || counts[ops[i]] == counts[ops[j]] && ops[i] < ops[j]
-		})
-		for _, op := range ops {
-			fmt.Fprintf(&b, "  %4d  %s\n", counts[op], cell(op, 60))
+		fmt.Fprintf(&b, "\nthe attacker's successful calls after your last step (%s): %d\n", d.AfterSince.UTC().Format(time.RFC3339), d.AfterTotal)
+		for _, op := range d.After {
+			fmt.Fprintf(&b, "  %4d  %s\n", op.Count, cell(op.Op, 60))
 		}
 	}
-	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work, %d of its instances run\n", live, d.Running)
-	switch {
-	case d.Verdict == nil && d.VerdictErr != nil:
-		fmt.Fprintf(&b, "\nverdict: unsure — AWS could not be read back: %s\n", cell(d.VerdictErr.Error(), 200))
-	case d.Verdict == nil:
+	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work, %d of its instances run\n", d.Live, d.Running)
+	switch v := d.Verdict; {
+	case v == nil && checkErr != nil:
+		fmt.Fprintf(&b, "\nverdict: unsure — AWS could not be read back: %s\n", cell(checkErr.Error(), 200))
+	case v == nil:
 		b.WriteString("\nverdict: unsure — not read back from AWS\n")
 	default:
-		v := *d.Verdict
-		fmt.Fprintf(&b, "\nverdict (read back from AWS at %s): %s — %d of %d footholds neutralised\n", v.CheckedAt.UTC().Format(time.RFC3339), v.Word(), v.Held, v.Footholds)
-		for _, o := range v.Open {
-			fmt.Fprintf(&b, "  ✗ open: %s\n", cell(incident.FootholdLine(o), 150))
+		if checkErr != nil {
+			fmt.Fprintf(&b, "\nAWS could not be read back just now (%s): the last verdict journaled follows\n", cell(checkErr.Error(), 200))
 		}
-		for _, o := range v.Unsure {
-			fmt.Fprintf(&b, "  ? unsure: %s\n", cell(incident.FootholdLine(o), 150))
-		}
-		if v.Contained && (live > 0 || d.Running > 0 || len(d.After) > 0) {
-			b.WriteString("  ! the drill disagrees: the attacker still holds something warroom did not find (a bug: please report it)\n")
-		}
+		fmt.Fprintf(&b, "\nverdict (read back from AWS at %s): %s — %d of %d footholds neutralised\n", v.CheckedAt.UTC().Format(time.RFC3339), v.Word, v.Held, v.Footholds)
+	}
+	if len(d.Open) > 0 {
+		b.WriteString("still open (the report's list):\n")
+	}
+	for _, o := range d.Open {
+		fmt.Fprintf(&b, "  %s %s\n", openMark[o.Source], cell(openLine(o), 150))
+	}
+	if d.Disagrees {
+		b.WriteString("  ! the drill disagrees: the attacker still holds something warroom did not find (a bug: please report it)\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// openMark marks a Still open line by where it comes from.
+var openMark = map[string]string{"verdict": "✗ open:", "unsure": "? unsure:", "journal": "· in the journal, not read back:"}
+
+// openLine is one Still open line, as incident.FootholdLine words a foothold.
+func openLine(o report.Open) string {
+	return incident.FootholdLine(state.OpenFoothold{Kind: o.Kind, ID: o.ID, Region: o.Region, Detail: o.Detail})
 }
 
 // outcomeWord gives an outcome a glyph as well as a word.

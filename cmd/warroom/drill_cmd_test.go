@@ -110,6 +110,19 @@ func (r *drillRun) store() *state.Store {
 	return s
 }
 
+// waitEstablished waits until the attacker holds every foothold.
+func (r *drillRun) waitEstablished() {
+	r.t.Helper()
+	r.waitFor("the attacker's footholds", func() bool {
+		select {
+		case <-r.drill.sc.Attacker().Established():
+			return true
+		default:
+			return false
+		}
+	})
+}
+
 // quit presses q and confirms, and waits for the program to end.
 func (r *drillRun) quit() error {
 	r.t.Helper()
@@ -241,14 +254,7 @@ func TestDrillFlow(t *testing.T) {
 
 	// Let the attacker hold every foothold (minted tokens included) before
 	// the secrets are checked.
-	r.waitFor("the attacker's footholds", func() bool {
-		select {
-		case <-r.drill.sc.Attacker().Established():
-			return true
-		default:
-			return false
-		}
-	})
+	r.waitEstablished()
 	secrets := append(r.drill.sim.Secrets(), resp.SecretAccessKey)
 	if err := r.quit(); err != nil {
 		t.Fatalf("drill: %v; stderr %s", err, r.errb.String())

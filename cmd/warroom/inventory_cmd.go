@@ -15,6 +15,7 @@ import (
 
 	"github.com/warroom-ir/warroom/aws/inventory"
 	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
 )
@@ -41,11 +42,10 @@ func startRead(ctx context.Context, e *env, f *awsFlags, path, command string) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := rec.Record(state.KindSessionStarted, sessionFact(command, sess, id)); err != nil {
+	if err := incident.Attach(sess, rec, sessionFact(command, sess, id)); err != nil {
 		rec.Close()
 		return nil, usageErr(err)
 	}
-	journalNewKeys(sess, rec)
 	return &awsRead{sess: sess, id: id, rec: rec}, nil
 }
 

@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	incident "github.com/warroom-ir/warroom/report"
+	"github.com/warroom-ir/warroom/incident"
+	"github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/sanitize"
-	"github.com/warroom-ir/warroom/state"
 )
 
 func init() { moreCommands = append(moreCommands, newReportCmd) }
@@ -39,31 +39,22 @@ journal (not even with --force), and never through a symlink.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			switch format {
-			case incident.FormatMarkdown, incident.FormatHTML, incident.FormatJSON:
+			case report.FormatMarkdown, report.FormatHTML, report.FormatJSON:
 			default:
 				return usageErr(fmt.Errorf("--format %q: want md, html or json", format))
 			}
 			// The same fold as replay: up to the first problem, and
 			// without the line before a broken link (either may have been
-			// altered).
-			rp, err := state.OpenReplay(path)
+			// altered); the drill's debrief builds its report the same way.
+			r, rep, banner, err := incident.Report(cmd.Context(), path)
+			if banner != "" {
+				fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, sanitize.Terminal(banner))
+			}
 			if err != nil {
 				return usageErr(err)
 			}
-			defer rp.Close()
-			rep := rp.Report()
-			if b := rp.Banner(); b != "" {
-				fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, sanitize.Terminal(b))
-			}
-			s, err := rp.Fold(cmd.Context(), rp.Len())
-			if err != nil {
-				return usageErr(err)
-			}
-			raw := state.NewRawReader(path)
-			defer raw.Close()
-			r := incident.Build(s, rep, incident.Options{Raw: raw.Raw})
 			var buf bytes.Buffer
-			if err := incident.Write(&buf, r, format); err != nil {
+			if err := report.Write(&buf, r, format); err != nil {
 				return usageErr(err)
 			}
 			if out == "" || out == "-" {

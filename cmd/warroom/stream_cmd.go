@@ -117,7 +117,7 @@ func runStream(ctx context.Context, e *env, a *streamArgs) error {
 	if err := k.record(state.KindSessionStarted, sessionFact("stream", sess, id)); err != nil {
 		return err
 	}
-	journalNewKeys(sess, rec)
+	incident.JournalNewKeys(sess, rec)
 	if k.live {
 		// Follow: first what the journal already holds, then what arrives.
 		if err := k.printNew(); err != nil {

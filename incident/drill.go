@@ -1,0 +1,78 @@
+package incident
+
+import (
+	"context"
+	"time"
+
+	"github.com/warroom-ir/warroom/aws/contain"
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/report"
+	"github.com/warroom-ir/warroom/state"
+)
+
+// Drill is a drill's incident as its debrief reads it: the journal at Path,
+// the drill account's scenario (the ground truth), and the responder's
+// session to read the account back.
+type Drill struct {
+	Sess     *session.Session
+	ID       session.Identity
+	Path     string
+	Scenario *scenario.Scenario
+	// CheckTimeout bounds the verdict's read-back: a stalled account must
+	// not hold the debrief (or the exit) for long. Zero: 20 s.
+	CheckTimeout time.Duration
+}
+
+// Check reads the verdict on the drill's leaked key back from the drill
+// account, by the one function the CLI and the report use
+// (contain.Runner.Check), and journals it through a recorder of its own (the
+// console's may be closed already).
+func (d Drill) Check(ctx context.Context) (state.Verdict, error) {
+	timeout := d.CheckTimeout
+	if timeout == 0 {
+		timeout = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rec, err := state.OpenRecorder(d.Path, state.IncidentOpened{}, state.LocalActor())
+	if err != nil {
+		return state.Verdict{}, err
+	}
+	defer rec.Close()
+	r := NewRunner(d.Sess, d.ID, rec, state.LocalActor())
+	fold, closeRaw := contain.JournalFold(d.Path)
+	defer closeRaw()
+	v, _, err := r.Check(ctx, fold, d.Scenario.LeakedKey(), contain.ContainOptions{Refresh: contain.RefreshOptions{AccountID: d.ID.AccountID}})
+	return v, err
+}
+
+// Truth is what only the drill knows, as it stands: the leaked key, the
+// attacker's credentials and calls, its running instances.
+func (d Drill) Truth() report.Drill {
+	a := d.Scenario.Attacker()
+	t := report.Drill{Leaked: d.Scenario.LeakedKey(), Running: a.Running(), Held: []report.Held{}}
+	for _, h := range a.Holds() {
+		t.Held = append(t.Held, report.Held{Kind: h.Kind, Key: h.AccessKeyID, Dead: h.Dead})
+	}
+	for _, c := range a.CallsSince(time.Time{}) {
+		t.Calls = append(t.Calls, report.AttackerCall{Time: c.Time, Service: c.Service, Operation: c.Operation, OK: c.OK()})
+	}
+	return t
+}
+
+// Debrief reads the verdict back from the account (Check: journaled), then
+// builds the journal's report as warroom report does and measures it
+// against what the drill knows (report.BuildDebrief): at the end of the
+// drill, and on :debrief while it runs (the journal is then still being
+// written, and a line cut mid-write is what banner says). checkErr is why
+// the verdict could not be read back now (the report then shows the last
+// one journaled, if any); err is why no debrief could be built.
+func (d Drill) Debrief(ctx context.Context) (db report.Debrief, banner string, checkErr, err error) {
+	_, checkErr = d.Check(ctx)
+	r, _, banner, err := Report(ctx, d.Path)
+	if err != nil {
+		return report.Debrief{}, banner, checkErr, err
+	}
+	return report.BuildDebrief(r, d.Truth()), banner, checkErr, nil
+}

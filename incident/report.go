@@ -1,0 +1,31 @@
+package incident
+
+import (
+	"context"
+
+	"github.com/warroom-ir/warroom/report"
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// Report folds the journal at path as replay does (up to the first
+// problem, and without the line before a broken link: either may have been
+// altered) and builds its post-incident report, resources tied to the
+// events that created them. banner says what the reading met ("" when the
+// journal verified): the report is of what was read. warroom report and
+// the drill's debrief build theirs here, so both show the same Still open.
+func Report(ctx context.Context, path string) (r *report.Report, rep journal.Report, banner string, err error) {
+	rp, err := state.OpenReplay(path)
+	if err != nil {
+		return nil, rep, "", err
+	}
+	defer rp.Close()
+	rep, banner = rp.Report(), rp.Banner()
+	s, err := rp.Fold(ctx, rp.Len())
+	if err != nil {
+		return nil, rep, banner, err
+	}
+	raw := state.NewRawReader(path)
+	defer raw.Close()
+	return report.Build(s, rep, report.Options{Raw: raw.Raw}), rep, banner, nil
+}
