@@ -299,9 +299,6 @@ func (s *Sim) ctListPublicKeys(r *Request) (any, error) {
 	if start.After(end) {
 		return nil, Errorf(400, "InvalidTimeRangeException", "Start time must be before end time.")
 	}
-	if end.Sub(start) > 365*24*time.Hour {
-		return nil, Errorf(400, "InvalidTimeRangeException", "The time range cannot be more than one year.")
-	}
 	type publicKey struct {
 		Value             []byte  `json:"Value"`
 		ValidityStartTime float64 `json:"ValidityStartTime"`
