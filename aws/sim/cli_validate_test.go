@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,5 +210,73 @@ func TestAWSCLIValidateLogs(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAWSCLIDigestCalls checks the wire format of the calls validation
+// makes with the AWS CLI's own commands: list-public-keys (Value base64 of
+// a PKCS#1 DER key), head-object and get-object of a digest (its
+// signature metadata, under lower-case names).
+func TestAWSCLIDigestCalls(t *testing.T) {
+	clis := validators()
+	if len(clis) == 0 {
+		t.Skip("no AWS CLI installed")
+	}
+	if testing.Short() {
+		t.Skip("the AWS CLI takes seconds per run")
+	}
+	env := newEnv(t, Options{LookupRate: 1000})
+	born := env.clock.Now()
+	busy(t, env, 70*time.Minute)
+	digest := listKeys(t, env, "AWSLogs/"+env.sim.AccountID()+"/CloudTrail-Digest/us-east-1/")[0]
+	_, meta := getObject(t, env, digest)
+	for _, cli := range clis {
+		t.Run(cli.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config")
+			if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			resp := env.sim.Responder()
+			run := func(args ...string) map[string]any {
+				t.Helper()
+				cmd := exec.Command(cli.bin, append(args, "--output", "json", "--endpoint-url", env.endpoint, "--region", "us-east-1")...)
+				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + cfg,
+					"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
+					"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.SecretAccessKey, "AWS_MAX_ATTEMPTS=1"}
+				out, err := cmd.Output()
+				if err != nil {
+					if ee, ok := err.(*exec.ExitError); ok {
+						t.Fatalf("%v: %s", args, ee.Stderr)
+					}
+					t.Fatal(err)
+				}
+				var m map[string]any
+				if err := json.Unmarshal(out, &m); err != nil {
+					t.Fatalf("%v: %v\n%s", args, err, out)
+				}
+				return m
+			}
+			keys := run("cloudtrail", "list-public-keys", "--start-time", born.UTC().Format(time.RFC3339))
+			list, _ := keys["PublicKeyList"].([]any)
+			if len(list) != 1 {
+				t.Fatalf("list-public-keys: %v", keys)
+			}
+			k := list[0].(map[string]any)
+			if v, _ := k["Value"].(string); !strings.HasPrefix(v, "MIIBCgKCAQEA") || len(k["Fingerprint"].(string)) != 32 {
+				t.Fatalf("public key %v", k)
+			}
+			for _, args := range [][]string{{"s3api", "head-object"}, {"s3api", "get-object"}} {
+				args = append(args, "--bucket", env.sim.TrailBucket(), "--key", digest)
+				if args[1] == "get-object" {
+					args = append(args, filepath.Join(dir, "digest.json.gz"))
+				}
+				m := run(args...)
+				md, _ := m["Metadata"].(map[string]any)
+				if md["signature"] != meta["signature"] || md["signature-algorithm"] != "SHA256withRSA" {
+					t.Fatalf("%s: metadata %v", args[1], md)
+				}
+			}
+		})
 	}
 }

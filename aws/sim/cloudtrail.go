@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -270,10 +269,7 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 			buf.Write(ev.raw)
 		}
 		buf.WriteString("]}")
-		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
-		_, _ = zw.Write(buf.Bytes())
-		_ = zw.Close()
+		gz := gzipped(buf.Bytes())
 		end := k.end.UTC()
 		acct := s.acct.ID
 		key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", acct, k.region, end.Format("2006/01/02"),
@@ -281,7 +277,7 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 		if t.prefix != "" {
 			key = t.prefix + "/" + key
 		}
-		s.trail.objects[key] = &s3Object{Key: key, Body: gz.Bytes(), Modified: end, ETag: etagOf(gz.Bytes()), ContentType: "application/json"}
+		s.trail.objects[key] = &s3Object{Key: key, Body: gz, Modified: end, ETag: etagOf(gz), ContentType: "application/json"}
 		t.noteLog(k.region, key, buf.Bytes(), evs)
 		if end.After(t.lastDelivery) {
 			t.lastDelivery = end

@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -323,13 +325,7 @@ func TestS3ObjectDataEvents(t *testing.T) {
 	}
 }
 
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
-}
+func gzipBytes(b []byte) []byte { return gzipped(b) }
 
 // TestListObjectsV1Pages: ListObjects (version 1, what validate-logs
 // lists digests with) pages with Marker to the same keys ListObjectsV2
@@ -373,5 +369,47 @@ func TestListObjectsV1Pages(t *testing.T) {
 	}
 	if _, prefixes := pageAll("/"); strings.Join(prefixes, ",") != base+"CloudTrail-Digest/,"+base+"CloudTrail/" {
 		t.Fatalf("common prefixes %v", prefixes)
+	}
+}
+
+// TestS3PayloadChunked: an aws-chunked upload is stored without its
+// framing; a plain body as sent.
+func TestS3PayloadChunked(t *testing.T) {
+	req := func(body, sha string) *Request {
+		hr := httptest.NewRequest("PUT", "/b/k", nil)
+		hr.Header.Set("X-Amz-Content-Sha256", sha)
+		return &Request{HTTP: hr, Body: []byte(body)}
+	}
+	got, err := s3Payload(req("5;chunk-signature=ab\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
+	if err != nil || string(got) != "hello world" {
+		t.Fatalf("chunked: %q %v", got, err)
+	}
+	if got, err := s3Payload(req("5\r\nhel", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")); err == nil {
+		t.Fatalf("truncated chunk accepted: %q", got)
+	}
+	if got, _ := s3Payload(req("5\r\nhello\r\n0\r\n\r\n", "abc")); string(got) != "5\r\nhello\r\n0\r\n\r\n" {
+		t.Fatalf("plain body changed: %q", got)
+	}
+}
+
+// BenchmarkDigestHour measures one hour of the drill's trail: the log
+// files of 600 calls spread over 6 Regions delivered, and the digest of
+// every enabled Region written and signed.
+func BenchmarkDigestHour(b *testing.B) {
+	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "sa-east-1"}
+	drillSigningKey() // made once a process, not timed
+	for b.Loop() {
+		b.StopTimer()
+		clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		s := New(Options{Seed: 1, Clock: clock})
+		s.mu.Lock()
+		for i := range 600 {
+			now := clock.Now().Add(time.Duration(i) * 6 * time.Second)
+			s.trail.add(&event{seq: i, raw: []byte(`{"eventVersion":"1.09","eventName":"GetCallerIdentity"}`), time: now, visibleAt: now,
+				region: regions[i%len(regions)], id: fmt.Sprint(i)}, "")
+		}
+		b.StartTimer()
+		s.deliverLocked(clock.Now().Add(DigestInterval))
+		s.mu.Unlock()
 	}
 }
