@@ -48,12 +48,19 @@ type Pacing struct {
 	Inventory time.Duration // inventory snapshots
 	Sweeps    time.Duration // Region sweeps
 	Anchor    time.Duration // anchors of the journal's head in CloudTrail
+	// Integrity is how often the trails' log files are validated against
+	// their digests; IntegrityWindow how far back a check reaches at least
+	// (from the incident's start when that is earlier); DigestEvery how
+	// often CloudTrail writes a digest (no digest for two periods is
+	// broken, not "not yet").
+	Integrity, IntegrityWindow, DigestEvery time.Duration
 }
 
 // RealPacing is the pacing against a real account.
 func RealPacing() Pacing {
 	return Pacing{Since: trail.DefaultSince, Poll: trail.DefaultPollEvery, Health: trail.DefaultHealthEvery,
-		Regions: regions.DefaultEvery, Inventory: 5 * time.Minute, Sweeps: 5 * time.Minute, Anchor: 10 * time.Minute}
+		Regions: regions.DefaultEvery, Inventory: 5 * time.Minute, Sweeps: 5 * time.Minute, Anchor: 10 * time.Minute,
+		Integrity: time.Hour, IntegrityWindow: 6 * time.Hour, DigestEvery: time.Hour}
 }
 
 // DrillPacing is RealPacing compressed by the drill's speed, within bounds
@@ -70,6 +77,12 @@ func DrillPacing(speed float64) Pacing {
 	p.Inventory = scale(p.Inventory, 10*time.Second)
 	p.Sweeps = scale(p.Sweeps, 10*time.Second)
 	p.Anchor = scale(p.Anchor, 30*time.Second)
+	// The drill's trail writes a digest every drill hour (whole seconds,
+	// as aws/sim does); checked every half of one, so a tamper shows
+	// within a drill hour.
+	p.DigestEvery = max(time.Duration(float64(time.Hour)/speed).Truncate(time.Second), time.Second)
+	p.Integrity = min(max(p.DigestEvery/2, 10*time.Second), time.Hour)
+	p.IntegrityWindow = 6 * p.DigestEvery
 	return p
 }
 
@@ -356,6 +369,9 @@ func (c *Core) produce(ctx context.Context) error {
 	// runs (ARCHITECTURE.md, "Tamper evidence"): a read that CloudTrail
 	// records, whose parameters carry the head; read-only too.
 	c.launch(ctx, func(ctx context.Context) error { return c.anchorLoop(ctx, home) })
+	// CloudTrail's log files checked against its signed digests, now and
+	// every Pacing.Integrity (integrity.go); read-only too.
+	c.launch(ctx, func(ctx context.Context) error { return c.integrityLoop(ctx, home, began) })
 	c.launch(ctx, func(ctx context.Context) error {
 		// Sweep the Regions the account has, not just the home one.
 		select {

@@ -37,6 +37,16 @@ type TrailIntegrity struct {
 	// UnvouchedEvents are the event ids of the records read from files no
 	// valid digest vouches for (unvouched, invalid), as ingest found them.
 	UnvouchedEvents []string `json:"unvouched_events,omitempty"`
+	// Failed, when set, says why nothing could be validated (the trails
+	// could not be read, the bucket denied, no trail has validation on):
+	// never intact.
+	Failed string `json:"failed,omitempty"`
+	// Unsure, when set, says why the result is neither intact nor broken:
+	// no digest delivered yet, so nothing is vouched for nor contradicted.
+	Unsure string `json:"unsure,omitempty"`
+	// Trails names the trails a console validated (s3://bucket/prefix and
+	// the trail's name), for a source that covers an account's trails.
+	Trails []string `json:"trails,omitempty"`
 }
 
 // MaxTrailProblems bounds TrailIntegrity's lists.
@@ -58,19 +68,28 @@ type TrailProblem struct {
 	Why    string `json:"why,omitempty"`
 }
 
-// Word is the one-word state: "intact", "broken", or "gaps" when only gaps
-// stand between the trail and intact.
+// Word is the one-word state: "broken" when something is invalid or
+// missing, "unchecked" when it could not be validated (Failed), "unsure"
+// when no digest was delivered yet (Unsure), "intact", or "gaps" when only
+// gaps stand between the trail and intact.
 func (t TrailIntegrity) Word() string {
 	switch {
+	case len(t.Problems) > 0 || t.MoreProblems > 0:
+		return "broken"
+	case t.Failed != "":
+		return "unchecked"
+	case t.Unsure != "":
+		return "unsure"
 	case t.Intact:
 		return "intact"
-	case len(t.Problems) == 0 && t.MoreProblems == 0 && len(t.Gaps) > 0:
+	case len(t.Gaps) > 0:
 		return "gaps"
 	}
 	return "broken"
 }
 
-// Where says briefly where the trail is broken: the first problem, or the first gap.
+// Where says briefly where the trail is broken: the first problem, why
+// it could not be checked or is unsure, or the first gap.
 func (t TrailIntegrity) Where() string {
 	if len(t.Problems) > 0 {
 		p := t.Problems[0]
@@ -79,6 +98,12 @@ func (t TrailIntegrity) Where() string {
 			w += ": " + p.Why
 		}
 		return w
+	}
+	if t.Failed != "" {
+		return t.Failed
+	}
+	if t.Unsure != "" {
+		return t.Unsure
 	}
 	if len(t.Gaps) > 0 {
 		g := t.Gaps[0]
@@ -89,6 +114,9 @@ func (t TrailIntegrity) Where() string {
 
 // Summary is the fact's line in the journal pane.
 func (t TrailIntegrity) Summary() string {
+	if w := t.Word(); w == "unchecked" || w == "unsure" {
+		return fmt.Sprintf("trail %s %s: %s", t.Source, w, t.Where())
+	}
 	s := fmt.Sprintf("trail %s %s: %d/%d digests, %d/%d log files valid, %s", t.Source, t.Word(),
 		t.DigestsValid, t.Digests, t.LogsValid, t.Logs, Plural(len(t.Gaps), "gap"))
 	if !t.SignaturesChecked {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warroom-ir/warroom/aws/trail"
+	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -402,54 +403,13 @@ func printTrail(w io.Writer, name string, res *trailcheck.Result, verbose bool) 
 	}
 }
 
-// integrityFact is a validation as the journal keeps it.
-func integrityFact(name string, res *trailcheck.Result) state.TrailIntegrity {
-	c := res.Counts
-	ti := state.TrailIntegrity{Source: name, Start: res.Start, End: res.End, Intact: res.Intact(), SignaturesChecked: res.SignaturesChecked,
-		Note: res.SignatureNote, Digests: c.Digests, DigestsValid: c.DigestsValid, Logs: c.Logs, LogsValid: c.LogsValid}
-	add := func(p state.TrailProblem) {
-		if len(ti.Problems) < state.MaxTrailProblems {
-			ti.Problems = append(ti.Problems, p)
-		} else {
-			ti.MoreProblems++
-		}
-	}
-	for _, ch := range res.Chains {
-		for _, g := range ch.Gaps {
-			ti.Gaps = append(ti.Gaps, state.TrailGap{Chain: ch.ID.String(), From: g.From, To: g.To})
-		}
-		for _, d := range ch.Digests {
-			if d.Status != trailcheck.Valid {
-				add(state.TrailProblem{What: "digest", Bucket: d.Bucket, Key: d.Key, Status: string(d.Status), Why: d.Why})
-			}
-		}
-		for _, l := range ch.Files {
-			if l.Status != trailcheck.Valid {
-				add(state.TrailProblem{What: "log", Bucket: l.Bucket, Key: l.Key, Status: string(l.Status), Why: l.Why})
-			}
-		}
-		for _, u := range ch.Unvouched {
-			if !u.Pending {
-				add(state.TrailProblem{What: "unvouched", Bucket: u.Bucket, Key: u.Key, Status: "unvouched", Why: u.Why})
-			}
-			if len(ti.Unvouched) < 10*state.MaxTrailProblems {
-				ti.Unvouched = append(ti.Unvouched, u.Bucket+"/"+u.Key)
-			}
-		}
-	}
-	if c.Digests == 0 {
-		add(state.TrailProblem{What: "digest", Status: "missing", Why: "no digest files in the range"})
-	}
-	return ti
-}
-
 // journalIntegrity records a validation in the journal at path.
 func journalIntegrity(path, name string, res *trailcheck.Result) error {
 	rec, err := state.OpenRecorder(path, state.IncidentOpened{}, state.LocalActor())
 	if err != nil {
 		return usageErr(err)
 	}
-	_, err = rec.Record(state.KindTrailIntegrity, integrityFact(name, res))
+	_, err = rec.Record(state.KindTrailIntegrity, incident.IntegrityFact(name, res))
 	if cerr := rec.Close(); err == nil {
 		err = cerr
 	}
@@ -478,7 +438,7 @@ func ingestTrailCheck(ctx context.Context, e *env, rec *state.Recorder, paths []
 		if err == nil {
 			var res *trailcheck.Result
 			if res, err = trailcheck.Validate(ctx, src, o); err == nil {
-				fact := integrityFact(name, res)
+				fact := incident.IntegrityFact(name, res)
 				files := notVouched(src.(trailcheck.Folder), res)
 				for _, file := range files {
 					_, _, perr := ctlog.ParsePaths([]string{file}, ctlog.Options{}, func(r ctlog.Record) error {
