@@ -148,7 +148,7 @@ func (c *Core) checkIntegrity(ctx context.Context, home string, began time.Time)
 			}
 		}
 		one := IntegrityFact(name, res)
-		one.UnvouchedEvents = unvouchedEvents(ctx, src, res)
+		one.UnvouchedFrom = unvouchedEvents(ctx, src, res)
 		checked = append(checked, one)
 	}
 	if len(fact.Trails) == 0 {
@@ -192,11 +192,7 @@ func mergeIntegrity(fact *state.TrailIntegrity, trails []state.TrailIntegrity) {
 		}
 		fact.MoreProblems += t.MoreProblems
 		fact.Unvouched = append(fact.Unvouched, t.Unvouched...)
-		for _, id := range t.UnvouchedEvents {
-			if len(fact.UnvouchedEvents) < maxUnvouchedEvents {
-				fact.UnvouchedEvents = append(fact.UnvouchedEvents, id)
-			}
-		}
+		fact.UnvouchedFrom = append(fact.UnvouchedFrom, t.UnvouchedFrom...)
 	}
 	fact.Note = strings.Join(notes, "; ")
 }
@@ -230,8 +226,8 @@ func noDigest(ctx context.Context, src trailcheck.Source, t trail.Described, acc
 
 // unvouchedEvents reads the log files present that no valid digest vouches
 // for (invalid ones, and those no digest lists and not pending) and returns
-// the event ids of their records, so the stream marks those events.
-func unvouchedEvents(ctx context.Context, src trailcheck.Source, res *trailcheck.Result) []string {
+// the event ids of their records by file, so the stream marks those events.
+func unvouchedEvents(ctx context.Context, src trailcheck.Source, res *trailcheck.Result) []state.UnvouchedFrom {
 	var files [][2]string
 	for _, ch := range res.Chains {
 		for _, f := range ch.Files {
@@ -245,23 +241,29 @@ func unvouchedEvents(ctx context.Context, src trailcheck.Source, res *trailcheck
 			}
 		}
 	}
-	var ids []string
+	var out []state.UnvouchedFrom
+	n := 0
 	for i, f := range files {
-		if i == maxUnvouchedReads || len(ids) >= maxUnvouchedEvents {
+		if i == maxUnvouchedReads || n >= maxUnvouchedEvents {
 			break
 		}
 		obj, err := src.Get(ctx, f[0], f[1])
 		if err != nil {
 			continue // gone since: the next check says so
 		}
-		_, _ = ctlog.ParseBytes("s3://"+f[0]+"/"+f[1], obj.Body, ctlog.Options{}, func(r ctlog.Record) error {
-			if r.EventID != "" && len(ids) < maxUnvouchedEvents {
-				ids = append(ids, r.EventID)
+		from := state.UnvouchedFrom{File: "s3://" + f[0] + "/" + f[1]}
+		_, _ = ctlog.ParseBytes(from.File, obj.Body, ctlog.Options{}, func(r ctlog.Record) error {
+			if r.EventID != "" && n < maxUnvouchedEvents {
+				from.Events = append(from.Events, r.EventID)
+				n++
 			}
 			return nil
 		})
+		if len(from.Events) > 0 {
+			out = append(out, from)
+		}
 	}
-	return ids
+	return out
 }
 
 // IntegrityFact is a validation as the journal keeps it (trail validate's

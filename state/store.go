@@ -66,8 +66,9 @@ type Store struct {
 	// latest validation against CloudTrail's digests.
 	Integrity map[string]Dated[TrailIntegrity]
 	unvouched map[string]bool // the keys (and bucket/keys) of Integrity's unvouched files
-	// unvouchedEvents holds the event ids Integrity's facts name.
-	unvouchedEvents map[string]bool
+	// unvouchedEvents maps the event ids Integrity's facts name to the
+	// file each was read from ("" when the fact does not say).
+	unvouchedEvents map[string]string
 	// Trusts keeps, per role name, every distinct trust policy the
 	// inventories saw, oldest first: the known-good document to restore
 	// when the attacker changed it.

@@ -37,6 +37,9 @@ type TrailIntegrity struct {
 	// UnvouchedEvents are the event ids of the records read from files no
 	// valid digest vouches for (unvouched, invalid), as ingest found them.
 	UnvouchedEvents []string `json:"unvouched_events,omitempty"`
+	// UnvouchedFrom are the same, by the file (s3://bucket/key or a
+	// path) they were read from, for the detail view to name it.
+	UnvouchedFrom []UnvouchedFrom `json:"unvouched_from,omitempty"`
 	// Failed, when set, says why nothing could be validated (the trails
 	// could not be read, the bucket denied, no trail has validation on):
 	// never intact.
@@ -51,6 +54,13 @@ type TrailIntegrity struct {
 
 // MaxTrailProblems bounds TrailIntegrity's lists.
 const MaxTrailProblems = 200
+
+// UnvouchedFrom is a log file no valid digest vouches for and the event
+// ids of the records read from it.
+type UnvouchedFrom struct {
+	File   string   `json:"file"`
+	Events []string `json:"events"`
+}
 
 // TrailGap is a time no digest chain covers.
 type TrailGap struct {
@@ -147,7 +157,7 @@ func (s *Store) UnvouchedFile(file string) bool {
 // noteUnvouched rebuilds the set UnvouchedFile reads from the latest
 // validation of each source: unvouched files by bucket/key and by key.
 func (s *Store) noteUnvouched() {
-	s.unvouched, s.unvouchedEvents = map[string]bool{}, map[string]bool{}
+	s.unvouched, s.unvouchedEvents = map[string]bool{}, map[string]string{}
 	for _, t := range s.Integrity {
 		s.addUnvouched(t.V)
 	}
@@ -155,7 +165,14 @@ func (s *Store) noteUnvouched() {
 
 func (s *Store) addUnvouched(t TrailIntegrity) {
 	for _, id := range t.UnvouchedEvents {
-		s.unvouchedEvents[id] = true
+		if _, ok := s.unvouchedEvents[id]; !ok {
+			s.unvouchedEvents[id] = ""
+		}
+	}
+	for _, f := range t.UnvouchedFrom {
+		for _, id := range f.Events {
+			s.unvouchedEvents[id] = f.File
+		}
 	}
 	for _, u := range t.Unvouched {
 		s.unvouched[u] = true
@@ -167,7 +184,20 @@ func (s *Store) addUnvouched(t TrailIntegrity) {
 
 // UnvouchedEvent reports whether a trail validation found the record with
 // this event id in a file no valid digest vouches for.
-func (s *Store) UnvouchedEvent(id string) bool { return s.unvouchedEvents[id] }
+func (s *Store) UnvouchedEvent(id string) bool {
+	if len(s.unvouchedEvents) == 0 {
+		return false
+	}
+	_, ok := s.unvouchedEvents[id]
+	return ok
+}
+
+// UnvouchedEventFile is the file UnvouchedEvent found the record in ("",
+// true when the validation did not say which).
+func (s *Store) UnvouchedEventFile(id string) (string, bool) {
+	f, ok := s.unvouchedEvents[id]
+	return f, ok
+}
 
 // IntegritySources lists the trail sources validated, sorted.
 func (s *Store) IntegritySources() []string {

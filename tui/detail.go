@@ -77,6 +77,12 @@ func newDetail(v *viewCtx, s selection) *detailView {
 			flags = append(flags, "CONFLICT: copies differ where no addendum may")
 		}
 		add("flags", strings.Join(flags, ", "))
+		if file, ok := v.store.UnvouchedEventFile(e.EventID); ok {
+			if file == "" {
+				file = "(the validation did not name it)"
+			}
+			add("integrity", markUnvouched+" from a log file no valid digest vouches for: "+file)
+		}
 		for i, c := range v.store.Events.Copies(e.ID) {
 			line := fmt.Sprintf("journal offset %d record %d: %s", c.Ref.Offset, c.Ref.Index, c.Verdict)
 			if c.Reason != "" {

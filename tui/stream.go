@@ -32,6 +32,11 @@ const (
 	// in its own column and colour, so a failed probe never reads as a
 	// success of the same class.
 	markFailed = "✗"
+	// markUnvouched marks an event read from a log file no valid digest
+	// vouches for (Store.UnvouchedEvent): planted or edited, perhaps. It
+	// takes the suspect/ours column (the row keeps their colour): what
+	// the digests say of the evidence comes first.
+	markUnvouched = "≠"
 )
 
 type colID int
@@ -545,6 +550,10 @@ func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 	case e.Ours:
 		mark2 = markOurs
 	}
+	unvouched := v.store.UnvouchedEvent(e.EventID)
+	if unvouched {
+		mark2 = markUnvouched
+	}
 	fail := " "
 	if e.ErrorCode != "" {
 		fail = markFailed
@@ -597,12 +606,19 @@ func (p *streamPane) row(v *viewCtx, e *state.Event, selected bool) string {
 	}
 	m := mark2
 	body := v.st.Base.Render(" " + text)
+	if unvouched {
+		m = v.st.Danger.Render(mark2)
+	}
 	switch {
 	case sus:
-		m = v.st.Suspect.Render(mark2)
+		if !unvouched {
+			m = v.st.Suspect.Render(mark2)
+		}
 		body = v.st.Suspect.Render(" " + text)
 	case e.Ours:
-		m = v.st.Ours.Render(mark2)
+		if !unvouched {
+			m = v.st.Ours.Render(mark2)
+		}
 		body = v.st.Ours.Render(" " + text)
 	case f.Class.Level() >= state.LevelHigh:
 		body = v.st.Severity[f.Class.Level()-1].Render(" " + text)

@@ -10,13 +10,14 @@ import (
 // trailPart is CloudTrail's log-file integrity for the status line, beside
 // the stream's health: the worst trail validated ("trail ✓ intact",
 // "trail ✗ broken: log 1122_CloudTrail_….json.gz invalid", "trail ! gap
-// 03:00–04:00"), "(unsigned)" when signatures could not be checked, "+N"
-// for more trails. Empty when no trail was validated.
+// 03:00–04:00", "trail ? unchecked: why", "trail ? unsure: no digest
+// yet"), "(unsigned)" when signatures could not be checked, "+N" for more
+// trails. Empty when no trail was validated.
 func trailPart(s *state.Store) string {
 	if len(s.Integrity) == 0 {
 		return ""
 	}
-	rank := map[string]int{"broken": 0, "gaps": 1, "intact": 2}
+	rank := map[string]int{"broken": 0, "unchecked": 1, "gaps": 2, "unsure": 3, "intact": 4}
 	var worst *state.TrailIntegrity
 	for _, src := range s.IntegritySources() {
 		v := s.Integrity[src].V
@@ -29,6 +30,11 @@ func trailPart(s *state.Store) string {
 	switch v.Word() {
 	case "intact":
 		out = "trail ✓ intact"
+	case "unchecked":
+		// Could not be validated: never shown as intact.
+		out = "trail ? unchecked: " + truncate(clean(v.Failed), 40)
+	case "unsure":
+		out = "trail ? unsure: no digest yet"
 	case "gaps":
 		g := v.Gaps[0]
 		out = "trail ! gap " + g.From.UTC().Format("01-02 15:04") + "–" + g.To.UTC().Format("15:04")
@@ -45,7 +51,7 @@ func trailPart(s *state.Store) string {
 			out += " (+" + itoa(n-1) + ")"
 		}
 	}
-	if !v.SignaturesChecked {
+	if !v.SignaturesChecked && v.Failed == "" && v.Unsure == "" {
 		out += " (unsigned)"
 	}
 	if n := len(s.Integrity); n > 1 {

@@ -39,6 +39,8 @@ func TestStatusLineTrailIntegrity(t *testing.T) {
 		{"broken", brokenTrail, "trail ✗ broken: log us-east-1_20261201T0305Z_abc invalid"},
 		{"gaps", gap, "trail ! gap 12-01 03:00–04:00 (unsigned)"},
 		{"hostile", hostile, "trail ✗ broken: log b⟨"},
+		{"unchecked", state.TrailIntegrity{Source: "trails of account 1", Intact: true, Failed: "AccessDenied on s3:ListObjectsV2"}, "trail ? unchecked: AccessDenied"},
+		{"unsure", state.TrailIntegrity{Source: "trails of account 1", Unsure: "no digest delivered yet"}, "trail ? unsure: no digest yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _ := newTestModel(t, Options{Store: trailStore(t, tc.ti)}, 200, 40)
@@ -62,6 +64,74 @@ func TestGoldenTrailIntegrity(t *testing.T) {
 	for _, sz := range [][2]int{{80, 24}, {120, 40}} {
 		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
 			m, _ := newTestModel(t, Options{Theme: "monochrome", Store: trailStore(t, brokenTrail)}, sz[0], sz[1])
+			out := m.Render()
+			checkFrame(t, out, sz[0], sz[1])
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// unvouchedStore is the incident fixture with a validation that found
+// every fourth event in a log file no valid digest vouches for.
+func unvouchedStore(t *testing.T) *state.Store {
+	t.Helper()
+	plain := trailStore(t, state.TrailIntegrity{Source: "x", Intact: true})
+	from := state.UnvouchedFrom{File: "s3://trail-bucket/planted.json.gz"}
+	for i := 0; i < plain.Events.Len(); i += 4 {
+		from.Events = append(from.Events, plain.Events.Event(uint32(i)).EventID)
+	}
+	ti := brokenTrail
+	ti.UnvouchedFrom = []state.UnvouchedFrom{from}
+	return trailStore(t, ti)
+}
+
+// TestStreamMarksUnvouchedEvents: the stream marks the events a validation
+// found in files no digest vouches for (≠, legend in help), and the detail
+// view names the file; the other events are not marked.
+func TestStreamMarksUnvouchedEvents(t *testing.T) {
+	m, _ := newTestModel(t, Options{Store: unvouchedStore(t)}, 200, 60)
+	rows := strings.Split(screenOf(m), "\n")
+	marked, plain := 0, 0
+	for _, r := range rows[2:] {
+		if len(r) > 3 && strings.Contains(r, ":") {
+			if strings.Contains(r[:8], markUnvouched) {
+				marked++
+			} else {
+				plain++
+			}
+		}
+	}
+	if marked == 0 || plain == 0 {
+		t.Errorf("%d rows marked %s, %d not: want both\n%s", marked, markUnvouched, plain, strings.Join(rows, "\n"))
+	}
+	exec(m, press(m, key1('?')))
+	if h := screenOf(m); !strings.Contains(h, markUnvouched+"  from a log file no valid digest vouches for") {
+		t.Errorf("help has no legend for %s:\n%s", markUnvouched, h)
+	}
+	const said = "from a log file no valid digest vouches for: s3://trail-bucket/planted.json.gz"
+	seen, unseen := false, false
+	for down := 0; down < 8; down++ {
+		m, _ := newTestModel(t, Options{Store: unvouchedStore(t)}, 200, 60)
+		for range down {
+			exec(m, press(m, keyDown))
+		}
+		exec(m, press(m, keyEnter))
+		if strings.Contains(screenOf(m), said) {
+			seen = true
+		} else {
+			unseen = true
+		}
+	}
+	if !seen || !unseen {
+		t.Errorf("detail said %q for some event %v, not for some %v", said, seen, unseen)
+	}
+}
+
+// TestGoldenUnvouchedStream draws the stream with events marked unvouched.
+func TestGoldenUnvouchedStream(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _ := newTestModel(t, Options{Theme: "monochrome", Store: unvouchedStore(t)}, sz[0], sz[1])
 			out := m.Render()
 			checkFrame(t, out, sz[0], sz[1])
 			golden.RequireEqual(t, out)

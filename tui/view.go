@@ -525,6 +525,7 @@ func legendMarks(st *themes.Styles) []legendMark {
 	return append(out,
 		legendMark{markSuspect, "suspect (and its key family)", st.Suspect},
 		legendMark{markOurs, "our own call", st.Ours},
+		legendMark{markUnvouched, "from a log file no valid digest vouches for", st.Danger},
 		legendMark{"+", "new since the incident began", st.New},
 		legendMark{"A", "admin-equivalent", st.Base},
 		legendMark{"✓", "action verified", st.Base},

@@ -440,14 +440,20 @@ func ingestTrailCheck(ctx context.Context, e *env, rec *state.Recorder, paths []
 			if res, err = trailcheck.Validate(ctx, src, o); err == nil {
 				fact := incident.IntegrityFact(name, res)
 				files := notVouched(src.(trailcheck.Folder), res)
+				marked := 0
 				for _, file := range files {
+					from := state.UnvouchedFrom{File: file}
 					_, _, perr := ctlog.ParsePaths([]string{file}, ctlog.Options{}, func(r ctlog.Record) error {
-						if len(fact.UnvouchedEvents) < maxUnvouchedEvents && r.EventID != "" {
-							fact.UnvouchedEvents = append(fact.UnvouchedEvents, r.EventID)
+						if marked < maxUnvouchedEvents && r.EventID != "" {
+							from.Events = append(from.Events, r.EventID)
+							marked++
 						}
 						return nil
 					})
 					_ = perr // ingest itself reports what it cannot parse
+					if len(from.Events) > 0 {
+						fact.UnvouchedFrom = append(fact.UnvouchedFrom, from)
+					}
 				}
 				if _, err := rec.Record(state.KindTrailIntegrity, fact); err != nil {
 					return usageErr(err)
@@ -457,7 +463,7 @@ func ingestTrailCheck(ctx context.Context, e *env, rec *state.Recorder, paths []
 					fmt.Fprintf(e.stderr, "trail %s: intact (%d digests, %d log files vouched for)\n", sanitize.Terminal(name), c.Digests, c.LogsValid)
 				} else {
 					fmt.Fprintf(e.stderr, "trail %s: NOT intact: %s; %d records from %d log files no valid digest vouches for are marked (warroom trail validate %s says where)\n",
-						sanitize.Terminal(name), sanitize.Terminal(fact.Summary()), len(fact.UnvouchedEvents), len(files), sanitize.Terminal(p))
+						sanitize.Terminal(name), sanitize.Terminal(fact.Summary()), marked, len(files), sanitize.Terminal(p))
 				}
 				continue
 			}
