@@ -1,7 +1,8 @@
 // Package incident is warroom's application: one incident core per
 // process, over one journal. It owns the Recorder every producer writes
 // through, the producers (the CloudTrail stream, the Region watcher, the
-// inventory and sweep loops, the anchor timer), the one fold of the
+// inventory and sweep loops, the anchor timer, the trails' integrity
+// check), the one fold of the
 // journal (Fold) that the screen draws and containment plans from, the
 // journal follower that brings the fold up to date and tells the screen,
 // the containment runner (resumed on start), and the suspect list the
