@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -196,18 +194,8 @@ func newAgreeDrill(t *testing.T, seed uint64) *agreeDrill {
 	t.Helper()
 	clock := sim.NewManualClock(time.Now())
 	s := sim.New(sim.Options{Seed: seed, Clock: clock, LookupRate: 1000})
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	resp := s.Responder()
-	t.Setenv("AWS_ACCESS_KEY_ID", resp.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", resp.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	srv := serveAsResponder(t, s)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("WARROOM_JOURNAL", "")
 	sc, err := scenario.New(scenario.DefaultScenario, s, srv.URL, scenario.Options{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
@@ -425,9 +413,52 @@ func agreeRun(t *testing.T, seed uint64, cli awscli.CLI, step agreeStep) string 
 	// The CLI: the trail's home Region (the one it validates).
 	arn := "arn:aws:cloudtrail:us-east-1:" + d.sim.AccountID() + ":trail/management-events"
 	resp := d.sim.Responder()
-	code, stdout, stderr := cli.Run(t, d.endpoint, resp.AccessKeyID, resp.SecretAccessKey, "cloudtrail", "validate-logs",
+	wait := cli.Start(t, d.endpoint, resp.AccessKeyID, resp.SecretAccessKey, "cloudtrail", "validate-logs",
 		"--trail-arn", arn, "--start-time", d.born.UTC().Format(time.RFC3339), "--end-time", now.UTC().Format(time.RFC3339),
 		"--endpoint-url", d.endpoint, "--region", "us-east-1")
+	// warroom, while the CLI runs.
+	rng := []string{"--start", d.born.UTC().Format(time.RFC3339), "--end", now.UTC().Format(time.RFC3339)}
+	validate := func(what string, args ...string) (shared, only []problem) {
+		t.Helper()
+		code, out, errOut := warroom(t, append(append([]string{"trail", "validate"}, args...), append(rng, "-o", "json")...)...)
+		var res trailcheck.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%s: exit %d: %v\n%s%s", what, code, err, out, errOut)
+		}
+		if !res.SignaturesChecked {
+			t.Errorf("%s: signatures not checked: %s", what, res.SignatureNote)
+		}
+		home := false
+		for _, c := range res.Chains {
+			s, o := warroomProblems(t, c)
+			if c.ID.Region == "us-east-1" && c.ID.Trail == "management-events" {
+				shared, only, home = s, o, true
+				continue
+			}
+			// Other Regions' chains: only the trail's stop and recreation
+			// touch them, as gaps.
+			for _, p := range append(s, o...) {
+				if p.class != pGap {
+					t.Errorf("%s: %s: %s", what, c.ID, p)
+				}
+			}
+		}
+		if !home {
+			t.Fatalf("%s: no chain of the trail's home Region validated: %+v", what, res.Counts)
+		}
+		if intact := len(shared)+len(only) == 0; (code == 0) != intact || code > 1 {
+			t.Errorf("%s: exit %d with %v %v", what, code, shared, only)
+		}
+		return shared, only
+	}
+	online, onlineOnly := validate("s3://", "s3://"+bucket, "--endpoint-url", d.endpoint)
+	auto, autoOnly := validate("auto", "auto", "--endpoint-url", d.endpoint)
+	dir := filepath.Join(t.TempDir(), "copy")
+	if code, out, errOut := warroom(t, append([]string{"trail", "download", "s3://" + bucket, dir, "--endpoint-url", d.endpoint}, rng...)...); code > 1 {
+		t.Fatalf("download: exit %d\n%s%s", code, out, errOut)
+	}
+	offline, offlineOnly := validate("folder", dir)
+	code, stdout, stderr := wait()
 	if !strings.Contains(stdout, "digest files valid") {
 		t.Fatalf("CLI validated nothing: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -442,48 +473,6 @@ func agreeRun(t *testing.T, seed uint64, cli awscli.CLI, step agreeStep) string 
 	if code != wantCode {
 		t.Errorf("CLI exit %d, want %d for %v", code, wantCode, cliSaid)
 	}
-
-	rng := []string{"--start", d.born.UTC().Format(time.RFC3339), "--end", now.UTC().Format(time.RFC3339)}
-	validate := func(what string, args ...string) (shared, only []problem) {
-		t.Helper()
-		code, out, errOut := warroom(t, append(append([]string{"trail", "validate"}, args...), append(rng, "-o", "json")...)...)
-		var res trailcheck.Result
-		if err := json.Unmarshal([]byte(out), &res); err != nil {
-			t.Fatalf("%s: exit %d: %v\n%s%s", what, code, err, out, errOut)
-		}
-		if !res.SignaturesChecked {
-			t.Errorf("%s: signatures not checked: %s", what, res.SignatureNote)
-		}
-		var home []problem
-		for _, c := range res.Chains {
-			s, o := warroomProblems(t, c)
-			if c.ID.Region == "us-east-1" && c.ID.Trail == "management-events" {
-				shared, only, home = s, o, s
-				continue
-			}
-			// Other Regions' chains: only the trail's stop and recreation
-			// touch them, as gaps.
-			for _, p := range append(s, o...) {
-				if p.class != pGap {
-					t.Errorf("%s: %s: %s", what, c.ID, p)
-				}
-			}
-		}
-		if home == nil && len(res.Chains) == 0 {
-			t.Fatalf("%s: no chain validated", what)
-		}
-		if intact := len(shared)+len(only) == 0; (code == 0) != intact || code > 1 {
-			t.Errorf("%s: exit %d with %v %v", what, code, shared, only)
-		}
-		return shared, only
-	}
-	online, onlineOnly := validate("s3://", "s3://"+bucket, "--endpoint-url", d.endpoint)
-	auto, autoOnly := validate("auto", "auto", "--endpoint-url", d.endpoint)
-	dir := filepath.Join(t.TempDir(), "copy")
-	if code, out, errOut := warroom(t, append([]string{"trail", "download", "s3://" + bucket, dir, "--endpoint-url", d.endpoint}, rng...)...); code > 1 {
-		t.Fatalf("download: exit %d\n%s%s", code, out, errOut)
-	}
-	offline, offlineOnly := validate("folder", dir)
 
 	if !slices.Equal(cliSaid, want) {
 		t.Errorf("CLI said %v, want %v\n%s", cliSaid, want, stderr)
@@ -501,10 +490,8 @@ func agreeRun(t *testing.T, seed uint64, cli awscli.CLI, step agreeStep) string 
 	}
 	if t.Failed() {
 		t.Logf("CLI exit %d\n%s\n%s", code, stdout, stderr)
-		var buf bytes.Buffer
 		_, out, _ := warroom(t, append([]string{"trail", "validate", "s3://" + bucket, "--endpoint-url", d.endpoint}, rng...)...)
-		buf.WriteString(out)
-		t.Logf("warroom:\n%s", buf.String())
+		t.Logf("warroom:\n%s", out)
 	}
 	return fmt.Sprintf("%s | %s | %s |", problemList(cliSaid), problemList(online), problemList(onlineOnly))
 }

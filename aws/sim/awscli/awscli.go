@@ -67,6 +67,14 @@ func Find() []CLI {
 // stderr. args should carry --endpoint-url for the command's own client.
 func (c CLI) Run(t testing.TB, endpoint, keyID, secret string, args ...string) (int, string, string) {
 	t.Helper()
+	return c.Start(t, endpoint, keyID, secret, args...)()
+}
+
+// Start starts what Run runs and returns the function that waits for it,
+// to be called on the test's goroutine: the test can do other work while
+// the CLI (a second or more of Python) runs.
+func (c CLI) Start(t testing.TB, endpoint, keyID, secret string, args ...string) func() (int, string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
@@ -83,12 +91,26 @@ func (c CLI) Run(t testing.TB, endpoint, keyID, secret string, args ...string) (
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return code, stdout.String(), stderr.String()
+	waited := false
+	t.Cleanup(func() {
+		if !waited { // the test stopped before it waited
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return func() (int, string, string) {
+		t.Helper()
+		waited = true
+		err := cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stdout.String(), stderr.String()
+	}
 }
