@@ -23,9 +23,9 @@ import (
 	"github.com/warroom-ir/warroom/trailcheck"
 )
 
-// A problem is what a validator reports, as a class and what it names: a
+// An agreeProblem is what a validator reports, as a class and what it names: a
 // file's key, or a gap's times. Both tools' outputs are mapped to these.
-type problem struct{ class, name string }
+type agreeProblem struct{ class, name string }
 
 // The problem classes both tools can report.
 const (
@@ -46,7 +46,7 @@ const (
 	pDigestLink = "digest link broken"
 )
 
-func (p problem) String() string {
+func (p agreeProblem) String() string {
 	if p.name == "" {
 		return p.class
 	}
@@ -61,9 +61,9 @@ func gapName(from, to time.Time) string {
 // cliProblems maps validate-logs' stderr (its one line per problem, as
 // validation.py writes them) to problems. A line it does not know fails
 // the test: nothing the CLI says is dropped.
-func cliProblems(t *testing.T, bucket, stderr string) []problem {
+func cliProblems(t *testing.T, bucket, stderr string) []agreeProblem {
 	t.Helper()
-	var out []problem
+	var out []agreeProblem
 	for _, line := range strings.Split(stderr, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -76,7 +76,7 @@ func cliProblems(t *testing.T, bucket, stderr string) []problem {
 			if !ok || err1 != nil || err2 != nil {
 				t.Fatalf("CLI gap line %q", line)
 			}
-			out = append(out, problem{pGap, gapName(f, tt)})
+			out = append(out, agreeProblem{pGap, gapName(f, tt)})
 			continue
 		}
 		f := strings.Split(line, "\t")
@@ -105,7 +105,7 @@ func cliProblems(t *testing.T, bucket, stderr string) []problem {
 		default:
 			t.Fatalf("CLI line not understood: %q", line)
 		}
-		out = append(out, problem{class, key})
+		out = append(out, agreeProblem{class, key})
 	}
 	return sortProblems(out)
 }
@@ -113,7 +113,7 @@ func cliProblems(t *testing.T, bucket, stderr string) []problem {
 // warroomProblems maps one chain of a validation to problems: the ones
 // the CLI can report too, and the ones only warroom reports (unvouched
 // files, broken links). A status or reason it does not know fails the test.
-func warroomProblems(t *testing.T, c trailcheck.ChainResult) (shared, only []problem) {
+func warroomProblems(t *testing.T, c trailcheck.ChainResult) (shared, only []agreeProblem) {
 	t.Helper()
 	for _, d := range c.Digests {
 		var class string
@@ -131,43 +131,43 @@ func warroomProblems(t *testing.T, c trailcheck.ChainResult) (shared, only []pro
 		case strings.HasPrefix(d.Why, "public key not found"):
 			class = pDigestNoKey
 		case strings.HasPrefix(d.Why, "edited:") || strings.HasPrefix(d.Why, "its signature is not the one"):
-			only = append(only, problem{pDigestLink, d.Key})
+			only = append(only, agreeProblem{pDigestLink, d.Key})
 			continue
 		default:
 			t.Fatalf("warroom digest %s: %s %q not understood", d.Key, d.Status, d.Why)
 		}
-		shared = append(shared, problem{class, d.Key})
+		shared = append(shared, agreeProblem{class, d.Key})
 	}
 	for _, f := range c.Files {
 		switch {
 		case f.Status == trailcheck.Valid:
 		case f.Status == trailcheck.Missing:
-			shared = append(shared, problem{pLogMissing, f.Key})
+			shared = append(shared, agreeProblem{pLogMissing, f.Key})
 		case f.Why == "hash value doesn't match":
-			shared = append(shared, problem{pHash, f.Key})
+			shared = append(shared, agreeProblem{pHash, f.Key})
 		case strings.HasPrefix(f.Why, "invalid format"):
-			shared = append(shared, problem{pLogFormat, f.Key})
+			shared = append(shared, agreeProblem{pLogFormat, f.Key})
 		default:
 			t.Fatalf("warroom log %s: %s %q not understood", f.Key, f.Status, f.Why)
 		}
 	}
 	for _, g := range c.Gaps {
-		shared = append(shared, problem{pGap, gapName(g.From, g.To)})
+		shared = append(shared, agreeProblem{pGap, gapName(g.From, g.To)})
 	}
 	for _, u := range c.Unvouched {
 		if !u.Pending {
-			only = append(only, problem{pUnvouched, u.Key})
+			only = append(only, agreeProblem{pUnvouched, u.Key})
 		}
 	}
 	return sortProblems(shared), sortProblems(only)
 }
 
-func sortProblems(ps []problem) []problem {
+func sortProblems(ps []agreeProblem) []agreeProblem {
 	sort.Slice(ps, func(i, j int) bool { return ps[i].String() < ps[j].String() })
 	return ps
 }
 
-func problemList(ps []problem) string {
+func problemList(ps []agreeProblem) string {
 	if len(ps) == 0 {
 		return "—"
 	}
@@ -300,36 +300,36 @@ func (d *agreeDrill) boundary(at time.Time) time.Time {
 // report: the problems they share, and the ones only warroom can report.
 type agreeStep struct {
 	name string
-	move func(t *testing.T, d *agreeDrill) (want, warroomOnly []problem)
+	move func(t *testing.T, d *agreeDrill) (want, warroomOnly []agreeProblem)
 }
 
 var agreeSteps = []agreeStep{
-	{"intact", func(t *testing.T, d *agreeDrill) ([]problem, []problem) { return nil, nil }},
-	{"log file edited", func(t *testing.T, d *agreeDrill) ([]problem, []problem) {
+	{"intact", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) { return nil, nil }},
+	{"log file edited", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) {
 		logs := d.listed(t, d.middle(t))
 		k := logs[d.rng.IntN(len(logs))]
 		d.tamper(t, scenario.TamperOverwriteLog, k)
-		return []problem{{pHash, k}}, nil
+		return []agreeProblem{{pHash, k}}, nil
 	}},
-	{"log file deleted", func(t *testing.T, d *agreeDrill) ([]problem, []problem) {
+	{"log file deleted", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) {
 		logs := d.listed(t, d.middle(t))
 		k := logs[d.rng.IntN(len(logs))]
 		d.tamper(t, scenario.TamperDeleteObject, k)
-		return []problem{{pLogMissing, k}}, nil
+		return []agreeProblem{{pLogMissing, k}}, nil
 	}},
-	{"digest deleted", func(t *testing.T, d *agreeDrill) ([]problem, []problem) {
+	{"digest deleted", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) {
 		k := d.middle(t)
 		logs := d.listed(t, k)
 		d.tamper(t, scenario.TamperDeleteObject, k)
-		return []problem{{pDigestMissing, k}}, unvouched(logs)
+		return []agreeProblem{{pDigestMissing, k}}, unvouchedProblems(logs)
 	}},
-	{"digest edited", func(t *testing.T, d *agreeDrill) ([]problem, []problem) {
+	{"digest edited", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) {
 		k := d.middle(t)
 		logs := d.listed(t, k)
 		d.tamper(t, scenario.TamperEditDigest, k)
-		return []problem{{pDigestSig, k}}, unvouched(logs)
+		return []agreeProblem{{pDigestSig, k}}, unvouchedProblems(logs)
 	}},
-	{"logging stopped for an hour", func(t *testing.T, d *agreeDrill) ([]problem, []problem) {
+	{"logging stopped for an hour", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) {
 		stop := d.clock.Now()
 		d.tamper(t, scenario.TamperStopLogging, "management-events")
 		// An hour and a half: at least one whole digest hour has none.
@@ -337,9 +337,9 @@ var agreeSteps = []agreeStep{
 		start := d.clock.Now()
 		d.tamper(t, scenario.TamperStartLogging, "management-events")
 		d.busy(t, 2*time.Hour)
-		return []problem{{pGap, gapName(d.boundary(stop), start.Truncate(time.Second))}}, nil
+		return []agreeProblem{{pGap, gapName(d.boundary(stop), start.Truncate(time.Second))}}, nil
 	}},
-	{"trail deleted and recreated", func(t *testing.T, d *agreeDrill) ([]problem, []problem) {
+	{"trail deleted and recreated", func(t *testing.T, d *agreeDrill) ([]agreeProblem, []agreeProblem) {
 		// The deleted trail's open hour is never digested (its chains end
 		// without a last digest): the log files it delivered in that hour
 		// are listed by no digest, which only warroom can say.
@@ -362,14 +362,14 @@ var agreeSteps = []agreeStep{
 		if len(orphans) == 0 {
 			t.Fatal("no log file of the deleted trail's last hour")
 		}
-		return []problem{{pGap, gapName(d.boundary(at).Add(-time.Hour), at.Truncate(time.Second))}}, unvouched(orphans)
+		return []agreeProblem{{pGap, gapName(d.boundary(at).Add(-time.Hour), at.Truncate(time.Second))}}, unvouchedProblems(orphans)
 	}},
 }
 
-func unvouched(keys []string) []problem {
-	var out []problem
+func unvouchedProblems(keys []string) []agreeProblem {
+	var out []agreeProblem
 	for _, k := range keys {
-		out = append(out, problem{pUnvouched, k})
+		out = append(out, agreeProblem{pUnvouched, k})
 	}
 	return sortProblems(out)
 }
@@ -418,7 +418,7 @@ func agreeRun(t *testing.T, seed uint64, cli awscli.CLI, step agreeStep) string 
 		"--endpoint-url", d.endpoint, "--region", "us-east-1")
 	// warroom, while the CLI runs.
 	rng := []string{"--start", d.born.UTC().Format(time.RFC3339), "--end", now.UTC().Format(time.RFC3339)}
-	validate := func(what string, args ...string) (shared, only []problem) {
+	validate := func(what string, args ...string) (shared, only []agreeProblem) {
 		t.Helper()
 		code, out, errOut := warroom(t, append(append([]string{"trail", "validate"}, args...), append(rng, "-o", "json")...)...)
 		var res trailcheck.Result
@@ -479,7 +479,7 @@ func agreeRun(t *testing.T, seed uint64, cli awscli.CLI, step agreeStep) string 
 	}
 	for _, w := range []struct {
 		what        string
-		shared, onl []problem
+		shared, onl []agreeProblem
 	}{{"s3://", online, onlineOnly}, {"auto", auto, autoOnly}, {"folder", offline, offlineOnly}} {
 		if !slices.Equal(w.shared, cliSaid) {
 			t.Errorf("warroom (%s) said %v, the CLI %v", w.what, w.shared, cliSaid)
