@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,94 +12,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/warroom-ir/warroom/aws/sim/awscli"
 )
-
-// awsCLIv1 finds an AWS CLI whose validate-logs can be pointed at the
-// drill: version 1 with a botocore that reads AWS_ENDPOINT_URL (1.31+).
-// validate-logs hands --endpoint-url to its CloudTrail client only; its
-// S3 clients (S3ClientProvider) are made without one, so they reach the
-// drill only through AWS_ENDPOINT_URL. Debian's CLI v2 (2.9) predates that
-// variable and is not usable here. A pyenv shim is resolved to the real
-// program, as the test runs it with a HOME of its own.
-func awsCLIv1() string {
-	p, err := exec.LookPath("aws")
-	if err != nil {
-		return ""
-	}
-	if strings.Contains(p, "/shims/") {
-		if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
-			p = strings.TrimSpace(string(out))
-		}
-	}
-	out, err := exec.Command(p, "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "aws-cli/1.") {
-		return ""
-	}
-	return p
-}
-
-// validator is an AWS CLI that runs validate-logs against the drill.
-type validator struct {
-	name, bin string
-	// proxied: the CLI's S3 clients reach the drill through s3Proxy
-	// (CLI v2 2.9, which cannot be given S3's endpoint any other way).
-	proxied bool
-}
-
-// validators lists the CLIs found: v1 through AWS_ENDPOINT_URL, v2
-// (/usr/bin/aws) through the HTTPS proxy.
-func validators() []validator {
-	var out []validator
-	if v1 := awsCLIv1(); v1 != "" {
-		out = append(out, validator{name: "v1", bin: v1})
-	}
-	if v, err := exec.Command("/usr/bin/aws", "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(v), "aws-cli/2.") {
-		out = append(out, validator{name: "v2", bin: "/usr/bin/aws", proxied: true})
-	}
-	return out
-}
 
 // validateLogs runs `aws cloudtrail validate-logs` against the drill from
 // from to the drill's now, and returns its exit code, stdout and stderr.
-func validateLogs(t *testing.T, cli validator, env *testEnv, from time.Time, extra ...string) (int, string, string) {
+func validateLogs(t *testing.T, cli awscli.CLI, env *testEnv, from time.Time, extra ...string) (int, string, string) {
 	t.Helper()
-	bin := cli.bin
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config")
-	if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	resp := env.sim.Responder()
 	arn := "arn:aws:cloudtrail:us-east-1:" + env.sim.AccountID() + ":trail/management-events"
-	cmd := exec.Command(bin, "cloudtrail", "validate-logs", "--trail-arn", arn, "--verbose",
+	args := []string{"cloudtrail", "validate-logs", "--trail-arn", arn, "--verbose",
 		"--start-time", from.UTC().Format(time.RFC3339), "--end-time", env.clock.Now().UTC().Format(time.RFC3339),
-		"--endpoint-url", env.endpoint, "--region", "us-east-1")
-	cmd.Args = append(cmd.Args, extra...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + cfg,
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.SecretAccessKey,
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_ENDPOINT_URL=" + env.endpoint, "AWS_MAX_ATTEMPTS=1"}
-	if cli.proxied {
-		proxy, ca := s3Proxy(t, env.endpoint)
-		cmd.Env = append(cmd.Env, "HTTPS_PROXY="+proxy, "AWS_CA_BUNDLE="+ca)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout.String(), stderr.String()
+		"--endpoint-url", env.endpoint, "--region", "us-east-1"}
+	return cli.Run(t, env.endpoint, resp.AccessKeyID, resp.SecretAccessKey, append(args, extra...)...)
 }
 
 // TestAWSCLIValidateLogs runs the AWS CLI's own validator over the
 // drill's trail: intact, then after each move an attacker with S3 and
 // CloudTrail rights can make, the CLI reports what AWS's would.
 func TestAWSCLIValidateLogs(t *testing.T) {
-	clis := validators()
+	clis := awscli.Find()
 	if len(clis) == 0 {
 		t.Skip("no AWS CLI that validate-logs can point at the drill is installed")
 	}
@@ -192,7 +123,7 @@ func TestAWSCLIValidateLogs(t *testing.T) {
 	}
 	for _, cli := range clis {
 		for _, tc := range cases {
-			t.Run(cli.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(cli.Name+"/"+tc.name, func(t *testing.T) {
 				env := newEnv(t, Options{LookupRate: 1000})
 				born := env.clock.Now()
 				busy(t, env, 3*time.Hour)
@@ -218,7 +149,7 @@ func TestAWSCLIValidateLogs(t *testing.T) {
 // a PKCS#1 DER key), head-object and get-object of a digest (its
 // signature metadata, under lower-case names).
 func TestAWSCLIDigestCalls(t *testing.T) {
-	clis := validators()
+	clis := awscli.Find()
 	if len(clis) == 0 {
 		t.Skip("no AWS CLI installed")
 	}
@@ -231,28 +162,18 @@ func TestAWSCLIDigestCalls(t *testing.T) {
 	digest := listKeys(t, env, "AWSLogs/"+env.sim.AccountID()+"/CloudTrail-Digest/us-east-1/")[0]
 	_, meta := getObject(t, env, digest)
 	for _, cli := range clis {
-		t.Run(cli.name, func(t *testing.T) {
+		t.Run(cli.Name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := filepath.Join(dir, "config")
-			if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
 			resp := env.sim.Responder()
 			run := func(args ...string) map[string]any {
 				t.Helper()
-				cmd := exec.Command(cli.bin, append(args, "--output", "json", "--endpoint-url", env.endpoint, "--region", "us-east-1")...)
-				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + cfg,
-					"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
-					"AWS_ACCESS_KEY_ID=" + resp.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + resp.SecretAccessKey, "AWS_MAX_ATTEMPTS=1"}
-				out, err := cmd.Output()
-				if err != nil {
-					if ee, ok := err.(*exec.ExitError); ok {
-						t.Fatalf("%v: %s", args, ee.Stderr)
-					}
-					t.Fatal(err)
+				code, out, errOut := cli.Run(t, env.endpoint, resp.AccessKeyID, resp.SecretAccessKey,
+					append(args, "--output", "json", "--endpoint-url", env.endpoint, "--region", "us-east-1")...)
+				if code != 0 {
+					t.Fatalf("%v: exit %d: %s", args, code, errOut)
 				}
 				var m map[string]any
-				if err := json.Unmarshal(out, &m); err != nil {
+				if err := json.Unmarshal([]byte(out), &m); err != nil {
 					t.Fatalf("%v: %v\n%s", args, err, out)
 				}
 				return m

@@ -31,17 +31,7 @@ func newStreamDrill(t *testing.T, opts sim.Options) *streamDrill {
 	t.Helper()
 	opts.Seed = 41
 	s := sim.New(opts)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	resp := s.Responder()
-	t.Setenv("AWS_ACCESS_KEY_ID", resp.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", resp.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("WARROOM_JOURNAL", "")
+	srv := serveAsResponder(t, s)
 	if err := s.AddUser("ci-deploy"); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +48,25 @@ func newStreamDrill(t *testing.T, opts sim.Options) *streamDrill {
 	}
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
 	return &streamDrill{sim: s, endpoint: srv.URL, leaked: leaked}
+}
+
+// serveAsResponder serves the drill s over HTTP and makes its responder
+// the credentials of the commands the test runs (the environment's, in
+// us-east-1, no profile, configuration or journal from outside the test).
+func serveAsResponder(t *testing.T, s *sim.Sim) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	resp := s.Responder()
+	t.Setenv("AWS_ACCESS_KEY_ID", resp.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", resp.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("WARROOM_JOURNAL", "")
+	return srv
 }
 
 // attack asks who the leaked key is in each Region: sts:GetCallerIdentity

@@ -1,4 +1,4 @@
-package sim
+package awscli
 
 import (
 	"crypto/ecdsa"
@@ -22,13 +22,13 @@ import (
 	"time"
 )
 
-// s3Proxy is an HTTPS proxy for a client that cannot be given S3's
+// S3Proxy is an HTTPS proxy for a client that cannot be given S3's
 // endpoint (the AWS CLI v2 validate-logs builds its S3 clients without
 // --endpoint-url, and Debian's 2.9 does not read AWS_ENDPOINT_URL): it
 // answers CONNECT to S3's host names with TLS from a CA of its own and
 // passes each request, Host kept (SigV4 signs it), to the drill. It
 // returns the proxy's URL (HTTPS_PROXY) and the CA file (AWS_CA_BUNDLE).
-func s3Proxy(t *testing.T, drill string) (string, string) {
+func S3Proxy(t testing.TB, drill string) (string, string) {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
