@@ -46,7 +46,7 @@ journal (not even with --force), and never through a symlink.`,
 			// The same fold as replay: up to the first problem, and
 			// without the line before a broken link (either may have been
 			// altered).
-			rp, err := state.OpenReplay(path)
+			rp, err := state.OpenReplayWith(path, state.OpenOptions{Warn: e.stderr})
 			if err != nil {
 				return usageErr(err)
 			}
