@@ -2,8 +2,8 @@ package incident
 
 import (
 	"context"
-	"slices"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
