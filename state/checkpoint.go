@@ -14,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/warroom-ir/warroom/state/ctlog"
 	"github.com/warroom-ir/warroom/state/journal"
@@ -34,7 +35,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -147,7 +148,7 @@ func (c *ckCopyFields) fields() copyFields {
 
 // writeCheckpoint writes the checkpoint of s, bound to b, with the replay
 // marks of lines 1..S, to w. The table is settled first.
-func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark) error {
+func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks) error {
 	t := s.Events
 	t.settle()
 	h := sha256.New()
@@ -196,6 +197,39 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark) error {
 	}
 	e.buf = append(e.buf, t.flags...)
 	e.u32s(t.order)
+	var none seeks
+	if sk == nil {
+		sk = &none
+	}
+	e.u64(uint64(len(sk.log)))
+	for _, c := range sk.log {
+		e.u64(uint64(c.seq))
+		e.u32(c.id)
+		e.u32s(c.row.vals[:])
+		e.u64(uint64(c.row.time))
+		e.u64(uint64(c.row.ref.Offset))
+		e.u32(c.row.ref.Index)
+		e.raw([]byte{byte(c.row.ro), c.row.flags})
+	}
+	var points []seekPoint
+	for _, p := range sk.points {
+		if p.seq < b.Mark.Seq {
+			points = append(points, p)
+		}
+	}
+	e.u64(uint64(len(points)))
+	for _, p := range points {
+		e.u64(uint64(p.seq))
+		e.u64(uint64(p.events))
+		for _, v := range p.strs {
+			e.u64(uint64(v))
+		}
+		for _, v := range p.prefix {
+			e.u64(uint64(v))
+		}
+		e.u64(uint64(len(p.rest)))
+		e.raw(p.rest)
+	}
 	e.flush()
 	if e.err != nil {
 		return e.err
@@ -331,7 +365,12 @@ type ckDec struct {
 	h    hash.Hash
 	left int64
 	err  error
-	tmp  []byte
+	// tmp and tmp2 take turns holding what was read: one is hashed
+	// while the other is decoded.
+	tmp, tmp2 []byte
+	hc        chan []byte
+	hdone     chan struct{}
+	pending   bool
 }
 
 func (d *ckDec) fail(format string, args ...any) {
@@ -349,6 +388,7 @@ func (d *ckDec) take(n int64) []byte {
 		d.fail("%d bytes wanted where %d are left", n, d.left)
 		return nil
 	}
+	d.tmp, d.tmp2 = d.tmp2, d.tmp
 	if int64(cap(d.tmp)) < n {
 		d.tmp = make([]byte, n)
 	}
@@ -357,9 +397,47 @@ func (d *ckDec) take(n int64) []byte {
 		d.fail("%v", err)
 		return nil
 	}
-	d.h.Write(b)
+	d.hash(b)
 	d.left -= n
 	return b
+}
+
+// hash hashes b, which stays untouched until the next call: on another
+// core when the decoder has one (hashing and decoding take about as long
+// as each other).
+func (d *ckDec) hash(b []byte) {
+	if d.hc == nil {
+		d.h.Write(b)
+		return
+	}
+	if d.pending {
+		<-d.hdone
+	}
+	d.hc <- b
+	d.pending = true
+}
+
+// stop waits for the hashing aside to catch up and ends it.
+func (d *ckDec) stop() {
+	if d.hc != nil {
+		if d.pending {
+			<-d.hdone
+			d.pending = false
+		}
+		close(d.hc)
+		d.hc = nil
+	}
+}
+
+// hashAside starts hashing on another goroutine.
+func (d *ckDec) hashAside() {
+	d.hc, d.hdone = make(chan []byte), make(chan struct{})
+	go func(h hash.Hash, in <-chan []byte, done chan<- struct{}) {
+		for b := range in {
+			h.Write(b)
+			done <- struct{}{}
+		}
+	}(d.h, d.hc, d.hdone)
 }
 
 // count reads a count of items of size bytes each that must fit in what is left.
@@ -386,6 +464,13 @@ func (d *ckDec) str() string {
 }
 
 func (d *ckDec) u32s(n int) []uint32 {
+	if littleEndian {
+		out := make([]uint32, n)
+		if n > 0 && d.direct(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*n)) {
+			return out
+		}
+		return out[:0]
+	}
 	out := make([]uint32, 0, n)
 	for len(out) < n && d.err == nil {
 		k := min(n-len(out), 16<<10)
@@ -397,39 +482,97 @@ func (d *ckDec) u32s(n int) []uint32 {
 	return out
 }
 
+// littleEndian is whether this machine lays integers out as the file
+// does: then arrays are read straight into their memory.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// direct reads len(b) bytes into b, which the caller keeps (so the
+// hashing aside may read it as long as it needs), and hashes them. The
+// caller made sure that len(b) fits in what is left (count).
+func (d *ckDec) direct(b []byte) bool {
+	if d.err != nil {
+		return false
+	}
+	if int64(len(b)) > d.left {
+		d.fail("%d bytes wanted where %d are left", len(b), d.left)
+		return false
+	}
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		d.fail("%v", err)
+		return false
+	}
+	d.hash(b)
+	d.left -= int64(len(b))
+	return true
+}
+
 // readCheckpoint reads a checkpoint from r, of size bytes, and returns its
 // binding; load, when the binding is to be trusted, decodes the rest.
 // check is called with the binding before the bulk of the body is
 // decoded; an error from it is returned as is. The body's SHA-256 is
 // checked at the end, before anything decoded is returned.
 func readCheckpoint(r io.Reader, size int64, check func(binding) error) (*Store, []mark, binding, error) {
+	f, err := decodeCheckpoint(r, size, check)
+	if err != nil {
+		return nil, nil, f.b, err
+	}
+	s, err := f.build(-1)
+	if err != nil {
+		return nil, nil, f.b, err
+	}
+	return s, f.marks, f.b, nil
+}
+
+// ckFile is a checkpoint decoded: the store's parts at line S, not yet put
+// together (build does), and the seek points.
+type ckFile struct {
+	b     binding
+	marks []mark
+	rest  ckStore
+	t     *EventTable // columns, time, uuid, ref, ro, flags, order: raw
+	n     int
+	seeks seeks
+}
+
+// decodeCheckpoint is readCheckpoint without building the store.
+func decodeCheckpoint(r io.Reader, size int64, check func(binding) error) (*ckFile, error) {
+	f, err := decodeBody(r, size, check)
+	if f == nil {
+		f = &ckFile{}
+	}
+	return f, err
+}
+
+func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, error) {
 	var b binding
 	br := bufio.NewReaderSize(r, 1<<20)
 	var head [checkpointHeader]byte
 	if _, err := io.ReadFull(br, head[:]); err != nil {
-		return nil, nil, b, fmt.Errorf("%w: header: %v", errCheckpoint, err)
+		return &ckFile{b: b}, fmt.Errorf("%w: header: %v", errCheckpoint, err)
 	}
 	k := len(checkpointMagic)
 	if string(head[:k]) != checkpointMagic {
-		return nil, nil, b, fmt.Errorf("%w: not a warroom index", errCheckpoint)
+		return &ckFile{b: b}, fmt.Errorf("%w: not a warroom index", errCheckpoint)
 	}
 	if v := binary.LittleEndian.Uint32(head[k:]); v != checkpointVersion {
-		return nil, nil, b, fmt.Errorf("%w: format version %d, this warroom reads %d", errCheckpoint, v, checkpointVersion)
+		return &ckFile{b: b}, fmt.Errorf("%w: format version %d, this warroom reads %d", errCheckpoint, v, checkpointVersion)
 	}
 	n := binary.LittleEndian.Uint64(head[k+4:])
 	if n != uint64(size-int64(checkpointHeader)) {
-		return nil, nil, b, fmt.Errorf("%w: the body should be %d bytes, the file holds %d", errCheckpoint, n, size-int64(checkpointHeader))
+		return &ckFile{b: b}, fmt.Errorf("%w: the body should be %d bytes, the file holds %d", errCheckpoint, n, size-int64(checkpointHeader))
 	}
 	d := &ckDec{r: br, h: sha256.New(), left: int64(n)}
+	d.hashAside()
+	defer d.stop()
 	b.Incident = d.str()
 	b.Mark.Seq = int64(d.u64())
 	b.Mark.Next = int64(d.u64())
 	b.Mark.Hash = hex.EncodeToString(d.take(32))
 	if d.err != nil {
-		return nil, nil, b, d.err
+		return &ckFile{b: b}, d.err
 	}
 	if err := check(b); err != nil {
-		return nil, nil, b, err
+		return &ckFile{b: b}, err
 	}
 	nm := d.count(8 + 8 + 32 + 1)
 	marks := make([]mark, nm)
@@ -450,8 +593,7 @@ func readCheckpoint(r io.Reader, size int64, check func(binding) error) (*Store,
 			d.fail("facts: %v", err)
 		}
 	}
-	s := NewStore()
-	t := s.Events
+	t := NewEventTable()
 	ne := d.count(4*12 + 8 + 16 + 12 + 2 + 4)
 	for _, c := range append(t.cols[:], t.eid) {
 		ns := d.count(8)
@@ -468,6 +610,13 @@ func readCheckpoint(r io.Reader, size int64, check func(binding) error) (*Store,
 	t.uuid = make([][16]byte, 0, ne)
 	t.ref = make([]EventRef, 0, ne)
 	t.ro = make([]ctlog.ReadOnly, 0, ne)
+	if littleEndian && ne > 0 {
+		t.time = make([]int64, ne)
+		t.uuid = make([][16]byte, ne)
+		if !d.direct(unsafe.Slice((*byte)(unsafe.Pointer(&t.time[0])), 8*ne)) || !d.direct(unsafe.Slice((*byte)(unsafe.Pointer(&t.uuid[0])), 16*ne)) {
+			t.time, t.uuid = t.time[:0], t.uuid[:0]
+		}
+	}
 	for len(t.time) < ne && d.err == nil {
 		k := min(ne-len(t.time), 8<<10)
 		bb := d.take(int64(8 * k))
@@ -494,36 +643,87 @@ func readCheckpoint(r io.Reader, size int64, check func(binding) error) (*Store,
 	}
 	t.flags = append([]uint8(nil), d.take(int64(ne))...)
 	t.order = d.u32s(ne)
+	var sk seeks
+	nl := d.count(8 + 4 + 4*numCols + 8 + 12 + 2)
+	sk.log = make([]change, 0, nl)
+	for range nl {
+		if d.err != nil {
+			break
+		}
+		var c change
+		c.seq = int64(d.u64())
+		bb := d.take(4 + 4*numCols + 8 + 12 + 2)
+		if bb == nil {
+			break
+		}
+		c.id = binary.LittleEndian.Uint32(bb)
+		for i := range c.row.vals {
+			c.row.vals[i] = binary.LittleEndian.Uint32(bb[4+4*i:])
+		}
+		bb = bb[4+4*numCols:]
+		c.row.time = int64(binary.LittleEndian.Uint64(bb))
+		c.row.ref = EventRef{Offset: int64(binary.LittleEndian.Uint64(bb[8:])), Index: binary.LittleEndian.Uint32(bb[16:])}
+		c.row.ro, c.row.flags = ctlog.ReadOnly(int8(bb[20])), bb[21]
+		sk.log = append(sk.log, c)
+	}
+	np := d.count(8 * (2 + numCols + 1 + 8 + 1))
+	for range np {
+		if d.err != nil {
+			break
+		}
+		var p seekPoint
+		p.seq = int64(d.u64())
+		p.events = int(min(d.u64(), 1<<40))
+		for i := range p.strs {
+			p.strs[i] = int(min(d.u64(), 1<<40))
+		}
+		for i := range p.prefix {
+			p.prefix[i] = int(min(d.u64(), 1<<40))
+		}
+		p.rest = append([]byte(nil), d.take(int64(d.count(1)))...)
+		sk.points = append(sk.points, p)
+	}
 	if d.err == nil && d.left != 0 {
 		d.fail("%d bytes after the end", d.left)
 	}
 	if d.err != nil {
 		// A damaged file is reported as such, not by what its damage
 		// made of the decoding.
+		d.stop()
 		rest, _ := io.Copy(d.h, io.LimitReader(br, d.left))
 		var sum [32]byte
 		if d.h.Sum(sum[:0]); rest == d.left && !bytes.Equal(sum[:], head[k+12:]) {
-			return nil, nil, b, fmt.Errorf("%w: its SHA-256 does not match its body: the file was damaged or changed", errCheckpoint)
+			return &ckFile{b: b}, fmt.Errorf("%w: its SHA-256 does not match its body: the file was damaged or changed", errCheckpoint)
 		}
-		return nil, nil, b, d.err
+		return &ckFile{b: b}, d.err
 	}
+	d.stop()
 	var sum [32]byte
 	d.h.Sum(sum[:0])
 	if !bytes.Equal(sum[:], head[k+12:]) {
-		return nil, nil, b, fmt.Errorf("%w: its SHA-256 does not match its body: the file was damaged or changed", errCheckpoint)
-	}
-	if err := s.restore(&rest, b, ne); err != nil {
-		return nil, nil, b, err
+		return &ckFile{b: b}, fmt.Errorf("%w: its SHA-256 does not match its body: the file was damaged or changed", errCheckpoint)
 	}
 	for i, m := range marks {
 		if i > 0 && m.off <= marks[i-1].off {
-			return nil, nil, b, fmt.Errorf("%w: replay mark %d goes back", errCheckpoint, i+1)
+			return &ckFile{b: b}, fmt.Errorf("%w: replay mark %d goes back", errCheckpoint, i+1)
 		}
 	}
 	if int64(len(marks)) != b.Mark.Seq {
-		return nil, nil, b, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
+		return &ckFile{b: b}, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
 	}
-	return s, marks, b, nil
+	return &ckFile{b: b, marks: marks, rest: rest, t: t, n: ne, seeks: sk}, nil
+}
+
+// build puts the store together: as of line S for point -1, else as of
+// seek point k.
+func (f *ckFile) build(k int) (*Store, error) {
+	s := &Store{}
+	*s = *NewStore()
+	s.Events = f.t
+	if k < 0 {
+		return s, s.restore(&f.rest, f.b, f.n)
+	}
+	return s, s.restoreAt(f, k)
 }
 
 // restore fills in the store from what a checkpoint holds, checks every
@@ -694,6 +894,16 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	t.rank = make([]uint32, n)
 	for r, id := range t.order {
 		t.rank[id] = uint32(r)
+	}
+	// Whether each user agent claims to be warroom's: the fold works it
+	// out for every agent an event shows, and judging again reads it.
+	agents := t.cols[colAgent].strs
+	t.claims = make([]uint8, len(agents))
+	for v, a := range agents {
+		t.claims[v] = 2
+		if claimsWarroom(a) {
+			t.claims[v] = 1
+		}
 	}
 	t.room = n
 	t.indexed = 0

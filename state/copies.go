@@ -313,6 +313,9 @@ func (t *EventTable) addCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recSt
 // An event the posting lists already hold moves between them here; one
 // they do not hold yet is posted by the next settle, with its new values.
 func (t *EventTable) showCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recStrings) {
+	if t.onChange != nil {
+		t.onChange(id)
+	}
 	var vals [numCols]uint32
 	t.values(rs, &vals)
 	posted := id < t.indexed

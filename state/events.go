@@ -114,6 +114,10 @@ type EventTable struct {
 	dedupe      []uint64
 	dedupeShift uint
 	nDedup      int
+	// onChange, when set, is called before an event's per-event values
+	// (columns, time, ref, readOnly, flags) change after it was added:
+	// Open logs them to rebuild the table as of an earlier line.
+	onChange func(id uint32)
 	// dedupeStale is set when the table was loaded from a checkpoint:
 	// the set (keyed by this process's seed) is built on first use.
 	dedupeStale bool
@@ -458,6 +462,9 @@ func (t *EventTable) setFlags(id uint32, fl uint8) {
 	old := t.flags[id]
 	if old == fl {
 		return
+	}
+	if t.onChange != nil {
+		t.onChange(id)
 	}
 	if id < t.indexed {
 		t.indexFlags(id, ctlog.ReadOnlyUnknown, old&^fl, true)

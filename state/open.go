@@ -45,6 +45,9 @@ type opened struct {
 	from  int64
 	// fromEvents is how many events the checkpoint held.
 	fromEvents int
+	// seeks are the checkpoint's seek points and change log, with those
+	// of the lines folded since.
+	seeks seeks
 }
 
 // Open rebuilds the store of the journal at path, as Replay does (every
@@ -80,10 +83,15 @@ func (opts OpenOptions) warn(format string, args ...any) {
 // open is Open, keeping the replay marks.
 func open(path string, opts OpenOptions) (opened, error) {
 	if !opts.NoIndex {
-		s, marks, b, err := loadIndex(path)
+		f, err := loadIndex(path)
+		var s *Store
+		if err == nil {
+			s, err = f.build(-1)
+		}
 		switch {
 		case err == nil:
-			o, ok, err := foldAfter(path, s, marks, b)
+			b := f.b
+			o, ok, err := foldAfter(path, s, f.marks, b, f.seeks)
 			if err != nil {
 				return o, err
 			}
@@ -98,8 +106,11 @@ func open(path string, opts OpenOptions) (opened, error) {
 		}
 	}
 	o := opened{store: NewStore()}
-	rep, err := readVouched(path, o.marking(o.store.Apply))
-	o.rep = rep
+	var k seeker
+	k.attach(o.store)
+	rep, err := readVouched(path, o.marking(k.wrap(o.store, o.store.Apply)))
+	detach(o.store)
+	o.rep, o.seeks = rep, k.seeks
 	if err != nil {
 		return o, err
 	}
@@ -125,12 +136,18 @@ func (o *opened) marking(fn func(journal.Entry) error) func(journal.Entry) error
 // when the chain breaks so near line S that the rule of readVouched (the
 // line before a broken link is not shown) reaches back into the
 // checkpoint: the caller reads the journal whole.
-func foldAfter(path string, s *Store, marks []mark, b binding) (opened, bool, error) {
+func foldAfter(path string, s *Store, marks []mark, b binding, sk seeks) (opened, bool, error) {
 	o := opened{store: s, marks: marks, from: b.Mark.Seq, fromEvents: s.Events.Len()}
+	k := seeker{seeks: sk}
+	k.attach(s)
+	if err := k.point(s); err != nil { // line S becomes a point of the next checkpoint
+		return o, false, err
+	}
 	rep, err := vouched(func(fn func(journal.Entry) error) (journal.Report, error) {
 		return journal.ReadAfter(path, b.Mark, b.Incident, fn)
-	}, o.marking(s.Apply))
-	o.rep = rep
+	}, o.marking(k.wrap(s, s.Apply)))
+	detach(s)
+	o.rep, o.seeks = rep, k.seeks
 	if err != nil {
 		return o, false, err
 	}
@@ -147,17 +164,17 @@ func foldAfter(path string, s *Store, marks []mark, b binding) (opened, bool, er
 
 // loadIndex reads the checkpoint of the journal at path, checking that it
 // is bound to the journal as it is now before decoding its bulk.
-func loadIndex(path string) (*Store, []mark, binding, error) {
+func loadIndex(path string) (*ckFile, error) {
 	f, err := journal.OpenPrivate(IndexPath(path))
 	if err != nil {
-		return nil, nil, binding{}, err
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, binding{}, err
+		return nil, err
 	}
-	return readCheckpoint(f, fi.Size(), func(b binding) error {
+	return decodeCheckpoint(f, fi.Size(), func(b binding) error {
 		first, err := journal.ReadAt(path, 0)
 		if err != nil {
 			return fmt.Errorf("%w: line 1: %v", errCheckpoint, err)
@@ -195,7 +212,7 @@ func (opts OpenOptions) refresh(path string, o *opened) {
 		}
 	}
 	b := binding{Incident: s.Incident.ID, Mark: journal.Mark{Seq: s.Seq, Hash: s.Head, Next: o.rep.Bytes}}
-	if err := writeIndex(path, s, b, o.marks); err != nil {
+	if err := writeIndex(path, s, b, o.marks, &o.seeks); err != nil {
 		opts.warn("%s: not written (the journal is read whole next time): %v", IndexPath(path), err)
 		return
 	}
@@ -207,7 +224,7 @@ func (opts OpenOptions) refresh(path string, o *opened) {
 // that a reader sees the old checkpoint or the new, never half of one, and
 // nothing is ever written through a symlink or into another file's inode
 // (a rename replaces the name, whatever it named).
-func writeIndex(path string, s *Store, b binding, marks []mark) error {
+func writeIndex(path string, s *Store, b binding, marks []mark, sk *seeks) error {
 	idx := IndexPath(path)
 	if fi, err := os.Lstat(idx); err == nil && fi.Mode().IsRegular() {
 		if jf, err := os.Stat(path); err == nil && os.SameFile(fi, jf) {
@@ -226,7 +243,7 @@ func writeIndex(path string, s *Store, b binding, marks []mark) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := writeCheckpoint(tmp, s, b, marks); err != nil {
+	if err := writeCheckpoint(tmp, s, b, marks, sk); err != nil {
 		tmp.Close()
 		return err
 	}

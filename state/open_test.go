@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -108,7 +109,7 @@ func snapshot(t testing.TB, s *Store) []byte {
 	t.Helper()
 	var m memFile
 	b := binding{Incident: s.Incident.ID, Mark: journal.Mark{Seq: s.Seq, Hash: s.Head, Next: 1}}
-	if err := writeCheckpoint(&m, s, b, nil); err != nil {
+	if err := writeCheckpoint(&m, s, b, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	return m.b
@@ -232,7 +233,7 @@ func TestOpenCheckpointRejected(t *testing.T) {
 			}
 			defer f.Close()
 			b := binding{Incident: "wr-other", Mark: journal.Mark{Seq: o.store.Seq, Hash: o.store.Head, Next: o.rep.Bytes}}
-			if err := writeCheckpoint(f, o.store, b, o.marks); err != nil {
+			if err := writeCheckpoint(f, o.store, b, o.marks, &o.seeks); err != nil {
 				t.Fatal(err)
 			}
 		}, `made for incident "wr-other"`},
@@ -408,3 +409,58 @@ func FuzzCheckpoint(f *testing.F) {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// TestSeekPoints: with a seek point every few events, a replay opened on
+// the checkpoint folds to every position from the point before it, and
+// each store is the fold of the journal's first lines — also after lines
+// were appended and the checkpoint refreshed (old points kept, the change
+// log carried on).
+func TestSeekPoints(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 60, 7
+	path := eventsJournal(t, 11, 120)
+	openIndexed(t, path)
+	check := func(t *testing.T) {
+		r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if r.from == 0 {
+			t.Fatal("the replay did not open the checkpoint")
+		}
+		f, err := loadIndex(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.seeks.points) < 5 || len(f.seeks.log) == 0 {
+			t.Fatalf("%d seek points, %d changes logged: the test tests little", len(f.seeks.points), len(f.seeks.log))
+		}
+		for n := 1; n <= r.Len(); n += 1 + n%5 {
+			got, err := r.Fold(context.Background(), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := NewStore()
+			if _, err := readVouched(path, func(e journal.Entry) error {
+				if e.Seq > int64(n) {
+					return errStop
+				}
+				return want.Apply(e)
+			}); err != nil && err != errStop {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
+				t.Fatalf("position %d: the store from the seek point differs from the fold", n)
+			}
+		}
+	}
+	t.Run("first", check)
+	rec, err := OpenRecorder(path, IncidentOpened{}, journal.Actor{User: "bob", Host: "jump2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, rec, rand.New(rand.NewPCG(12, 7)), &gen{}, 300)
+	rec.Close()
+	t.Run("refreshed", check)
+}

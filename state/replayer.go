@@ -132,9 +132,11 @@ func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 			}
 		}
 	}
-	if r.from > 0 && int64(n) >= r.from {
+	if r.from > 0 && n > 0 {
 		if s, err := r.foldIndexed(ctx, n); err == nil {
 			return s, nil
+		} else if ctx.Err() != nil {
+			return nil, err
 		}
 		// The checkpoint changed or went: fold from the start.
 	}
@@ -203,12 +205,27 @@ func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 // foldIndexed is Fold from the journal's checkpoint, which must still be
 // the one at line r.from and match the journal.
 func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
-	s, _, b, err := loadIndex(r.path)
+	f, err := loadIndex(r.path)
 	if err != nil {
 		return nil, err
 	}
-	if b.Mark.Seq > int64(n) || b.Mark.Seq < 1 || b.Mark.Hash != hex.EncodeToString(r.marks[b.Mark.Seq-1].hash[:]) {
+	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
 		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
+	}
+	// The checkpoint itself, or the last seek point before n.
+	k := -1
+	if f.b.Mark.Seq > int64(n) {
+		if k = f.seeks.before(int64(n)); k < 0 {
+			return nil, fmt.Errorf("journal %s: no seek point before fact %d", r.path, n)
+		}
+	}
+	s, err := f.build(k)
+	if err != nil {
+		return nil, err
+	}
+	b := binding{Incident: f.b.Incident, Mark: journal.Mark{Seq: s.Seq, Hash: s.Head, Next: f.b.Mark.Next}}
+	if k >= 0 {
+		b.Mark.Next = r.marks[s.Seq].off
 	}
 	if b.Mark.Seq == int64(n) {
 		return s, nil

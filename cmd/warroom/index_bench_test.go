@@ -35,6 +35,9 @@ import (
 	"github.com/warroom-ir/warroom/tui"
 )
 
+// cpuMS is the CPU time of the programs runTimed ran since the last row.
+var cpuMS float64
+
 // indexBench is the cached corpus: the .gz files, the journal, the
 // program, and a key to filter on.
 type indexBench struct {
@@ -92,7 +95,9 @@ func indexCorpus(b *testing.B) indexBench {
 	return c
 }
 
-// runTimed runs the program and returns its peak RSS in MB.
+// runTimed runs the program and returns its peak RSS in MB, and adds the
+// CPU time it used to cpuMS (the machine is shared: CPU time says what
+// wall time cannot).
 func runTimed(b *testing.B, bin string, args ...string) float64 {
 	b.Helper()
 	cmd := exec.Command(bin, args...)
@@ -104,6 +109,7 @@ func runTimed(b *testing.B, bin string, args ...string) float64 {
 			b.Fatalf("%s %v: %v: %s", bin, args, err, errb.String())
 		}
 	}
+	cpuMS += float64((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Milliseconds())
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if ru == nil {
 		return 0
@@ -118,7 +124,11 @@ func BenchmarkCheckpoint(b *testing.B) {
 	before := os.Getenv("WARROOM_BENCH_BEFORE")
 	events := []string{"events", "-j", c.journal, "--filter", "key:" + c.key, "--output", "json"}
 	replay := []string{"replay", c.journal, "--at", "end", "--frame", "120x40"}
-	rss := func(b *testing.B, mb float64) { b.ReportMetric(mb, "peak-MB") }
+	rss := func(b *testing.B, mb float64) {
+		b.ReportMetric(mb, "peak-MB")
+		b.ReportMetric(cpuMS/float64(b.N), "cpu-ms/op")
+		cpuMS = 0
+	}
 	noIndex := func() { os.Remove(state.IndexPath(c.journal)) }
 
 	if before != "" {
@@ -149,6 +159,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 	})
 	b.Run("events-indexed", func(b *testing.B) {
 		runTimed(b, c.bin, events...)
+		cpuMS = 0
 		var mb float64
 		for b.Loop() {
 			mb = runTimed(b, c.bin, events...)
@@ -157,6 +168,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 	})
 	b.Run("replay-end-indexed", func(b *testing.B) {
 		runTimed(b, c.bin, events...)
+		cpuMS = 0
 		var mb float64
 		for b.Loop() {
 			mb = runTimed(b, c.bin, replay...)
