@@ -78,19 +78,7 @@ func OpenPrivate(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil {
-		uid, ok := fileOwner(fi)
-		if !ok {
-			uid = -1
-		}
-		err = checkOwner(uid, fi.Mode(), path)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return checkOpened(f, path)
 }
 
 // CheckMark reports whether the journal at path still holds m: the line
