@@ -226,6 +226,19 @@ func TestOpenCheckpointRejected(t *testing.T) {
 			b[i+2] = 'o' // the same length, another hash, a valid chain
 			writeFile(t, path, b)
 		}, "rewritten"},
+		{"group may read it", func(t *testing.T, path string, o opened) {
+			if err := os.Chmod(IndexPath(path), 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}, "mode 0640"},
+		{"a symlink", func(t *testing.T, path string, o opened) {
+			if err := os.Rename(IndexPath(path), path+".elsewhere"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(path+".elsewhere", IndexPath(path)); err != nil {
+				t.Fatal(err)
+			}
+		}, "symbolic link"},
 		{"another incident", func(t *testing.T, path string, o opened) {
 			f, err := os.OpenFile(IndexPath(path), os.O_WRONLY|os.O_TRUNC, 0o600)
 			if err != nil {
