@@ -393,7 +393,7 @@ func TestOpenCheckpointQueries(t *testing.T) {
 // behind it): it must never panic or allocate beyond the file's size, and
 // a store it accepts must answer queries without panicking.
 func FuzzCheckpoint(f *testing.F) {
-	path := eventsJournal(f, 8, 30)
+	path := eventsJournal(f, 8, 4)
 	s, _, err := Replay(path)
 	if err != nil {
 		f.Fatal(err)
