@@ -140,8 +140,12 @@ func foldAfter(path string, s *Store, marks []mark, b binding, sk seeks) (opened
 	o := opened{store: s, marks: marks, from: b.Mark.Seq, fromEvents: s.Events.Len()}
 	k := seeker{seeks: sk}
 	k.attach(s)
-	if err := k.point(s); err != nil { // line S becomes a point of the next checkpoint
-		return o, false, err
+	// Line S becomes a seek point of the next checkpoint, when there are
+	// lines after it (else no checkpoint is written).
+	if fi, err := os.Stat(path); err == nil && fi.Size() > b.Mark.Next {
+		if err := k.point(s); err != nil {
+			return o, false, err
+		}
 	}
 	rep, err := vouched(func(fn func(journal.Entry) error) (journal.Report, error) {
 		return journal.ReadAfter(path, b.Mark, b.Incident, fn)
