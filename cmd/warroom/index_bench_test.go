@@ -187,16 +187,21 @@ func BenchmarkCheckpoint(b *testing.B) {
 			n    int
 		}{{"end", r.Len()}, {"end-minus-1", r.Len() - 1}, {"middle", r.Len() / 2}, {"start", 1}} {
 			b.Run(at.name, func(b *testing.B) {
+				c0 := cpuUsed()
 				for b.Loop() {
 					if _, err := r.Fold(ctx, at.n); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric((cpuUsed()-c0).Seconds()*1000/float64(b.N), "cpu-ms/op")
 			})
 		}
 	})
 	b.Run("console-first-frame", func(b *testing.B) {
 		runTimed(b, c.bin, events...)
+		cpuMS = 0
+		c0 := cpuUsed()
+		defer func() { b.ReportMetric((cpuUsed()-c0).Seconds()*1000/float64(b.N), "cpu-ms/op") }()
 		for b.Loop() {
 			rec, err := state.OpenRecorder(c.journal, state.IncidentOpened{}, state.LocalActor())
 			if err != nil {
