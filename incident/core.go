@@ -26,6 +26,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -121,6 +123,8 @@ type Core struct {
 	problems []error  // producers stopped by an error (the journal could not be written)
 	feedErr  error    // why the follower stopped early (a broken chain)
 	suspects map[string]bool
+	// from is where the follower starts: past the lines Open folded.
+	from int64
 }
 
 // New prepares the core of the incident rec journals, reading AWS through
@@ -138,6 +142,32 @@ func New(sess *session.Session, id session.Identity, rec *state.Recorder, pace P
 	c.stream = trail.New(lookup, c.sink, trail.Options{Regions: c.enabled,
 		Since: pace.Since, PollEvery: pace.Poll, HealthEvery: pace.Health})
 	return c
+}
+
+// Open folds the journal as it stands through state.Open (from its
+// checkpoint when it has a good one, which it refreshes) before Start, so
+// that the follower reads only the lines written since. A journal that
+// does not verify is left to the follower, which stops where it breaks.
+// Call it before Start and before anything reads the fold.
+func (c *Core) Open(warn io.Writer) error {
+	s, rep, err := state.Open(c.rec.Path(), state.OpenOptions{Warn: warn})
+	if err != nil {
+		return err
+	}
+	if p := rep.Problem; p != nil && p.Tampered() {
+		return nil
+	}
+	c.fold.mu.Lock()
+	c.fold.s = s
+	c.fold.mu.Unlock()
+	c.from = rep.Bytes
+	for _, id := range slices.Sorted(maps.Keys(s.Suspects)) {
+		if id != "" && id == s.Suspects[id].V.AccessKeyID {
+			c.suspects[id] = true
+			c.stream.AddSuspectKey(id)
+		}
+	}
+	return nil
 }
 
 // Fold is the process's one fold of the journal.
@@ -243,7 +273,12 @@ func (c *Core) follow(ctx context.Context, startSeq int64) {
 	}()
 	var once sync.Once
 	caughtUp := func() { once.Do(func() { close(c.caughtUp) }) }
-	for e, err := range journal.Follow(ctx, c.rec.Path(), 0) {
+	var held int64
+	c.fold.Read(func(s *state.Store) { held = s.Seq })
+	if held >= startSeq {
+		caughtUp() // Open folded the journal as it stood
+	}
+	for e, err := range journal.Follow(ctx, c.rec.Path(), c.from) {
 		if err != nil {
 			c.mu.Lock()
 			c.feedErr = err

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,4 +168,56 @@ func BenchmarkCoreFeed(b *testing.B) {
 		got += len(<-core.Feed())
 	}
 	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// TestCoreOpenFoldsBeforeStart: Open folds the journal as it stands (the
+// suspect list too), the follower goes on from there without reading it
+// again, the core counts as caught up at once, and what is appended later
+// is followed.
+func TestCoreOpenFoldsBeforeStart(t *testing.T) {
+	rec := openRec(t)
+	if _, err := rec.Record(state.KindSuspect, state.Suspect{AccessKeyID: "AKIAEXAMPLE", Reason: "leaked"}); err != nil {
+		t.Fatal(err)
+	}
+	head, err := rec.Record(state.KindNote, state.Note{Text: "before start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := New(nil, session.Identity{}, rec, Pacing{})
+	if err := core.Open(nil); err != nil {
+		t.Fatal(err)
+	}
+	core.Fold().Read(func(s *state.Store) {
+		if s.Seq != head.Seq || len(s.Notes) != 1 {
+			t.Fatalf("after Open the fold is at %d with %d notes, want %d and 1", s.Seq, len(s.Notes), head.Seq)
+		}
+	})
+	if got := core.SuspectKeys(); !slices.Equal(got, []string{"AKIAEXAMPLE"}) {
+		t.Fatalf("suspects %v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	core.Start(ctx)
+	select {
+	case <-core.CaughtUp():
+	case <-time.After(10 * time.Second):
+		t.Fatal("not caught up though Open folded everything")
+	}
+	last, err := rec.Record(state.KindNote, state.Note{Text: "after start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-core.Feed():
+		if len(b) != 1 || b[0].Seq != last.Seq {
+			t.Fatalf("the feed brought %v, want only seq %d (the rest was folded by Open)", b, last.Seq)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follower did not go on after Open")
+	}
+	core.Fold().Read(func(s *state.Store) {
+		if s.Seq != last.Seq || len(s.Notes) != 2 {
+			t.Fatalf("fold at %d with %d notes", s.Seq, len(s.Notes))
+		}
+	})
 }

@@ -70,7 +70,7 @@ func (d Drill) Truth() report.Drill {
 // one journaled, if any); err is why no debrief could be built.
 func (d Drill) Debrief(ctx context.Context) (db report.Debrief, banner string, checkErr, err error) {
 	_, checkErr = d.Check(ctx)
-	r, _, banner, err := Report(ctx, d.Path)
+	r, _, banner, err := Report(ctx, d.Path, state.OpenOptions{})
 	if err != nil {
 		return report.Debrief{}, banner, checkErr, err
 	}

@@ -14,8 +14,10 @@ import (
 // events that created them. banner says what the reading met ("" when the
 // journal verified): the report is of what was read. warroom report and
 // the drill's debrief build theirs here, so both show the same Still open.
-func Report(ctx context.Context, path string) (r *report.Report, rep journal.Report, banner string, err error) {
-	rp, err := state.OpenReplay(path)
+// The journal is opened as state.Open does (its checkpoint used and
+// refreshed, as opts say).
+func Report(ctx context.Context, path string, opts state.OpenOptions) (r *report.Report, rep journal.Report, banner string, err error) {
+	rp, err := state.OpenReplayWith(path, opts)
 	if err != nil {
 		return nil, rep, "", err
 	}

@@ -54,6 +54,9 @@ type Copy struct {
 type copySet struct {
 	copies []Copy
 	fps    []uint64
+	// fields are what fps hash, kept so that a checkpoint can be loaded
+	// with another seed (fingerprints are seeded per table).
+	fields []copyFields
 }
 
 // Copies returns every distinct copy of event id, in arrival order, or nil
@@ -274,7 +277,7 @@ func (t *EventTable) addCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recSt
 			t.copies = map[uint32]*copySet{}
 		}
 		c := Copy{Ref: t.ref[id], Addendum: s.addendum, Reason: strings.Clone(s.reason)}
-		cs = &copySet{copies: []Copy{c}, fps: []uint64{first}}
+		cs = &copySet{copies: []Copy{c}, fps: []uint64{first}, fields: []copyFields{s}}
 		t.copies[id] = cs
 	} else {
 		for _, f := range cs.fps {
@@ -290,6 +293,7 @@ func (t *EventTable) addCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recSt
 	}
 	cs.copies = append(cs.copies, c)
 	cs.fps = append(cs.fps, fp)
+	cs.fields = append(cs.fields, n)
 	switch v {
 	case CopyApplied:
 		t.showCopy(id, r, ref, rs)
@@ -309,6 +313,9 @@ func (t *EventTable) addCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recSt
 // An event the posting lists already hold moves between them here; one
 // they do not hold yet is posted by the next settle, with its new values.
 func (t *EventTable) showCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recStrings) {
+	if t.onChange != nil {
+		t.onChange(id)
+	}
 	var vals [numCols]uint32
 	t.values(rs, &vals)
 	posted := id < t.indexed

@@ -113,6 +113,13 @@ type EventTable struct {
 	dedupe      []uint64
 	dedupeShift uint
 	nDedup      int
+	// onChange, when set, is called before an event's per-event values
+	// (columns, time, ref, readOnly, flags) change after it was added:
+	// Open logs them to rebuild the table as of an earlier line.
+	onChange func(id uint32)
+	// dedupeStale is set when the table was loaded from a checkpoint:
+	// the set (keyed by this process's seed) is built on first use.
+	dedupeStale bool
 	seed        maphash.Seed
 	touched     uint64 // sink of AddBatch's early reads of dedupe slots
 
@@ -334,6 +341,7 @@ func (t *EventTable) Grow(n int) {
 		return
 	}
 	t.reserve(len(t.time) + n)
+	t.freshDedupe()
 	size := max(1024, len(t.dedupe))
 	for (t.nDedup+n)*4 >= size*3 {
 		size *= 2
@@ -445,6 +453,9 @@ func (t *EventTable) setFlags(id uint32, fl uint8) {
 	old := t.flags[id]
 	if old == fl {
 		return
+	}
+	if t.onChange != nil {
+		t.onChange(id)
 	}
 	if id < t.indexed {
 		t.indexFlags(id, ctlog.ReadOnlyUnknown, old&^fl, true)
@@ -637,6 +648,7 @@ func (t *EventTable) find(kind uint8, key [16]byte, eidv uint32) (uint32, bool) 
 
 // findHashed is find given the identity's hash h.
 func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bool) {
+	t.freshDedupe()
 	if len(t.dedupe) == 0 {
 		return 0, false
 	}
@@ -653,6 +665,31 @@ func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bo
 		id := uint32(slot) - 1
 		if k, u := t.identity(id); k == kind && *u == *key {
 			return id, true
+		}
+	}
+}
+
+// freshDedupe builds the dedupe set of a table loaded from a checkpoint,
+// once: every identified event, in id order, as add placed them.
+func (t *EventTable) freshDedupe() {
+	if !t.dedupeStale {
+		return
+	}
+	t.dedupeStale = false
+	n := 0
+	for id := range t.flags {
+		if t.flags[id]&flagIDMask != flagIDNone {
+			n++
+		}
+	}
+	size := 1024
+	for n*4 >= size*3 {
+		size *= 2
+	}
+	t.resizeDedupe(size)
+	for id := range t.flags {
+		if k, u := t.identity(uint32(id)); k != flagIDNone {
+			t.insertDedupe(uint32(id), t.hashKey(k, u))
 		}
 	}
 }

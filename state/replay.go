@@ -41,11 +41,17 @@ func Vouched(path string) (journal.Report, error) {
 // (after a broken link: up to line n-2); its Problem is the journal's.
 // An error from fn stops the reading and is returned as is.
 func readVouched(path string, fn func(journal.Entry) error) (journal.Report, error) {
+	return vouched(func(fn func(journal.Entry) error) (journal.Report, error) { return journal.Read(path, fn) }, fn)
+}
+
+// vouched is readVouched's rule over any reader of verified lines (read
+// hands fn the lines it verified, as journal.Read does).
+func vouched(read func(func(journal.Entry) error) (journal.Report, error), fn func(journal.Entry) error) (journal.Report, error) {
 	// Each line is handed over once the next one has verified, or the
 	// reading has ended without a broken link.
 	var held, before journal.Entry
 	have := false
-	rep, err := journal.Read(path, func(e journal.Entry) error {
+	rep, err := read(func(e journal.Entry) error {
 		if have {
 			if err := fn(held); err != nil {
 				return err

@@ -25,6 +25,11 @@ type Replayer struct {
 	file   *journal.File
 	marks  []mark
 	report journal.Report
+	// end is the store at the last position, as opened (handed to the
+	// first Fold that asks for it); from is the line the journal's
+	// checkpoint covered when it was opened (0: none).
+	end  *Store
+	from int64
 }
 
 // mark is one indexed journal line.
@@ -57,31 +62,27 @@ func markOf(kind string) markKind {
 // errStop ends a journal.Read early; it never leaves this file.
 var errStop = errors.New("stop")
 
-// OpenReplay verifies the journal at path and indexes the lines the chain
-// vouches for, by the rule Replay follows (readVouched). A broken chain is
-// not an error: the replay holds the lines before the break (less the line
-// before a broken link), and Report says where and why it broke. The error
-// is for I/O.
-func OpenReplay(path string) (*Replayer, error) {
-	r := &Replayer{path: path}
-	rep, err := readVouched(path, func(e journal.Entry) error {
-		m := mark{off: e.Offset, at: e.At.UnixNano(), kind: markOf(e.Kind)}
-		if _, err := hex.Decode(m.hash[:], []byte(e.Hash)); err != nil {
-			return fmt.Errorf("journal %s line %d: hash %q: %w", path, e.Seq, e.Hash, err)
-		}
-		r.marks = append(r.marks, m)
-		return nil
-	})
+// OpenReplay opens the journal at path for replay (OpenReplayWith, with
+// no warnings shown).
+func OpenReplay(path string) (*Replayer, error) { return OpenReplayWith(path, OpenOptions{}) }
+
+// OpenReplayWith opens the journal at path for replay through Open, by
+// the rule Replay follows (readVouched): from its checkpoint when it has a
+// good one (lines up to it are indexed from the checkpoint, the rest read
+// and verified), else read whole, which writes the checkpoint. A broken
+// chain is not an error: the replay holds the lines before the break (less
+// the line before a broken link), and Report says where and why it broke.
+// The error is for I/O.
+func OpenReplayWith(path string, opts OpenOptions) (*Replayer, error) {
+	o, err := open(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	r.report = rep
 	f, err := journal.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
-	r.file = f
-	return r, nil
+	return &Replayer{path: path, file: f, marks: o.marks, report: o.rep, end: o.store, from: o.from}, nil
 }
 
 // Close releases the journal file.
@@ -121,6 +122,24 @@ const foldBatch = 4096
 // hands batches of entries to another that applies them, in order.
 func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 	n = max(min(n, len(r.marks)), 0)
+	if end := r.end; end != nil {
+		r.end = nil
+		if n == len(r.marks) && end.Seq == int64(n) && n > 0 && ctx.Err() == nil {
+			// The line it ends on must still be there, as indexed; if it
+			// is not, the fold below says what changed.
+			if e, err := r.file.ReadAt(r.marks[n-1].off); err == nil && r.check(n, e) == nil {
+				return end, nil
+			}
+		}
+	}
+	if r.from > 0 && n > 0 {
+		if s, err := r.foldIndexed(ctx, n); err == nil {
+			return s, nil
+		} else if ctx.Err() != nil {
+			return nil, err
+		}
+		// The checkpoint changed or went: fold from the start.
+	}
 	s := NewStore()
 	if n == 0 {
 		return s, nil
@@ -181,6 +200,60 @@ func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 		return nil, err
 	}
 	return nil, fmt.Errorf("journal %s: ends after %d facts, %d were indexed: it changed since it was opened", r.path, i, len(r.marks))
+}
+
+// foldIndexed is Fold from the journal's checkpoint, which must still be
+// the one at line r.from and match the journal.
+func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
+	f, err := loadIndex(r.path)
+	if err != nil {
+		return nil, err
+	}
+	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
+		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
+	}
+	// The checkpoint itself, or the last seek point before n.
+	k := -1
+	if f.b.Mark.Seq > int64(n) {
+		if k = f.seeks.before(int64(n)); k < 0 {
+			return nil, fmt.Errorf("journal %s: no seek point before fact %d", r.path, n)
+		}
+	}
+	s, err := f.build(k)
+	if err != nil {
+		return nil, err
+	}
+	b := binding{Incident: f.b.Incident, Mark: journal.Mark{Seq: s.Seq, Hash: s.Head, Next: f.b.Mark.Next}}
+	if k >= 0 {
+		b.Mark.Next = r.marks[s.Seq].off
+	}
+	if b.Mark.Seq == int64(n) {
+		return s, nil
+	}
+	i := int(b.Mark.Seq)
+	_, err = journal.ReadAfter(r.path, b.Mark, b.Incident, func(e journal.Entry) error {
+		if i&1023 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		i++
+		if err := r.check(i, e); err != nil {
+			return err
+		}
+		if err := s.Apply(e); err != nil {
+			return err
+		}
+		if i == n {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) {
+		if err == nil {
+			err = fmt.Errorf("journal %s: ends after %d facts, %d were indexed: it changed since it was opened", r.path, i, len(r.marks))
+		}
+		return nil, err
+	}
+	return s, nil
 }
 
 // check reports whether e is still fact n as indexed.

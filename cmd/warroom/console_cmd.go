@@ -135,6 +135,9 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	core := incident.New(r.sess, r.id, r.rec, r.pace)
+	if err := core.Open(e.stderr); err != nil {
+		return usageErr(err)
+	}
 	// The screen draws the core's fold, the one the planner reads too.
 	opts := tui.Options{Store: core.Fold().Store(), Lock: core.Fold(), JournalPath: r.rec.Path(), Feed: core.Feed(),
 		Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme, Filter: openFilter,

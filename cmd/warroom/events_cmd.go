@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -128,15 +130,33 @@ func printEventsJSON(e *env, path string, s *state.Store, res state.Result, star
 // DEL, bidi, zero-width, tag characters) escaped: the journal keeps them
 // raw, as CloudTrail wrote them.
 func writeEventsJSON(w *bufio.Writer, raws *state.RawReader, s *state.Store, ids []uint32) error {
-	var buf []byte
-	for _, id := range ids {
-		raw, err := raws.Raw(s.Events.Event(id).Ref)
+	// Each journal line holds a batch of records and is read whole: the
+	// records are read in journal order, each line once, then written in
+	// the events' order.
+	refs := make([]state.EventRef, len(ids))
+	byRef := make([]int, len(ids))
+	for i, id := range ids {
+		refs[i], byRef[i] = s.Events.Event(id).Ref, i
+	}
+	slices.SortFunc(byRef, func(a, b int) int {
+		if c := cmp.Compare(refs[a].Offset, refs[b].Offset); c != 0 {
+			return c
+		}
+		return cmp.Compare(refs[a].Index, refs[b].Index)
+	})
+	recs := make([][]byte, len(ids))
+	for _, i := range byRef {
+		raw, err := raws.Raw(refs[i])
 		if err != nil {
 			return err
 		}
-		buf = sanitize.AppendEscapedJSON(buf[:0], raw)
-		buf = append(buf, '\n')
-		if _, err := w.Write(buf); err != nil {
+		recs[i] = sanitize.AppendEscapedJSON(nil, raw)
+	}
+	for _, r := range recs {
+		if _, err := w.Write(r); err != nil {
+			return err
+		}
+		if err := w.WriteByte('\n'); err != nil {
 			return err
 		}
 	}

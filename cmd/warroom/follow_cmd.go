@@ -36,7 +36,7 @@ so. A chain that breaks while following stops the view with a banner that says w
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			s, rep, err := state.Replay(path)
+			s, rep, err := state.Open(path, state.OpenOptions{Warn: e.stderr})
 			if err != nil {
 				return usageErr(err)
 			}

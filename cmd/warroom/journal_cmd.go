@@ -53,7 +53,7 @@ func newIncidentPath(dir string, id string) string {
 // replayJournal rebuilds the store and reports a broken chain on stderr. The
 // store still holds every line the chain vouches for (state.Replay's rule).
 func replayJournal(e *env, path string) (*state.Store, journal.Report, error) {
-	s, rep, err := state.Replay(path)
+	s, rep, err := state.Open(path, state.OpenOptions{Warn: e.stderr})
 	if err != nil {
 		return nil, rep, usageErr(err)
 	}

@@ -42,7 +42,7 @@ opens on -ours, as the console does (x shows everything).
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			r, err := state.OpenReplay(path)
+			r, err := state.OpenReplayWith(path, state.OpenOptions{Warn: e.stderr})
 			if err != nil {
 				return usageErr(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/sanitize"
+	"github.com/warroom-ir/warroom/state"
 )
 
 func init() { moreCommands = append(moreCommands, newReportCmd) }
@@ -46,7 +47,7 @@ journal (not even with --force), and never through a symlink.`,
 			// The same fold as replay: up to the first problem, and
 			// without the line before a broken link (either may have been
 			// altered); the drill's debrief builds its report the same way.
-			r, rep, banner, err := incident.Report(cmd.Context(), path)
+			r, rep, banner, err := incident.Report(cmd.Context(), path, state.OpenOptions{Warn: e.stderr})
 			if banner != "" {
 				fmt.Fprintf(e.stderr, "warning: %s: %s\n", path, sanitize.Terminal(banner))
 			}

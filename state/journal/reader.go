@@ -58,6 +58,11 @@ func Read(path string, fn func(Entry) error) (Report, error) {
 // verifyReader reads a journal from r. With fn nil it only verifies, which
 // allocates nothing per line.
 func verifyReader(r io.Reader, opts VerifyOptions, fn func(Entry) error) (Report, error) {
+	return verifyChain(r, &chain{}, opts, fn)
+}
+
+// verifyChain is verifyReader going on from c: r starts at c.next.
+func verifyChain(r io.Reader, c *chain, opts VerifyOptions, fn func(Entry) error) (Report, error) {
 	var want [32]byte
 	if opts.Head != "" {
 		if len(opts.Head) != 64 || !decodeHex(want[:], []byte(opts.Head)) {
@@ -81,7 +86,6 @@ func verifyReader(r io.Reader, opts VerifyOptions, fn func(Entry) error) (Report
 		}
 	}
 	var (
-		c    chain
 		lr   lineReader
 		rep  Report
 		prob *Problem
@@ -91,7 +95,7 @@ func verifyReader(r io.Reader, opts VerifyOptions, fn func(Entry) error) (Report
 	if fn != nil {
 		ep = &e
 	}
-	lr.reset(r, 0)
+	lr.reset(r, c.next)
 loop:
 	for {
 		line, off, st, err := lr.next()

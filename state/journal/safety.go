@@ -98,6 +98,12 @@ func openPrivate(path string, flag int) (*os.File, error) {
 		}
 		return nil, err
 	}
+	return checkOpened(f, path)
+}
+
+// checkOpened checks that f, just opened from path, is a regular file the
+// user owns and no one else may use, and closes it when it is not.
+func checkOpened(f *os.File, path string) (*os.File, error) {
 	fi, err := f.Stat()
 	if err == nil {
 		uid, ok := fileOwner(fi)

@@ -1,0 +1,222 @@
+package state
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// Seek points let a replay reach any line from the checkpoint: the store
+// as of line P is the checkpoint's (as of line S ≥ P) cut back. Event ids
+// are given in arrival order and strings are interned in order, so the
+// table as of P is a prefix of the table as of S — its first n events and
+// the first strings of each column — but for events whose values changed
+// after P (an addendum shown in place of a copy, a flag judged again).
+// Open logs every such change with the old values (the change log); the
+// values of event id as of P are those of the first change logged after P,
+// else those at S. The store's facts other than events are small: a point
+// keeps them as JSON, but for lists that only grow, which it keeps as
+// lengths of the checkpoint's lists.
+//
+// Open records a point every seekEvents events or seekLines lines, so a
+// seek folds at most that much after the point it starts from.
+var (
+	seekEvents = 32 << 10
+	seekLines  = 4 << 10
+)
+
+// eventRow is an event's values that can change after it was added.
+type eventRow struct {
+	vals  [numCols]uint32
+	time  int64
+	ref   EventRef
+	ro    ctlog.ReadOnly
+	flags uint8
+}
+
+// change is an event's values before line seq changed them.
+type change struct {
+	seq int64
+	id  uint32
+	row eventRow
+}
+
+// seekPoint is the store as of line seq, given the checkpoint.
+type seekPoint struct {
+	seq    int64
+	events int
+	strs   [numCols + 1]int // strings of each column (and eid)
+	prefix [8]int           // lengths of the lists that only grow (see prefixLists)
+	rest   []byte           // the other facts: ckStore JSON without those lists, deflated
+}
+
+// seeks is the change log and the seek points of a checkpoint.
+type seeks struct {
+	log    []change
+	points []seekPoint
+}
+
+// seeker records seeks while a store is folded.
+type seeker struct {
+	seeks
+	cur        int64 // the line being applied
+	lastEvents int
+	lastSeq    int64
+}
+
+// attach makes s's table log its changes into k.
+func (k *seeker) attach(s *Store) {
+	t := s.Events
+	t.onChange = func(id uint32) {
+		c := change{seq: k.cur, id: id, row: eventRow{time: t.time[id], ref: t.ref[id], ro: t.ro[id], flags: t.flags[id]}}
+		for i, col := range t.cols {
+			c.row.vals[i] = col.vals[id]
+		}
+		k.log = append(k.log, c)
+	}
+	k.lastEvents, k.lastSeq = t.Len(), s.Seq
+}
+
+func detach(s *Store) { s.Events.onChange = nil }
+
+// wrap returns apply, which folds into s, with the change log kept and
+// points recorded.
+func (k *seeker) wrap(s *Store, apply func(journal.Entry) error) func(journal.Entry) error {
+	return func(e journal.Entry) error {
+		k.cur = e.Seq
+		if err := apply(e); err != nil {
+			return err
+		}
+		if s.Events.Len()-k.lastEvents >= seekEvents || s.Seq-k.lastSeq >= int64(seekLines) {
+			return k.point(s)
+		}
+		return nil
+	}
+}
+
+// prefixLists returns the store's lists that only grow, in seekPoint order.
+func prefixLists(r *ckStore) [8]int {
+	return [8]int{len(r.Timeline), len(r.Skipped), len(r.Sessions), len(r.Ends), len(r.Notes), len(r.Repairs), len(r.Anchors), len(r.Problems)}
+}
+
+// point records a seek point as of s's last line.
+func (k *seeker) point(s *Store) error {
+	r := storeRest(s)
+	p := seekPoint{seq: s.Seq, events: s.Events.Len(), prefix: prefixLists(r)}
+	for i, c := range append(s.Events.cols[:], s.Events.eid) {
+		p.strs[i] = len(c.strs)
+	}
+	r.Timeline, r.Skipped, r.Sessions, r.Ends, r.Notes, r.Repairs, r.Anchors, r.Problems = nil, nil, nil, nil, nil, nil, nil, nil
+	// Deflated: the key lineage, kept whole at each point, grows with
+	// the incident.
+	var buf bytes.Buffer
+	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err == nil {
+		err = json.NewEncoder(zw).Encode(r)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("seek point at line %d: %w", s.Seq, err)
+	}
+	p.rest = buf.Bytes()
+	k.points = append(k.points, p)
+	k.lastEvents, k.lastSeq = p.events, p.seq
+	return nil
+}
+
+// point returns the index of the last seek point at or before line n, or
+// -1 when there is none.
+func (sk *seeks) before(n int64) int {
+	k := -1
+	for i, p := range sk.points {
+		if p.seq <= n {
+			k = i
+		}
+	}
+	return k
+}
+
+// restoreAt fills in the store as of seek point k of f (see seeks), from
+// f's table, which it cuts back.
+func (s *Store) restoreAt(f *ckFile, k int) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: seek point %d: %s", errCheckpoint, k, fmt.Sprintf(format, args...))
+	}
+	if k >= len(f.seeks.points) {
+		return bad("no such point")
+	}
+	p := f.seeks.points[k]
+	t := s.Events
+	n := p.events
+	if p.seq < 1 || p.seq >= f.b.Mark.Seq || n > f.n || (k > 0 && p.seq <= f.seeks.points[k-1].seq) {
+		return bad("line %d, %d events, in a checkpoint at line %d of %d events", p.seq, n, f.b.Mark.Seq, f.n)
+	}
+	cols := append(t.cols[:], t.eid)
+	for i, c := range cols {
+		if p.strs[i] < 1 || p.strs[i] > len(c.strs) {
+			return bad("column %d: %d strings of %d", i, p.strs[i], len(c.strs))
+		}
+	}
+	done := map[uint32]bool{}
+	for _, c := range f.seeks.log {
+		if c.seq <= p.seq || int(c.id) >= n || done[c.id] {
+			continue
+		}
+		done[c.id] = true
+		for i, col := range t.cols {
+			col.vals[c.id] = c.row.vals[i]
+		}
+		t.time[c.id], t.ref[c.id], t.ro[c.id], t.flags[c.id] = c.row.time, c.row.ref, c.row.ro, c.row.flags
+	}
+	for i, c := range cols {
+		c.strs = c.strs[:p.strs[i]:p.strs[i]]
+		c.vals = c.vals[:n:n]
+	}
+	t.time, t.uuid, t.ref, t.ro, t.flags = t.time[:n:n], t.uuid[:n:n], t.ref[:n:n], t.ro[:n:n], t.flags[:n:n]
+	// The time order of the first n events, their times as of the point.
+	t.late = make([]uint32, n)
+	for i := range t.late {
+		t.late[i] = uint32(i)
+	}
+	t.order = append([]uint32(nil), t.sortLate()...)
+	t.late = nil
+
+	// A deflated stream may claim to hold much more than it does: what
+	// is read is capped at 64 times its size.
+	js, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(p.rest)), 64*int64(len(p.rest))+1<<20))
+	if err != nil {
+		return bad("facts: %v", err)
+	}
+	var r ckStore
+	if err := json.Unmarshal(js, &r); err != nil {
+		return bad("facts: %v", err)
+	}
+	end := &f.rest
+	have := prefixLists(end)
+	for i, l := range p.prefix {
+		if l > have[i] {
+			return bad("list %d: %d items of %d", i, l, have[i])
+		}
+	}
+	r.Timeline, r.Skipped, r.Sessions, r.Ends = cut(end.Timeline, p.prefix[0]), cut(end.Skipped, p.prefix[1]), cut(end.Sessions, p.prefix[2]), cut(end.Ends, p.prefix[3])
+	r.Notes, r.Repairs, r.Anchors, r.Problems = cut(end.Notes, p.prefix[4]), cut(end.Repairs, p.prefix[5]), cut(end.Anchors, p.prefix[6]), cut(end.Problems, p.prefix[7])
+	b := binding{Incident: f.b.Incident, Mark: journal.Mark{Seq: p.seq, Hash: hex.EncodeToString(f.marks[p.seq-1].hash[:]), Next: f.marks[p.seq].off}}
+	return s.restore(&r, b, n)
+}
+
+// cut returns the first n items of s (nil for none, as a fold leaves an
+// empty list), with no room to append into s.
+func cut[E any](s []E, n int) []E {
+	if n == 0 {
+		return nil
+	}
+	return s[:n:n]
+}
