@@ -673,9 +673,16 @@ func hashOne(ctx context.Context, src Source, j *logJob, zr *gzip.Reader, h hash
 func (v *validator) unvouched(ctx context.Context, c *ChainResult) error {
 	listed := map[string]bool{}
 	var newestEnd time.Time
+	// How long a file delivered after the newest digest waits for the next
+	// one before it counts as missed: one and a half digest periods (a
+	// digest is hourly on AWS: 90 minutes; the drill's are shorter).
+	pendingFor := 90 * time.Minute
 	for _, d := range c.Digests {
 		if d.Status == Valid && d.End.After(newestEnd) {
 			newestEnd = d.End
+			if p := d.End.Sub(d.Start); p > 0 && p < time.Hour {
+				pendingFor = p * 3 / 2
+			}
 		}
 	}
 	for _, f := range c.Files {
@@ -694,12 +701,16 @@ func (v *validator) unvouched(ctx context.Context, c *ChainResult) error {
 				continue
 			}
 			u := Unvouched{Bucket: v.opts.Bucket, Key: k, Time: at}
+			// A file's name gives its delivery to the minute: one named
+			// 22:27 came between 22:27:00 and 22:27:59, so a digest that
+			// ends at 22:27:33 may not cover it yet.
+			last := at.Add(time.Minute - time.Second)
 			switch {
-			case !newestEnd.IsZero() && !at.Before(newestEnd) && at.After(v.opts.End.Add(-90*time.Minute)):
+			case !newestEnd.IsZero() && !last.Before(newestEnd) && at.After(v.opts.End.Add(-pendingFor)):
 				u.Why, u.Pending = "delivered after the newest digest: not digested yet", true
 			case newestEnd.IsZero():
 				u.Why = "no valid digest in range"
-			case !at.Before(newestEnd):
+			case !last.Before(newestEnd):
 				u.Why = "delivered after the newest digest, which is older than it should be: later digests are missing"
 			default:
 				u.Why = "no digest lists it"

@@ -260,6 +260,44 @@ func TestUnvouchedLog(t *testing.T) {
 	}
 }
 
+// A log file's name gives its delivery to the minute only: one named in
+// the minute the newest digest ends in may have come after it, and waits
+// for the next digest (played on the drill: a file named 22:27 beside a
+// digest ending 22:27:33 read "no digest lists it", and the console said
+// the trail was broken). One named a minute earlier is missed.
+func TestPendingInTheNewestDigestsMinute(t *testing.T) {
+	tr := trailtest.New()
+	tr.Mem.Keys = []trailcheck.PublicKey{tr.PublicKey()}
+	p := 3 * time.Minute // the drill's digest period at speed 20
+	end := day.Add(p + 33*time.Second)
+	listed := tr.AddLog(day.Add(time.Minute), []byte(`{"Records":[]}`))
+	tr.Digest(day.Add(33*time.Second), end, []string{listed})
+	sameMinute := tr.AddLog(end.Truncate(time.Minute), []byte(`{"Records":[]}`))
+	before := tr.AddLog(end.Truncate(time.Minute).Add(-time.Minute), []byte(`{"Records":[]}`))
+	o := opts(tr)
+	o.End = end.Add(30 * time.Second)
+	res := validate(t, tr.Mem, o)
+	why := map[string]trailcheck.Unvouched{}
+	for _, u := range res.Chains[0].Unvouched {
+		why[u.Key] = u
+	}
+	if u := why[sameMinute]; !u.Pending {
+		t.Errorf("a file named in the newest digest's last minute: %+v, want pending", u)
+	}
+	if u := why[before]; u.Pending || u.Why != "no digest lists it" {
+		t.Errorf("a file named before the newest digest's end: %+v, want missed", u)
+	}
+	// Long after, with no later digest, the same file is missed too: the
+	// wait is one and a half of the chain's digest periods, not 90 minutes.
+	o.End = end.Add(2 * p)
+	res = validate(t, tr.Mem, o)
+	for _, u := range res.Chains[0].Unvouched {
+		if u.Key == sameMinute && u.Pending {
+			t.Errorf("still pending two digest periods later: %+v", u)
+		}
+	}
+}
+
 func TestNothingFoundIsNotIntact(t *testing.T) {
 	tr := trailtest.New()
 	if res := validate(t, tr.Mem, opts(tr)); res.Intact() {
