@@ -427,3 +427,32 @@ func TestBusyHomeRegionFallsBackToPerKey(t *testing.T) {
 	}
 	checkNeutralised(t, d, p)
 }
+
+// TestCheckCutShortJournalsNoVerdict: a read-back cut short by the
+// caller's deadline (the drill's :debrief gives it 20 s) is no verdict: it
+// says so and journals nothing, so the status line keeps the last verdict
+// read back in full instead of "unsure" made of timeouts.
+func TestCheckCutShortJournalsNoVerdict(t *testing.T) {
+	ctx := context.Background()
+	d := newDrill(t)
+	p := plantFootholds(t, d, 2)
+	d.ingest(t)
+	fold := journalFold(t, d.path)
+	v, _, err := d.runner.Contain(ctx, fold, p.leaked.AccessKeyID, ContainOptions{Wait: 20 * time.Second, Poll: 100 * time.Millisecond})
+	if err != nil || !v.Contained {
+		t.Fatalf("contain: %v %+v", err, v)
+	}
+	verdicts := func() int64 { return d.store(t).Verdicts[p.leaked.AccessKeyID].Seq }
+	before := verdicts()
+	d.sim.SetLatency(300 * time.Millisecond)
+	defer d.sim.SetLatency(0)
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, _, err = d.runner.Check(short, fold, p.leaked.AccessKeyID, ContainOptions{})
+	if err == nil {
+		t.Fatal("a check cut short by its deadline returned no error")
+	}
+	if n := verdicts(); n != before {
+		t.Errorf("a check cut short journaled a verdict (line %d over line %d): %v", n, before, err)
+	}
+}

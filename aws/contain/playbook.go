@@ -1382,6 +1382,13 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 		}
 	}
 	v.Contained = len(v.Open) == 0 && len(v.Unsure) == 0
+	if err := ctx.Err(); err != nil {
+		// Reads cut short by the caller's deadline read back nothing: a
+		// verdict made of them would put "unsure" over the last one read
+		// back in full (played: the drill's :debrief on a loaded machine
+		// journaled 26 "context deadline exceeded" over "contained").
+		return v, pb, fmt.Errorf("the read-back did not finish (%w): no verdict journaled", err)
+	}
 	if _, err := r.Journal.Record(state.KindVerdict, v); err != nil {
 		return v, pb, fmt.Errorf("journal verdict: %w", err)
 	}
