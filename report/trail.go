@@ -12,18 +12,21 @@ import (
 // fact: whether the CloudTrail files the investigation read are the ones
 // CloudTrail delivered.
 type Trail struct {
-	Source            string               `json:"source"`
-	CheckedAt         time.Time            `json:"checked_at"`
-	Start             time.Time            `json:"start"`
-	End               time.Time            `json:"end"`
-	State             string               `json:"state"` // intact, broken, gaps
-	SignaturesChecked bool                 `json:"signatures_checked"`
-	Note              string               `json:"note,omitempty"`
-	Digests           string               `json:"digests"` // "23/24 valid"
-	Logs              string               `json:"logs"`
-	Gaps              []state.TrailGap     `json:"gaps,omitempty"`
-	Problems          []state.TrailProblem `json:"problems,omitempty"`
-	MoreProblems      int                  `json:"more_problems,omitempty"`
+	Source            string    `json:"source"`
+	CheckedAt         time.Time `json:"checked_at"`
+	Start             time.Time `json:"start"`
+	End               time.Time `json:"end"`
+	State             string    `json:"state"` // intact, broken, gaps
+	SignaturesChecked bool      `json:"signatures_checked"`
+	Note              string    `json:"note,omitempty"`
+	// Why says why the state is unsure (no digest yet) or unchecked (the
+	// trails or the bucket could not be read).
+	Why          string               `json:"why,omitempty"`
+	Digests      string               `json:"digests"` // "23/24 valid"
+	Logs         string               `json:"logs"`
+	Gaps         []state.TrailGap     `json:"gaps,omitempty"`
+	Problems     []state.TrailProblem `json:"problems,omitempty"`
+	MoreProblems int                  `json:"more_problems,omitempty"`
 }
 
 // trailsShown bounds the problems the report lists per trail.
@@ -35,7 +38,10 @@ func (r *Report) trails(s *state.Store) {
 		v := d.V
 		t := Trail{Source: v.Source, CheckedAt: d.At, Start: v.Start, End: v.End, State: v.Word(), SignaturesChecked: v.SignaturesChecked,
 			Note: v.Note, Digests: fmt.Sprintf("%d/%d valid", v.DigestsValid, v.Digests), Logs: fmt.Sprintf("%d/%d valid", v.LogsValid, v.Logs),
-			Gaps: v.Gaps, Problems: v.Problems, MoreProblems: v.MoreProblems}
+			Gaps: v.Gaps, Problems: v.Problems, MoreProblems: v.MoreProblems, Why: v.Failed}
+		if t.Why == "" {
+			t.Why = v.Unsure
+		}
 		if len(t.Problems) > trailsShown {
 			t.MoreProblems += len(t.Problems) - trailsShown
 			t.Problems = t.Problems[:trailsShown]
@@ -56,12 +62,21 @@ func renderTrails(sb *strings.Builder, r *Report, st style) {
 	for _, t := range r.Trails {
 		sb.WriteString(st.heading(3, e(t.Source)))
 		sig := "verified"
-		if !t.SignaturesChecked {
+		switch {
+		case t.SignaturesChecked:
+		case t.Note != "":
 			sig = "NOT checked: " + e(t.Note)
+		case t.Digests == "0/0 valid":
+			sig = "none to check"
+		default:
+			sig = "NOT checked"
 		}
 		word := strings.ToUpper(t.State)
 		if t.State == "intact" {
 			word = "intact"
+		}
+		if t.Why != "" {
+			word += ": " + e(t.Why)
 		}
 		sb.WriteString(st.table([]string{"", ""}, [][]string{
 			{"state", word},
