@@ -47,13 +47,19 @@ func (d Drill) Check(ctx context.Context) (state.Verdict, error) {
 	return v, err
 }
 
+// worksProbe is the call a held credential is judged by: the attacker's
+// most frequent (it looks for its instances), allowed to any principal
+// with permissions, refused by a quarantine or a revoke-sessions deny.
+const worksProbe = "ec2:DescribeInstances"
+
 // Truth is what only the drill knows, as it stands: the leaked key, the
 // attacker's credentials and calls, its running instances.
 func (d Drill) Truth() report.Drill {
 	a := d.Scenario.Attacker()
 	t := report.Drill{Leaked: d.Scenario.LeakedKey(), Running: a.Running(), Held: []report.Held{}}
 	for _, h := range a.Holds() {
-		t.Held = append(t.Held, report.Held{Kind: h.Kind, Key: h.AccessKeyID, Dead: h.Dead})
+		works, why := d.Scenario.Sim().Works(h.AccessKeyID, worksProbe)
+		t.Held = append(t.Held, report.Held{Kind: h.Kind, Key: h.AccessKeyID, Dead: h.Dead, Works: works, Refused: why})
 	}
 	for _, c := range a.CallsSince(time.Time{}) {
 		t.Calls = append(t.Calls, report.AttackerCall{Time: c.Time, Service: c.Service, Operation: c.Operation, OK: c.OK()})

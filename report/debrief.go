@@ -26,8 +26,14 @@ type Drill struct {
 type Held struct {
 	Kind string `json:"kind"`
 	Key  string `json:"access_key_id"`
-	// Dead is set once the credential stopped working for good.
+	// Dead is set once the credential failed authentication for good
+	// (the attacker saw it).
 	Dead bool `json:"dead"`
+	// Works says whether the drill account would let the credential call
+	// ec2:DescribeInstances now, decided without a call (sim.Works);
+	// Refused says why not.
+	Works   bool   `json:"works"`
+	Refused string `json:"refused,omitempty"`
 }
 
 // AttackerCall is one call the attacker made, as the drill account
@@ -130,7 +136,7 @@ func BuildDebrief(r *Report, d Drill) Debrief {
 			m := r.Family[i]
 			hf.Member = &m
 		}
-		if !h.Dead {
+		if h.Works {
 			db.Live++
 		}
 		db.Held = append(db.Held, hf)

@@ -24,7 +24,7 @@ func TestBuildDebrief(t *testing.T) {
 		return AttackerCall{Time: first.Add(at), Service: svc, Operation: op, OK: ok}
 	}
 	d := Drill{Leaked: "AKIALEAKED", Running: 1,
-		Held: []Held{{Kind: "leaked key", Key: "AKIALEAKED", Dead: true}, {Kind: "backdoor user key", Key: "AKIABACKDOOR"}},
+		Held: []Held{{Kind: "leaked key", Key: "AKIALEAKED", Dead: true}, {Kind: "backdoor user key", Key: "AKIABACKDOOR", Works: true}},
 		Calls: []AttackerCall{call(0, "sts", "GetCallerIdentity", true), call(time.Minute, "iam", "CreateUser", true),
 			call(3*time.Minute, "ec2", "RunInstances", true), call(4*time.Minute, "ec2", "RunInstances", true),
 			call(4*time.Minute, "iam", "ListUsers", false), call(5*time.Minute, "sts", "GetCallerIdentity", true),

@@ -69,7 +69,7 @@ func TestWriteDebrief(t *testing.T) {
 		Outcome: string(state.OutcomeVerified)}, SinceFirstCall: 3*time.Minute + 7*time.Second, Detail: "key AKIAEXAMPLE is Inactive"}
 	fate := &report.Member{Key: "AKIAEXAMPLE", Fate: "Inactive in the last inventory; deactivate-key: verified"}
 	held := []report.HeldFate{{Held: report.Held{Kind: "leaked key", Key: "AKIAEXAMPLE", Dead: true}, Member: fate},
-		{Held: report.Held{Kind: "backdoor user's key", Key: "AKIABACKDOOR"}}}
+		{Held: report.Held{Kind: "backdoor user's key", Key: "AKIABACKDOOR", Works: true}}}
 	rep := &report.Report{}
 	withFirst := &report.Report{Summary: report.Summary{FirstAttackerEvent: &report.Event{Time: first, Name: "GetCallerIdentity", Key: "AKIAEXAMPLE"}}}
 	openKey := []report.Open{{Kind: "key", ID: "AKIAEXAMPLE", Detail: "the suspect key: Active", Source: "verdict"}}
@@ -91,7 +91,7 @@ func TestWriteDebrief(t *testing.T) {
 			After: []report.OpCount{{Op: "ec2:RunInstances", Count: 2}}, AfterTotal: 2,
 			Verdict: &report.Verdict{Key: "AKIAEXAMPLE", Word: "not contained", Footholds: 2, Held: 1},
 			Open:    []report.Open{{Kind: "key", ID: "AKIABACKDOOR", Detail: "Active", Source: "verdict"}, {Kind: "action", ID: "act-1", Detail: "quarantine user/x: failed", Source: "journal"}}}, nil,
-			[]string{"AKIABACKDOOR", "still held", "not in the journal's suspect family", "calls after your last step", "2  ec2:RunInstances",
+			[]string{"AKIABACKDOOR", "works now", "not in the journal's suspect family", "calls after your last step", "2  ec2:RunInstances",
 				"1 of the attacker's credentials still work", "not contained", "· in the journal, not read back: action act-1"}},
 		{"the drill disagrees", report.Debrief{Report: rep, Leaked: "AKIAEXAMPLE", FirstCall: first, Steps: []report.DebriefStep{step}, AfterSince: step.At, Held: held, Running: 3,
 			Verdict: &report.Verdict{Key: "AKIAEXAMPLE", Word: "contained", Footholds: 1, Held: 1}, Disagrees: true}, nil,

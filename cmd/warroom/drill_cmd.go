@@ -199,9 +199,12 @@ func writeDebrief(w io.Writer, d report.Debrief, checkErr error) error {
 	}
 	b.WriteString("\nwhat the attacker held (the drill's record; the report's fate):\n")
 	for _, h := range d.Held {
-		held := "still held"
-		if h.Dead {
+		held := "works now"
+		switch {
+		case h.Dead:
 			held = "dead (it stopped working)"
+		case !h.Works:
+			held = "refused now"
 		}
 		fate := "not in the journal's suspect family"
 		if h.Member != nil {
@@ -215,7 +218,7 @@ func writeDebrief(w io.Writer, d report.Debrief, checkErr error) error {
 			fmt.Fprintf(&b, "  %4d  %s\n", op.Count, cell(op.Op, 60))
 		}
 	}
-	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work, %d of its instances run\n", d.Live, d.Running)
+	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work in this account (ec2:DescribeInstances would be allowed now), %d of its instances run\n", d.Live, d.Running)
 	switch v := d.Verdict; {
 	case v == nil && checkErr != nil:
 		fmt.Fprintf(&b, "\nverdict: unsure — AWS could not be read back: %s\n", cell(checkErr.Error(), 200))

@@ -197,6 +197,9 @@ func (sc *Scenario) AdminRole() string { return sc.adminRole }
 // Attacker is the scenario's attacker.
 func (sc *Scenario) Attacker() *Attacker { return sc.attacker }
 
+// Sim is the drill account the scenario plays on (its ground truth).
+func (sc *Scenario) Sim() *sim.Sim { return sc.sim }
+
 // Run plays the scenario until ctx is done: the background actors and the
 // attacker run side by side, each paced by the sim's clock and speed. It
 // returns nil when ctx ends it.
