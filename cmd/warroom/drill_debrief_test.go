@@ -90,6 +90,15 @@ func TestDrillDebriefIsTheReport(t *testing.T) {
 			if tc.contain && len(db.Steps) == 0 {
 				t.Error("the debrief shows no containment step")
 			}
+			// A contained verdict and a family credential the drill
+			// account would still serve cannot both be true.
+			if db.Verdict.Word == "contained" {
+				for _, h := range db.Held {
+					if h.Member != nil && h.Works {
+						t.Errorf("contained, yet the family's %s %s works in the drill account", h.Kind, h.Key)
+					}
+				}
+			}
 
 			// The report of the same journal, as warroom report writes it.
 			code, out, errOut := warroom(t, "report", r.path, "--format", "json")
