@@ -35,7 +35,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 2
+	checkpointVersion = 3
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -177,26 +177,44 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	e.raw(js)
 	n := len(t.time)
 	e.u64(uint64(n))
-	for _, c := range append(t.cols[:], t.eid) {
-		e.u64(uint64(len(c.strs)))
-		for _, s := range c.strs {
-			e.str(s)
-		}
-		e.u32s(c.vals[:n])
+	var secs []ckSection
+	// section hashes what fn encodes on its own too: a query reads and
+	// checks only the sections it needs (see openQuery).
+	section := func(id uint32, fn func()) {
+		e.flush()
+		start, w0, sh := e.n, e.w, sha256.New()
+		e.w = io.MultiWriter(w0, sh)
+		fn()
+		e.flush()
+		e.w = w0
+		c := ckSection{id: id, off: int64(checkpointHeader) + start, n: e.n - start}
+		sh.Sum(c.sum[:0])
+		secs = append(secs, c)
+	}
+	for ci, c := range append(t.cols[:], t.eid) {
+		section(uint32(ci), func() {
+			e.u64(uint64(len(c.strs)))
+			for _, s := range c.strs {
+				e.str(s)
+			}
+			e.u32s(c.vals[:n])
+		})
 	}
 	e.u64s(t.time)
 	for _, u := range t.uuid {
 		e.raw(u[:])
 	}
-	for _, r := range t.ref {
-		e.u64(uint64(r.Offset))
-		e.u32(r.Index)
-	}
+	section(secRef, func() {
+		for _, r := range t.ref {
+			e.u64(uint64(r.Offset))
+			e.u32(r.Index)
+		}
+	})
 	for _, ro := range t.ro {
 		e.buf = append(e.buf, byte(ro))
 	}
 	e.buf = append(e.buf, t.flags...)
-	e.u32s(t.order)
+	section(secOrder, func() { e.u32s(t.order) })
 	var none seeks
 	if sk == nil {
 		sk = &none
@@ -234,13 +252,47 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	if e.err != nil {
 		return e.err
 	}
+	body := e.n
+	// After the body, which a full open reads and hashes whole: the
+	// records' spans, then the section table and its trailer.
+	e.w = bw
+	section(secSpans, func() {
+		for _, r := range t.ref {
+			e.u64(t.spanOf(r))
+		}
+	})
+	e.flush()
+	if e.err != nil {
+		return e.err
+	}
+	var tb bytes.Buffer
+	tab := &ckEnc{w: &tb}
+	tab.str(b.Incident)
+	tab.u64(uint64(b.Mark.Seq))
+	tab.u64(uint64(b.Mark.Next))
+	tab.raw(lh[:])
+	tab.u64(uint64(n))
+	tab.u64(uint64(len(secs)))
+	for _, c := range secs {
+		tab.u32(c.id)
+		tab.u64(uint64(c.off))
+		tab.u64(uint64(c.n))
+		tab.raw(c.sum[:])
+	}
+	tab.flush()
+	tsum := sha256.Sum256(tb.Bytes())
+	tb.Write(binary.LittleEndian.AppendUint64(nil, uint64(tb.Len())))
+	tb.Write(tsum[:])
+	if _, err := bw.Write(tb.Bytes()); err != nil {
+		return err
+	}
 	if err := bw.Flush(); err != nil {
 		return err
 	}
 	var head [checkpointHeader]byte
 	k := copy(head[:], checkpointMagic)
 	binary.LittleEndian.PutUint32(head[k:], checkpointVersion)
-	binary.LittleEndian.PutUint64(head[k+4:], uint64(e.n))
+	binary.LittleEndian.PutUint64(head[k+4:], uint64(body))
 	copy(head[k+12:], h.Sum(nil))
 	_, err = w.WriteAt(head[:], 0)
 	return err
@@ -558,7 +610,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 		return &ckFile{b: b}, fmt.Errorf("%w: format version %d, this warroom reads %d", errCheckpoint, v, checkpointVersion)
 	}
 	n := binary.LittleEndian.Uint64(head[k+4:])
-	if n != uint64(size-int64(checkpointHeader)) {
+	if n > uint64(size-int64(checkpointHeader)) {
 		return &ckFile{b: b}, fmt.Errorf("%w: the body should be %d bytes, the file holds %d", errCheckpoint, n, size-int64(checkpointHeader))
 	}
 	d := &ckDec{r: br, h: sha256.New(), left: int64(n)}

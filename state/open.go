@@ -1,8 +1,8 @@
 package state
 
 import (
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -178,20 +178,35 @@ func loadIndex(path string) (*ckFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(f, fi.Size(), func(b binding) error {
-		first, err := journal.ReadAt(path, 0)
-		if err != nil {
-			return fmt.Errorf("%w: line 1: %v", errCheckpoint, err)
+	ck, err := decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
+	if err != nil {
+		return ck, err
+	}
+	// The records' spans, carried into the next checkpoint.
+	tab, err := readTable(f, fi.Size())
+	if err == nil && tab.b == ck.b && tab.n == ck.n {
+		var sp []byte
+		if sp, err = tab.read(f, secSpans); err == nil && len(sp) == 8*ck.n {
+			ck.t.spans = map[int64][]span{}
+			for id, r := range ck.t.ref {
+				v := binary.LittleEndian.Uint64(sp[8*id:])
+				if v == 0 || r.Index >= 1<<20 {
+					continue
+				}
+				l := ck.t.spans[r.Offset]
+				for int(r.Index) >= len(l) {
+					l = append(l, 0)
+				}
+				l[r.Index] = v
+				ck.t.spans[r.Offset] = l
+			}
+			return ck, nil
 		}
-		var v IncidentOpened
-		if json.Unmarshal(first.Data, &v) != nil || v.ID != b.Incident {
-			return fmt.Errorf("%w: made for incident %q, the journal is incident %q", errCheckpoint, b.Incident, v.ID)
-		}
-		if err := journal.CheckMark(path, b.Mark); err != nil {
-			return fmt.Errorf("%w: line %d: %v", errCheckpoint, b.Mark.Seq, err)
-		}
-		return nil
-	})
+	}
+	if err == nil {
+		err = fmt.Errorf("%w: its section table does not match its body", errCheckpoint)
+	}
+	return ck, err
 }
 
 // refresh writes a checkpoint of o's store when it is worth one: the
