@@ -256,11 +256,25 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	// After the body, which a full open reads and hashes whole: the
 	// records' spans, then the section table and its trailer.
 	e.w = bw
-	section(secSpans, func() {
-		for _, r := range t.ref {
-			e.u64(t.spanOf(r))
+	// Each event's reference and span, in chunks of recChunk events
+	// hashed one by one: a query reads the chunks of its events alone.
+	var sums []byte
+	section(secRecs, func() {
+		for lo := 0; lo < n; lo += recChunk {
+			e.flush()
+			w0, ch := e.w, sha256.New()
+			e.w = io.MultiWriter(w0, ch)
+			for _, r := range t.ref[lo:min(lo+recChunk, n)] {
+				e.u64(uint64(r.Offset))
+				e.u32(r.Index)
+				e.u64(t.spanOf(r))
+			}
+			e.flush()
+			e.w = w0
+			sums = ch.Sum(sums)
 		}
 	})
+	section(secRecSums, func() { e.raw(sums) })
 	e.flush()
 	if e.err != nil {
 		return e.err

@@ -9,11 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
-	"syscall"
 	"time"
 
+	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 	"github.com/warroom-ir/warroom/state/journal"
 )
 
@@ -29,9 +29,14 @@ import (
 // number of events, then per section its id, offset, length and SHA-256),
 // the table's length (uint64) and its SHA-256.
 const (
-	secRef   = 100 // each event's EventRef: offset (uint64), index (uint32)
-	secOrder = 101 // the time order (uint32 event ids)
-	secSpans = 102 // each event's span (uint64, see span)
+	secRef     = 100 // each event's EventRef: offset (uint64), index (uint32)
+	secOrder   = 101 // the time order (uint32 event ids)
+	secRecs    = 102 // each event's EventRef and span (uint64, see span), in chunks
+	secRecSums = 103 // the SHA-256 of each chunk of secRecs
+
+	// recChunk is how many events' records a chunk of secRecs holds.
+	recChunk = 256
+	recSize  = 8 + 4 + 8
 
 	ckTrailer = 8 + sha256.Size
 )
@@ -53,7 +58,7 @@ type ckTable struct {
 
 // readTable reads and checks the section table of the checkpoint f, of
 // size bytes.
-func readTable(f *os.File, size int64) (*ckTable, error) {
+func readTable(f io.ReaderAt, size int64) (*ckTable, error) {
 	bad := func(format string, args ...any) (*ckTable, error) {
 		return nil, fmt.Errorf("%w: %s", errCheckpoint, fmt.Sprintf(format, args...))
 	}
@@ -131,8 +136,8 @@ func readTable(f *os.File, size int64) (*ckTable, error) {
 	return t, nil
 }
 
-// read reads section id and checks its SHA-256.
-func (t *ckTable) read(f *os.File, id uint32) ([]byte, error) {
+// read reads section id of the checkpoint f and checks its SHA-256.
+func (t *ckTable) read(f io.ReaderAt, id uint32) ([]byte, error) {
 	c, ok := t.secs[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: no section %d", errCheckpoint, id)
@@ -145,6 +150,52 @@ func (t *ckTable) read(f *os.File, id uint32) ([]byte, error) {
 		return nil, fmt.Errorf("%w: section %d: its SHA-256 does not match: the file was damaged or changed", errCheckpoint, id)
 	}
 	return b, nil
+}
+
+// records reads the chunks of secRecs that hold ids (all when ids is
+// nil), each checked against its SHA-256, by chunk number.
+func (t *ckTable) records(f io.ReaderAt, ids []uint32, n int) (map[uint32][]byte, error) {
+	sums, err := t.read(f, secRecSums)
+	if err != nil {
+		return nil, err
+	}
+	c := t.secs[secRecs]
+	chunks := (n + recChunk - 1) / recChunk
+	if len(sums) != 32*chunks || c.n != int64(recSize*n) {
+		return nil, fmt.Errorf("%w: records of %d events", errCheckpoint, n)
+	}
+	out := map[uint32][]byte{}
+	get := func(k uint32) error {
+		if _, ok := out[k]; ok {
+			return nil
+		}
+		lo := int64(k) * recChunk * recSize
+		b := make([]byte, min(int64(recChunk*recSize), c.n-lo))
+		if _, err := f.ReadAt(b, c.off+lo); err != nil {
+			return fmt.Errorf("%w: records: %v", errCheckpoint, err)
+		}
+		if sha256.Sum256(b) != [32]byte(sums[32*k:]) {
+			return fmt.Errorf("%w: records of events %d on: their SHA-256 does not match: the file was damaged or changed", errCheckpoint, k*recChunk)
+		}
+		out[k] = b
+		return nil
+	}
+	if ids == nil {
+		for k := range chunks {
+			if err := get(uint32(k)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, id := range ids {
+		if int(id) >= n {
+			return nil, fmt.Errorf("%w: event %d of %d", errCheckpoint, id, n)
+		}
+		if err := get(id / recChunk); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // IndexedAnswer is a query answered from the checkpoint alone (see
@@ -220,7 +271,8 @@ func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error
 	if err != nil {
 		return nil, rep, err
 	}
-	tab, err := readTable(ck, fi.Size())
+	mf := ck
+	tab, err := readTable(mf, fi.Size())
 	if err != nil {
 		return nil, rep, err
 	}
@@ -257,7 +309,7 @@ func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error
 		if len(t.cols[c].vals) == n && n > 0 {
 			continue
 		}
-		sec, err := tab.read(ck, uint32(c))
+		sec, err := tab.read(mf, uint32(c))
 		if err != nil {
 			return nil, rep, err
 		}
@@ -265,7 +317,7 @@ func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error
 			return nil, rep, fmt.Errorf("%w: column %d: %v", errCheckpoint, c, err)
 		}
 	}
-	order, err := tab.read(ck, secOrder)
+	order, err := tab.read(mf, secOrder)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -286,21 +338,15 @@ func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error
 	t.room, t.indexed = n, uint32(n)
 	res := t.QueryAt(f, time.Now())
 
-	refs, err := tab.read(ck, secRef)
+	recs, err := tab.records(mf, res.IDs(), n)
 	if err != nil {
 		return nil, rep, err
-	}
-	spans, err := tab.read(ck, secSpans)
-	if err != nil {
-		return nil, rep, err
-	}
-	if len(refs) != 12*n || len(spans) != 8*n {
-		return nil, rep, fmt.Errorf("%w: references of %d events", errCheckpoint, n)
 	}
 	a := &IndexedAnswer{path: path, Total: n, refs: make([]EventRef, res.Len()), spans: make([]span, res.Len())}
 	for i, id := range res.IDs() {
-		a.refs[i] = EventRef{Offset: int64(binary.LittleEndian.Uint64(refs[12*id:])), Index: binary.LittleEndian.Uint32(refs[12*id+8:])}
-		a.spans[i] = binary.LittleEndian.Uint64(spans[8*id:])
+		b := recs[id/recChunk][recSize*(id%recChunk):]
+		a.refs[i] = EventRef{Offset: int64(binary.LittleEndian.Uint64(b)), Index: binary.LittleEndian.Uint32(b[8:])}
+		a.spans[i] = binary.LittleEndian.Uint64(b[12:])
 	}
 	return a, rep, nil
 }
@@ -376,11 +422,12 @@ func checkBinding(path string, b binding) error {
 // once.
 func (a *IndexedAnswer) Records(start int, fn func(i int, raw []byte) error) error {
 	start = max(0, min(start, len(a.refs)))
-	jf, err := os.OpenFile(a.path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	jf, err := openNoFollow(a.path)
 	if err != nil {
 		return err
 	}
 	defer jf.Close()
+
 	raws := NewRawReader(a.path)
 	defer raws.Close()
 	byRef := make([]int, 0, len(a.refs)-start)
@@ -394,16 +441,36 @@ func (a *IndexedAnswer) Records(start int, fn func(i int, raw []byte) error) err
 		return cmp.Compare(a.refs[x].Index, a.refs[y].Index)
 	})
 	recs := make([][]byte, len(a.refs)-start)
+	// Records close to each other are read with one pread.
+	var win []byte
+	winAt := int64(-1)
+	read := func(at, n int64) []byte {
+		if winAt < 0 || at < winAt || at+n > winAt+int64(len(win)) {
+			want := max(n, 64<<10)
+			if cap(win) < int(want) {
+				win = make([]byte, want)
+			}
+			k, _ := jf.ReadAt(win[:want], at)
+			win, winAt = win[:k], at
+			if int64(k) < n {
+				return nil
+			}
+		}
+		return win[at-winAt : at-winAt+n]
+	}
 	for _, i := range byRef {
 		ref := a.refs[i]
 		if sp := a.spans[i]; sp != 0 {
-			at, n := ref.Offset+int64(sp>>32), int(uint32(sp))
-			b := make([]byte, n+2)
-			if _, err := jf.ReadAt(b, at-1); err == nil && (b[0] == '[' || b[0] == ',') && (b[n+1] == ',' || b[n+1] == ']') &&
-				b[1] == '{' && !bytes.ContainsRune(b[1:n+1], '\n') && json.Valid(b[1:n+1]) {
-				recs[i-start] = b[1 : n+1]
-				a.spanned++
-				continue
+			at, n := ref.Offset+int64(sp>>32), int64(uint32(sp))
+			if b := read(at-1, n+2); b != nil {
+				r := b[1 : n+1]
+				if (b[0] == '[' || b[0] == ',') && (b[n+1] == ',' || b[n+1] == ']') && r[0] == '{' && bytes.IndexByte(r, '\n') < 0 {
+					if end, e := jsonscan.Value(r, 0, 3, false); e == nil && end == len(r) {
+						recs[i-start] = bytes.Clone(r)
+						a.spanned++
+						continue
+					}
+				}
 			}
 		}
 		raw, err := raws.Raw(ref)

@@ -109,7 +109,7 @@ func TestQueryIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl := int(binary.LittleEndian.Uint64(ck[size-ckTrailer:]))
-	for _, at := range []int64{tab.secs[colKey].off + tab.secs[colKey].n - 1, size - ckTrailer - int64(tl) + 3, tab.secs[secSpans].off + 5, tab.secs[secOrder].off} {
+	for _, at := range []int64{tab.secs[colKey].off + tab.secs[colKey].n - 1, size - ckTrailer - int64(tl) + 3, tab.secs[secRecs].off + 5, tab.secs[secRecs].off + tab.secs[secRecs].n - 3, tab.secs[secRecSums].off, tab.secs[secOrder].off} {
 		b := bytes.Clone(ck)
 		b[at] ^= 0x20
 		writeFile(t, IndexPath(path), b)

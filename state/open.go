@@ -185,11 +185,11 @@ func loadIndex(path string) (*ckFile, error) {
 	// The records' spans, carried into the next checkpoint.
 	tab, err := readTable(f, fi.Size())
 	if err == nil && tab.b == ck.b && tab.n == ck.n {
-		var sp []byte
-		if sp, err = tab.read(f, secSpans); err == nil && len(sp) == 8*ck.n {
+		var recs map[uint32][]byte
+		if recs, err = tab.records(f, nil, ck.n); err == nil {
 			ck.t.spans = map[int64][]span{}
 			for id, r := range ck.t.ref {
-				v := binary.LittleEndian.Uint64(sp[8*id:])
+				v := binary.LittleEndian.Uint64(recs[uint32(id/recChunk)][recSize*(id%recChunk)+12:])
 				if v == 0 || r.Index >= 1<<20 {
 					continue
 				}

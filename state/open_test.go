@@ -222,7 +222,7 @@ func TestOpenCheckpointRejected(t *testing.T) {
 			k := len(checkpointMagic) + 4
 			b[checkpointHeader+int(binary.LittleEndian.Uint64(b[k:]))+3] ^= 1
 			writeFile(t, IndexPath(path), b)
-		}, "section 102"},
+		}, "records of events 0 on"},
 		{"other version", func(t *testing.T, path string, o opened) {
 			b := readFile(t, IndexPath(path))
 			binary.LittleEndian.PutUint32(b[len(checkpointMagic):], 99)
