@@ -277,11 +277,12 @@ func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error
 		return nil, rep, err
 	}
 	b := tab.b
-	if err := checkBinding(path, b); err != nil {
+	if err := checkIncident(path, b); err != nil {
 		return nil, rep, err
 	}
-	// The lines after S: verified as Open reads them; any problem, or any
-	// events, and Open answers.
+	// Line S still has its hash (ReadAfter checks it first, as CheckMark
+	// does), and the lines after it verify, as Open reads them; any
+	// problem, or any events, and Open answers.
 	rep, err = journal.ReadAfter(path, b.Mark, b.Incident, func(e journal.Entry) error {
 		if Kind(e.Kind) == KindEvents {
 			return errNotIndexed
@@ -361,8 +362,9 @@ func loadColumn(c *column, sec []byte, n int) error {
 	if ns == 0 || ns > uint64(len(sec))/8 {
 		return fmt.Errorf("%d strings", ns)
 	}
+	// Strings are not checked for duplicates here (restore does): the
+	// section's SHA-256 matched, and matching (foldNew) copes with them.
 	c.strs = make([]string, 0, ns)
-	c.ids = make(map[string]uint32, ns)
 	for range ns {
 		if len(sec) < 8 {
 			return errors.New("short")
@@ -373,10 +375,9 @@ func loadColumn(c *column, sec []byte, n int) error {
 		}
 		v := string(sec[8 : 8+l])
 		sec = sec[8+l:]
-		if _, dup := c.ids[v]; dup || (len(c.strs) == 0) != (v == "") {
-			return fmt.Errorf("string %q", v)
+		if (len(c.strs) == 0) != (v == "") {
+			return fmt.Errorf("string %d: %q", len(c.strs), v)
 		}
-		c.ids[v] = uint32(len(c.strs))
 		c.strs = append(c.strs, v)
 	}
 	if len(sec) != 4*n {
@@ -399,6 +400,17 @@ func loadColumn(c *column, sec []byte, n int) error {
 // path: line 1 is its incident's, and line S is where it was, with the
 // same hash.
 func checkBinding(path string, b binding) error {
+	if err := checkIncident(path, b); err != nil {
+		return err
+	}
+	if err := journal.CheckMark(path, b.Mark); err != nil {
+		return fmt.Errorf("%w: line %d: %v", errCheckpoint, b.Mark.Seq, err)
+	}
+	return nil
+}
+
+// checkIncident checks that line 1 of the journal at path is b's incident.
+func checkIncident(path string, b binding) error {
 	first, err := journal.ReadAt(path, 0)
 	if err != nil {
 		return fmt.Errorf("%w: line 1: %v", errCheckpoint, err)
@@ -406,9 +418,6 @@ func checkBinding(path string, b binding) error {
 	var v IncidentOpened
 	if json.Unmarshal(first.Data, &v) != nil || v.ID != b.Incident {
 		return fmt.Errorf("%w: made for incident %q, the journal is incident %q", errCheckpoint, b.Incident, v.ID)
-	}
-	if err := journal.CheckMark(path, b.Mark); err != nil {
-		return fmt.Errorf("%w: line %d: %v", errCheckpoint, b.Mark.Seq, err)
 	}
 	return nil
 }
