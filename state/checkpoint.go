@@ -595,9 +595,11 @@ type ckFile struct {
 	b     binding
 	marks []mark
 	rest  ckStore
-	t     *EventTable // columns, time, uuid, ref, ro, flags, order: raw
-	n     int
-	seeks seeks
+	// restJS is rest as read, decoded again by clone.
+	restJS []byte
+	t      *EventTable // columns, time, uuid, ref, ro, flags, order: raw
+	n      int
+	seeks  seeks
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -654,10 +656,12 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 		m.kind = markKind(bb[48])
 	}
 	var rest ckStore
+	var restJS []byte
 	if js := d.take(int64(d.count(1))); d.err == nil {
 		if err := json.Unmarshal(js, &rest); err != nil {
 			d.fail("facts: %v", err)
 		}
+		restJS = bytes.Clone(js)
 	}
 	t := NewEventTable()
 	ne := d.count(4*12 + 8 + 16 + 12 + 2 + 4)
@@ -777,7 +781,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 	if int64(len(marks)) != b.Mark.Seq {
 		return &ckFile{b: b}, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
 	}
-	return &ckFile{b: b, marks: marks, rest: rest, t: t, n: ne, seeks: sk}, nil
+	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk}, nil
 }
 
 // build puts the store together: as of line S for point -1, else as of

@@ -134,3 +134,65 @@ func TestQueryIndexed(t *testing.T) {
 		t.Fatal("events after the checkpoint: answered from the index")
 	}
 }
+
+// TestReplayerKeepsCheckpoint: seeks build from the checkpoint decoded by
+// the first, until its file changes; a changed one is checked again (and
+// here refused), and the seek still gives the fold.
+func TestReplayerKeepsCheckpoint(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 60, 7
+	path := eventsJournal(t, 12, 60)
+	openIndexed(t, path)
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := t.Context()
+	if _, err := r.Fold(ctx, r.Len()/2); err != nil {
+		t.Fatal(err)
+	}
+	kept := r.ck
+	if kept == nil {
+		t.Fatal("the checkpoint was not kept")
+	}
+	for _, n := range []int{r.Len() / 3, r.Len() - 1, r.Len() / 2} {
+		got, err := r.Fold(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ck != kept {
+			t.Fatalf("seek to %d decoded the checkpoint again", n)
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
+			t.Fatalf("seek to %d: not the fold", n)
+		}
+	}
+	b := readFile(t, IndexPath(path))
+	b[checkpointHeader+10] ^= 1
+	writeFile(t, IndexPath(path), b)
+	got, err := r.Fold(ctx, r.Len()/2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ck != nil {
+		t.Fatal("a changed checkpoint was kept")
+	}
+	if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, r.Len()/2))) {
+		t.Fatal("not the fold")
+	}
+}
+
+func foldTo(t *testing.T, path string, n int) *Store {
+	t.Helper()
+	want := NewStore()
+	if _, err := readVouched(path, func(e journal.Entry) error {
+		if e.Seq > int64(n) {
+			return errStop
+		}
+		return want.Apply(e)
+	}); err != nil && err != errStop {
+		t.Fatal(err)
+	}
+	return want
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,11 @@ type Replayer struct {
 	// checkpoint covered when it was opened (0: none).
 	end  *Store
 	from int64
+	// ck is the checkpoint as decoded by the first seek that read it, and
+	// ckInfo its file's when it was: later seeks build from a copy of it
+	// rather than decoding the file again (see checkpoint).
+	ck     *ckFile
+	ckInfo os.FileInfo
 }
 
 // mark is one indexed journal line.
@@ -205,7 +211,7 @@ func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 // foldIndexed is Fold from the journal's checkpoint, which must still be
 // the one at line r.from and match the journal.
 func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
-	f, err := loadIndex(r.path)
+	f, err := r.checkpoint()
 	if err != nil {
 		return nil, err
 	}
@@ -388,4 +394,28 @@ func (r *Replayer) Banner() string {
 	}
 	return fmt.Sprintf("! last line torn (a crash mid-write): replaying the %d complete facts; line %d (offset %d): %s",
 		len(r.marks), p.Line, p.Offset, p.Reason)
+}
+
+// checkpoint returns a copy of the journal's checkpoint, decoded (and
+// checked) once and kept while its file stays the same one, of the same
+// size and time, and its binding still holds (line 1 is its incident's,
+// line S still has its hash, checked again each time, as loadIndex does).
+func (r *Replayer) checkpoint() (*ckFile, error) {
+	fi, err := os.Stat(IndexPath(r.path))
+	if err != nil {
+		r.ck = nil
+		return nil, err
+	}
+	if r.ck == nil || !os.SameFile(fi, r.ckInfo) || fi.Size() != r.ckInfo.Size() || !fi.ModTime().Equal(r.ckInfo.ModTime()) {
+		r.ck = nil
+		f, err := loadIndex(r.path)
+		if err != nil {
+			return nil, err
+		}
+		r.ck, r.ckInfo = f, fi
+	} else if err := checkBinding(r.path, r.ck.b); err != nil {
+		r.ck = nil
+		return nil, err
+	}
+	return r.ck.clone()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/warroom-ir/warroom/state/ctlog"
 	"github.com/warroom-ir/warroom/state/journal"
@@ -219,4 +220,25 @@ func cut[E any](s []E, n int) []E {
 		return nil
 	}
 	return s[:n:n]
+}
+
+// clone returns a copy of f that build may cut and a fold may change
+// without changing f: the table's arrays are copied, its strings shared
+// (never changed in place), the facts decoded again, the spans left out
+// (a replay reads no record back).
+func (f *ckFile) clone() (*ckFile, error) {
+	c := *f
+	c.rest = ckStore{}
+	if err := json.Unmarshal(f.restJS, &c.rest); err != nil {
+		return nil, fmt.Errorf("%w: facts: %v", errCheckpoint, err)
+	}
+	t := NewEventTable()
+	dst := append(t.cols[:], t.eid)
+	for i, col := range append(f.t.cols[:], f.t.eid) {
+		dst[i].strs, dst[i].vals = col.strs, slices.Clone(col.vals)
+	}
+	t.time, t.uuid, t.ref = slices.Clone(f.t.time), slices.Clone(f.t.uuid), slices.Clone(f.t.ref)
+	t.ro, t.flags, t.order = slices.Clone(f.t.ro), slices.Clone(f.t.flags), slices.Clone(f.t.order)
+	c.t = t
+	return &c, nil
 }
