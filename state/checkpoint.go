@@ -597,9 +597,11 @@ type ckFile struct {
 	rest  ckStore
 	// restJS is rest as read, decoded again by clone.
 	restJS []byte
-	t      *EventTable // columns, time, uuid, ref, ro, flags, order: raw
-	n      int
-	seeks  seeks
+	// owned is set on a clone: its table's arrays are its own.
+	owned bool
+	t     *EventTable // columns, time, uuid, ref, ro, flags, order: raw
+	n     int
+	seeks seeks
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -961,7 +963,12 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 
 	// Derived: ranks, posting lists (settle posts every event), and the
 	// dedupe set, rebuilt when an event is next added or looked up.
-	t.rank = make([]uint32, n)
+	// The room a clone's arrays have (see ckFile.clone), else none.
+	room := min(cap(t.time), cap(t.uuid), cap(t.ref), cap(t.ro), cap(t.flags), cap(t.order))
+	for _, c := range append(t.cols[:], t.eid) {
+		room = min(room, cap(c.vals))
+	}
+	t.rank = make([]uint32, n, max(n, room))
 	for r, id := range t.order {
 		t.rank[id] = uint32(r)
 	}
@@ -975,7 +982,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 			t.claims[v] = 1
 		}
 	}
-	t.room = n
+	t.room = max(n, room)
 	t.indexed = 0
 	t.indexPosts()
 	t.dedupeStale = n > 0

@@ -215,15 +215,18 @@ func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
-		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
-	}
 	// The checkpoint itself, or the last seek point before n.
 	k := -1
 	if f.b.Mark.Seq > int64(n) {
 		if k = f.seeks.before(int64(n)); k < 0 {
 			return nil, fmt.Errorf("journal %s: no seek point before fact %d", r.path, n)
 		}
+	}
+	if f, err = f.clone(k); err != nil {
+		return nil, err
+	}
+	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
+		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
 	}
 	s, err := f.build(k)
 	if err != nil {
@@ -396,7 +399,8 @@ func (r *Replayer) Banner() string {
 		len(r.marks), p.Line, p.Offset, p.Reason)
 }
 
-// checkpoint returns a copy of the journal's checkpoint, decoded (and
+// checkpoint returns the journal's checkpoint (not to be changed: build
+// from a clone), decoded (and
 // checked) once and kept while its file stays the same one, of the same
 // size and time, and its binding still holds (line 1 is its incident's,
 // line S still has its hash, checked again each time, as loadIndex does).
@@ -417,5 +421,5 @@ func (r *Replayer) checkpoint() (*ckFile, error) {
 		r.ck = nil
 		return nil, err
 	}
-	return r.ck.clone()
+	return r.ck, nil
 }
