@@ -43,8 +43,9 @@ type opened struct {
 	rep   journal.Report
 	marks []mark
 	from  int64
-	// fromEvents is how many events the checkpoint held.
+	// fromEvents is how many events the checkpoint held, bind its binding.
 	fromEvents int
+	bind       binding
 	// seeks are the checkpoint's seek points and change log, with those
 	// of the lines folded since.
 	seeks seeks
@@ -137,7 +138,7 @@ func (o *opened) marking(fn func(journal.Entry) error) func(journal.Entry) error
 // line before a broken link is not shown) reaches back into the
 // checkpoint: the caller reads the journal whole.
 func foldAfter(path string, s *Store, marks []mark, b binding, sk seeks) (opened, bool, error) {
-	o := opened{store: s, marks: marks, from: b.Mark.Seq, fromEvents: s.Events.Len()}
+	o := opened{store: s, marks: marks, from: b.Mark.Seq, fromEvents: s.Events.Len(), bind: b}
 	k := seeker{seeks: sk}
 	k.attach(s)
 	// Line S becomes a seek point of the next checkpoint, when there are
@@ -178,35 +179,49 @@ func loadIndex(path string) (*ckFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck, err := decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
+	return decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
+}
+
+// loadSpans adds to t the records' spans the journal's checkpoint holds,
+// when it is still the one bound by b (refresh carries them into the next
+// checkpoint; a store opened only to be read never needs them). A span it
+// cannot read is left unknown: the record is then read back with its line.
+func loadSpans(path string, b binding, t *EventTable) {
+	f, err := journal.OpenPrivate(IndexPath(path))
 	if err != nil {
-		return ck, err
+		return
 	}
-	// The records' spans, carried into the next checkpoint.
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
 	tab, err := readTable(f, fi.Size())
-	if err == nil && tab.b == ck.b && tab.n == ck.n {
-		var recs map[uint32][]byte
-		if recs, err = tab.records(f, nil, ck.n); err == nil {
-			ck.t.spans = map[int64][]span{}
-			for id, r := range ck.t.ref {
-				v := binary.LittleEndian.Uint64(recs[uint32(id/recChunk)][recSize*(id%recChunk)+12:])
-				if v == 0 || r.Index >= 1<<20 {
-					continue
-				}
-				l := ck.t.spans[r.Offset]
-				for int(r.Index) >= len(l) {
-					l = append(l, 0)
-				}
-				l[r.Index] = v
-				ck.t.spans[r.Offset] = l
-			}
-			return ck, nil
+	if err != nil || tab.b != b || tab.n > len(t.ref) {
+		return
+	}
+	recs, err := tab.records(f, nil, tab.n)
+	if err != nil {
+		return
+	}
+	if t.spans == nil {
+		t.spans = map[int64][]span{}
+	}
+	for id := range tab.n {
+		rec := recs[uint32(id/recChunk)][recSize*(id%recChunk):]
+		off, idx, v := int64(binary.LittleEndian.Uint64(rec)), binary.LittleEndian.Uint32(rec[8:]), binary.LittleEndian.Uint64(rec[12:])
+		if v == 0 || idx >= 1<<20 || off > b.Mark.Next {
+			continue
 		}
+		l := t.spans[off]
+		for int(idx) >= len(l) {
+			l = append(l, 0)
+		}
+		if l[idx] == 0 {
+			l[idx] = v
+		}
+		t.spans[off] = l
 	}
-	if err == nil {
-		err = fmt.Errorf("%w: its section table does not match its body", errCheckpoint)
-	}
-	return ck, err
 }
 
 // refresh writes a checkpoint of o's store when it is worth one: the
@@ -230,12 +245,15 @@ func (opts OpenOptions) refresh(path string, o *opened) {
 			return
 		}
 	}
+	if o.from > 0 {
+		loadSpans(path, o.bind, s.Events)
+	}
 	b := binding{Incident: s.Incident.ID, Mark: journal.Mark{Seq: s.Seq, Hash: s.Head, Next: o.rep.Bytes}}
 	if err := writeIndex(path, s, b, o.marks, &o.seeks); err != nil {
 		opts.warn("%s: not written (the journal is read whole next time): %v", IndexPath(path), err)
 		return
 	}
-	o.from, o.fromEvents = s.Seq, s.Events.Len()
+	o.from, o.fromEvents, o.bind = s.Seq, s.Events.Len(), b
 }
 
 // writeIndex writes the checkpoint of s for the journal at path: to a new
