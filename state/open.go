@@ -179,7 +179,21 @@ func loadIndex(path string) (*ckFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
+	ck, err := decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
+	if err != nil {
+		return ck, err
+	}
+	// What follows the body (the section table, the records' chunks) is
+	// checked too, so that a damaged one is rebuilt, not left for every
+	// query to refuse.
+	tab, err := readTable(f, fi.Size())
+	if err == nil && (tab.b != ck.b || tab.n != ck.n) {
+		err = fmt.Errorf("%w: its section table does not match its body", errCheckpoint)
+	}
+	if err == nil {
+		_, err = tab.records(f, nil, ck.n)
+	}
+	return ck, err
 }
 
 // loadSpans adds to t the records' spans the journal's checkpoint holds,
