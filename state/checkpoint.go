@@ -35,7 +35,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 2
+	checkpointVersion = 3
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -177,26 +177,44 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	e.raw(js)
 	n := len(t.time)
 	e.u64(uint64(n))
-	for _, c := range append(t.cols[:], t.eid) {
-		e.u64(uint64(len(c.strs)))
-		for _, s := range c.strs {
-			e.str(s)
-		}
-		e.u32s(c.vals[:n])
+	var secs []ckSection
+	// section hashes what fn encodes on its own too: a query reads and
+	// checks only the sections it needs (see openQuery).
+	section := func(id uint32, fn func()) {
+		e.flush()
+		start, w0, sh := e.n, e.w, sha256.New()
+		e.w = io.MultiWriter(w0, sh)
+		fn()
+		e.flush()
+		e.w = w0
+		c := ckSection{id: id, off: int64(checkpointHeader) + start, n: e.n - start}
+		sh.Sum(c.sum[:0])
+		secs = append(secs, c)
+	}
+	for ci, c := range append(t.cols[:], t.eid) {
+		section(uint32(ci), func() {
+			e.u64(uint64(len(c.strs)))
+			for _, s := range c.strs {
+				e.str(s)
+			}
+			e.u32s(c.vals[:n])
+		})
 	}
 	e.u64s(t.time)
 	for _, u := range t.uuid {
 		e.raw(u[:])
 	}
-	for _, r := range t.ref {
-		e.u64(uint64(r.Offset))
-		e.u32(r.Index)
-	}
+	section(secRef, func() {
+		for _, r := range t.ref {
+			e.u64(uint64(r.Offset))
+			e.u32(r.Index)
+		}
+	})
 	for _, ro := range t.ro {
 		e.buf = append(e.buf, byte(ro))
 	}
 	e.buf = append(e.buf, t.flags...)
-	e.u32s(t.order)
+	section(secOrder, func() { e.u32s(t.order) })
 	var none seeks
 	if sk == nil {
 		sk = &none
@@ -234,13 +252,61 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	if e.err != nil {
 		return e.err
 	}
+	body := e.n
+	// After the body, which a full open reads and hashes whole: the
+	// records' spans, then the section table and its trailer.
+	e.w = bw
+	// Each event's reference and span, in chunks of recChunk events
+	// hashed one by one: a query reads the chunks of its events alone.
+	var sums []byte
+	section(secRecs, func() {
+		for lo := 0; lo < n; lo += recChunk {
+			e.flush()
+			w0, ch := e.w, sha256.New()
+			e.w = io.MultiWriter(w0, ch)
+			for _, r := range t.ref[lo:min(lo+recChunk, n)] {
+				e.u64(uint64(r.Offset))
+				e.u32(r.Index)
+				e.u64(t.spanOf(r))
+			}
+			e.flush()
+			e.w = w0
+			sums = ch.Sum(sums)
+		}
+	})
+	section(secRecSums, func() { e.raw(sums) })
+	e.flush()
+	if e.err != nil {
+		return e.err
+	}
+	var tb bytes.Buffer
+	tab := &ckEnc{w: &tb}
+	tab.str(b.Incident)
+	tab.u64(uint64(b.Mark.Seq))
+	tab.u64(uint64(b.Mark.Next))
+	tab.raw(lh[:])
+	tab.u64(uint64(n))
+	tab.u64(uint64(len(secs)))
+	for _, c := range secs {
+		tab.u32(c.id)
+		tab.u64(uint64(c.off))
+		tab.u64(uint64(c.n))
+		tab.raw(c.sum[:])
+	}
+	tab.flush()
+	tsum := sha256.Sum256(tb.Bytes())
+	tb.Write(binary.LittleEndian.AppendUint64(nil, uint64(tb.Len())))
+	tb.Write(tsum[:])
+	if _, err := bw.Write(tb.Bytes()); err != nil {
+		return err
+	}
 	if err := bw.Flush(); err != nil {
 		return err
 	}
 	var head [checkpointHeader]byte
 	k := copy(head[:], checkpointMagic)
 	binary.LittleEndian.PutUint32(head[k:], checkpointVersion)
-	binary.LittleEndian.PutUint64(head[k+4:], uint64(e.n))
+	binary.LittleEndian.PutUint64(head[k+4:], uint64(body))
 	copy(head[k+12:], h.Sum(nil))
 	_, err = w.WriteAt(head[:], 0)
 	return err
@@ -529,6 +595,10 @@ type ckFile struct {
 	b     binding
 	marks []mark
 	rest  ckStore
+	// restJS is rest as read, decoded again by clone.
+	restJS []byte
+	// owned is set on a clone: its table's arrays are its own.
+	owned bool
 	t     *EventTable // columns, time, uuid, ref, ro, flags, order: raw
 	n     int
 	seeks seeks
@@ -558,7 +628,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 		return &ckFile{b: b}, fmt.Errorf("%w: format version %d, this warroom reads %d", errCheckpoint, v, checkpointVersion)
 	}
 	n := binary.LittleEndian.Uint64(head[k+4:])
-	if n != uint64(size-int64(checkpointHeader)) {
+	if n > uint64(size-int64(checkpointHeader)) {
 		return &ckFile{b: b}, fmt.Errorf("%w: the body should be %d bytes, the file holds %d", errCheckpoint, n, size-int64(checkpointHeader))
 	}
 	d := &ckDec{r: br, h: sha256.New(), left: int64(n)}
@@ -588,10 +658,12 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 		m.kind = markKind(bb[48])
 	}
 	var rest ckStore
+	var restJS []byte
 	if js := d.take(int64(d.count(1))); d.err == nil {
 		if err := json.Unmarshal(js, &rest); err != nil {
 			d.fail("facts: %v", err)
 		}
+		restJS = bytes.Clone(js)
 	}
 	t := NewEventTable()
 	ne := d.count(4*12 + 8 + 16 + 12 + 2 + 4)
@@ -711,7 +783,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 	if int64(len(marks)) != b.Mark.Seq {
 		return &ckFile{b: b}, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
 	}
-	return &ckFile{b: b, marks: marks, rest: rest, t: t, n: ne, seeks: sk}, nil
+	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk}, nil
 }
 
 // build puts the store together: as of line S for point -1, else as of
@@ -891,7 +963,12 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 
 	// Derived: ranks, posting lists (settle posts every event), and the
 	// dedupe set, rebuilt when an event is next added or looked up.
-	t.rank = make([]uint32, n)
+	// The room a clone's arrays have (see ckFile.clone), else none.
+	room := min(cap(t.time), cap(t.uuid), cap(t.ref), cap(t.ro), cap(t.flags), cap(t.order))
+	for _, c := range append(t.cols[:], t.eid) {
+		room = min(room, cap(c.vals))
+	}
+	t.rank = make([]uint32, n, max(n, room))
 	for r, id := range t.order {
 		t.rank[id] = uint32(r)
 	}
@@ -905,7 +982,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 			t.claims[v] = 1
 		}
 	}
-	t.room = n
+	t.room = max(n, room)
 	t.indexed = 0
 	t.indexPosts()
 	t.dedupeStale = n > 0

@@ -148,6 +148,10 @@ type EventTable struct {
 	copies map[uint32]*copySet
 	// addenda holds the addendum of each event whose shown copy has one.
 	addenda map[uint32]ctlog.Addendum
+	// spans holds where each record of an events line is in it, by the
+	// line's offset (see keepSpans); written to the checkpoint so that a
+	// query reads back a record rather than its whole line.
+	spans map[int64][]uint64
 }
 
 // NewEventTable returns an empty table.

@@ -1,8 +1,8 @@
 package state
 
 import (
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,8 +43,9 @@ type opened struct {
 	rep   journal.Report
 	marks []mark
 	from  int64
-	// fromEvents is how many events the checkpoint held.
+	// fromEvents is how many events the checkpoint held, bind its binding.
 	fromEvents int
+	bind       binding
 	// seeks are the checkpoint's seek points and change log, with those
 	// of the lines folded since.
 	seeks seeks
@@ -137,7 +138,7 @@ func (o *opened) marking(fn func(journal.Entry) error) func(journal.Entry) error
 // line before a broken link is not shown) reaches back into the
 // checkpoint: the caller reads the journal whole.
 func foldAfter(path string, s *Store, marks []mark, b binding, sk seeks) (opened, bool, error) {
-	o := opened{store: s, marks: marks, from: b.Mark.Seq, fromEvents: s.Events.Len()}
+	o := opened{store: s, marks: marks, from: b.Mark.Seq, fromEvents: s.Events.Len(), bind: b}
 	k := seeker{seeks: sk}
 	k.attach(s)
 	// Line S becomes a seek point of the next checkpoint, when there are
@@ -178,20 +179,63 @@ func loadIndex(path string) (*ckFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(f, fi.Size(), func(b binding) error {
-		first, err := journal.ReadAt(path, 0)
-		if err != nil {
-			return fmt.Errorf("%w: line 1: %v", errCheckpoint, err)
+	ck, err := decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
+	if err != nil {
+		return ck, err
+	}
+	// What follows the body (the section table, the records' chunks) is
+	// checked too, so that a damaged one is rebuilt, not left for every
+	// query to refuse.
+	tab, err := readTable(f, fi.Size())
+	if err == nil && (tab.b != ck.b || tab.n != ck.n) {
+		err = fmt.Errorf("%w: its section table does not match its body", errCheckpoint)
+	}
+	if err == nil {
+		_, err = tab.records(f, nil, ck.n)
+	}
+	return ck, err
+}
+
+// loadSpans adds to t the records' spans the journal's checkpoint holds,
+// when it is still the one bound by b (refresh carries them into the next
+// checkpoint; a store opened only to be read never needs them). A span it
+// cannot read is left unknown: the record is then read back with its line.
+func loadSpans(path string, b binding, t *EventTable) {
+	f, err := journal.OpenPrivate(IndexPath(path))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
+	tab, err := readTable(f, fi.Size())
+	if err != nil || tab.b != b || tab.n > len(t.ref) {
+		return
+	}
+	recs, err := tab.records(f, nil, tab.n)
+	if err != nil {
+		return
+	}
+	if t.spans == nil {
+		t.spans = map[int64][]span{}
+	}
+	for id := range tab.n {
+		rec := recs[uint32(id/recChunk)][recSize*(id%recChunk):]
+		off, idx, v := int64(binary.LittleEndian.Uint64(rec)), binary.LittleEndian.Uint32(rec[8:]), binary.LittleEndian.Uint64(rec[12:])
+		if v == 0 || idx >= 1<<20 || off > b.Mark.Next {
+			continue
 		}
-		var v IncidentOpened
-		if json.Unmarshal(first.Data, &v) != nil || v.ID != b.Incident {
-			return fmt.Errorf("%w: made for incident %q, the journal is incident %q", errCheckpoint, b.Incident, v.ID)
+		l := t.spans[off]
+		for int(idx) >= len(l) {
+			l = append(l, 0)
 		}
-		if err := journal.CheckMark(path, b.Mark); err != nil {
-			return fmt.Errorf("%w: line %d: %v", errCheckpoint, b.Mark.Seq, err)
+		if l[idx] == 0 {
+			l[idx] = v
 		}
-		return nil
-	})
+		t.spans[off] = l
+	}
 }
 
 // refresh writes a checkpoint of o's store when it is worth one: the
@@ -215,12 +259,15 @@ func (opts OpenOptions) refresh(path string, o *opened) {
 			return
 		}
 	}
+	if o.from > 0 {
+		loadSpans(path, o.bind, s.Events)
+	}
 	b := binding{Incident: s.Incident.ID, Mark: journal.Mark{Seq: s.Seq, Hash: s.Head, Next: o.rep.Bytes}}
 	if err := writeIndex(path, s, b, o.marks, &o.seeks); err != nil {
 		opts.warn("%s: not written (the journal is read whole next time): %v", IndexPath(path), err)
 		return
 	}
-	o.from, o.fromEvents = s.Seq, s.Events.Len()
+	o.from, o.fromEvents, o.bind = s.Seq, s.Events.Len(), b
 }
 
 // writeIndex writes the checkpoint of s for the journal at path: to a new

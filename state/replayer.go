@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,11 @@ type Replayer struct {
 	// checkpoint covered when it was opened (0: none).
 	end  *Store
 	from int64
+	// ck is the checkpoint as decoded by the first seek that read it, and
+	// ckInfo its file's when it was: later seeks build from a copy of it
+	// rather than decoding the file again (see checkpoint).
+	ck     *ckFile
+	ckInfo os.FileInfo
 }
 
 // mark is one indexed journal line.
@@ -205,12 +211,9 @@ func (r *Replayer) Fold(ctx context.Context, n int) (*Store, error) {
 // foldIndexed is Fold from the journal's checkpoint, which must still be
 // the one at line r.from and match the journal.
 func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
-	f, err := loadIndex(r.path)
+	f, err := r.checkpoint()
 	if err != nil {
 		return nil, err
-	}
-	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
-		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
 	}
 	// The checkpoint itself, or the last seek point before n.
 	k := -1
@@ -218,6 +221,12 @@ func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
 		if k = f.seeks.before(int64(n)); k < 0 {
 			return nil, fmt.Errorf("journal %s: no seek point before fact %d", r.path, n)
 		}
+	}
+	if f, err = f.clone(k); err != nil {
+		return nil, err
+	}
+	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
+		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
 	}
 	s, err := f.build(k)
 	if err != nil {
@@ -388,4 +397,29 @@ func (r *Replayer) Banner() string {
 	}
 	return fmt.Sprintf("! last line torn (a crash mid-write): replaying the %d complete facts; line %d (offset %d): %s",
 		len(r.marks), p.Line, p.Offset, p.Reason)
+}
+
+// checkpoint returns the journal's checkpoint (not to be changed: build
+// from a clone), decoded (and
+// checked) once and kept while its file stays the same one, of the same
+// size and time, and its binding still holds (line 1 is its incident's,
+// line S still has its hash, checked again each time, as loadIndex does).
+func (r *Replayer) checkpoint() (*ckFile, error) {
+	fi, err := os.Stat(IndexPath(r.path))
+	if err != nil {
+		r.ck = nil
+		return nil, err
+	}
+	if r.ck == nil || !os.SameFile(fi, r.ckInfo) || fi.Size() != r.ckInfo.Size() || !fi.ModTime().Equal(r.ckInfo.ModTime()) {
+		r.ck = nil
+		f, err := loadIndex(r.path)
+		if err != nil {
+			return nil, err
+		}
+		r.ck, r.ckInfo = f, fi
+	} else if err := checkBinding(r.path, r.ck.b); err != nil {
+		r.ck = nil
+		return nil, err
+	}
+	return r.ck, nil
 }

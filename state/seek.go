@@ -178,15 +178,16 @@ func (s *Store) restoreAt(f *ckFile, k int) error {
 	}
 	for i, c := range cols {
 		c.strs = c.strs[:p.strs[i]:p.strs[i]]
-		c.vals = c.vals[:n:n]
+		c.vals = cutBack(c.vals, n, f.owned)
 	}
-	t.time, t.uuid, t.ref, t.ro, t.flags = t.time[:n:n], t.uuid[:n:n], t.ref[:n:n], t.ro[:n:n], t.flags[:n:n]
+	t.time, t.uuid, t.ref = cutBack(t.time, n, f.owned), cutBack(t.uuid, n, f.owned), cutBack(t.ref, n, f.owned)
+	t.ro, t.flags = cutBack(t.ro, n, f.owned), cutBack(t.flags, n, f.owned)
 	// The time order of the first n events, their times as of the point.
 	t.late = make([]uint32, n)
 	for i := range t.late {
 		t.late[i] = uint32(i)
 	}
-	t.order = append([]uint32(nil), t.sortLate()...)
+	t.order = append(make([]uint32, 0, cap(t.time)), t.sortLate()...)
 	t.late = nil
 
 	// A deflated stream may claim to hold much more than it does: what
@@ -212,6 +213,15 @@ func (s *Store) restoreAt(f *ckFile, k int) error {
 	return s.restore(&r, b, n)
 }
 
+// cutBack returns the first n items of s: with the room after them when
+// the store owns s (a clone's), else with none (appending copies).
+func cutBack[E any](s []E, n int, owned bool) []E {
+	if owned {
+		return s[:n]
+	}
+	return s[:n:n]
+}
+
 // cut returns the first n items of s (nil for none, as a fold leaves an
 // empty list), with no room to append into s.
 func cut[E any](s []E, n int) []E {
@@ -219,4 +229,37 @@ func cut[E any](s []E, n int) []E {
 		return nil
 	}
 	return s[:n:n]
+}
+
+// clone returns a copy of f that build(k) may cut and a fold may change
+// without changing f: the table's arrays are copied, with room for the
+// events a seek folds after its point, its strings shared (never changed in
+// place), the facts decoded again when the store is the checkpoint's own
+// (k < 0; a seek point's are its own, and it reads f's lists only to cut
+// them), the spans left out (a replay reads no record back).
+func (f *ckFile) clone(k int) (*ckFile, error) {
+	c := *f
+	if k < 0 {
+		c.rest = ckStore{}
+		if err := json.Unmarshal(f.restJS, &c.rest); err != nil {
+			return nil, fmt.Errorf("%w: facts: %v", errCheckpoint, err)
+		}
+	}
+	room := 2 * seekEvents
+	t := NewEventTable()
+	dst := append(t.cols[:], t.eid)
+	for i, col := range append(f.t.cols[:], f.t.eid) {
+		dst[i].strs, dst[i].vals = col.strs, grown(col.vals, room)
+	}
+	t.time, t.uuid, t.ref = grown(f.t.time, room), grown(f.t.uuid, room), grown(f.t.ref, room)
+	t.ro, t.flags, t.order = grown(f.t.ro, room), grown(f.t.flags, room), grown(f.t.order, room)
+	c.t, c.owned = t, true
+	return &c, nil
+}
+
+// grown is a copy of s with room for extra more.
+func grown[E any](s []E, extra int) []E {
+	out := make([]E, len(s), len(s)+extra)
+	copy(out, s)
+	return out
 }

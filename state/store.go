@@ -202,6 +202,8 @@ func (s *Store) Apply(e journal.Entry) error {
 			if err := json.Unmarshal(e.Data, &ev); err != nil {
 				return s.applyUndecodable(e, err)
 			}
+		} else if e.DataAt > 0 {
+			s.Events.keepSpans(e, ev.Records)
 		}
 		recs := make([]ctlog.Record, 0, len(ev.Records))
 		var bad []FactProblem

@@ -48,6 +48,14 @@ one JSON object per line, as journaled (session tokens redacted).`,
 			if output != "table" && output != "json" {
 				return usageErr(fmt.Errorf("--output must be table or json, not %q", output))
 			}
+			if output == "json" {
+				// Terms over columns alone are answered from the
+				// checkpoint, when it holds and nothing changed the
+				// events since (else the journal is opened).
+				if a, _, ok := state.QueryIndexed(path, f); ok {
+					return printAnswerJSON(e, a, limit)
+				}
+			}
 			s, rep, err := replayJournal(e, path)
 			if err != nil {
 				return err
@@ -58,7 +66,7 @@ one JSON object per line, as journaled (session tokens redacted).`,
 				start = res.Len() - limit
 			}
 			if output == "json" {
-				err = printEventsJSON(e, path, s, res, start)
+				err = printAnswerJSON(e, s.Events.Answer(path, res), limit)
 			} else {
 				err = printEventsTable(e, s, res, start)
 			}
@@ -115,6 +123,31 @@ func writeEventRows(w io.Writer, s *state.Store, ids []uint32) {
 	}
 }
 
+func printAnswerJSON(e *env, a *state.IndexedAnswer, limit int) error {
+	start := 0
+	if limit > 0 && a.Len() > limit {
+		start = a.Len() - limit
+	}
+	w := bufio.NewWriterSize(e.stdout, 1<<16)
+	if err := writeAnswerJSON(w, a, start); err != nil {
+		return usageErr(err)
+	}
+	return w.Flush()
+}
+
+// writeAnswerJSON writes each event's record from start on, as journaled,
+// one per line, with the characters a terminal acts on or a reader cannot
+// see (C0, C1, DEL, bidi, zero-width, tag characters) escaped: the journal
+// keeps them raw, as CloudTrail wrote them.
+func writeAnswerJSON(w *bufio.Writer, a *state.IndexedAnswer, start int) error {
+	var out []byte
+	return a.Records(start, func(_ int, raw []byte) error {
+		out = sanitize.AppendEscapedJSON(out[:0], raw)
+		out = append(out, '\n')
+		_, err := w.Write(out)
+		return err
+	})
+}
 func printEventsJSON(e *env, path string, s *state.Store, res state.Result, start int) error {
 	raws := state.NewRawReader(path)
 	defer raws.Close()

@@ -14,7 +14,11 @@ package main
 // the "before" rows run main's binary when WARROOM_BENCH_BEFORE names
 // one (a build of the commit before the checkpoint), for the same
 // figures without it. The jq row selects the same key's records from the
-// same files, as a responder would without warroom.
+// same files, as a responder would without warroom. events-indexed is
+// the query answered from the checkpoint's section table alone
+// (state.QueryIndexed: a key: filter, nothing journaled since); the seek
+// rows share one Replayer, so the first seek that reads the checkpoint
+// decodes it and the others build from the copy it keeps.
 
 import (
 	"context"

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // chain is the verifier's state: what the last good line was. Reader,
@@ -143,7 +144,21 @@ func (c *chain) entry(line []byte, off int64) Entry {
 		Prev:   prev,
 		Offset: off,
 		Hash:   c.hashHex,
+		DataAt: dataAt(line, rl.data),
 	}
+}
+
+// dataAt is where data, a part of line, starts in it (0 when it is not
+// a part of it).
+func dataAt(line, data []byte) int {
+	if len(data) == 0 || len(line) == 0 {
+		return 0
+	}
+	d := uintptr(unsafe.Pointer(&data[0])) - uintptr(unsafe.Pointer(&line[0]))
+	if d == 0 || d >= uintptr(len(line)) || d+uintptr(len(data)) > uintptr(len(line)) {
+		return 0
+	}
+	return int(d)
 }
 
 // hexString is hex.EncodeToString for a hash, with one allocation.

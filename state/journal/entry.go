@@ -34,4 +34,7 @@ type Entry struct {
 	// (hex) of the line. Neither is written: both are known from reading.
 	Offset int64  `json:"-"`
 	Hash   string `json:"-"`
+	// DataAt is where Data starts in the line (0: not known), so that a
+	// part of it can be read back at Offset+DataAt+k.
+	DataAt int `json:"-"`
 }

@@ -62,7 +62,9 @@ func (f *File) ReadAt(offset int64) (Entry, error) {
 			if err := decodeActor(rl.by, &by); err != nil {
 				return fail("not a journal entry: %v", err)
 			}
-			return decodeEntry(&rl, by, offset, sha256.Sum256(line)), nil
+			e := decodeEntry(&rl, by, offset, sha256.Sum256(line))
+			e.DataAt = dataAt(line, rl.data)
+			return e, nil
 		}
 		have += n
 		switch {

@@ -445,6 +445,7 @@ func (w *Writer) Append(drafts ...Draft) ([]Entry, error) {
 		entries = append(entries, Entry{
 			Seq: seq, At: at, By: w.by, Kind: p.kind, Data: p.data,
 			Prev: hex.EncodeToString(prev[:]), Offset: off, Hash: hex.EncodeToString(head[:]),
+			DataAt: n - len(p.data) - (len(keyPrev) + 2*len(prev) + len(endLine)),
 		})
 		w.buf = append(w.buf, '\n')
 		off += int64(n) + 1
