@@ -52,8 +52,6 @@ func (c *Core) integrityLoop(ctx context.Context, home string, began time.Time) 
 			last = integrityKey(d.V)
 		}
 	})
-	t := time.NewTicker(c.pace.Integrity)
-	defer t.Stop()
 	for {
 		fact := c.checkIntegrity(ctx, home, began)
 		if ctx.Err() != nil {
@@ -68,9 +66,21 @@ func (c *Core) integrityLoop(ctx context.Context, home string, began time.Time) 
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-time.After(integrityNext(c.pace.Integrity, fact)):
 		}
 	}
+}
+
+// integrityNext is how long until the next check: Pacing.Integrity, or a
+// twelfth of it (at least ten seconds) while the last check could not say
+// (no digest yet, or the trails could not be read): an hour of "unsure"
+// at the start of an incident is an hour the responder reads unvouched
+// logs without knowing.
+func integrityNext(every time.Duration, last state.TrailIntegrity) time.Duration {
+	if last.Unsure != "" || last.Failed != "" {
+		return min(every, max(every/12, 10*time.Second))
+	}
+	return every
 }
 
 // integrityKey is what makes two checks' results differ: the verdict and
