@@ -483,7 +483,9 @@ type Playbook struct {
 // Irreversible reports whether any step cannot be undone: the playbook
 // then needs the suspect key typed to confirm.
 func (pb *Playbook) Irreversible() bool {
-	return slices.ContainsFunc(pb.Steps, func(s *Step) bool { return s.Plan != nil && s.Plan.HasIrreversible() })
+	// A step read back as held makes no call: its irreversible plan (a
+	// login profile already deleted) is not what the responder confirms.
+	return slices.ContainsFunc(pb.Steps, func(s *Step) bool { return s.Plan != nil && len(s.Plan.Calls) > 0 && s.Plan.HasIrreversible() })
 }
 
 // Calls returns every call of every step, in order.
