@@ -35,7 +35,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 3
+	checkpointVersion = 4 // 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -68,6 +68,7 @@ type ckStore struct {
 	Anchors      []Dated[Anchor]
 	KeyInfos     map[string]Dated[KeyInfo]
 	Verdicts     map[string]Dated[Verdict]
+	Integrity    map[string]Dated[TrailIntegrity]
 	Trusts       map[string][]Dated[string]
 	Timeline     []TimelineItem
 	Problems     []FactProblem
@@ -321,7 +322,7 @@ func storeRest(s *Store) *ckStore {
 		Regions: s.Regions, RegionsAt: s.RegionsAt, Health: s.Health,
 		Inventory: s.Inventory, InventorySeq: s.InventorySeq, Sweeps: s.SweepList(),
 		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos,
-		Verdicts: s.Verdicts, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
+		Verdicts: s.Verdicts, Integrity: s.Integrity, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
 		OursActor: s.oursActor,
 		Claimed:   t.ours.claimed, Pending: t.ours.pending, PendMin: t.ours.pendingMin,
 		Copies: map[uint32]ckCopySet{}, Addenda: t.addenda,
@@ -851,6 +852,8 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Health, r.Health)
 	orEmpty(&s.KeyInfos, r.KeyInfos)
 	orEmpty(&s.Verdicts, r.Verdicts)
+	orEmpty(&s.Integrity, r.Integrity)
+	s.noteUnvouched() // derived from Integrity
 	orEmpty(&s.Trusts, r.Trusts)
 	for _, sw := range r.Sweeps {
 		s.Sweeps[SweepKey{sw.V.Region, sw.V.Kind}] = sw
