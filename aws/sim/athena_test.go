@@ -20,6 +20,7 @@ import (
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/warroom-ir/warroom/aws/sim/awscli"
 	"github.com/warroom-ir/warroom/aws/sim/gen"
 )
 
@@ -391,12 +392,12 @@ func TestAthenaHunt(t *testing.T) {
 
 	t.Run("failures", func(t *testing.T) {
 		for sql, prefix := range map[string]string{
-			"SELEC eventid FROM org_trail":                   "SYNTAX_ERROR: line 1:1: ",
-			"SELECT nosuch FROM org_trail":                   "COLUMN_NOT_FOUND: line 1:8: ",
-			"SELECT useridentity.nosuch FROM org_trail":      "COLUMN_NOT_FOUND: line 1:8: ",
-			"SELECT eventid FROM nosuch":                     "TABLE_NOT_FOUND: line 1:21: Table 'awsdatacatalog.trail.nosuch' does not exist",
-			"SELECT eventid FROM org_trail WHERE 'x":         "SYNTAX_ERROR: line 1:37: ",
-			"SELECT no_such_fn(eventid) FROM org_trail":      "FUNCTION_NOT_FOUND: ",
+			"SELEC eventid FROM org_trail":                    "SYNTAX_ERROR: line 1:1: ",
+			"SELECT nosuch FROM org_trail":                    "COLUMN_NOT_FOUND: line 1:8: ",
+			"SELECT useridentity.nosuch FROM org_trail":       "COLUMN_NOT_FOUND: line 1:8: ",
+			"SELECT eventid FROM nosuch":                      "TABLE_NOT_FOUND: line 1:21: Table 'awsdatacatalog.trail.nosuch' does not exist",
+			"SELECT eventid FROM org_trail WHERE 'x":          "SYNTAX_ERROR: line 1:37: ",
+			"SELECT no_such_fn(eventid) FROM org_trail":       "FUNCTION_NOT_FOUND: ",
 			"SELECT regexp_like(eventid, '(') FROM org_trail": "INVALID_FUNCTION_ARGUMENT: ",
 		} {
 			q := runAthena(t, a, sql, "trail", out)
@@ -526,5 +527,83 @@ func TestAthenaThrottled(t *testing.T) {
 		&athena.GetQueryExecutionInput{QueryExecutionId: aws.String("00000000-0000-0000-0000-000000000000")})
 	if errCode(t, err) != "TooManyRequestsException" {
 		t.Fatalf("ThrottleRate 1: %v", err)
+	}
+}
+
+// TestAthenaCLI runs a hunt end to end with the AWS CLI v1: the
+// independent client checks Athena's wire format.
+func TestAthenaCLI(t *testing.T) {
+	var cli awscli.CLI
+	for _, c := range awscli.Find() {
+		if c.Name == "v1" {
+			cli = c
+		}
+	}
+	if cli.Bin == "" {
+		t.Skip("AWS CLI v1 not installed")
+	}
+	if testing.Short() {
+		t.Skip("the AWS CLI takes seconds per call")
+	}
+	env := newEnv(t, Options{})
+	resp := env.sim.Responder()
+	org := "o-drill0cli01"
+	accounts := []string{"111111111111"}
+	end := env.sim.Now().Add(-time.Hour).UTC()
+	files := orgBucket(t, env, org, accounts, 300, end)
+	a := env.athena(resp, "us-east-1")
+	out := "s3://" + env.sim.TrailBucket() + "/cli/"
+	mustSucceed(t, runAthena(t, a, orgTableDDL(env.sim.TrailBucket(), org, accounts), "default", out))
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		code, stdout, stderr := cli.Run(t, env.endpoint, resp.AccessKeyID, resp.SecretAccessKey, append(args, "--endpoint-url", env.endpoint, "--output", "json")...)
+		if code != 0 {
+			t.Fatalf("aws %v: exit %d: %s", args, code, stderr)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+			t.Fatalf("aws %v: %v: %s", args, err, stdout)
+		}
+		return m
+	}
+	started := run("athena", "start-query-execution", "--query-string",
+		"SELECT eventid, useridentity.arn FROM org_trail WHERE account = '111111111111' AND eventname = 'AssumeRole' ORDER BY eventid",
+		"--query-execution-context", "Database=default,Catalog=AwsDataCatalog", "--result-configuration", "OutputLocation="+out, "--work-group", "primary")
+	id, _ := started["QueryExecutionId"].(string)
+	var state string
+	for range 200 {
+		qe := run("athena", "get-query-execution", "--query-execution-id", id)["QueryExecution"].(map[string]any)
+		state = qe["Status"].(map[string]any)["State"].(string)
+		if state == "SUCCEEDED" || state == "FAILED" {
+			if _, ok := qe["Statistics"].(map[string]any)["DataScannedInBytes"]; !ok {
+				t.Fatalf("no DataScannedInBytes: %v", qe)
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if state != "SUCCEEDED" {
+		t.Fatalf("state %s", state)
+	}
+	res := run("athena", "get-query-results", "--query-execution-id", id)
+	rows := res["ResultSet"].(map[string]any)["Rows"].([]any)
+	want := 0
+	for _, recs := range files {
+		for _, r := range recs {
+			if n, _ := str(r, "eventName"); n == "AssumeRole" {
+				want++
+			}
+		}
+	}
+	if len(rows) != want+1 || want == 0 {
+		t.Fatalf("%d rows, want a header and %d", len(rows), want)
+	}
+	hdr := rows[0].(map[string]any)["Data"].([]any)
+	if hdr[0].(map[string]any)["VarCharValue"] != "eventid" || hdr[1].(map[string]any)["VarCharValue"] != "arn" {
+		t.Fatalf("header %v", hdr)
+	}
+	tables := run("athena", "list-table-metadata", "--catalog-name", "AwsDataCatalog", "--database-name", "default")
+	if l, _ := tables["TableMetadataList"].([]any); len(l) != 1 {
+		t.Fatalf("tables %v", tables)
 	}
 }
