@@ -157,6 +157,7 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))
 	s.Register(lambdaService(s))
+	s.Register(athenaService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()
