@@ -490,6 +490,20 @@ func (f *Filter) String() string {
 	return strings.Join(parts, " ")
 }
 
+// At returns the time a since: or until: term stands for when the query
+// runs at now (a duration is counted back from now), and false for any
+// other term. Compilers to other engines (the Athena hunt) use it to keep
+// the store's meaning.
+func (t Term) At(now time.Time) (time.Time, bool) {
+	if t.Field != FieldSince && t.Field != FieldUntil {
+		return time.Time{}, false
+	}
+	if t.rel {
+		return now.Add(-t.ago), true
+	}
+	return t.at, true
+}
+
 // String returns the term in canonical form.
 func (t Term) String() string {
 	var b strings.Builder

@@ -1,0 +1,130 @@
+package hunt
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/warroom-ir/warroom/state"
+	"github.com/warroom-ir/warroom/state/ctlog"
+)
+
+// Sink is where a hunt's records go: the one dedupe rule (Admit: is this
+// record a copy the journal already holds?) and the journal (Events: one
+// events fact). incident.Sink is one (the console's: the fold's rule, and
+// the records handed to the fold); RecorderSink is the command line's.
+type Sink interface {
+	Admit(r *ctlog.Record) bool
+	Events(ctx context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error
+}
+
+// RecorderSink journals through a Recorder, deduplicated by a state.Seen
+// made from the journal's store (EventTable.Seen): what ingest does.
+type RecorderSink struct {
+	Rec  *state.Recorder
+	Seen *state.Seen
+}
+
+// Admit implements Sink.
+func (s RecorderSink) Admit(r *ctlog.Record) bool { return s.Seen.Add(r) }
+
+// Events implements Sink.
+func (s RecorderSink) Events(_ context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error {
+	_, _, err := s.Rec.RecordEvents(source, recs, skipped)
+	return err
+}
+
+// Source is the events facts' source for query id: "athena:" and the id,
+// as ingest's facts say "file".
+func Source(queryID string) string { return "athena:" + queryID }
+
+// BatchRecords bounds one events fact, as ingest does.
+const BatchRecords = 2000
+
+// Journal turns the pages of a hunt's results into events facts: each row
+// is rebuilt as a CloudTrail record (AppendRecord), parsed by ctlog (so
+// its secrets are redacted as any record's), asked of the sink's dedupe
+// rule, and journaled in batches.
+type Journal struct {
+	Sink   Sink
+	Source string // the facts' source (Source(queryID))
+
+	Found    int // rows read
+	New      int // records journaled
+	Held     int // records the journal already held
+	Problems int // rows that could not be made into records
+
+	page    int
+	doc     []byte
+	recs    []ctlog.Record
+	skipped []state.Skipped
+}
+
+// maxSkipped bounds the problems one fact carries (ingest's bound).
+const maxSkipped = 500
+
+// Page journals one page of rows (one value per Column each, nil for
+// NULL).
+func (j *Journal) Page(ctx context.Context, rows [][]*string) error {
+	j.page++
+	name := j.Source + " page " + strconv.Itoa(j.page)
+	j.doc = append(j.doc[:0], `{"Records":[`...)
+	idx := make([]int, 0, len(rows)) // the row of each record in doc
+	for i, row := range rows {
+		j.Found++
+		mark := len(j.doc)
+		if len(idx) > 0 {
+			j.doc = append(j.doc, ',')
+		}
+		var err error
+		j.doc, err = AppendRecord(j.doc, row)
+		if err != nil {
+			j.doc = j.doc[:mark]
+			j.problem(ctlog.Problem{File: name, Index: i, Reason: err.Error()})
+			continue
+		}
+		idx = append(idx, i)
+	}
+	j.doc = append(j.doc, "]}"...)
+	probs, err := ctlog.ParseBytes(name, j.doc, ctlog.Options{}, func(r ctlog.Record) error {
+		if !j.Sink.Admit(&r) {
+			j.Held++
+			return nil
+		}
+		j.recs = append(j.recs, r)
+		if len(j.recs) >= BatchRecords {
+			return j.Flush(ctx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range probs {
+		if p.Index >= 0 && p.Index < len(idx) {
+			p.Index = idx[p.Index] // the row, not the record
+		}
+		j.problem(p)
+	}
+	return nil
+}
+
+func (j *Journal) problem(p ctlog.Problem) {
+	j.Problems += p.Records()
+	if len(j.skipped) < maxSkipped {
+		j.skipped = append(j.skipped, state.SkippedOf([]ctlog.Problem{p})...)
+	}
+}
+
+// Flush journals the records not journaled yet.
+func (j *Journal) Flush(ctx context.Context) error {
+	if len(j.recs) == 0 && len(j.skipped) == 0 {
+		return nil
+	}
+	if err := j.Sink.Events(ctx, j.Source, j.recs, j.skipped); err != nil {
+		return fmt.Errorf("journaling the hunt's records: %w", err)
+	}
+	j.New += len(j.recs)
+	j.recs, j.skipped = nil, nil
+	return nil
+}
