@@ -19,19 +19,59 @@ type Sink interface {
 }
 
 // RecorderSink journals through a Recorder, deduplicated by a state.Seen
-// made from the journal's store (EventTable.Seen): what ingest does.
+// made from the journal's store (EventTable.Seen): what ingest does, and
+// as ingest does, each admitted record's raw JSON is copied once into the
+// batch, so the parser's memory is borrowed, not kept.
 type RecorderSink struct {
 	Rec  *state.Recorder
 	Seen *state.Seen
+
+	batch   state.EventsBatch
+	source  string
+	buf     []byte
+	started bool
 }
 
 // Admit implements Sink.
-func (s RecorderSink) Admit(r *ctlog.Record) bool { return s.Seen.Add(r) }
+func (s *RecorderSink) Admit(r *ctlog.Record) bool { return s.Seen.Add(r) }
 
 // Events implements Sink.
-func (s RecorderSink) Events(_ context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error {
+func (s *RecorderSink) Events(_ context.Context, source string, recs []ctlog.Record, skipped []state.Skipped) error {
 	_, _, err := s.Rec.RecordEvents(source, recs, skipped)
 	return err
+}
+
+// add copies an admitted record into the batch.
+func (s *RecorderSink) add(source string, r *ctlog.Record) {
+	if !s.started || s.source != source && s.batch.Len() == 0 {
+		s.source, s.started = source, true
+		s.batch.Reset(source, s.buf)
+	}
+	s.batch.Add(r.Raw)
+}
+
+// pending is the number of records in the batch.
+func (s *RecorderSink) pending() int { return s.batch.Len() }
+
+// flush journals the batch.
+func (s *RecorderSink) flush(source string, skipped []state.Skipped) error {
+	if s.batch.Len() == 0 {
+		if len(skipped) == 0 {
+			return nil
+		}
+		s.batch.Reset(source, s.buf)
+	}
+	_, err := s.Rec.RecordBatch(&s.batch, skipped)
+	s.buf = s.batch.Buffer()
+	s.batch.Reset(source, s.buf)
+	return err
+}
+
+// batcher is a Sink that batches raw records itself (RecorderSink).
+type batcher interface {
+	add(source string, r *ctlog.Record)
+	pending() int
+	flush(source string, skipped []state.Skipped) error
 }
 
 // Source is the events facts' source for query id: "athena:" and the id,
@@ -86,9 +126,20 @@ func (j *Journal) Page(ctx context.Context, rows [][]*string) error {
 		idx = append(idx, i)
 	}
 	j.doc = append(j.doc, "]}"...)
-	probs, err := ctlog.ParseBytes(name, j.doc, ctlog.Options{}, func(r ctlog.Record) error {
+	// A sink that batches raw records lets the parser lend its memory
+	// (ingest's way); one that keeps the records (the console's, which
+	// hands them to its fold) gets records that own theirs.
+	b, raw := j.Sink.(batcher)
+	probs, err := ctlog.ParseBytes(name, j.doc, ctlog.Options{Borrow: raw}, func(r ctlog.Record) error {
 		if !j.Sink.Admit(&r) {
 			j.Held++
+			return nil
+		}
+		if raw {
+			b.add(j.Source, &r)
+			if b.pending() >= BatchRecords {
+				return j.Flush(ctx)
+			}
 			return nil
 		}
 		j.recs = append(j.recs, r)
@@ -118,6 +169,15 @@ func (j *Journal) problem(p ctlog.Problem) {
 
 // Flush journals the records not journaled yet.
 func (j *Journal) Flush(ctx context.Context) error {
+	if b, ok := j.Sink.(batcher); ok {
+		n := b.pending()
+		if err := b.flush(j.Source, j.skipped); err != nil {
+			return fmt.Errorf("journaling the hunt's records: %w", err)
+		}
+		j.New += n
+		j.skipped = nil
+		return nil
+	}
 	if len(j.recs) == 0 && len(j.skipped) == 0 {
 		return nil
 	}
