@@ -270,6 +270,9 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 			"with an explicit deny in a service control policy"), record
 	}
 	if s.opts.ThrottleRate > 0 && s.ids.float() < s.opts.ThrottleRate {
+		if svc.Name == "athena" {
+			return nil, athenaThrottled(), record
+		}
 		return nil, errThrottled(p), record
 	}
 	if s.opts.ErrorRate > 0 && s.ids.float() < s.opts.ErrorRate {

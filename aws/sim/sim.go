@@ -150,6 +150,7 @@ func New(opts Options) *Sim {
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))
 	s.Register(lambdaService(s))
+	s.Register(athenaService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()
