@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 
 // skeleton replaces every string literal of sql by '?' and returns the
 // literals' decoded values; ok is false when a literal is not closed.
-func skeleton(sql string) (skel string, lits []string, ok bool) {
+func skeleton(sql string) (skel string, lits, res []string, ok bool) {
 	var b, lit strings.Builder
 	for i := 0; i < len(sql); i++ {
 		if sql[i] != '\'' {
@@ -32,15 +33,17 @@ func skeleton(sql string) (skel string, lits []string, ok bool) {
 			lit.WriteByte(sql[i])
 		}
 		if !closed {
-			return "", nil, false
+			return "", nil, nil, false
 		}
 		// Only the literals compared with a field are values.
 		if pre := b.String(); strings.HasSuffix(pre, "= ") || strings.HasSuffix(pre, "LIKE ") {
 			lits = append(lits, lit.String())
+		} else if strings.HasSuffix(pre, "regexp_like(lower(coalesce(useridentity.arn, ?)), ") && lit.String() != "/$" && lit.String() != ":$" {
+			res = append(res, lit.String())
 		}
 		b.WriteByte('?')
 	}
-	return b.String(), lits, true
+	return b.String(), lits, res, true
 }
 
 // unLike undoes match's LIKE escaping: % back to '*'.
@@ -79,29 +82,53 @@ func FuzzLiteral(f *testing.F) {
 				}
 				t.Fatalf("%q: %v", v, err)
 			}
+			// A harmless value with the same properties: a pattern or
+			// not, a separator of the ARN's segments or not (user:).
 			safe := "x"
 			if strings.Contains(v, "*") || fld == state.FieldAgent {
-				safe = "x*x"
+				safe += "*x"
+			}
+			for _, sep := range []string{"/", ":"} {
+				if strings.Contains(v, sep) {
+					safe += sep
+				}
 			}
 			want, _ := Compile(&state.Filter{Terms: []state.Term{{Field: fld, Value: []string{safe}, Col: 1}}}, testTable, testNow)
-			skel, lits, ok := skeleton(q.SQL)
-			wantSkel, _, _ := skeleton(want.SQL)
+			skel, lits, res, ok := skeleton(q.SQL)
+			wantSkel, _, _, _ := skeleton(want.SQL)
 			if !ok || skel != wantSkel {
 				t.Fatalf("%q changed the SQL's shape:\n%s", v, q.SQL)
 			}
-			if len(lits) != 1 {
-				t.Fatalf("%q: %d values in %s", v, len(lits), q.SQL)
+			if len(lits) == 0 {
+				t.Fatalf("%q: no value in %s", v, q.SQL)
 			}
-			got := lits[0]
 			low := strings.ToLower(v)
 			if fld == state.FieldAgent {
 				low = "*" + low + "*"
 			}
-			if strings.Contains(low, "*") {
-				got = unLike(got)
+			for _, got := range lits {
+				if strings.Contains(low, "*") {
+					got = unLike(got)
+				}
+				if got != low {
+					t.Fatalf("%q: the literal reads back as %q, want %q", v, got, low)
+				}
 			}
-			if got != low {
-				t.Fatalf("%q: the literal reads back as %q, want %q", v, got, low)
+			// user:'s ARN segment: the regular expression matches an
+			// ARN that ends with the value (stars as nothing).
+			example := strings.ReplaceAll(low, "*", "")
+			for _, re := range res {
+				sep := re[:1]
+				rx, err := regexp.Compile(re)
+				if err != nil {
+					t.Fatalf("%q: %q: %v", v, re, err)
+				}
+				if !rx.MatchString("arn:aws:iam::1:user" + sep + example) {
+					t.Fatalf("%q: %q does not match an ARN ending in %q", v, re, sep+example)
+				}
+				if !strings.Contains(example, "x") && rx.MatchString("arn:aws:iam::1:user"+sep+example+"x") && !strings.HasSuffix(low, "*") {
+					t.Fatalf("%q: %q matches more than the segment", v, re)
+				}
 			}
 		}
 	})

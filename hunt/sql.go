@@ -162,18 +162,10 @@ var Columns = []Column{
 	{"tlsdetails.clientprovidedhostheader", "tlsDetails.clientProvidedHostHeader", kindString},
 }
 
-// userExpr is the filter language's user: the userIdentity's userName,
-// else its session issuer's, else the last segment of its ARN (after the
-// last '/', else the last ':'), as ctlog derives it.
-const userExpr = `coalesce(nullif(useridentity.username, ''), nullif(useridentity.sessioncontext.sessionissuer.username, ''), ` +
-	`CASE WHEN strpos(useridentity.arn, '/') > 0 THEN element_at(split(useridentity.arn, '/'), -1) ` +
-	`WHEN strpos(useridentity.arn, ':') > 0 THEN element_at(split(useridentity.arn, ':'), -1) ELSE '' END)`
-
 // fieldSQL is the column a field of the filter language means.
 var fieldSQL = map[state.Field]string{
 	state.FieldKey:       "useridentity.accesskeyid",
 	state.FieldPrincipal: "useridentity.arn",
-	state.FieldUser:      userExpr,
 	state.FieldType:      "useridentity.type",
 	state.FieldIP:        "sourceipaddress",
 	state.FieldEvent:     "eventname",
@@ -351,7 +343,7 @@ func compileTerm(t state.Term, now time.Time) (string, error) {
 	case state.FieldText:
 		var alts []string
 		for _, f := range textFields {
-			alts = append(alts, match(fieldSQL[f], t.Value[0], true))
+			alts = append(alts, fieldMatch(f, t.Value[0], true))
 		}
 		return "(" + strings.Join(alts, "\n    OR ") + ")", nil
 	case state.FieldID:
@@ -385,18 +377,72 @@ func compileTerm(t state.Term, now time.Time) (string, error) {
 	case state.FieldFailed:
 		return "coalesce(errorcode, '') <> ''", nil
 	}
-	col, ok := fieldSQL[t.Field]
-	if !ok {
+	if _, ok := fieldSQL[t.Field]; !ok && t.Field != state.FieldUser {
 		return "", &TermError{Term: t.String(), Col: t.Col, Why: "no column in the CloudTrail table means it"}
 	}
 	var alts []string
 	for _, v := range t.Value {
-		alts = append(alts, match(col, v, substrFields[t.Field]))
+		alts = append(alts, fieldMatch(t.Field, v, substrFields[t.Field]))
 	}
 	if len(alts) == 1 {
 		return alts[0], nil
 	}
 	return "(" + strings.Join(alts, " OR ") + ")", nil
+}
+
+// fieldMatch is the store's glob over field f.
+func fieldMatch(f state.Field, v string, substr bool) string {
+	if f == state.FieldUser {
+		return userMatch(v, substr)
+	}
+	return match(fieldSQL[f], v, substr)
+}
+
+// userMatch is user: as ctlog derives the user: the userIdentity's
+// userName, else its session issuer's, else the last segment of its ARN
+// (after the last '/', else after the last ':'). The segment is matched
+// with regexp_like on the ARN's end, which says the same without
+// splitting the ARN.
+func userMatch(v string, substr bool) string {
+	const name, issuer, arn = "useridentity.username", "useridentity.sessioncontext.sessionissuer.username", "useridentity.arn"
+	low := strings.ToLower(v)
+	if substr {
+		low = "*" + low + "*"
+	}
+	a := "lower(coalesce(" + arn + ", ''))"
+	seg := func(sep byte) string {
+		re, ok := segmentRE(low, sep)
+		if !ok {
+			return "false" // a segment never holds its separator
+		}
+		// The store never matches an empty user: an ARN ending with
+		// the separator has none.
+		return "(regexp_like(" + a + ", " + literal(re) + ") AND NOT regexp_like(" + a + ", " + literal(regexp.QuoteMeta(string(sep))+"$") + "))"
+	}
+	return "(CASE WHEN coalesce(" + name + ", '') <> '' THEN " + match(name, v, substr) +
+		" WHEN coalesce(" + issuer + ", '') <> '' THEN " + match(issuer, v, substr) +
+		" WHEN strpos(" + a + ", '/') > 0 THEN " + seg('/') +
+		" WHEN strpos(" + a + ", ':') > 0 THEN " + seg(':') +
+		" ELSE false END)"
+}
+
+// segmentRE is a regular expression for an ARN whose last segment (after
+// its last sep) matches glob (lower case, '*' any run): false when no
+// segment can (the glob holds sep).
+func segmentRE(glob string, sep byte) (string, bool) {
+	if strings.IndexByte(glob, sep) >= 0 {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString(regexp.QuoteMeta(string(sep)))
+	for i, part := range strings.Split(glob, "*") {
+		if i > 0 {
+			b.WriteString("[^" + regexp.QuoteMeta(string(sep)) + "]*")
+		}
+		b.WriteString(regexp.QuoteMeta(part))
+	}
+	b.WriteByte('$')
+	return b.String(), true
 }
 
 // match is the store's glob over col: case-insensitive, the whole value

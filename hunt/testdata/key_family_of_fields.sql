@@ -52,7 +52,7 @@ SELECT
   tlsdetails.clientprovidedhostheader
 FROM "warroom"."cloudtrail_org"
 WHERE (lower(coalesce(useridentity.accesskeyid, '')) = 'akia1' OR (coalesce(useridentity.accesskeyid, '') <> '' AND lower(coalesce(useridentity.accesskeyid, '')) LIKE 'asia%' ESCAPE '\'))
-  AND lower(coalesce(coalesce(nullif(useridentity.username, ''), nullif(useridentity.sessioncontext.sessionissuer.username, ''), CASE WHEN strpos(useridentity.arn, '/') > 0 THEN element_at(split(useridentity.arn, '/'), -1) WHEN strpos(useridentity.arn, ':') > 0 THEN element_at(split(useridentity.arn, ':'), -1) ELSE '' END), '')) = 'alice'
+  AND (CASE WHEN coalesce(useridentity.username, '') <> '' THEN lower(coalesce(useridentity.username, '')) = 'alice' WHEN coalesce(useridentity.sessioncontext.sessionissuer.username, '') <> '' THEN lower(coalesce(useridentity.sessioncontext.sessionissuer.username, '')) = 'alice' WHEN strpos(lower(coalesce(useridentity.arn, '')), '/') > 0 THEN (regexp_like(lower(coalesce(useridentity.arn, '')), '/alice$') AND NOT regexp_like(lower(coalesce(useridentity.arn, '')), '/$')) WHEN strpos(lower(coalesce(useridentity.arn, '')), ':') > 0 THEN (regexp_like(lower(coalesce(useridentity.arn, '')), ':alice$') AND NOT regexp_like(lower(coalesce(useridentity.arn, '')), ':$')) ELSE false END)
   AND lower(coalesce(useridentity.type, '')) = 'iamuser'
   AND lower(coalesce(useridentity.arn, '')) = 'arn:aws:iam::111122223333:user/alice'
 ORDER BY eventtime, eventid
