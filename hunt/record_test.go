@@ -70,4 +70,3 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Errorf("minting record after the hunt: %s", back.Raw)
 	}
 }
-
