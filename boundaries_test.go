@@ -63,6 +63,8 @@ func violations(pkgs []pkg) []string {
 				bad(p, "imports the AWS SDK (%s): only aws/ may", imp)
 			case isUI(imp) && !under(p.ImportPath, "tui") && !under(p.ImportPath, "themes"):
 				bad(p, "imports a UI library (%s): only tui/ and themes/ may", imp)
+			case strings.HasPrefix(imp, "modernc.org/") && !under(p.ImportPath, "aws/sim"):
+				bad(p, "imports %s: the SQL engine is the drill's own (aws/sim/athenasql)", imp)
 			case isFang(imp) && !under(p.ImportPath, "cmd"):
 				bad(p, "imports fang (%s): only cmd/ may", imp)
 			case under(p.ImportPath, "aws") && (under(imp, "tui") || under(imp, "themes")):
@@ -152,6 +154,7 @@ func TestViolationsCatchesCrossings(t *testing.T) {
 		p    pkg
 		want string
 	}{
+		{"state imports sqlite", pkg{ImportPath: module + "/state", Imports: []string{"modernc.org/sqlite"}}, "drill's own"},
 		{"state imports SDK", pkg{ImportPath: module + "/state", Imports: []string{"github.com/aws/aws-sdk-go-v2/aws"}}, "AWS SDK"},
 		{"state test imports bubbletea", pkg{ImportPath: module + "/state/journal", TestImports: []string{"charm.land/bubbletea/v2"}}, "UI library"},
 		{"state depends on lipgloss", pkg{ImportPath: module + "/state", Deps: []string{"charm.land/lipgloss/v2"}}, "indirectly"},

@@ -388,11 +388,16 @@ func (e *Engine) sync(ctx context.Context, t *Table, objs []partObject) (string,
 			return "", err
 		}
 		defer ins.Close()
-		decoded := decodeAll(t, toLoad)
+		// in batches, so that a large table is never all decoded at once
+		const batch = 64
+		var decoded [][][]any
 		for n, po := range toLoad {
+			if n%batch == 0 {
+				decoded = decodeAll(t, toLoad[n:min(n+batch, len(toLoad))])
+			}
 			st.nextID++
 			id := st.nextID
-			for _, row := range decoded[n] {
+			for _, row := range decoded[n%batch] {
 				args := make([]any, 0, len(all)+1)
 				args = append(args, id)
 				args = append(args, row...)

@@ -769,7 +769,12 @@ func (tr *translator) emit(a, b int, out *strings.Builder) (emitInfo, error) {
 			}
 		case t.Kind == Ident:
 			sp()
-			out.WriteString(t.Text)
+			if !isKeyword(t) && (i > 0 && toks[i-1].Is("AS") || toks[i+1].IsOp(".")) {
+				// an alias or a qualifier: a name, whatever SQLite reserves
+				out.WriteString(quoteIdent(t.Text))
+			} else {
+				out.WriteString(t.Text)
+			}
 			if !isKeyword(t) && !(i > 0 && toks[i-1].Is("AS")) {
 				info.unresolved = true
 			}
