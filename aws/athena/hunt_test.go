@@ -3,9 +3,12 @@ package athena_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -50,7 +53,9 @@ func newDrill(t testing.TB, seed uint64, events int) *drill {
 	c := s.Responder()
 	d := &drill{sim: s, org: testOrg, accounts: []string{"111111111111", "222222222222", "333333333333"},
 		dir: t.TempDir(), end: clock.Now().Add(-time.Hour)}
+	// The SDK does not retry: warroom's client does (and is tested so).
 	d.cfg = aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: session.NewHTTPClient(),
+		RetryMaxAttempts: 1, Retryer: func() aws.Retryer { return aws.NopRetryer{} },
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)}
 	s3c := s3.NewFromConfig(d.cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	for i, acct := range d.accounts {
@@ -172,8 +177,8 @@ func eventIDs(tb *state.EventTable, f *state.Filter, now time.Time) []string {
 	return out
 }
 
-// ingest is the local store over the same files.
-func (d *drill) ingest(t testing.TB) *state.Store {
+// ingest is the local store over the same files, and its records.
+func (d *drill) ingest(t testing.TB) (*state.Store, []ctlog.Record) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "local.jsonl")
 	rec, err := state.OpenRecorder(path, state.IncidentOpened{}, state.LocalActor())
@@ -195,7 +200,77 @@ func (d *drill) ingest(t testing.TB) *state.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, recs
+}
+
+// simDeviations takes out of got what the drill's Athena is known to
+// answer unlike Athena, so that the rest is compared: it returns the
+// string "null" for useridentity.accountid and for
+// useridentity.sessioncontext.attributes.creationdate and
+// .mfaauthenticated (and .sessionissuer.accountid) where Athena returns
+// their values (aws/sim/athenasql; the struct itself, selected whole,
+// shows them). Delete this once the drill answers them.
+func simDeviations(got, want map[string]any) {
+	fix := func(g, w map[string]any, key string) {
+		if g != nil && w != nil && g[key] == "null" && w[key] != "null" {
+			g[key] = w[key]
+		}
+	}
+	sub := func(m map[string]any, key string) map[string]any { x, _ := m[key].(map[string]any); return x }
+	gu, wu := sub(got, "userIdentity"), sub(want, "userIdentity")
+	fix(gu, wu, "accountId")
+	gs, ws := sub(gu, "sessionContext"), sub(wu, "sessionContext")
+	fix(sub(gs, "attributes"), sub(ws, "attributes"), "creationDate")
+	fix(sub(gs, "attributes"), sub(ws, "attributes"), "mfaAuthenticated")
+	fix(sub(gs, "sessionIssuer"), sub(ws, "sessionIssuer"), "accountId")
+}
+
+// sameRecords checks that every row of query id, rebuilt, is the record
+// the bucket holds: every field the table has, resources included.
+func sameRecords(t *testing.T, c *athena.Client, id string, recs []ctlog.Record) {
+	t.Helper()
+	byID := map[string][]byte{}
+	for _, r := range recs {
+		byID[r.EventID] = r.Raw
+	}
+	n := 0
+	err := c.Results(context.Background(), id, func(rows [][]*string) error {
+		for _, row := range rows {
+			raw, err := hunt.AppendRecord(nil, row)
+			if err != nil {
+				return err
+			}
+			back, err := ctlog.ParseRecord(raw)
+			if err != nil {
+				return err
+			}
+			var got, want map[string]any
+			if err := json.Unmarshal(back.Raw, &got); err != nil {
+				return err
+			}
+			if err := json.Unmarshal(byID[back.EventID], &want); err != nil {
+				return err
+			}
+			// Fields the table does not have (managementEvent…) are
+			// not asked for; a JSON null is a NULL, as absent.
+			for k, v := range want {
+				if _, ok := got[k]; !ok && v != nil && !slices.Contains([]string{"managementEvent"}, k) {
+					t.Errorf("%s: %s lost on the way through Athena", back.EventID, k)
+				}
+			}
+			simDeviations(got, want)
+			for k, v := range got {
+				if !reflect.DeepEqual(v, want[k]) {
+					t.Errorf("%s: %s is %v through Athena, %v in the bucket", back.EventID, k, v, want[k])
+				}
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("%d rows: %v", n, err)
+	}
 }
 
 // The same filter gives the same events through the drill's Athena (the
@@ -211,7 +286,7 @@ func TestHuntDifferential(t *testing.T) {
 			d := newDrill(t, seed, 1500)
 			c := d.client("us-east-1")
 			d.createTable(t, c)
-			local := d.ingest(t)
+			local, recs := d.ingest(t)
 			now := d.end.Add(time.Hour)
 			// Values the records hold, so that filters match something.
 			var some state.Event
@@ -270,7 +345,69 @@ func TestHuntDifferential(t *testing.T) {
 				if j.Held != 0 || j.Problems != 0 {
 					t.Errorf("%q: held %d, problems %d", expr, j.Held, j.Problems)
 				}
+				if expr == "" {
+					sameRecords(t, c, strings.TrimPrefix(j.Source, "athena:"), recs)
+				}
 			}
 		})
+	}
+}
+
+// countingAPI is the SDK's client, counting the throttled answers.
+type countingAPI struct {
+	athena.API
+	throttled int
+}
+
+func (c *countingAPI) StartQueryExecution(ctx context.Context, in *sdkathena.StartQueryExecutionInput, o ...func(*sdkathena.Options)) (*sdkathena.StartQueryExecutionOutput, error) {
+	out, err := c.API.StartQueryExecution(ctx, in, o...)
+	if err != nil && strings.Contains(err.Error(), "TooManyRequestsException") {
+		c.throttled++
+	}
+	return out, err
+}
+
+// The drill's Athena throttles StartQueryExecution as Athena's limits
+// do: a hunt waits and goes on; a throttling that lasts is reported with
+// the call, Region and account. A query Athena fails is reported with
+// its reason.
+func TestHuntThrottledAndFailing(t *testing.T) {
+	d := newDrill(t, 3, 200)
+	c := d.client("us-east-1")
+	api := &countingAPI{API: c.API}
+	c.API = api
+	d.createTable(t, c)
+	ctx := context.Background()
+	f, _ := state.ParseFilter("account:" + d.accounts[0])
+	q, err := hunt.Compile(f, testTable, d.end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.sim.SetAthenaStartLimit(10, 1) // one start per 100 ms
+	for range 3 {
+		if _, err := c.Start(ctx, q.SQL, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if api.throttled == 0 {
+		t.Error("three starts at once were never throttled: the test says nothing")
+	}
+	d.sim.SetAthenaStartLimit(0.001, 1)
+	if _, err := c.Start(ctx, q.SQL, ""); err != nil { // the one start allowed
+		t.Fatal(err)
+	}
+	c.Throttled = 4
+	_, err = c.Run(ctx, q.SQL, "", func([][]*string) error { return nil })
+	var ae *athena.Error
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "athena:StartQueryExecution in us-east-1 (account "+d.sim.AccountID()+")") ||
+		!strings.Contains(err.Error(), "still throttled after 4 tries") {
+		t.Errorf("a lasting throttle: %v", err)
+	}
+	d.sim.SetAthenaStartLimit(0, 0)
+
+	_, err = c.Run(ctx, `SELECT nosuchcolumn FROM "warroom"."cloudtrail_org"`, "", func([][]*string) error { return nil })
+	if !errors.As(err, &ae) || ae.State != "FAILED" || !strings.Contains(err.Error(), "COLUMN_NOT_FOUND") ||
+		!strings.Contains(err.Error(), "athena:GetQueryExecution in us-east-1 (account "+d.sim.AccountID()+")") {
+		t.Errorf("a failing query: %v", err)
 	}
 }
