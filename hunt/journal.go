@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -20,16 +21,24 @@ type Sink interface {
 
 // RecorderSink journals through a Recorder, deduplicated by a state.Seen
 // made from the journal's store (EventTable.Seen): what ingest does, and
-// as ingest does, each admitted record's raw JSON is copied once into the
-// batch, so the parser's memory is borrowed, not kept.
+// as ingest does, each admitted record's raw JSON is copied once into a
+// batch (so the parser's memory is borrowed, not kept), and batches are
+// written by one goroutine while the next page is parsed, in order.
 type RecorderSink struct {
 	Rec  *state.Recorder
 	Seen *state.Seen
 
-	batch   state.EventsBatch
-	source  string
-	buf     []byte
-	started bool
+	batch  *state.EventsBatch
+	queue  chan queued
+	free   chan []byte // batch buffers the writer is done with
+	done   chan struct{}
+	err    error // the writer's first error, read once failed is set
+	failed atomic.Bool
+}
+
+type queued struct {
+	b       *state.EventsBatch
+	skipped []state.Skipped
 }
 
 // Admit implements Sink.
@@ -41,30 +50,86 @@ func (s *RecorderSink) Events(_ context.Context, source string, recs []ctlog.Rec
 	return err
 }
 
+// start runs the writer.
+func (s *RecorderSink) start() {
+	s.queue, s.free, s.done = make(chan queued, 2), make(chan []byte, 3), make(chan struct{})
+	go func() {
+		defer close(s.done)
+		for q := range s.queue {
+			if s.failed.Load() {
+				continue
+			}
+			if _, err := s.Rec.RecordBatch(q.b, q.skipped); err != nil {
+				s.err = err
+				s.failed.Store(true)
+				continue
+			}
+			select {
+			case s.free <- q.b.Buffer():
+			default:
+			}
+		}
+	}()
+}
+
+func (s *RecorderSink) newBatch(source string) {
+	if s.queue == nil {
+		s.start()
+	}
+	var buf []byte
+	select {
+	case buf = <-s.free:
+	default:
+	}
+	s.batch = new(state.EventsBatch)
+	s.batch.Reset(source, buf)
+}
+
 // add copies an admitted record into the batch.
 func (s *RecorderSink) add(source string, r *ctlog.Record) {
-	if !s.started || s.source != source && s.batch.Len() == 0 {
-		s.source, s.started = source, true
-		s.batch.Reset(source, s.buf)
+	if s.batch == nil {
+		s.newBatch(source)
 	}
 	s.batch.Add(r.Raw)
 }
 
 // pending is the number of records in the batch.
-func (s *RecorderSink) pending() int { return s.batch.Len() }
-
-// flush journals the batch.
-func (s *RecorderSink) flush(source string, skipped []state.Skipped) error {
-	if s.batch.Len() == 0 {
-		if len(skipped) == 0 {
-			return nil
-		}
-		s.batch.Reset(source, s.buf)
+func (s *RecorderSink) pending() int {
+	if s.batch == nil {
+		return 0
 	}
-	_, err := s.Rec.RecordBatch(&s.batch, skipped)
-	s.buf = s.batch.Buffer()
-	s.batch.Reset(source, s.buf)
-	return err
+	return s.batch.Len()
+}
+
+// flush hands the batch to the writer.
+func (s *RecorderSink) flush(source string, skipped []state.Skipped) error {
+	if s.failed.Load() {
+		return s.err
+	}
+	if s.pending() == 0 && len(skipped) == 0 {
+		return nil
+	}
+	if s.batch == nil {
+		s.newBatch(source)
+	}
+	s.queue <- queued{s.batch, skipped}
+	s.batch = nil
+	return nil
+}
+
+// wait returns once every batch handed over is journaled, with the
+// writer's error.
+func (s *RecorderSink) wait() error {
+	if s.queue == nil {
+		return nil
+	}
+	close(s.queue)
+	<-s.done
+	s.queue = nil
+	if s.failed.Load() {
+		return s.err
+	}
+	return nil
 }
 
 // batcher is a Sink that batches raw records itself (RecorderSink).
@@ -72,6 +137,7 @@ type batcher interface {
 	add(source string, r *ctlog.Record)
 	pending() int
 	flush(source string, skipped []state.Skipped) error
+	wait() error
 }
 
 // Source is the events facts' source for query id: "athena:" and the id,
@@ -137,8 +203,12 @@ func (j *Journal) Page(ctx context.Context, rows [][]*string) error {
 		}
 		if raw {
 			b.add(j.Source, &r)
-			if b.pending() >= BatchRecords {
-				return j.Flush(ctx)
+			if n := b.pending(); n >= BatchRecords {
+				if err := b.flush(j.Source, j.skipped); err != nil {
+					return fmt.Errorf("journaling the hunt's records: %w", err)
+				}
+				j.New += n
+				j.skipped = nil
 			}
 			return nil
 		}
@@ -171,7 +241,11 @@ func (j *Journal) problem(p ctlog.Problem) {
 func (j *Journal) Flush(ctx context.Context) error {
 	if b, ok := j.Sink.(batcher); ok {
 		n := b.pending()
-		if err := b.flush(j.Source, j.skipped); err != nil {
+		err := b.flush(j.Source, j.skipped)
+		if werr := b.wait(); err == nil {
+			err = werr
+		}
+		if err != nil {
 			return fmt.Errorf("journaling the hunt's records: %w", err)
 		}
 		j.New += n
