@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warroom-ir/warroom/aws/athena"
-	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/hunt"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
@@ -351,12 +350,4 @@ func runHuntCmd(ctx context.Context, e *env, h *huntFlags, af *awsFlags, args []
 		return &exitError{code: exitProblem, quiet: true}
 	}
 	return nil
-}
-
-// huntSession is what the console needs to hunt: the Athena client's
-// Region and account, and the hunt's configuration.
-type huntSession struct {
-	sess    *session.Session
-	account string
-	cfg     huntConfig
 }
