@@ -1,7 +1,9 @@
 package hunt
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -62,6 +64,10 @@ func TestJournalDedupesAgainstTheJournal(t *testing.T) {
 	rec.Close()
 	if j.Found != 2501 || j.New != 1500 || j.Held != 1000 || j.Problems != 1 {
 		t.Errorf("found %d, new %d, held %d, problems %d", j.Found, j.New, j.Held, j.Problems)
+	}
+	// The facts say where the records came from, as ingest's say "file".
+	if b, err := os.ReadFile(path); err != nil || !bytes.Contains(b, []byte(`"source":"athena:q-1"`)) {
+		t.Errorf("no events fact of source athena:q-1 (%v)", err)
 	}
 	s, _, err = state.Replay(path)
 	if err != nil {
