@@ -69,12 +69,11 @@ func (t *Type) Field(name string) (*Field, bool) {
 }
 
 var (
-	typeString  = &Type{Kind: "string"}
-	typeBigint  = &Type{Kind: "bigint"}
-	typeDouble  = &Type{Kind: "double"}
-	typeBool    = &Type{Kind: "boolean"}
-	typeTSTZ    = &Type{Kind: "timestamptz"}
-	typeInteger = &Type{Kind: "integer"}
+	typeString = &Type{Kind: "string"}
+	typeBigint = &Type{Kind: "bigint"}
+	typeDouble = &Type{Kind: "double"}
+	typeBool   = &Type{Kind: "boolean"}
+	typeTSTZ   = &Type{Kind: "timestamptz"}
 )
 
 // Table is an external table in the catalog.

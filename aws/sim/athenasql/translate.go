@@ -314,9 +314,7 @@ func (tr *translator) outer() error {
 	var outerRefs []string
 	if toks[from].Is("FROM") {
 		// the aliases of this FROM, in order
-		for _, a := range tr.order {
-			outerRefs = append(outerRefs, a)
-		}
+		outerRefs = append(outerRefs, tr.order...)
 	}
 	start := i
 	n := 0
