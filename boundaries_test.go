@@ -84,6 +84,10 @@ func violations(pkgs []pkg) []string {
 				bad(p, "imports %s: state/ is the bottom layer", imp)
 			case under(p.ImportPath, "sanitize") && strings.Contains(strings.Split(imp, "/")[0], "."):
 				bad(p, "imports %s: sanitize uses only the standard library", imp)
+			case under(p.ImportPath, "hunt") && !isTest && strings.Contains(strings.Split(imp, "/")[0], ".") && !under(imp, "state"):
+				// The compiler and the journaling are Athena's SQL and
+				// state's records: aws/athena makes the calls.
+				bad(p, "imports %s: hunt uses the standard library and state/ only", imp)
 			case under(p.ImportPath, "trailcheck") && strings.Contains(strings.Split(imp, "/")[0], ".") &&
 				!(isTest && (under(imp, "trailcheck") || under(imp, "aws/sim/gen"))) && !under(imp, "trailcheck"):
 				// Its tests may build trails (trailtest) from aws/sim/gen's records.

@@ -173,6 +173,10 @@ func (c *Core) Open(warn io.Writer) error {
 // Fold is the process's one fold of the journal.
 func (c *Core) Fold() *Fold { return c.fold }
 
+// Sink is the core's CloudTrail sink: the fold's dedupe rule and the
+// hand-over of parsed records, for other sources of records (a hunt).
+func (c *Core) Sink() *Sink { return c.sink }
+
 // Recorder is the incident's one writer.
 func (c *Core) Recorder() *state.Recorder { return c.rec }
 

@@ -35,7 +35,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 4 // 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 5 // 4: the trails' integrity (Store.Integrity); 5: the account column
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 

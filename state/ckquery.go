@@ -226,7 +226,7 @@ var errNotIndexed = errors.New("not answerable from the index")
 func indexedField(t Term) bool {
 	switch t.Field {
 	case FieldKey, FieldPrincipal, FieldUser, FieldType, FieldIP, FieldEvent, FieldSource,
-		FieldRegion, FieldError, FieldMessage, FieldAgent, FieldFailed:
+		FieldRegion, FieldError, FieldMessage, FieldAgent, FieldFailed, FieldAccount:
 		return true
 	}
 	return false
@@ -235,7 +235,7 @@ func indexedField(t Term) bool {
 // QueryIndexed answers f from the journal's checkpoint without loading the
 // store, when it can: every term of f names a column (key:, principal:,
 // user:, type:, ip:, event:, source:, region:, error:, msg:, agent:,
-// failed) and at least one is not negated; the checkpoint's section table,
+// account:, failed) and at least one is not negated; the checkpoint's section table,
 // and every section read, match their SHA-256; its binding holds (line 1
 // is its incident's, line S still has its hash, as Open checks); and the
 // lines after S verify (chained onto line S, as Open reads them) and hold

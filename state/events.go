@@ -69,6 +69,7 @@ const (
 	colAgent
 	colError
 	colMessage
+	colAccount // recipientAccountId: the account the event happened in
 	numCols
 )
 
@@ -308,7 +309,7 @@ func recordStrings(r *ctlog.Record, rs *recStrings) {
 		colEvent: r.EventName, colSource: r.EventSource, colRegion: r.Region,
 		colPrincipal: r.PrincipalARN, colUser: r.UserName, colType: r.IdentityType,
 		colKey: r.AccessKeyID, colIP: r.SourceIP, colAgent: r.UserAgent,
-		colError: r.ErrorCode, colMessage: r.ErrorMessage,
+		colError: r.ErrorCode, colMessage: r.ErrorMessage, colAccount: r.RecipientAccountID,
 	}
 	for c := range rs.s {
 		rs.h[c] = quickHash(rs.s[c])
@@ -488,6 +489,7 @@ func (t *EventTable) Event(id uint32) Event {
 		UserAgent:     s(colAgent),
 		ErrorCode:     s(colError),
 		ErrorMessage:  s(colMessage),
+		Account:       s(colAccount),
 		ReadOnly:      t.ro[id],
 		Ours:          fl&FlagOurs != 0,
 		Minted:        fl&FlagMinted != 0,
@@ -527,6 +529,7 @@ type Event struct {
 	UserAgent    string    // userAgent
 	ErrorCode    string    // errorCode; empty on success
 	ErrorMessage string    // errorMessage
+	Account      string    // recipientAccountId: the account the event happened in
 	ReadOnly     ctlog.ReadOnly
 	Ours         bool // the console's own call (see FlagOurs)
 	Minted       bool // minted a temporary credential (any copy did)

@@ -116,7 +116,7 @@ type SessionEnded struct {
 // keeps only a reference to each record's place in the journal.
 type Events struct {
 	// Source says where the records came from: "file:PATH", "lookup:REGION",
-	// "s3://bucket/key", "sim".
+	// "s3://bucket/key", "sim", "athena:QUERYID" (a hunt).
 	Source  string            `json:"source"`
 	Records []json.RawMessage `json:"records"`
 	// Skipped lists records that could not be parsed, with why.

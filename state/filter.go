@@ -36,6 +36,7 @@ const (
 	FieldFailed                     // failed: the call has an error code
 	FieldImpersonation              // impersonation: the user agent claims warroom, the credentials or time do not
 	FieldConflict                   // conflict: copies of the event differ where no addendum allows
+	FieldAccount                    // account: recipientAccountId, the account the event happened in
 	numFields
 )
 
@@ -70,6 +71,7 @@ var fields = [numFields]fieldInfo{
 	FieldFailed:        {name: "failed", col: colError, flag: true},
 	FieldImpersonation: {name: "impersonation", col: -1, flag: true},
 	FieldConflict:      {name: "conflict", col: -1, flag: true},
+	FieldAccount:       {name: "account", col: colAccount},
 }
 
 // String returns the field's name in the filter language ("" for text).
@@ -112,12 +114,15 @@ func (e *FilterError) Error() string { return fmt.Sprintf("column %d: %s", e.Col
 //
 //	key:AKIA… user:alice ip:203.0.113.7 event:CreateUser,CreateAccessKey
 //	region:eu-west-1 error:AccessDenied source:iam -readonly "free text"
+//	account:111122223333
 //
 // Terms are separated by white space and all must hold. A leading '-'
 // negates a term. A term is field:value; a value may be quoted ("a b", with
 // \" and \\ as escapes), a comma separates alternatives, and '*' in a value
 // matches any run of characters (but never an absent field: error:* means
 // "has an error"). A source value without a dot gets .amazonaws.com.
+// account: is the event's recipientAccountId, the account it happened in
+// (an organisation trail holds many).
 // The bare words readonly, ours, minted, failed, impersonation and conflict
 // test flags; any other
 // bare word or a quoted string is free text, matched as a substring of any
@@ -483,6 +488,20 @@ func (f *Filter) String() string {
 		parts[i] = t.String()
 	}
 	return strings.Join(parts, " ")
+}
+
+// At returns the time a since: or until: term stands for when the query
+// runs at now (a duration is counted back from now), and false for any
+// other term. Compilers to other engines (the Athena hunt) use it to keep
+// the store's meaning.
+func (t Term) At(now time.Time) (time.Time, bool) {
+	if t.Field != FieldSince && t.Field != FieldUntil {
+		return time.Time{}, false
+	}
+	if t.rel {
+		return now.Add(-t.ago), true
+	}
+	return t.at, true
 }
 
 // String returns the term in canonical form.

@@ -46,6 +46,7 @@ func fixtureRecords() []*ctlog.Record {
 			r.UserName, r.PrincipalARN, r.AccessKeyID = "bob", "arn:aws:iam::111122223333:user/bob", "AKIABOB000000000001"
 			r.EventName, r.EventSource, r.Region = "CreateAccessKey", "iam.amazonaws.com", "eu-west-1"
 			r.SourceIP, r.UserAgent, r.ReadOnly = "198.51.100.9", "Boto3/1.34 md/x app/warroom", ctlog.ReadOnlyFalse
+			r.RecipientAccountID = "111122223333"
 		}),
 		rec(1, 1),
 		rec(2, 2, func(r *ctlog.Record) {
@@ -63,12 +64,14 @@ func fixtureRecords() []*ctlog.Record {
 			r.AccessKeyID = "ASIASESSION00000001"
 			r.EventName, r.EventSource, r.Region = "RunInstances", "ec2.amazonaws.com", "eu-west-1"
 			r.ErrorCode, r.ReadOnly = "UnauthorizedOperation", ctlog.ReadOnlyUnknown
+			r.RecipientAccountID = "444455556666"
 		}),
 		rec(5, 5, func(r *ctlog.Record) {
 			r.IdentityType, r.UserName, r.AccessKeyID = "IAMUser", "carol smith", ""
 			r.PrincipalARN = "arn:aws:iam::111122223333:user/carol smith"
 			r.EventName, r.EventSource, r.Region = "DescribeRegions", "ec2.amazonaws.com", "us-west-2"
 			r.SourceIP = "ec2.amazonaws.com"
+			r.RecipientAccountID = "444455556666"
 		}),
 		rec(8, 0, func(r *ctlog.Record) {
 			r.EventTime = time.Time{}
@@ -119,6 +122,11 @@ func TestFilterFields(t *testing.T) {
 		{"msg quoted substring", `msg:"not authorized"`, []int{2}},
 		{"agent substring", "agent:boto3", []int{3}},
 		{"agent app id", "agent:app/warroom", []int{3}},
+		{"account", "account:444455556666", []int{4, 5}},
+		{"account alternatives", "account:111122223333,444455556666", []int{3, 4, 5}},
+		{"account glob", "account:4444*", []int{4, 5}},
+		{"not account (events without one included)", "-account:444455556666", []int{8, 1, 2, 3, 6}},
+		{"account as free text", "44445555", []int{4, 5}},
 		{"id", "id:" + uuidOf(4), []int{4}},
 		{"id upper case", "id:" + strings.ToUpper(uuidOf(4)), []int{4}},
 		{"id alternatives", "id:" + uuidOf(4) + "," + uuidOf(1) + ",nope", []int{1, 4}},

@@ -26,6 +26,7 @@ var (
 	poolAgent  = []string{"aws-cli/2.15", "Boto3/1.34 app/warroom", "console.amazonaws.com", ""}
 	poolError  = []string{"", "", "", "AccessDenied", "ThrottlingException", "accessdenied"}
 	poolMsg    = []string{"", "User is not authorized", "Rate exceeded"}
+	poolAcct   = []string{"111122223333", "444455556666", ""}
 	// Minting: a key may only be minted once (see the lineage tests for
 	// double claims), so these are handed out in turn.
 	poolMint = [][2]string{{"AKIA1", "ASIA1"}, {"ASIA1", "ASIA2"}, {"ASIA2", "ASIA3"}, {"AKIA2", "ASIA4"}}
@@ -56,6 +57,7 @@ func randomRecord(r *rand.Rand, g *gen) *ctlog.Record {
 		UserName:     pick(r, poolUser),
 		AccessKeyID:  pick(r, poolKey),
 	}
+	rc.RecipientAccountID = pick(r, poolAcct)
 	rc.PrincipalARN = "arn:aws:iam::111122223333:user/" + rc.UserName
 	switch r.IntN(10) {
 	case 0:
@@ -230,7 +232,7 @@ func globRE(v string, substr bool) *regexp.Regexp {
 
 // textFields are the fields free text searches.
 var textFields = []Field{FieldEvent, FieldSource, FieldRegion, FieldPrincipal, FieldUser, FieldType,
-	FieldKey, FieldIP, FieldAgent, FieldError, FieldMessage}
+	FieldKey, FieldIP, FieldAgent, FieldError, FieldMessage, FieldAccount}
 
 func fieldText(r *ctlog.Record, f Field) string {
 	switch f {
@@ -256,6 +258,8 @@ func fieldText(r *ctlog.Record, f Field) string {
 		return r.ErrorCode
 	case FieldMessage:
 		return r.ErrorMessage
+	case FieldAccount:
+		return r.RecipientAccountID
 	}
 	panic("no text for field " + f.String())
 }
@@ -424,7 +428,7 @@ func randomFilter(r *rand.Rand) string {
 	var terms []string
 	for range 1 + r.IntN(3) {
 		var t string
-		switch r.IntN(18) {
+		switch r.IntN(19) {
 		case 0:
 			t = "key:" + values(poolKey)
 		case 1:
@@ -459,6 +463,8 @@ func randomFilter(r *rand.Rand) string {
 			t = fmt.Sprintf("since:%dm", r.IntN(400))
 		case 14:
 			t = "until:" + t0.Add(time.Duration(r.IntN(300))*time.Minute).Format(time.RFC3339)
+		case 17:
+			t = "account:" + values(poolAcct)
 		case 15:
 			t = pick(r, []string{"readonly", "ours", "minted", "failed", "impersonation", "conflict"})
 		default:

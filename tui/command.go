@@ -33,6 +33,7 @@ var commandList = []command{
 	{name: "revoke", desc: "plan: revoke the selection's temporary sessions", dangerous: true},
 	{name: "quarantine", desc: "plan: deny all for the selection", dangerous: true},
 	{name: "contain", desc: "plan: contain everything for the selected suspect", dangerous: true},
+	{name: "hunt", args: "FILTER", desc: "hunt the organisation trail in Athena; what it finds is journaled"},
 	{name: "focus", args: "PANE", desc: "focus stream, principals, regions or journal"},
 	{name: "zoom", desc: "zoom the focused pane"},
 	{name: "follow", desc: "follow the newest events and facts"},
@@ -47,7 +48,7 @@ var commandList = []command{
 func (m *Model) commands() []command {
 	var out []command
 	for _, c := range commandList {
-		if c.dangerous && m.opts.readOnly() || c.journal && m.opts.Journal == nil {
+		if c.dangerous && m.opts.readOnly() || c.journal && m.opts.Journal == nil || c.name == "hunt" && m.opts.Hunt == nil {
 			continue
 		}
 		out = append(out, c)
@@ -168,6 +169,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.setFilter(arg, f)
 	case "clear":
 		m.setFilter("", nil)
+	case "hunt":
+		return m.startHunt(arg)
 	case "note":
 		return m.recordNote(arg)
 	case "suspect", "unsuspect":

@@ -49,6 +49,7 @@ const (
 	taskRun
 	taskRaw
 	taskCommand
+	taskHunt
 )
 
 // resultMsg is the one envelope every asynchronous answer comes back in.
@@ -162,6 +163,7 @@ type Model struct {
 	// line says so until each returns (a key press does not hide it).
 	runs    []runState
 	textReq int // the command whose text is awaited (0: none)
+	hunt    huntState
 	sus     *state.SuspectSet
 	susSeq  int64
 	closed  bool // the feed ended
@@ -315,6 +317,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, waitFeed(m.opts.Feed)
 	case resultMsg:
 		return m, m.result(msg)
+	case huntProgressMsg:
+		return m, m.huntProgress(msg)
 	case playTickMsg:
 		return m, m.playTick(msg)
 	case replayMsg:
@@ -401,6 +405,8 @@ func (m *Model) result(r resultMsg) tea.Cmd {
 		if m.detail != nil && m.detail.req == r.ID {
 			m.detail.setRaw(r.Raw, r.Err)
 		}
+	case taskHunt:
+		m.huntDone(r)
 	case taskCommand:
 		if r.ID != m.textReq {
 			return nil // a command run again since

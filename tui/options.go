@@ -160,6 +160,12 @@ type Options struct {
 	// (warroom drill adds debrief). A command whose name is empty, holds a
 	// space or a control, or is a built-in's is ignored, as is one without Run.
 	Commands []Command
+	// Hunt, when set, runs a hunt (the filter language compiled for
+	// Athena, warroom hunt --athena) for the ':hunt FILTER' command; it
+	// is called inside a tea.Cmd, tells its stages to progress, and
+	// returns its summary. What it finds arrives through the journal
+	// (the Feed), like any other event.
+	Hunt func(ctx context.Context, filter string, progress func(string)) (string, error)
 }
 
 // Command is a ':' command supplied by the program that runs the console.

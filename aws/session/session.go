@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -233,6 +234,13 @@ func (s *Session) EC2(region string) *ec2.Client {
 // CloudTrail returns a CloudTrail client for reading in region.
 func (s *Session) CloudTrail(region string) *cloudtrail.Client {
 	return client(s, "cloudtrail", region, false, func(c aws.Config) *cloudtrail.Client { return cloudtrail.NewFromConfig(c) })
+}
+
+// Athena returns an Athena client in region, for hunts. A hunt only
+// reads, but StartQueryExecution is not a read by name: a read-only
+// session refuses it.
+func (s *Session) Athena(region string) *athena.Client {
+	return client(s, "athena", region, false, func(c aws.Config) *athena.Client { return athena.NewFromConfig(c) })
 }
 
 // Lambda returns a Lambda client for reading in region.

@@ -24,6 +24,7 @@ type consoleArgs struct {
 	path  string
 	theme string
 	since time.Duration
+	hunt  huntFlags // :hunt's table and workgroup
 }
 
 // register adds the console's flags to c.
@@ -32,6 +33,10 @@ func (a *consoleArgs) register(c *cobra.Command) {
 	journalFlag(c, &a.path, "incident journal to open or create (default: a new incident folder here)")
 	themeFlag(c, &a.theme)
 	c.Flags().DurationVar(&a.since, "since", 0, "how far back the CloudTrail backfill reaches (default 24h, at most 90 days)")
+	c.Flags().StringVar(&a.hunt.database, "hunt-database", "warroom", ":hunt's Athena database")
+	c.Flags().StringVar(&a.hunt.table, "hunt-table", "cloudtrail_org", ":hunt's table (the organisation trail's; warroom hunt --create-table makes it)")
+	c.Flags().StringVar(&a.hunt.workgroup, "hunt-workgroup", "primary", ":hunt's Athena workgroup")
+	c.Flags().StringVar(&a.hunt.outputLocation, "hunt-output-location", "", ":hunt's s3:// location for query results (default: the workgroup's)")
 }
 
 const consoleLong = `console opens the incident console on the AWS account your credentials reach (the SDK's
@@ -84,12 +89,16 @@ func runConsole(ctx context.Context, e *env, a *consoleArgs) error {
 	if a.since > 0 {
 		pace.Since = a.since
 	}
+	hc, err := a.hunt.config()
+	if err != nil {
+		return usageErr(err)
+	}
 	rec, actor, err := openConsoleJournal(e, a.path, state.IncidentOpened{}, id)
 	if err != nil {
 		return err
 	}
 	return runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: pace,
-		fact: sessionFact("console", sess, id), theme: a.theme})
+		fact: sessionFact("console", sess, id), theme: a.theme, hunt: &hc})
 }
 
 // openConsoleJournal opens (or creates, with opened as line 1) the journal
@@ -117,6 +126,8 @@ type consoleRun struct {
 	confirmDelay time.Duration
 	// commands are ':' commands added to the console (the drill's debrief).
 	commands []tui.Command
+	// hunt, when set, is :hunt's Athena table and workgroup.
+	hunt *huntConfig
 }
 
 // runWired journals who attached, wires the journal to AWS and to the
@@ -142,6 +153,9 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	opts := tui.Options{Store: core.Fold().Store(), Lock: core.Fold(), JournalPath: r.rec.Path(), Feed: core.Feed(),
 		Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme, Filter: openFilter,
 		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
+	if r.hunt != nil {
+		opts.Hunt = consoleHunt(*r.hunt, r.sess, r.id.AccountID, core.Sink())
+	}
 	if r.sess.ReadOnly() {
 		opts.Mode = tui.ModeReadOnly
 	} else {

@@ -29,7 +29,7 @@ oldest first. The filter language is the console's:
 
   key:AKIA…  family:AKIA…  principal:ARN  user:NAME  type:IAMUser  ip:ADDR
   event:CreateUser,CreateAccessKey  event:Create*  source:iam  region:eu-west-1
-  error:AccessDenied  error:*  id:EVENTID  agent:TEXT  since:2h  until:RFC3339
+  error:AccessDenied  error:*  id:EVENTID  agent:TEXT  since:2h  until:RFC3339  account:ID
   readonly  ours  minted  failed  impersonation  conflict  "free text"
 
 Terms are ANDed; -term negates. --output json prints each event's CloudTrail record,

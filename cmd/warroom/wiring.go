@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"slices"
+	"time"
 
+	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/hunt"
 	"github.com/warroom-ir/warroom/incident"
+	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/tui"
 )
 
@@ -39,3 +43,26 @@ func (t tuiContainment) Run(ctx context.Context, p tui.Plan) error {
 }
 
 var _ tui.Containment = tuiContainment{}
+
+// consoleHunt is tui.Options.Hunt: warroom hunt --athena's run, in the
+// session's home Region, journaled through the core's sink (the fold's
+// dedupe rule, the parsed records handed to the fold), so the results
+// reach the screen through the journal like any other event.
+func consoleHunt(cfg huntConfig, sess *session.Session, account string, sink hunt.Sink) func(context.Context, string, func(string)) (string, error) {
+	return func(ctx context.Context, filter string, progress func(string)) (string, error) {
+		f, err := state.ParseFilter(filter)
+		if err != nil {
+			return "", err
+		}
+		q, err := hunt.Compile(f, cfg.table, time.Now())
+		if err != nil {
+			return "", err
+		}
+		region := sess.HomeRegion()
+		res, err := runHunt(ctx, cfg, q, sess.Athena(region), region, account, sink, progress)
+		if err != nil {
+			return "", err
+		}
+		return res.summary(), nil
+	}
+}

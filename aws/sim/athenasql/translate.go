@@ -735,6 +735,18 @@ func (tr *translator) emit(a, b int, out *strings.Builder) (emitInfo, error) {
 			}
 			continue
 		}
+		if end, ok := castToJSON(toks, i, b); ok {
+			// CAST(x AS JSON): structs, arrays and maps are held as
+			// JSON already (json_format then gives it back as text).
+			sp()
+			out.WriteString("(")
+			if _, err := tr.emit(i+2, end-2, out); err != nil {
+				return info, err
+			}
+			out.WriteString(")")
+			i = end + 1
+			continue
+		}
 		switch {
 		case t.Kind == Ident && toks[i+1].IsOp("("):
 			sp()

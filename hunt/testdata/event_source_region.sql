@@ -1,0 +1,58 @@
+-- filter: event:CreateUser,Create* source:iam region:eu-west-1,us-east-1
+-- partitions: accounts every account; Regions eu-west-1,us-east-1; days every day
+SELECT
+  eventversion,
+  useridentity.type,
+  useridentity.principalid,
+  useridentity.arn,
+  useridentity.accountid,
+  useridentity.invokedby,
+  useridentity.accesskeyid,
+  useridentity.username,
+  useridentity.onbehalfof.userid,
+  useridentity.onbehalfof.identitystorearn,
+  useridentity.sessioncontext.attributes.mfaauthenticated,
+  useridentity.sessioncontext.attributes.creationdate,
+  useridentity.sessioncontext.sessionissuer.type,
+  useridentity.sessioncontext.sessionissuer.principalid,
+  useridentity.sessioncontext.sessionissuer.arn,
+  useridentity.sessioncontext.sessionissuer.accountid,
+  useridentity.sessioncontext.sessionissuer.username,
+  useridentity.sessioncontext.ec2roledelivery,
+  eventtime,
+  eventsource,
+  eventname,
+  awsregion,
+  sourceipaddress,
+  useragent,
+  errorcode,
+  errormessage,
+  requestparameters,
+  responseelements,
+  additionaleventdata,
+  requestid,
+  eventid,
+  readonly,
+  json_format(CAST(resources AS JSON)),
+  eventtype,
+  apiversion,
+  recipientaccountid,
+  serviceeventdetails,
+  sharedeventid,
+  vpcendpointid,
+  vpcendpointaccountid,
+  eventcategory,
+  addendum.reason,
+  addendum.updatedfields,
+  addendum.originalrequestid,
+  addendum.originaleventid,
+  sessioncredentialfromconsole,
+  tlsdetails.tlsversion,
+  tlsdetails.ciphersuite,
+  tlsdetails.clientprovidedhostheader
+FROM "warroom"."cloudtrail_org"
+WHERE region IN ('eu-west-1', 'us-east-1')
+  AND (lower(coalesce(eventname, '')) = 'createuser' OR (coalesce(eventname, '') <> '' AND lower(coalesce(eventname, '')) LIKE 'create%' ESCAPE '\'))
+  AND lower(coalesce(eventsource, '')) = 'iam.amazonaws.com'
+  AND (lower(coalesce(awsregion, '')) = 'eu-west-1' OR lower(coalesce(awsregion, '')) = 'us-east-1')
+ORDER BY eventtime, eventid

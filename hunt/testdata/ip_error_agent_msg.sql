@@ -1,0 +1,58 @@
+-- filter: ip:203.0.113.* error:AccessDenied agent:boto3 msg:"not authorized"
+-- partitions: accounts every account; Regions every Region; days every day
+SELECT
+  eventversion,
+  useridentity.type,
+  useridentity.principalid,
+  useridentity.arn,
+  useridentity.accountid,
+  useridentity.invokedby,
+  useridentity.accesskeyid,
+  useridentity.username,
+  useridentity.onbehalfof.userid,
+  useridentity.onbehalfof.identitystorearn,
+  useridentity.sessioncontext.attributes.mfaauthenticated,
+  useridentity.sessioncontext.attributes.creationdate,
+  useridentity.sessioncontext.sessionissuer.type,
+  useridentity.sessioncontext.sessionissuer.principalid,
+  useridentity.sessioncontext.sessionissuer.arn,
+  useridentity.sessioncontext.sessionissuer.accountid,
+  useridentity.sessioncontext.sessionissuer.username,
+  useridentity.sessioncontext.ec2roledelivery,
+  eventtime,
+  eventsource,
+  eventname,
+  awsregion,
+  sourceipaddress,
+  useragent,
+  errorcode,
+  errormessage,
+  requestparameters,
+  responseelements,
+  additionaleventdata,
+  requestid,
+  eventid,
+  readonly,
+  json_format(CAST(resources AS JSON)),
+  eventtype,
+  apiversion,
+  recipientaccountid,
+  serviceeventdetails,
+  sharedeventid,
+  vpcendpointid,
+  vpcendpointaccountid,
+  eventcategory,
+  addendum.reason,
+  addendum.updatedfields,
+  addendum.originalrequestid,
+  addendum.originaleventid,
+  sessioncredentialfromconsole,
+  tlsdetails.tlsversion,
+  tlsdetails.ciphersuite,
+  tlsdetails.clientprovidedhostheader
+FROM "warroom"."cloudtrail_org"
+WHERE (coalesce(sourceipaddress, '') <> '' AND lower(coalesce(sourceipaddress, '')) LIKE '203.0.113.%' ESCAPE '\')
+  AND lower(coalesce(errorcode, '')) = 'accessdenied'
+  AND (coalesce(useragent, '') <> '' AND lower(coalesce(useragent, '')) LIKE '%boto3%' ESCAPE '\')
+  AND (coalesce(errormessage, '') <> '' AND lower(coalesce(errormessage, '')) LIKE '%not authorized%' ESCAPE '\')
+ORDER BY eventtime, eventid

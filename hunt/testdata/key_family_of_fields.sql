@@ -1,0 +1,58 @@
+-- filter: key:AKIA1,ASIA* user:alice type:IAMUser principal:arn:aws:iam::111122223333:user/alice
+-- partitions: accounts every account; Regions every Region; days every day
+SELECT
+  eventversion,
+  useridentity.type,
+  useridentity.principalid,
+  useridentity.arn,
+  useridentity.accountid,
+  useridentity.invokedby,
+  useridentity.accesskeyid,
+  useridentity.username,
+  useridentity.onbehalfof.userid,
+  useridentity.onbehalfof.identitystorearn,
+  useridentity.sessioncontext.attributes.mfaauthenticated,
+  useridentity.sessioncontext.attributes.creationdate,
+  useridentity.sessioncontext.sessionissuer.type,
+  useridentity.sessioncontext.sessionissuer.principalid,
+  useridentity.sessioncontext.sessionissuer.arn,
+  useridentity.sessioncontext.sessionissuer.accountid,
+  useridentity.sessioncontext.sessionissuer.username,
+  useridentity.sessioncontext.ec2roledelivery,
+  eventtime,
+  eventsource,
+  eventname,
+  awsregion,
+  sourceipaddress,
+  useragent,
+  errorcode,
+  errormessage,
+  requestparameters,
+  responseelements,
+  additionaleventdata,
+  requestid,
+  eventid,
+  readonly,
+  json_format(CAST(resources AS JSON)),
+  eventtype,
+  apiversion,
+  recipientaccountid,
+  serviceeventdetails,
+  sharedeventid,
+  vpcendpointid,
+  vpcendpointaccountid,
+  eventcategory,
+  addendum.reason,
+  addendum.updatedfields,
+  addendum.originalrequestid,
+  addendum.originaleventid,
+  sessioncredentialfromconsole,
+  tlsdetails.tlsversion,
+  tlsdetails.ciphersuite,
+  tlsdetails.clientprovidedhostheader
+FROM "warroom"."cloudtrail_org"
+WHERE (lower(coalesce(useridentity.accesskeyid, '')) = 'akia1' OR (coalesce(useridentity.accesskeyid, '') <> '' AND lower(coalesce(useridentity.accesskeyid, '')) LIKE 'asia%' ESCAPE '\'))
+  AND (CASE WHEN coalesce(useridentity.username, '') <> '' THEN lower(coalesce(useridentity.username, '')) = 'alice' WHEN coalesce(useridentity.sessioncontext.sessionissuer.username, '') <> '' THEN lower(coalesce(useridentity.sessioncontext.sessionissuer.username, '')) = 'alice' WHEN strpos(lower(coalesce(useridentity.arn, '')), '/') > 0 THEN (regexp_like(lower(coalesce(useridentity.arn, '')), '/alice$') AND NOT regexp_like(lower(coalesce(useridentity.arn, '')), '/$')) WHEN strpos(lower(coalesce(useridentity.arn, '')), ':') > 0 THEN (regexp_like(lower(coalesce(useridentity.arn, '')), ':alice$') AND NOT regexp_like(lower(coalesce(useridentity.arn, '')), ':$')) ELSE false END)
+  AND lower(coalesce(useridentity.type, '')) = 'iamuser'
+  AND lower(coalesce(useridentity.arn, '')) = 'arn:aws:iam::111122223333:user/alice'
+ORDER BY eventtime, eventid

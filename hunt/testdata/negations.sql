@@ -1,0 +1,58 @@
+-- filter: -readonly -region:us-east-1 -error:* -account:111122223333
+-- partitions: accounts every account; Regions every Region; days every day
+SELECT
+  eventversion,
+  useridentity.type,
+  useridentity.principalid,
+  useridentity.arn,
+  useridentity.accountid,
+  useridentity.invokedby,
+  useridentity.accesskeyid,
+  useridentity.username,
+  useridentity.onbehalfof.userid,
+  useridentity.onbehalfof.identitystorearn,
+  useridentity.sessioncontext.attributes.mfaauthenticated,
+  useridentity.sessioncontext.attributes.creationdate,
+  useridentity.sessioncontext.sessionissuer.type,
+  useridentity.sessioncontext.sessionissuer.principalid,
+  useridentity.sessioncontext.sessionissuer.arn,
+  useridentity.sessioncontext.sessionissuer.accountid,
+  useridentity.sessioncontext.sessionissuer.username,
+  useridentity.sessioncontext.ec2roledelivery,
+  eventtime,
+  eventsource,
+  eventname,
+  awsregion,
+  sourceipaddress,
+  useragent,
+  errorcode,
+  errormessage,
+  requestparameters,
+  responseelements,
+  additionaleventdata,
+  requestid,
+  eventid,
+  readonly,
+  json_format(CAST(resources AS JSON)),
+  eventtype,
+  apiversion,
+  recipientaccountid,
+  serviceeventdetails,
+  sharedeventid,
+  vpcendpointid,
+  vpcendpointaccountid,
+  eventcategory,
+  addendum.reason,
+  addendum.updatedfields,
+  addendum.originalrequestid,
+  addendum.originaleventid,
+  sessioncredentialfromconsole,
+  tlsdetails.tlsversion,
+  tlsdetails.ciphersuite,
+  tlsdetails.clientprovidedhostheader
+FROM "warroom"."cloudtrail_org"
+WHERE NOT coalesce(lower(readonly) = 'true', false)
+  AND NOT lower(coalesce(awsregion, '')) = 'us-east-1'
+  AND NOT (coalesce(errorcode, '') <> '' AND lower(coalesce(errorcode, '')) LIKE '%' ESCAPE '\')
+  AND NOT lower(coalesce(recipientaccountid, '')) = '111122223333'
+ORDER BY eventtime, eventid
