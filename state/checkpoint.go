@@ -35,7 +35,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 4 // 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 5 // 5: posting lists in ranks, records in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -198,8 +198,8 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 			for _, s := range c.strs {
 				e.str(s)
 			}
-			e.u32s(c.vals[:n])
 		})
+		section(secVals+uint32(ci), func() { e.u32s(c.vals[:n]) })
 	}
 	e.u64s(t.time)
 	for _, u := range t.uuid {
@@ -257,25 +257,26 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	// After the body, which a full open reads and hashes whole: the
 	// records' spans, then the section table and its trailer.
 	e.w = bw
-	// Each event's reference and span, in chunks of recChunk events
-	// hashed one by one: a query reads the chunks of its events alone.
-	var sums []byte
-	section(secRecs, func() {
-		for lo := 0; lo < n; lo += recChunk {
-			e.flush()
-			w0, ch := e.w, sha256.New()
-			e.w = io.MultiWriter(w0, ch)
-			for _, r := range t.ref[lo:min(lo+recChunk, n)] {
-				e.u64(uint64(r.Offset))
-				e.u32(r.Index)
-				e.u64(t.spanOf(r))
-			}
-			e.flush()
-			e.w = w0
-			sums = ch.Sum(sums)
+	// Each event's reference and span, in time order, in chunks of
+	// recChunk events hashed one by one: a query reads the chunks of its
+	// events alone.
+	sums := chunked(e, secRecs, n, recChunk, func(lo, hi int) {
+		for _, id := range t.order[lo:hi] {
+			r := t.ref[id]
+			e.u64(uint64(r.Offset))
+			e.u32(r.Index)
+			e.u64(t.spanOf(r))
 		}
-	})
+	}, section)
 	section(secRecSums, func() { e.raw(sums) })
+	// Each column's posting lists, in ranks (time order): where each
+	// value's list starts, then the lists, in chunks hashed one by one.
+	for ci, c := range t.cols {
+		off, ranks := postingRanks(c, t.order, n)
+		section(secPostOff+uint32(ci), func() { e.u32s(off) })
+		sums := chunked(e, secPosts+uint32(ci), len(ranks), postChunk, func(lo, hi int) { e.u32s(ranks[lo:hi]) }, section)
+		section(secPostSums+uint32(ci), func() { e.raw(sums) })
+	}
 	e.flush()
 	if e.err != nil {
 		return e.err
@@ -311,6 +312,48 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	copy(head[k+12:], h.Sum(nil))
 	_, err = w.WriteAt(head[:], 0)
 	return err
+}
+
+// chunked writes section id of count items, fn(lo, hi) encoding items lo
+// to hi-1, in chunks of per items, and returns the SHA-256 of each chunk.
+func chunked(e *ckEnc, id uint32, count, per int, fn func(lo, hi int), section func(uint32, func())) []byte {
+	var sums []byte
+	section(id, func() {
+		for lo := 0; lo < count; lo += per {
+			e.flush()
+			w0, ch := e.w, sha256.New()
+			e.w = io.MultiWriter(w0, ch)
+			fn(lo, min(lo+per, count))
+			e.flush()
+			e.w = w0
+			sums = ch.Sum(sums)
+		}
+	})
+	return sums
+}
+
+// postingRanks returns column c's posting lists in ranks, given the time
+// order: off[v] is where value v's list starts in ranks (off[len(c.strs)]
+// is their total), each list ascending. The empty value has none.
+func postingRanks(c *column, order []uint32, n int) (off, ranks []uint32) {
+	off = make([]uint32, len(c.strs)+1)
+	for _, v := range c.vals[:n] {
+		if v != 0 {
+			off[v+1]++
+		}
+	}
+	for v := 1; v < len(off); v++ {
+		off[v] += off[v-1]
+	}
+	ranks = make([]uint32, off[len(c.strs)])
+	at := slices.Clone(off[:len(c.strs)])
+	for r, id := range order {
+		if v := c.vals[id]; v != 0 {
+			ranks[at[v]] = uint32(r)
+			at[v]++
+		}
+	}
+	return off, ranks
 }
 
 // storeRest is s's state other than the table's columns.

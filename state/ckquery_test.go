@@ -120,7 +120,7 @@ func queryIndexedRefusals(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	tl := int(binary.LittleEndian.Uint64(ck[size-ckTrailer:]))
-	for _, at := range []int64{tab.secs[colKey].off + tab.secs[colKey].n - 1, size - ckTrailer - int64(tl) + 3, tab.secs[secRecs].off + 5, tab.secs[secRecs].off + tab.secs[secRecs].n - 3, tab.secs[secRecSums].off, tab.secs[secOrder].off} {
+	for _, at := range []int64{tab.secs[colKey].off + tab.secs[colKey].n - 1, size - ckTrailer - int64(tl) + 3, tab.secs[secRecs].off + 5, tab.secs[secRecs].off + tab.secs[secRecs].n - 3, tab.secs[secRecSums].off, tab.secs[secPostOff+colKey].off + 4, tab.secs[secPosts+colKey].off + 1, tab.secs[secPosts+colKey].off + tab.secs[secPosts+colKey].n - 1, tab.secs[secPostSums+colKey].off + 7} {
 		b := bytes.Clone(ck)
 		b[at] ^= 0x20
 		writeFile(t, IndexPath(path), b)

@@ -191,7 +191,7 @@ func loadIndex(path string) (*ckFile, error) {
 		err = fmt.Errorf("%w: its section table does not match its body", errCheckpoint)
 	}
 	if err == nil {
-		_, err = tab.records(f, nil, ck.n)
+		err = tab.checkAll(f, ck.n)
 	}
 	return ck, err
 }
