@@ -13,6 +13,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -646,6 +647,9 @@ type ckFile struct {
 	t     *EventTable // columns, time, uuid, ref, ro, flags, order: raw
 	n     int
 	seeks seeks
+	// taint is set when a store sharing t's arrays changed one in place
+	// (see shared).
+	taint *atomic.Bool
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 	"strings"
 	"time"
 
@@ -802,8 +803,18 @@ func (t *EventTable) indexPosts() {
 	if lo == hi {
 		return
 	}
-	for _, c := range t.cols {
-		c.post(lo, hi)
+	if hi-lo >= 1<<16 {
+		// A bulk load (a checkpoint's table): the columns are posted side
+		// by side, each by one goroutine that alone touches it.
+		var wg sync.WaitGroup
+		for _, c := range t.cols {
+			wg.Go(func() { c.post(lo, hi) })
+		}
+		wg.Wait()
+	} else {
+		for _, c := range t.cols {
+			c.post(lo, hi)
+		}
 	}
 	for id := lo; id < hi; id++ {
 		if t.ro[id] == ctlog.ReadOnlyTrue {
