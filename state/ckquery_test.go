@@ -220,3 +220,58 @@ func foldTo(t *testing.T, path string, n int) *Store {
 	}
 	return want
 }
+
+// TestReplayerSharesCheckpoint: a Replayer seeks from the checkpoint it
+// decoded to open the journal, whose arrays its end store shares; once the
+// end store changes an event in place, that copy is spoiled and the next
+// seek decodes the file again. Either way a seek is the fold, and the end
+// store is too.
+func TestReplayerSharesCheckpoint(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 60, 7
+	path := eventsJournal(t, 13, 60)
+	openIndexed(t, path)
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	kept := r.ck
+	if kept == nil || kept.tainted() {
+		t.Fatal("the checkpoint decoded to open was not kept")
+	}
+	ctx := t.Context()
+	end, err := r.Fold(ctx, r.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{r.Len() - 1, r.Len() / 2} {
+		got, err := r.Fold(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ck != kept {
+			t.Fatalf("seek to %d decoded the checkpoint again", n)
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
+			t.Fatalf("seek to %d: not the fold", n)
+		}
+	}
+	if end.Events.onChange == nil {
+		t.Fatal("the end store does not report its changes")
+	}
+	end.Events.onChange(0) // as showCopy and setFlags do before a change
+	got, err := r.Fold(ctx, r.Len()-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ck == kept || r.ck == nil || r.ck.tainted() {
+		t.Fatal("a spoiled checkpoint was used")
+	}
+	if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, r.Len()-1))) {
+		t.Fatal("not the fold")
+	}
+	if !bytes.Equal(snapshot(t, end), snapshot(t, foldTo(t, path, r.Len()))) {
+		t.Fatal("the end store is not the fold")
+	}
+}

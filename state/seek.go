@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -281,11 +282,16 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 	room := 2 * seekEvents
 	t := NewEventTable()
 	dst := append(t.cols[:], t.eid)
-	for i, col := range append(f.t.cols[:], f.t.eid) {
-		dst[i].strs, dst[i].vals = slices.Clip(col.strs), grown(col.vals[:n], room)
-	}
+	// Two copies side by side: the columns', and the other arrays.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, col := range append(f.t.cols[:], f.t.eid) {
+			dst[i].strs, dst[i].vals = slices.Clip(col.strs), grown(col.vals[:n], room)
+		}
+	})
 	t.time, t.uuid, t.ref = grown(f.t.time[:n], room), grown(f.t.uuid[:n], room), grown(f.t.ref[:n], room)
 	t.ro, t.flags = grown(f.t.ro[:n], room), grown(f.t.flags[:n], room)
+	wg.Wait()
 	if k < 0 {
 		t.order = grown(f.t.order, room)
 	} else {
@@ -321,9 +327,9 @@ func (f *ckFile) shared() *ckFile {
 // tainted is whether a store sharing f's arrays changed one in place.
 func (f *ckFile) tainted() bool { return f.taint != nil && f.taint.Load() }
 
-// grown is a copy of s with room for extra more.
+// grown is a copy of s with room for at least extra more. Appending to s
+// with no room copies it into memory that is not cleared first (as make
+// would), but for what is after it.
 func grown[E any](s []E, extra int) []E {
-	out := make([]E, len(s), len(s)+extra)
-	copy(out, s)
-	return out
+	return append(s[:len(s):len(s)], make([]E, extra)...)[:len(s)]
 }
