@@ -31,9 +31,11 @@ type Replayer struct {
 	// checkpoint covered when it was opened (0: none).
 	end  *Store
 	from int64
-	// ck is the checkpoint as decoded by the first seek that read it, and
-	// ckInfo its file's when it was: later seeks build from a copy of it
-	// rather than decoding the file again (see checkpoint).
+	// ck is the checkpoint as decoded to open the journal (or by the
+	// first seek that read it), and ckInfo its file's when it was: seeks
+	// build from a copy of it rather than decoding the file again (see
+	// checkpoint), until the end store, which shares its arrays, changes
+	// one in place (ckFile.shared).
 	ck     *ckFile
 	ckInfo os.FileInfo
 }
