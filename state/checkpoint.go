@@ -36,7 +36,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 5 // 5: posting lists in ranks, records in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 5 // 5: posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -270,6 +270,17 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 		}
 	}, section)
 	section(secRecSums, func() { e.raw(sums) })
+	// What a table row shows of each event (rowCols and its time), in
+	// time order, in chunks as the records.
+	sums = chunked(e, secRows, n, recChunk, func(lo, hi int) {
+		for _, id := range t.order[lo:hi] {
+			for _, c := range rowCols {
+				e.u32(t.cols[c].vals[id])
+			}
+			e.u64(uint64(t.time[id]))
+		}
+	}, section)
+	section(secRowSums, func() { e.raw(sums) })
 	// Each column's posting lists, in ranks (time order): where each
 	// value's list starts, then the lists, in chunks hashed one by one.
 	for ci, c := range t.cols {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -42,12 +43,18 @@ const (
 	secRecs    = 102 // each event's EventRef and span (uint64, see span), in time order, in chunks
 	secRecSums = 103 // the SHA-256 of each chunk of secRecs
 
+	secRows    = 104 // each event's rowCols values and time, in time order, in chunks of recChunk
+	secRowSums = 105 // the SHA-256 of each chunk of secRows
+
 	secVals     = 200 // + c: column c's values (uint32 per event id)
 	secPostOff  = 300 // + c: where each value's posting list starts (uint32 per value, then their total)
 	secPosts    = 400 // + c: the posting lists in ranks (uint32), in chunks of postChunk
 	secPostSums = 500 // + c: the SHA-256 of each chunk of secPosts+c
 
-	// recChunk is how many events' records a chunk of secRecs holds.
+	rowSize = 4*len(rowCols) + 8
+
+	// recChunk is how many events' records (or rows) a chunk of secRecs
+	// (secRows) holds.
 	recChunk = 256
 	recSize  = 8 + 4 + 8
 	// postChunk is how many ranks a chunk of posting lists holds.
@@ -167,26 +174,37 @@ func (t *ckTable) read(f io.ReaderAt, id uint32) ([]byte, error) {
 	return b, nil
 }
 
+// rowCols are the columns a row of the events table shows.
+var rowCols = [...]int{colRegion, colSource, colEvent, colPrincipal, colUser, colKey, colIP, colError}
+
 // records reads the chunks of secRecs that hold the records of ranks
 // (all when ranks is nil), each checked against its SHA-256, by chunk
 // number.
 func (t *ckTable) records(f io.ReaderAt, ranks []uint32, n int) (map[uint32][]byte, error) {
-	sums, err := t.read(f, secRecSums)
+	return t.chunks(f, secRecs, secRecSums, recSize, ranks, n)
+}
+
+// chunks reads the chunks of section id (of size bytes an event, in time
+// order, in chunks of recChunk events, their sums in section sumsID) that
+// hold ranks (all when ranks is nil), each checked against its SHA-256,
+// by chunk number.
+func (t *ckTable) chunks(f io.ReaderAt, id, sumsID uint32, size int, ranks []uint32, n int) (map[uint32][]byte, error) {
+	sums, err := t.read(f, sumsID)
 	if err != nil {
 		return nil, err
 	}
-	c := t.secs[secRecs]
-	if len(sums) != 32*((n+recChunk-1)/recChunk) || c.n != int64(recSize*n) {
-		return nil, fmt.Errorf("%w: records of %d events", errCheckpoint, n)
+	c := t.secs[id]
+	if len(sums) != 32*((n+recChunk-1)/recChunk) || c.n != int64(size*n) {
+		return nil, fmt.Errorf("%w: section %d of %d events", errCheckpoint, id, n)
 	}
 	out := map[uint32][]byte{}
 	get := func(k uint32) error {
 		if _, ok := out[k]; ok {
 			return nil
 		}
-		b, err := t.chunk(f, secRecs, sums, int64(k), recChunk*recSize)
+		b, err := t.chunk(f, id, sums, int64(k), int64(recChunk*size))
 		if err != nil {
-			return fmt.Errorf("%w: records of events %d on: %v", errCheckpoint, k*recChunk, err)
+			return fmt.Errorf("%w: section %d, events %d on: %v", errCheckpoint, id, k*recChunk, err)
 		}
 		out[k] = b
 		return nil
@@ -234,6 +252,9 @@ func (t *ckTable) checkAll(f io.ReaderAt, n int) error {
 	if _, err := t.records(f, nil, n); err != nil {
 		return err
 	}
+	if _, err := t.chunks(f, secRows, secRowSums, rowSize, nil, n); err != nil {
+		return err
+	}
 	for c := range numCols {
 		p, err := t.postings(f, c, n)
 		if err != nil {
@@ -265,6 +286,68 @@ type IndexedAnswer struct {
 	Total int
 	// spanned counts the records Records read alone (for tests).
 	spanned int
+	// ranks are the events' places in the time order, and tab the
+	// section table they were read with, when answered from the index.
+	ranks []uint32
+	tab   *ckTable
+}
+
+// Events returns the matching events from the start-th on, with what a
+// row of the events table shows (Time, Region, Source, Name, Principal,
+// User, AccessKeyID, SourceIP, ErrorCode) and Ref: from the checkpoint's
+// rows and the strings of those columns, each chunk and section checked
+// against its SHA-256, when the answer came from it and its file still
+// has the same section table; else ok is false.
+func (a *IndexedAnswer) Events(start int) (evs []Event, ok bool) {
+	if a.tab == nil {
+		return nil, false
+	}
+	start = max(0, min(start, len(a.ranks)))
+	f, err := journal.OpenPrivate(IndexPath(a.path))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false
+	}
+	tab, err := readTable(f, fi.Size())
+	if err != nil || tab.b != a.tab.b || tab.n != a.tab.n || !maps.Equal(tab.secs, a.tab.secs) {
+		return nil, false
+	}
+	ranks := a.ranks[start:]
+	rows, err := tab.chunks(f, secRows, secRowSums, rowSize, ranks, tab.n)
+	if err != nil {
+		return nil, false
+	}
+	var strs [len(rowCols)][]string
+	for i, c := range rowCols {
+		sec, err := tab.read(f, uint32(c))
+		if err != nil {
+			return nil, false
+		}
+		if strs[i], err = loadStrings(sec); err != nil {
+			return nil, false
+		}
+	}
+	evs = make([]Event, len(ranks))
+	for i, r := range ranks {
+		b := rows[r/recChunk][rowSize*int(r%recChunk):]
+		var v [len(rowCols)]string
+		for j := range rowCols {
+			x := binary.LittleEndian.Uint32(b[4*j:])
+			if int(x) >= len(strs[j]) {
+				return nil, false
+			}
+			v[j] = strs[j][x]
+		}
+		evs[i] = Event{
+			Time: timeOf(int64(binary.LittleEndian.Uint64(b[4*len(rowCols):]))), Region: v[0], Source: v[1], Name: v[2],
+			Principal: v[3], User: v[4], AccessKeyID: v[5], SourceIP: v[6], ErrorCode: v[7], Ref: a.refs[start+i],
+		}
+	}
+	return evs, true
 }
 
 // Len returns the number of matching events.
@@ -408,7 +491,7 @@ func (t *ckTable) answer(f io.ReaderAt, path string, ranks []uint32, n int) (*In
 	if err != nil {
 		return nil, err
 	}
-	a := &IndexedAnswer{path: path, Total: n, refs: make([]EventRef, len(ranks)), spans: make([]span, len(ranks))}
+	a := &IndexedAnswer{path: path, Total: n, refs: make([]EventRef, len(ranks)), spans: make([]span, len(ranks)), ranks: ranks, tab: t}
 	for i, r := range ranks {
 		b := recs[r/recChunk][recSize*(r%recChunk):]
 		if len(b) < recSize {

@@ -81,6 +81,23 @@ func check(t *testing.T, path string, rounds int) {
 		if n != a.Len()-start || a.spanned != n {
 			t.Fatalf("filter %q: %d records from %d, %d of them read alone, of %d", src, n, start, a.spanned, a.Len())
 		}
+		// The table's rows: what Event gives of each, from the index.
+		evs, ok := a.Events(start)
+		if !ok || len(evs) != a.Len()-start {
+			t.Fatalf("filter %q: no rows from the index (%v, %d of %d)", src, ok, len(evs), a.Len()-start)
+		}
+		for k, ev := range evs {
+			w := want.Events.Event(res.At(start + k))
+			g := Event{Time: w.Time, Region: w.Region, Source: w.Source, Name: w.Name, Principal: w.Principal,
+				User: w.User, AccessKeyID: w.AccessKeyID, SourceIP: w.SourceIP, ErrorCode: w.ErrorCode, Ref: w.Ref}
+			if !ev.Time.Equal(g.Time) {
+				t.Fatalf("filter %q: row %d at %v, want %v", src, start+k, ev.Time, g.Time)
+			}
+			ev.Time = g.Time
+			if ev != g {
+				t.Fatalf("filter %q: row %d\n%+v\nwant\n%+v", src, start+k, ev, g)
+			}
+		}
 		if a.Len() > 0 {
 			matched++
 		}
@@ -128,6 +145,15 @@ func queryIndexedRefusals(t *testing.T, path string) {
 		if _, _, ok := QueryIndexed(path, f); ok {
 			t.Fatalf("byte %d of %d changed: answered from the index", at, size)
 		}
+	}
+	// A byte of a row: the rows are refused, not the answer.
+	b := bytes.Clone(ck)
+	b[tab.secs[secRows].off+3] ^= 0x20
+	writeFile(t, IndexPath(path), b)
+	if a, _, ok := QueryIndexed(path, f); !ok {
+		t.Fatal("a row changed: not answered")
+	} else if _, ok := a.Events(0); ok {
+		t.Fatal("a row changed: rows read from the index")
 	}
 	writeFile(t, IndexPath(path), ck)
 	if _, _, ok := QueryIndexed(path, f); !ok {
