@@ -13,6 +13,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -661,6 +662,11 @@ type ckFile struct {
 	// taint is set when a store sharing t's arrays changed one in place
 	// (see shared).
 	taint *atomic.Bool
+	// dedupeOnce builds t's dedupe set, which a clone for a seek point
+	// near S cuts rather than build its own (cut: see clone, build).
+	dedupeOnce *sync.Once
+	cut        bool
+	base       *EventTable
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -842,7 +848,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 	if int64(len(marks)) != b.Mark.Seq {
 		return &ckFile{b: b}, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
 	}
-	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk}, nil
+	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk, dedupeOnce: new(sync.Once)}, nil
 }
 
 // build puts the store together: as of line S for point -1, else as of
@@ -854,7 +860,13 @@ func (f *ckFile) build(k int) (*Store, error) {
 	if k < 0 {
 		return s, s.restore(&f.rest, f.b, f.n)
 	}
-	return s, s.restoreAt(f, k)
+	if err := s.restoreAt(f, k); err != nil {
+		return nil, err
+	}
+	if f.cut && f.base != nil {
+		s.Events.cutDedupe(f.base, s.Events.Len())
+	}
+	return s, nil
 }
 
 // restore fills in the store from what a checkpoint holds, checks every

@@ -204,7 +204,11 @@ func (t *ckTable) chunks(f io.ReaderAt, id, sumsID uint32, size int, ranks []uin
 		}
 		b, err := t.chunk(f, id, sums, int64(k), int64(recChunk*size))
 		if err != nil {
-			return fmt.Errorf("%w: section %d, events %d on: %v", errCheckpoint, id, k*recChunk, err)
+			what := "records"
+			if id == secRows {
+				what = "rows"
+			}
+			return fmt.Errorf("%s of events %d on: %w", what, k*recChunk, err)
 		}
 		out[k] = b
 		return nil

@@ -301,3 +301,44 @@ func TestReplayerSharesCheckpoint(t *testing.T) {
 		t.Fatal("the end store is not the fold")
 	}
 }
+
+// TestSeekCutsDedupe: a seek to a point near the checkpoint takes the
+// checkpoint's dedupe set less the events it cuts (built once), rather
+// than build its own; every event it holds is found by its identity, no
+// event cut is, and the seek is the fold (whose later events are told
+// from duplicates by that set).
+func TestSeekCutsDedupe(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 60, 7
+	path := eventsJournal(t, 12, 60)
+	openIndexed(t, path)
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for n := r.Len() - 1; n > r.Len()-15; n-- {
+		got, err := r.Fold(t.Context(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := r.ck.t
+		if base.dedupe == nil {
+			t.Fatalf("seek to %d: the checkpoint's dedupe set was not built", n)
+		}
+		tb := got.Events
+		for id := range uint32(base.Len()) {
+			k, u := base.identity(id)
+			if k == flagIDNone {
+				continue
+			}
+			found, ok := tb.findHashed(k, u, tb.hashKey(k, u))
+			if in := int(id) < tb.Len(); in != ok || ok && found != id {
+				t.Fatalf("seek to %d: event %d (of %d held): found %v, as %d", n, id, tb.Len(), ok, found)
+			}
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
+			t.Fatalf("seek to %d: not the fold", n)
+		}
+	}
+}

@@ -727,6 +727,57 @@ func (t *EventTable) freshDedupe() {
 	}
 }
 
+// cutDedupe gives t (loaded from a checkpoint, as of its first n events:
+// a seek point) base's dedupe set less its events from n on, rather than
+// building its own: base is the checkpoint's table, of the same seed, its
+// set built once (baseDedupe). It is worth it when few events are cut.
+func (t *EventTable) cutDedupe(base *EventTable, n int) bool {
+	if t.seed != base.seed || base.dedupeShift < 32 || len(base.dedupe) == 0 {
+		return false
+	}
+	t.dedupe, t.dedupeShift, t.nDedup = slices.Clone(base.dedupe), base.dedupeShift, base.nDedup
+	for id := n; id < len(base.flags); id++ {
+		if k, u := base.identity(uint32(id)); k != flagIDNone && !t.dropDedupe(uint32(id), base.hashKey(k, u)) {
+			t.dedupe, t.dedupeShift, t.nDedup = nil, 0, 0
+			return false
+		}
+	}
+	t.dedupeStale = false
+	return true
+}
+
+// dropDedupe takes event id, whose identity hashes to h, out of the set,
+// moving back the slots after it that may (linear probing's deletion).
+func (t *EventTable) dropDedupe(id uint32, h uint64) bool {
+	mask := uint64(len(t.dedupe) - 1)
+	want := h&^(1<<32-1) | uint64(id+1)
+	i := h >> t.dedupeShift
+	for t.dedupe[i] != want {
+		if t.dedupe[i] == 0 {
+			return false
+		}
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		slot := t.dedupe[j]
+		if slot == 0 {
+			break
+		}
+		// Its first slot, from the hash bits it holds (dedupeShift ≥ 32).
+		home := slot >> t.dedupeShift
+		// It stays when its first slot is in (i, j], cyclically.
+		if i < j && i < home && home <= j || j < i && (i < home || home <= j) {
+			continue
+		}
+		t.dedupe[i] = slot
+		i = j
+	}
+	t.dedupe[i] = 0
+	t.nDedup--
+	return true
+}
+
 // insertDedupe adds event id, whose identity hashes to h.
 func (t *EventTable) insertDedupe(id uint32, h uint64) {
 	if (t.nDedup+1)*4 >= len(t.dedupe)*3 {

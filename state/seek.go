@@ -297,6 +297,15 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 	} else {
 		t.order = f.t.order // read by restoreAt, which makes the point's
 	}
+	if k >= 0 && f.n-n <= n/8 && f.dedupeOnce != nil {
+		// The dedupe set: f's (built once) less the events cut.
+		f.dedupeOnce.Do(func() {
+			f.t.dedupeStale = true
+			f.t.freshDedupe()
+		})
+		t.seed = f.t.seed
+		c.cut, c.base = true, f.t
+	}
 	c.t, c.owned = t, true
 	return &c, nil
 }
