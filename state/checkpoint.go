@@ -13,6 +13,8 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -35,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 5 // 4: the trails' integrity (Store.Integrity); 5: the account column
+	checkpointVersion = 6 // 6: the account column with posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -198,8 +200,8 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 			for _, s := range c.strs {
 				e.str(s)
 			}
-			e.u32s(c.vals[:n])
 		})
+		section(secVals+uint32(ci), func() { e.u32s(c.vals[:n]) })
 	}
 	e.u64s(t.time)
 	for _, u := range t.uuid {
@@ -257,25 +259,37 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	// After the body, which a full open reads and hashes whole: the
 	// records' spans, then the section table and its trailer.
 	e.w = bw
-	// Each event's reference and span, in chunks of recChunk events
-	// hashed one by one: a query reads the chunks of its events alone.
-	var sums []byte
-	section(secRecs, func() {
-		for lo := 0; lo < n; lo += recChunk {
-			e.flush()
-			w0, ch := e.w, sha256.New()
-			e.w = io.MultiWriter(w0, ch)
-			for _, r := range t.ref[lo:min(lo+recChunk, n)] {
-				e.u64(uint64(r.Offset))
-				e.u32(r.Index)
-				e.u64(t.spanOf(r))
-			}
-			e.flush()
-			e.w = w0
-			sums = ch.Sum(sums)
+	// Each event's reference and span, in time order, in chunks of
+	// recChunk events hashed one by one: a query reads the chunks of its
+	// events alone.
+	sums := chunked(e, secRecs, n, recChunk, func(lo, hi int) {
+		for _, id := range t.order[lo:hi] {
+			r := t.ref[id]
+			e.u64(uint64(r.Offset))
+			e.u32(r.Index)
+			e.u64(t.spanOf(r))
 		}
-	})
+	}, section)
 	section(secRecSums, func() { e.raw(sums) })
+	// What a table row shows of each event (rowCols and its time), in
+	// time order, in chunks as the records.
+	sums = chunked(e, secRows, n, recChunk, func(lo, hi int) {
+		for _, id := range t.order[lo:hi] {
+			for _, c := range rowCols {
+				e.u32(t.cols[c].vals[id])
+			}
+			e.u64(uint64(t.time[id]))
+		}
+	}, section)
+	section(secRowSums, func() { e.raw(sums) })
+	// Each column's posting lists, in ranks (time order): where each
+	// value's list starts, then the lists, in chunks hashed one by one.
+	for ci, c := range t.cols {
+		off, ranks := postingRanks(c, t.order, n)
+		section(secPostOff+uint32(ci), func() { e.u32s(off) })
+		sums := chunked(e, secPosts+uint32(ci), len(ranks), postChunk, func(lo, hi int) { e.u32s(ranks[lo:hi]) }, section)
+		section(secPostSums+uint32(ci), func() { e.raw(sums) })
+	}
 	e.flush()
 	if e.err != nil {
 		return e.err
@@ -311,6 +325,48 @@ func writeCheckpoint(w io.WriterAt, s *Store, b binding, marks []mark, sk *seeks
 	copy(head[k+12:], h.Sum(nil))
 	_, err = w.WriteAt(head[:], 0)
 	return err
+}
+
+// chunked writes section id of count items, fn(lo, hi) encoding items lo
+// to hi-1, in chunks of per items, and returns the SHA-256 of each chunk.
+func chunked(e *ckEnc, id uint32, count, per int, fn func(lo, hi int), section func(uint32, func())) []byte {
+	var sums []byte
+	section(id, func() {
+		for lo := 0; lo < count; lo += per {
+			e.flush()
+			w0, ch := e.w, sha256.New()
+			e.w = io.MultiWriter(w0, ch)
+			fn(lo, min(lo+per, count))
+			e.flush()
+			e.w = w0
+			sums = ch.Sum(sums)
+		}
+	})
+	return sums
+}
+
+// postingRanks returns column c's posting lists in ranks, given the time
+// order: off[v] is where value v's list starts in ranks (off[len(c.strs)]
+// is their total), each list ascending. The empty value has none.
+func postingRanks(c *column, order []uint32, n int) (off, ranks []uint32) {
+	off = make([]uint32, len(c.strs)+1)
+	for _, v := range c.vals[:n] {
+		if v != 0 {
+			off[v+1]++
+		}
+	}
+	for v := 1; v < len(off); v++ {
+		off[v] += off[v-1]
+	}
+	ranks = make([]uint32, off[len(c.strs)])
+	at := slices.Clone(off[:len(c.strs)])
+	for r, id := range order {
+		if v := c.vals[id]; v != 0 {
+			ranks[at[v]] = uint32(r)
+			at[v]++
+		}
+	}
+	return off, ranks
 }
 
 // storeRest is s's state other than the table's columns.
@@ -603,6 +659,14 @@ type ckFile struct {
 	t     *EventTable // columns, time, uuid, ref, ro, flags, order: raw
 	n     int
 	seeks seeks
+	// taint is set when a store sharing t's arrays changed one in place
+	// (see shared).
+	taint *atomic.Bool
+	// dedupeOnce builds t's dedupe set, which a clone for a seek point
+	// near S cuts rather than build its own (cut: see clone, build).
+	dedupeOnce *sync.Once
+	cut        bool
+	base       *EventTable
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -784,7 +848,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 	if int64(len(marks)) != b.Mark.Seq {
 		return &ckFile{b: b}, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
 	}
-	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk}, nil
+	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk, dedupeOnce: new(sync.Once)}, nil
 }
 
 // build puts the store together: as of line S for point -1, else as of
@@ -796,7 +860,13 @@ func (f *ckFile) build(k int) (*Store, error) {
 	if k < 0 {
 		return s, s.restore(&f.rest, f.b, f.n)
 	}
-	return s, s.restoreAt(f, k)
+	if err := s.restoreAt(f, k); err != nil {
+		return nil, err
+	}
+	if f.cut && f.base != nil {
+		s.Events.cutDedupe(f.base, s.Events.Len())
+	}
+	return s, nil
 }
 
 // restore fills in the store from what a checkpoint holds, checks every

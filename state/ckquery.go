@@ -10,33 +10,55 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"time"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/warroom-ir/warroom/state/internal/jsonscan"
 	"github.com/warroom-ir/warroom/state/journal"
 )
 
-// A checkpoint (format 3) ends with a section table, so that a query reads
-// only what it needs: the header, the table, and the sections of the
-// columns its filter names, the time order, the records' references and
-// their spans, each checked against its own SHA-256 in the table, whose
-// own SHA-256 ends the file. A full open reads the body as before and
-// checks the body's SHA-256; the table restates the binding, which both
-// check against the journal.
+// A checkpoint (format 3 on) ends with a section table, so that a query
+// reads only what it needs: the header, the table, and the sections (or
+// chunks of sections) its filter needs, each checked against its own
+// SHA-256 in the table (or in a section of chunk sums), whose own SHA-256
+// ends the file. A full open reads the body as before and checks the
+// body's SHA-256, and the sections after it; the table restates the
+// binding, which both check against the journal.
 //
-// Layout after the body: the spans section, the table (the binding, the
-// number of events, then per section its id, offset, length and SHA-256),
-// the table's length (uint64) and its SHA-256.
+// In the body, a column's strings are section c and its values section
+// secVals+c. After the body (format 5): each event's record (its EventRef
+// and span), in time order, in chunks; then per column (not the event
+// ids) its posting lists in ranks: where each value's list starts, and
+// the lists, value after value, in chunks. A term of a column reads the
+// column's strings, the starts, and the chunks of the lists of the
+// values it matches; the answer's ranks read the chunks of their records.
+// Then the table (the binding, the number of events, then per section its
+// id, offset, length and SHA-256), the table's length (uint64) and its
+// SHA-256.
 const (
 	secRef     = 100 // each event's EventRef: offset (uint64), index (uint32)
 	secOrder   = 101 // the time order (uint32 event ids)
-	secRecs    = 102 // each event's EventRef and span (uint64, see span), in chunks
+	secRecs    = 102 // each event's EventRef and span (uint64, see span), in time order, in chunks
 	secRecSums = 103 // the SHA-256 of each chunk of secRecs
 
-	// recChunk is how many events' records a chunk of secRecs holds.
+	secRows    = 104 // each event's rowCols values and time, in time order, in chunks of recChunk
+	secRowSums = 105 // the SHA-256 of each chunk of secRows
+
+	secVals     = 200 // + c: column c's values (uint32 per event id)
+	secPostOff  = 300 // + c: where each value's posting list starts (uint32 per value, then their total)
+	secPosts    = 400 // + c: the posting lists in ranks (uint32), in chunks of postChunk
+	secPostSums = 500 // + c: the SHA-256 of each chunk of secPosts+c
+
+	rowSize = 4*len(rowCols) + 8
+
+	// recChunk is how many events' records (or rows) a chunk of secRecs
+	// (secRows) holds.
 	recChunk = 256
 	recSize  = 8 + 4 + 8
+	// postChunk is how many ranks a chunk of posting lists holds.
+	postChunk = 2048
 
 	ckTrailer = 8 + sha256.Size
 )
@@ -152,50 +174,109 @@ func (t *ckTable) read(f io.ReaderAt, id uint32) ([]byte, error) {
 	return b, nil
 }
 
-// records reads the chunks of secRecs that hold ids (all when ids is
-// nil), each checked against its SHA-256, by chunk number.
-func (t *ckTable) records(f io.ReaderAt, ids []uint32, n int) (map[uint32][]byte, error) {
-	sums, err := t.read(f, secRecSums)
+// rowCols are the columns a row of the events table shows.
+var rowCols = [...]int{colRegion, colSource, colEvent, colPrincipal, colUser, colKey, colIP, colError}
+
+// records reads the chunks of secRecs that hold the records of ranks
+// (all when ranks is nil), each checked against its SHA-256, by chunk
+// number.
+func (t *ckTable) records(f io.ReaderAt, ranks []uint32, n int) (map[uint32][]byte, error) {
+	return t.chunks(f, secRecs, secRecSums, recSize, ranks, n)
+}
+
+// chunks reads the chunks of section id (of size bytes an event, in time
+// order, in chunks of recChunk events, their sums in section sumsID) that
+// hold ranks (all when ranks is nil), each checked against its SHA-256,
+// by chunk number.
+func (t *ckTable) chunks(f io.ReaderAt, id, sumsID uint32, size int, ranks []uint32, n int) (map[uint32][]byte, error) {
+	sums, err := t.read(f, sumsID)
 	if err != nil {
 		return nil, err
 	}
-	c := t.secs[secRecs]
-	chunks := (n + recChunk - 1) / recChunk
-	if len(sums) != 32*chunks || c.n != int64(recSize*n) {
-		return nil, fmt.Errorf("%w: records of %d events", errCheckpoint, n)
+	c := t.secs[id]
+	if len(sums) != 32*((n+recChunk-1)/recChunk) || c.n != int64(size*n) {
+		return nil, fmt.Errorf("%w: section %d of %d events", errCheckpoint, id, n)
 	}
 	out := map[uint32][]byte{}
 	get := func(k uint32) error {
 		if _, ok := out[k]; ok {
 			return nil
 		}
-		lo := int64(k) * recChunk * recSize
-		b := make([]byte, min(int64(recChunk*recSize), c.n-lo))
-		if _, err := f.ReadAt(b, c.off+lo); err != nil {
-			return fmt.Errorf("%w: records: %v", errCheckpoint, err)
-		}
-		if sha256.Sum256(b) != [32]byte(sums[32*k:]) {
-			return fmt.Errorf("%w: records of events %d on: their SHA-256 does not match: the file was damaged or changed", errCheckpoint, k*recChunk)
+		b, err := t.chunk(f, id, sums, int64(k), int64(recChunk*size))
+		if err != nil {
+			what := "records"
+			if id == secRows {
+				what = "rows"
+			}
+			return fmt.Errorf("%s of events %d on: %w", what, k*recChunk, err)
 		}
 		out[k] = b
 		return nil
 	}
-	if ids == nil {
-		for k := range chunks {
+	if ranks == nil {
+		for k := range len(sums) / 32 {
 			if err := get(uint32(k)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, id := range ids {
-		if int(id) >= n {
-			return nil, fmt.Errorf("%w: event %d of %d", errCheckpoint, id, n)
+	for _, r := range ranks {
+		if int(r) >= n {
+			return nil, fmt.Errorf("%w: event %d of %d", errCheckpoint, r, n)
 		}
-		if err := get(id / recChunk); err != nil {
+		if err := get(r / recChunk); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// chunk reads chunk k, of size bytes (the last may be shorter), of
+// section id, and checks it against its SHA-256 in sums.
+func (t *ckTable) chunk(f io.ReaderAt, id uint32, sums []byte, k, size int64) ([]byte, error) {
+	c := t.secs[id]
+	lo := k * size
+	if k < 0 || 32*(k+1) > int64(len(sums)) || lo >= c.n {
+		return nil, fmt.Errorf("%w: section %d: no chunk %d", errCheckpoint, id, k)
+	}
+	b := make([]byte, min(size, c.n-lo))
+	if _, err := f.ReadAt(b, c.off+lo); err != nil {
+		return nil, fmt.Errorf("%w: section %d: %v", errCheckpoint, id, err)
+	}
+	if sha256.Sum256(b) != [32]byte(sums[32*k:]) {
+		return nil, fmt.Errorf("%w: section %d, chunk %d: its SHA-256 does not match: the file was damaged or changed", errCheckpoint, id, k)
+	}
+	return b, nil
+}
+
+// checkAll reads every chunked section's chunks (the records, each
+// column's posting lists), so that a full open refuses a file that a
+// query would.
+func (t *ckTable) checkAll(f io.ReaderAt, n int) error {
+	if _, err := t.records(f, nil, n); err != nil {
+		return err
+	}
+	if _, err := t.chunks(f, secRows, secRowSums, rowSize, nil, n); err != nil {
+		return err
+	}
+	for c := range numCols {
+		p, err := t.postings(f, c, n)
+		if err != nil {
+			return err
+		}
+		// The lists are read whole and each chunk hashed.
+		sec := t.secs[secPosts+uint32(c)]
+		b := make([]byte, sec.n)
+		if _, err := f.ReadAt(b, sec.off); err != nil {
+			return fmt.Errorf("%w: section %d: %v", errCheckpoint, secPosts+c, err)
+		}
+		for k := 0; 4*postChunk*k < len(b); k++ {
+			if sha256.Sum256(b[4*postChunk*k:min(len(b), 4*postChunk*(k+1))]) != [32]byte(p.sums[32*k:]) {
+				return fmt.Errorf("%w: section %d, chunk %d: its SHA-256 does not match: the file was damaged or changed", errCheckpoint, secPosts+c, k)
+			}
+		}
+	}
+	return nil
 }
 
 // IndexedAnswer is a query answered from the checkpoint alone (see
@@ -209,6 +290,68 @@ type IndexedAnswer struct {
 	Total int
 	// spanned counts the records Records read alone (for tests).
 	spanned int
+	// ranks are the events' places in the time order, and tab the
+	// section table they were read with, when answered from the index.
+	ranks []uint32
+	tab   *ckTable
+}
+
+// Events returns the matching events from the start-th on, with what a
+// row of the events table shows (Time, Region, Source, Name, Principal,
+// User, AccessKeyID, SourceIP, ErrorCode) and Ref: from the checkpoint's
+// rows and the strings of those columns, each chunk and section checked
+// against its SHA-256, when the answer came from it and its file still
+// has the same section table; else ok is false.
+func (a *IndexedAnswer) Events(start int) (evs []Event, ok bool) {
+	if a.tab == nil {
+		return nil, false
+	}
+	start = max(0, min(start, len(a.ranks)))
+	f, err := journal.OpenPrivate(IndexPath(a.path))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false
+	}
+	tab, err := readTable(f, fi.Size())
+	if err != nil || tab.b != a.tab.b || tab.n != a.tab.n || !maps.Equal(tab.secs, a.tab.secs) {
+		return nil, false
+	}
+	ranks := a.ranks[start:]
+	rows, err := tab.chunks(f, secRows, secRowSums, rowSize, ranks, tab.n)
+	if err != nil {
+		return nil, false
+	}
+	var strs [len(rowCols)][]string
+	for i, c := range rowCols {
+		sec, err := tab.read(f, uint32(c))
+		if err != nil {
+			return nil, false
+		}
+		if strs[i], err = loadStrings(sec); err != nil {
+			return nil, false
+		}
+	}
+	evs = make([]Event, len(ranks))
+	for i, r := range ranks {
+		b := rows[r/recChunk][rowSize*int(r%recChunk):]
+		var v [len(rowCols)]string
+		for j := range rowCols {
+			x := binary.LittleEndian.Uint32(b[4*j:])
+			if int(x) >= len(strs[j]) {
+				return nil, false
+			}
+			v[j] = strs[j][x]
+		}
+		evs[i] = Event{
+			Time: timeOf(int64(binary.LittleEndian.Uint64(b[4*len(rowCols):]))), Region: v[0], Source: v[1], Name: v[2],
+			Principal: v[3], User: v[4], AccessKeyID: v[5], SourceIP: v[6], ErrorCode: v[7], Ref: a.refs[start+i],
+		}
+	}
+	return evs, true
 }
 
 // Len returns the number of matching events.
@@ -300,100 +443,278 @@ func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error
 	}
 
 	n := tab.n
-	t := NewEventTable()
-	t.time = make([]int64, n) // only its length is read (a query's event count)
+	var ranks []uint32
+	var negs [][]uint32
+	have := false
+	cols := map[int]*ckPostings{}
 	for _, term := range f.Terms {
 		c := colError
 		if term.Field != FieldFailed {
 			c = fields[term.Field].col
 		}
-		if len(t.cols[c].vals) == n && n > 0 {
-			continue
+		p := cols[c]
+		if p == nil {
+			if p, err = tab.postings(mf, c, n); err != nil {
+				return nil, rep, err
+			}
+			cols[c] = p
 		}
-		sec, err := tab.read(mf, uint32(c))
+		var vals []uint32
+		if term.Field == FieldFailed {
+			vals = matchStrs(p.strs, newGlob("*", false), p.live)
+		} else {
+			info := fields[term.Field]
+			for _, v := range term.Value {
+				vals = append(vals, matchStrs(p.strs, newGlob(v, info.substr), p.live)...)
+			}
+		}
+		hits, err := p.ranks(vals)
 		if err != nil {
 			return nil, rep, err
 		}
-		if err := loadColumn(t.cols[c], sec, n); err != nil {
-			return nil, rep, fmt.Errorf("%w: column %d: %v", errCheckpoint, c, err)
+		switch {
+		case term.Neg:
+			negs = append(negs, hits)
+		case !have:
+			ranks, have = hits, true
+		default:
+			ranks = intersect(ranks, hits)
 		}
 	}
-	order, err := tab.read(mf, secOrder)
-	if err != nil {
-		return nil, rep, err
+	for _, hits := range negs {
+		ranks = minus(ranks, hits)
 	}
-	if len(order) != 4*n {
-		return nil, rep, fmt.Errorf("%w: the time order holds %d bytes for %d events", errCheckpoint, len(order), n)
-	}
-	t.order = make([]uint32, n)
-	t.rank = make([]uint32, n)
-	seen := make([]bool, n)
-	for i := range n {
-		id := binary.LittleEndian.Uint32(order[4*i:])
-		if int(id) >= n || seen[id] {
-			return nil, rep, fmt.Errorf("%w: the time order is not a permutation of the events", errCheckpoint)
-		}
-		seen[id] = true
-		t.order[i], t.rank[id] = id, uint32(i)
-	}
-	t.room, t.indexed = n, uint32(n)
-	res := t.QueryAt(f, time.Now())
+	a, err := tab.answer(mf, path, ranks, n)
+	return a, rep, err
+}
 
-	recs, err := tab.records(mf, res.IDs(), n)
+// answer reads the records of ranks, the matching events in time order,
+// from the checkpoint f.
+func (t *ckTable) answer(f io.ReaderAt, path string, ranks []uint32, n int) (*IndexedAnswer, error) {
+	recs, err := t.records(f, ranks, n)
 	if err != nil {
-		return nil, rep, err
+		return nil, err
 	}
-	a := &IndexedAnswer{path: path, Total: n, refs: make([]EventRef, res.Len()), spans: make([]span, res.Len())}
-	for i, id := range res.IDs() {
-		b := recs[id/recChunk][recSize*(id%recChunk):]
+	a := &IndexedAnswer{path: path, Total: n, refs: make([]EventRef, len(ranks)), spans: make([]span, len(ranks)), ranks: ranks, tab: t}
+	for i, r := range ranks {
+		b := recs[r/recChunk][recSize*(r%recChunk):]
+		if len(b) < recSize {
+			return nil, fmt.Errorf("%w: record of event %d of %d", errCheckpoint, r, n)
+		}
 		a.refs[i] = EventRef{Offset: int64(binary.LittleEndian.Uint64(b)), Index: binary.LittleEndian.Uint32(b[8:])}
 		a.spans[i] = binary.LittleEndian.Uint64(b[12:])
 	}
-	return a, rep, nil
+	return a, nil
 }
 
-// loadColumn fills c from its section: its strings, then its values.
-func loadColumn(c *column, sec []byte, n int) error {
+// ckPostings is one column's posting lists in a checkpoint: its strings
+// and where each value's list starts read, the lists' chunks read (and
+// checked) when a value's list is asked for.
+type ckPostings struct {
+	f      io.ReaderAt
+	t      *ckTable
+	c      int
+	n      int
+	strs   []string
+	off    []uint32
+	sums   []byte
+	chunks map[int64][]uint32
+}
+
+// postings reads column c's strings and where its values' lists start.
+func (t *ckTable) postings(f io.ReaderAt, c, n int) (*ckPostings, error) {
+	bad := func(format string, args ...any) (*ckPostings, error) {
+		return nil, fmt.Errorf("%w: column %d: %s", errCheckpoint, c, fmt.Sprintf(format, args...))
+	}
+	p := &ckPostings{f: f, t: t, c: c, n: n, chunks: map[int64][]uint32{}}
+	sec, err := t.read(f, uint32(c))
+	if err != nil {
+		return nil, err
+	}
+	if p.strs, err = loadStrings(sec); err != nil {
+		return bad("%v", err)
+	}
+	offs, err := t.read(f, secPostOff+uint32(c))
+	if err != nil {
+		return nil, err
+	}
+	if len(offs) != 4*(len(p.strs)+1) {
+		return bad("%d bytes of list starts for %d values", len(offs), len(p.strs))
+	}
+	p.off = make([]uint32, len(p.strs)+1)
+	for i := range p.off {
+		p.off[i] = binary.LittleEndian.Uint32(offs[4*i:])
+		if (i == 0 && p.off[0] != 0) || (i > 0 && p.off[i] < p.off[i-1]) {
+			return bad("list %d starts before the one before it", i)
+		}
+	}
+	total := int64(p.off[len(p.off)-1])
+	if total > int64(n) || t.secs[secPosts+uint32(c)].n != 4*total {
+		return bad("%d postings of %d events", total, n)
+	}
+	if p.sums, err = t.read(f, secPostSums+uint32(c)); err != nil {
+		return nil, err
+	}
+	if int64(len(p.sums)) != 32*((total+postChunk-1)/postChunk) {
+		return bad("%d bytes of chunk sums for %d postings", len(p.sums), total)
+	}
+	return p, nil
+}
+
+// live is whether value v has events (match leaves the others out).
+func (p *ckPostings) live(v uint32) bool { return p.off[v+1] > p.off[v] }
+
+// chunk returns chunk k of the lists, read and checked once.
+func (p *ckPostings) chunk(k int64) ([]uint32, error) {
+	if c, ok := p.chunks[k]; ok {
+		return c, nil
+	}
+	b, err := p.t.chunk(p.f, secPosts+uint32(p.c), p.sums, k, 4*postChunk)
+	if err != nil {
+		return nil, err
+	}
+	c := make([]uint32, len(b)/4)
+	for i := range c {
+		if c[i] = binary.LittleEndian.Uint32(b[4*i:]); int(c[i]) >= p.n {
+			return nil, fmt.Errorf("%w: column %d: rank %d of %d events", errCheckpoint, p.c, c[i], p.n)
+		}
+	}
+	p.chunks[k] = c
+	return c, nil
+}
+
+// ranks returns the ranks of the events carrying any of vals, ascending.
+func (p *ckPostings) ranks(vals []uint32) ([]uint32, error) {
+	var out []uint32
+	for _, v := range vals {
+		lo, hi := int64(p.off[v]), int64(p.off[v+1])
+		start := len(out)
+		for i := lo; i < hi; {
+			k := i / postChunk
+			c, err := p.chunk(k)
+			if err != nil {
+				return nil, err
+			}
+			j := min(hi, (k+1)*postChunk)
+			out = append(out, c[i-k*postChunk:j-k*postChunk]...)
+			i = j
+		}
+		for i := start + 1; i < len(out); i++ {
+			if out[i] <= out[i-1] {
+				return nil, fmt.Errorf("%w: column %d: value %d's list is not ascending", errCheckpoint, p.c, v)
+			}
+		}
+	}
+	if len(vals) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out, nil
+}
+
+// matchStrs is column.match over a column's strings alone, without the
+// maps match builds (a query matches a column once): the ids of the values
+// live says events carry whose text matches p, case-insensitively.
+func matchStrs(strs []string, p *glob, live func(uint32) bool) []uint32 {
+	var out []uint32
+	for v := 1; v < len(strs); v++ {
+		if !live(uint32(v)) {
+			continue
+		}
+		if p.exact && !lowerEq(strs[v], p.parts[0]) || !p.exact && !p.match(strings.ToLower(strs[v])) {
+			continue
+		}
+		out = append(out, uint32(v))
+	}
+	return out
+}
+
+// lowerEq is strings.ToLower(s) == low, without lower-casing an ASCII s.
+func lowerEq(s, low string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.ToLower(s) == low
+		}
+	}
+	if len(s) != len(low) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != low[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// intersect returns the ranks in both a and b, both ascending.
+func intersect(a, b []uint32) []uint32 {
+	out := a[:0:0]
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// minus returns the ranks of a not in b, both ascending.
+func minus(a, b []uint32) []uint32 {
+	out := a[:0:0]
+	j := 0
+	for _, r := range a {
+		for j < len(b) && b[j] < r {
+			j++
+		}
+		if j == len(b) || b[j] != r {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// loadStrings reads a column's strings from its section.
+func loadStrings(sec []byte) ([]string, error) {
 	if len(sec) < 8 {
-		return errors.New("short")
+		return nil, errors.New("short")
 	}
 	ns := binary.LittleEndian.Uint64(sec)
 	sec = sec[8:]
 	if ns == 0 || ns > uint64(len(sec))/8 {
-		return fmt.Errorf("%d strings", ns)
+		return nil, fmt.Errorf("%d strings", ns)
 	}
 	// Strings are not checked for duplicates here (restore does): the
 	// section's SHA-256 matched, and matching (foldNew) copes with them.
-	c.strs = make([]string, 0, ns)
+	strs := make([]string, 0, ns)
 	for range ns {
 		if len(sec) < 8 {
-			return errors.New("short")
+			return nil, errors.New("short")
 		}
 		l := binary.LittleEndian.Uint64(sec)
 		if l > uint64(len(sec)-8) {
-			return errors.New("short")
+			return nil, errors.New("short")
 		}
 		v := string(sec[8 : 8+l])
 		sec = sec[8+l:]
-		if (len(c.strs) == 0) != (v == "") {
-			return fmt.Errorf("string %d: %q", len(c.strs), v)
+		if (len(strs) == 0) != (v == "") {
+			return nil, fmt.Errorf("string %d: %q", len(strs), v)
 		}
-		c.strs = append(c.strs, v)
+		strs = append(strs, v)
 	}
-	if len(sec) != 4*n {
-		return fmt.Errorf("%d bytes of values for %d events", len(sec), n)
+	if len(sec) != 0 {
+		return nil, fmt.Errorf("%d bytes after the strings", len(sec))
 	}
-	c.vals = make([]uint32, n)
-	for i := range c.vals {
-		v := binary.LittleEndian.Uint32(sec[4*i:])
-		if int(v) >= len(c.strs) {
-			return fmt.Errorf("value %d of %d", v, len(c.strs))
-		}
-		c.vals[i] = v
-	}
-	c.posts = make([][]uint32, len(c.strs))
-	c.post(0, uint32(n))
-	return nil
+	return strs, nil
 }
 
 // checkBinding checks that b still binds a checkpoint to the journal at

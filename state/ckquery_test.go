@@ -81,6 +81,23 @@ func check(t *testing.T, path string, rounds int) {
 		if n != a.Len()-start || a.spanned != n {
 			t.Fatalf("filter %q: %d records from %d, %d of them read alone, of %d", src, n, start, a.spanned, a.Len())
 		}
+		// The table's rows: what Event gives of each, from the index.
+		evs, ok := a.Events(start)
+		if !ok || len(evs) != a.Len()-start {
+			t.Fatalf("filter %q: no rows from the index (%v, %d of %d)", src, ok, len(evs), a.Len()-start)
+		}
+		for k, ev := range evs {
+			w := want.Events.Event(res.At(start + k))
+			g := Event{Time: w.Time, Region: w.Region, Source: w.Source, Name: w.Name, Principal: w.Principal,
+				User: w.User, AccessKeyID: w.AccessKeyID, SourceIP: w.SourceIP, ErrorCode: w.ErrorCode, Ref: w.Ref}
+			if !ev.Time.Equal(g.Time) {
+				t.Fatalf("filter %q: row %d at %v, want %v", src, start+k, ev.Time, g.Time)
+			}
+			ev.Time = g.Time
+			if ev != g {
+				t.Fatalf("filter %q: row %d\n%+v\nwant\n%+v", src, start+k, ev, g)
+			}
+		}
 		if a.Len() > 0 {
 			matched++
 		}
@@ -120,7 +137,7 @@ func queryIndexedRefusals(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	tl := int(binary.LittleEndian.Uint64(ck[size-ckTrailer:]))
-	for _, at := range []int64{tab.secs[colKey].off + tab.secs[colKey].n - 1, size - ckTrailer - int64(tl) + 3, tab.secs[secRecs].off + 5, tab.secs[secRecs].off + tab.secs[secRecs].n - 3, tab.secs[secRecSums].off, tab.secs[secOrder].off} {
+	for _, at := range []int64{tab.secs[colKey].off + tab.secs[colKey].n - 1, size - ckTrailer - int64(tl) + 3, tab.secs[secRecs].off + 5, tab.secs[secRecs].off + tab.secs[secRecs].n - 3, tab.secs[secRecSums].off, tab.secs[secPostOff+colKey].off + 4, tab.secs[secPosts+colKey].off + 1, tab.secs[secPosts+colKey].off + tab.secs[secPosts+colKey].n - 1, tab.secs[secPostSums+colKey].off + 7} {
 		b := bytes.Clone(ck)
 		b[at] ^= 0x20
 		writeFile(t, IndexPath(path), b)
@@ -128,6 +145,15 @@ func queryIndexedRefusals(t *testing.T, path string) {
 		if _, _, ok := QueryIndexed(path, f); ok {
 			t.Fatalf("byte %d of %d changed: answered from the index", at, size)
 		}
+	}
+	// A byte of a row: the rows are refused, not the answer.
+	b := bytes.Clone(ck)
+	b[tab.secs[secRows].off+3] ^= 0x20
+	writeFile(t, IndexPath(path), b)
+	if a, _, ok := QueryIndexed(path, f); !ok {
+		t.Fatal("a row changed: not answered")
+	} else if _, ok := a.Events(0); ok {
+		t.Fatal("a row changed: rows read from the index")
 	}
 	writeFile(t, IndexPath(path), ck)
 	if _, _, ok := QueryIndexed(path, f); !ok {
@@ -219,4 +245,100 @@ func foldTo(t *testing.T, path string, n int) *Store {
 		t.Fatal(err)
 	}
 	return want
+}
+
+// TestReplayerSharesCheckpoint: a Replayer seeks from the checkpoint it
+// decoded to open the journal, whose arrays its end store shares; once the
+// end store changes an event in place, that copy is spoiled and the next
+// seek decodes the file again. Either way a seek is the fold, and the end
+// store is too.
+func TestReplayerSharesCheckpoint(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 60, 7
+	path := eventsJournal(t, 13, 60)
+	openIndexed(t, path)
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	kept := r.ck
+	if kept == nil || kept.tainted() {
+		t.Fatal("the checkpoint decoded to open was not kept")
+	}
+	ctx := t.Context()
+	end, err := r.Fold(ctx, r.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{r.Len() - 1, r.Len() / 2} {
+		got, err := r.Fold(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ck != kept {
+			t.Fatalf("seek to %d decoded the checkpoint again", n)
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
+			t.Fatalf("seek to %d: not the fold", n)
+		}
+	}
+	if end.Events.onChange == nil {
+		t.Fatal("the end store does not report its changes")
+	}
+	end.Events.onChange(0) // as showCopy and setFlags do before a change
+	got, err := r.Fold(ctx, r.Len()-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ck == kept || r.ck == nil || r.ck.tainted() {
+		t.Fatal("a spoiled checkpoint was used")
+	}
+	if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, r.Len()-1))) {
+		t.Fatal("not the fold")
+	}
+	if !bytes.Equal(snapshot(t, end), snapshot(t, foldTo(t, path, r.Len()))) {
+		t.Fatal("the end store is not the fold")
+	}
+}
+
+// TestSeekCutsDedupe: a seek to a point near the checkpoint takes the
+// checkpoint's dedupe set less the events it cuts (built once), rather
+// than build its own; every event it holds is found by its identity, no
+// event cut is, and the seek is the fold (whose later events are told
+// from duplicates by that set).
+func TestSeekCutsDedupe(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 60, 7
+	path := eventsJournal(t, 12, 60)
+	openIndexed(t, path)
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for n := r.Len() - 1; n > r.Len()-15; n-- {
+		got, err := r.Fold(t.Context(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := r.ck.t
+		if base.dedupe == nil {
+			t.Fatalf("seek to %d: the checkpoint's dedupe set was not built", n)
+		}
+		tb := got.Events
+		for id := range uint32(base.Len()) {
+			k, u := base.identity(id)
+			if k == flagIDNone {
+				continue
+			}
+			found, ok := tb.findHashed(k, u, tb.hashKey(k, u))
+			if in := int(id) < tb.Len(); in != ok || ok && found != id {
+				t.Fatalf("seek to %d: event %d (of %d held): found %v, as %d", n, id, tb.Len(), ok, found)
+			}
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
+			t.Fatalf("seek to %d: not the fold", n)
+		}
+	}
 }

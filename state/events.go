@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/warroom-ir/warroom/state/ctlog"
@@ -694,11 +695,90 @@ func (t *EventTable) freshDedupe() {
 		size *= 2
 	}
 	t.resizeDedupe(size)
+	// Placed in the order of their first slots (stable: in id order for
+	// the same first slot), so that placing walks the set once rather
+	// than jumping about it: the same set as placing them in id order, as
+	// each event has its own identity.
+	type idHash struct {
+		id uint32
+		h  uint64
+	}
+	hs := make([]idHash, 0, n)
 	for id := range t.flags {
 		if k, u := t.identity(uint32(id)); k != flagIDNone {
-			t.insertDedupe(uint32(id), t.hashKey(k, u))
+			hs = append(hs, idHash{uint32(id), t.hashKey(k, u)})
 		}
 	}
+	// Buckets by the hash's top bits, which a first slot is a prefix of
+	// (or has as a prefix).
+	const buckets, shift = 1 << 12, 64 - 12
+	var at [buckets + 1]int
+	for _, x := range hs {
+		at[x.h>>shift+1]++
+	}
+	for b := 1; b <= buckets; b++ {
+		at[b] += at[b-1]
+	}
+	sorted := make([]idHash, len(hs))
+	for _, x := range hs {
+		b := x.h >> shift
+		sorted[at[b]] = x
+		at[b]++
+	}
+	for _, x := range sorted {
+		t.insertDedupe(x.id, x.h)
+	}
+}
+
+// cutDedupe gives t (loaded from a checkpoint, as of its first n events:
+// a seek point) base's dedupe set less its events from n on, rather than
+// building its own: base is the checkpoint's table, of the same seed, its
+// set built once (baseDedupe). It is worth it when few events are cut.
+func (t *EventTable) cutDedupe(base *EventTable, n int) bool {
+	if t.seed != base.seed || base.dedupeShift < 32 || len(base.dedupe) == 0 {
+		return false
+	}
+	t.dedupe, t.dedupeShift, t.nDedup = slices.Clone(base.dedupe), base.dedupeShift, base.nDedup
+	for id := n; id < len(base.flags); id++ {
+		if k, u := base.identity(uint32(id)); k != flagIDNone && !t.dropDedupe(uint32(id), base.hashKey(k, u)) {
+			t.dedupe, t.dedupeShift, t.nDedup = nil, 0, 0
+			return false
+		}
+	}
+	t.dedupeStale = false
+	return true
+}
+
+// dropDedupe takes event id, whose identity hashes to h, out of the set,
+// moving back the slots after it that may (linear probing's deletion).
+func (t *EventTable) dropDedupe(id uint32, h uint64) bool {
+	mask := uint64(len(t.dedupe) - 1)
+	want := h&^(1<<32-1) | uint64(id+1)
+	i := h >> t.dedupeShift
+	for t.dedupe[i] != want {
+		if t.dedupe[i] == 0 {
+			return false
+		}
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		slot := t.dedupe[j]
+		if slot == 0 {
+			break
+		}
+		// Its first slot, from the hash bits it holds (dedupeShift ≥ 32).
+		home := slot >> t.dedupeShift
+		// It stays when its first slot is in (i, j], cyclically.
+		if i < j && i < home && home <= j || j < i && (i < home || home <= j) {
+			continue
+		}
+		t.dedupe[i] = slot
+		i = j
+	}
+	t.dedupe[i] = 0
+	t.nDedup--
+	return true
 }
 
 // insertDedupe adds event id, whose identity hashes to h.
@@ -805,8 +885,18 @@ func (t *EventTable) indexPosts() {
 	if lo == hi {
 		return
 	}
-	for _, c := range t.cols {
-		c.post(lo, hi)
+	if hi-lo >= 1<<16 {
+		// A bulk load (a checkpoint's table): the columns are posted side
+		// by side, each by one goroutine that alone touches it.
+		var wg sync.WaitGroup
+		for _, c := range t.cols {
+			wg.Go(func() { c.post(lo, hi) })
+		}
+		wg.Wait()
+	} else {
+		for _, c := range t.cols {
+			c.post(lo, hi)
+		}
 	}
 	for id := lo; id < hi; id++ {
 		if t.ro[id] == ctlog.ReadOnlyTrue {

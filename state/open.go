@@ -33,6 +33,9 @@ type OpenOptions struct {
 	// MinEvents is the fewest events a store holds before a checkpoint is
 	// written for it (0: DefaultIndexMin).
 	MinEvents int
+	// keep keeps the checkpoint decoded (opened.ck), for a Replayer's
+	// seeks: the store shares its arrays.
+	keep bool
 }
 
 // opened is a journal opened by open: the store of every line the chain
@@ -49,6 +52,10 @@ type opened struct {
 	// seeks are the checkpoint's seek points and change log, with those
 	// of the lines folded since.
 	seeks seeks
+	// ck is the checkpoint decoded, and ckInfo its file's, when
+	// OpenOptions.keep asked for it and it was used.
+	ck     *ckFile
+	ckInfo os.FileInfo
 }
 
 // Open rebuilds the store of the journal at path, as Replay does (every
@@ -84,10 +91,14 @@ func (opts OpenOptions) warn(format string, args ...any) {
 // open is Open, keeping the replay marks.
 func open(path string, opts OpenOptions) (opened, error) {
 	if !opts.NoIndex {
-		f, err := loadIndex(path)
+		f, fi, err := loadIndexInfo(path)
 		var s *Store
 		if err == nil {
-			s, err = f.build(-1)
+			if opts.keep {
+				s, err = f.shared().build(-1)
+			} else {
+				s, err = f.build(-1)
+			}
 		}
 		switch {
 		case err == nil:
@@ -97,6 +108,17 @@ func open(path string, opts OpenOptions) (opened, error) {
 				return o, err
 			}
 			if ok {
+				if opts.keep {
+					// The store shares f's arrays: an event it changes
+					// in place (the folded lines did, when they logged a
+					// change) spoils f (see ckFile.shared).
+					taint := f.taint
+					if len(o.seeks.log) > len(f.seeks.log) {
+						taint.Store(true)
+					}
+					s.Events.onChange = func(uint32) { taint.Store(true) }
+					o.ck, o.ckInfo = f, fi
+				}
 				opts.refresh(path, &o)
 				return o, nil
 			}
@@ -170,18 +192,24 @@ func foldAfter(path string, s *Store, marks []mark, b binding, sk seeks) (opened
 // loadIndex reads the checkpoint of the journal at path, checking that it
 // is bound to the journal as it is now before decoding its bulk.
 func loadIndex(path string) (*ckFile, error) {
+	ck, _, err := loadIndexInfo(path)
+	return ck, err
+}
+
+// loadIndexInfo is loadIndex, also returning the file's information.
+func loadIndexInfo(path string) (*ckFile, os.FileInfo, error) {
 	f, err := journal.OpenPrivate(IndexPath(path))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ck, err := decodeCheckpoint(f, fi.Size(), func(b binding) error { return checkBinding(path, b) })
 	if err != nil {
-		return ck, err
+		return ck, fi, err
 	}
 	// What follows the body (the section table, the records' chunks) is
 	// checked too, so that a damaged one is rebuilt, not left for every
@@ -191,9 +219,9 @@ func loadIndex(path string) (*ckFile, error) {
 		err = fmt.Errorf("%w: its section table does not match its body", errCheckpoint)
 	}
 	if err == nil {
-		_, err = tab.records(f, nil, ck.n)
+		err = tab.checkAll(f, ck.n)
 	}
-	return ck, err
+	return ck, fi, err
 }
 
 // loadSpans adds to t the records' spans the journal's checkpoint holds,

@@ -31,9 +31,11 @@ type Replayer struct {
 	// checkpoint covered when it was opened (0: none).
 	end  *Store
 	from int64
-	// ck is the checkpoint as decoded by the first seek that read it, and
-	// ckInfo its file's when it was: later seeks build from a copy of it
-	// rather than decoding the file again (see checkpoint).
+	// ck is the checkpoint as decoded to open the journal (or by the
+	// first seek that read it), and ckInfo its file's when it was: seeks
+	// build from a copy of it rather than decoding the file again (see
+	// checkpoint), until the end store, which shares its arrays, changes
+	// one in place (ckFile.shared).
 	ck     *ckFile
 	ckInfo os.FileInfo
 }
@@ -80,6 +82,7 @@ func OpenReplay(path string) (*Replayer, error) { return OpenReplayWith(path, Op
 // the line before a broken link), and Report says where and why it broke.
 // The error is for I/O.
 func OpenReplayWith(path string, opts OpenOptions) (*Replayer, error) {
+	opts.keep = true
 	o, err := open(path, opts)
 	if err != nil {
 		return nil, err
@@ -88,7 +91,12 @@ func OpenReplayWith(path string, opts OpenOptions) (*Replayer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Replayer{path: path, file: f, marks: o.marks, report: o.rep, end: o.store, from: o.from}, nil
+	r := &Replayer{path: path, file: f, marks: o.marks, report: o.rep, end: o.store, from: o.from}
+	if o.ck != nil && o.from == o.ck.b.Mark.Seq {
+		// The checkpoint as decoded to open: seeks build from it.
+		r.ck, r.ckInfo = o.ck, o.ckInfo
+	}
+	return r, nil
 }
 
 // Close releases the journal file.
@@ -222,9 +230,20 @@ func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
 			return nil, fmt.Errorf("journal %s: no seek point before fact %d", r.path, n)
 		}
 	}
-	if f, err = f.clone(k); err != nil {
+	c, err := f.clone(k)
+	if err == nil && f.tainted() {
+		// The store opened from it changed an event in place while it
+		// was copied: decode the file again.
+		r.ck = nil
+		if f, err = r.checkpoint(); err != nil {
+			return nil, err
+		}
+		c, err = f.clone(k)
+	}
+	if err != nil {
 		return nil, err
 	}
+	f = c
 	if f.b.Mark.Seq < 1 || f.b.Mark.Seq > int64(len(r.marks)) || f.b.Mark.Hash != hex.EncodeToString(r.marks[f.b.Mark.Seq-1].hash[:]) {
 		return nil, fmt.Errorf("journal %s: its checkpoint is not at a line of this replay", r.path)
 	}
@@ -410,7 +429,7 @@ func (r *Replayer) checkpoint() (*ckFile, error) {
 		r.ck = nil
 		return nil, err
 	}
-	if r.ck == nil || !os.SameFile(fi, r.ckInfo) || fi.Size() != r.ckInfo.Size() || !fi.ModTime().Equal(r.ckInfo.ModTime()) {
+	if r.ck == nil || r.ck.tainted() || !os.SameFile(fi, r.ckInfo) || fi.Size() != r.ckInfo.Size() || !fi.ModTime().Equal(r.ckInfo.ModTime()) {
 		r.ck = nil
 		f, err := loadIndex(r.path)
 		if err != nil {

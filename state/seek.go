@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/warroom-ir/warroom/state/ctlog"
 	"github.com/warroom-ir/warroom/state/journal"
@@ -182,13 +185,40 @@ func (s *Store) restoreAt(f *ckFile, k int) error {
 	}
 	t.time, t.uuid, t.ref = cutBack(t.time, n, f.owned), cutBack(t.uuid, n, f.owned), cutBack(t.ref, n, f.owned)
 	t.ro, t.flags = cutBack(t.ro, n, f.owned), cutBack(t.flags, n, f.owned)
-	// The time order of the first n events, their times as of the point.
-	t.late = make([]uint32, n)
-	for i := range t.late {
-		t.late[i] = uint32(i)
+	// The time order of the first n events, their times as of the point:
+	// the order at S less the later events and those whose values changed
+	// since the point, which are sorted by their times then and merged in.
+	var moved []bool
+	if len(done) > 0 {
+		moved = make([]bool, n)
+		for id := range done {
+			moved[id] = true
+			t.late = append(t.late, id)
+		}
 	}
-	t.order = append(make([]uint32, 0, cap(t.time)), t.sortLate()...)
-	t.late = nil
+	order := make([]uint32, 0, cap(t.time))
+	for _, id := range t.order {
+		if int(id) < n && (moved == nil || !moved[id]) {
+			order = append(order, id)
+		}
+	}
+	if len(order)+len(t.late) != n {
+		return bad("the time order at line %d is not a permutation of its events", f.b.Mark.Seq)
+	}
+	if len(t.late) > 0 {
+		late := t.sortLate()
+		merged := make([]uint32, 0, cap(order))
+		i := 0
+		for _, id := range late {
+			for i < len(order) && t.less(order[i], id) {
+				merged = append(merged, order[i])
+				i++
+			}
+			merged = append(merged, id)
+		}
+		order = append(merged, order[i:]...)
+	}
+	t.order, t.late = order, nil
 
 	// A deflated stream may claim to hold much more than it does: what
 	// is read is capped at 64 times its size.
@@ -232,34 +262,83 @@ func cut[E any](s []E, n int) []E {
 }
 
 // clone returns a copy of f that build(k) may cut and a fold may change
-// without changing f: the table's arrays are copied, with room for the
-// events a seek folds after its point, its strings shared (never changed in
-// place), the facts decoded again when the store is the checkpoint's own
-// (k < 0; a seek point's are its own, and it reads f's lists only to cut
-// them), the spans left out (a replay reads no record back).
+// without changing f: the table's arrays are copied (for a seek point,
+// only its events), with room for the events a seek folds after its
+// point, its strings shared (never changed in place, and with no room to
+// append into), the facts decoded again when the store is the checkpoint's
+// own (k < 0; a seek point's are its own, and it reads f's lists only to
+// cut them), the spans left out (a replay reads no record back).
 func (f *ckFile) clone(k int) (*ckFile, error) {
 	c := *f
+	n := f.n
 	if k < 0 {
 		c.rest = ckStore{}
 		if err := json.Unmarshal(f.restJS, &c.rest); err != nil {
 			return nil, fmt.Errorf("%w: facts: %v", errCheckpoint, err)
 		}
+	} else if k < len(f.seeks.points) {
+		n = max(0, min(n, f.seeks.points[k].events))
 	}
 	room := 2 * seekEvents
 	t := NewEventTable()
 	dst := append(t.cols[:], t.eid)
-	for i, col := range append(f.t.cols[:], f.t.eid) {
-		dst[i].strs, dst[i].vals = col.strs, grown(col.vals, room)
+	// Two copies side by side: the columns', and the other arrays.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, col := range append(f.t.cols[:], f.t.eid) {
+			dst[i].strs, dst[i].vals = slices.Clip(col.strs), grown(col.vals[:n], room)
+		}
+	})
+	t.time, t.uuid, t.ref = grown(f.t.time[:n], room), grown(f.t.uuid[:n], room), grown(f.t.ref[:n], room)
+	t.ro, t.flags = grown(f.t.ro[:n], room), grown(f.t.flags[:n], room)
+	wg.Wait()
+	if k < 0 {
+		t.order = grown(f.t.order, room)
+	} else {
+		t.order = f.t.order // read by restoreAt, which makes the point's
 	}
-	t.time, t.uuid, t.ref = grown(f.t.time, room), grown(f.t.uuid, room), grown(f.t.ref, room)
-	t.ro, t.flags, t.order = grown(f.t.ro, room), grown(f.t.flags, room), grown(f.t.order, room)
+	if k >= 0 && f.n-n <= n/8 && f.dedupeOnce != nil {
+		// The dedupe set: f's (built once) less the events cut.
+		f.dedupeOnce.Do(func() {
+			f.t.dedupeStale = true
+			f.t.freshDedupe()
+		})
+		t.seed = f.t.seed
+		c.cut, c.base = true, f.t
+	}
 	c.t, c.owned = t, true
 	return &c, nil
 }
 
-// grown is a copy of s with room for extra more.
+// shared returns a copy of f whose store build(-1) may fold into without
+// copying f's arrays: the table's arrays are f's, with no room after
+// them, so that an event appended reallocates them; an event changed in
+// place (which the table's onChange announces before) must taint f (see
+// open), whose next seek then decodes the file again rather than build
+// from it. The facts are f's: f keeps them only for the lists a seek
+// point cuts, which only grow.
+func (f *ckFile) shared() *ckFile {
+	if f.taint == nil {
+		f.taint = new(atomic.Bool)
+	}
+	c := *f
+	t := NewEventTable()
+	dst := append(t.cols[:], t.eid)
+	for i, col := range append(f.t.cols[:], f.t.eid) {
+		dst[i].strs, dst[i].vals = slices.Clip(col.strs), slices.Clip(col.vals)
+	}
+	t.time, t.uuid, t.ref = slices.Clip(f.t.time), slices.Clip(f.t.uuid), slices.Clip(f.t.ref)
+	t.ro, t.flags, t.order = slices.Clip(f.t.ro), slices.Clip(f.t.flags), slices.Clip(f.t.order)
+	c.t, c.owned = t, false
+	return &c
+}
+
+// tainted is whether a store sharing f's arrays changed one in place.
+func (f *ckFile) tainted() bool { return f.taint != nil && f.taint.Load() }
+
+// grown is a copy of s with room for at least extra more. Appending to s
+// with no room copies it into memory that is not cleared first (as make
+// would), but for what is after it.
 func grown[E any](s []E, extra int) []E {
-	out := make([]E, len(s), len(s)+extra)
-	copy(out, s)
-	return out
+	return append(s[:len(s):len(s)], make([]E, extra)...)[:len(s)]
 }

@@ -48,12 +48,22 @@ one JSON object per line, as journaled (session tokens redacted).`,
 			if output != "table" && output != "json" {
 				return usageErr(fmt.Errorf("--output must be table or json, not %q", output))
 			}
-			if output == "json" {
-				// Terms over columns alone are answered from the
-				// checkpoint, when it holds and nothing changed the
-				// events since (else the journal is opened).
-				if a, _, ok := state.QueryIndexed(path, f); ok {
+			// Terms over columns alone are answered from the
+			// checkpoint, when it holds and nothing changed the events
+			// since (else the journal is opened).
+			if a, _, ok := state.QueryIndexed(path, f); ok {
+				if output == "json" {
 					return printAnswerJSON(e, a, limit)
+				}
+				start := 0
+				if limit > 0 && a.Len() > limit {
+					start = a.Len() - limit
+				}
+				if evs, ok := a.Events(start); ok {
+					if err := printEventRowsTable(e, evs, a.Len(), a.Total); err != nil {
+						return usageErr(err)
+					}
+					return nil
 				}
 			}
 			s, rep, err := replayJournal(e, path)
@@ -97,6 +107,21 @@ func printEventsTable(e *env, s *state.Store, res state.Result, start int) error
 	return nil
 }
 
+// printEventRowsTable is printEventsTable for events answered from the
+// checkpoint: evs of matched matching events, of total.
+func printEventRowsTable(e *env, evs []state.Event, matched, total int) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, eventsTableHeader)
+	for _, ev := range evs {
+		writeEventRow(tw, ev)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%d of %d events match\n", matched, total)
+	return nil
+}
+
 // eventsTableHeader heads the events table.
 const eventsTableHeader = "TIME (UTC)\tREGION\tEVENT\tPRINCIPAL\tKEY\tIP\tERROR"
 
@@ -104,23 +129,27 @@ const eventsTableHeader = "TIME (UTC)\tREGION\tEVENT\tPRINCIPAL\tKEY\tIP\tERROR"
 // prints its rows as they arrive with it too).
 func writeEventRows(w io.Writer, s *state.Store, ids []uint32) {
 	for _, id := range ids {
-		ev := s.Events.Event(id)
-		principal := ev.User
-		if principal == "" {
-			principal = ev.Principal
-		}
-		cells := []string{
-			ev.Time.UTC().Format(time.DateTime),
-			ev.Region, strings.TrimSuffix(ev.Source, ".amazonaws.com") + ":" + ev.Name,
-			principal, ev.AccessKeyID, ev.SourceIP, ev.ErrorCode,
-		}
-		for j := range cells {
-			// Attacker-chosen text: no escape sequence, and no tab or
-			// newline that would break the columns.
-			cells[j] = sanitize.Truncate(sanitize.Terminal(cells[j]), 60)
-		}
-		fmt.Fprintln(w, strings.Join(cells, "\t"))
+		writeEventRow(w, s.Events.Event(id))
 	}
+}
+
+// writeEventRow writes ev's row.
+func writeEventRow(w io.Writer, ev state.Event) {
+	principal := ev.User
+	if principal == "" {
+		principal = ev.Principal
+	}
+	cells := []string{
+		ev.Time.UTC().Format(time.DateTime),
+		ev.Region, strings.TrimSuffix(ev.Source, ".amazonaws.com") + ":" + ev.Name,
+		principal, ev.AccessKeyID, ev.SourceIP, ev.ErrorCode,
+	}
+	for j := range cells {
+		// Attacker-chosen text: no escape sequence, and no tab or
+		// newline that would break the columns.
+		cells[j] = sanitize.Truncate(sanitize.Terminal(cells[j]), 60)
+	}
+	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 
 func printAnswerJSON(e *env, a *state.IndexedAnswer, limit int) error {
