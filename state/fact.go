@@ -360,6 +360,11 @@ type ActionIntent struct {
 	Region     string `json:"region,omitempty"`
 	Plan       []Call `json:"plan"`
 	Undo       string `json:"undo,omitempty"` // how to undo, or "cannot be undone"
+	// Account is the account acted in and Role the role ARN assumed to
+	// act there; empty: the session's own account, with its own
+	// credentials (every journal before organisations).
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // ActionResult is journaled after an action's calls.
@@ -372,6 +377,9 @@ type ActionResult struct {
 	// Prior records state that the action destroyed (a deleted user's policies,
 	// keys ids, groups …) so the journal is the record of what was.
 	Prior json.RawMessage `json:"prior,omitempty"`
+	// Account and Role: as in ActionIntent.
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // CallResult is one call made, with AWS's request id.
@@ -387,6 +395,9 @@ type ActionVerify struct {
 	ActionID string `json:"action_id"`
 	Holds    bool   `json:"holds"`
 	Detail   string `json:"detail"`
+	// Account and Role: where it was read back, as in ActionIntent.
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // JournalRepaired records what a writer found at the end of the journal and
@@ -461,6 +472,8 @@ type OpenFoothold struct {
 	Detail string `json:"detail"`
 	// At is when an unattributed resource was made (zero otherwise).
 	At time.Time `json:"at,omitzero"`
+	// Account is the member account it is in (empty: the session's own).
+	Account string `json:"account,omitempty"`
 }
 
 // Word is the verdict in one word: "contained", "not contained" or
