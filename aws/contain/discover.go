@@ -151,19 +151,32 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 	}()
 	if !o.NoPull {
 		pulled := map[string]bool{}
-		hist := map[string]*regionHistory{}
-		for _, r := range regs {
-			hist[r] = &regionHistory{}
+		// A Region's event history is an account's: each account the
+		// family reached is read through its own session, in its own
+		// window.
+		hists := map[string]map[string]*regionHistory{}
+		histOf := func(acct string) map[string]*regionHistory {
+			if hists[acct] == nil {
+				hists[acct] = map[string]*regionHistory{}
+				for _, r := range regs {
+					hists[acct][r] = &regionHistory{}
+				}
+			}
+			return hists[acct]
 		}
+		unreachable := map[string]bool{}
 		for round := 0; round < 4; round++ {
 			var (
-				keys []string
-				seen *heldEvents
+				keys  []string
+				seen  *heldEvents
+				where map[string]string // key → account ("": the root's)
+				root  string
 			)
 			err := fold(func(s *state.Store, raw Raw) error {
 				// The playbook's family: minted, created, and the sessions
 				// an outside account minted on a role the family opened.
 				fam := FindFamily(s, raw, key)
+				where, root = fam.KeyAccount, fam.Account
 				for _, k := range fam.Keys {
 					if !pulled[k] {
 						keys = append(keys, k)
@@ -188,13 +201,35 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			if len(keys) == 0 {
 				break
 			}
+			byAcct := map[string][]string{}
 			for _, k := range keys {
 				pulled[k] = true
+				a, ok := where[k]
+				if !ok {
+					a = root
+				}
+				byAcct[a] = append(byAcct[a], k)
 			}
-			n, err := pullEvents(ctx, env, j, seen, keys, regs, o, out, problem, hist)
-			if err != nil {
-				wg.Wait()
-				return out, err
+			n := 0
+			for _, acct := range sortedKeys(byAcct) {
+				aenv, err := env.ForAccount(ctx, acct)
+				if err != nil {
+					if !unreachable[acct] {
+						unreachable[acct] = true
+						problem("CloudTrail of account " + acct + " not read: " + err.Error())
+					}
+					continue
+				}
+				ao := o
+				if aenv != env {
+					ao.Lookup = nil // the member's own CloudTrail
+				}
+				m, err := pullEvents(ctx, aenv, j, seen, byAcct[acct], regs, ao, out, problem, histOf(acct))
+				if err != nil {
+					wg.Wait()
+					return out, err
+				}
+				n += m
 			}
 			out.Events += n
 			if n == 0 {
