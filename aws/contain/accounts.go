@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/warroom-ir/warroom/aws/session"
+	"github.com/warroom-ir/warroom/state"
 )
 
 // MemberFunc opens the session of a member account of the organisation:
@@ -92,4 +93,30 @@ func (r *Runner) In(env *Env) *Runner {
 	}
 	return &Runner{Env: env, Journal: r.Journal, Path: r.Path, Actor: r.Actor, Logf: r.Logf, VerifyWait: r.VerifyWait,
 		afterIntent: r.afterIntent, afterCalls: r.afterCalls}
+}
+
+// SessionMembers is the MemberFunc of sess: the member session
+// sess.ForAccount makes (the role the session's options name, assumed by
+// the SDK's assume-role provider), probed first (session.Probe), so that
+// a role denied or missing, or an SCP in the way, is an error saying
+// which.
+func SessionMembers(sess *session.Session) MemberFunc {
+	return func(ctx context.Context, account string) (*session.Session, string, error) {
+		m, err := sess.ForAccount(account)
+		if err != nil {
+			return nil, "", err
+		}
+		if acc, err := m.Probe(ctx); acc != session.AccessOK {
+			return nil, m.RoleARN(), fmt.Errorf("%s: %w", acc, err)
+		}
+		return m, m.RoleARN(), nil
+	}
+}
+
+// MemberRoleName is the name of the role sess assumes in member accounts.
+func MemberRoleName(sess *session.Session) string {
+	if p, ok := state.ParsePrincipal(sess.RoleARNFor("000000000000")); ok {
+		return p.Name
+	}
+	return OrgAccessRole
 }
