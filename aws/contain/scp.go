@@ -3,6 +3,7 @@ package contain
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -165,15 +166,27 @@ func checkAccount(ctx context.Context, env *Env, account string) (partition stri
 	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
 		return "", fmt.Errorf("account %q: not an account id (twelve digits)", account)
 	}
-	if account == env.Self.AccountID {
-		return "", fmt.Errorf("account %s is the account warroom itself acts from (%s): a deny SCP there would cut the response off; act from the management account", account, env.Self.ARN)
+	self := func() error {
+		return fmt.Errorf("account %s is the account warroom itself acts from (%s): a deny SCP there would cut the response off", account, env.Self.ARN)
+	}
+	if env.Sess == nil {
+		if account == env.Self.AccountID {
+			return "", self()
+		}
+		return "", errors.New("no session to read the organisation with")
 	}
 	org, err := env.Sess.Organizations().DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
+		if account == env.Self.AccountID {
+			return "", self()
+		}
 		return "", session.Wrap("organizations:DescribeOrganization", "", err)
 	}
 	if o := org.Organization; o != nil && aws.ToString(o.MasterAccountId) == account {
 		return "", fmt.Errorf("account %s is the organisation's management account: service control policies do not apply to it; contain its principals instead", account)
+	}
+	if account == env.Self.AccountID {
+		return "", self()
 	}
 	partition = "aws"
 	if o := org.Organization; o != nil {
