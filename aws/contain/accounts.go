@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/state"
 )
@@ -19,6 +22,7 @@ type MemberFunc func(ctx context.Context, account string) (sess *session.Session
 type members struct {
 	mu   sync.Mutex
 	envs map[string]*memberEnv
+	keys map[string]string // key id → its account, as GetAccessKeyInfo said
 }
 
 type memberEnv struct {
@@ -119,4 +123,39 @@ func MemberRoleName(sess *session.Session) string {
 		return p.Name
 	}
 	return OrgAccessRole
+}
+
+// keyAccount returns the account that owns key, as sts:GetAccessKeyInfo
+// tells it (asked once per key): "" when it is the account the Env acts
+// in, or the call failed (the journal's events then decide). A leaked key
+// of a member account, with nothing of it in the journal yet, is read and
+// contained in that account.
+func (e *Env) keyAccount(ctx context.Context, key string) string {
+	root := e
+	if e.parent != nil {
+		root = e.parent
+	}
+	if key == "" || root.Sess == nil || root.Member == nil {
+		return ""
+	}
+	root.accounts.mu.Lock()
+	a, ok := root.accounts.keys[key]
+	root.accounts.mu.Unlock()
+	if !ok {
+		out, err := root.Sess.STS("").GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(key)})
+		if err != nil {
+			return "" // not kept: asked again next time
+		}
+		a = aws.ToString(out.Account)
+		root.accounts.mu.Lock()
+		if root.accounts.keys == nil {
+			root.accounts.keys = map[string]string{}
+		}
+		root.accounts.keys[key] = a
+		root.accounts.mu.Unlock()
+	}
+	if root.Home(a) {
+		return ""
+	}
+	return a
 }

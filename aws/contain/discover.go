@@ -165,6 +165,7 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			return hists[acct]
 		}
 		unreachable := map[string]bool{}
+		acct := env.keyAccount(ctx, key)
 		for round := 0; round < 4; round++ {
 			var (
 				keys  []string
@@ -175,7 +176,7 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			err := fold(func(s *state.Store, raw Raw) error {
 				// The playbook's family: minted, created, and the sessions
 				// an outside account minted on a role the family opened.
-				fam := FindFamily(s, raw, key)
+				fam := findFamily(s, raw, key, acct)
 				where, root = fam.KeyAccount, fam.Account
 				for _, k := range fam.Keys {
 					if !pulled[k] {

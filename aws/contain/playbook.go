@@ -214,6 +214,12 @@ type familyRecord struct {
 // store whose creator (state.FindCreators) is in the family are added
 // too: instances a spot request launched carry the request's creator.
 func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string) *Family {
+	return findFamily(s, raw, key, "")
+}
+
+// findFamily is FindFamily; account is the account the root key belongs
+// to when the journal does not say (sts:GetAccessKeyInfo's answer).
+func findFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key, account string) *Family {
 	// A temporary key is contained with the credential it came from: the
 	// family is its root's (the long-term key that minted it, through
 	// every link of role chaining).
@@ -262,6 +268,9 @@ func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 	// in its creator's, a user's key in its user's. The keys of another
 	// account than the root's are that account's footholds.
 	home := keyAccount(s, key, map[string]bool{})
+	if home == "" {
+		home = account
+	}
 	byAcct := map[string][]string{}
 	for _, k := range keys {
 		if a := keyAccount(s, k, map[string]bool{}); a != "" && a != home {
@@ -672,7 +681,7 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 	if key == "" {
 		return nil, errors.New("playbook: no key")
 	}
-	return planFromView(ctx, env, readPlan(s, raw, key), key, o)
+	return planFromView(ctx, env, readPlan(s, raw, key, env.keyAccount(ctx, key)), key, o)
 }
 
 // PlanCredentialFold is PlanCredential from a Fold: what the plan needs of
@@ -682,8 +691,9 @@ func PlanCredentialFold(ctx context.Context, env *Env, fold Fold, key string, o 
 		return nil, errors.New("playbook: no key")
 	}
 	var fv *planView
+	acct := env.keyAccount(ctx, key)
 	if err := fold(func(s *state.Store, raw Raw) error {
-		fv = readPlan(s, raw, key)
+		fv = readPlan(s, raw, key, acct)
 		return nil
 	}); err != nil {
 		return nil, err
@@ -704,8 +714,8 @@ type planView struct {
 
 // readPlan reads from s (and the raw records) all that planCredential
 // needs of it; it calls no AWS API.
-func readPlan(s *state.Store, raw Raw, key string) *planView {
-	f := FindFamily(s, raw, key)
+func readPlan(s *state.Store, raw Raw, key, account string) *planView {
+	f := findFamily(s, raw, key, account)
 	fv := &planView{family: f, noEvents: len(s.Events.Family(f.Key)) == 0,
 		goodTrust: map[string]string{}, goodWhen: map[string]time.Time{}}
 	for r, bad := range f.Trusts {
