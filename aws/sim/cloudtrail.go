@@ -19,6 +19,9 @@ import (
 
 // event is one recorded call, indexed for LookupEvents and queued for S3.
 type event struct {
+	// account is the account that recorded it (an organisation trail
+	// delivers every account's under its own prefix).
+	account   string
 	seq       int
 	raw       []byte
 	time      time.Time // eventTime
@@ -85,6 +88,9 @@ type trail struct {
 	pending   []*event // waiting for S3 delivery
 	// digest is the trail's digest schedule and chains (digest.go).
 	digest digestChain
+	// orgID is the organisation's id when the trail is its organisation
+	// trail (IsOrganizationTrail): it logs every member account too.
+	orgID string
 }
 
 // eventSelector is one of a trail's event selectors.
@@ -233,8 +239,8 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 		interval = time.Millisecond
 	}
 	type fileKey struct {
-		region string
-		end    time.Time
+		account, region string
+		end             time.Time
 	}
 	files := map[fileKey][]*event{}
 	var keep []*event
@@ -244,7 +250,7 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 			keep = append(keep, ev)
 			continue
 		}
-		k := fileKey{ev.region, end}
+		k := fileKey{ev.account, ev.region, end}
 		files[k] = append(files[k], ev)
 	}
 	t.pending = keep
@@ -255,6 +261,9 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 	sort.Slice(keys, func(i, j int) bool {
 		if !keys[i].end.Equal(keys[j].end) {
 			return keys[i].end.Before(keys[j].end)
+		}
+		if keys[i].account != keys[j].account {
+			return keys[i].account < keys[j].account
 		}
 		return keys[i].region < keys[j].region
 	})
@@ -271,8 +280,12 @@ func (s *Sim) deliverTrailLocked(t *trail, now time.Time) {
 		buf.WriteString("]}")
 		gz := gzipped(buf.Bytes())
 		end := k.end.UTC()
-		acct := s.acct.ID
-		key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", acct, k.region, end.Format("2006/01/02"),
+		acct, logs := s.acct.ID, "AWSLogs/"
+		if t.orgID != "" {
+			// An organisation trail: every account under the organisation's id.
+			acct, logs = k.account, "AWSLogs/"+t.orgID+"/"
+		}
+		key := fmt.Sprintf("%s%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", logs, acct, k.region, end.Format("2006/01/02"),
 			acct, k.region, end.Format("20060102T1504Z"), s.ids.str(alnum, 16))
 		if t.prefix != "" {
 			key = t.prefix + "/" + key

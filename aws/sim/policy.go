@@ -163,11 +163,35 @@ func wildcardMatch(pattern, s string) bool {
 
 // conditionsHold evaluates a statement's conditions. Supported: the date
 // operators on aws:TokenIssueTime and aws:CurrentTime, and StringEquals,
-// StringNotEquals and StringLike (with their IgnoreCase forms) on the keys
-// in ctx.Strings. Any other operator or key makes the condition fail.
+// StringNotEquals and StringLike (with their IgnoreCase forms), the ARN
+// operators (ArnEquals, ArnLike, ArnNotEquals, ArnNotLike) and Bool on the
+// keys in ctx.Strings. Any other operator or key makes the condition fail
+// (a key absent from the request fails every operator, the Not forms too).
 func conditionsHold(cond map[string]map[string]oneOrMany[string], ctx evalContext) bool {
 	for op, kv := range cond {
 		for key, vals := range kv {
+			if strings.HasPrefix(op, "Arn") {
+				// The ARN operators match as StringLike does (each
+				// segment's wildcards included).
+				have, ok := ctx.Strings[strings.ToLower(key)]
+				sop := "StringLike"
+				if op == "ArnNotEquals" || op == "ArnNotLike" {
+					sop = "StringNotLike"
+				} else if op != "ArnEquals" && op != "ArnLike" {
+					return false
+				}
+				if !ok || !stringCondition(sop, have, vals) {
+					return false
+				}
+				continue
+			}
+			if op == "Bool" {
+				have, ok := ctx.Strings[strings.ToLower(key)]
+				if !ok || !stringCondition("StringEqualsIgnoreCase", have, vals) {
+					return false
+				}
+				continue
+			}
 			if strings.HasPrefix(op, "String") {
 				have, ok := ctx.Strings[strings.ToLower(key)]
 				if !ok || !stringCondition(op, have, vals) {

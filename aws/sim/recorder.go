@@ -30,6 +30,7 @@ type ctRecord struct {
 	EventType           string          `json:"eventType"`
 	ManagementEvent     bool            `json:"managementEvent"`
 	RecipientAccountID  string          `json:"recipientAccountId"`
+	SharedEventID       string          `json:"sharedEventID,omitempty"`
 	EventCategory       string          `json:"eventCategory"`
 	TLSDetails          *ctTLS          `json:"tlsDetails,omitempty"`
 }
@@ -165,6 +166,7 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		EventType:           "AwsApiCall",
 		ManagementEvent:     true,
 		RecipientAccountID:  s.acct.ID,
+		SharedEventID:       req.sharedEventID,
 		EventCategory:       "Management",
 		TLSDetails: &ctTLS{TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256",
 			ClientProvidedHostHeader: awsHost(req.Service, req.Region)},
@@ -201,6 +203,7 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		raw, _ = json.Marshal(rec)
 	}
 	ev := &event{
+		account:   s.acct.ID,
 		seq:       len(s.trail.events),
 		raw:       raw,
 		time:      req.Now.Truncate(time.Second),
@@ -225,7 +228,37 @@ func (s *Sim) recordLocked(req *Request, op Op, e *Error) {
 		// The record names no key and no user of this account.
 		ev.keyID, ev.user = "", ""
 	}
-	s.trail.add(ev, req.RequestID)
+	s.addEventLocked(ev, req.RequestID)
+	if req.peer != nil && e == nil {
+		req.peer.recordPeerLocked(req, rec)
+	}
+}
+
+// addEventLocked puts a recorded event in the account's event history and
+// trails, and in its organisation's trail.
+func (s *Sim) addEventLocked(ev *event, requestID string) {
+	s.trail.add(ev, requestID)
+	if s.org != nil && s != s.org.mgmt {
+		s.org.orgTrailAddLocked(ev)
+	}
+}
+
+// recordPeerLocked records in s (the role's account) the other account's
+// side of a cross-account call the caller's account recorded as rec: the
+// caller shown as an AWSAccount (its account and principal id), the
+// record's own event id, the same requestID and sharedEventID.
+func (s *Sim) recordPeerLocked(req *Request, rec ctRecord) {
+	rec.UserIdentity = ctIdentity{Type: "AWSAccount", PrincipalID: req.Caller.PrincipalID, AccountID: req.Caller.AccountID}
+	rec.EventID = s.ids.uuid()
+	rec.RecipientAccountID = s.acct.ID
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return
+	}
+	ev := &event{account: s.acct.ID, seq: len(s.trail.events), raw: raw, time: req.Now.Truncate(time.Second),
+		visibleAt: req.Now.Add(s.scaled(s.opts.DeliveryDelay)), region: rec.AWSRegion, id: rec.EventID, name: rec.EventName,
+		source: rec.EventSource, readOnly: rec.ReadOnly, resources: rec.Resources}
+	s.addEventLocked(ev, "")
 }
 
 // Record is one CloudTrail record the sim wrote, for tests and tools.

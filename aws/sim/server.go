@@ -103,6 +103,12 @@ type Request struct {
 	Resources []EventResource
 	// AdditionalEventData is the record's additionalEventData, if any.
 	AdditionalEventData any
+
+	// sharedEventID and peer: a cross-account call (sts:AssumeRole of
+	// another account's role) is recorded in peer too, both records
+	// carrying sharedEventID.
+	sharedEventID string
+	peer          *Sim
 }
 
 // EventResource is an entry of a CloudTrail record's resources.
@@ -277,6 +283,12 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 	}
 	if svc.Protocol == ProtoQuery || svc.Protocol == ProtoEC2 {
 		req.RequestParameters = formParams(req.Form)
+	}
+	if s.org != nil && !op.NoAuthz {
+		// The organisation's service control policies (org.go).
+		if e := s.org.scpDeniesLocked(s, req, actionOf(svc, req.Op, op)); e != nil {
+			return nil, e, record
+		}
 	}
 	if e := s.authorizeLocked(req, actionOf(svc, req.Op, op), !op.NoAuthz); e != nil {
 		return nil, e, record

@@ -103,8 +103,9 @@ type Sim struct {
 	// bornSim is when the sim was made, by its own clock (see budgetTime).
 	bornSim time.Time
 
-	// mu guards everything below. Handlers run with it held.
-	mu       sync.Mutex
+	// mu guards everything below. Handlers run with it held. The Sims of
+	// one organisation share it (an Org's calls cross accounts).
+	mu       *sync.Mutex
 	acct     *account
 	services map[string]*Service
 	trail    *trailState
@@ -114,12 +115,18 @@ type Sim struct {
 
 	responder Credentials
 	server    *http.Server
+	// org is the organisation the account belongs to (org.go); nil for
+	// the single drill account.
+	org *Org
 }
 
 // New builds a drill account holding an administrator (the responder) and
 // a multi-Region trail delivering to an S3 bucket.
-func New(opts Options) *Sim {
-	s := &Sim{opts: opts, clock: opts.Clock, ids: newIDs(opts.Seed), speed: opts.Speed,
+func New(opts Options) *Sim { return newSim(opts, new(sync.Mutex)) }
+
+// newSim is New with the lock given (an organisation's Sims share one).
+func newSim(opts Options, mu *sync.Mutex) *Sim {
+	s := &Sim{mu: mu, opts: opts, clock: opts.Clock, ids: newIDs(opts.Seed), speed: opts.Speed,
 		services: map[string]*Service{}, limiters: map[string]*rate.Limiter{}, ext: map[string]any{}}
 	if s.clock == nil {
 		s.clock = WallClock{}

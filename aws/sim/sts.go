@@ -154,10 +154,18 @@ func (s *Sim) stsAssumeRole(r *Request) (any, error) {
 	if len(session) < 2 || len(session) > 64 {
 		return nil, Errorf(400, "ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64", session)
 	}
+	// The role is this account's, or (in an organisation) another
+	// member's: owner is the account that holds it.
+	owner := s
+	if s.org != nil && !strings.HasPrefix(arn, "arn:aws:iam::"+s.acct.ID+":") {
+		owner = s.org.accountOfARNLocked(arn)
+	}
 	var ro *role
-	for _, cand := range s.acct.roles {
-		if cand.ARN == arn {
-			ro = cand
+	if owner != nil {
+		for _, cand := range owner.acct.roles {
+			if cand.ARN == arn {
+				ro = cand
+			}
 		}
 	}
 	if ro == nil {
@@ -166,7 +174,7 @@ func (s *Sim) stsAssumeRole(r *Request) (any, error) {
 	if ext := r.Param("ExternalId"); ext != "" {
 		params["externalId"] = ext
 	}
-	if !s.trustAllows(r, ro) {
+	if !owner.trustAllows(r, ro) {
 		return nil, AccessDenied(ProtoQuery, r.Caller.ARN, "sts:AssumeRole", arn, "")
 	}
 	max := int(ro.MaxSession)
@@ -178,11 +186,18 @@ func (s *Sim) stsAssumeRole(r *Request) (any, error) {
 		return nil, e
 	}
 	params["durationSeconds"] = d
-	r.Resources = []EventResource{{ARN: ro.ARN, AccountID: s.acct.ID, Type: "AWS::IAM::Role"}}
-	c := s.mintLocked(r, credRole, nil, ro, session, time.Duration(d)*time.Second, r.Caller.MFA)
-	aru := assumedRoleUser{AssumedRoleID: ro.ID + ":" + session, Arn: fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", s.acct.ID, ro.Name, session)}
+	r.Resources = []EventResource{{ARN: ro.ARN, AccountID: owner.acct.ID, Type: "AWS::IAM::Role"}}
+	// The session belongs to the role's account (its parent is the
+	// caller's key): it works only there.
+	c := owner.mintLocked(r, credRole, nil, ro, session, time.Duration(d)*time.Second, r.Caller.MFA)
+	aru := assumedRoleUser{AssumedRoleID: ro.ID + ":" + session, Arn: fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", owner.acct.ID, ro.Name, session)}
 	r.ResponseElements = map[string]any{"credentials": credsRecord(c),
 		"assumedRoleUser": map[string]any{"assumedRoleId": aru.AssumedRoleID, "arn": aru.Arn}}
+	if owner != s {
+		// Recorded in both accounts, as AWS records a cross-account
+		// AssumeRole, with one sharedEventID.
+		r.sharedEventID, r.peer = s.ids.uuid(), owner
+	}
 	return assumeRoleResult{Credentials: credsOut(c), AssumedRoleUser: aru}, nil
 }
 

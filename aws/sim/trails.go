@@ -29,7 +29,7 @@ type trailDesc struct {
 func (t *trail) desc() trailDesc {
 	return trailDesc{Name: t.name, S3BucketName: t.bucket, S3KeyPrefix: t.prefix, IncludeGlobalServiceEvents: t.globalEvents,
 		IsMultiRegionTrail: t.multiRegion, HomeRegion: t.homeRegion, TrailARN: t.arn, LogFileValidationEnabled: t.validation,
-		HasCustomEventSelectors: t.custom}
+		HasCustomEventSelectors: t.custom, IsOrganizationTrail: t.orgID != ""}
 }
 
 // visibleIn reports whether the trail shows in region: in its home

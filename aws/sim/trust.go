@@ -244,6 +244,9 @@ func (s *Sim) trustAllows(r *Request, ro *role) bool {
 	}}
 	if c := r.Caller.cred; c != nil && c.Kind != credLongTerm {
 		ctx.TokenIssued = c.Created
+		// aws:MultiFactorAuthPresent is present only for temporary
+		// credentials: a long-term key's request does not carry it.
+		ctx.Strings["aws:multifactorauthpresent"] = fmt.Sprint(c.MFA)
 	}
 	if ext := r.Param("ExternalId"); ext != "" {
 		ctx.Strings["sts:externalid"] = ext
