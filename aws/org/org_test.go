@@ -111,3 +111,38 @@ func TestReadMembers(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadMembers is the budget: inventory and Region map of 100
+// member accounts × 17 Regions at 100 ms per call (≤ 20 s).
+func BenchmarkReadMembers(b *testing.B) {
+	for b.Loop() {
+		o := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: 5, Latency: 100 * time.Millisecond}, Members: 100})
+		ctx, cancel := context.WithCancel(context.Background())
+		endpoint, err := o.Start(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp := o.Responder()
+		sess, _ := session.Load(ctx, session.Options{Endpoint: endpoint, ReadOnly: true,
+			Credentials: session.StaticCredentials(resp.AccessKeyID, resp.SecretAccessKey, resp.SessionToken)})
+		id, err := sess.Identify(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		accts, err := org.List(ctx, sess.Organizations())
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(b.TempDir(), "inc.journal")
+		rec, _ := state.OpenRecorder(path, state.IncidentOpened{ID: "wr-bench"}, journal.Actor{User: "alice", Host: "jump1"})
+		core := incident.New(sess, id, rec, incident.DrillPacing(1))
+		start := time.Now()
+		if err := core.ReadMembers(ctx, incident.Members{Accounts: accts, Concurrency: 100}, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/org")
+		rec.Close()
+		cancel()
+		o.Close()
+	}
+}
