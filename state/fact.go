@@ -33,6 +33,7 @@ const (
 	KindVerdict         Kind = "verdict"          // Verdict: is a suspect credential contained, read back from AWS
 	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
+	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
@@ -155,6 +156,8 @@ type Suspect struct {
 // Regions is the account's list of Regions as last read.
 type Regions struct {
 	Regions []Region `json:"regions"`
+	// AccountID is the account read; empty is the home account (Store.Home).
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Region is one Region and its opt-in status
@@ -179,6 +182,8 @@ type StreamHealth struct {
 	NewestAt  time.Time `json:"newest_at,omitzero"`
 	Error     string    `json:"error,omitempty"`
 	Delivered int       `json:"delivered,omitempty"` // events delivered since the last health fact
+	// AccountID is the account read; empty is the home account.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Duration is a time.Duration that journals as a Go duration string ("40s").
@@ -328,6 +333,8 @@ type Sweep struct {
 	Resources []Resource `json:"resources"`
 	// Error is set when the Region or API could not be read; Resources is then empty.
 	Error *CallError `json:"error,omitempty"`
+	// AccountID is the account swept; empty is the home account.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Resource is one resource found by a sweep.

@@ -21,6 +21,7 @@ func init() { moreCommands = append(moreCommands, newConsoleCmd) }
 // consoleArgs are the flags of warroom console (and of warroom alone).
 type consoleArgs struct {
 	aws   awsFlags
+	org   orgFlags
 	path  string
 	theme string
 	since time.Duration
@@ -29,6 +30,7 @@ type consoleArgs struct {
 // register adds the console's flags to c.
 func (a *consoleArgs) register(c *cobra.Command) {
 	a.aws.register(c)
+	a.org.register(c, &a.aws)
 	journalFlag(c, &a.path, "incident journal to open or create (default: a new incident folder here)")
 	themeFlag(c, &a.theme)
 	c.Flags().DurationVar(&a.since, "since", 0, "how far back the CloudTrail backfill reaches (default 24h, at most 90 days)")
@@ -84,12 +86,16 @@ func runConsole(ctx context.Context, e *env, a *consoleArgs) error {
 	if a.since > 0 {
 		pace.Since = a.since
 	}
+	members, err := a.org.members(ctx, sess)
+	if err != nil {
+		return err
+	}
 	rec, actor, err := openConsoleJournal(e, a.path, state.IncidentOpened{}, id)
 	if err != nil {
 		return err
 	}
 	return runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: pace,
-		fact: sessionFact("console", sess, id), theme: a.theme})
+		fact: sessionFact("console", sess, id), theme: a.theme, members: members})
 }
 
 // openConsoleJournal opens (or creates, with opened as line 1) the journal
@@ -117,6 +123,8 @@ type consoleRun struct {
 	confirmDelay time.Duration
 	// commands are ':' commands added to the console (the drill's debrief).
 	commands []tui.Command
+	// members, when set, are the member accounts read too (--org, --accounts).
+	members *incident.Members
 }
 
 // runWired journals who attached, wires the journal to AWS and to the
@@ -135,6 +143,9 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	core := incident.New(r.sess, r.id, r.rec, r.pace)
+	if r.members != nil {
+		core.SetMembers(*r.members)
+	}
 	if err := core.Open(e.stderr); err != nil {
 		return usageErr(err)
 	}
