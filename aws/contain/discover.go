@@ -238,9 +238,65 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			}
 		}
 	}
+	// The other accounts the family reached: their inventory and sweep,
+	// read through the role assumed there and journaled with the account.
+	var accts []string
+	_ = fold(func(s *state.Store, raw Raw) error {
+		if s.Home() == "" {
+			// No session names the journal's own account: a member's
+			// inventory would fold over the home account's.
+			return nil
+		}
+		f := findFamily(s, raw, key, env.keyAccount(ctx, key))
+		for _, a := range f.Accounts() {
+			if a != "" && !env.Home(a) {
+				accts = append(accts, a)
+			}
+		}
+		return nil
+	})
+	for _, acct := range accts {
+		aenv, err := env.ForAccount(ctx, acct)
+		if err != nil {
+			continue // said by the pull, and by the plan
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readAccount(ctx, aenv, j, acct, regs, problem)
+		}()
+	}
 	wg.Wait()
 	sort.Strings(out.Problems)
 	return out, nil
+}
+
+// readAccount reads a member account's inventory and sweep through its
+// Env and journals them with the account's id (the store folds them in
+// Store.Accounts).
+func readAccount(ctx context.Context, env *Env, j Journal, acct string, regs []string, problem func(string)) {
+	inv := inventory.Collect(ctx, env.Sess, inventory.Options{AccountID: acct, Now: env.now, ReportWait: -1})
+	for _, e := range inv.Errors {
+		problem(fmt.Sprintf("account %s: %s %s: %s", acct, e.Call, e.Target, e.Error))
+	}
+	if _, err := j.Record(state.KindInventory, inv); err != nil {
+		problem("journal inventory: " + err.Error())
+	}
+	sws, err := sweep.Run(ctx, env.Sess, regs, sweep.Options{Now: env.now})
+	if err != nil {
+		problem("account " + acct + ": sweep: " + err.Error())
+		return
+	}
+	for _, sw := range sws {
+		sw.AccountID = acct
+		if sw.Error != nil {
+			problem(fmt.Sprintf("account %s: sweep %s in %s: %s", acct, sw.Kind, sw.Region, sw.Error.Error))
+		}
+		if _, err := j.Record(state.KindSweep, sw); err != nil {
+			problem("journal sweep: " + err.Error())
+			return
+		}
+	}
 }
 
 // regionHistory is what one Refresh read of a Region's event history in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/state"
 )
 
 // orgDrill starts a drill organisation and connects the responder of its
@@ -41,6 +43,12 @@ func orgDrill(t *testing.T, opts sim.OrgOptions) (*sim.Org, *drill, context.Cont
 	d.connect(t, o.Responder(), false)
 	d.env.Now = nil // the wall clock, as the sim's
 	d.env.Member, d.env.MemberRole = SessionMembers(d.sess), MemberRoleName(d.sess)
+	// The session, as warroom journals it: the home account's facts are
+	// told from the members' by it.
+	if _, err := d.rec.Record(state.KindSessionStarted, state.SessionStarted{Command: "contain", AccountID: d.env.Self.AccountID,
+		CallerARN: d.env.Self.ARN, CallerKeyID: d.env.Self.KeyID, Endpoint: endpoint, Drill: true}); err != nil {
+		t.Fatal(err)
+	}
 	return o, d, ctx
 }
 
@@ -162,6 +170,22 @@ func TestOrgPivotContainedInBothAccounts(t *testing.T) {
 				t.Errorf("account B: miner %s is %s", aws.ToString(in.InstanceId), s)
 			}
 		}
+	}
+
+	// Refresh read each account's inventory and sweep through its role,
+	// journaled with the account.
+	st, _, err := state.Replay(d.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, acct := range []string{a.AccountID(), b.AccountID()} {
+		af, ok := st.Account(acct)
+		if !ok || af.Inventory == nil || len(af.Sweeps) == 0 {
+			t.Errorf("account %s: no inventory or sweep journaled (%v)", acct, ok)
+		}
+	}
+	if af, _ := st.Account(b.AccountID()); af.Inventory != nil && !slices.ContainsFunc(af.Inventory.Users, func(u state.User) bool { return u.Name == pivotUser }) {
+		t.Errorf("account B's inventory does not hold %s", pivotUser)
 	}
 
 	// The journal names the account and the role of every action.
