@@ -79,6 +79,12 @@ func playOrg(t *testing.T, ctx context.Context, o *sim.Org, d *drill, seed uint6
 	return sc
 }
 
+// orgContain are the playbook's options in an organisation drill: rounds
+// every 250 ms for up to wait.
+func orgContain(wait time.Duration) ContainOptions {
+	return ContainOptions{Wait: wait, Poll: 250 * time.Millisecond, Refresh: RefreshOptions{Rate: 40}}
+}
+
 func orgOptions(seed uint64, speed float64) sim.OrgOptions {
 	return sim.OrgOptions{Options: sim.Options{Seed: seed, Speed: speed, DeliveryDelay: time.Duration(speed * float64(1500*time.Millisecond)), LookupRate: 50}}
 }
@@ -98,8 +104,7 @@ func TestOrgPivotContainedInBothAccounts(t *testing.T) {
 	const speed = 10
 	o, d, ctx := orgDrill(t, orgOptions(5, speed))
 	sc := playOrg(t, ctx, o, d, 5, speed)
-	v, pb, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), ContainOptions{Wait: 180 * time.Second, Poll: 250 * time.Millisecond,
-		Refresh: RefreshOptions{Rate: 40}})
+	v, pb, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), orgContain(180*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +246,7 @@ func TestOrgUnreachableMemberIsUnsure(t *testing.T) {
 	opts.NoAccessRole = []int{1}
 	o, d, ctx := orgDrill(t, opts)
 	sc := playOrg(t, ctx, o, d, 7, speed)
-	v, _, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), ContainOptions{Wait: 20 * time.Second, Poll: 250 * time.Millisecond,
-		Refresh: RefreshOptions{Rate: 40}})
+	v, _, err := d.runner.Contain(ctx, journalFold(t, d.path), sc.LeakedKey(), orgContain(20*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

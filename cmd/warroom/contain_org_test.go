@@ -30,15 +30,7 @@ func orgCLI(t *testing.T) (*sim.Org, *readDrill) {
 		cancel()
 		_ = o.Close()
 	})
-	resp := o.Responder()
-	t.Setenv("AWS_ACCESS_KEY_ID", resp.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", resp.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("WARROOM_JOURNAL", "")
+	asResponder(t, o.Responder())
 	return o, &readDrill{sim: o.Management(), endpoint: endpoint, journal: filepath.Join(t.TempDir(), "inc", "journal.jsonl")}
 }
 
