@@ -43,6 +43,8 @@ type containFlags struct {
 	statementID, statement      string
 	// undo runs the action's undo (account-scp --undo).
 	undo bool
+	// The role assumed in the member accounts a family reached.
+	role orgFlags
 }
 
 func (f *containFlags) register(c *cobra.Command) {
@@ -52,6 +54,12 @@ func (f *containFlags) register(c *cobra.Command) {
 	c.Flags().BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&f.overrideSelf, "override-self", false, "allow cutting off the credentials warroom itself runs on")
 	c.Flags().BoolVar(&f.proceed, "proceed", false, "go ahead even if another responder is acting on the same target")
+	// A family that reached other accounts is contained in each through
+	// this role (account-scp spares it).
+	c.Flags().StringVar(&f.role.roleName, "role-name", session.DefaultRoleName, "the role assumed in the other accounts of the organisation the family reached")
+	c.Flags().StringVar(&f.role.externalID, "external-id", "", "the external id the role's trust asks for")
+	c.Flags().StringVar(&f.role.mfaSerial, "mfa-serial", "", "the MFA device (serial or ARN) AssumeRole is called with; the code is asked on the terminal")
+	f.aws.role = f.role.role
 }
 
 func newContainCmd(e *env) *cobra.Command {

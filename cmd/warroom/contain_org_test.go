@@ -69,6 +69,11 @@ func TestContainAccountSCP(t *testing.T) {
 	if err := call(); err != nil {
 		t.Fatalf("--plan changed something: %v", err)
 	}
+	// The role warroom assumes (--role-name) is spared too.
+	_, out, _ = warroomIn(t, "", args("account-scp", acct, "--plan", "--role-name", "warroom-ir")...)
+	if !strings.Contains(out, `["arn:aws:iam::`+acct+`:role/OrganizationAccountAccessRole","arn:aws:iam::`+acct+`:role/warroom-ir"]`) {
+		t.Errorf("--role-name warroom-ir is not spared:\n%s", out)
+	}
 
 	if code, out, errs = warroomIn(t, "", args("account-scp", acct, "--yes")...); code != 0 {
 		t.Fatalf("attach: exit %d: %s\n%s", code, errs, out)
