@@ -351,5 +351,8 @@ func FootholdLine(o state.OpenFoothold) string {
 	if o.Region != "" {
 		s += " in " + o.Region
 	}
+	if o.Account != "" && o.Account != o.ID {
+		s += " in account " + o.Account
+	}
 	return s + ": " + o.Detail
 }

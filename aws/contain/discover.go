@@ -665,12 +665,21 @@ func attribute(ctx context.Context, env *Env, j Journal, unsure []state.OpenFoot
 		if region == "" {
 			region = sweepHome
 		}
-		lm := env.lookupLimiter(region, lim)
+		// Made in another account: asked of that account's CloudTrail.
+		aenv, look := env, lookup
+		if u.Account != "" && !env.Home(u.Account) {
+			var err error
+			if aenv, err = env.ForAccount(ctx, u.Account); err != nil {
+				continue
+			}
+			look = func(region string) cloudtrail.LookupEventsAPIClient { return aenv.Sess.CloudTrail(region) }
+		}
+		lm := aenv.lookupLimiter(region, lim)
 		if lm.Wait(ctx) != nil {
 			return n
 		}
 		out, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) {
-			return lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(u.At.Add(-time.Hour)),
+			return look(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(u.At.Add(-time.Hour)),
 				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: aws.String(u.ID)}}})
 		})
 		if err != nil {

@@ -724,7 +724,36 @@ func readPlan(s *state.Store, raw Raw, key, account string) *planView {
 		}
 	}
 	fv.unsure = unattributed(s, raw, f)
+	// The other accounts the family reached, from their own inventory and
+	// sweep (Refresh journals them with the account).
+	for _, acct := range sortedKeys(f.Members) {
+		af, ok := s.Account(acct)
+		if !ok || s.Home() == "" {
+			continue
+		}
+		m := *f.Members[acct]
+		m.First = f.First // made after the leak, wherever
+		for _, o := range unattributedIn(s, raw, &m, sortedSweeps(af.Sweeps), af.Inventory) {
+			o.Account = acct
+			fv.unsure = append(fv.unsure, o)
+		}
+	}
 	return fv
+}
+
+// sortedSweeps lists an account's sweeps by Region and kind.
+func sortedSweeps(m map[state.SweepKey]state.Dated[state.Sweep]) []state.Dated[state.Sweep] {
+	out := make([]state.Dated[state.Sweep], 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b state.Dated[state.Sweep]) int {
+		if c := strings.Compare(a.V.Region, b.V.Region); c != 0 {
+			return c
+		}
+		return strings.Compare(a.V.Kind, b.V.Kind)
+	})
+	return out
 }
 
 // planFromView plans from what readPlan read.
@@ -1061,6 +1090,11 @@ func sameJSON(a, b string) bool {
 // so these may be the family's: the verdict stays "unsure" until
 // CloudTrail names who made them.
 func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *Family) []state.OpenFoothold {
+	return unattributedIn(s, raw, f, s.SweepList(), s.Inventory)
+}
+
+// unattributedIn is unattributed over one account's sweeps and inventory.
+func unattributedIn(s *state.Store, raw func(state.EventRef) ([]byte, error), f *Family, sweeps []state.Dated[state.Sweep], inv *state.Inventory) []state.OpenFoothold {
 	since := f.First
 	if since.IsZero() || !s.Incident.Began.IsZero() && s.Incident.Began.Before(since) && !s.Incident.Began.IsZero() {
 		if !s.Incident.Began.IsZero() {
@@ -1072,7 +1106,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 	}
 	var out []state.OpenFoothold
 	cr, _ := state.FindCreators(s.Events, raw)
-	for _, sw := range s.SweepList() {
+	for _, sw := range sweeps {
 		if sw.V.Kind == "ec2:security-group" {
 			continue // groups carry no creation time
 		}
@@ -1094,7 +1128,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 				Detail: "made " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
 	}
-	if s.Inventory == nil {
+	if inv == nil {
 		return out
 	}
 	keys, users, roles := iamCreators(s, raw)
@@ -1102,7 +1136,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 	for _, k := range f.Keys {
 		fam[k] = true
 	}
-	for _, u := range s.Inventory.Users {
+	for _, u := range inv.Users {
 		if u.Created.After(since) && !users[u.Name] && !slices.Contains(f.Users, u.Name) {
 			out = append(out, state.OpenFoothold{Kind: "user", ID: u.Name, At: u.Created, Detail: "created " + u.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
@@ -1112,7 +1146,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 			}
 		}
 	}
-	for _, r := range s.Inventory.Roles {
+	for _, r := range inv.Roles {
 		if r.Created.After(since) && !roles[r.Name] && !slices.Contains(f.CreatedRoles, r.Name) && !r.ServiceLinked {
 			out = append(out, state.OpenFoothold{Kind: "role", ID: r.Name, At: r.Created, Detail: "created " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -21,7 +22,8 @@ import (
 func orgCLI(t *testing.T) (*sim.Org, *readDrill) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	o := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: 41}})
+	clock := sim.NewManualClock(time.Now().Add(-2 * time.Hour).Truncate(time.Second))
+	o := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: 41, Clock: clock}})
 	endpoint, err := o.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +33,7 @@ func orgCLI(t *testing.T) (*sim.Org, *readDrill) {
 		_ = o.Close()
 	})
 	asResponder(t, o.Responder())
-	return o, &readDrill{sim: o.Management(), endpoint: endpoint, journal: filepath.Join(t.TempDir(), "inc", "journal.jsonl")}
+	return o, &readDrill{sim: o.Management(), clock: clock, endpoint: endpoint, journal: filepath.Join(t.TempDir(), "inc", "journal.jsonl")}
 }
 
 // TestContainAccountSCP: `contain account-scp` previews the exact SCP and
@@ -145,6 +147,12 @@ func TestContainCredentialAcrossAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A user made in B after the leak that no CloudTrail record names a
+	// creator for (made behind the API's back): unsure, in B.
+	d.clock.Advance(time.Minute)
+	if err := b.AddUser("late-user"); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.MkdirAll(filepath.Dir(d.journal), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +171,9 @@ func TestContainCredentialAcrossAccounts(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the plan does not show %q:\n%s", want, out)
 		}
+	}
+	if !strings.Contains(out, "? user late-user in account "+b.AccountID()+": created ") {
+		t.Errorf("the user made in B after the leak with no creator is not unsure there:\n%s", out)
 	}
 	// The deactivation of the leaked key is in A; the quarantine of the
 	// user the session made is in B.
