@@ -95,8 +95,12 @@ func (r *Runner) In(env *Env) *Runner {
 	if env == nil || env == r.Env {
 		return r
 	}
+	root := r
+	if r.parent != nil {
+		root = r.parent
+	}
 	return &Runner{Env: env, Journal: r.Journal, Path: r.Path, Actor: r.Actor, Logf: r.Logf, VerifyWait: r.VerifyWait,
-		afterIntent: r.afterIntent, afterCalls: r.afterCalls}
+		afterIntent: r.afterIntent, afterCalls: r.afterCalls, parent: root}
 }
 
 // SessionMembers is the MemberFunc of sess: the member session

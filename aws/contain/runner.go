@@ -41,6 +41,8 @@ type Runner struct {
 	// call at a time (a playbook runs Regions' steps side by side).
 	Logf  func(format string, args ...any)
 	logMu sync.Mutex
+	// parent is the Runner In made this one from: it logs.
+	parent *Runner
 	// VerifyWait is how long a verification that does not hold yet is
 	// retried (IAM is eventually consistent: a policy just put may read
 	// back late). Zero reads back once.
@@ -105,6 +107,10 @@ func NewActionID(now time.Time) string {
 }
 
 func (r *Runner) logf(format string, args ...any) {
+	if r.parent != nil {
+		r.parent.logf(format, args...) // one log, one lock
+		return
+	}
 	if r.Logf != nil {
 		r.logMu.Lock()
 		defer r.logMu.Unlock()
