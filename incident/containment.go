@@ -68,6 +68,9 @@ type PlanStep struct {
 	Why   string
 	Calls []state.Call
 	Err   string
+	// Account and Role: the member account the step acts in and the role
+	// assumed there (empty: the account warroom acts from).
+	Account, Role string
 }
 
 // Containment is the incident's containment over aws/contain: plans come
@@ -258,6 +261,9 @@ func (c *Containment) planCredential(ctx context.Context, t Target) (Plan, error
 	var undo []string
 	for i, st := range pb.Steps {
 		ps := PlanStep{Name: st.Action.Name(), Why: st.Why}
+		if st.Env != nil {
+			ps.Account, ps.Role = st.Env.Account, st.Env.Role
+		}
 		if st.Plan != nil {
 			ps.Calls = st.Plan.Calls
 		}
@@ -344,6 +350,9 @@ func FootholdLine(o state.OpenFoothold) string {
 	s := o.Kind + " " + o.ID
 	if o.Region != "" {
 		s += " in " + o.Region
+	}
+	if o.Account != "" && o.Account != o.ID {
+		s += " in account " + o.Account
 	}
 	return s + ": " + o.Detail
 }

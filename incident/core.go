@@ -125,6 +125,11 @@ type Core struct {
 	suspects map[string]bool
 	// from is where the follower starts: past the lines Open folded.
 	from int64
+
+	// members is the organisation mode (accounts.go); nil reads the
+	// home account alone. memberStreams are the members' streams.
+	members       *Members
+	memberStreams []*trail.Stream
 }
 
 // New prepares the core of the incident rec journals, reading AWS through
@@ -328,11 +333,14 @@ func (c *Core) observe(e journal.Entry) {
 	} else {
 		c.suspects[s.AccessKeyID] = true
 	}
+	streams := append([]*trail.Stream{c.stream}, c.memberStreams...)
 	c.mu.Unlock()
-	if s.Clear {
-		c.stream.RemoveSuspectKey(s.AccessKeyID)
-	} else {
-		c.stream.AddSuspectKey(s.AccessKeyID)
+	for _, st := range streams {
+		if s.Clear {
+			st.RemoveSuspectKey(s.AccessKeyID)
+		} else {
+			st.AddSuspectKey(s.AccessKeyID)
+		}
 	}
 }
 
@@ -395,6 +403,9 @@ func (c *Core) produce(ctx context.Context) error {
 	c.launch(ctx, rw.Run)
 	c.launch(ctx, c.stream.Run)
 	c.launch(ctx, func(ctx context.Context) error { return c.inventoryLoop(ctx, began) })
+	if c.members != nil {
+		c.launch(ctx, func(ctx context.Context) error { return c.membersLoop(ctx, began) })
+	}
 	sw := &sweep.Watcher{Session: c.sess, Interval: c.pace.Sweeps, Regions: c.EnabledRegions,
 		OnSweep: func(_ context.Context, changed []state.Sweep) error {
 			for _, s := range changed {

@@ -35,11 +35,14 @@ func JournalNewKeys(sess *session.Session, rec *state.Recorder) {
 // through sess as id and journaling as actor: the one place warroom
 // contain, the console (Core.Containment) and the drill's debrief get it.
 // A Regional action finds its resource's Region from the journal file
-// (FileLocator: read on the first question, not before).
+// (FileLocator: read on the first question, not before). A family's
+// footholds in another account of the organisation are contained through
+// the role the session assumes there (contain.SessionMembers).
 func NewRunner(sess *session.Session, id session.Identity, rec *state.Recorder, actor journal.Actor) *contain.Runner {
 	incidentID, _, _ := rec.Head()
 	env := contain.NewEnv(sess, id, incidentID)
 	env.Locate = FileLocator(rec.Path())
+	env.Member, env.MemberRole = contain.SessionMembers(sess), contain.MemberRoleName(sess)
 	return &contain.Runner{Env: env, Journal: rec, Path: rec.Path(), Actor: actor}
 }
 

@@ -152,7 +152,11 @@ func render(w io.Writer, r *Report, st style) error {
 	sb.WriteString(st.table([]string{"", ""}, rows))
 	rows = nil
 	for _, c := range r.Summary.Containment {
-		rows = append(rows, []string{e(c.Action), e(c.Target), e(c.Outcome), ts(c.At), dur(c.SinceFirstEvent), dur(c.SinceOpened)})
+		target := e(c.Target)
+		if c.Account != "" {
+			target += " (account " + e(c.Account) + ")"
+		}
+		rows = append(rows, []string{e(c.Action), target, e(c.Outcome), ts(c.At), dur(c.SinceFirstEvent), dur(c.SinceOpened)})
 	}
 	sb.WriteString(st.heading(3, "Containment"))
 	if len(rows) == 0 {
@@ -214,6 +218,9 @@ func render(w io.Writer, r *Report, st style) error {
 		rows = [][]string{
 			{"action id", e(a.ID)}, {"by", e(a.By)}, {"intent", ts(a.IntentAt)}, {"result", ts(a.ResultAt)},
 			{"region", e(a.Region)}, {"error", e(a.Error)}, {"undo", e(a.Undo)},
+		}
+		if a.Account != "" {
+			rows = append(rows, []string{"account", e(a.Account)}, []string{"role assumed", e(a.Role)})
 		}
 		for _, v := range a.Verified {
 			h := "does not hold"

@@ -75,8 +75,11 @@ type Summary struct {
 
 // Step is one containment action's place in time.
 type Step struct {
-	Action  string    `json:"action"`
-	Target  string    `json:"target"`
+	Action string `json:"action"`
+	Target string `json:"target"`
+	// Account is the member account the step acted in ("" : the
+	// session's own).
+	Account string    `json:"account,omitempty"`
 	Outcome string    `json:"outcome"`
 	At      time.Time `json:"at"` // the result's time, or the intent's when there is none
 	// SinceFirstEvent and SinceOpened are how long after the attacker's
@@ -133,6 +136,10 @@ type Action struct {
 	Verified []Verify     `json:"verified,omitempty"`
 	Undo     string       `json:"undo,omitempty"`
 	Plan     []state.Call `json:"plan,omitempty"`
+	// Account and Role: the account acted in and the role assumed there
+	// (both empty: the session's own account, with its own credentials).
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // Call is one API call an action made, with AWS's request id.
@@ -364,7 +371,7 @@ func (r *Report) actions(s *state.Store) {
 		ra := Action{
 			ID: a.Intent.ActionID, Action: a.Intent.Action, Target: a.Intent.Target, Region: a.Intent.Region,
 			By: actor(a.By), IntentAt: a.At, ResultAt: a.ResultAt, Outcome: string(a.Outcome()),
-			Undo: a.Intent.Undo, Plan: a.Intent.Plan, Calls: []Call{},
+			Undo: a.Intent.Undo, Plan: a.Intent.Plan, Calls: []Call{}, Account: a.Intent.Account, Role: a.Intent.Role,
 		}
 		if a.Result != nil {
 			ra.Error = a.Result.Error
@@ -387,7 +394,7 @@ func (r *Report) containment(s *state.Store) {
 		if at.IsZero() {
 			at = a.At
 		}
-		st := Step{Action: a.Intent.Action, Target: a.Intent.Target, Outcome: string(a.Outcome()), At: at}
+		st := Step{Action: a.Intent.Action, Target: a.Intent.Target, Account: a.Intent.Account, Outcome: string(a.Outcome()), At: at}
 		if !s.Incident.OpenedAt.IsZero() {
 			st.SinceOpened = at.Sub(s.Incident.OpenedAt)
 		}

@@ -37,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 6 // 6: the account column with posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 7 // 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -72,6 +72,7 @@ type ckStore struct {
 	Verdicts     map[string]Dated[Verdict]
 	Integrity    map[string]Dated[TrailIntegrity]
 	Trusts       map[string][]Dated[string]
+	Accounts     map[string]ckAccount
 	Timeline     []TimelineItem
 	Problems     []FactProblem
 	Ours         []ckOurs
@@ -84,6 +85,18 @@ type ckStore struct {
 	PendMin int64
 	Copies  map[uint32]ckCopySet
 	Addenda map[uint32]ctlog.Addendum
+}
+
+// ckAccount is a member account's facts, its sweeps as a list (SweepKey
+// is no JSON object key).
+type ckAccount struct {
+	Access       *Dated[AccountAccess]
+	Regions      []Region
+	RegionsAt    time.Time
+	Inventory    *Inventory
+	InventorySeq int64
+	Health       map[string]Dated[StreamHealth]
+	Sweeps       []Dated[Sweep]
 }
 
 type ckOurs struct {
@@ -385,6 +398,13 @@ func storeRest(s *Store) *ckStore {
 	}
 	for _, a := range slices.SortedFunc(maps.Keys(s.ours), compareActors) {
 		r.Ours = append(r.Ours, ckOurs{a, s.ours[a]})
+	}
+	for id, m := range s.Accounts {
+		if r.Accounts == nil {
+			r.Accounts = map[string]ckAccount{}
+		}
+		r.Accounts[id] = ckAccount{Access: m.Access, Regions: m.Regions, RegionsAt: m.RegionsAt, Inventory: m.Inventory,
+			InventorySeq: m.InventorySeq, Health: m.Health, Sweeps: sweepList(m.Sweeps)}
 	}
 	l := &t.lineage
 	r.Lineage = ckLineage{ByChild: l.byChild, ByEvent: l.byEvent, Children: l.children,
@@ -927,6 +947,18 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Trusts, r.Trusts)
 	for _, sw := range r.Sweeps {
 		s.Sweeps[SweepKey{sw.V.Region, sw.V.Kind}] = sw
+	}
+	for id, a := range r.Accounts {
+		if s.Accounts == nil {
+			s.Accounts = map[string]*AccountFacts{}
+		}
+		m := &AccountFacts{Access: a.Access, Regions: a.Regions, RegionsAt: a.RegionsAt, Inventory: a.Inventory,
+			InventorySeq: a.InventorySeq, Health: map[string]Dated[StreamHealth]{}, Sweeps: map[SweepKey]Dated[Sweep]{}}
+		orEmpty(&m.Health, a.Health)
+		for _, sw := range a.Sweeps {
+			m.Sweeps[SweepKey{sw.V.Region, sw.V.Kind}] = sw
+		}
+		s.Accounts[id] = m
 	}
 	for _, a := range r.Actions {
 		if a == nil {

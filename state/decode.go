@@ -237,6 +237,9 @@ func decodeHealth(data []byte, in interner) (v StreamHealth, ok bool) {
 		case "delivered":
 			bit = 64
 			v.Delivered, good = plainInt(val)
+		case "account_id":
+			bit = 128
+			v.AccountID, good = in.plainString(val)
 		default:
 			return false
 		}

@@ -33,6 +33,7 @@ const (
 	KindVerdict         Kind = "verdict"          // Verdict: is a suspect credential contained, read back from AWS
 	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
+	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
@@ -155,6 +156,8 @@ type Suspect struct {
 // Regions is the account's list of Regions as last read.
 type Regions struct {
 	Regions []Region `json:"regions"`
+	// AccountID is the account read; empty is the home account (Store.Home).
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Region is one Region and its opt-in status
@@ -179,6 +182,8 @@ type StreamHealth struct {
 	NewestAt  time.Time `json:"newest_at,omitzero"`
 	Error     string    `json:"error,omitempty"`
 	Delivered int       `json:"delivered,omitempty"` // events delivered since the last health fact
+	// AccountID is the account read; empty is the home account.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Duration is a time.Duration that journals as a Go duration string ("40s").
@@ -328,6 +333,8 @@ type Sweep struct {
 	Resources []Resource `json:"resources"`
 	// Error is set when the Region or API could not be read; Resources is then empty.
 	Error *CallError `json:"error,omitempty"`
+	// AccountID is the account swept; empty is the home account.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Resource is one resource found by a sweep.
@@ -360,6 +367,11 @@ type ActionIntent struct {
 	Region     string `json:"region,omitempty"`
 	Plan       []Call `json:"plan"`
 	Undo       string `json:"undo,omitempty"` // how to undo, or "cannot be undone"
+	// Account is the account acted in and Role the role ARN assumed to
+	// act there; empty: the session's own account, with its own
+	// credentials (every journal before organisations).
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // ActionResult is journaled after an action's calls.
@@ -372,6 +384,9 @@ type ActionResult struct {
 	// Prior records state that the action destroyed (a deleted user's policies,
 	// keys ids, groups …) so the journal is the record of what was.
 	Prior json.RawMessage `json:"prior,omitempty"`
+	// Account and Role: as in ActionIntent.
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // CallResult is one call made, with AWS's request id.
@@ -387,6 +402,9 @@ type ActionVerify struct {
 	ActionID string `json:"action_id"`
 	Holds    bool   `json:"holds"`
 	Detail   string `json:"detail"`
+	// Account and Role: where it was read back, as in ActionIntent.
+	Account string `json:"account,omitempty"`
+	Role    string `json:"role,omitempty"`
 }
 
 // JournalRepaired records what a writer found at the end of the journal and
@@ -461,6 +479,8 @@ type OpenFoothold struct {
 	Detail string `json:"detail"`
 	// At is when an unattributed resource was made (zero otherwise).
 	At time.Time `json:"at,omitzero"`
+	// Account is the member account it is in (empty: the session's own).
+	Account string `json:"account,omitempty"`
 }
 
 // Word is the verdict in one word: "contained", "not contained" or

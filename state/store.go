@@ -73,6 +73,9 @@ type Store struct {
 	// inventories saw, oldest first: the known-good document to restore
 	// when the attacker changed it.
 	Trusts map[string][]Dated[string]
+	// Accounts holds the facts of member accounts, by account id
+	// (accounts.go): the home account's stay in the fields above.
+	Accounts map[string]*AccountFacts
 
 	// Timeline has one item per fact applied, for the journal pane.
 	Timeline []TimelineItem
@@ -370,7 +373,11 @@ func (s *Store) apply(e journal.Entry) error {
 	case KindRegions:
 		var v Regions
 		if v, err = decode[Regions](e); err == nil {
-			s.Regions, s.RegionsAt = v.Regions, e.At
+			if m := s.member(v.AccountID); m != nil {
+				m.Regions, m.RegionsAt = v.Regions, e.At
+			} else {
+				s.Regions, s.RegionsAt = v.Regions, e.At
+			}
 			enabled := 0
 			for _, r := range v.Regions {
 				if r.Enabled() {
@@ -385,8 +392,13 @@ func (s *Store) apply(e journal.Entry) error {
 			v, err = decode[StreamHealth](e)
 		}
 		if err == nil {
-			s.Health[v.Source] = dated(e, v)
-			sum = v.Source + ": " + v.Status + ", " + time.Duration(v.Lag).Round(time.Second).String() + " behind"
+			if m := s.member(v.AccountID); m != nil {
+				m.Health[v.Source] = dated(e, v)
+				sum = v.AccountID + " "
+			} else {
+				s.Health[v.Source] = dated(e, v)
+			}
+			sum += v.Source + ": " + v.Status + ", " + time.Duration(v.Lag).Round(time.Second).String() + " behind"
 			if v.Error != "" {
 				sum += ": " + v.Error
 			}
@@ -394,8 +406,16 @@ func (s *Store) apply(e journal.Entry) error {
 	case KindInventory:
 		var v Inventory
 		if v, err = decode[Inventory](e); err == nil {
-			s.Inventory, s.InventorySeq = &v, e.Seq
+			m := s.member(v.AccountID)
+			if m != nil {
+				m.Inventory, m.InventorySeq = &v, e.Seq
+			} else {
+				s.Inventory, s.InventorySeq = &v, e.Seq
+			}
 			for _, r := range v.Roles {
+				if m != nil {
+					break // Trusts are the home account's roles
+				}
 				h := s.Trusts[r.Name]
 				if r.TrustPolicy != "" && (len(h) == 0 || h[len(h)-1].V != r.TrustPolicy) {
 					s.Trusts[r.Name] = append(h, Dated[string]{Seq: e.Seq, At: v.TakenAt, By: e.By, V: r.TrustPolicy})
@@ -405,7 +425,10 @@ func (s *Store) apply(e journal.Entry) error {
 			for _, u := range v.Users {
 				keys += len(u.Keys)
 			}
-			sum = "inventory: " + Plural(len(v.Users), "user") + ", " + Plural(keys, "key") + ", " + Plural(len(v.Roles), "role")
+			if m != nil {
+				sum = "account " + v.AccountID + " "
+			}
+			sum += "inventory: " + Plural(len(v.Users), "user") + ", " + Plural(keys, "key") + ", " + Plural(len(v.Roles), "role")
 			if len(v.Errors) > 0 {
 				sum += fmt.Sprintf(", %d calls failed", len(v.Errors))
 			}
@@ -413,11 +436,16 @@ func (s *Store) apply(e journal.Entry) error {
 	case KindSweep:
 		var v Sweep
 		if v, err = decode[Sweep](e); err == nil {
-			s.Sweeps[SweepKey{v.Region, v.Kind}] = dated(e, v)
-			if v.Error != nil {
-				sum = fmt.Sprintf("%s %s: %s", v.Region, v.Kind, v.Error.Class)
+			if m := s.member(v.AccountID); m != nil {
+				m.Sweeps[SweepKey{v.Region, v.Kind}] = dated(e, v)
+				sum = v.AccountID + " "
 			} else {
-				sum = fmt.Sprintf("%s %s: %d", v.Region, v.Kind, len(v.Resources))
+				s.Sweeps[SweepKey{v.Region, v.Kind}] = dated(e, v)
+			}
+			if v.Error != nil {
+				sum += fmt.Sprintf("%s %s: %s", v.Region, v.Kind, v.Error.Class)
+			} else {
+				sum += fmt.Sprintf("%s %s: %d", v.Region, v.Kind, len(v.Resources))
 			}
 		}
 	case KindActionIntent, KindActionResult, KindActionVerify:
@@ -462,6 +490,11 @@ func (s *Store) apply(e journal.Entry) error {
 			default:
 				sum = fmt.Sprintf("key %s belongs to account %s", v.AccessKeyID, v.Account)
 			}
+		}
+	case KindAccountAccess:
+		var v AccountAccess
+		if v, err = decode[AccountAccess](e); err == nil {
+			sum = s.applyAccess(dated(e, v))
 		}
 	case KindAnchor:
 		var v Anchor
@@ -519,9 +552,12 @@ func (s *Store) SessionEnd(i int) (end Dated[SessionEnded], ok bool) {
 }
 
 // SweepList returns the latest sweeps sorted by Region, then kind.
-func (s *Store) SweepList() []Dated[Sweep] {
-	out := make([]Dated[Sweep], 0, len(s.Sweeps))
-	for _, v := range s.Sweeps {
+func (s *Store) SweepList() []Dated[Sweep] { return sweepList(s.Sweeps) }
+
+// sweepList is sweeps sorted by Region and kind.
+func sweepList(sweeps map[SweepKey]Dated[Sweep]) []Dated[Sweep] {
+	out := make([]Dated[Sweep], 0, len(sweeps))
+	for _, v := range sweeps {
 		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool {

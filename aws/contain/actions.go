@@ -81,6 +81,8 @@ var Actions = []ActionInfo{
 	{Name: "stop-logging", Kinds: []Kind{KindTrail}, Undo: "start-logging", Short: "stop a trail's logging", Target: "trail/NAME"},
 	{Name: "restore-event-selectors", Kinds: []Kind{KindTrail}, Undo: "restore-event-selectors with the replaced selectors (kept in the result)", Short: "put a trail's known-good event selectors back", Target: "trail/NAME [--selectors FILE|-]"},
 	{Name: "remove-function-permission", Kinds: []Kind{KindFunction}, Undo: "add-function-permission with the removed statement (kept in the result)", Short: "remove one statement of a Lambda function's resource policy", Target: "function/NAME --statement-id ID"},
+	{Name: "account-scp", Kinds: []Kind{KindAccount}, Undo: "remove-account-scp", Short: "attach a deny-all service control policy to a compromised member account (stops its applications; spares the incident-response roles)", Target: "ACCOUNT"},
+	{Name: "remove-account-scp", Kinds: []Kind{KindAccount}, Undo: "account-scp", Short: "detach and delete the deny SCP warroom attached to a member account", Target: "ACCOUNT"},
 	{Name: "add-function-permission", Kinds: []Kind{KindFunction}, Undo: "remove-function-permission", Short: "add a statement to a Lambda function's resource policy", Target: "function/NAME --statement FILE|-"},
 }
 
@@ -190,6 +192,10 @@ func New(name string, t Target, o Options) (Action, error) {
 			return nil, fmt.Errorf("remove-function-permission %s: no statement id given (--statement-id ID)", t.ID)
 		}
 		return &RemovePermission{Region: t.Region, Function: t.ID, StatementID: o.StatementID}, nil
+	case "account-scp":
+		return &AccountSCP{Account: t.ID}, nil
+	case "remove-account-scp":
+		return &RemoveAccountSCP{Account: t.ID}, nil
 	case "add-function-permission":
 		if _, err := permissionParams(o.Statement); err != nil {
 			return nil, fmt.Errorf("add-function-permission %s: %w (--statement FILE|-)", t.ID, err)
@@ -285,6 +291,12 @@ func ParseArg(action, arg, region string) (Target, error) {
 		return Target{Kind: KindTrail, ID: arg, Region: region}, nil
 	case KindFunction:
 		return Target{Kind: KindFunction, ID: strings.TrimPrefix(arg, "function/"), Region: region}, nil
+	case KindAccount:
+		id := strings.TrimPrefix(arg, "account/")
+		if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+			return Target{}, fmt.Errorf("%s: %q is not an account id (twelve digits)", action, id)
+		}
+		return Target{Kind: KindAccount, ID: id}, nil
 	case KindMFA:
 		rest := strings.TrimPrefix(arg, "mfa/")
 		user, serials, _ := strings.Cut(rest, ":")

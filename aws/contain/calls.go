@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
@@ -270,6 +272,34 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			}
 			var o *cloudtrail.PutEventSelectorsOutput
 			o, err = cl.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: s("TrailName"), EventSelectors: sels})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		default:
+			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
+		}
+	case "organizations":
+		cl := m.Organizations()
+		switch op {
+		case "CreatePolicy":
+			var o *organizations.CreatePolicyOutput
+			o, err = cl.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: s("Name"), Type: orgtypes.PolicyType(p["Type"]),
+				Description: aws.String(p["Description"]), Content: s("Content")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "AttachPolicy", "DetachPolicy":
+			if p["PolicyId"] == policyFromCreate {
+				return nil, "", fmt.Errorf("%s: CreatePolicy returned no policy id", c.API)
+			}
+			if op == "AttachPolicy" {
+				var o *organizations.AttachPolicyOutput
+				o, err = cl.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: s("PolicyId"), TargetId: s("TargetId")})
+				out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+			} else {
+				var o *organizations.DetachPolicyOutput
+				o, err = cl.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: s("PolicyId"), TargetId: s("TargetId")})
+				out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+			}
+		case "DeletePolicy":
+			var o *organizations.DeletePolicyOutput
+			o, err = cl.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: s("PolicyId")})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)

@@ -80,7 +80,7 @@ func (t Target) String() string {
 			return t.ID + "@" + t.User
 		}
 		return t.ID
-	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail, KindAccount:
 		return string(t.Kind) + "/" + t.ID
 	case KindMFA:
 		s := "mfa/" + t.User
@@ -114,7 +114,7 @@ func ParseTarget(kind Kind, s, region string) (Target, error) {
 	switch kind {
 	case KindKey:
 		t.ID, t.User, _ = strings.Cut(s, "@")
-	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail, KindAccount:
 		name, ok := strings.CutPrefix(s, string(kind)+"/")
 		if !ok {
 			return t, fmt.Errorf("target %q: want %s/NAME", s, kind)
@@ -255,6 +255,20 @@ type Env struct {
 	// given none) reads these Regions first, then every enabled Region.
 	// Nil: only the account's Regions are searched.
 	Locate func(kind Kind, id string) []string
+
+	// Account is the account the Env acts in and Role the role ARN it
+	// assumed there: both empty for the session's own account. Every
+	// action fact the Runner journals carries them.
+	Account, Role string
+	// Member opens a member account's session (ForAccount); nil: the
+	// playbook acts in the session's own account only, and a family's
+	// footholds elsewhere make its verdict unsure.
+	Member MemberFunc
+	// MemberRole is the role name warroom assumes in member accounts
+	// (empty: OrganizationAccountAccessRole): the deny SCP spares it.
+	MemberRole string
+	parent     *Env // the Env ForAccount made this one from
+	accounts   members
 }
 
 // NewEnv builds an Env for sess. In a read-only session Mut stays nil.

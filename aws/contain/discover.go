@@ -151,19 +151,33 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 	}()
 	if !o.NoPull {
 		pulled := map[string]bool{}
-		hist := map[string]*regionHistory{}
-		for _, r := range regs {
-			hist[r] = &regionHistory{}
+		// A Region's event history is an account's: each account the
+		// family reached is read through its own session, in its own
+		// window.
+		hists := map[string]map[string]*regionHistory{}
+		histOf := func(acct string) map[string]*regionHistory {
+			if hists[acct] == nil {
+				hists[acct] = map[string]*regionHistory{}
+				for _, r := range regs {
+					hists[acct][r] = &regionHistory{}
+				}
+			}
+			return hists[acct]
 		}
+		unreachable := map[string]bool{}
+		acct := env.keyAccount(ctx, key)
 		for round := 0; round < 4; round++ {
 			var (
-				keys []string
-				seen *heldEvents
+				keys  []string
+				seen  *heldEvents
+				where map[string]string // key → account ("": the root's)
+				root  string
 			)
 			err := fold(func(s *state.Store, raw Raw) error {
 				// The playbook's family: minted, created, and the sessions
 				// an outside account minted on a role the family opened.
-				fam := FindFamily(s, raw, key)
+				fam := findFamily(s, raw, key, acct)
+				where, root = fam.KeyAccount, fam.Account
 				for _, k := range fam.Keys {
 					if !pulled[k] {
 						keys = append(keys, k)
@@ -188,13 +202,35 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			if len(keys) == 0 {
 				break
 			}
+			byAcct := map[string][]string{}
 			for _, k := range keys {
 				pulled[k] = true
+				a, ok := where[k]
+				if !ok {
+					a = root
+				}
+				byAcct[a] = append(byAcct[a], k)
 			}
-			n, err := pullEvents(ctx, env, j, seen, keys, regs, o, out, problem, hist)
-			if err != nil {
-				wg.Wait()
-				return out, err
+			n := 0
+			for _, acct := range sortedKeys(byAcct) {
+				aenv, err := env.ForAccount(ctx, acct)
+				if err != nil {
+					if !unreachable[acct] {
+						unreachable[acct] = true
+						problem("CloudTrail of account " + acct + " not read: " + err.Error())
+					}
+					continue
+				}
+				ao := o
+				if aenv != env {
+					ao.Lookup = nil // the member's own CloudTrail
+				}
+				m, err := pullEvents(ctx, aenv, j, seen, byAcct[acct], regs, ao, out, problem, histOf(acct))
+				if err != nil {
+					wg.Wait()
+					return out, err
+				}
+				n += m
 			}
 			out.Events += n
 			if n == 0 {
@@ -202,9 +238,65 @@ func Refresh(ctx context.Context, env *Env, j Journal, fold Fold, key string, o 
 			}
 		}
 	}
+	// The other accounts the family reached: their inventory and sweep,
+	// read through the role assumed there and journaled with the account.
+	var accts []string
+	_ = fold(func(s *state.Store, raw Raw) error {
+		if s.Home() == "" {
+			// No session names the journal's own account: a member's
+			// inventory would fold over the home account's.
+			return nil
+		}
+		f := findFamily(s, raw, key, env.keyAccount(ctx, key))
+		for _, a := range f.Accounts() {
+			if a != "" && !env.Home(a) {
+				accts = append(accts, a)
+			}
+		}
+		return nil
+	})
+	for _, acct := range accts {
+		aenv, err := env.ForAccount(ctx, acct)
+		if err != nil {
+			continue // said by the pull, and by the plan
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readAccount(ctx, aenv, j, acct, regs, problem)
+		}()
+	}
 	wg.Wait()
 	sort.Strings(out.Problems)
 	return out, nil
+}
+
+// readAccount reads a member account's inventory and sweep through its
+// Env and journals them with the account's id (the store folds them in
+// Store.Accounts).
+func readAccount(ctx context.Context, env *Env, j Journal, acct string, regs []string, problem func(string)) {
+	inv := inventory.Collect(ctx, env.Sess, inventory.Options{AccountID: acct, Now: env.now, ReportWait: -1})
+	for _, e := range inv.Errors {
+		problem(fmt.Sprintf("account %s: %s %s: %s", acct, e.Call, e.Target, e.Error))
+	}
+	if _, err := j.Record(state.KindInventory, inv); err != nil {
+		problem("journal inventory: " + err.Error())
+	}
+	sws, err := sweep.Run(ctx, env.Sess, regs, sweep.Options{Now: env.now})
+	if err != nil {
+		problem("account " + acct + ": sweep: " + err.Error())
+		return
+	}
+	for _, sw := range sws {
+		sw.AccountID = acct
+		if sw.Error != nil {
+			problem(fmt.Sprintf("account %s: sweep %s in %s: %s", acct, sw.Kind, sw.Region, sw.Error.Error))
+		}
+		if _, err := j.Record(state.KindSweep, sw); err != nil {
+			problem("journal sweep: " + err.Error())
+			return
+		}
+	}
 }
 
 // regionHistory is what one Refresh read of a Region's event history in
@@ -573,12 +665,21 @@ func attribute(ctx context.Context, env *Env, j Journal, unsure []state.OpenFoot
 		if region == "" {
 			region = sweepHome
 		}
-		lm := env.lookupLimiter(region, lim)
+		// Made in another account: asked of that account's CloudTrail.
+		aenv, look := env, lookup
+		if u.Account != "" && !env.Home(u.Account) {
+			var err error
+			if aenv, err = env.ForAccount(ctx, u.Account); err != nil {
+				continue
+			}
+			look = func(region string) cloudtrail.LookupEventsAPIClient { return aenv.Sess.CloudTrail(region) }
+		}
+		lm := aenv.lookupLimiter(region, lim)
 		if lm.Wait(ctx) != nil {
 			return n
 		}
 		out, err := retryThrottled(ctx, func() (*cloudtrail.LookupEventsOutput, error) {
-			return lookup(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(u.At.Add(-time.Hour)),
+			return look(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{StartTime: aws.Time(u.At.Add(-time.Hour)),
 				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: aws.String(u.ID)}}})
 		})
 		if err != nil {

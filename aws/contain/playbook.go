@@ -71,6 +71,49 @@ type Family struct {
 	Trails      []TrailChange
 	// Problems lists records that could not be read.
 	Problems []string
+
+	// Account is the account these footholds are in: the root key's
+	// ("" when CloudTrail has not named it: the account the Env acts in).
+	Account string
+	// KeyAccount is the account each key of Keys acts in, when it is not
+	// Account: a session minted on another account's role, and the keys
+	// created there.
+	KeyAccount map[string]string
+	// Members are the family's footholds in the other accounts its keys
+	// reached (sessions minted on a role there, and what they made), by
+	// account id; each lists only the keys acting there, and the roles of
+	// that account the family assumed.
+	Members map[string]*Family
+}
+
+// Summary says in a few words what the family holds in its account.
+func (f *Family) Summary() string {
+	var parts []string
+	count := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %d", what, n))
+		}
+	}
+	count(len(f.Keys), "keys")
+	count(len(f.Roles), "roles assumed")
+	count(len(f.Users), "users created")
+	count(len(f.CreatedKey), "keys created")
+	n := 0
+	for _, ids := range f.Instances {
+		n += len(ids)
+	}
+	count(n, "instances launched")
+	if len(parts) == 0 {
+		return "nothing known yet"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Accounts lists the accounts the family holds footholds in: Account,
+// then the members in order.
+func (f *Family) Accounts() []string {
+	out := []string{f.Account}
+	return append(out, sortedKeys(f.Members)...)
 }
 
 // PolicyGrant is a policy the family attached (PolicyARN) or put (Inline,
@@ -171,6 +214,12 @@ type familyRecord struct {
 // store whose creator (state.FindCreators) is in the family are added
 // too: instances a spot request launched carry the request's creator.
 func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key string) *Family {
+	return findFamily(s, raw, key, "")
+}
+
+// findFamily is FindFamily; account is the account the root key belongs
+// to when the journal does not say (sts:GetAccessKeyInfo's answer).
+func findFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key, account string) *Family {
 	// A temporary key is contained with the credential it came from: the
 	// family is its root's (the long-term key that minted it, through
 	// every link of role chaining).
@@ -215,21 +264,107 @@ func FindFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 			f.Owner = owner
 		}
 	}
+	// Each key acts in one account: a session in its role's, a created key
+	// in its creator's, a user's key in its user's. The keys of another
+	// account than the root's are that account's footholds.
+	home := keyAccount(s, key, map[string]bool{})
+	if home == "" {
+		home = account
+	}
+	byAcct := map[string][]string{}
+	for _, k := range keys {
+		if a := keyAccount(s, k, map[string]bool{}); a != "" && a != home {
+			byAcct[a] = append(byAcct[a], k)
+		}
+	}
+	if len(byAcct) > 0 {
+		var homeKeys []string
+		for _, k := range keys {
+			if !slices.ContainsFunc(sortedKeys(byAcct), func(a string) bool { return slices.Contains(byAcct[a], k) }) {
+				homeKeys = append(homeKeys, k)
+			}
+		}
+		trusts, owner := f.Trusts, f.Owner
+		f = scanFamily(s, raw, key, homeKeys)
+		f.Trusts = trusts
+		if f.Owner == "" {
+			f.Owner = owner
+		}
+		f.Keys = keys
+		f.KeyAccount = map[string]string{}
+		f.Members = map[string]*Family{}
+		for a, ks := range byAcct {
+			m := scanFamily(s, raw, "", ks)
+			m.Account, m.Suspect, m.Key = a, suspect, ""
+			f.Members[a] = m
+			for _, k := range ks {
+				f.KeyAccount[k] = a
+			}
+		}
+	}
+	f.Account = home
 	f.Suspect = suspect
 	for _, lg := range lineage {
+		in := f
+		if a, ok := f.KeyAccount[lg.Key]; ok {
+			in = f.Members[a]
+		}
 		if lg.Created {
-			f.CreatedKey[lg.Key] = lg.User
+			in.CreatedKey[lg.Key] = lg.User
 		}
 		if lg.RoleARN != "" {
-			if p, ok := state.ParsePrincipal(lg.RoleARN); ok && p.Role() && !slices.Contains(f.Roles, p.Name) {
-				f.Roles = append(f.Roles, p.Name)
+			// The role is in its own account: a session minted on another
+			// account's role is revoked there.
+			if p, ok := state.ParsePrincipal(lg.RoleARN); ok && p.Role() {
+				at := f
+				if m := f.Members[p.ARN.Account]; m != nil && p.ARN.Account != home {
+					at = m
+				}
+				if !slices.Contains(at.Roles, p.Name) {
+					at.Roles = append(at.Roles, p.Name)
+				}
 			}
 		}
 		if lg.Minted && !lg.Created && lg.MintedAt.After(f.NewestMint) {
 			f.NewestMint = lg.MintedAt
 		}
 	}
+	for _, m := range f.Members {
+		m.NewestMint = f.NewestMint
+	}
 	return f
+}
+
+// keyAccount returns the account key acts in, as the journal tells it: a
+// minted session's role's account, a created key's creator's, else the
+// account of the principal of its first event; "" when none says.
+func keyAccount(s *state.Store, key string, seen map[string]bool) string {
+	if seen[key] {
+		return ""
+	}
+	seen[key] = true
+	if fam := s.Events.Family(key); len(fam) > 0 {
+		lg := fam[0]
+		if p, ok := state.ParsePrincipal(lg.RoleARN); ok && p.Role() && p.ARN.Account != "" {
+			return p.ARN.Account
+		}
+		if lg.Created && lg.Issuer != "" {
+			if a := keyAccount(s, lg.Issuer, seen); a != "" {
+				return a
+			}
+		}
+	}
+	flt, err := state.ParseFilter("key:" + key)
+	if err != nil {
+		return ""
+	}
+	res := s.Events.Query(flt)
+	for i := range min(res.Len(), 8) {
+		if a, ok := state.ParseARN(s.Events.Event(res.At(i)).Principal); ok && len(a.Account) == 12 {
+			return a.Account
+		}
+	}
+	return ""
 }
 
 // scanFamily reads what the given keys created or changed.
@@ -461,6 +596,17 @@ type Step struct {
 	Err error
 	// Foothold is what the step neutralises, as the verdict names it.
 	Foothold state.OpenFoothold
+	// Env is the account the step acts in, through the role assumed
+	// there (Env.ForAccount); nil: the playbook's own Env.
+	Env *Env
+}
+
+// In returns the Env the step acts in: its own, else env.
+func (st *Step) In(env *Env) *Env {
+	if st.Env != nil {
+		return st.Env
+	}
+	return env
 }
 
 // Playbook is one plan of several actions, confirmed once.
@@ -535,7 +681,7 @@ func PlanCredential(ctx context.Context, env *Env, s *state.Store, raw func(stat
 	if key == "" {
 		return nil, errors.New("playbook: no key")
 	}
-	return planFromView(ctx, env, readPlan(s, raw, key), key, o)
+	return planFromView(ctx, env, readPlan(s, raw, key, env.keyAccount(ctx, key)), key, o)
 }
 
 // PlanCredentialFold is PlanCredential from a Fold: what the plan needs of
@@ -545,8 +691,9 @@ func PlanCredentialFold(ctx context.Context, env *Env, fold Fold, key string, o 
 		return nil, errors.New("playbook: no key")
 	}
 	var fv *planView
+	acct := env.keyAccount(ctx, key)
 	if err := fold(func(s *state.Store, raw Raw) error {
-		fv = readPlan(s, raw, key)
+		fv = readPlan(s, raw, key, acct)
 		return nil
 	}); err != nil {
 		return nil, err
@@ -567,8 +714,8 @@ type planView struct {
 
 // readPlan reads from s (and the raw records) all that planCredential
 // needs of it; it calls no AWS API.
-func readPlan(s *state.Store, raw Raw, key string) *planView {
-	f := FindFamily(s, raw, key)
+func readPlan(s *state.Store, raw Raw, key, account string) *planView {
+	f := findFamily(s, raw, key, account)
 	fv := &planView{family: f, noEvents: len(s.Events.Family(f.Key)) == 0,
 		goodTrust: map[string]string{}, goodWhen: map[string]time.Time{}}
 	for r, bad := range f.Trusts {
@@ -577,7 +724,36 @@ func readPlan(s *state.Store, raw Raw, key string) *planView {
 		}
 	}
 	fv.unsure = unattributed(s, raw, f)
+	// The other accounts the family reached, from their own inventory and
+	// sweep (Refresh journals them with the account).
+	for _, acct := range sortedKeys(f.Members) {
+		af, ok := s.Account(acct)
+		if !ok || s.Home() == "" {
+			continue
+		}
+		m := *f.Members[acct]
+		m.First = f.First // made after the leak, wherever
+		for _, o := range unattributedIn(s, raw, &m, sortedSweeps(af.Sweeps), af.Inventory) {
+			o.Account = acct
+			fv.unsure = append(fv.unsure, o)
+		}
+	}
 	return fv
+}
+
+// sortedSweeps lists an account's sweeps by Region and kind.
+func sortedSweeps(m map[state.SweepKey]state.Dated[state.Sweep]) []state.Dated[state.Sweep] {
+	out := make([]state.Dated[state.Sweep], 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b state.Dated[state.Sweep]) int {
+		if c := strings.Compare(a.V.Region, b.V.Region); c != 0 {
+			return c
+		}
+		return strings.Compare(a.V.Kind, b.V.Kind)
+	})
+	return out
 }
 
 // planFromView plans from what readPlan read.
@@ -585,21 +761,65 @@ func planFromView(ctx context.Context, env *Env, fv *planView, key string, o Cre
 	f := fv.family
 	if o.RevokeAfter.After(f.NewestMint) {
 		f.NewestMint = o.RevokeAfter
+		for _, m := range f.Members {
+			m.NewestMint = o.RevokeAfter
+		}
 	}
 	pb := &Playbook{ID: "pb-" + NewActionID(env.now())[4:], Title: "Contain credential " + key, Family: f}
 	if f.Key != key {
 		pb.Notes = append(pb.Notes, key+" is a temporary key minted from "+f.Key+": the whole credential it came from is contained")
 		key = f.Key
 	}
+	if o.RolesOnly {
+		pb.Title = "Revoke the sessions of every role " + key + " and its family assumed"
+	}
+	// Each account the family reached is contained through its own
+	// session: the role assumed there. One that cannot be reached makes
+	// the verdict unsure, naming it.
+	roles := 0
+	for _, acct := range f.Accounts() {
+		fam := f
+		if acct != f.Account {
+			fam = f.Members[acct]
+		}
+		aenv, err := env.ForAccount(ctx, acct)
+		if err != nil {
+			pb.Unsure = append(pb.Unsure, state.OpenFoothold{Kind: "account", ID: acct, Account: acct,
+				Detail: "the family holds footholds in account " + acct + " (" + fam.Summary() + ") that cannot be read back or contained: " + err.Error()})
+			continue
+		}
+		if aenv != env {
+			pb.Notes = append(pb.Notes, "account "+acct+": "+fam.Summary()+"; contained there through "+aenv.Role)
+		}
+		roles += len(fam.Roles)
+		k := ""
+		if fam == f {
+			k = key
+		}
+		planAccount(ctx, env, aenv, pb, fam, fv, k, o)
+	}
+	if o.RolesOnly && roles == 0 {
+		pb.Notes = append(pb.Notes, "the journal shows no role assumed by "+key+" or its family")
+	}
+	pb.Unsure = append(pb.Unsure, fv.unsure...)
+	planSteps(ctx, env, pb.Steps)
+	return pb, nil
+}
+
+// planAccount adds the steps that contain the family's footholds in one
+// account, acting through aenv (env itself for the account env acts in).
+// key is the root key when f is the root's account's, else "".
+func planAccount(ctx context.Context, env, aenv *Env, pb *Playbook, f *Family, fv *planView, key string, o CredentialOptions) {
+	home := aenv == env
 	if f.Owner == "" && strings.HasPrefix(key, "AKIA") {
-		lu, err := env.Sess.IAM().GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key)})
+		lu, err := aenv.Sess.IAM().GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key)})
 		if err == nil {
 			f.Owner = aws.ToString(lu.UserName)
 		} else {
 			pb.Notes = append(pb.Notes, "owner of "+key+" unknown: "+session.Wrap("iam:GetAccessKeyLastUsed", "", err).Error())
 		}
 	}
-	if len(f.Keys) == 1 && fv.noEvents {
+	if key != "" && len(f.Keys) == 1 && fv.noEvents {
 		pb.Notes = append(pb.Notes, "CloudTrail holds no event of "+key+" yet: only the key itself and its owner are contained")
 	}
 	for _, p := range f.Problems {
@@ -609,18 +829,18 @@ func planFromView(ctx context.Context, env *Env, fv *planView, key string, o Cre
 		if fh.Detail == "" {
 			fh.Detail = why
 		}
-		pb.Steps = append(pb.Steps, &Step{Action: a, Why: why, Foothold: fh})
+		fh.Account = aenv.Account
+		st := &Step{Action: a, Why: why, Foothold: fh}
+		if !home {
+			st.Env = aenv
+		}
+		pb.Steps = append(pb.Steps, st)
 	}
 	if o.RolesOnly {
-		pb.Title = "Revoke the sessions of every role " + key + " and its family assumed"
 		for _, r := range f.Roles {
 			add(&RevokeSessions{Kind: KindRole, Principal: r, NotBefore: f.NewestMint}, "a role the family assumed", state.OpenFoothold{Kind: "session", ID: "role/" + r})
 		}
-		if len(f.Roles) == 0 {
-			pb.Notes = append(pb.Notes, "the journal shows no role assumed by "+key+" or its family")
-		}
-		planSteps(ctx, env, pb.Steps)
-		return pb, nil
+		return
 	}
 	created := func(u string) bool { return slices.Contains(f.Users, u) }
 	createdRole := func(r string) bool { return slices.Contains(f.CreatedRoles, r) }
@@ -641,7 +861,7 @@ func planFromView(ctx context.Context, env *Env, fv *planView, key string, o Cre
 	}
 	for _, u := range f.Users {
 		add(&Quarantine{Kind: KindUser, Principal: u}, "a user the family created (backdoor)", state.OpenFoothold{Kind: "user", ID: u})
-		if ks, err := env.Sess.IAM().ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(u)}); err == nil {
+		if ks, err := aenv.Sess.IAM().ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(u)}); err == nil {
 			for _, k := range ks.AccessKeyMetadata {
 				id := aws.ToString(k.AccessKeyId)
 				if _, ok := f.CreatedKey[id]; !ok && id != key {
@@ -659,12 +879,12 @@ func planFromView(ctx context.Context, env *Env, fv *planView, key string, o Cre
 		if createdRole(r) {
 			continue
 		}
-		if good, when := fv.goodTrust[r], fv.goodWhen[r]; good != "" {
+		if good, when := fv.goodTrust[r], fv.goodWhen[r]; good != "" && home {
 			add(&RestoreTrust{Role: r, Document: good}, "a trust policy the family changed (restored to the one the inventory saw at "+when.UTC().Format(time.RFC3339)+")",
 				state.OpenFoothold{Kind: "trust", ID: "role/" + r})
 			continue
 		}
-		if cleaned, ok := outsideStatementsRemoved(f.Trusts[r], env.Self.AccountID); ok && env.Self.AccountID != "" {
+		if cleaned, ok := outsideStatementsRemoved(f.Trusts[r], aenv.Self.AccountID); ok && aenv.Self.AccountID != "" {
 			add(&RestoreTrust{Role: r, Document: cleaned}, "a trust policy the family changed: the journal holds no earlier one, so the principals outside this account it trusts are taken out (undo puts the family's document back)",
 				state.OpenFoothold{Kind: "trust", ID: "role/" + r})
 			continue
@@ -753,12 +973,13 @@ func planFromView(ctx context.Context, env *Env, fv *planView, key string, o Cre
 	}
 	if env.Incident != "" {
 		for _, region := range sortedKeys(tags) {
-			pb.Steps = append(pb.Steps, &Step{Action: &Tag{Region: region, IDs: tags[region]}, Why: "mark what was touched with the incident id"})
+			st := &Step{Action: &Tag{Region: region, IDs: tags[region]}, Why: "mark what was touched with the incident id"}
+			if !home {
+				st.Env = aenv
+			}
+			pb.Steps = append(pb.Steps, st)
 		}
 	}
-	pb.Unsure = append(pb.Unsure, fv.unsure...)
-	planSteps(ctx, env, pb.Steps)
-	return pb, nil
 }
 
 // readers is how many steps plan or read back at once: their reads are
@@ -768,7 +989,7 @@ const readers = 8
 // planSteps plans every step (reads only), several at once.
 func planSteps(ctx context.Context, env *Env, steps []*Step) {
 	each(len(steps), readers, func(i int) {
-		steps[i].Plan, steps[i].Err = steps[i].Action.Plan(ctx, env)
+		steps[i].Plan, steps[i].Err = steps[i].Action.Plan(ctx, steps[i].In(env))
 	})
 }
 
@@ -869,6 +1090,11 @@ func sameJSON(a, b string) bool {
 // so these may be the family's: the verdict stays "unsure" until
 // CloudTrail names who made them.
 func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *Family) []state.OpenFoothold {
+	return unattributedIn(s, raw, f, s.SweepList(), s.Inventory)
+}
+
+// unattributedIn is unattributed over one account's sweeps and inventory.
+func unattributedIn(s *state.Store, raw func(state.EventRef) ([]byte, error), f *Family, sweeps []state.Dated[state.Sweep], inv *state.Inventory) []state.OpenFoothold {
 	since := f.First
 	if since.IsZero() || !s.Incident.Began.IsZero() && s.Incident.Began.Before(since) && !s.Incident.Began.IsZero() {
 		if !s.Incident.Began.IsZero() {
@@ -880,7 +1106,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 	}
 	var out []state.OpenFoothold
 	cr, _ := state.FindCreators(s.Events, raw)
-	for _, sw := range s.SweepList() {
+	for _, sw := range sweeps {
 		if sw.V.Kind == "ec2:security-group" {
 			continue // groups carry no creation time
 		}
@@ -902,7 +1128,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 				Detail: "made " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
 	}
-	if s.Inventory == nil {
+	if inv == nil {
 		return out
 	}
 	keys, users, roles := iamCreators(s, raw)
@@ -910,7 +1136,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 	for _, k := range f.Keys {
 		fam[k] = true
 	}
-	for _, u := range s.Inventory.Users {
+	for _, u := range inv.Users {
 		if u.Created.After(since) && !users[u.Name] && !slices.Contains(f.Users, u.Name) {
 			out = append(out, state.OpenFoothold{Kind: "user", ID: u.Name, At: u.Created, Detail: "created " + u.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
@@ -920,7 +1146,7 @@ func unattributed(s *state.Store, raw func(state.EventRef) ([]byte, error), f *F
 			}
 		}
 	}
-	for _, r := range s.Inventory.Roles {
+	for _, r := range inv.Roles {
 		if r.Created.After(since) && !roles[r.Name] && !slices.Contains(f.CreatedRoles, r.Name) && !r.ServiceLinked {
 			out = append(out, state.OpenFoothold{Kind: "role", ID: r.Name, At: r.Created, Detail: "created " + r.Created.UTC().Format(time.RFC3339) + " after the leak; CloudTrail names no creator yet"})
 		}
@@ -1023,6 +1249,7 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 		opened bool
 	)
 	step := func(i int, st *Step) {
+		r := r.In(st.Env) // the account the step acts in
 		mu.Lock()
 		if rs, ok := st.Action.(*RevokeSessions); ok && opened {
 			if now := r.Env.now(); rs.NotBefore.Before(now) {
@@ -1034,7 +1261,7 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 		so := StepOutcome{Index: i, Step: st}
 		var before *state.Action
 		if done != nil {
-			before = verifiedBefore(done, st.Action)
+			before = verifiedBefore(done, st.Action, r.Env.Account)
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -1056,7 +1283,7 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 				}
 				so.Reverted = "verified by action " + before.Intent.ActionID + " but no longer holds: " + detail
 				if _, jerr := r.Journal.Record(state.KindActionVerify, state.ActionVerify{ActionID: before.Intent.ActionID, Holds: false,
-					Detail: "reverted: " + detail}); jerr != nil {
+					Detail: "reverted: " + detail, Account: r.Env.Account, Role: r.Env.Role}); jerr != nil {
 					so.Err = fmt.Errorf("journal reverted: %w", jerr)
 					break
 				}
@@ -1114,12 +1341,12 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts RunOptions,
 }
 
 // verifiedBefore returns the journal's newest verified run of the same
-// action on the same target, or nil.
-func verifiedBefore(l *Ledger, a Action) *state.Action {
+// action on the same target in the same account, or nil.
+func verifiedBefore(l *Ledger, a Action, account string) *state.Action {
 	t := a.Target()
 	var found *state.Action
 	for _, x := range l.Actions {
-		if x.Intent.Action == a.Name() && x.Intent.Target == t.String() && x.Intent.Region == t.Region {
+		if x.Intent.Action == a.Name() && x.Intent.Target == t.String() && x.Intent.Region == t.Region && x.Intent.Account == account {
 			if o := x.Outcome(); o == state.OutcomeVerified {
 				found = x
 			}
@@ -1146,7 +1373,7 @@ func Assess(ctx context.Context, env *Env, pb *Playbook) state.Verdict {
 	reads := make([]read, len(pb.Steps))
 	each(len(pb.Steps), readers, func(i int) {
 		if pb.Steps[i].Foothold.Kind != "" {
-			reads[i].res, reads[i].err = pb.Steps[i].Action.Verify(ctx, env)
+			reads[i].res, reads[i].err = pb.Steps[i].Action.Verify(ctx, pb.Steps[i].In(env))
 		}
 	})
 	for i, st := range pb.Steps {
@@ -1242,6 +1469,9 @@ func (r *Runner) Contain(ctx context.Context, fold Fold, key string, o ContainOp
 		if !cut.IsZero() && r.Env.Self.KeyID != "" {
 			var problems []string
 			behind, problems = Delivered(ctx, r.Env, o.Refresh.Lookup, regs, r.Env.Self.KeyID, cut)
+			if pb != nil {
+				behind = append(behind, pb.deliveredInAccounts(ctx, r.Env, regs, cut)...)
+			}
 			caughtUp = len(behind) == 0
 			_ = problems
 		}
@@ -1376,7 +1606,8 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 		v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
 			Detail: "the console's own key id is unknown, so CloudTrail's delivery past containment cannot be checked"})
 	default:
-		if behind, _ := Delivered(ctx, r.Env, o.Refresh.Lookup, ref.Regions, r.Env.Self.KeyID, cut); len(behind) == 0 {
+		behind, _ := Delivered(ctx, r.Env, o.Refresh.Lookup, ref.Regions, r.Env.Self.KeyID, cut)
+		if behind = append(behind, pb.deliveredInAccounts(ctx, r.Env, ref.Regions, cut)...); len(behind) == 0 {
 			v.Unsure = afterCut(v.Open, v.Unsure, cut)
 		} else {
 			v.Unsure = append(v.Unsure, state.OpenFoothold{Kind: "cloudtrail", ID: "delivery",
@@ -1395,6 +1626,36 @@ func (r *Runner) Check(ctx context.Context, fold Fold, key string, o ContainOpti
 		return v, pb, fmt.Errorf("journal verdict: %w", err)
 	}
 	return v, pb, nil
+}
+
+// accountEnvs returns the Envs of the accounts other than env's that the
+// playbook's steps act in.
+func (pb *Playbook) accountEnvs(env *Env) []*Env {
+	var out []*Env
+	for _, st := range pb.Steps {
+		if e := st.In(env); e != env && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// deliveredInAccounts is Delivered in every other account the playbook
+// acts in, with warroom's own key there (the role session's): the Regions
+// not caught up, each named "account ID REGION".
+func (pb *Playbook) deliveredInAccounts(ctx context.Context, env *Env, regs []string, cut time.Time) []string {
+	var behind []string
+	for _, e := range pb.accountEnvs(env) {
+		if e.Self.KeyID == "" {
+			behind = append(behind, "account "+e.Account+" (warroom's key there is unknown)")
+			continue
+		}
+		b, _ := Delivered(ctx, e, nil, regs, e.Self.KeyID, cut)
+		for _, r := range b {
+			behind = append(behind, "account "+e.Account+" "+r)
+		}
+	}
+	return behind
 }
 
 // afterCut drops the unattributed things made after cut. CloudTrail has

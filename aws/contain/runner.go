@@ -41,6 +41,8 @@ type Runner struct {
 	// call at a time (a playbook runs Regions' steps side by side).
 	Logf  func(format string, args ...any)
 	logMu sync.Mutex
+	// parent is the Runner In made this one from: it logs.
+	parent *Runner
 	// VerifyWait is how long a verification that does not hold yet is
 	// retried (IAM is eventually consistent: a policy just put may read
 	// back late). Zero reads back once.
@@ -90,6 +92,13 @@ type observer interface {
 	observe(c state.Call, out any, o *Outcome)
 }
 
+// binder is an action whose later calls take a value an earlier call
+// returned (account-scp attaches the policy CreatePolicy made): bind
+// returns the call to send.
+type binder interface {
+	bind(c state.Call) state.Call
+}
+
 // NewActionID returns a fresh action id.
 func NewActionID(now time.Time) string {
 	var b [4]byte
@@ -98,6 +107,10 @@ func NewActionID(now time.Time) string {
 }
 
 func (r *Runner) logf(format string, args ...any) {
+	if r.parent != nil {
+		r.parent.logf(format, args...) // one log, one lock
+		return
+	}
 	if r.Logf != nil {
 		r.logMu.Lock()
 		defer r.logMu.Unlock()
@@ -157,7 +170,7 @@ func confirms(confirmed, fresh *Plan) bool {
 func (r *Runner) execute(ctx context.Context, a Action, p *Plan, opts RunOptions) (*Outcome, error) {
 	o := &Outcome{ActionID: NewActionID(r.Env.now()), Plan: p}
 	intent := state.ActionIntent{ActionID: o.ActionID, PlaybookID: opts.PlaybookID, Action: p.Action, Target: p.Target.String(),
-		Region: p.Target.Region, Plan: p.Calls, Undo: p.Undo}
+		Region: p.Target.Region, Plan: p.Calls, Undo: p.Undo, Account: r.Env.Account, Role: r.Env.Role}
 	if intent.Plan == nil {
 		intent.Plan = []state.Call{}
 	}
@@ -168,12 +181,16 @@ func (r *Runner) execute(ctx context.Context, a Action, p *Plan, opts RunOptions
 	if r.afterIntent != nil {
 		r.afterIntent(o.ActionID)
 	}
-	res := state.ActionResult{ActionID: o.ActionID, OK: true, Calls: []state.CallResult{}}
+	res := state.ActionResult{ActionID: o.ActionID, OK: true, Calls: []state.CallResult{}, Account: r.Env.Account, Role: r.Env.Role}
 	if p.Already || len(p.Calls) == 0 {
 		res.Already = true
 	}
 	obs, _ := a.(observer)
+	bnd, _ := a.(binder)
 	for _, c := range p.Calls {
+		if bnd != nil {
+			c = bnd.bind(c)
+		}
 		out, reqID, err := do(ctx, r.Env.Mut, c, false)
 		cr := state.CallResult{API: c.API, Region: c.Region, RequestID: reqID}
 		if err != nil {
@@ -226,9 +243,9 @@ func (r *Runner) execute(ctx context.Context, a Action, p *Plan, opts RunOptions
 func (r *Runner) verify(ctx context.Context, a Action, id, prefix string) state.ActionVerify {
 	v, err := a.Verify(ctx, r.Env)
 	if err != nil {
-		return state.ActionVerify{ActionID: id, Holds: false, Detail: prefix + "could not verify: " + err.Error()}
+		return state.ActionVerify{ActionID: id, Holds: false, Detail: prefix + "could not verify: " + err.Error(), Account: r.Env.Account, Role: r.Env.Role}
 	}
-	return state.ActionVerify{ActionID: id, Holds: v.Holds, Detail: prefix + v.Detail}
+	return state.ActionVerify{ActionID: id, Holds: v.Holds, Detail: prefix + v.Detail, Account: r.Env.Account, Role: r.Env.Role}
 }
 
 // Ledger is the containment actions of a journal, as every responder
@@ -290,7 +307,7 @@ func (r *Runner) checkBusy(p *Plan, opts RunOptions) error {
 	}
 	t := p.Target.String()
 	for _, a := range unfinished {
-		if sameActor(a.By, r.Actor) || !overlaps(a.Intent.Target, a.Intent.Region, t, p.Target.Region) {
+		if sameActor(a.By, r.Actor) || a.Intent.Account != r.Env.Account || !overlaps(a.Intent.Target, a.Intent.Region, t, p.Target.Region) {
 			continue
 		}
 		by := a.By.User + "@" + a.By.Host
@@ -338,7 +355,18 @@ func (r *Runner) Resume(ctx context.Context, all bool) ([]Resumed, error) {
 			out = append(out, Resumed{Action: a, Err: err})
 			continue
 		}
-		v := r.verify(ctx, act, a.Intent.ActionID, "outcome unknown (the process stopped between intent and result); read back: ")
+		// Read back in the account it was taken in, through the role
+		// assumed there now.
+		in := r
+		if a.Intent.Account != "" {
+			env, err := r.Env.ForAccount(ctx, a.Intent.Account)
+			if err != nil {
+				out = append(out, Resumed{Action: a, Err: err})
+				continue
+			}
+			in = r.In(env)
+		}
+		v := in.verify(ctx, act, a.Intent.ActionID, "outcome unknown (the process stopped between intent and result); read back: ")
 		if _, err := r.Journal.Record(state.KindActionVerify, v); err != nil {
 			return out, fmt.Errorf("journal verification: %w", err)
 		}

@@ -38,6 +38,9 @@ func (s *Session) Identify(ctx context.Context) (Identity, error) {
 		UserID:    deref(out.UserId),
 		Partition: arn.Partition,
 	}
+	if s.parent == nil && arn.Partition != "" {
+		s.SetPartition(arn.Partition)
+	}
 	if creds, err := s.base.Credentials.Retrieve(ctx); err == nil {
 		id.KeyID = creds.AccessKeyID
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// AppVersion is appended to the app id: "warroom-VERSION".
 	AppVersion string
+	// Role is the role ForAccount assumes into member accounts.
+	Role Role
 }
 
 // Session is one set of AWS credentials and the clients built from them.
@@ -80,6 +83,17 @@ type Session struct {
 	clients map[clientKey]any
 
 	keys *keyWatch // nil when the configuration has no credentials
+
+	// loaded is base before the read-only guard: the assume-role
+	// provider's STS client is built from it (account.go).
+	loaded aws.Config
+	// parent, account and roleARN are set on a member session (ForAccount).
+	parent  *Session
+	account string
+	roleARN string
+	// members are the member sessions made from a base session, by account.
+	members   map[string]*Session
+	partition string
 }
 
 type clientKey struct {
@@ -153,15 +167,19 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 			cfg.HTTPClient = &http.Client{Transport: BodyCopier{Next: c.GetTransport()}, Timeout: c.GetTimeout()}
 		}
 	}
-	if opts.ReadOnly {
-		cfg.APIOptions = append(cfg.APIOptions, readOnlyGuard)
-	}
 	var keys *keyWatch
 	if cfg.Credentials != nil {
 		keys = &keyWatch{next: cfg.Credentials, seen: map[string]bool{}}
 		cfg.Credentials = aws.NewCredentialsCache(keys)
 	}
-	return &Session{base: cfg, opts: opts, clients: map[clientKey]any{}, keys: keys}, nil
+	// Clipped, so that appending to one configuration's options never
+	// writes into another's.
+	cfg.APIOptions = slices.Clip(cfg.APIOptions)
+	loaded := cfg.Copy()
+	if opts.ReadOnly {
+		cfg.APIOptions = slices.Clip(append(slices.Clip(cfg.APIOptions), readOnlyGuard))
+	}
+	return &Session{base: cfg, loaded: loaded, opts: opts, clients: map[clientKey]any{}, keys: keys}, nil
 }
 
 // sanitizeAppVersion keeps what the SDK accepts in an app id.

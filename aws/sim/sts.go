@@ -216,6 +216,16 @@ func (s *Sim) stsGetAccessKeyInfo(r *Request) (any, error) {
 		}
 		return accessKeyInfoResult{Account: s.acct.ID}, nil
 	}
+	if s.org != nil {
+		// AWS decodes the account from the key id itself: another
+		// account of the organisation's key names that account (the
+		// organisation's lock is this account's, held here).
+		for _, other := range s.org.sims() {
+			if c, ok := other.acct.keys[id]; ok && c.Account == "" {
+				return accessKeyInfoResult{Account: other.acct.ID}, nil
+			}
+		}
+	}
 	// AWS decodes the account from any key id; a key the sim does not
 	// know belongs to some other account, stable per key.
 	sum := sha256.Sum256([]byte(id))

@@ -21,6 +21,8 @@ type awsFlags struct {
 	region   string
 	endpoint string
 	readOnly bool
+	// role, when set (org_flags.go), is the role assumed in member accounts.
+	role func() session.Role
 }
 
 func (f *awsFlags) register(c *cobra.Command) {
@@ -40,6 +42,7 @@ func (f *awsFlags) session(ctx context.Context, e *env) (*session.Session, sessi
 		ReadOnly:   f.readOnly,
 		AppVersion: version,
 		MFA:        mfaPrompt(e),
+		Role:       f.memberRole(),
 	})
 	if err != nil {
 		return nil, session.Identity{}, usageErr(err)
@@ -57,6 +60,13 @@ func (f *awsFlags) session(ctx context.Context, e *env) (*session.Session, sessi
 		return nil, id, usageErr(err)
 	}
 	return s, id, nil
+}
+
+func (f *awsFlags) memberRole() session.Role {
+	if f.role == nil {
+		return session.Role{}
+	}
+	return f.role()
 }
 
 // mfaPrompt asks for an MFA code on the terminal, before any screen starts.

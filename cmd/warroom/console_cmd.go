@@ -21,6 +21,7 @@ func init() { moreCommands = append(moreCommands, newConsoleCmd) }
 // consoleArgs are the flags of warroom console (and of warroom alone).
 type consoleArgs struct {
 	aws   awsFlags
+	org   orgFlags
 	path  string
 	theme string
 	since time.Duration
@@ -30,6 +31,7 @@ type consoleArgs struct {
 // register adds the console's flags to c.
 func (a *consoleArgs) register(c *cobra.Command) {
 	a.aws.register(c)
+	a.org.register(c, &a.aws)
 	journalFlag(c, &a.path, "incident journal to open or create (default: a new incident folder here)")
 	themeFlag(c, &a.theme)
 	c.Flags().DurationVar(&a.since, "since", 0, "how far back the CloudTrail backfill reaches (default 24h, at most 90 days)")
@@ -93,12 +95,16 @@ func runConsole(ctx context.Context, e *env, a *consoleArgs) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	members, err := a.org.members(ctx, sess)
+	if err != nil {
+		return err
+	}
 	rec, actor, err := openConsoleJournal(e, a.path, state.IncidentOpened{}, id)
 	if err != nil {
 		return err
 	}
 	return runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: pace,
-		fact: sessionFact("console", sess, id), theme: a.theme, hunt: &hc})
+		fact: sessionFact("console", sess, id), theme: a.theme, hunt: &hc, members: members})
 }
 
 // openConsoleJournal opens (or creates, with opened as line 1) the journal
@@ -128,6 +134,8 @@ type consoleRun struct {
 	commands []tui.Command
 	// hunt, when set, is :hunt's Athena table and workgroup.
 	hunt *huntConfig
+	// members, when set, are the member accounts read too (--org, --accounts).
+	members *incident.Members
 }
 
 // runWired journals who attached, wires the journal to AWS and to the
@@ -146,6 +154,9 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	core := incident.New(r.sess, r.id, r.rec, r.pace)
+	if r.members != nil {
+		core.SetMembers(*r.members)
+	}
 	if err := core.Open(e.stderr); err != nil {
 		return usageErr(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ type containFlags struct {
 	rules                       []string
 	selectors                   string
 	statementID, statement      string
+	// undo runs the action's undo (account-scp --undo).
+	undo bool
+	// The role assumed in the member accounts a family reached.
+	role orgFlags
 }
 
 func (f *containFlags) register(c *cobra.Command) {
@@ -49,6 +54,12 @@ func (f *containFlags) register(c *cobra.Command) {
 	c.Flags().BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&f.overrideSelf, "override-self", false, "allow cutting off the credentials warroom itself runs on")
 	c.Flags().BoolVar(&f.proceed, "proceed", false, "go ahead even if another responder is acting on the same target")
+	// A family that reached other accounts is contained in each through
+	// this role (account-scp spares it).
+	c.Flags().StringVar(&f.role.roleName, "role-name", session.DefaultRoleName, "the role assumed in the other accounts of the organisation the family reached")
+	c.Flags().StringVar(&f.role.externalID, "external-id", "", "the external id the role's trust asks for")
+	c.Flags().StringVar(&f.role.mfaSerial, "mfa-serial", "", "the MFA device (serial or ARN) AssumeRole is called with; the code is asked on the terminal")
+	f.aws.role = f.role.role
 }
 
 func newContainCmd(e *env) *cobra.Command {
@@ -191,6 +202,13 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 			defer r.rec.Close()
 			// Without --region, a Regional action finds its resource's
 			// Region (the journal's, then every enabled one) and says so.
+			info := info
+			if f.undo {
+				// --undo runs the undoing action on the same target.
+				if u, ok := contain.Info(info.Undo); ok {
+					info = u
+				}
+			}
 			t, err := contain.ParseArg(info.Name, args[0], f.aws.region)
 			if err != nil {
 				return usageErr(err)
@@ -258,6 +276,8 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 		_ = c.MarkFlagRequired("rule")
 	case "restore-event-selectors":
 		c.Flags().StringVar(&f.selectors, "selectors", "", "the known-good EventSelectors list as put-event-selectors takes it: a JSON file, or - for standard input (default: every management event, read and write)")
+	case "account-scp":
+		c.Flags().BoolVar(&f.undo, "undo", false, "detach and delete the deny SCP warroom attached to the account (remove-account-scp)")
 	case "remove-function-permission":
 		c.Flags().StringVar(&f.statementID, "statement-id", "", "the Sid of the policy statement to remove (required)")
 		_ = c.MarkFlagRequired("statement-id")
@@ -340,6 +360,7 @@ var actionExamples = map[string]string{
 	"stop-logging": "trail/management-events --region us-east-1", "restore-event-selectors": "trail/management-events --region us-east-1",
 	"remove-function-permission": "function/log-forwarder --statement-id public --region ap-northeast-3",
 	"add-function-permission":    "function/log-forwarder --statement statement.json --region ap-northeast-3",
+	"account-scp":                "222222222222", "remove-account-scp": "222222222222",
 }
 
 // actionExample is the --help example of an action.
@@ -591,8 +612,15 @@ func printPlaybook(w io.Writer, pb *contain.Playbook) {
 	for _, n := range pb.Notes {
 		fmt.Fprintf(w, "  · %s\n", term(n))
 	}
+	accounts := pb.Family.Members != nil || slices.ContainsFunc(pb.Steps, func(st *contain.Step) bool { return st.Env != nil })
+	if accounts {
+		fmt.Fprintf(w, "  accounts: %s\n", term(strings.Join(pb.Family.Accounts(), ", ")))
+	}
 	for i, st := range pb.Steps {
 		fmt.Fprintf(w, "\n[%d/%d] %s — %s\n", i+1, len(pb.Steps), st.Action.Name(), term(st.Why))
+		if accounts {
+			fmt.Fprintf(w, "  %s\n", term(stepWhere(st)))
+		}
 		if st.Err != nil {
 			fmt.Fprintf(w, "  ✗ cannot plan: %s\n", term(st.Err.Error()))
 			continue
@@ -616,6 +644,14 @@ func printPlaybook(w io.Writer, pb *contain.Playbook) {
 	}
 }
 
+// stepWhere says which account a step acts in and with which role.
+func stepWhere(st *contain.Step) string {
+	if st.Env == nil {
+		return "in the account warroom acts from, with its own credentials"
+	}
+	return "in account " + st.Env.Account + " through role " + st.Env.Role
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -628,6 +664,9 @@ func printStep(w io.Writer, so contain.StepOutcome) {
 	head := fmt.Sprintf("[%d] %s %s", so.Index+1, so.Step.Action.Name(), term(so.Step.Action.Target().String()))
 	if r := so.Step.Action.Target().Region; r != "" {
 		head += " in " + r
+	}
+	if e := so.Step.Env; e != nil {
+		head += " (account " + e.Account + ")"
 	}
 	switch {
 	case so.Held != "":

@@ -163,6 +163,7 @@ func families(inv *state.Inventory, s *state.Store) []familyView {
 func newInventoryCmd(e *env) *cobra.Command {
 	var (
 		f             awsFlags
+		of            orgFlags
 		path, output  string
 		since         string
 		concurrency   int
@@ -219,6 +220,10 @@ and the rest of the snapshot goes on; the exit code is then 1.`,
 				a.finish()
 				return usageErr(err)
 			}
+			if err := readMembers(ctx, e.stderr, a, &of); err != nil {
+				a.finish()
+				return err
+			}
 			if err := a.finish(); err != nil {
 				return err
 			}
@@ -242,6 +247,7 @@ and the rest of the snapshot goes on; the exit code is then 1.`,
 		},
 	}
 	f.register(c)
+	of.register(c, &f)
 	journalFlag(c, &path, "journal to record to (default: a new incident folder here)")
 	c.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	c.Flags().StringVar(&since, "since", "", "mark what was created after this as NEW: a duration back from now (6h) or a time (default: the incident's start)")

@@ -46,15 +46,10 @@ func (d *readDrill) cfg(c sim.Credentials, region string) aws.Config {
 
 // newReadDrill serves a drill account, points the SDK's environment at it
 // as the responder, plays the incident, and journals its CloudTrail.
-func newReadDrill(t *testing.T, opts sim.Options) *readDrill {
+// asResponder points the command line at resp's credentials alone: no
+// profile, configuration or journal from the environment.
+func asResponder(t *testing.T, resp sim.Credentials) {
 	t.Helper()
-	clock := sim.NewManualClock(time.Now().Add(-2 * time.Hour).Truncate(time.Second))
-	opts.Clock, opts.Seed = clock, 31
-	s := sim.New(opts)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	d := &readDrill{sim: s, clock: clock, endpoint: srv.URL, journal: filepath.Join(t.TempDir(), "inc", "journal.jsonl")}
-	resp := s.Responder()
 	t.Setenv("AWS_ACCESS_KEY_ID", resp.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", resp.SecretAccessKey)
 	t.Setenv("AWS_SESSION_TOKEN", "")
@@ -63,6 +58,17 @@ func newReadDrill(t *testing.T, opts sim.Options) *readDrill {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("WARROOM_JOURNAL", "")
+}
+
+func newReadDrill(t *testing.T, opts sim.Options) *readDrill {
+	t.Helper()
+	clock := sim.NewManualClock(time.Now().Add(-2 * time.Hour).Truncate(time.Second))
+	opts.Clock, opts.Seed = clock, 31
+	s := sim.New(opts)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	d := &readDrill{sim: s, clock: clock, endpoint: srv.URL, journal: filepath.Join(t.TempDir(), "inc", "journal.jsonl")}
+	asResponder(t, s.Responder())
 
 	if err := s.AddUser("ci-deploy"); err != nil {
 		t.Fatal(err)

@@ -65,6 +65,7 @@ func buildMap(list []state.Region, sweeps []state.Sweep, c *state.Creators, bega
 func newRegionsCmd(e *env) *cobra.Command {
 	var (
 		f           awsFlags
+		of          orgFlags
 		path        string
 		output      string
 		kinds       []string
@@ -138,6 +139,10 @@ shows as such, and the rest of the sweep goes on; the exit code is then 1.`,
 				}
 				journaled++
 			}
+			if err := readMembers(ctx, e.stderr, a, &of); err != nil {
+				a.finish()
+				return err
+			}
 			if err := a.finish(); err != nil {
 				return err
 			}
@@ -171,6 +176,7 @@ shows as such, and the rest of the sweep goes on; the exit code is then 1.`,
 		},
 	}
 	f.register(c)
+	of.register(c, &f)
 	journalFlag(c, &path, "journal to record to (default: a new incident folder here)")
 	c.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	c.Flags().StringSliceVar(&kinds, "kinds", nil, "sweep only these kinds (default: all)")

@@ -32,7 +32,12 @@ func (t tuiContainment) Plan(ctx context.Context, action string, tt tui.Target) 
 		Target: tui.Target{Kind: tui.TargetKind(p.Target.Kind), ID: p.Target.ID, ARN: p.Target.ARN, Region: p.Target.Region,
 			Resource: p.Target.Resource, Name: p.Target.Name}}
 	for _, s := range p.Steps {
-		out.Steps = append(out.Steps, tui.PlanStep{Name: s.Name, Why: s.Why, Calls: slices.Clone(s.Calls), Err: s.Err})
+		why := s.Why
+		if s.Account != "" {
+			// The console's confirmation names the account and role too.
+			why += " — in account " + s.Account + " through " + s.Role
+		}
+		out.Steps = append(out.Steps, tui.PlanStep{Name: s.Name, Why: why, Calls: slices.Clone(s.Calls), Err: s.Err})
 	}
 	return out, nil
 }
