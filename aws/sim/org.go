@@ -507,3 +507,13 @@ func (s *Sim) HasUser(name string) bool {
 	u, ok := s.acct.users[name]
 	return ok && !u.Deleted
 }
+
+// memberOrgTrailLocked is the organisation trail as a member account sees
+// it (nil for the management account, whose own trail it is, and outside
+// an organisation).
+func (s *Sim) memberOrgTrailLocked() *trail {
+	if s.org == nil || s == s.org.mgmt {
+		return nil
+	}
+	return s.org.orgTrailLocked()
+}

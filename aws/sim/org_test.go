@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -323,3 +327,206 @@ func lookupOne(t *testing.T, e *orgEnv, c Credentials, s *Sim, name, key string)
 	}
 	return hit
 }
+
+func TestOrgSCP(t *testing.T) {
+	env := newOrgEnv(t, OrgOptions{})
+	ctx := context.Background()
+	admin := env.org.Responder()
+	o := env.orgs(admin)
+	member := env.org.Members()[0]
+	sess, err := env.assume(t, admin, roleARN(member, OrgAccessRole), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listUsers := func(c Credentials) error {
+		_, err := env.iam(c).ListUsers(ctx, &iam.ListUsersInput{})
+		return err
+	}
+	if err := listUsers(sess); err != nil {
+		t.Fatal(err)
+	}
+	ir, err := env.assume(t, sess, roleARN(member, "IncidentResponse"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A deny SCP sparing the incident-response role.
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",` +
+		`"Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/IncidentResponse"}}}]}`
+	cp, err := o.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("quarantine"), Description: aws.String("drill"),
+		Type: orgtypes.PolicyTypeServiceControlPolicy, Content: aws.String(deny)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := cp.Policy.PolicySummary.Id
+	if _, err := o.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("quarantine"), Description: aws.String("again"),
+		Type: orgtypes.PolicyTypeServiceControlPolicy, Content: aws.String(deny)}); errCode(t, err) != "DuplicatePolicyException" {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	target := aws.String(member.AccountID())
+	if _, err := o.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: pid, TargetId: target}); errCode(t, err) != "PolicyNotAttachedException" {
+		t.Fatalf("detach before attach: %v", err)
+	}
+	if _, err := o.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: pid, TargetId: aws.String("999999999999")}); errCode(t, err) != "TargetNotFoundException" {
+		t.Fatalf("unknown target: %v", err)
+	}
+	if _, err := o.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: pid, TargetId: target}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: pid, TargetId: target}); errCode(t, err) != "DuplicatePolicyAttachmentException" {
+		t.Fatalf("attach twice: %v", err)
+	}
+	err = listUsers(sess)
+	if errCode(t, err) != "AccessDenied" || !strings.Contains(err.Error(), "is not authorized to perform: iam:ListUsers on resource: * with an explicit deny in a service control policy") {
+		t.Fatalf("under the SCP: %v", err)
+	}
+	// Spared: the incident-response role of the member; and the
+	// management account is never under SCPs.
+	if err := listUsers(ir); err != nil {
+		t.Fatalf("the incident-response role under the SCP: %v", err)
+	}
+	if err := listUsers(admin); err != nil {
+		t.Fatalf("management account: %v", err)
+	}
+	tg, err := o.ListTargetsForPolicy(ctx, &organizations.ListTargetsForPolicyInput{PolicyId: pid})
+	if err != nil || len(tg.Targets) != 1 || *tg.Targets[0].TargetId != member.AccountID() || tg.Targets[0].Type != orgtypes.TargetTypeAccount {
+		t.Fatalf("targets %+v %v", tg, err)
+	}
+	if _, err := o.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: pid}); errCode(t, err) != "PolicyInUseException" {
+		t.Fatalf("delete attached: %v", err)
+	}
+	if _, err := o.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: pid, TargetId: target}); err != nil {
+		t.Fatal(err)
+	}
+	if err := listUsers(sess); err != nil {
+		t.Fatalf("after detach: %v", err)
+	}
+
+	// No Allow at a level denies: an allow-list of EC2 only, FullAWSAccess
+	// detached from the account.
+	al, err := o.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("ec2-only"), Description: aws.String("drill"),
+		Type: orgtypes.PolicyTypeServiceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String("p-FullAWSAccess"), TargetId: target}); errCode(t, err) != "ConstraintViolationException" {
+		t.Fatalf("detach the last SCP: %v", err)
+	}
+	if _, err := o.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: al.Policy.PolicySummary.Id, TargetId: target}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String("p-FullAWSAccess"), TargetId: target}); err != nil {
+		t.Fatal(err)
+	}
+	err = listUsers(sess)
+	if errCode(t, err) != "AccessDenied" || !strings.Contains(err.Error(), "because no service control policy allows the iam:ListUsers action") {
+		t.Fatalf("no SCP allows: %v", err)
+	}
+	if _, err := env.ec2(sess, "us-east-1").DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
+		t.Fatalf("allowed by the allow-list: %v", err)
+	}
+}
+
+func TestOrgTrail(t *testing.T) {
+	env := newOrgEnv(t, OrgOptions{Members: 3})
+	ctx := context.Background()
+	admin := env.org.Responder()
+	keys := map[string]Credentials{}
+	for _, s := range env.org.Accounts() {
+		keys[s.AccountID()] = env.adminOf(t, s)
+		if _, err := env.iam(keys[s.AccountID()]).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.ec2(keys[s.AccountID()], "eu-west-1").DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.clock.Advance(15 * time.Minute)
+
+	// Every account's records under AWSLogs/o-…/ACCOUNT/, named as CloudTrail names them.
+	objs, err := env.s3(admin).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(env.org.OrgTrailBucket()),
+		Prefix: aws.String("AWSLogs/" + env.org.ID() + "/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]bool{} // account → Region → seen
+	for _, obj := range objs.Contents {
+		m := orgKeyRE.FindStringSubmatch(*obj.Key)
+		if m == nil || m[1] != env.org.ID() || m[2] != m[4] || m[3] != m[5] {
+			t.Fatalf("key %s", *obj.Key)
+		}
+		body, err := env.s3(admin).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(env.org.OrgTrailBucket()), Key: obj.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct{ Records []map[string]any }
+		zr, err := gzip.NewReader(body.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.NewDecoder(zr).Decode(&file); err != nil {
+			t.Fatal(err)
+		}
+		body.Body.Close()
+		for _, rec := range file.Records {
+			if rec["recipientAccountId"] != m[2] || rec["awsRegion"] != m[3] {
+				t.Fatalf("%s holds a record of %v/%v", *obj.Key, rec["recipientAccountId"], rec["awsRegion"])
+			}
+		}
+		if got[m[2]] == nil {
+			got[m[2]] = map[string]bool{}
+		}
+		got[m[2]][m[3]] = true
+	}
+	for _, s := range env.org.Accounts() {
+		if !got[s.AccountID()]["us-east-1"] || !got[s.AccountID()]["eu-west-1"] {
+			t.Fatalf("account %s: Regions %v", s.AccountID(), got[s.AccountID()])
+		}
+	}
+
+	// A member sees the organisation trail (a shadow trail) and cannot stop it.
+	m := env.org.Members()[1]
+	mk := keys[m.AccountID()]
+	dt, err := env.ct(mk, "eu-west-1").DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orgTrail *cttypes.Trail
+	for i, tr := range dt.TrailList {
+		if aws.ToBool(tr.IsOrganizationTrail) {
+			orgTrail = &dt.TrailList[i]
+		}
+	}
+	if orgTrail == nil || !strings.Contains(*orgTrail.TrailARN, ":"+env.org.Management().AccountID()+":trail/") ||
+		*orgTrail.S3BucketName != env.org.OrgTrailBucket() {
+		t.Fatalf("member's trails %+v", dt.TrailList)
+	}
+	dt, err = env.ct(mk, "eu-west-1").DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(false)})
+	if err != nil || len(dt.TrailList) != 0 {
+		t.Fatalf("without shadows: %+v %v", dt, err)
+	}
+	if _, err := env.ct(mk, "us-east-1").GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: orgTrail.TrailARN}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.ct(mk, "us-east-1").StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: orgTrail.TrailARN}); errCode(t, err) != "NotOrganizationManagementAccountException" {
+		t.Fatalf("member stops the org trail: %v", err)
+	}
+
+	// LookupEvents in each account: only its own events.
+	for _, s := range env.org.Accounts() {
+		out, err := env.ct(keys[s.AccountID()], "eu-west-1").LookupEvents(ctx, &cloudtrail.LookupEventsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Events) == 0 {
+			t.Fatalf("%s: no events", s.AccountID())
+		}
+		for _, ev := range out.Events {
+			if !strings.Contains(*ev.CloudTrailEvent, `"recipientAccountId":"`+s.AccountID()+`"`) {
+				t.Fatalf("%s shows %s", s.AccountID(), *ev.CloudTrailEvent)
+			}
+		}
+	}
+}
+
+// orgKeyRE is an organisation trail's log file key.
+var orgKeyRE = regexp.MustCompile(`^AWSLogs/(o-[a-z0-9]{10})/([0-9]{12})/CloudTrail/([a-z0-9-]+)/\d{4}/\d{2}/\d{2}/([0-9]{12})_CloudTrail_([a-z0-9-]+)_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$`)

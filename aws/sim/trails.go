@@ -56,7 +56,13 @@ func (s *Sim) ctDescribeTrails(r *Request) (any, error) {
 	}
 	shadow := in.IncludeShadowTrails == nil || *in.IncludeShadowTrails
 	list := []trailDesc{}
-	for _, t := range s.trail.sortedTrails() {
+	trails := s.trail.sortedTrails()
+	if ot := s.memberOrgTrailLocked(); ot != nil && (shadow || len(in.TrailNameList) > 0) {
+		// A member account sees its organisation's trail as a shadow
+		// trail: listed unless shadows are left out, named by its ARN.
+		trails = append(trails, ot)
+	}
+	for _, t := range trails {
 		if len(in.TrailNameList) == 0 {
 			if t.visibleIn(r.Region, shadow) {
 				list = append(list, t.desc())
@@ -82,6 +88,9 @@ func (s *Sim) findTrail(name, region string) (*trail, error) {
 			return t, nil
 		}
 	}
+	if ot := s.memberOrgTrailLocked(); ot != nil && name == ot.arn {
+		return ot, nil
+	}
 	return nil, Errorf(400, "TrailNotFoundException", "Unknown trail: %s for the user: %s", name, s.acct.ID)
 }
 
@@ -103,6 +112,11 @@ func (s *Sim) trailByName(r *Request) (*trail, error) {
 // homeOnly answers InvalidHomeRegionException outside the trail's home
 // Region, for the calls AWS accepts only there.
 func homeOnly(r *Request, t *trail) error {
+	if t.orgID != "" && r.Sim != nil && r.Sim.org != nil && r.Sim != r.Sim.org.mgmt {
+		// A member account sees its organisation's trail and cannot change it.
+		return Errorf(400, "NotOrganizationManagementAccountException",
+			"This operation can be performed only by the organization's management account.")
+	}
 	if r.Region != t.homeRegion {
 		return Errorf(400, "InvalidHomeRegionException", "This operation must be called from the trail's home region: %s.", t.homeRegion)
 	}
@@ -116,6 +130,9 @@ func (s *Sim) ctGetTrailStatus(r *Request) (any, error) {
 	}
 	r.Resources = nil
 	s.deliverLocked(r.Now)
+	if t.orgID != "" && s.org != nil {
+		s.org.mgmt.deliverLocked(r.Now)
+	}
 	out := map[string]any{"IsLogging": t.logging}
 	if !t.startedAt.IsZero() {
 		out["StartLoggingTime"] = float64(t.startedAt.Unix())
@@ -143,7 +160,8 @@ func (s *Sim) ctSetLogging(on bool) func(*Request) (any, error) {
 		// What was due before now is written first: a stop ends the
 		// digest chain after the window it falls in.
 		s.deliverLocked(r.Now)
-		if on && t.digest.start.IsZero() {
+		if on && t.digest.start.IsZero() && t.orgID == "" {
+			// (The organisation trail writes no digests: see org.go.)
 			s.startChain(t, r.Now)
 		}
 		if t.logging != on {
