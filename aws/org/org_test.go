@@ -163,4 +163,3 @@ func BenchmarkReadMembers(b *testing.B) {
 		o.Close()
 	}
 }
-
