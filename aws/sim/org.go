@@ -538,3 +538,11 @@ func (s *Sim) memberOrgTrailLocked() *trail {
 	}
 	return s.org.orgTrailLocked()
 }
+
+// HasRole reports whether the account has an IAM role name.
+func (s *Sim) HasRole(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.acct.roles[name]
+	return ok
+}

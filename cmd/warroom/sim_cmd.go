@@ -35,6 +35,9 @@ type simOptions struct {
 	disableRegion []string
 	delay         time.Duration
 	verbose       bool
+	// orgAccounts > 0 serves a drill organisation of that many accounts
+	// (the management account and orgAccounts-1 members).
+	orgAccounts int
 }
 
 // check rejects flag values the sim cannot honour, naming the flag.
@@ -62,6 +65,12 @@ func (o *simOptions) check() error {
 		if r.v < 0 || r.v > 1 {
 			return fmt.Errorf("bad %s %v: must be between 0 and 1", r.name, r.v)
 		}
+	}
+	if o.orgAccounts != 0 && (o.orgAccounts < 2 || o.orgAccounts > 101) {
+		return fmt.Errorf("bad --org-accounts %d: an organisation of 2 to 101 accounts (the management account and its members)", o.orgAccounts)
+	}
+	if o.orgAccounts == 2 && o.scenario != "none" {
+		return fmt.Errorf("bad --org-accounts 2: the %s scenario pivots between two member accounts, so it needs 3 or more", o.scenario)
 	}
 	if o.latency < 0 || o.delay < 0 {
 		return errors.New("neither --latency nor --delivery-delay can be negative")
@@ -128,6 +137,8 @@ event times stay on the wall clock.`,
 		"opt-in Region that is not opted in (repeatable; --disable-region '' for none)")
 	f.DurationVar(&o.delay, "delivery-delay", sim.DefaultDeliveryDelay, "CloudTrail's delay before an event is visible (divided by --speed)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "narrate every actor's step on stderr")
+	f.IntVar(&o.orgAccounts, "org-accounts", 0,
+		"serve a drill organisation of N accounts (management + N-1 members) behind the one endpoint; the leaked key is in a member")
 	c.AddCommand(newSimGenerateCmd(e))
 	return c
 }
@@ -171,6 +182,9 @@ func runSim(cmd *cobra.Command, e *env, o simOptions) error {
 			fmt.Fprintf(e.stderr, "%s  %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}
 	}
+	if o.orgAccounts > 0 {
+		return runSimOrg(ctx, e, o, logf)
+	}
 	d, err := startDrill(ctx, o, logf)
 	if err != nil {
 		return usageErr(err)
@@ -187,6 +201,45 @@ func runSim(cmd *cobra.Command, e *env, o simOptions) error {
 	}
 	fmt.Fprintf(e.stderr, "drill account %s serving at %s (scenario %s, seed %d, speed %g); interrupt to stop\n",
 		s.AccountID(), d.endpoint, o.scenario, o.seed, o.speed)
+	if sc != nil {
+		_ = sc.Run(ctx)
+	} else {
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// runSimOrg serves a drill organisation (--org-accounts): the management
+// account's responder as the settings, then the organisation's id, its
+// member accounts and the leaked key's account.
+func runSimOrg(ctx context.Context, e *env, o simOptions, logf func(string, ...any)) error {
+	org := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: o.seed, Speed: o.speed, Latency: o.latency, ThrottleRate: o.throttleRate,
+		ErrorRate: o.errorRate, DeniedRegions: o.denyRegions, DisabledRegions: o.disableRegion, DeliveryDelay: o.delay},
+		Members: o.orgAccounts - 1})
+	endpoint, err := org.StartAt(ctx, o.listen)
+	if err != nil {
+		return usageErr(err)
+	}
+	defer func() { _ = org.Close() }()
+	var sc *scenario.OrgScenario
+	if o.scenario != "none" {
+		if sc, err = scenario.NewOrg(o.scenario, org, endpoint, scenario.Options{Seed: o.seed, Logf: logf}); err != nil {
+			return usageErr(err)
+		}
+	}
+	if err := sim.WriteSettings(e.stdout, endpoint, sim.HomeRegion, org.Responder()); err != nil {
+		return usageErr(err)
+	}
+	fmt.Fprintf(e.stdout, "export AWS_DEFAULT_REGION=%s\n", sim.HomeRegion)
+	fmt.Fprintf(e.stdout, "organization: %s\nmanagement account: %s\n", org.ID(), org.Management().AccountID())
+	for _, m := range org.Members() {
+		fmt.Fprintf(e.stdout, "member account: %s\n", m.AccountID())
+	}
+	if sc != nil {
+		fmt.Fprintf(e.stdout, "leaked key: %s\nleaked key's account: %s\n", sc.LeakedKey(), sc.LeakedAccount())
+	}
+	fmt.Fprintf(e.stderr, "drill organisation %s (%d accounts) serving at %s (scenario %s, seed %d, speed %g); interrupt to stop\n",
+		org.ID(), o.orgAccounts, endpoint, o.scenario, o.seed, o.speed)
 	if sc != nil {
 		_ = sc.Run(ctx)
 	} else {

@@ -28,6 +28,8 @@ func TestSimBadFlags(t *testing.T) {
 		{"generate without out", []string{"sim", "generate", "--events", "5"}, "--out"},
 		{"generate bad account", []string{"sim", "generate", "--events", "5", "--out", "x", "--account", "12ab"}, "--account"},
 		{"stray argument", []string{"sim", "now"}, "unknown command"},
+		{"organisation of one", []string{"sim", "--org-accounts", "1"}, "--org-accounts"},
+		{"no member to pivot to", []string{"sim", "--org-accounts", "2"}, "--org-accounts 2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,5 +183,83 @@ func TestSimDisabledRegions(t *testing.T) {
 		if !strings.Contains(def, r) {
 			t.Errorf("default %s does not disable %s", def, r)
 		}
+	}
+}
+
+// TestSimOrg: --org-accounts serves an organisation and prints the
+// management responder's settings, the organisation, its members and the
+// leaked key's account (a member); the settings reach the management
+// account through the one endpoint.
+func TestSimOrg(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"sim", "--listen", "127.0.0.1:0", "--speed", "50", "--seed", "3", "--org-accounts", "4"},
+			strings.NewReader(""), &out, &errb)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "leaked key's account: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no settings printed; stderr %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	env := map[string]string{}
+	var org, mgmt, leakedAcct string
+	var members []string
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ": ")
+		switch k {
+		case "organization":
+			org = v
+		case "management account":
+			mgmt = v
+		case "member account":
+			members = append(members, v)
+		case "leaked key's account":
+			leakedAcct = v
+		case "leaked key":
+		default:
+			kv, ok := strings.CutPrefix(sc.Text(), "export ")
+			if !ok {
+				t.Fatalf("unexpected output line %q", sc.Text())
+			}
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+	}
+	if !strings.HasPrefix(org, "o-") || len(mgmt) != 12 || len(members) != 3 || leakedAcct != members[0] {
+		t.Fatalf("org %q, management %q, members %v, leaked key's account %q", org, mgmt, members, leakedAcct)
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	sess, err := session.Load(ctx, session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := sess.Identify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(id.ARN, "::"+mgmt+":user/incident-responder") {
+		t.Errorf("responder is %s", id.ARN)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after interrupt: %s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("sim did not stop when interrupted")
 	}
 }
