@@ -104,7 +104,7 @@ func (p *principalsPane) Title(v *viewCtx) string {
 	if p.org {
 		t := "Principals · " + state.Plural(len(v.store.AccountIDs()), "account")
 		if len(p.fam) > 0 {
-			t += " · suspect family in " + clean(joinIDs(p.fam))
+			t += " · " + markSuspect + " suspects in " + itoa(len(p.fam))
 		}
 		if !p.filter.empty() {
 			t += " · " + itoa(len(p.rows)) + " shown"
@@ -282,6 +282,9 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 				sel:   selection{kind: selKey, key: l.Key, arn: arn, lineage: &fam[i]},
 				depth: depth + l.Depth, kind: "temp", label: l.Key, info: info, created: l.MintedAt,
 				act: acts["key:"+l.Key],
+			}
+			if a, ok := state.ParseARN(l.RoleARN); ok && p.org && state.ValidAccount(a.Account) {
+				r.acct = a.Account // a role session acts in its role's account
 			}
 			if !l.Created {
 				r.lin = &fam[i]
