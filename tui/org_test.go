@@ -153,3 +153,20 @@ func TestOrgConsole(t *testing.T) {
 		t.Errorf("the pivot account's ap-southeast-1 does not list the miner:\n%s", screen)
 	}
 }
+
+// TestOrgConsoleBeforeInventory draws organisation mode before any
+// inventory was read (a member's access journaled first, as a live start
+// does): every pane draws, the accounts listed, nothing panics.
+func TestOrgConsoleBeforeInventory(t *testing.T) {
+	f := &facts{}
+	f.add(t, state.KindSessionStarted, t0, state.SessionStarted{Command: "drill", Mode: state.ModeLive, AccountID: "123456789012"})
+	f.add(t, state.KindAccountAccess, t0, state.AccountAccess{AccountID: pivotAcct, Status: state.AccessOK})
+	m, _ := newTestModel(t, Options{Store: storeOf(t, f.entries), Journal: &recJournal{}}, 120, 40)
+	for _, k := range []rune{'2', '3', '1'} {
+		exec(m, press(m, key1(k)))
+		screen := ansi.Strip(m.Render())
+		if !strings.Contains(screen, "2 accounts") {
+			t.Errorf("after %c the screen does not show the 2 accounts:\n%s", k, screen)
+		}
+	}
+}

@@ -93,14 +93,6 @@ func newPrincipalsPane() *principalsPane { return &principalsPane{} }
 
 // Title implements pane.
 func (p *principalsPane) Title(v *viewCtx) string {
-	inv := v.store.Inventory
-	if inv == nil && !p.org {
-		return "Principals · no inventory yet"
-	}
-	keys := 0
-	for _, u := range inv.Users {
-		keys += len(u.Keys)
-	}
 	if p.org {
 		t := "Principals · " + state.Plural(len(v.store.AccountIDs()), "account")
 		if len(p.fam) > 0 {
@@ -110,6 +102,14 @@ func (p *principalsPane) Title(v *viewCtx) string {
 			t += " · " + itoa(len(p.rows)) + " shown"
 		}
 		return titleParts(t, p.filter, p.sort, principalSorts)
+	}
+	inv := v.store.Inventory
+	if inv == nil {
+		return "Principals · no inventory yet"
+	}
+	keys := 0
+	for _, u := range inv.Users {
+		keys += len(u.Keys)
 	}
 	t := "Principals · " + state.Plural(len(inv.Users), "user") + ", " + state.Plural(keys, "key") + ", " + state.Plural(len(inv.Roles), "role") + " · " + ago(v.now, inv.TakenAt)
 	if !p.filter.empty() {
