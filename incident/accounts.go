@@ -173,42 +173,39 @@ func (r *memberReader) run(ctx context.Context, began time.Time, sem chan struct
 	}
 	// Not sw.Run: it sweeps at once, and readOnce has just swept.
 	launch(func(ctx context.Context) error {
-		t := time.NewTicker(cmp.Or(c.pace.Sweeps, 5*time.Minute))
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
+		return every(ctx, cmp.Or(c.pace.Sweeps, 5*time.Minute), func() error {
 			changed, err := r.sw.Once(ctx)
 			if err != nil {
 				return nil // cut short: ctx is done
 			}
-			if err := r.sw.OnSweep(ctx, changed); err != nil {
-				return err
-			}
-		}
+			return r.sw.OnSweep(ctx, changed)
+		})
 	})
 	launch(func(ctx context.Context) error {
-		t := time.NewTicker(c.pace.Inventory)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if err := r.inventory(ctx, began); err != nil {
-				return err
-			}
-		}
+		return every(ctx, c.pace.Inventory, func() error { return r.inventory(ctx, began) })
 	})
 	wg.Wait()
 	if first == context.Canceled {
 		return nil
 	}
 	return first
+}
+
+// every calls fn each period, the first a period from now, until ctx is
+// done (nil) or fn fails.
+func every(ctx context.Context, period time.Duration, fn func() error) error {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+	}
 }
 
 // enter probes the account through its role and journals its access when

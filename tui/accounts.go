@@ -2,7 +2,6 @@ package tui
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/warroom-ir/warroom/state"
 )
@@ -68,6 +67,3 @@ func accountName(s *state.Store, acct string) string {
 
 // touched reports whether the suspect families acted in acct.
 func touched(fam []string, acct string) bool { return slices.Contains(fam, acct) }
-
-// joinIDs lists account ids, comma-separated.
-func joinIDs(ids []string) string { return strings.Join(ids, ", ") }

@@ -118,12 +118,7 @@ func TestReadMembers(t *testing.T) {
 // left disabled, as in most accounts. calls/member counts what one member
 // was asked (a second sweep would show here).
 func BenchmarkReadMembers(b *testing.B) {
-	var optIn []string
-	for _, r := range sim.New(sim.Options{}).Regions() {
-		if r.OptInStatus != "opt-in-not-required" {
-			optIn = append(optIn, r.Name)
-		}
-	}
+	optIn := optInRegions()
 	for b.Loop() {
 		o := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: 5, Latency: 100 * time.Millisecond, DisabledRegions: optIn}, Members: 100})
 		ctx, cancel := context.WithCancel(context.Background())

@@ -5,18 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/warroom-ir/warroom/aws/org"
-	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
 	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
-	"github.com/warroom-ir/warroom/state/journal"
 )
 
 // TestOrgStreamFollowsThePivot runs the console's core in organisation
@@ -27,13 +23,7 @@ import (
 // both; a third member with no role is shown as such and retried, each
 // try journaled with when the next comes (account.access's Retry).
 func TestOrgStreamFollowsThePivot(t *testing.T) {
-	var optIn []string
-	for _, r := range sim.New(sim.Options{}).Regions() {
-		if r.OptInStatus != "opt-in-not-required" {
-			optIn = append(optIn, r.Name)
-		}
-	}
-	o := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: 7, Speed: 100, DisabledRegions: optIn}, Members: 3, NoAccessRole: []int{2}})
+	o := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: 7, Speed: 100, DisabledRegions: optInRegions()}, Members: 3, NoAccessRole: []int{2}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	endpoint, err := o.Start(ctx)
@@ -51,43 +41,16 @@ func TestOrgStreamFollowsThePivot(t *testing.T) {
 	a, b, noRole := osc.LeakedAccount(), osc.PivotAccount(), o.Members()[2].AccountID()
 	waitUntil(t, 90*time.Second, "the attacker's pivot into B", osc.PivotEstablished)
 
-	resp := o.Responder()
-	sess, err := session.Load(ctx, session.Options{Endpoint: endpoint, ReadOnly: true,
-		Credentials: session.StaticCredentials(resp.AccessKeyID, resp.SecretAccessKey, resp.SessionToken)})
-	if err != nil {
+	oc := openOrgConsole(ctx, t, o, endpoint)
+	if _, err := oc.rec.Record(state.KindSuspect, state.Suspect{AccessKeyID: osc.LeakedKey(), Reason: "found on a paste site"}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := sess.Identify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accts, err := org.List(ctx, sess.Organizations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "inc.journal")
-	rec, err := state.OpenRecorder(path, state.IncidentOpened{ID: "wr-org-stream"}, journal.Actor{User: "alice", Host: "jump1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
-	if err := incident.Attach(sess, rec, state.SessionStarted{Command: "console", Mode: state.ModeReadOnly, AccountID: id.AccountID}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rec.Record(state.KindSuspect, state.Suspect{AccessKeyID: osc.LeakedKey(), Reason: "found on a paste site"}); err != nil {
-		t.Fatal(err)
-	}
-	core := incident.New(sess, id, rec, incident.DrillPacing(100))
-	core.SetMembers(incident.Members{Accounts: accts, RetryMin: 300 * time.Millisecond, RetryMax: time.Second})
-	cctx, stop := context.WithCancel(ctx)
-	core.Start(cctx)
-	defer func() { stop(); core.Wait() }()
+	oc.start(ctx, t, incident.DrillPacing(100), incident.Members{RetryMin: 300 * time.Millisecond, RetryMax: time.Second})
+	id, path := oc.id, oc.path
 
 	var s *state.Store
 	waitUntil(t, 120*time.Second, "the family's events in both accounts, and the role-less member retried", func() bool {
-		if s, _, err = state.Replay(path); err != nil {
-			t.Fatal(err)
-		}
+		s = oc.store(t)
 		fam := s.FamilyAccounts()
 		in := familyByAccount(t, s, osc.LeakedKey())
 		return slices.Contains(fam, a) && slices.Contains(fam, b) && in[a] > 0 && in[b] > 0 && len(accessFacts(t, path, noRole)) >= 2
@@ -151,17 +114,4 @@ func accessFacts(t *testing.T, path, account string) []state.AccountAccess {
 		}
 	}
 	return out
-}
-
-// waitUntil polls cond until it holds, failing after d (a generous bound:
-// the test's correctness never depends on how fast it comes).
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited in vain for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

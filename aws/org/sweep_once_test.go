@@ -2,16 +2,11 @@ package org_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/warroom-ir/warroom/aws/org"
-	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/incident"
-	"github.com/warroom-ir/warroom/state"
-	"github.com/warroom-ir/warroom/state/journal"
 )
 
 // TestMemberSweptOnceAtStart: in the console's organisation mode a member
@@ -27,35 +22,8 @@ func TestMemberSweptOnceAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o.Close()
-	resp := o.Responder()
-	sess, err := session.Load(ctx, session.Options{Endpoint: endpoint, ReadOnly: true,
-		Credentials: session.StaticCredentials(resp.AccessKeyID, resp.SecretAccessKey, resp.SessionToken)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := sess.Identify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accts, err := org.List(ctx, sess.Organizations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "inc.journal")
-	rec, err := state.OpenRecorder(path, state.IncidentOpened{ID: "wr-sweep"}, journal.Actor{User: "alice", Host: "jump1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
-	if err := incident.Attach(sess, rec, state.SessionStarted{Command: "console", Mode: state.ModeReadOnly, AccountID: id.AccountID}); err != nil {
-		t.Fatal(err)
-	}
-	pace := incident.DrillPacing(1) // sweeps every 5 minutes
-	core := incident.New(sess, id, rec, pace)
-	core.SetMembers(incident.Members{Accounts: accts, NoStream: true})
-	cctx, stop := context.WithCancel(ctx)
-	core.Start(cctx)
-	defer func() { stop(); core.Wait() }()
+	oc := openOrgConsole(ctx, t, o, endpoint)
+	oc.start(ctx, t, incident.DrillPacing(1), incident.Members{NoStream: true}) // sweeps every 5 minutes
 	member := o.Members()[0]
 	described := func() int {
 		n := 0
@@ -67,11 +35,7 @@ func TestMemberSweptOnceAtStart(t *testing.T) {
 		return n
 	}
 	waitUntil(t, 60*time.Second, "the member's first sweep journaled", func() bool {
-		s, _, err := state.Replay(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		af, ok := s.Account(member.AccountID())
+		af, ok := oc.store(t).Account(member.AccountID())
 		return ok && len(af.Sweeps) > 0
 	})
 	first := described()
