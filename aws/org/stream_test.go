@@ -49,11 +49,18 @@ func TestOrgStreamFollowsThePivot(t *testing.T) {
 	id, path := oc.id, oc.path
 
 	var s *state.Store
-	waitUntil(t, 120*time.Second, "the family's events in both accounts, and the role-less member retried", func() bool {
+	var fam []string
+	var in map[string]int
+	var nTries int
+	defer func() {
+		if t.Failed() {
+			t.Logf("FamilyAccounts %v, the family's events by account %v, %d tries of the role-less member", fam, in, nTries)
+		}
+	}()
+	waitUntil(t, 180*time.Second, "the family's events in both accounts, and the role-less member retried", func() bool {
 		s = oc.store(t)
-		fam := s.FamilyAccounts()
-		in := familyByAccount(t, s, osc.LeakedKey())
-		return slices.Contains(fam, a) && slices.Contains(fam, b) && in[a] > 0 && in[b] > 0 && len(accessFacts(t, path, noRole)) >= 2
+		fam, in, nTries = s.FamilyAccounts(), familyByAccount(t, s, osc.LeakedKey()), len(accessFacts(t, path, noRole))
+		return slices.Contains(fam, a) && slices.Contains(fam, b) && in[a] > 0 && in[b] > 0 && nTries >= 2
 	})
 	if in := familyByAccount(t, s, osc.LeakedKey()); in[a] == 0 || in[b] == 0 {
 		t.Errorf("the family's events by account: %v; want some in A %s and in B %s", in, a, b)
