@@ -28,7 +28,7 @@ type Members struct {
 	// own) is skipped, its producers run as before.
 	Accounts []org.Account
 	// Concurrency bounds the accounts whose first read (access, Regions,
-	// inventory, sweep) runs at once (default 16).
+	// inventory, sweep) runs at once (default DefaultMemberConcurrency).
 	Concurrency int
 	// RetryMin and RetryMax bound the backoff before an account whose
 	// role failed is tried again (default 30 s and 15 min).
@@ -36,6 +36,12 @@ type Members struct {
 	// NoStream leaves the members' CloudTrail unread (the read commands).
 	NoStream bool
 }
+
+// DefaultMemberConcurrency is how many members are read at once. Each
+// member's own calls are bounded already (16 sweeps, 8 IAM reads in
+// flight) and AWS limits each account apart, so the members' reads are
+// latency-bound: 16 at once left 100 members in seven waves.
+const DefaultMemberConcurrency = 64
 
 // SetMembers puts the core in organisation mode; call it before Start.
 func (c *Core) SetMembers(m Members) { c.members = &m }
@@ -46,7 +52,7 @@ func (c *Core) SetMembers(m Members) { c.members = &m }
 func (c *Core) ReadMembers(ctx context.Context, m Members, began time.Time) error {
 	m.NoStream = true
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, cmp.Or(m.Concurrency, 16))
+	sem := make(chan struct{}, cmp.Or(m.Concurrency, DefaultMemberConcurrency))
 	errs := make(chan error, len(m.Accounts))
 	for _, a := range m.Accounts {
 		if a.ID == c.id.AccountID {
@@ -58,7 +64,7 @@ func (c *Core) ReadMembers(ctx context.Context, m Members, began time.Time) erro
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			mr := c.member(a, m)
-			if _, err := mr.enter(ctx); err != nil {
+			if _, err := mr.enter(ctx, time.Time{}); err != nil {
 				errs <- err
 				return
 			}
@@ -94,7 +100,7 @@ func (c *Core) member(a org.Account, m Members) *memberReader {
 // membersLoop runs every member's producers until ctx is done.
 func (c *Core) membersLoop(ctx context.Context, began time.Time) error {
 	m := *c.members
-	sem := make(chan struct{}, cmp.Or(m.Concurrency, 16))
+	sem := make(chan struct{}, cmp.Or(m.Concurrency, DefaultMemberConcurrency))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(m.Accounts))
 	for _, a := range m.Accounts {
@@ -125,7 +131,7 @@ func (r *memberReader) run(ctx context.Context, began time.Time, sem chan struct
 		case <-ctx.Done():
 			return nil
 		}
-		ok, err := r.enter(ctx)
+		ok, err := r.enter(ctx, time.Now().Add(wait))
 		if err == nil && ok {
 			err = r.readOnce(ctx, began)
 		}
@@ -165,20 +171,18 @@ func (r *memberReader) run(ctx context.Context, began time.Time, sem chan struct
 		c.addMemberStream(st)
 		launch(st.Run)
 	}
-	launch(func(ctx context.Context) error { return r.sw.Run(ctx) })
+	// Not sw.Run: it sweeps at once, and readOnce has just swept.
 	launch(func(ctx context.Context) error {
-		t := time.NewTicker(c.pace.Inventory)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
+		return every(ctx, cmp.Or(c.pace.Sweeps, 5*time.Minute), func() error {
+			changed, err := r.sw.Once(ctx)
+			if err != nil {
+				return nil // cut short: ctx is done
 			}
-			if err := r.inventory(ctx, began); err != nil {
-				return err
-			}
-		}
+			return r.sw.OnSweep(ctx, changed)
+		})
+	})
+	launch(func(ctx context.Context) error {
+		return every(ctx, c.pace.Inventory, func() error { return r.inventory(ctx, began) })
 	})
 	wg.Wait()
 	if first == context.Canceled {
@@ -187,9 +191,27 @@ func (r *memberReader) run(ctx context.Context, began time.Time, sem chan struct
 	return first
 }
 
+// every calls fn each period, the first a period from now, until ctx is
+// done (nil) or fn fails.
+func every(ctx context.Context, period time.Duration, fn func() error) error {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+}
+
 // enter probes the account through its role and journals its access when
-// it changed. ok is whether warroom got in.
-func (r *memberReader) enter(ctx context.Context) (ok bool, err error) {
+// it changed. ok is whether warroom got in; retry is when warroom tries
+// again if not (zero: it does not), journaled with a failed access.
+func (r *memberReader) enter(ctx context.Context, retry time.Time) (ok bool, err error) {
 	c := r.c
 	sess, err := c.sess.ForAccount(r.acct.ID)
 	if err != nil {
@@ -209,6 +231,9 @@ func (r *memberReader) enter(ctx context.Context) (ok bool, err error) {
 		if perr != nil {
 			acc.Error = perr.Error()
 		}
+	}
+	if !acc.OK() && !retry.IsZero() {
+		acc.Retry = retry.UTC().Truncate(time.Second)
 	}
 	if acc != r.last {
 		if _, err := c.rec.Record(state.KindAccountAccess, acc); err != nil {
@@ -240,9 +265,11 @@ func (r *memberReader) readOnce(ctx context.Context, began time.Time) error {
 	r.rmu.Lock()
 	r.regs = regions.Enabled(list)
 	r.rmu.Unlock()
-	if err := r.inventory(ctx, began); err != nil {
-		return err
-	}
+	// The inventory (IAM, global) and the sweep (every Region) need
+	// nothing of each other: read side by side, the account takes the
+	// longer of the two, not their sum.
+	invErr := make(chan error, 1)
+	go func() { invErr <- r.inventory(ctx, began) }()
 	r.sw = &sweep.Watcher{Session: r.sess, Interval: c.pace.Sweeps, Regions: r.regions,
 		OnSweep: func(_ context.Context, changed []state.Sweep) error {
 			for _, s := range changed {
@@ -254,6 +281,9 @@ func (r *memberReader) readOnce(ctx context.Context, began time.Time) error {
 			return nil
 		}}
 	changed, err := r.sw.Once(ctx)
+	if ierr := <-invErr; ierr != nil {
+		return ierr
+	}
 	if err != nil {
 		return nil // cut short: ctx is done
 	}

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/warroom-ir/warroom/aws/contain"
@@ -19,6 +20,10 @@ type Drill struct {
 	ID       session.Identity
 	Path     string
 	Scenario *scenario.Scenario
+	// Org, when set, is the organisation scenario Scenario belongs to
+	// (Org.Scenario): the ground truth then spans every account of the
+	// organisation, the pivot account's footholds with the leaked one's.
+	Org *scenario.OrgScenario
 	// CheckTimeout bounds the verdict's read-back: a stalled account must
 	// not hold the debrief (or the exit) for long. Zero: 20 s.
 	CheckTimeout time.Duration
@@ -64,7 +69,62 @@ func (d Drill) Truth() report.Drill {
 	for _, c := range a.CallsSince(time.Time{}) {
 		t.Calls = append(t.Calls, report.AttackerCall{Time: c.Time, Service: c.Service, Operation: c.Operation, OK: c.OK()})
 	}
+	if d.Org != nil {
+		d.orgTruth(&t)
+	}
 	return t
+}
+
+// orgTruth adds what the attacker holds in the organisation's other
+// accounts: its sessions of the pivot role and the keys it made there
+// (each judged by that account's own checks), its instances running there,
+// and its calls there, so that "still open" and "contained" are measured
+// over every account.
+func (d Drill) orgTruth(t *report.Drill) {
+	ot := d.Org.Truth()
+	for _, acct := range ot.Accounts {
+		if acct == ot.LeakedAccount {
+			continue
+		}
+		s := d.Org.Org().Account(acct)
+		if s == nil {
+			continue
+		}
+		creds := map[string]bool{}
+		hold := func(kind, key string) {
+			if creds[key] {
+				return
+			}
+			creds[key] = true
+			works, why := s.Works(key, worksProbe)
+			t.Held = append(t.Held, report.Held{Kind: kind + " in " + acct, Key: key, Works: works, Refused: why})
+		}
+		if acct == ot.PivotAccount {
+			for _, k := range ot.PivotSessions {
+				hold("session", k)
+			}
+		}
+		mine := map[string]bool{}
+		for _, f := range ot.Footholds[acct] {
+			switch f.Kind {
+			case "key":
+				hold("key", f.ID)
+			case "instance":
+				mine[f.ID] = true
+			}
+		}
+		for _, in := range s.Instances() {
+			if mine[in.ID] && (in.State == "pending" || in.State == "running") {
+				t.Running++
+			}
+		}
+		for _, c := range s.Calls() {
+			if creds[c.AccessKeyID] {
+				t.Calls = append(t.Calls, report.AttackerCall{Time: c.Time, Service: c.Service, Operation: c.Operation, OK: c.OK()})
+			}
+		}
+	}
+	slices.SortStableFunc(t.Calls, func(a, b report.AttackerCall) int { return a.Time.Compare(b.Time) })
 }
 
 // Debrief reads the verdict back from the account (Check: journaled), then

@@ -2,8 +2,11 @@ package tui
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -129,19 +132,35 @@ func newDetail(v *viewCtx, s selection) *detailView {
 		d.family(v, s.key)
 	case selUser, selRole, selRoot:
 		d.principal(v, s)
+	case selAccount:
+		d.account(v, s)
 	case selRegion:
 		d.title = "Region " + clean(s.region)
 		add("region", s.region)
-		for _, r := range v.store.Regions {
+		af, _ := v.store.Account(s.account)
+		if s.account != "" {
+			d.title += " · account " + clean(s.account)
+			add("account", strings.TrimSpace(s.account+" "+accountName(v.store, s.account)))
+		}
+		for _, r := range af.Regions {
 			if r.Name == s.region {
 				add("opt-in", r.OptInStatus)
 			}
 		}
-		if h, ok := v.store.Health["lookup:"+s.region]; ok {
+		if h, ok := af.Health["lookup:"+s.region]; ok {
 			add("stream", h.V.Status+", "+span(liveLag(h.V, v.now))+" behind"+suffix(": ", h.V.Error))
 		}
 		blank()
-		for _, sw := range v.store.SweepList() {
+		sweeps := v.store.SweepList()
+		if s.account != "" && s.account != v.store.Home() {
+			sweeps = sweeps[:0:0]
+			for _, k := range slices.SortedFunc(maps.Keys(af.Sweeps), func(a, b state.SweepKey) int {
+				return cmp.Or(strings.Compare(a.Region, b.Region), strings.Compare(a.Kind, b.Kind))
+			}) {
+				sweeps = append(sweeps, af.Sweeps[k])
+			}
+		}
+		for _, sw := range sweeps {
 			if sw.V.Region != s.region {
 				continue
 			}
@@ -223,6 +242,11 @@ func (d *detailView) principal(v *viewCtx, s selection) {
 		add("suspect", "marked: "+v.store.Suspects[s.arn].V.Reason)
 	}
 	inv := v.store.Inventory
+	if s.account != "" && s.account != v.store.Home() {
+		af, _ := v.store.Account(s.account)
+		inv = af.Inventory
+		add("account", strings.TrimSpace(s.account+" "+accountName(v.store, s.account)))
+	}
 	if inv == nil {
 		return
 	}
@@ -455,4 +479,57 @@ func keyFilter(id string) *state.Filter {
 		return nil
 	}
 	return &state.Filter{Terms: []state.Term{{Field: state.FieldKey, Value: []string{id}}}}
+}
+
+// account explains a member account: its name, the role warroom assumes
+// there, its access (what it means, AWS's words, when warroom tries
+// again), what was read, and whether the suspect families acted there.
+func (d *detailView) account(v *viewCtx, s selection) {
+	add := func(label, value string) {
+		if value != "" {
+			d.lines = append(d.lines, fit(clean(label), 12)+" "+clean(value))
+		}
+	}
+	d.title = "Account " + clean(s.account)
+	add("account", s.account)
+	add("name", accountName(v.store, s.account))
+	af, _ := v.store.Account(s.account)
+	switch a := af.Access; {
+	case s.account == v.store.Home():
+		add("access", "the incident's own account: warroom's credentials act here")
+	case a == nil:
+		add("access", "! not tried yet")
+	default:
+		add("role", a.V.RoleARN)
+		add("access", accessText(v.store, s.account)+" since "+clock(a.At, true)+" UTC")
+		add("why", accessWhy[a.V.Status])
+		add("AWS said", a.V.Error)
+		if !a.V.Retry.IsZero() {
+			add("retry", "warroom tries again at "+clock(a.V.Retry, true)+" UTC")
+		} else if !a.V.OK() {
+			add("retry", "not retried (a one-time read)")
+		}
+	}
+	d.lines = append(d.lines, "")
+	enabled := 0
+	for _, r := range af.Regions {
+		if r.Enabled() {
+			enabled++
+		}
+	}
+	add("regions", itoa(enabled)+" enabled")
+	add("sweeps", itoa(len(af.Sweeps)))
+	if af.Inventory != nil {
+		keys := 0
+		for _, u := range af.Inventory.Users {
+			keys += len(u.Keys)
+		}
+		add("inventory", state.Plural(len(af.Inventory.Users), "user")+", "+state.Plural(keys, "key")+", "+
+			state.Plural(len(af.Inventory.Roles), "role")+" · "+ago(v.now, af.Inventory.TakenAt))
+	} else {
+		add("inventory", "none yet")
+	}
+	if touched(v.store.FamilyAccounts(), s.account) {
+		add("suspect", markSuspect+" the suspect families acted in this account")
+	}
 }

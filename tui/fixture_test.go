@@ -45,6 +45,7 @@ type ev struct {
 	at                                                        time.Time
 	minted                                                    string // ASIA key minted
 	expires                                                   time.Time
+	role                                                      string // the role ARN an AssumeRole names
 }
 
 func (e ev) raw() json.RawMessage {
@@ -76,6 +77,9 @@ func (e ev) raw() json.RawMessage {
 	if e.code != "" {
 		rec["errorCode"] = e.code
 		rec["errorMessage"] = "User is not authorized to perform " + e.name
+	}
+	if e.role != "" {
+		rec["requestParameters"] = map[string]any{"roleArn": e.role, "roleSessionName": "pivot"}
 	}
 	if e.minted != "" {
 		rec["responseElements"] = map[string]any{"credentials": map[string]any{

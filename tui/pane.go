@@ -80,6 +80,7 @@ const (
 	selRegion
 	selResource
 	selTimeline
+	selAccount
 )
 
 // selection is the item under the cursor of the focused pane.
@@ -94,6 +95,9 @@ type selection struct {
 	resource state.Resource
 	lineage  *state.Lineage
 	item     state.TimelineItem
+	// account is the member account the item is in ("" or the home
+	// account: the incident's own).
+	account string
 }
 
 // target converts the selection to a containment target.
@@ -180,6 +184,10 @@ func (s selection) copyFields() []copyField {
 		add("region", s.region)
 	case selRegion:
 		add("region", s.region)
+		add("account", s.account)
+	case selAccount:
+		add("account", s.account)
+		add("name", s.name)
 	case selTimeline:
 		add("summary", s.item.Summary)
 	}

@@ -34,6 +34,10 @@ type prow struct {
 	// creator is the key that created the user (iam:CreateUser), if known.
 	creator string
 	group   int // index of the top-level row this row belongs under
+	// acct is the account the row is in (organisation mode); touched
+	// marks an account's row whose account the suspect families acted in.
+	acct    string
+	touched bool
 }
 
 // principalCols are the principals pane's columns, in reading order, with
@@ -44,15 +48,21 @@ var principalCols = []struct {
 	minW, maxW int
 	prio       int
 	wide       bool
+	org        bool // only in organisation mode
 }{
-	{"kind", 4, 4, 2, false},
-	{"name", 24, 40, 0, false}, // a key id under a user, indented twice
-	{"status", 10, 18, 1, false},
-	{"created", 8, 8, 4, false},
-	{"used", 10, 14, 3, false},
-	{"info", 10, 200, 5, false},
-	{"arn", 20, 70, 6, true},
+	{"kind", 4, 4, 2, false, false},
+	{"name", 24, 40, 0, false, false}, // a key id under a user, indented twice
+	{"status", 10, 18, 1, false, false},
+	{"created", 8, 8, 4, false, false},
+	{"used", 10, 14, 3, false, false},
+	{"info", 10, 200, 5, false, false},
+	{"arn", 20, 70, 6, true, false},
+	{"account", 12, 12, 2, false, true},
 }
+
+// principalOrder is the order the columns are drawn in: the account
+// first (organisation mode), then the rest as listed.
+var principalOrder = []int{7, 0, 1, 2, 3, 4, 5, 6}
 
 // principalSorts are the principals pane's sortable columns; "tree" (users
 // with their keys, then roles) is its natural order.
@@ -73,12 +83,26 @@ type principalsPane struct {
 	sort    listSort
 	filter  textFilter
 	susSeen *state.SuspectSet
+	// org is organisation mode (orgMode); fam the accounts the suspect
+	// families touched (state.Store.FamilyAccounts).
+	org bool
+	fam []string
 }
 
 func newPrincipalsPane() *principalsPane { return &principalsPane{} }
 
 // Title implements pane.
 func (p *principalsPane) Title(v *viewCtx) string {
+	if p.org {
+		t := "Principals · " + state.Plural(len(v.store.AccountIDs()), "account")
+		if len(p.fam) > 0 {
+			t += " · " + markSuspect + " suspects in " + itoa(len(p.fam))
+		}
+		if !p.filter.empty() {
+			t += " · " + itoa(len(p.rows)) + " shown"
+		}
+		return titleParts(t, p.filter, p.sort, principalSorts)
+	}
 	inv := v.store.Inventory
 	if inv == nil {
 		return "Principals · no inventory yet"
@@ -131,7 +155,7 @@ func (p *principalsPane) SetTextFilter(text string) {
 }
 
 // principalFilterCols are the names a "col:text" filter term may use.
-var principalFilterCols = []string{"kind", "name", "status", "info", "arn", "key"}
+var principalFilterCols = []string{"kind", "name", "status", "info", "arn", "key", "account"}
 
 // keyAction is what a key action leaves the key as, when it holds.
 var keyAction = map[string]string{
@@ -213,6 +237,11 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 	p.built, p.seq, p.susSeen = true, v.store.Seq, v.sus
 	acts := rowActions(v.store)
 	p.all = p.all[:0]
+	p.org = orgMode(v.store)
+	p.fam = nil
+	if p.org {
+		p.fam = v.store.FamilyAccounts()
+	}
 	inv := v.store.Inventory
 	began := v.store.Incident.Began
 	if inv != nil && !inv.Since.IsZero() {
@@ -222,11 +251,15 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 		return flag || !began.IsZero() && !created.IsZero() && !created.Before(began)
 	}
 	group := 0
+	acct := "" // the account whose rows are being added (organisation mode)
 	add := func(r prow) {
 		if r.depth == 0 {
 			group = len(p.all)
 		}
 		r.group = group
+		if r.acct == "" {
+			r.acct = acct
+		}
 		p.all = append(p.all, r)
 	}
 	known := map[string]bool{}
@@ -250,6 +283,9 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 				depth: depth + l.Depth, kind: "temp", label: l.Key, info: info, created: l.MintedAt,
 				act: acts["key:"+l.Key],
 			}
+			if a, ok := state.ParseARN(l.RoleARN); ok && p.org && state.ValidAccount(a.Account) {
+				r.acct = a.Account // a role session acts in its role's account
+			}
 			if !l.Created {
 				r.lin = &fam[i]
 			} else {
@@ -259,7 +295,7 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			add(r)
 		}
 	}
-	if inv != nil {
+	addInventory := func(inv *state.Inventory) {
 		if r := inv.Root; r != nil {
 			info := "MFA"
 			if !r.MFA {
@@ -325,6 +361,40 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			add(rr)
 		}
 	}
+	if !p.org {
+		if inv != nil {
+			addInventory(inv)
+		}
+	} else {
+		// One row per account (its access, why, whether the suspect
+		// families acted there), its principals under it.
+		for _, id := range v.store.AccountIDs() {
+			acct = id
+			af, _ := v.store.Account(id)
+			r := prow{sel: selection{kind: selAccount, account: id, name: accountName(v.store, id)}, kind: "acct",
+				label: id, status: accessText(v.store, id), touched: touched(p.fam, id)}
+			if n := accountName(v.store, id); n != "" {
+				r.label = id + " " + n
+			}
+			switch {
+			case af.Access != nil && !af.Access.V.OK():
+				r.info = af.Access.V.Error
+				if !af.Access.V.Retry.IsZero() {
+					r.info = "retry " + clock(af.Access.V.Retry, false) + " · " + r.info
+				}
+			case af.Inventory == nil:
+				r.info = "no inventory yet"
+			}
+			if r.touched {
+				r.info = strings.TrimSuffix("suspect family acted here · "+r.info, " · ")
+			}
+			add(r)
+			if af.Inventory != nil {
+				addInventory(af.Inventory)
+			}
+		}
+		acct = ""
+	}
 	// Suspect keys the inventory does not list (another account's key, a
 	// key already deleted, a temporary key): they still have families.
 	var extra []string
@@ -363,6 +433,8 @@ func (p *principalsPane) arrange() {
 				return r.sel.arn
 			case "key":
 				return r.sel.key
+			case "account":
+				return r.acct
 			}
 			return ""
 		}) {
@@ -481,7 +553,7 @@ func (p *principalsPane) Selected(*viewCtx) (selection, bool) {
 // suspectRow reports whether a row is suspect: its key or principal is of
 // a suspect family or marked, or a suspect family's key created the user.
 func suspectRow(v *viewCtx, r *prow) bool {
-	return v.sus.Has(r.sel.key, r.sel.arn) || v.sus.IsMarked(r.sel.key) || v.sus.IsMarked(r.sel.arn) ||
+	return r.touched || v.sus.Has(r.sel.key, r.sel.arn) || v.sus.IsMarked(r.sel.key) || v.sus.IsMarked(r.sel.arn) ||
 		r.creator != "" && (v.sus.Key(r.creator) || v.sus.IsMarked(r.creator))
 }
 
@@ -492,7 +564,7 @@ func (p *principalsPane) Render(v *viewCtx) string {
 	minW, prio := make([]int, len(principalCols)), make([]int, len(principalCols))
 	for i, c := range principalCols {
 		minW[i], prio[i] = c.minW, c.prio
-		if c.wide && !p.wide {
+		if c.wide && !p.wide || c.org && !p.org {
 			prio[i] = 1 << 20
 			minW[i] = 1 << 20
 		}
@@ -522,7 +594,8 @@ func (p *principalsPane) Render(v *viewCtx) string {
 	}
 	var hdr strings.Builder
 	hdr.WriteString("   ")
-	for i, c := range principalCols {
+	for _, i := range principalOrder {
+		c := principalCols[i]
 		if !keep[i] {
 			continue
 		}
@@ -570,12 +643,13 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			status = r.actMark + " " + r.act.Intent.Action
 		}
 		usedText := ""
-		if r.kind != "temp" {
+		if r.kind != "temp" && r.kind != "acct" {
 			usedText = lastUsed(v.now, r.used)
 		}
 		var sb strings.Builder
 		sb.WriteString(m1 + m2 + m3)
-		for c, col := range principalCols {
+		for _, c := range principalOrder {
+			col := principalCols[c]
 			if !keep[c] {
 				continue
 			}
@@ -591,6 +665,9 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			case "status":
 				s = clean(status)
 			case "created":
+				if r.kind == "acct" {
+					break
+				}
 				if r.kind != "temp" || !r.created.IsZero() {
 					s = compactDate(v.now, r.created)
 				}
@@ -600,6 +677,8 @@ func (p *principalsPane) Render(v *viewCtx) string {
 				s = clean(info + r.usedAt)
 			case "arn":
 				s = clean(r.sel.arn)
+			case "account":
+				s = r.acct
 			}
 			sb.WriteString(" " + fit(s, widths[c]))
 		}

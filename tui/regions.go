@@ -68,6 +68,21 @@ type regionsPane struct {
 	resSort listSort
 	filter  textFilter
 	allRes  []resRow
+
+	// org is organisation mode: a row is an account's Region, named
+	// "ACCOUNT REGION", or an account warroom could not read, named
+	// "ACCOUNT" alone (see splitRow).
+	org bool
+}
+
+// splitRow reads a row's name as its account and Region: "" and the name
+// outside organisation mode; the account and "" for an account not read.
+func (p *regionsPane) splitRow(row string) (acct, region string) {
+	if !p.org {
+		return "", row
+	}
+	acct, region, _ = strings.Cut(row, " ")
+	return acct, region
 }
 
 // regionSorts and resourceSorts are the sortable columns of the grid and
@@ -216,6 +231,19 @@ func (p *regionsPane) Title(v *viewCtx) string {
 	if p.open != "" {
 		return titleParts("Regions · "+clean(p.open)+" · "+plural(len(p.res), "resource")+" (esc: grid)", p.filter, p.resSort, resourceSorts)
 	}
+	if p.org {
+		pairs, sweeps := 0, 0
+		for _, row := range p.all {
+			if _, reg := p.splitRow(row); reg != "" {
+				pairs++
+			}
+		}
+		for _, id := range v.store.AccountIDs() {
+			af, _ := v.store.Account(id)
+			sweeps += len(af.Sweeps)
+		}
+		return titleParts("Regions · "+state.Plural(len(v.store.AccountIDs()), "account")+" × Regions · "+itoa(pairs)+" read · "+itoa(sweeps)+" sweeps", p.filter, p.sort, regionSorts)
+	}
 	enabled := 0
 	for _, r := range v.store.Regions {
 		if r.Enabled() {
@@ -262,16 +290,40 @@ func (p *regionsPane) Refresh(v *viewCtx) {
 		return
 	}
 	p.built, p.seq, p.susSeen = true, v.store.Seq, v.sus
+	p.org = orgMode(v.store)
 	regions := map[string]bool{}
 	kinds := map[string]bool{}
-	for _, r := range v.store.Regions {
-		if r.Enabled() {
-			regions[r.Name] = true
+	p.cells = map[state.SweepKey]regionCell{}
+	if !p.org {
+		p.addAccount(v, "", v.store.Regions, v.store.Sweeps, regions, kinds)
+	} else {
+		for _, id := range v.store.AccountIDs() {
+			af, _ := v.store.Account(id)
+			n := len(regions)
+			p.addAccount(v, id+" ", af.Regions, af.Sweeps, regions, kinds)
+			if len(regions) == n {
+				regions[id] = true // nothing read: the row says why
+			}
 		}
 	}
-	p.cells = map[state.SweepKey]regionCell{}
-	for k, s := range v.store.Sweeps {
-		regions[k.Region], kinds[k.Kind] = true, true
+	p.all = sortedKeys(regions)
+	p.kinds = sortedKeys(kinds)
+	if p.open != "" {
+		p.openRegion(v, p.open)
+	}
+	p.arrange()
+}
+
+// addAccount adds one account's Regions and sweeps to the grid, each row
+// named prefix+Region.
+func (p *regionsPane) addAccount(v *viewCtx, prefix string, list []state.Region, sweeps map[state.SweepKey]state.Dated[state.Sweep], regions, kinds map[string]bool) {
+	for _, r := range list {
+		if r.Enabled() {
+			regions[prefix+r.Name] = true
+		}
+	}
+	for k, s := range sweeps {
+		regions[prefix+k.Region], kinds[k.Kind] = true, true
 		c := regionCell{swept: true, n: len(s.V.Resources)}
 		if s.V.Error != nil {
 			c.err = s.V.Error.Class
@@ -284,14 +336,8 @@ func (p *regionsPane) Refresh(v *viewCtx) {
 				c.suspect++
 			}
 		}
-		p.cells[k] = c
+		p.cells[state.SweepKey{Region: prefix + k.Region, Kind: k.Kind}] = c
 	}
-	p.all = sortedKeys(regions)
-	p.kinds = sortedKeys(kinds)
-	if p.open != "" {
-		p.openRegion(v, p.open)
-	}
-	p.arrange()
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -309,17 +355,22 @@ func (p *regionsPane) Enter(v *viewCtx) bool {
 	if p.open != "" || len(p.regions) == 0 {
 		return false
 	}
+	if _, reg := p.splitRow(p.regions[p.cur.sel]); reg == "" {
+		return false // an account not read: enter explains it
+	}
 	p.openRegion(v, p.regions[p.cur.sel])
 	p.resCur.sel, p.resCur.top = 0, 0
 	p.resCur.clamp()
 	return true
 }
 
-func (p *regionsPane) openRegion(v *viewCtx, region string) {
-	p.open = region
+func (p *regionsPane) openRegion(v *viewCtx, row string) {
+	p.open = row
 	p.allRes = p.allRes[:0]
+	acct, region := p.splitRow(row)
+	af, _ := v.store.Account(acct)
 	for _, k := range p.kinds {
-		s, ok := v.store.Sweeps[state.SweepKey{Region: region, Kind: k}]
+		s, ok := af.Sweeps[state.SweepKey{Region: region, Kind: k}]
 		if !ok {
 			continue
 		}
@@ -349,18 +400,23 @@ func (p *regionsPane) Navigate(n nav) {
 }
 
 // Selected implements pane.
-func (p *regionsPane) Selected(*viewCtx) (selection, bool) {
+func (p *regionsPane) Selected(v *viewCtx) (selection, bool) {
 	if p.open != "" {
 		if len(p.res) == 0 {
 			return selection{}, false
 		}
 		r := p.res[p.resCur.sel]
-		return selection{kind: selResource, region: p.open, kindName: r.kind, resource: r.r, name: r.r.Name}, true
+		acct, region := p.splitRow(p.open)
+		return selection{kind: selResource, region: region, account: acct, kindName: r.kind, resource: r.r, name: r.r.Name}, true
 	}
 	if len(p.regions) == 0 {
 		return selection{}, false
 	}
-	return selection{kind: selRegion, region: p.regions[p.cur.sel]}, true
+	acct, region := p.splitRow(p.regions[p.cur.sel])
+	if region == "" {
+		return selection{kind: selAccount, account: acct, name: accountName(v.store, acct)}, true
+	}
+	return selection{kind: selRegion, region: region, account: acct}, true
 }
 
 // Render implements pane.
@@ -368,12 +424,18 @@ func (p *regionsPane) Render(v *viewCtx) string {
 	if p.open != "" {
 		return p.renderList(v)
 	}
-	const regionW = 15
+	regionW := 15
+	if p.org {
+		regionW = 12 + 1 + 15 // "ACCOUNT REGION"
+	}
 	cellW := 10
 	if n := len(p.kinds); n > 0 {
 		cellW = max(min((p.w-regionW)/n-1, 12), 6)
 	}
 	hdr := fit("region", regionW)
+	if p.org {
+		hdr = fit(fit("account", 12)+" region", regionW)
+	}
 	for _, k := range p.kinds {
 		hdr += " " + fitLeft(kindLabel(clean(k)), cellW)
 	}
@@ -389,11 +451,25 @@ func (p *regionsPane) Render(v *viewCtx) string {
 		reg := p.regions[i]
 		selected := i == p.cur.sel
 		var sb strings.Builder
+		acct, region := p.splitRow(reg)
 		plain := fit(clean(reg), regionW)
+		if p.org {
+			plain = fit(fit(acct, 12)+" "+clean(region), regionW)
+		}
 		if selected {
 			sb.WriteString(v.st.Selected.Render(plain))
 		} else {
 			sb.WriteString(v.st.Base.Render(plain))
+		}
+		if p.org && region == "" {
+			// An account warroom could not read: its access, and enter
+			// for why.
+			text, style := accessText(v.store, acct)+" · not read (enter: why)", v.st.Danger
+			if touched(v.store.FamilyAccounts(), acct) {
+				text = markSuspect + " " + text
+			}
+			lines = append(lines, fit(sb.String()+" "+style.Render(text), p.w))
+			continue
 		}
 		for _, k := range p.kinds {
 			sb.WriteString(" ")

@@ -46,7 +46,21 @@ func (b BodyCopier) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // NewHTTPClient returns the HTTP client warroom's AWS clients use: the SDK's
 // default transport and timeouts, behind a BodyCopier.
-func NewHTTPClient() *http.Client {
-	bc := awshttp.NewBuildableClient()
+func NewHTTPClient() *http.Client { return wrapBuildable(awshttp.NewBuildableClient()) }
+
+// idleConnsPerHost is how many idle connections a host keeps. The SDK's
+// default, 10, is for one account: reading across accounts, every member's
+// IAM, STS and Organizations calls go to the same global host, and with
+// more calls in flight than idle connections kept each answer's connection
+// is closed and the next call dials (and, on AWS, shakes hands) again.
+const idleConnsPerHost = 256
+
+// wrapBuildable is the SDK's buildable client with room for idle
+// connections, behind a BodyCopier.
+func wrapBuildable(bc *awshttp.BuildableClient) *http.Client {
+	bc = bc.WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = idleConnsPerHost
+		t.MaxIdleConns = max(t.MaxIdleConns, 4*idleConnsPerHost)
+	})
 	return &http.Client{Transport: BodyCopier{Next: bc.GetTransport()}, Timeout: bc.GetTimeout()}
 }

@@ -164,7 +164,7 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 		case nil:
 			cfg.HTTPClient = NewHTTPClient()
 		case *awshttp.BuildableClient:
-			cfg.HTTPClient = &http.Client{Transport: BodyCopier{Next: c.GetTransport()}, Timeout: c.GetTimeout()}
+			cfg.HTTPClient = wrapBuildable(c)
 		}
 	}
 	var keys *keyWatch

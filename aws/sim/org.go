@@ -90,6 +90,10 @@ type Org struct {
 	byID     map[string]*orgAccount // by account id
 	policies []*scp                 // in creation order, FullAWSAccess first
 	attached map[string][]string    // target id → policy ids, in attachment order
+	// scpDocs holds each SCP content parsed: every member call is judged
+	// against its SCPs under the sim's one lock, and parsing them again
+	// for every call was half the time that lock was held.
+	scpDocs map[string]*policyDoc
 
 	routeMu sync.Mutex
 	route   map[string]*Sim // access key id → the account holding it
@@ -453,8 +457,8 @@ func (o *Org) scpDeniesLocked(s *Sim, req *Request, action string) *Error {
 			if pol == nil {
 				continue
 			}
-			doc, err := parsePolicy(pol.Content)
-			if err != nil {
+			doc := o.scpDocLocked(pol.Content)
+			if doc == nil {
 				continue
 			}
 			if doc.denies(action, ctx) {
@@ -467,6 +471,23 @@ func (o *Org) scpDeniesLocked(s *Sim, req *Request, action string) *Error {
 		}
 	}
 	return nil
+}
+
+// scpDocLocked is an SCP's content parsed (nil when it does not parse),
+// parsed once per distinct content.
+func (o *Org) scpDocLocked(content string) *policyDoc {
+	if doc, ok := o.scpDocs[content]; ok {
+		return doc
+	}
+	doc, err := parsePolicy(content)
+	if err != nil {
+		doc = nil
+	}
+	if o.scpDocs == nil {
+		o.scpDocs = map[string]*policyDoc{}
+	}
+	o.scpDocs[content] = doc
+	return doc
 }
 
 // policyLocked finds a policy by id.

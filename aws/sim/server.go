@@ -148,9 +148,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	req.Body = body
 
 	auth, authErr := parseAuth(hr.Header.Get("Authorization"))
-	s.mu.Lock()
+	s.svcMu.RLock()
 	svc := s.services[auth.Service]
-	s.mu.Unlock()
+	s.svcMu.RUnlock()
 	if authErr != nil || svc == nil {
 		s.reject(w, req, guessService(hr), errMissingAuth(guessService(hr).Protocol))
 		return

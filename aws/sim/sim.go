@@ -108,6 +108,10 @@ type Sim struct {
 	mu       *sync.Mutex
 	acct     *account
 	services map[string]*Service
+	// svcMu guards services too: Register writes under both it and mu,
+	// so a request finds its service under svcMu alone and takes mu once
+	// a call, not twice (every account of an organisation shares mu).
+	svcMu sync.RWMutex
 	trail    *trailState
 	calls    []Call
 	limiters map[string]*rate.Limiter // LookupEvents, per Region
@@ -176,6 +180,8 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 func (s *Sim) Register(svc *Service) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.svcMu.Lock()
+	defer s.svcMu.Unlock()
 	s.services[svc.Name] = svc
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warroom-ir/warroom/aws/org"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
@@ -34,6 +35,9 @@ type drillArgs struct {
 	path     string
 	theme    string
 	readOnly bool
+	// orgAccounts > 0 plays the drill in an organisation of that many
+	// accounts (the management account and orgAccounts-1 members).
+	orgAccounts int
 
 	// Tests: the terminal, the dialogs' delay, a latency on every call,
 	// and a hook that gets the drill once it runs.
@@ -58,9 +62,15 @@ would on a real account: find the key, mark it suspect, contain it.
 When you quit (and on :debrief in the console, while it runs), a debrief says how long
 after the attacker's first call each containment step came, and what the attacker still held. The incident journal stays, to replay.
 --speed divides the scenario's pacing and CloudTrail's delivery delay (event times stay on
-the wall clock); the same --seed plays the same drill.`,
+the wall clock); the same --seed plays the same drill.
+
+--org-accounts N plays it in a drill organisation of N accounts (the management account and
+N-1 members): the key leaks in one member and the attacker pivots into another through a
+role that trusts it. The console reads every member through OrganizationAccountAccessRole,
+as warroom console --org does; the debrief measures what is still open in every account.`,
 		Example: `  warroom drill
-  warroom drill --speed 50 --seed 7 --journal /tmp/drill/journal.jsonl`,
+  warroom drill --speed 50 --seed 7 --journal /tmp/drill/journal.jsonl
+  warroom drill --org-accounts 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDrill(cmd.Context(), e, a)
@@ -73,19 +83,24 @@ the wall clock); the same --seed plays the same drill.`,
 	journalFlag(c, &a.path, "incident journal to write (default: a new incident folder here)")
 	themeFlag(c, &a.theme)
 	f.BoolVar(&a.readOnly, "read-only", false, "watch only: no containment")
+	f.IntVar(&a.orgAccounts, "org-accounts", 0, "play it in a drill organisation of N accounts (management + N-1 members, 3 or more): the key leaks in one member and pivots into another")
 	return c
 }
 
 func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	o := simOptions{listen: "127.0.0.1:0", scenario: a.scenario, seed: a.seed, speed: a.speed, latency: a.latency,
-		disableRegion: slices.Clone(defaultDisabled), delay: sim.DefaultDeliveryDelay}
+		disableRegion: slices.Clone(defaultDisabled), delay: sim.DefaultDeliveryDelay, orgAccounts: a.orgAccounts}
 	if a.scenario == "none" {
 		return usageErr(fmt.Errorf("unknown --scenario %q: a drill needs an incident (%s)", a.scenario, strings.Join(scenario.Names(), ", ")))
 	}
 	if err := o.check(); err != nil {
 		return usageErr(err)
 	}
-	d, err := startDrill(ctx, o, nil)
+	start := startDrill
+	if o.orgAccounts > 0 {
+		start = startDrillOrg
+	}
+	d, err := start(ctx, o, nil)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -108,18 +123,35 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	path := rec.Path()
 	fact := sessionFact("drill", sess, id)
 	fact.Drill = true
+	// In an organisation, every member is read through its role, as
+	// console --org reads them: the accounts listed by Organizations.
+	var members *incident.Members
+	if d.org != nil {
+		lctx, cancel := context.WithTimeout(ctx, time.Minute)
+		list, err := org.List(lctx, sess.Organizations())
+		cancel()
+		if err != nil {
+			_ = rec.Close()
+			return usageErr(fmt.Errorf("listing the drill organisation's accounts: %w", err))
+		}
+		members = &incident.Members{Accounts: list}
+	}
 
 	scCtx, stopScenario := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if d.osc != nil {
+			_ = d.osc.Run(scCtx)
+			return
+		}
 		_ = d.sc.Run(scCtx)
 	}()
 	if a.started != nil {
 		a.started(d)
 	}
 	// :debrief in the console shows what the exit prints, as it stands.
-	drill := incident.Drill{Sess: sess, ID: id, Path: path, Scenario: d.sc}
+	drill := incident.Drill{Sess: sess, ID: id, Path: path, Scenario: d.sc, Org: d.osc}
 	debriefCmd := tui.Command{Name: "debrief", Help: "the verdict read back from AWS; time from the first attacker call to each step; what the attacker holds",
 		Run: func(ctx context.Context) (string, error) {
 			var b strings.Builder
@@ -130,7 +162,7 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 			return b.String(), err
 		}}
 	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: incident.DrillPacing(a.speed), fact: fact,
-		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}})
+		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}, members: members})
 	stopScenario()
 	<-done
 	if err != nil {
@@ -145,6 +177,25 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	}
 	fmt.Fprintf(e.stdout, "\njournal: %s\n", path)
 	return nil
+}
+
+// startDrillOrg serves the drill organisation o describes (o.orgAccounts
+// accounts) until ctx is done or Close, and sets its organisation scenario
+// up (not yet running): the drill's account is the management account.
+func startDrillOrg(ctx context.Context, o simOptions, logf func(format string, args ...any)) (*drillAccount, error) {
+	og := sim.NewOrg(sim.OrgOptions{Options: sim.Options{Seed: o.seed, Speed: o.speed, Latency: o.latency, ThrottleRate: o.throttleRate,
+		ErrorRate: o.errorRate, DeniedRegions: o.denyRegions, DisabledRegions: o.disableRegion, DeliveryDelay: o.delay},
+		Members: o.orgAccounts - 1})
+	endpoint, err := og.StartAt(ctx, o.listen)
+	if err != nil {
+		return nil, err
+	}
+	osc, err := scenario.NewOrg(o.scenario, og, endpoint, scenario.Options{Seed: o.seed, Logf: logf})
+	if err != nil {
+		_ = og.Close()
+		return nil, err
+	}
+	return &drillAccount{sim: og.Management(), endpoint: endpoint, sc: osc.Scenario, org: og, osc: osc}, nil
 }
 
 // debriefNow builds the drill's debrief as the journal and the account
@@ -218,7 +269,7 @@ func writeDebrief(w io.Writer, d report.Debrief, checkErr error) error {
 			fmt.Fprintf(&b, "  %4d  %s\n", op.Count, cell(op.Op, 60))
 		}
 	}
-	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work in this account (ec2:DescribeInstances would be allowed now), %d of its instances run\n", d.Live, d.Running)
+	fmt.Fprintf(&b, "\nthe drill's own record: %d of the attacker's credentials still work in the drill's accounts (ec2:DescribeInstances would be allowed now), %d of its instances run\n", d.Live, d.Running)
 	switch v := d.Verdict; {
 	case v == nil && checkErr != nil:
 		fmt.Fprintf(&b, "\nverdict: unsure — AWS could not be read back: %s\n", cell(checkErr.Error(), 200))

@@ -149,6 +149,10 @@ type drillAccount struct {
 	sim      *sim.Sim
 	endpoint string
 	sc       *scenario.Scenario
+	// org and osc are the drill organisation and its scenario (drill
+	// --org-accounts): sim is then its management account, sc osc's.
+	org *sim.Org
+	osc *scenario.OrgScenario
 }
 
 // startDrill serves the drill account o describes until ctx is done or
@@ -172,7 +176,12 @@ func startDrill(ctx context.Context, o simOptions, logf func(format string, args
 }
 
 // Close stops serving.
-func (d *drillAccount) Close() error { return d.sim.Close() }
+func (d *drillAccount) Close() error {
+	if d.org != nil {
+		return d.org.Close()
+	}
+	return d.sim.Close()
+}
 
 func runSim(cmd *cobra.Command, e *env, o simOptions) error {
 	ctx := cmd.Context()
