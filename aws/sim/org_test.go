@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"regexp"
@@ -530,3 +531,15 @@ func TestOrgTrail(t *testing.T) {
 
 // orgKeyRE is an organisation trail's log file key.
 var orgKeyRE = regexp.MustCompile(`^AWSLogs/(o-[a-z0-9]{10})/([0-9]{12})/CloudTrail/([a-z0-9-]+)/\d{4}/\d{2}/\d{2}/([0-9]{12})_CloudTrail_([a-z0-9-]+)_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$`)
+
+// TestStandaloneNotInAnOrganization: an account outside any organisation
+// answers Organizations as AWS does, so `--org` on it can say why.
+func TestStandaloneNotInAnOrganization(t *testing.T) {
+	env := newEnv(t, Options{Seed: 3})
+	o := organizations.NewFromConfig(env.cfg(env.sim.Responder(), "us-east-1"))
+	_, err := o.ListAccounts(context.Background(), &organizations.ListAccountsInput{})
+	var nf *orgtypes.AWSOrganizationsNotInUseException
+	if !errors.As(err, &nf) {
+		t.Fatalf("ListAccounts on a standalone account: %v, want AWSOrganizationsNotInUseException", err)
+	}
+}

@@ -19,6 +19,8 @@ import (
 
 const scpType = "SERVICE_CONTROL_POLICY"
 
+// A nil o serves a standalone account: every operation answers
+// AWSOrganizationsNotInUseException, as AWS does.
 func organizationsService(o *Org, s *Sim) *Service {
 	op := func(h func(*Request) (any, error), readOnly bool) Op {
 		return Op{ReadOnly: readOnly, Handle: func(r *Request) (any, error) {
@@ -34,6 +36,11 @@ func organizationsService(o *Org, s *Sim) *Service {
 					params[lowerFirst(k)] = v
 				}
 				r.RequestParameters = params
+			}
+			if o == nil {
+				// A standalone account, as every Sim is until NewOrg
+				// makes it one of an organisation's.
+				return nil, Errorf(400, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
 			}
 			if s != o.mgmt && r.Op != "DescribeOrganization" {
 				return nil, Errorf(400, "AccessDeniedException", "You don't have permissions to access this resource.")

@@ -111,7 +111,7 @@ type Sim struct {
 	// svcMu guards services too: Register writes under both it and mu,
 	// so a request finds its service under svcMu alone and takes mu once
 	// a call, not twice (every account of an organisation shares mu).
-	svcMu sync.RWMutex
+	svcMu    sync.RWMutex
 	trail    *trailState
 	calls    []Call
 	limiters map[string]*rate.Limiter // LookupEvents, per Region
@@ -161,6 +161,7 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))
 	s.Register(lambdaService(s))
+	s.Register(organizationsService(nil, s))
 	s.Register(athenaService(s))
 
 	now := s.clock.Now()

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package org_test
+package incident_test
 
 import "time"
 

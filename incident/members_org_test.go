@@ -1,4 +1,4 @@
-package org_test
+package incident_test
 
 import (
 	"context"
@@ -6,13 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	otypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
-
 	"github.com/warroom-ir/warroom/aws/org"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
 	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/journal"
@@ -38,17 +35,7 @@ func TestReadMembers(t *testing.T) {
 	blocked := members[3].AccountID()
 
 	// A deny-all SCP on the fourth member, attached as an administrator would.
-	admin, err := session.Load(ctx, session.Options{Endpoint: endpoint, Credentials: creds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc := organizations.NewFromConfig(admin.Config(session.DefaultRegion))
-	pol, err := oc.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("deny-all"), Description: aws.String("quarantine"),
-		Type: otypes.PolicyTypeServiceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := oc.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: pol.Policy.PolicySummary.Id, TargetId: aws.String(blocked)}); err != nil {
+	if _, err := scenario.AttachSCP(ctx, endpoint, resp, blocked, "deny-all", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,4 +1,4 @@
-package org_test
+package incident_test
 
 import (
 	"bufio"
