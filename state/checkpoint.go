@@ -37,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 7 // 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 8 // 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 

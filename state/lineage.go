@@ -77,8 +77,11 @@ func (l *lineage) init() {
 }
 
 // add records that event ev (record r, which has Minted set) minted a key.
-// A key minted by two events keeps its first link: key ids are unique, so a
-// second claim is a duplicate or a forgery, and the first is the evidence.
+// A key minted by two events keeps its first link that names an issuer:
+// key ids are unique, so a second claim is a duplicate or a forgery, and
+// the first is the evidence; a link whose issuer is unknown (the role
+// account's copy of a cross-account AssumeRole) gives way to one that
+// names it.
 // Every claim is kept as a link, and an event's first claim is found by
 // byEvent, even when it names a key already minted. Nothing removes a
 // link: a key that any copy of any event minted stays in its family.
@@ -97,8 +100,18 @@ func (l *lineage) add(t *EventTable, ev uint32, r *ctlog.Record) {
 	if _, ok := l.byEvent[ev]; !ok {
 		l.byEvent[ev] = i
 	}
-	if _, ok := l.byChild[child]; ok || child == parent {
+	if child == parent {
 		return
+	}
+	if first, ok := l.byChild[child]; ok {
+		// The first link that names the issuer is the evidence. A
+		// cross-account AssumeRole is recorded in both accounts, the
+		// role's copy signed by no key of ours (userIdentity AWSAccount,
+		// no accessKeyId) and often delivered first: it must not hide
+		// the caller's copy, which names the key that minted the session.
+		if l.links[first].parent != 0 || parent == 0 {
+			return
+		}
 	}
 	l.byChild[child] = i
 	if parent != 0 {

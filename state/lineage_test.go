@@ -257,3 +257,30 @@ func TestUserCreator(t *testing.T) {
 		}
 	}
 }
+
+// TestFamilyCrossAccountAssumeRole: a cross-account AssumeRole is recorded
+// in both accounts; the role account's copy names no key (userIdentity
+// AWSAccount) and may arrive first. The session it minted is still the
+// family's, through the caller's copy, in either order (found by playing
+// the drill organisation: the pivot account's session was "not in the
+// journal's suspect family").
+func TestFamilyCrossAccountAssumeRole(t *testing.T) {
+	const pivot = "arn:aws:iam::444455556666:role/deploy-cross"
+	roleCopy := mintRec(2, 2, "", "AssumeRole", "ASIAPIVOT", pivot)
+	callerCopy := mintRec(3, 2, "AKIALEAK", "AssumeRole", "ASIAPIVOT", pivot)
+	for name, order := range map[string][]*ctlog.Record{
+		"role account's copy first": {useRec(1, 1, "AKIALEAK"), roleCopy, callerCopy, useRec(4, 4, "ASIAPIVOT")},
+		"caller's copy first":       {useRec(1, 1, "AKIALEAK"), callerCopy, roleCopy, useRec(4, 4, "ASIAPIVOT")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tb := NewEventTable()
+			for _, r := range order {
+				tb.Add(r, EventRef{})
+			}
+			fam := tb.Family("AKIALEAK")
+			if !slices.ContainsFunc(fam, func(l Lineage) bool { return l.Key == "ASIAPIVOT" && l.Issuer == "AKIALEAK" }) {
+				t.Fatalf("family of AKIALEAK = %+v, want ASIAPIVOT issued by AKIALEAK", fam)
+			}
+		})
+	}
+}
