@@ -221,8 +221,11 @@ func render(ty *Type, v any) string {
 		var doc any
 		d := json.NewDecoder(strings.NewReader(s))
 		d.UseNumber()
+		// the whole text, not a prefix of it: "2026-11-20" is no number
 		if d.Decode(&doc) == nil {
-			return renderJSON(ty, doc)
+			if _, err := d.Token(); err == io.EOF {
+				return renderJSON(ty, doc)
+			}
 		}
 	}
 	return s
