@@ -364,20 +364,17 @@ func (d *fileDecoder) emit(ty *Type) bool {
 		return true
 	}
 	switch ty.Kind {
-	case "struct":
-		if c != '{' {
+	case "struct", "array":
+		open, read := byte('{'), d.object
+		if ty.Kind == "array" {
+			open, read = '[', d.array
+		}
+		if c != open {
 			d.skip()
 			d.out = append(d.out, "null"...)
 			return true
 		}
-		return d.object(ty)
-	case "array":
-		if c != '[' {
-			d.skip()
-			d.out = append(d.out, "null"...)
-			return true
-		}
-		return d.array(ty)
+		return read(ty)
 	case "map":
 		// keys kept as they are, sorted by json.Marshal: the reference's
 		d.skip()
@@ -389,22 +386,14 @@ func (d *fileDecoder) emit(ty *Type) bool {
 		case '{', '[':
 			d.skip()
 			return false
-		case 't', 'f':
-			a := d.i
-			d.skip()
-			d.out = append(d.out, '"')
-			d.out = append(d.out, d.src[a:d.i]...)
-			d.out = append(d.out, '"')
-			return true
 		}
+		// true, false or a number: its text, as a string
 		a := d.i
-		if !d.number() {
-			return false
-		}
+		d.skip()
 		d.out = append(d.out, '"')
 		d.out = append(d.out, d.src[a:d.i]...)
 		d.out = append(d.out, '"')
-		return true
+		return !d.bad
 	}
 	// other scalars are kept as the record has them
 	switch c {

@@ -216,6 +216,35 @@ func TestLoaderMatchesReference(t *testing.T) {
 	}
 }
 
+// recordsNamedTwice reports whether a file's top-level object has more
+// than one key that encoding/json takes for Records.
+func recordsNamedTwice(body []byte) bool {
+	if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+		if body, err = io.ReadAll(zr); err != nil {
+			return false
+		}
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	n := 0
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if k, _ := tok.(string); strings.EqualFold(k, "Records") {
+			n++
+		}
+		var skip json.RawMessage
+		if d.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return n > 1
+}
+
 func gzipped(s string) []byte {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
@@ -224,15 +253,21 @@ func gzipped(s string) []byte {
 	return b.Bytes()
 }
 
-// FuzzLoader holds the loader to the reference on any input (but where
-// the reference itself is not deterministic: a record naming a field
-// twice in different case gives either, as map order falls).
+// FuzzLoader holds the loader to the reference on any input, but where
+// the reference's answer is an accident of encoding/json: a record
+// naming a field twice in different case gives either, as map order
+// falls; a file naming Records twice has the second array decoded into
+// the first one's maps (the loader takes the last array, as a map
+// would).
 func FuzzLoader(f *testing.F) {
 	for _, c := range loaderCases {
 		f.Add([]byte(c))
 	}
 	tables := []*Table{guideTable(f), tableOf(f, kindsDDL)}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if recordsNamedTwice(body) {
+			return
+		}
 		for _, tb := range tables {
 			want := referenceRows(tb, body)
 			for range 3 {
