@@ -2,14 +2,12 @@ package athenasql
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -221,8 +219,11 @@ func render(ty *Type, v any) string {
 		var doc any
 		d := json.NewDecoder(strings.NewReader(s))
 		d.UseNumber()
+		// the whole text, not a prefix of it: "2026-11-20" is no number
 		if d.Decode(&doc) == nil {
-			return renderJSON(ty, doc)
+			if _, err := d.Token(); err == io.EOF {
+				return renderJSON(ty, doc)
+			}
 		}
 	}
 	return s
@@ -371,47 +372,33 @@ func (e *Engine) sync(ctx context.Context, t *Table, objs []partObject) (string,
 		return "", err
 	}
 	defer tx.Rollback()
-	// rows of objects changed since they were loaded
+	// rows of objects changed since they were loaded; st.loaded changes
+	// only once the transaction is committed
+	var changed []string
 	for _, po := range toLoad {
 		k := po.obj.Bucket + "/" + po.obj.Key
 		if lo, ok := st.loaded[k]; ok {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(st.sqlName)+" WHERE __obj = ?", lo.id); err != nil {
 				return "", err
 			}
-			delete(st.loaded, k)
+			changed = append(changed, k)
 		}
 	}
+	var loaded []loadedObj
 	if len(toLoad) > 0 {
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(all)+1), ", ")
-		ins, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES (%s)", quoteIdent(st.sqlName), ph))
-		if err != nil {
+		if loaded, err = e.load(ctx, tx, st, t, toLoad); err != nil {
 			return "", err
-		}
-		defer ins.Close()
-		// in batches, so that a large table is never all decoded at once
-		const batch = 64
-		var decoded [][][]any
-		for n, po := range toLoad {
-			if n%batch == 0 {
-				decoded = decodeAll(t, toLoad[n:min(n+batch, len(toLoad))])
-			}
-			st.nextID++
-			id := st.nextID
-			for _, row := range decoded[n%batch] {
-				args := make([]any, 0, len(all)+1)
-				args = append(args, id)
-				args = append(args, row...)
-				args = append(args, stringsToAny(po.values)...)
-				if _, err := ins.ExecContext(ctx, args...); err != nil {
-					return "", err
-				}
-			}
-			st.loaded[po.obj.Bucket+"/"+po.obj.Key] = loadedObj{id: id, etag: po.obj.ETag}
-			ids = append(ids, id)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return "", err
+	}
+	for _, k := range changed {
+		delete(st.loaded, k)
+	}
+	for i, lo := range loaded {
+		st.loaded[toLoad[i].obj.Bucket+"/"+toLoad[i].obj.Key] = lo
+		ids = append(ids, lo.id)
 	}
 	names := make([]string, len(all))
 	for i, f := range all {
@@ -448,65 +435,6 @@ func tableSig(t *Table) string {
 		b.WriteString(f.Name + ",")
 	}
 	return b.String()
-}
-
-// decodeAll turns each object's records into rows of the table's
-// columns (without the partition keys), objects decoded in parallel.
-func decodeAll(t *Table, objs []partObject) [][][]any {
-	out := make([][][]any, len(objs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = decodeObject(t, objs[i].obj.Body)
-			}
-		}()
-	}
-	for i := range objs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return out
-}
-
-// decodeObject reads a CloudTrail log file ({"Records":[…]}, gzipped
-// or not); anything else (a digest, a CSV) gives no rows, as
-// CloudTrailInputFormat reads it.
-func decodeObject(t *Table, body []byte) [][]any {
-	raw := body
-	if len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			return nil
-		}
-	}
-	var file struct {
-		Records []map[string]json.RawMessage `json:"Records"`
-	}
-	if json.Unmarshal(raw, &file) != nil {
-		return nil
-	}
-	rows := make([][]any, 0, len(file.Records))
-	lower := map[string]json.RawMessage{}
-	for _, rec := range file.Records {
-		clear(lower)
-		for k, v := range rec {
-			lower[strings.ToLower(k)] = v
-		}
-		row := make([]any, len(t.Columns))
-		for i, f := range t.Columns {
-			row[i] = columnValue(f.Type, lower[strings.ToLower(f.Name)])
-		}
-		rows = append(rows, row)
-	}
-	return rows
 }
 
 // columnValue is one record field as the column holds it: text for

@@ -468,7 +468,11 @@ func (tr *translator) item(a, b, n int, outerRefs []string) error {
 		if c.leaf != "" {
 			name = c.leaf
 		}
-		ty = c.typ
+		// the type of what the path reaches, not the column's: a
+		// struct's string field is a varchar (emit reports a bad path)
+		if c.resolveType(toks[a]) == nil {
+			ty = c.typ
+		}
 	} else if toks[a].Kind == Ident && toks[a+1].IsOp("(") {
 		switch strings.ToLower(toks[a].Text) {
 		case "count", "count_if", "approx_distinct":
@@ -480,7 +484,7 @@ func (tr *translator) item(a, b, n int, outerRefs []string) error {
 		case "lower", "upper", "json_extract_scalar", "concat", "substr", "trim", "replace", "json_format", "to_iso8601":
 			ty = typeString
 		case "min", "max", "arbitrary", "any_value":
-			if c, ok := tr.chainAt(a + 2); ok && c.end < end && toks[c.end].IsOp(")") && c.end+1 == end {
+			if c, ok := tr.chainAt(a + 2); ok && c.end < end && toks[c.end].IsOp(")") && c.end+1 == end && c.resolveType(toks[a+2]) == nil {
 				ty = c.typ
 			}
 		case "cardinality", "length", "strpos":

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package athenasql
+
+import "time"
+
+// cpuTime is not measured here: the benchmark reports wall time only.
+func cpuTime() time.Duration { return 0 }
