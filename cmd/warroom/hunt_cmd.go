@@ -20,11 +20,19 @@ import (
 
 func init() { moreCommands = append(moreCommands, newHuntCmd) }
 
-// defaultTableRegions are the Regions every account has enabled: the
-// region partition's values when --table-regions is not given.
+// defaultTableRegions are the region partition's values when
+// --table-regions is not given: every commercial Region, the opt-in ones
+// too. An attacker works where no one looks (a leaked key's miners in
+// ap-southeast-3), and the organisation trail writes every Region an
+// account enabled: a Region left out of the enum is never read by any
+// query, while one with no files costs nothing.
 var defaultTableRegions = []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
 	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
-	"ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "sa-east-1"}
+	"ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "sa-east-1",
+	// opt-in Regions
+	"af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+	"ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+	"me-central-1", "me-south-1", "mx-central-1"}
 
 // huntConfig is a hunt's Athena side: where the table is, how to run.
 type huntConfig struct {

@@ -152,3 +152,15 @@ func TestHuntCmd(t *testing.T) {
 		t.Errorf("dry run: exit %d\n%s", code, stdout)
 	}
 }
+
+// The hunt's table, made without --table-regions, has every Region the
+// drill serves in its region partition, the opt-in ones too: the
+// organisation test's attacker ran miners in ap-southeast-3 and
+// eu-south-2, and a table of the 17 default Regions never read them.
+func TestHuntTableRegionsOptIn(t *testing.T) {
+	for _, r := range sim.New(sim.Options{}).Regions() {
+		if !slices.Contains(defaultTableRegions, r.Name) {
+			t.Errorf("the hunt's table leaves out %s (%s)", r.Name, r.OptInStatus)
+		}
+	}
+}
