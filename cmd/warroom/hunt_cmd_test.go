@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/warroom-ir/warroom/aws/sim"
@@ -162,5 +163,38 @@ func TestHuntTableRegionsOptIn(t *testing.T) {
 		if !slices.Contains(defaultTableRegions, r.Name) {
 			t.Errorf("the hunt's table leaves out %s (%s)", r.Name, r.OptInStatus)
 		}
+	}
+}
+
+// hunt --create-table --org: the account partition and the organisation
+// id read from Organizations (the management account's responder), so
+// that a member's calls in the organisation trail are found without
+// naming every account.
+func TestHuntCreateTableOrg(t *testing.T) {
+	o, d := orgCLI(t)
+	m := o.Members()[1]
+	if err := m.AddUser("builder"); err != nil {
+		t.Fatal(err)
+	}
+	k, err := m.AddKey("builder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec2.NewFromConfig(d.cfg(k, "eu-west-1")).DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	d.clock.Advance(10 * time.Minute)
+	code, stdout, stderr := warroom(t, "hunt", "--athena", "--endpoint-url", d.endpoint, "-j", d.journal, "--output", "json",
+		"--output-location", "s3://"+o.OrgTrailBucket()+"/athena/", "--create-table", "--org", "--bucket", o.OrgTrailBucket(),
+		"--table-from", d.clock.Now().Add(-24*time.Hour).Format("2006-01-02"), "account:"+m.AccountID()+" key:"+k.AccessKeyID)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	var res huntResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if !res.TableCreated || res.Found != 1 {
+		t.Errorf("the member's call: %+v", res)
 	}
 }
