@@ -78,3 +78,20 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// Describer is the Organizations call ID needs.
+type Describer interface {
+	DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+}
+
+// ID is the organisation's id (o-…), read with organizations:DescribeOrganization.
+func ID(ctx context.Context, c Describer) (string, error) {
+	out, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return "", session.Wrap("organizations:DescribeOrganization", session.DefaultRegion, err)
+	}
+	if out.Organization == nil || deref(out.Organization.Id) == "" {
+		return "", fmt.Errorf("organizations:DescribeOrganization in %s: no organisation id in the answer", session.DefaultRegion)
+	}
+	return deref(out.Organization.Id), nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/aws/sim/scenario"
+	"github.com/warroom-ir/warroom/hunt"
 	"github.com/warroom-ir/warroom/incident"
 	"github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/state"
@@ -126,6 +127,7 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	// In an organisation, every member is read through its role, as
 	// console --org reads them: the accounts listed by Organizations.
 	var members *incident.Members
+	var hc *huntConfig
 	if d.org != nil {
 		lctx, cancel := context.WithTimeout(ctx, time.Minute)
 		list, err := org.List(lctx, sess.Organizations())
@@ -135,6 +137,7 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 			return usageErr(fmt.Errorf("listing the drill organisation's accounts: %w", err))
 		}
 		members = &incident.Members{Accounts: list}
+		hc = drillHunt(d.org, list, began)
 	}
 
 	scCtx, stopScenario := context.WithCancel(ctx)
@@ -162,7 +165,7 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 			return b.String(), err
 		}}
 	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: incident.DrillPacing(a.speed), fact: fact,
-		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}, members: members})
+		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}, members: members, hunt: hc})
 	stopScenario()
 	<-done
 	if err != nil {
@@ -177,6 +180,20 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 	}
 	fmt.Fprintf(e.stdout, "\njournal: %s\n", path)
 	return nil
+}
+
+// drillHunt is the organisation drill's :hunt: the organisation trail's
+// table over the drill's org trail bucket, every account of it in the
+// account partition, made on first use; results written beside the trail.
+func drillHunt(o *sim.Org, accounts []org.Account, began time.Time) *huntConfig {
+	table := hunt.Table{Database: "warroom", Name: "cloudtrail_org"}
+	ids := make([]string, 0, len(accounts))
+	for _, a := range accounts {
+		ids = append(ids, a.ID)
+	}
+	return &huntConfig{table: table, workgroup: "primary", outputLocation: "s3://" + o.OrgTrailBucket() + "/athena/", create: true,
+		spec: hunt.TableSpec{Table: table, Bucket: o.OrgTrailBucket(), OrgID: o.ID(), Accounts: ids, Regions: defaultTableRegions,
+			From: began.AddDate(0, 0, -1)}}
 }
 
 // startDrillOrg serves the drill organisation o describes (o.orgAccounts

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/warroom-ir/warroom/report"
 	"github.com/warroom-ir/warroom/state"
@@ -59,4 +65,67 @@ func TestDrillOrg(t *testing.T) {
 	if out := r.out.String(); !strings.Contains(out, "in "+pivotAcct) {
 		t.Errorf("the printed debrief does not name the pivot account:\n%s", out)
 	}
+}
+
+// TestDrillOrgHunt: in warroom drill --org-accounts 3 the console's :hunt
+// runs on the organisation trail: its table made on first use over the
+// org trail bucket, the leaked key's records found there and journaled
+// (source athena:…) in the leaked account and in the pivot account.
+func TestDrillOrgHunt(t *testing.T) {
+	r := startDrillRun(t, func(a *drillArgs) { a.orgAccounts = 3 })
+	leakedAcct, pivotAcct := r.drill.osc.LeakedAccount(), r.drill.osc.PivotAccount()
+	r.waitFor("the attacker's pivot", r.drill.osc.PivotEstablished)
+	s3c := s3.NewFromConfig(orgCfg(r.drill.endpoint, r.drill.org.Responder(), "us-east-1"), func(op *s3.Options) { op.UsePathStyle = true })
+	keys := map[string]bool{}
+	r.waitFor("the org trail to hold the family's calls in both accounts", func() bool {
+		recs := orgTrailRecords(t, s3c, r.drill.org, []string{leakedAcct, pivotAcct}, func(rec orgRecord) bool {
+			return rec.Key == r.drill.osc.LeakedKey() || slices.Contains(r.drill.osc.Truth().PivotSessions, rec.Key)
+		})
+		keys = map[string]bool{}
+		for _, rec := range recs {
+			keys[rec.Account] = true
+		}
+		return keys[leakedAcct] && keys[pivotAcct]
+	})
+	mark := len(r.screen.String())
+	filter := "key:" + strings.Join(append([]string{r.drill.osc.LeakedKey()}, r.drill.osc.Truth().PivotSessions...), ",")
+	r.press(":hunt " + filter + "\r")
+	r.screenShows(mark, " new, ")
+	if s := r.screen.String()[mark:]; strings.Contains(s, "does not exist") || strings.Contains(s, "hunt: athena") {
+		t.Fatalf("the hunt failed:\n%s", s)
+	}
+	in := athenaEventsByAccount(t, r.path)
+	if in[leakedAcct] == 0 || in[pivotAcct] == 0 {
+		t.Errorf(":hunt journaled by account %v; want the leaked account %s and the pivot %s", in, leakedAcct, pivotAcct)
+	}
+}
+
+// athenaEventsByAccount counts the records of path's events facts that a
+// hunt journaled (source athena:…) by the account they happened in.
+func athenaEventsByAccount(t *testing.T, path string) map[string]int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var line struct {
+			Kind string       `json:"kind"`
+			Data state.Events `json:"data"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Kind != string(state.KindEvents) || !strings.HasPrefix(line.Data.Source, "athena:") {
+			continue
+		}
+		for _, raw := range line.Data.Records {
+			var rec struct{ RecipientAccountID string }
+			if json.Unmarshal(raw, &rec) == nil {
+				in[rec.RecipientAccountID]++
+			}
+		}
+	}
+	return in
 }

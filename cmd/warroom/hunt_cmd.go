@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warroom-ir/warroom/aws/athena"
+	"github.com/warroom-ir/warroom/aws/org"
 	"github.com/warroom-ir/warroom/hunt"
 	"github.com/warroom-ir/warroom/sanitize"
 	"github.com/warroom-ir/warroom/state"
@@ -20,11 +21,19 @@ import (
 
 func init() { moreCommands = append(moreCommands, newHuntCmd) }
 
-// defaultTableRegions are the Regions every account has enabled: the
-// region partition's values when --table-regions is not given.
+// defaultTableRegions are the region partition's values when
+// --table-regions is not given: every commercial Region, the opt-in ones
+// too. An attacker works where no one looks (a leaked key's miners in
+// ap-southeast-3), and the organisation trail writes every Region an
+// account enabled: a Region left out of the enum is never read by any
+// query, while one with no files costs nothing.
 var defaultTableRegions = []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
 	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
-	"ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "sa-east-1"}
+	"ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "sa-east-1",
+	// opt-in Regions
+	"af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+	"ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+	"me-central-1", "me-south-1", "mx-central-1"}
 
 // huntConfig is a hunt's Athena side: where the table is, how to run.
 type huntConfig struct {
@@ -155,7 +164,7 @@ type huntFlags struct {
 	athena                     bool
 	database, table            string
 	workgroup, outputLocation  string
-	createTable                bool
+	createTable, org           bool
 	bucket, prefix, orgID      string
 	accounts, tableRegions     []string
 	tableFrom                  string
@@ -183,6 +192,9 @@ func (h *huntFlags) config() (huntConfig, error) {
 			cfg.spec.From = t
 		}
 		cfg.spec.Table = cfg.table
+		if h.org && (len(h.accounts) == 0 || h.orgID == "") {
+			return cfg, nil // checked once Organizations has filled them
+		}
 		if err := cfg.spec.Check(); err != nil {
 			return cfg, fmt.Errorf("--create-table: %w", err)
 		}
@@ -230,7 +242,8 @@ need the journal and cannot be hunted: they are refused by name.
 
 --create-table makes the database and the table when GetTableMetadata says the table does
 not exist (it never changes one that does): it needs --bucket, --org-id and --accounts
-(the account partition's values), and takes --table-regions and --table-from.
+(the account partition's values) — or --org, which reads both from Organizations —, and
+takes --table-regions and --table-from.
 
 Exit status: 0 when records were found, 1 when nothing matched, 2 when the hunt could not
 run (bad filter or flags, a failed or throttled call, a failed query: named with its call,
@@ -255,6 +268,7 @@ Region and account).`,
 	fl.StringVar(&h.prefix, "prefix", "", "the trail's S3 key prefix, if it has one (--create-table)")
 	fl.StringVar(&h.orgID, "org-id", "", "the organisation's id, o-… (--create-table)")
 	fl.StringSliceVar(&h.accounts, "accounts", nil, "account ids of the account partition (--create-table)")
+	fl.BoolVar(&h.org, "org", false, "with --create-table: --accounts and --org-id from Organizations (ListAccounts, DescribeOrganization), unless given")
 	fl.StringSliceVar(&h.tableRegions, "table-regions", defaultTableRegions, "Regions of the region partition (--create-table)")
 	fl.StringVar(&h.tableFrom, "table-from", "", "first day of the date partition, 2024-01-31 (--create-table; default 2020-01-01)")
 	fl.StringVar(&h.since, "since", "", "only events at or after this time (adds since: to the filter)")
@@ -295,6 +309,35 @@ func runHuntCmd(ctx context.Context, e *env, h *huntFlags, af *awsFlags, args []
 	sess, id, err := af.session(ctx, e)
 	if err != nil {
 		return err
+	}
+	// --org: the account partition and the organisation id from
+	// Organizations, as the management account (or a delegated
+	// administrator) reads them; what was given is kept.
+	if h.org && h.createTable {
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		if len(h.accounts) == 0 {
+			list, err := org.List(cctx, sess.Organizations())
+			if err != nil {
+				cancel()
+				return usageErr(fmt.Errorf("--org: %w (without Organizations access, give --accounts and --org-id)", err))
+			}
+			for _, a := range list {
+				h.accounts = append(h.accounts, a.ID)
+			}
+		}
+		if h.orgID == "" {
+			if h.orgID, err = org.ID(cctx, sess.Organizations()); err != nil {
+				cancel()
+				return usageErr(fmt.Errorf("--org: %w (give --org-id)", err))
+			}
+		}
+		cancel()
+		if cfg, err = h.config(); err != nil {
+			return usageErr(err)
+		}
+		if err := cfg.spec.Check(); err != nil {
+			return usageErr(fmt.Errorf("--create-table: %w", err))
+		}
 	}
 	// The journal's events, so that what it holds is not journaled again.
 	seen := state.NewSeen()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/warroom-ir/warroom/aws/sim"
@@ -150,5 +151,50 @@ func TestHuntCmd(t *testing.T) {
 	code, stdout, _ = warroom(t, "hunt", "--athena", "--dry-run", "--endpoint-url", "http://127.0.0.1:1", filter)
 	if code != 0 || !strings.Contains(stdout, "-- partitions: accounts 222222222222; Regions every Region; days every day") {
 		t.Errorf("dry run: exit %d\n%s", code, stdout)
+	}
+}
+
+// The hunt's table, made without --table-regions, has every Region the
+// drill serves in its region partition, the opt-in ones too: the
+// organisation test's attacker ran miners in ap-southeast-3 and
+// eu-south-2, and a table of the 17 default Regions never read them.
+func TestHuntTableRegionsOptIn(t *testing.T) {
+	for _, r := range sim.New(sim.Options{}).Regions() {
+		if !slices.Contains(defaultTableRegions, r.Name) {
+			t.Errorf("the hunt's table leaves out %s (%s)", r.Name, r.OptInStatus)
+		}
+	}
+}
+
+// hunt --create-table --org: the account partition and the organisation
+// id read from Organizations (the management account's responder), so
+// that a member's calls in the organisation trail are found without
+// naming every account.
+func TestHuntCreateTableOrg(t *testing.T) {
+	o, d := orgCLI(t)
+	m := o.Members()[1]
+	if err := m.AddUser("builder"); err != nil {
+		t.Fatal(err)
+	}
+	k, err := m.AddKey("builder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec2.NewFromConfig(d.cfg(k, "eu-west-1")).DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	d.clock.Advance(10 * time.Minute)
+	code, stdout, stderr := warroom(t, "hunt", "--athena", "--endpoint-url", d.endpoint, "-j", d.journal, "--output", "json",
+		"--output-location", "s3://"+o.OrgTrailBucket()+"/athena/", "--create-table", "--org", "--bucket", o.OrgTrailBucket(),
+		"--table-from", d.clock.Now().Add(-24*time.Hour).Format("2006-01-02"), "account:"+m.AccountID()+" key:"+k.AccessKeyID)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	var res huntResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if !res.TableCreated || res.Found != 1 {
+		t.Errorf("the member's call: %+v", res)
 	}
 }

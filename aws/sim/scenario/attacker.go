@@ -231,6 +231,18 @@ func (a *Attacker) Holds() []Held {
 	return out
 }
 
+// Credentials lists the credentials the attacker holds now, replaced
+// ones not kept (for tests that try them from outside, as it would).
+func (a *Attacker) Credentials() []sim.Credentials {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]sim.Credentials, 0, len(a.held))
+	for _, h := range a.held {
+		out = append(out, h.creds)
+	}
+	return out
+}
+
 // BackdoorUser is the name of the user the attacker created ("" before).
 func (a *Attacker) BackdoorUser() string {
 	a.mu.Lock()

@@ -295,6 +295,21 @@ func (ps *OrgScenario) minersInPivot(ctx context.Context, creds []sim.Credential
 	}
 }
 
+// PivotCredentials are the credentials the attacker holds in the pivot
+// account now: its session of PivotRole and its user's key (for tests
+// that try them from outside).
+func (ps *OrgScenario) PivotCredentials() []sim.Credentials {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var out []sim.Credentials
+	for _, c := range []sim.Credentials{ps.session, ps.key} {
+		if c.AccessKeyID != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // PivotEstablished reports whether the attacker holds footholds in B
 // (a user key and running miners) — for tests to wait on.
 func (ps *OrgScenario) PivotEstablished() bool {
