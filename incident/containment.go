@@ -242,10 +242,10 @@ func (c *Containment) planAccount(ctx context.Context, action string, t Target) 
 	if name == "account-scp" {
 		// Undoable, but it stops an account: typed like an irreversible step.
 		tp.Confirm = true
-		tp.Undo = "C on this account's row again plans it (" + p.Undo + "); or warroom contain account-scp " + t.ID + " --undo"
+		tp.Undo = p.Undo + " — C on this account's row again, or warroom contain account-scp " + t.ID + " --undo"
 	} else {
 		tp.Impact = "the deny SCP comes off account " + t.ID + ": its principals get back what their own policies allow (the attacker's too, if any is still open there)"
-		tp.Undo = "C on this account's row again attaches it (" + p.Undo + ")"
+		tp.Undo = p.Undo + " — C on this account's row again"
 	}
 	return tp, nil
 }
