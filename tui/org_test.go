@@ -253,3 +253,22 @@ func TestOrgAccountSCP(t *testing.T) {
 		}
 	})
 }
+
+// The status line's verdict across accounts names the account it could
+// not read: unsure, never contained, with the account's id, at 80 columns
+// too.
+func TestStatusLineVerdictNamesUnreachableAccount(t *testing.T) {
+	entries := orgIncident(t)
+	f := &facts{seq: entries[len(entries)-1].Seq, entries: entries}
+	f.add(t, state.KindVerdict, t0, state.Verdict{Key: "AKIAIOSFODNN7EXAMPLE", CheckedAt: t0, Footholds: 4, Held: 4,
+		Unsure: []state.OpenFoothold{
+			{Kind: "account", ID: scpAcct, Account: scpAcct, Detail: "account " + scpAcct + " could not be read: scp-blocked"},
+			{Kind: "instance", ID: "i-0feed0000beef0001", Region: "ap-southeast-1", Account: pivotAcct, Detail: "CloudTrail has not delivered past containment"}}})
+	for _, w := range []int{80, 160} {
+		m, _ := newTestModel(t, Options{Store: storeOf(t, f.entries)}, w, 24)
+		status := strings.Split(screenOf(m), "\n")[0]
+		if !strings.Contains(status, "? unsure: 2 · account "+scpAcct+" unreachable") || strings.Contains(status, "✓") {
+			t.Errorf("at %d columns the status line is %q", w, status)
+		}
+	}
+}
