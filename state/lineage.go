@@ -78,7 +78,9 @@ func (l *lineage) init() {
 
 // add records that event ev (record r, which has Minted set) minted a key.
 // A key minted by two events keeps its first link: key ids are unique, so a
-// second claim is a duplicate or a forgery, and the first is the evidence.
+// second claim is a duplicate or a forgery, and the first is the evidence —
+// except that a link naming no minting key (a cross-account AssumeRole as
+// the role's account records it) gives way to the first that names one.
 // Every claim is kept as a link, and an event's first claim is found by
 // byEvent, even when it names a key already minted. Nothing removes a
 // link: a key that any copy of any event minted stays in its family.
@@ -97,9 +99,16 @@ func (l *lineage) add(t *EventTable, ev uint32, r *ctlog.Record) {
 	if _, ok := l.byEvent[ev]; !ok {
 		l.byEvent[ev] = i
 	}
-	if _, ok := l.byChild[child]; ok || child == parent {
+	if child == parent {
 		return
 	}
+	if j, ok := l.byChild[child]; ok && (l.links[j].parent != 0 || parent == 0) {
+		return
+	}
+	// The first link, or the first to name the key that minted it: the
+	// recipient account's copy of a cross-account AssumeRole names no
+	// caller key (userIdentity AWSAccount), the caller's copy does, and
+	// either may be read first (a member's stream before the other's).
 	l.byChild[child] = i
 	if parent != 0 {
 		l.children[parent] = append(l.children[parent], child)
