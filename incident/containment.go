@@ -26,6 +26,9 @@ const (
 	TargetRole     TargetKind = "role"
 	TargetRoot     TargetKind = "root"
 	TargetResource TargetKind = "resource"
+	// TargetAccount is a member account of the organisation: the
+	// organisation-level step (account-scp) acts on it.
+	TargetAccount TargetKind = "account"
 )
 
 // Target is what the responder selected.
@@ -55,11 +58,17 @@ type Plan struct {
 	Title        string
 	Calls        []state.Call
 	Irreversible bool
-	Undo         string
-	Warnings     []string
-	Steps        []PlanStep
-	LeftAlone    []string
-	Unsure       []string
+	// Confirm asks for Target.Name typed, as an irreversible plan does,
+	// for a plan that can be undone but stops what it targets meanwhile
+	// (account-scp: an account's applications).
+	Confirm bool
+	// Impact is what the plan stops, in a sentence, shown above its calls.
+	Impact    string
+	Undo      string
+	Warnings  []string
+	Steps     []PlanStep
+	LeftAlone []string
+	Unsure    []string
 }
 
 // PlanStep is one action of a playbook.
@@ -151,6 +160,9 @@ func (c *Containment) Plan(ctx context.Context, action string, t Target) (Plan, 
 	if action == ActionContainAll && t.Kind == TargetKey {
 		return c.planCredential(ctx, t)
 	}
+	if t.Kind == TargetAccount {
+		return c.planAccount(ctx, action, t)
+	}
 	name, ct, err := c.target(action, t)
 	if err != nil {
 		return Plan{}, err
@@ -177,6 +189,63 @@ func (c *Containment) Plan(ctx context.Context, action string, t Target) (Plan, 
 	}
 	for _, f := range p.Findings {
 		tp.Warnings = append(tp.Warnings, "preflight: "+f)
+	}
+	return tp, nil
+}
+
+// planAccount plans the organisation-level step for a member account:
+// account-scp, the deny-all SCP sparing the response roles, or — when
+// Organizations, read just now, shows warroom's SCP attached to the
+// account — its undo, remove-account-scp. The engine refuses the
+// management account and the account warroom acts from, saying why.
+func (c *Containment) planAccount(ctx context.Context, action string, t Target) (Plan, error) {
+	if action != ActionContainAll {
+		return Plan{}, fmt.Errorf("%s applies to a principal, not an account: on an account, contain (C) plans account-scp, the deny-all SCP", action)
+	}
+	ct := contain.Target{Kind: contain.KindAccount, ID: t.ID}
+	a, err := contain.New("account-scp", ct, contain.Options{})
+	if err != nil {
+		return Plan{}, err
+	}
+	p, err := c.runner.Plan(ctx, a)
+	if err != nil {
+		return Plan{}, err
+	}
+	name := "account-scp"
+	if p.Already {
+		// Contained already: what the console offers is the undo.
+		a, name = &contain.RemoveAccountSCP{Account: t.ID}, "remove-account-scp"
+		if p, err = c.runner.Plan(ctx, a); err != nil {
+			return Plan{}, err
+		}
+	}
+	id := contain.NewActionID(time.Now())
+	c.mu.Lock()
+	c.pending[id] = pendingPlan{action: a, plan: p}
+	c.mu.Unlock()
+	t.Name = t.ID
+	tp := Plan{ID: id, Action: name, Target: t, Title: p.Title, Calls: p.Calls, Irreversible: p.HasIrreversible(), Undo: p.Undo}
+	for _, w := range p.Warnings {
+		if rest, ok := strings.CutPrefix(w, "IMPACT: "); ok {
+			tp.Impact = rest
+			continue
+		}
+		tp.Warnings = append(tp.Warnings, w)
+	}
+	hasCreate := slices.ContainsFunc(p.Calls, func(c state.Call) bool { return c.API == "organizations:CreatePolicy" })
+	for _, f := range p.Findings {
+		if hasCreate && strings.HasPrefix(f, "the policy document: ") {
+			continue // CreatePolicy's Content shows it, indented
+		}
+		tp.Warnings = append(tp.Warnings, "preflight: "+f)
+	}
+	if name == "account-scp" {
+		// Undoable, but it stops an account: typed like an irreversible step.
+		tp.Confirm = true
+		tp.Undo = p.Undo + " — C on this account's row again, or warroom contain account-scp " + t.ID + " --undo"
+	} else {
+		tp.Impact = "the deny SCP comes off account " + t.ID + ": its principals get back what their own policies allow (the attacker's too, if any is still open there)"
+		tp.Undo = p.Undo + " — C on this account's row again"
 	}
 	return tp, nil
 }

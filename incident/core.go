@@ -57,13 +57,18 @@ type Pacing struct {
 	// often CloudTrail writes a digest (no digest for two periods is
 	// broken, not "not yet").
 	Integrity, IntegrityWindow, DigestEvery time.Duration
+	// ContainWait is how long the console's playbook keeps reading back
+	// and containing before it journals a verdict that is not
+	// "contained"; ContainPoll the time between its rounds.
+	ContainWait, ContainPoll time.Duration
 }
 
 // RealPacing is the pacing against a real account.
 func RealPacing() Pacing {
 	return Pacing{Since: trail.DefaultSince, Poll: trail.DefaultPollEvery, Health: trail.DefaultHealthEvery,
 		Regions: regions.DefaultEvery, Inventory: 5 * time.Minute, Sweeps: 5 * time.Minute, Anchor: 10 * time.Minute,
-		Integrity: time.Hour, IntegrityWindow: 6 * time.Hour, DigestEvery: time.Hour}
+		Integrity: time.Hour, IntegrityWindow: 6 * time.Hour, DigestEvery: time.Hour,
+		ContainWait: 15 * time.Minute, ContainPoll: 5 * time.Second}
 }
 
 // DrillPacing is RealPacing compressed by the drill's speed, within bounds
@@ -86,6 +91,10 @@ func DrillPacing(speed float64) Pacing {
 	p.DigestEvery = max(time.Duration(float64(time.Hour)/speed).Truncate(time.Second), time.Second)
 	p.Integrity = min(max(p.DigestEvery/2, 10*time.Second), time.Hour)
 	p.IntegrityWindow = 6 * p.DigestEvery
+	// CloudTrail's delivery is compressed by the speed too: the playbook's
+	// verdict comes in drill time, not after fifteen wall minutes.
+	p.ContainWait = scale(p.ContainWait, 90*time.Second)
+	p.ContainPoll = scale(p.ContainPoll, time.Second)
 	return p
 }
 
@@ -204,6 +213,12 @@ func (c *Core) Containment(actor journal.Actor) *Containment {
 	// The runner's Locate reads the journal file, on the first question an
 	// action asks: the fold is not held while the file is read.
 	c.cont = NewContainment(NewRunner(c.sess, c.id, c.rec, actor), c.fold)
+	if c.pace.ContainWait > 0 {
+		c.cont.Wait = c.pace.ContainWait
+	}
+	if c.pace.ContainPoll > 0 {
+		c.cont.Poll = c.pace.ContainPoll
+	}
 	return c.cont
 }
 

@@ -97,6 +97,20 @@ func TestFamily(t *testing.T) {
 			{"AKIA9", "", 0, "", "", 0},
 			{"ASIA9", "AKIA9", 1, "GetFederationToken", "", 10},
 		}},
+		// A cross-account AssumeRole is recorded in both accounts: the
+		// role's account's copy names no caller key (userIdentity
+		// AWSAccount) and may be read first (its member's stream); the
+		// caller's copy, read later, links the session to its key.
+		{"the role account's copy first, then the caller's", append(chain(),
+			mintRec(12, 12, "", "AssumeRole", "ASIAX", "arn:aws:iam::444455556666:role/deploy-cross"),
+			mintRec(13, 13, "AKIA1", "AssumeRole", "ASIAX", "arn:aws:iam::444455556666:role/deploy-cross")), nil, "AKIA1", []want{
+			{"AKIA1", "", 0, "", "", 0},
+			{"ASIA1", "AKIA1", 1, "GetSessionToken", "", 2},
+			{"ASIA2", "ASIA1", 2, "AssumeRole", roleA, 4},
+			{"ASIA3", "ASIA2", 3, "AssumeRole", roleB, 6},
+			{"ASIA4", "AKIA1", 1, "AssumeRole", roleA, 8},
+			{"ASIAX", "AKIA1", 1, "AssumeRole", "arn:aws:iam::444455556666:role/deploy-cross", 13},
+		}},
 		{"a forged addendum that moves a minting event to another key is a conflict: the first copy keeps the link", append(chain(), func() *ctlog.Record {
 			r := mintRec(8, 8, "AKIA9", "AssumeRole", "ASIA4", roleB)
 			r.Addendum = &ctlog.Addendum{Reason: "UPDATED_DATA", UpdatedFields: "userIdentity,requestParameters"}

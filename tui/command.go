@@ -32,7 +32,7 @@ var commandList = []command{
 	{name: "deactivate", desc: "plan: deactivate the selected access key", dangerous: true},
 	{name: "revoke", desc: "plan: revoke the selection's temporary sessions", dangerous: true},
 	{name: "quarantine", desc: "plan: deny all for the selection", dangerous: true},
-	{name: "contain", desc: "plan: contain everything for the selected suspect", dangerous: true},
+	{name: "contain", desc: "plan: contain the selected suspect or account (its deny-all SCP)", dangerous: true},
 	{name: "hunt", args: "FILTER", desc: "hunt the organisation trail in Athena; what it finds is journaled"},
 	{name: "focus", args: "PANE", desc: "focus stream, principals, regions or journal"},
 	{name: "zoom", desc: "zoom the focused pane"},

@@ -62,7 +62,17 @@ func newPlanDialog(p Plan, now time.Time, delay time.Duration) *dialog {
 	return d
 }
 
-// irreversible reports whether the plan needs the target's name typed.
+// typesName reports whether the plan needs the target's name typed: an
+// irreversible plan, or one that asks for it (Plan.Confirm).
+func (d *dialog) typesName() bool {
+	if d.kind != dialogPlan {
+		return false
+	}
+	return d.plan.Confirm || d.irreversible()
+}
+
+// irreversible reports whether the plan, or one of its calls, cannot be
+// undone.
 func (d *dialog) irreversible() bool {
 	if d.kind != dialogPlan {
 		return false
@@ -83,14 +93,18 @@ func (d *dialog) armed(now time.Time) bool { return !now.Before(d.openedAt.Add(d
 
 // canConfirm reports whether the OK button does anything.
 func (d *dialog) canConfirm() bool {
-	return !d.irreversible() || d.typed.Value() == clean(d.plan.Target.Name)
+	return !d.typesName() || d.typed.Value() == clean(d.plan.Target.Name)
 }
 
 // refusal says why the typed confirmation does not confirm.
 func (d *dialog) refusal() string {
 	name := clean(d.plan.Target.Name)
 	if d.typed.Value() == "" {
-		return "not run: type " + name + " to confirm this irreversible plan (esc cancels)"
+		what := "irreversible"
+		if !d.irreversible() {
+			what = "disruptive"
+		}
+		return "not run: type " + name + " to confirm this " + what + " plan (esc cancels)"
 	}
 	return "not run: typed " + clean(d.typed.Value()) + " does not match " + name + " (esc cancels)"
 }
@@ -137,6 +151,9 @@ func (d *dialog) lines() []string {
 	out = append(out, "target: "+clean(string(p.Target.Kind))+" "+clean(p.Target.ID)+suffix(" in ", clean(p.Target.Region)))
 	if p.Target.ARN != "" {
 		out = append(out, "        "+clean(p.Target.ARN))
+	}
+	if p.Impact != "" {
+		out = append(out, "impact: "+clean(p.Impact))
 	}
 	if len(p.Steps) == 0 {
 		out = append(out, "", "calls, exactly as they will be sent:")
@@ -217,8 +234,13 @@ func (d *dialog) render(st *themes.Styles, w, h int, now time.Time) string {
 	}
 	// Footer: confirmation field and buttons.
 	var foot []string
-	if d.irreversible() {
+	switch {
+	case d.typesName() && d.irreversible():
 		foot = append(foot, st.Danger.Render(fit("✗ irreversible: cannot be undone", inner)))
+	case d.typesName():
+		foot = append(foot, st.Danger.Render(fit("! disruptive: it stops "+clean(string(d.plan.Target.Kind))+" "+clean(d.plan.Target.ID)+" until undone", inner)))
+	}
+	if d.typesName() {
 		foot = append(foot, d.typed.Render(st, inner))
 	}
 	cancel, ok := st.Button.Render("Cancel"), st.Button.Render(d.okLabel())
@@ -262,7 +284,7 @@ func (d *dialog) render(st *themes.Styles, w, h int, now time.Time) string {
 	d.hits.cancel = [2]int{2, 2 + cancelW}
 	d.hits.okBtn = [2]int{2 + cancelW + 2, 2 + cancelW + 2 + okW}
 	style := st.Dialog
-	if d.irreversible() {
+	if d.typesName() {
 		style = st.DialogDanger
 	}
 	return style.Render(strings.Join(lines, "\n"))

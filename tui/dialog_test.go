@@ -21,7 +21,7 @@ func openQuarantine(t *testing.T, c *fakeContainment, w, h int) (*Model, *clockA
 	for _, k := range []tea.KeyPressMsg{key1('2'), keyDown, keyDown, key1('Q')} {
 		exec(m, press(m, k))
 	}
-	if m.dialog == nil || !m.dialog.irreversible() {
+	if m.dialog == nil || !m.dialog.typesName() {
 		t.Fatalf("no irreversible plan dialog; message %q", m.message)
 	}
 	clk.advance(time.Second)

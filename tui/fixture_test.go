@@ -220,6 +220,9 @@ type fakeContainment struct {
 
 func (c *fakeContainment) Plan(_ context.Context, action string, t Target) (Plan, error) {
 	p := Plan{ID: "plan-1", Action: action, Target: t, Undo: "iam:UpdateAccessKey Status=Active"}
+	if t.Kind == TargetAccount {
+		return accountSCPPlan(action, t)
+	}
 	switch action {
 	case ActionDeactivateKey:
 		if t.Kind != TargetKey {
@@ -240,6 +243,32 @@ func (c *fakeContainment) Plan(_ context.Context, action string, t Target) (Plan
 		return Plan{}, fmt.Errorf("%s does not apply to %s", action, t.ID)
 	}
 	return p, nil
+}
+
+// accountSCPPlan is the plan incident.Containment makes for an account
+// (planAccount over aws/contain's AccountSCP), in its words: refused on
+// the home account (the fixture's warroom acts from the management
+// account), else the deny SCP's calls with its document.
+func accountSCPPlan(action string, t Target) (Plan, error) {
+	switch {
+	case action != ActionContainAll:
+		return Plan{}, fmt.Errorf("%s applies to a principal, not an account: on an account, contain (C) plans account-scp, the deny-all SCP", action)
+	case t.ID == "123456789012":
+		return Plan{}, fmt.Errorf("account-scp: account %s is the organisation's management account: service control policies do not apply to it; contain its principals instead", t.ID)
+	}
+	role := "arn:aws:iam::" + t.ID + ":role/OrganizationAccountAccessRole"
+	doc := `{"Statement":[{"Action":"*","Condition":{"ArnNotLike":{"aws:PrincipalARN":["` + role + `"]}},"Effect":"Deny","Resource":"*","Sid":"WarroomContainment"}],"Version":"2012-10-17"}`
+	return Plan{ID: "plan-scp", Action: "account-scp", Target: t, Confirm: true,
+		Title:  "Attach a deny-all service control policy to account " + t.ID,
+		Impact: "every principal of account " + t.ID + " except " + role + " is denied every AWS action, the account's own applications included (services calling AWS with its roles, users' keys, instances' roles): production in that account stops until the SCP is removed.",
+		Calls: []state.Call{
+			{API: "organizations:CreatePolicy", Params: map[string]string{"Name": "warroom-deny-" + t.ID, "Type": "SERVICE_CONTROL_POLICY",
+				"Description": "warroom containment of account " + t.ID, "Content": doc}},
+			{API: "organizations:AttachPolicy", Params: map[string]string{"PolicyId": "(the id CreatePolicy returns)", "TargetId": t.ID}},
+		},
+		Undo:     "remove-account-scp " + t.ID + " (DetachPolicy, then DeletePolicy of warroom-deny-" + t.ID + ") — C on this account's row again, or warroom contain account-scp " + t.ID + " --undo",
+		Warnings: []string{"The management account is not affected; service-linked roles are not restricted by SCPs."},
+	}, nil
 }
 
 func (c *fakeContainment) Run(_ context.Context, p Plan) error {

@@ -132,7 +132,7 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Deactivate: b([]string{"D"}, "D", "plan: deactivate the access key"),
 		Revoke:     b([]string{"R"}, "R", "plan: revoke temporary sessions"),
 		Quarantine: b([]string{"Q"}, "Q", "plan: quarantine (deny all)"),
-		ContainAll: b([]string{"C"}, "C", "plan: contain everything for a suspect"),
+		ContainAll: b([]string{"C"}, "C", "plan: contain a suspect or an account"),
 
 		PlayPause:   b([]string{"space"}, "space", "play or pause the replay"),
 		Faster:      b([]string{">", "+"}, ">", "play faster (up to 1000×)"),
@@ -280,7 +280,7 @@ var hintWords = map[string]string{
 	"help for what applies now":                 "help",
 	"mark or clear suspect":                     "suspect",
 	"plan: deactivate the access key":           "deactivate",
-	"plan: contain everything for a suspect":    "contain",
+	"plan: contain a suspect or an account":     "contain",
 	"plan: revoke temporary sessions":           "revoke",
 	"plan: quarantine (deny all)":               "quarantine",
 	"command line (tab completes)":              "commands",

@@ -327,7 +327,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.inputKind != inputNone {
 			m.input.Paste(msg.Content)
 			m.inputChanged()
-		} else if m.dialog != nil && m.dialog.irreversible() && m.dialog.armed(m.opts.Now()) {
+		} else if m.dialog != nil && m.dialog.typesName() && m.dialog.armed(m.opts.Now()) {
 			m.dialog.typed.Paste(msg.Content)
 			m.dialog.typedChanged()
 		}
@@ -909,8 +909,8 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.pressButton(d.button)
 	case key.Matches(msg, k.Switch):
 		d.button = 1 - d.button
-	case d.kind == dialogPlan && !(d.irreversible() && msg.Text != "") && m.navigate(msg, d.navigate):
-	case d.irreversible() && d.typed.Key(msg):
+	case d.kind == dialogPlan && !(d.typesName() && msg.Text != "") && m.navigate(msg, d.navigate):
+	case d.typesName() && d.typed.Key(msg):
 		d.typedChanged()
 	default:
 		m.flash(keyName(msg)+": not a key in this dialog (tab switches, enter presses the focused button, esc cancels)", true)

@@ -45,6 +45,7 @@ const (
 	TargetRole     TargetKind = "role"     // an IAM role
 	TargetRoot     TargetKind = "root"     // the root user
 	TargetResource TargetKind = "resource" // an instance, spot request … in a Region
+	TargetAccount  TargetKind = "account"  // a member account (the organisation-level step)
 )
 
 // Target is what the selected row names, as handed to containment.
@@ -78,8 +79,13 @@ type Plan struct {
 	Calls  []state.Call // the exact calls, policy documents included
 	// Irreversible plans ask the responder to type Target.Name to confirm.
 	Irreversible bool
-	Undo         string   // how to undo, or "cannot be undone"
-	Warnings     []string // e.g. "this key is the console's own"
+	// Confirm asks for Target.Name typed too, for a plan that can be
+	// undone but stops what it targets meanwhile (account-scp).
+	Confirm bool
+	// Impact is what the plan stops, in a sentence, shown above its calls.
+	Impact   string
+	Undo     string   // how to undo, or "cannot be undone"
+	Warnings []string // e.g. "this key is the console's own"
 	// Steps, for a playbook of several actions, are its actions in order,
 	// shown numbered "[1/3]" as contain --plan prints them; Calls is then
 	// every step's calls in order. Empty: the plan is one action.

@@ -77,6 +77,9 @@ var orgScreens = []struct {
 	{name: "org-regions-list", keys: []tea.KeyPressMsg{key1('3'), keyDown, keyEnter}},
 	{name: "org-account-detail", keys: []tea.KeyPressMsg{key1('2'), key1('G'), keyUp, keyEnter}},
 	{name: "org-region-account-detail", keys: []tea.KeyPressMsg{key1('3'), key1('G'), keyEnter}},
+	// The pivot account's row (the first member's), C: the deny SCP's plan.
+	{name: "org-account-scp", keys: []tea.KeyPressMsg{key1('2'), key1('/'), key1('k'), key1('i'), key1('n'), key1('d'), key1(':'),
+		key1('a'), key1('c'), key1('c'), key1('t'), keyEnter, keyDown, key1('C')}},
 }
 
 // TestGoldenOrg draws the organisation mode's screens at 80×24 and 160×48
@@ -167,6 +170,105 @@ func TestOrgConsoleBeforeInventory(t *testing.T) {
 		screen := ansi.Strip(m.Render())
 		if !strings.Contains(screen, "2 accounts") {
 			t.Errorf("after %c the screen does not show the 2 accounts:\n%s", k, screen)
+		}
+	}
+}
+
+// TestOrgAccountSCP drives the organisation-level step with the keys a
+// responder presses: C on a member account's row opens the deny SCP's plan
+// (its document, its impact, the account id to type); enter before the id
+// is typed refuses, saying why; a wrong id refuses; the id runs it. On the
+// home (management) account the engine's refusal reaches the flash line.
+func TestOrgAccountSCP(t *testing.T) {
+	open := func(t *testing.T, c *fakeContainment, rows ...tea.KeyPressMsg) (*Model, *clockAt) {
+		m, clk := newTestModel(t, Options{Store: storeOf(t, orgIncident(t)), Journal: &recJournal{}, Containment: c}, 160, 48)
+		exec(m, press(m, key1('2'), key1('/')))
+		exec(m, press(m, runes("kind:acct")...))
+		exec(m, press(m, keyEnter))
+		exec(m, press(m, rows...))
+		exec(m, press(m, key1('C')))
+		return m, clk
+	}
+	t.Run("member: typed id runs", func(t *testing.T) {
+		c := &fakeContainment{}
+		m, clk := open(t, c, keyDown)
+		if m.dialog == nil {
+			t.Fatalf("C on %s's row opened no plan: %q", pivotAcct, m.message)
+		}
+		screen := ansi.Strip(m.Render())
+		for _, want := range []string{"Attach a deny-all service control policy to account " + pivotAcct, "target: account " + pivotAcct,
+			"impact: every principal of account " + pivotAcct, "production in that account stops", "organizations:CreatePolicy",
+			`"Effect": "Deny"`, `"aws:PrincipalARN"`, "organizations:AttachPolicy", "! disruptive: it stops account " + pivotAcct + " until undone",
+			"type " + pivotAcct + " to confirm:"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("the plan lacks %q:\n%s", want, screen)
+			}
+		}
+		if strings.Contains(screen, "irreversible") {
+			t.Errorf("the SCP can be undone, the dialog says irreversible:\n%s", screen)
+		}
+		clk.advance(time.Second)
+		exec(m, press(m, keyTab, keyEnter))
+		if len(c.runs) != 0 || m.dialog == nil || !strings.Contains(m.message, "type "+pivotAcct+" to confirm this disruptive plan") {
+			t.Fatalf("enter without the id: runs %d, dialog %v, message %q", len(c.runs), m.dialog != nil, m.message)
+		}
+		exec(m, press(m, runes(scpAcct)...))
+		exec(m, press(m, keyEnter))
+		if len(c.runs) != 0 || !strings.Contains(m.message, "does not match "+pivotAcct) {
+			t.Fatalf("a wrong id: runs %d, message %q", len(c.runs), m.message)
+		}
+		for range scpAcct {
+			exec(m, press(m, keyBack))
+		}
+		exec(m, press(m, runes(pivotAcct)...))
+		exec(m, press(m, keyEnter))
+		if len(c.runs) != 1 || c.runs[0].Action != "account-scp" || c.runs[0].Target.Kind != TargetAccount || c.runs[0].Target.ID != pivotAcct {
+			t.Fatalf("runs %+v, message %q", c.runs, m.message)
+		}
+	})
+	t.Run("home account refused", func(t *testing.T) {
+		c := &fakeContainment{}
+		m, _ := open(t, c)
+		if m.dialog != nil {
+			t.Fatal("a plan opened for the management account")
+		}
+		if footer := ansi.Strip(m.Render()); !strings.Contains(footer, "management account") {
+			t.Errorf("the refusal is not on screen:\n%s", footer)
+		}
+	})
+	t.Run("other keys point at C", func(t *testing.T) {
+		m, _ := newTestModel(t, Options{Store: storeOf(t, orgIncident(t)), Journal: &recJournal{}, Containment: &fakeContainment{}}, 160, 48)
+		exec(m, press(m, key1('2'), key1('/')))
+		exec(m, press(m, runes("kind:acct")...))
+		exec(m, press(m, keyEnter, keyDown, key1('Q')))
+		if m.dialog != nil || !strings.Contains(m.message, "on an account, contain (C) plans account-scp") {
+			t.Errorf("Q on an account: dialog %v, message %q", m.dialog != nil, m.message)
+		}
+	})
+	t.Run("help says it", func(t *testing.T) {
+		m, _ := newTestModel(t, Options{Store: storeOf(t, orgIncident(t)), Journal: &recJournal{}, Containment: &fakeContainment{}}, 160, 48)
+		exec(m, press(m, key1('2'), key1('?')))
+		if screen := ansi.Strip(m.Render()); !strings.Contains(screen, "account: deny-all SCP (again: undo)") {
+			t.Errorf("the principals pane's help does not say what C does on an account:\n%s", screen)
+		}
+	})
+}
+
+// The status line's verdict across accounts names the account it could
+// not read: unsure, never contained, with the account's id, at 80 columns
+// too.
+func TestStatusLineVerdictNamesUnreachableAccount(t *testing.T) {
+	entries := orgIncident(t)
+	f := &facts{seq: entries[len(entries)-1].Seq, entries: entries}
+	f.add(t, state.KindVerdict, t0, state.Verdict{Key: "AKIAIOSFODNN7EXAMPLE", CheckedAt: t0, Footholds: 4, Held: 4,
+		Unsure: []state.OpenFoothold{
+			{Kind: "account", ID: scpAcct, Account: scpAcct, Detail: "account " + scpAcct + " could not be read: scp-blocked"},
+			{Kind: "instance", ID: "i-0feed0000beef0001", Region: "ap-southeast-1", Account: pivotAcct, Detail: "CloudTrail has not delivered past containment"}}})
+	for _, w := range []int{80, 160} {
+		m, _ := newTestModel(t, Options{Store: storeOf(t, f.entries)}, w, 24)
+		status := strings.Split(screenOf(m), "\n")[0]
+		if !strings.Contains(status, "? unsure: 2 · account "+scpAcct+" unreachable") || strings.Contains(status, "✓") {
+			t.Errorf("at %d columns the status line is %q", w, status)
 		}
 	}
 }

@@ -118,6 +118,8 @@ func (s selection) target() (Target, bool) {
 		return Target{Kind: TargetRole, ID: s.name, ARN: s.arn, Name: s.name}, true
 	case selRoot:
 		return Target{Kind: TargetRoot, ID: "root", ARN: s.arn, Name: "root"}, true
+	case selAccount:
+		return Target{Kind: TargetAccount, ID: s.account, Name: s.account}, true
 	case selResource:
 		return Target{Kind: TargetResource, ID: s.resource.ID, ARN: s.resource.ARN, Region: s.region, Resource: s.kindName,
 			Name: s.resource.ID}, true

@@ -709,5 +709,11 @@ func (p *principalsPane) ShortHelp(k KeyMap) []key.Binding {
 
 // FullHelp implements pane.
 func (p *principalsPane) FullHelp(k KeyMap) [][]key.Binding {
-	return [][]key.Binding{append(listHelp(k), k.Sort, k.SortReverse, k.Wide), {k.Filter, k.ClearFilter, k.Suspect, k.Detail, k.Copy, k.CopyMore}}
+	more := []key.Binding{k.Filter, k.ClearFilter, k.Suspect, k.Detail, k.Copy, k.CopyMore}
+	if p.org && k.ContainAll.Enabled() {
+		// What the containment key does on an account's row.
+		more = append(more, key.NewBinding(key.WithKeys(k.ContainAll.Keys()...),
+			key.WithHelp(k.ContainAll.Help().Key, "account: deny-all SCP (again: undo)")))
+	}
+	return [][]key.Binding{append(listHelp(k), k.Sort, k.SortReverse, k.Wide), more}
 }

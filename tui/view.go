@@ -547,6 +547,27 @@ func (m *Model) setTheme(name string) error {
 	return nil
 }
 
+// unreachablePart names the accounts a verdict could not read (an
+// "account" foothold: the role refused, an SCP, a missing role), the first
+// two by id: " · account 210987654321 unreachable", "" when none.
+func unreachablePart(v state.Verdict) string {
+	var ids []string
+	for _, f := range append(slices.Clone(v.Unsure), v.Open...) {
+		if f.Kind == "account" && !slices.Contains(ids, f.ID) {
+			ids = append(ids, clean(f.ID))
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return ""
+	case 1:
+		return " · account " + ids[0] + " unreachable"
+	case 2:
+		return " · accounts " + ids[0] + ", " + ids[1] + " unreachable"
+	}
+	return " · accounts " + ids[0] + ", " + ids[1] + " +" + itoa(len(ids)-2) + " unreachable"
+}
+
 // verdictPart is the newest verdict read back from AWS, for the status
 // line: "✓ contained 04:12", "✗ not contained: 3 open 04:12", "? unsure: 2
 // 04:12"; "(old)" when containment actions were journaled after it.
@@ -571,6 +592,7 @@ func verdictPart(s *state.Store) string {
 	default:
 		out = fmt.Sprintf("✗ not contained: %d open", len(v.Open))
 	}
+	out += unreachablePart(v)
 	out += " " + v.CheckedAt.UTC().Format("15:04")
 	for _, a := range s.Actions {
 		if a.At.After(newest.At) {

@@ -28,7 +28,7 @@ func (t tuiContainment) Plan(ctx context.Context, action string, tt tui.Target) 
 		return tui.Plan{}, err
 	}
 	out := tui.Plan{ID: p.ID, Action: p.Action, Title: p.Title, Calls: p.Calls, Irreversible: p.Irreversible,
-		Undo: p.Undo, Warnings: p.Warnings, LeftAlone: p.LeftAlone, Unsure: p.Unsure,
+		Confirm: p.Confirm, Impact: p.Impact, Undo: p.Undo, Warnings: p.Warnings, LeftAlone: p.LeftAlone, Unsure: p.Unsure,
 		Target: tui.Target{Kind: tui.TargetKind(p.Target.Kind), ID: p.Target.ID, ARN: p.Target.ARN, Region: p.Target.Region,
 			Resource: p.Target.Resource, Name: p.Target.Name}}
 	for _, s := range p.Steps {
