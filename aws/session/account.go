@@ -163,7 +163,7 @@ func (s *Session) ForAccount(accountID string) (*Session, error) {
 	})
 	cfg := b.base.Copy()
 	cfg.APIOptions = slices.Clip(cfg.APIOptions)
-	keys := &keyWatch{next: prov, seen: map[string]bool{}}
+	keys := &keyWatch{next: prov, seen: map[string]bool{}, inherit: b.keys}
 	cfg.Credentials = aws.NewCredentialsCache(keys)
 	m := &Session{base: cfg, loaded: cfg, opts: b.opts, clients: map[clientKey]any{}, keys: keys,
 		parent: b, account: accountID, roleARN: arn}

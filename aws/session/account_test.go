@@ -3,7 +3,9 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,6 +28,9 @@ func TestForAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var told []string
+	var toldMu sync.Mutex
+	base.OnNewKey(func(k string) { toldMu.Lock(); told = append(told, k); toldMu.Unlock() })
 	acct := s.AccountID()
 	m, err := base.ForAccount(acct)
 	if err != nil {
@@ -50,6 +55,15 @@ func TestForAccount(t *testing.T) {
 	if !strings.HasPrefix(id.KeyID, "ASIA") {
 		t.Errorf("member key %q, want a temporary key", id.KeyID)
 	}
+	// The role session's key is ours too: told to the base session's
+	// OnNewKey, which journals it (session.key), or the member account's
+	// calls by warroom are judged impersonations (seen playing the drill
+	// organisation: its own LookupEvents marked @ in the stream).
+	toldMu.Lock()
+	if !slices.Contains(told, id.KeyID) {
+		t.Errorf("the member key %s was not told to the base session's OnNewKey (told %v)", id.KeyID, told)
+	}
+	toldMu.Unlock()
 	var assumes int
 	for _, c := range s.Calls() {
 		if c.Operation == "AssumeRole" {

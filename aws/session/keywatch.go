@@ -19,6 +19,10 @@ type keyWatch struct {
 	mu   sync.Mutex
 	seen map[string]bool
 	fn   func(keyID string)
+	// inherit, when set, is the base session's watch: a member session
+	// (ForAccount) signs with its role session's keys, which are ours too,
+	// and are told to the base session's function.
+	inherit *keyWatch
 }
 
 // Retrieve implements aws.CredentialsProvider.
@@ -32,6 +36,11 @@ func (w *keyWatch) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	w.seen[c.AccessKeyID] = true
 	fn := w.fn
 	w.mu.Unlock()
+	if fn == nil && w.inherit != nil {
+		w.inherit.mu.Lock()
+		fn = w.inherit.fn
+		w.inherit.mu.Unlock()
+	}
 	if fresh && fn != nil {
 		fn(c.AccessKeyID)
 	}
