@@ -90,6 +90,13 @@ func (t *EventTable) rejudge(id uint32) {
 	t.setFlags(id, t.flags[id]&^(FlagOurs|FlagImpersonation)|fl)
 }
 
+// OurKey is whether keyID is an access key id a warroom session signed
+// with (its session.started or a session.key fact).
+func (t *EventTable) OurKey(keyID string) bool {
+	_, ok := t.ours.byKey[keyID]
+	return ok && keyID != ""
+}
+
 // AddOurs records a credential a warroom session runs on: the access key
 // id it signs with (never the secret) and its caller ARN, from the
 // session's start. Events already held that claim to be warroom's are

@@ -129,6 +129,9 @@ type PolicyGrant struct {
 type TrustChange struct {
 	Role string
 	Time time.Time
+	// Account is where the role is (the event's recipientAccountId);
+	// empty when the record does not say.
+	Account string
 }
 
 // GroupAdd is a user the family added to a group.
@@ -456,7 +459,7 @@ func scanFamily(s *state.Store, raw func(state.EventRef) ([]byte, error), key st
 		case "UpdateAssumeRolePolicy":
 			if rp.RoleName != "" {
 				f.Trusts[rp.RoleName] = rp.PolicyDocument
-				f.TrustChanges = append(f.TrustChanges, TrustChange{Role: rp.RoleName, Time: ev.Time})
+				f.TrustChanges = append(f.TrustChanges, TrustChange{Role: rp.RoleName, Time: ev.Time, Account: ev.Account})
 			}
 		case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
 			g := PolicyGrant{Kind: KindUser, Principal: rp.UserName}
@@ -1697,10 +1700,15 @@ func backdoorSessions(s *state.Store, raw func(state.EventRef) ([]byte, error), 
 	if len(f.Trusts) == 0 {
 		return nil
 	}
-	changed := map[string]time.Time{}
+	// A role is its account's: the same name in another account of the
+	// organisation (every member's OrganizationAccountAccessRole) is
+	// another role.
+	type roleAt struct{ account, name string }
+	changed := map[roleAt]time.Time{}
 	for _, c := range f.TrustChanges {
-		if t, ok := changed[c.Role]; !ok || c.Time.Before(t) {
-			changed[c.Role] = c.Time
+		k := roleAt{c.Account, c.Role}
+		if t, ok := changed[k]; !ok || c.Time.Before(t) {
+			changed[k] = c.Time
 		}
 	}
 	flt, err := state.ParseFilter("event:AssumeRole -failed")
@@ -1723,11 +1731,21 @@ func backdoorSessions(s *state.Store, raw func(state.EventRef) ([]byte, error), 
 			continue
 		}
 		rp, _ := state.ParsePrincipal(r.RequestParameters.RoleArn)
-		at, ok := changed[rp.Name]
+		at, ok := changed[roleAt{rp.ARN.Account, rp.Name}]
+		if !ok {
+			at, ok = changed[roleAt{"", rp.Name}] // a change whose record named no account
+		}
 		if !ok || ev.Time.Before(at) || ev.AccessKeyID != "" {
 			continue
 		}
-		if k := r.ResponseElements.Credentials.AccessKeyID; k != "" && !slices.Contains(out, k) {
+		k := r.ResponseElements.Credentials.AccessKeyID
+		if s.Events.OurKey(k) {
+			// warroom's own role session (the organisation's responder
+			// reading or containing through the role): never the
+			// family's, or the playbook undoes its own steps.
+			continue
+		}
+		if k != "" && !slices.Contains(out, k) {
 			out = append(out, k)
 		}
 	}
