@@ -150,7 +150,19 @@ func orgIncidentEndToEnd(t *testing.T, seed uint64) {
 	inFamily := func(r orgRecord) bool {
 		return slices.Contains(famKeys, r.Key) && (r.Account == A || r.Account == B)
 	}
+	// The organisation trail delivers a few drill minutes behind the
+	// stream: hunt once it holds the family's calls in both accounts.
 	before := orgTrailRecords(t, s3c, o, []string{A, B}, inFamily)
+	for wait := time.Now().Add(3 * time.Minute); time.Now().Before(wait); before = orgTrailRecords(t, s3c, o, []string{A, B}, inFamily) {
+		by := map[string]int{}
+		for _, r := range before {
+			by[r.Account]++
+		}
+		if by[A] > 0 && by[B] > 0 {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
 	huntJ := filepath.Join(dir, "hunt", "journal.jsonl")
 	var ids []string
 	for _, a := range o.Accounts() {
