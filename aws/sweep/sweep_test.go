@@ -314,9 +314,11 @@ func TestSweepFaults(t *testing.T) {
 		{name: "denied Region", opts: sim.Options{DeniedRegions: []string{"ap-northeast-1"}}, faulty: []string{"ap-northeast-1"}, class: session.ClassDenied},
 		{name: "disabled Region", opts: sim.Options{DisabledRegions: []string{"me-south-1"}}, faulty: []string{"me-south-1"}, class: session.ClassRegionDisabled},
 		{name: "throttled without retries", opts: sim.Options{ThrottleRate: 0.3}, attempts: 1, some: true, class: session.ClassThrottled},
-		{name: "throttled with retries", opts: sim.Options{ThrottleRate: 0.3}},
+		// With retries, 10 attempts: at 30% injected faults a call fails all
+		// of 5 (the default) once in 400, and a sweep makes hundreds.
+		{name: "throttled with retries", opts: sim.Options{ThrottleRate: 0.3}, attempts: 10},
 		{name: "5xx without retries", opts: sim.Options{ErrorRate: 0.3}, attempts: 1, some: true, class: session.ClassUnavailable},
-		{name: "5xx with retries", opts: sim.Options{ErrorRate: 0.3}},
+		{name: "5xx with retries", opts: sim.Options{ErrorRate: 0.3}, attempts: 10},
 		{name: "slow calls past the deadline", opts: sim.Options{Latency: 2 * time.Second}, timeout: 100 * time.Millisecond,
 			faulty: target, class: session.ClassCanceled},
 	}

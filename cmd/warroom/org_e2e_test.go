@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,9 +43,16 @@ import (
 // confirm it: A's leaked key inactive, every attacker credential in A and
 // B refused, B's miners not running, B's backdoor user neutralised, and
 // the attacker's later attempts failing.
+//
+// Seed 23's attacker backdoors the trust of A's OrganizationAccountAccessRole
+// itself, the role warroom contains through: the playbook cannot restore a
+// member role's trust it has no history of, nor revoke the sessions of the
+// role it acts with, so the verdict must be "not contained", naming that
+// trust, and the account must hold it (read through the SDK): a verdict
+// that matches the account, not a contained one.
 func TestOrgIncidentEndToEnd(t *testing.T) {
 	for _, seed := range []uint64{7, 23} {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { orgIncidentEndToEnd(t, seed) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { orgIncidentEndToEnd(t, seed, seed != 23) })
 	}
 }
 
@@ -54,7 +62,7 @@ type orgRecord struct {
 	Time                                time.Time
 }
 
-func orgIncidentEndToEnd(t *testing.T, seed uint64) {
+func orgIncidentEndToEnd(t *testing.T, seed uint64, wantContained bool) {
 	began := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -222,6 +230,24 @@ func orgIncidentEndToEnd(t *testing.T, seed uint64) {
 	// (c) Containment across both accounts, from the management account.
 	code, stdout, stderr = warroom(t, "contain", "credential", leaked, "--yes", "--journal", streamJ, "--endpoint-url", endpoint,
 		"--role-name", session.DefaultRoleName, "--wait", "5m", "--poll", "1s")
+	if !wantContained {
+		// Not contained, and rightly: A's access role still trusts the
+		// attacker's outside account.
+		if code != 1 || !strings.Contains(stdout, "trust role/"+session.DefaultRoleName) {
+			t.Fatalf("contain credential: exit %d, want 1 (not contained) naming the trust of %s: %s\n%s", code, session.DefaultRoleName, stderr, stdout)
+		}
+		ia := iam.NewFromConfig(orgCfg(endpoint, o.Account(A).Responder(), "us-east-1"))
+		role, err := ia.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(session.DefaultRoleName)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
+		if out := osc.Attacker().OutsideAccount(); out == "" || !strings.Contains(doc, out) {
+			t.Fatalf("the verdict names the trust of %s open, but it does not trust the attacker's account %q: %s", session.DefaultRoleName, out, doc)
+		}
+		t.Logf("seed %d: not contained, as the account holds (%s trusts %s): %s", seed, session.DefaultRoleName, osc.Attacker().OutsideAccount(), time.Since(began).Round(time.Second))
+		return
+	}
 	if code != 0 {
 		t.Fatalf("contain credential: exit %d (want 0, contained): %s\n%s", code, stderr, stdout)
 	}
