@@ -52,7 +52,15 @@ import (
 // that matches the account, not a contained one.
 func TestOrgIncidentEndToEnd(t *testing.T) {
 	for _, seed := range []uint64{7, 23} {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { orgIncidentEndToEnd(t, seed, seed != 23) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			if seed == 23 && raceDetector {
+				// Its containment runs out its whole 5-minute wait: under
+				// -race (.ci/run) the package would near its 30-minute
+				// limit. `go test ./...`, the README's command, plays it.
+				t.Skip("seed 23 waits out containment's 5 minutes; played without -race")
+			}
+			orgIncidentEndToEnd(t, seed, seed != 23)
+		})
 	}
 }
 
