@@ -167,7 +167,7 @@ wait_for '1 [Ss]tream' "the panes again"
 
 grep -Eq '[│ ]p +filter on this event.s principal' "$work/help.txt" || fail "help does not say how to filter on a principal"
 grep -Eq '[│ ]s +mark or clear suspect' "$work/help.txt" || fail "help does not say how to mark a suspect"
-grep -Eq '[│ ]C +plan: contain everything' "$work/help.txt" || fail "help does not say how to contain"
+grep -Eq '[│ ]C +plan: contain a suspect' "$work/help.txt" || fail "help does not say how to contain"
 grep -Eq '↓/j +down' "$work/help.txt" || fail "help does not say how to move down"
 mapfile -t attack_marks < <(py marks "$work/help.txt")
 ((${#attack_marks[@]} > 0)) || fail "help's legend names no mark for an attacker's moves"
