@@ -265,7 +265,7 @@ wait_for '/.*principal:' "the principal filter in the stream's title"
 advertised 's suspect' '[│ ]s +mark or clear suspect'
 press s
 wait_for 'suspect mark journaled|»' "the suspect mark"
-advertised 'C contain' '[│ ]C +plan: contain everything'
+advertised 'C contain' '[│ ]C +plan: contain a suspect'
 press C
 wait_for 'Run plan' "the plan dialog" "${WAIT_CONTAIN:-300}"
 sleep 1 # a newcomer reads the dialog (it ignores keys for a moment after it opens)
