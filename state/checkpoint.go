@@ -683,7 +683,7 @@ type ckFile struct {
 	// (see shared).
 	taint *atomic.Bool
 	// dedupeOnce builds t's dedupe set, which a clone for a seek point
-	// near S cuts rather than build its own (cut: see clone, build).
+	// borrows rather than build its own (cut: see clone, build).
 	dedupeOnce *sync.Once
 	// small is restJS less the lineage's links, for clone (nil: none).
 	small *restSmall
@@ -886,7 +886,7 @@ func (f *ckFile) build(k int) (*Store, error) {
 		return nil, err
 	}
 	if f.cut && f.base != nil {
-		s.Events.cutDedupe(f.base, s.Events.Len())
+		s.Events.borrowDedupe(f.base)
 	}
 	return s, nil
 }

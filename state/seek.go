@@ -326,8 +326,8 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 	} else {
 		t.order = f.t.order // read by restoreAt, which makes the point's
 	}
-	if k >= 0 && f.n-n <= n/8 && f.dedupeOnce != nil {
-		// The dedupe set: f's (built once) less the events cut.
+	if k >= 0 && f.dedupeOnce != nil {
+		// The dedupe set: f's (built once), borrowed (see borrowDedupe).
 		f.dedupeOnce.Do(func() {
 			f.t.dedupeStale = true
 			f.t.freshDedupe()

@@ -134,4 +134,51 @@ func TestSeekRandom(t *testing.T) {
 			}
 		}
 	}
+
+	// A seek's table borrows the checkpoint's dedupe set; past the
+	// checkpoint's events it takes its own. Both tell copies from new
+	// events as the fold's table does.
+	n := r.Len() - 3
+	got, err := r.foldIndexed(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Events.dedupeBase == nil {
+		t.Fatal("the seek's table does not borrow the checkpoint's dedupe set")
+	}
+	want := NewStore()
+	for _, e := range lines {
+		if err := want.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range lines[n:] {
+		if err := got.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got.Events.dedupeBase == nil {
+		t.Fatal("the checkpoint's own events made the table copy the dedupe set")
+	}
+	var held uint32
+	for held = 0; got.Events.Event(held).EventID == ""; held++ {
+	}
+	e := got.Events.Event(held)
+	copied := &ctlog.Record{EventID: e.EventID, EventTime: e.Time, EventName: e.Name, EventSource: e.Source, Region: e.Region, AccessKeyID: e.AccessKeyID}
+	fresh := &ctlog.Record{EventID: uuidOf(99999), EventTime: t0, EventName: "GetObject", EventSource: "s3.amazonaws.com", AccessKeyID: "AKIANEW"}
+	for _, tb := range []*EventTable{got.Events, want.Events} {
+		next := uint32(tb.Len())
+		for i, rc := range []*ctlog.Record{copied, fresh, fresh, copied} {
+			id, _ := tb.Add(rc, EventRef{Offset: 1, Index: uint32(i)})
+			if wantID := map[bool]uint32{true: held, false: next}[rc == copied]; id != wantID {
+				t.Fatalf("record %d added as event %d, want %d", i, id, wantID)
+			}
+		}
+	}
+	if got.Events.dedupeBase != nil {
+		t.Fatal("a new event did not make the table take its own dedupe set")
+	}
+	if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
+		t.Fatal("past the checkpoint's events, the seek's store differs from the fold")
+	}
 }
