@@ -18,8 +18,11 @@ package main
 // same files, as a responder would without warroom. events-indexed is
 // the query answered from the checkpoint's section table alone
 // (state.QueryIndexed: a key: filter, nothing journaled since); the seek
-// rows share one Replayer, so the first seek that reads the checkpoint
-// decodes it and the others build from the copy it keeps.
+// rows share one Replayer, in the order listed: the first (end) is the
+// store opened, the first seek elsewhere (end-minus-1) builds the
+// checkpoint's dedupe set once, the others build from the copy the
+// Replayer keeps, and end-again is the end rebuilt from the checkpoint's
+// facts (the opened store was handed out).
 
 import (
 	"context"
@@ -231,7 +234,8 @@ func BenchmarkCheckpoint(b *testing.B) {
 		for _, at := range []struct {
 			name string
 			n    int
-		}{{"end", r.Len()}, {"end-minus-1", r.Len() - 1}, {"middle", r.Len() / 2}, {"start", 1}} {
+		}{{"end", r.Len()}, {"end-minus-1", r.Len() - 1}, {"middle", r.Len() / 2}, {"start", 1},
+			{"quarter", r.Len() / 4}, {"end-minus-1-again", r.Len() - 1}, {"end-again", r.Len()}} {
 			b.Run(at.name, func(b *testing.B) {
 				c0 := cpuUsed()
 				for b.Loop() {
