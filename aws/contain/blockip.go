@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -157,13 +156,22 @@ func (a *BlockIPs) Undo() Action {
 // DenyIPsDocument is the inline policy that denies everything to requests
 // from the given CIDR blocks.
 func DenyIPsDocument(cidrs []string) string {
-	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
-		"Sid": denyIPsSid, "Effect": "Deny", "Action": "*", "Resource": "*",
-		"Condition": map[string]any{"IpAddress": map[string]any{"aws:SourceIp": cidrs}},
-	}}}
+	type cond struct {
+		SourceIP []string `json:"aws:SourceIp"`
+	}
+	type stmt struct {
+		Sid       string          `json:"Sid"`
+		Effect    string          `json:"Effect"`
+		Action    string          `json:"Action"`
+		Resource  string          `json:"Resource"`
+		Condition map[string]cond `json:"Condition"`
+	}
+	doc := struct {
+		Version   string `json:"Version"`
+		Statement []stmt `json:"Statement"`
+	}{"2012-10-17", []stmt{{Sid: denyIPsSid, Effect: "Deny", Action: "*", Resource: "*",
+		Condition: map[string]cond{"IpAddress": {SourceIP: cidrs}}}}}
 	b, _ := json.Marshal(doc)
-	// encoding/json orders map keys; the statement reads as AWS shows it
-	// only in key order, which IAM does not mind.
 	return string(b)
 }
 
@@ -234,7 +242,7 @@ func (a *BlockIPs) responderIPs(ctx context.Context, env *Env) ([]string, []stri
 			}
 			return env.Sess.CloudTrail(region).LookupEvents(ctx, &cloudtrail.LookupEventsInput{
 				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(env.Self.KeyID)}},
-				StartTime:        aws.Time(env.now().Add(-24 * time.Hour)), MaxResults: aws.Int32(50)})
+				MaxResults:       aws.Int32(50)}) // the newest: CloudTrail's own window, on its clock
 		})
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("the responder's own source IP could not be read from CloudTrail: %v", session.Wrap("cloudtrail:LookupEvents", region, err)))
