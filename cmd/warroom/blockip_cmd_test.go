@@ -158,4 +158,26 @@ func TestContainBlockIP(t *testing.T) {
 	if strings.Join(names, ",") != "block-ip,unblock-ip" {
 		t.Errorf("journaled actions %v", names)
 	}
+	// The report lists the address, as the newest action left it.
+	code, out, errOut = warroom(t, "report", d.journal, "--format", "json")
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, errOut)
+	}
+	var rep struct {
+		BlockedIPs []struct {
+			CIDR, State string
+			Principals  []string
+			NetworkACLs []string `json:"network_acls"`
+		} `json:"blocked_ips"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.BlockedIPs) != 1 || rep.BlockedIPs[0].CIDR != "127.0.0.66/32" || rep.BlockedIPs[0].State != "lifted" ||
+		len(rep.BlockedIPs[0].Principals) != 3 || len(rep.BlockedIPs[0].NetworkACLs) != 1 {
+		t.Errorf("report's blocked IPs: %+v", rep.BlockedIPs)
+	}
+	if _, md, _ := warroom(t, "report", d.journal); !strings.Contains(md, "## Blocked source IPs") || !strings.Contains(md, "127.0.0.66/32") {
+		t.Errorf("the Markdown report has no blocked IPs section")
+	}
 }
