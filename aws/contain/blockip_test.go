@@ -47,6 +47,9 @@ func newIPDrill(t *testing.T) *ipDrill {
 	if err := d.sim.AddRole("deploy", 0); err != nil {
 		t.Fatal(err)
 	}
+	// A service-linked role, which cannot take an inline policy.
+	must(d.sess.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("AWSServiceRoleForSupport"), Path: aws.String("/aws-service-role/support.amazonaws.com/"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"support.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
 	if !d.attackerWorks(t) {
 		t.Fatal("the attacker's key does not work before the block")
 	}
@@ -151,6 +154,16 @@ func TestBlockIPAgainstTheDrill(t *testing.T) {
 			}
 		default:
 			t.Errorf("unexpected call %s", c.API)
+		}
+	}
+	if !slices.ContainsFunc(p.Findings, func(f string) bool {
+		return strings.Contains(f, "skipped: service-linked role AWSServiceRoleForSupport cannot take an inline policy")
+	}) {
+		t.Errorf("the plan does not say the service-linked role is skipped: %q", p.Findings)
+	}
+	for _, c := range p.Calls {
+		if c.Params["RoleName"] == "AWSServiceRoleForSupport" {
+			t.Error("the plan puts a policy on a service-linked role")
 		}
 	}
 	// Users: the responder, legacy-reporting; roles: deploy and the
@@ -290,4 +303,32 @@ func TestBlockIPErrorPaths(t *testing.T) {
 		t.Errorf("a throttled block verified as holding: %+v", o.Verify)
 	}
 	d.sim.ThrottleOp("CreateNetworkAclEntry", 0)
+}
+
+// FuzzBlockIPParsers: ParseBlockIP's answer is a canonical CIDR block that
+// parses to itself; deniedIPs never fails on a document (IAM hands back
+// whatever was put, an attacker's edit included) and answers canonical
+// blocks only; a document DenyIPsDocument writes reads back as its blocks.
+func FuzzBlockIPParsers(f *testing.F) {
+	for _, s := range []string{"203.0.113.7", "203.0.113.7/24", "::ffff:1.2.3.4", "2001:db8::1/64", "fe80::1%eth0", "0.0.0.0/0", "1.2.3", ""} {
+		f.Add(s, DenyIPsDocument([]string{"127.0.0.66/32"}))
+	}
+	f.Add("10.0.0.1", `{"Statement":{"Effect":"Deny","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}`)
+	f.Add("10.0.0.1", `{"Statement":[{"Effect":"Deny","Condition":{"IpAddress":{"aws:SourceIp":[1,2]}}}]}`)
+	f.Fuzz(func(t *testing.T, ip, doc string) {
+		if c, err := ParseBlockIP(ip); err == nil {
+			again, err := ParseBlockIP(c)
+			if err != nil || again != c {
+				t.Fatalf("ParseBlockIP(%q) = %q, which parses to %q, %v", ip, c, again, err)
+			}
+			if got := deniedIPs(DenyIPsDocument([]string{c})); len(got) != 1 || got[0] != c {
+				t.Fatalf("the document for %q reads back as %q", c, got)
+			}
+		}
+		for _, c := range deniedIPs(doc) {
+			if again, err := ParseBlockIP(c); err != nil || again != c {
+				t.Fatalf("deniedIPs(%q) gave %q, not a canonical block", doc, c)
+			}
+		}
+	})
 }
