@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/state"
@@ -53,19 +51,8 @@ func (c *Containment) planBlockIP(ctx context.Context, action string, t Target) 
 	if err != nil {
 		return Plan{}, err
 	}
-	id := contain.NewActionID(time.Now())
-	c.mu.Lock()
-	c.pending[id] = pendingPlan{action: a, plan: p}
-	c.mu.Unlock()
 	t.ID = strings.Join(a.Target().IDs, " ")
-	tp := Plan{ID: id, Action: action, Target: t, Title: p.Title, Calls: p.Calls, Irreversible: p.HasIrreversible(),
-		Undo: p.Undo, Warnings: slices.Clone(p.Warnings)}
-	if p.Already {
-		tp.Warnings = append(tp.Warnings, "already in effect: running it changes nothing")
-	}
-	for _, f := range p.Findings {
-		tp.Warnings = append(tp.Warnings, "preflight: "+f)
-	}
+	tp := c.offer(a, p, action, t)
 	for _, pr := range def.Problems {
 		tp.Warnings = append(tp.Warnings, "journal: "+pr)
 	}
