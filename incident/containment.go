@@ -163,6 +163,9 @@ func (c *Containment) Plan(ctx context.Context, action string, t Target) (Plan, 
 	if t.Kind == TargetAccount {
 		return c.planAccount(ctx, action, t)
 	}
+	if t.Kind == TargetIPs {
+		return c.planBlockIP(ctx, action, t)
+	}
 	name, ct, err := c.target(action, t)
 	if err != nil {
 		return Plan{}, err
@@ -175,6 +178,13 @@ func (c *Containment) Plan(ctx context.Context, action string, t Target) (Plan, 
 	if err != nil {
 		return Plan{}, err
 	}
+	return c.offer(a, p, name, t), nil
+}
+
+// offer keeps a plan for the responder's confirm and returns it as the
+// console shows it: the preflight's findings and the state it found among
+// its warnings.
+func (c *Containment) offer(a contain.Action, p *contain.Plan, name string, t Target) Plan {
 	id := contain.NewActionID(time.Now())
 	c.mu.Lock()
 	c.pending[id] = pendingPlan{action: a, plan: p}
@@ -190,7 +200,7 @@ func (c *Containment) Plan(ctx context.Context, action string, t Target) (Plan, 
 	for _, f := range p.Findings {
 		tp.Warnings = append(tp.Warnings, "preflight: "+f)
 	}
-	return tp, nil
+	return tp
 }
 
 // planAccount plans the organisation-level step for a member account:

@@ -38,8 +38,10 @@ type Report struct {
 	Verdicts []Verdict `json:"verdicts"`
 	Credits  []Credit  `json:"credits"`
 	// Trails is the CloudTrail log-file integrity of each trail validated.
-	Trails   []Trail   `json:"trail_integrity,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
+	Trails []Trail `json:"trail_integrity,omitempty"`
+	// BlockedIPs are the source addresses block-ip acted on (blockip.go).
+	BlockedIPs []BlockedIP `json:"blocked_ips,omitempty"`
+	Problems   []Problem   `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -262,6 +264,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.summaryWho(s)
 	r.events(s, sus)
 	r.actions(s)
+	r.blockedIPs()
 	r.family(s, sus)
 	r.regions(s, sus, opts)
 	for _, n := range s.Notes {

@@ -33,6 +33,7 @@ var commandList = []command{
 	{name: "revoke", desc: "plan: revoke the selection's temporary sessions", dangerous: true},
 	{name: "quarantine", desc: "plan: deny all for the selection", dangerous: true},
 	{name: "contain", desc: "plan: contain the selected suspect or account (its deny-all SCP)", dangerous: true},
+	{name: "block-ip", args: "[IP|CIDR…] [--undo]", desc: "plan: deny requests from source IPs (default: the suspect families'); --undo lifts it", dangerous: true},
 	{name: "hunt", args: "FILTER", desc: "hunt the organisation trail in Athena; what it finds is journaled"},
 	{name: "focus", args: "PANE", desc: "focus stream, principals, regions or journal"},
 	{name: "zoom", desc: "zoom the focused pane"},
@@ -197,6 +198,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		return m.requestPlan(ActionQuarantine)
 	case "contain":
 		return m.requestPlan(ActionContainAll)
+	case "block-ip":
+		return m.requestBlockIP(arg)
 	case "focus":
 		i := slices.Index(paneNames[:], arg)
 		if i < 0 {

@@ -40,6 +40,11 @@ type Options struct {
 	// Statement is the policy statement add-function-permission adds, as
 	// lambda:GetPolicy shows it.
 	Statement string
+	// Principals (users and roles), Networks and Responder are block-ip's:
+	// see BlockIPs.
+	Principals []Target
+	Networks   []NetRef
+	Responder  []string
 }
 
 // ActionInfo describes one action for help texts and completion.
@@ -84,6 +89,8 @@ var Actions = []ActionInfo{
 	{Name: "account-scp", Kinds: []Kind{KindAccount}, Undo: "remove-account-scp", Short: "attach a deny-all service control policy to a compromised member account (stops its applications; spares the incident-response roles)", Target: "ACCOUNT"},
 	{Name: "remove-account-scp", Kinds: []Kind{KindAccount}, Undo: "account-scp", Short: "detach and delete the deny SCP warroom attached to a member account", Target: "ACCOUNT"},
 	{Name: "add-function-permission", Kinds: []Kind{KindFunction}, Undo: "remove-function-permission", Short: "add a statement to a Lambda function's resource policy", Target: "function/NAME --statement FILE|-"},
+	{Name: "block-ip", Kinds: []Kind{KindSourceIPs}, Undo: "unblock-ip", Short: "deny requests from source IPs (aws:SourceIp deny on users and roles, network ACL deny where the attacker opened access)", Target: "IP|CIDR …"},
+	{Name: "unblock-ip", Kinds: []Kind{KindSourceIPs}, Undo: "block-ip", Short: "lift a source IP block", Target: "IP|CIDR …"},
 }
 
 // Info returns the description of the named action.
@@ -192,6 +199,17 @@ func New(name string, t Target, o Options) (Action, error) {
 			return nil, fmt.Errorf("remove-function-permission %s: no statement id given (--statement-id ID)", t.ID)
 		}
 		return &RemovePermission{Region: t.Region, Function: t.ID, StatementID: o.StatementID}, nil
+	case "block-ip", "unblock-ip":
+		ips := make([]string, 0, len(t.IDs))
+		for _, s := range t.IDs {
+			c, err := ParseBlockIP(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			ips = append(ips, c)
+		}
+		return &BlockIPs{IPs: ips, Principals: slices.Clone(o.Principals), Networks: slices.Clone(o.Networks),
+			Responder: slices.Clone(o.Responder), Lift: name == "unblock-ip"}, nil
 	case "account-scp":
 		return &AccountSCP{Account: t.ID}, nil
 	case "remove-account-scp":
@@ -278,6 +296,16 @@ func ParseArg(action, arg, region string) (Target, error) {
 		return Target{Kind: KindKey, ID: id, User: user}, nil
 	case KindUser, KindRole:
 		return principalArg(arg, info.Kinds[0]), nil
+	case KindSourceIPs:
+		t := Target{Kind: KindSourceIPs}
+		for _, s := range strings.FieldsFunc(strings.TrimPrefix(arg, "ips/"), func(r rune) bool { return r == ',' || r == ' ' }) {
+			c, err := ParseBlockIP(s)
+			if err != nil {
+				return Target{}, fmt.Errorf("%s: %w", action, err)
+			}
+			t.IDs = append(t.IDs, c)
+		}
+		return t, nil
 	case KindSecurityGroup:
 		id := strings.TrimPrefix(arg, "security-group/")
 		if !strings.HasPrefix(id, "sg-") {
@@ -326,6 +354,9 @@ func kindOfAction(action, target string) Kind {
 // FromIntent rebuilds the action an intent was journaled for, so that an
 // action whose outcome is unknown can be verified.
 func FromIntent(in state.ActionIntent) (Action, error) {
+	if a, ok, err := blockFromIntent(in); ok {
+		return a, err
+	}
 	if a, ok, err := footholdFromIntent(in); ok {
 		return a, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -232,6 +233,17 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			var o *ec2.AuthorizeSecurityGroupIngressOutput
 			o, err = cl.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: s("GroupId"), IpPermissions: perms, DryRun: dr})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "CreateNetworkAclEntry":
+			var o *ec2.CreateNetworkAclEntryOutput
+			o, err = cl.CreateNetworkAclEntry(ctx, &ec2.CreateNetworkAclEntryInput{NetworkAclId: s("NetworkAclId"), RuleNumber: int32Param(p["RuleNumber"]),
+				Protocol: s("Protocol"), RuleAction: ec2types.RuleAction(p["RuleAction"]), Egress: aws.Bool(p["Egress"] == "true"),
+				CidrBlock: s("CidrBlock"), Ipv6CidrBlock: s("Ipv6CidrBlock"), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "DeleteNetworkAclEntry":
+			var o *ec2.DeleteNetworkAclEntryOutput
+			o, err = cl.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: s("NetworkAclId"), RuleNumber: int32Param(p["RuleNumber"]),
+				Egress: aws.Bool(p["Egress"] == "true"), DryRun: dr})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 		}
@@ -317,6 +329,15 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 	}
 	requestID, _ = awsmw.GetRequestIDMetadata(md)
 	return out, requestID, nil
+}
+
+// int32Param reads a numeric call parameter; nil when it is not one.
+func int32Param(v string) *int32 {
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return nil
+	}
+	return aws.Int32(int32(n))
 }
 
 // meta returns an output's metadata, or none when the output is nil (the

@@ -92,6 +92,8 @@ func (t Target) String() string {
 		return strings.Join(t.IDs, ",")
 	case KindTagResource:
 		return "tag/" + strings.Join(t.IDs, ",")
+	case KindSourceIPs:
+		return "ips/" + strings.Join(t.IDs, ",")
 	}
 	return string(t.Kind) + "/" + t.ID
 }
@@ -100,7 +102,7 @@ func (t Target) String() string {
 // the target.
 func (t Target) Name() string {
 	switch t.Kind {
-	case KindInstances, KindSpot, KindTagResource:
+	case KindInstances, KindSpot, KindTagResource, KindSourceIPs:
 		return strings.Join(t.IDs, ",")
 	case KindMFA:
 		return t.User
@@ -131,6 +133,8 @@ func ParseTarget(kind Kind, s, region string) (Target, error) {
 		t.IDs = splitList(s)
 	case KindTagResource:
 		t.IDs = splitList(strings.TrimPrefix(s, "tag/"))
+	case KindSourceIPs:
+		t.IDs = splitList(strings.TrimPrefix(s, "ips/"))
 	default:
 		return t, fmt.Errorf("target %q: unknown kind %q", s, kind)
 	}

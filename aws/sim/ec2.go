@@ -41,6 +41,9 @@ func ec2Service(s *Sim) *Service {
 			"RevokeSecurityGroupIngress":    {Handle: s.ec2RevokeIngress},
 			"CreateTags":                    {Handle: s.ec2CreateTags},
 			"CreateSnapshot":                {Handle: s.ec2CreateSnapshot},
+			"DescribeNetworkAcls":           {Handle: s.ec2DescribeNetworkAcls, ReadOnly: true},
+			"CreateNetworkAclEntry":         {Handle: s.ec2CreateNetworkAclEntry},
+			"DeleteNetworkAclEntry":         {Handle: s.ec2DeleteNetworkAclEntry},
 		}}
 }
 

@@ -440,7 +440,7 @@ func (o *Org) scpDeniesLocked(s *Sim, req *Request, action string) *Error {
 		}
 		principal = c.Role.ARN
 	}
-	ctx := evalContext{Now: req.Now, Strings: map[string]string{
+	ctx := evalContext{Now: req.Now, SourceIP: req.SourceIP, Strings: map[string]string{
 		"aws:principalarn":     principal,
 		"aws:principalaccount": s.acct.ID,
 		"aws:principalorgid":   o.id,

@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -81,6 +82,10 @@ type evalContext struct {
 	// Strings are the string condition keys known for the request, by
 	// lower-case name (sts:externalid, aws:principalarn …).
 	Strings map[string]string
+	// SourceIP is aws:SourceIp: the address the request came from (the
+	// drill's actors each bind their own loopback address, so it is the
+	// connection's remote address). Empty: the key is absent.
+	SourceIP string
 }
 
 // denies reports whether the document has a Deny statement that applies to
@@ -165,7 +170,7 @@ func wildcardMatch(pattern, s string) bool {
 // operators on aws:TokenIssueTime and aws:CurrentTime, and StringEquals,
 // StringNotEquals and StringLike (with their IgnoreCase forms), the ARN
 // operators (ArnEquals, ArnLike, ArnNotEquals, ArnNotLike) and Bool on the
-// keys in ctx.Strings. Any other operator or key makes the condition fail
+// keys in ctx.Strings, and IpAddress and NotIpAddress on aws:SourceIp. Any other operator or key makes the condition fail
 // (a key absent from the request fails every operator, the Not forms too).
 func conditionsHold(cond map[string]map[string]oneOrMany[string], ctx evalContext) bool {
 	for op, kv := range cond {
@@ -188,6 +193,14 @@ func conditionsHold(cond map[string]map[string]oneOrMany[string], ctx evalContex
 			if op == "Bool" {
 				have, ok := ctx.Strings[strings.ToLower(key)]
 				if !ok || !stringCondition("StringEqualsIgnoreCase", have, vals) {
+					return false
+				}
+				continue
+			}
+			if op == "IpAddress" || op == "NotIpAddress" {
+				// aws:SourceIp is the only address key the sim knows; a
+				// request without one fails both operators, as at AWS.
+				if strings.ToLower(key) != "aws:sourceip" || ctx.SourceIP == "" || !ipCondition(op, ctx.SourceIP, vals) {
 					return false
 				}
 				continue
@@ -241,6 +254,35 @@ func conditionsHold(cond map[string]map[string]oneOrMany[string], ctx evalContex
 		}
 	}
 	return true
+}
+
+// ipCondition evaluates IpAddress or NotIpAddress: whether have is in one
+// of the CIDR blocks (or addresses) vals lists. A value that is neither
+// matches nothing.
+func ipCondition(op, have string, vals []string) bool {
+	ip, err := netip.ParseAddr(have)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	in := false
+	for _, v := range vals {
+		pfx, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				continue
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		if pfx.Contains(ip) {
+			in = true
+		}
+	}
+	if op == "NotIpAddress" {
+		return !in
+	}
+	return in
 }
 
 // stringCondition evaluates one string condition operator.
@@ -342,7 +384,7 @@ func (s *Sim) authorizeLocked(req *Request, action string, policies bool) *Error
 		// account; the role's trust policy decides (stsAssumeRole).
 		return nil
 	}
-	ctx := evalContext{Now: req.Now}
+	ctx := evalContext{Now: req.Now, SourceIP: req.SourceIP}
 	if c.Kind != credLongTerm {
 		ctx.TokenIssued = c.Created
 	}

@@ -238,7 +238,7 @@ func (s *Sim) trustAllows(r *Request, ro *role) bool {
 	if err := json.Unmarshal([]byte(decodeDoc(ro.Trust)), &t); err != nil {
 		return false
 	}
-	ctx := evalContext{Now: r.Now, Strings: map[string]string{
+	ctx := evalContext{Now: r.Now, SourceIP: r.SourceIP, Strings: map[string]string{
 		"aws:principalarn":     r.Caller.ARN,
 		"aws:principalaccount": r.Caller.AccountID,
 	}}

@@ -85,8 +85,12 @@ usage or I/O errors.`,
   warroom contain terminate-instances i-0abc,i-0def --region ap-southeast-3 -j incident/journal.jsonl`,
 	}
 	for _, info := range contain.Actions {
+		if info.Kinds[0] == contain.KindSourceIPs {
+			continue // block-ip [--undo] takes addresses, not one target
+		}
 		c.AddCommand(newActionCmd(e, info))
 	}
+	c.AddCommand(newBlockIPCmd(e))
 	c.AddCommand(newCredentialCmd(e, false), newCredentialCmd(e, true))
 	return c
 }
