@@ -163,6 +163,7 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(lambdaService(s))
 	s.Register(organizationsService(nil, s))
 	s.Register(athenaService(s))
+	s.Register(guarddutyService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()
