@@ -35,9 +35,9 @@ type GuardDuty struct {
 
 // GuardDutyRegion is one Region's answer.
 type GuardDutyRegion struct {
-	Region    string    `json:"region"`
-	Status    string    `json:"status"`
-	Detectors []string  `json:"detectors,omitempty"`
+	Region    string             `json:"region"`
+	Status    string             `json:"status"`
+	Detectors []string           `json:"detectors,omitempty"`
 	Findings  []GuardDutyFinding `json:"findings,omitempty"`
 	// Error is what failed (denied, throttled, failed): AWS's code and
 	// message, naming the call and Region.
@@ -173,8 +173,8 @@ func (s *Store) guardDutyWith(status string) []string {
 // a key of a suspect family, a suspect principal, an instance the family
 // launched, or an address the family called from.
 type FindingTie struct {
-	What  string // "key", "principal", "instance", "ip"
-	Value string
+	What  string `json:"what"` // "key", "principal", "instance", "ip"
+	Value string `json:"value"`
 }
 
 // String is "key AKIA…".
@@ -223,4 +223,24 @@ func (s *Store) familyCalledFrom(ip string, x *SuspectSet) bool {
 		}
 	}
 	return false
+}
+
+// TiedFinding is a finding with what ties it to the incident.
+type TiedFinding struct {
+	GuardDutyFinding
+	Ties []FindingTie `json:"ties,omitempty"`
+}
+
+// Family reports whether the finding names something of a suspect family.
+func (t TiedFinding) Family() bool { return len(t.Ties) > 0 }
+
+// TiedFindings returns every finding (GuardDutyFindings' order) with its
+// ties to x: the one list the console, the CLI and the report show.
+func (s *Store) TiedFindings(x *SuspectSet, cr *Creators) []TiedFinding {
+	fs := s.GuardDutyFindings()
+	out := make([]TiedFinding, len(fs))
+	for i, f := range fs {
+		out[i] = TiedFinding{GuardDutyFinding: f, Ties: s.FindingTies(f, x, cr)}
+	}
+	return out
 }
