@@ -186,6 +186,9 @@ func (t FindingTie) String() string { return t.What + " " + t.Value }
 // remote address (one a family key called from). None: the finding is not
 // tied to the incident as the journal knows it.
 func (s *Store) FindingTies(f GuardDutyFinding, x *SuspectSet, cr *Creators) []FindingTie {
+	if x == nil {
+		return nil
+	}
 	var out []FindingTie
 	if f.AccessKeyID != "" && x.Key(f.AccessKeyID) {
 		out = append(out, FindingTie{"key", f.AccessKeyID})
