@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -120,7 +122,7 @@ func (s *Sim) EnableGuardDuty(region string) (string, error) {
 	if d := st.regions[region]; d != nil {
 		return d.ID, nil
 	}
-	d := &gdDetector{ID: s.ids.str(lowerHex, 32), Created: s.clock.Now().UTC(), byWhat: map[string]*gdFinding{}}
+	d := &gdDetector{ID: gdID(s.acct.ID, region), Created: s.clock.Now().UTC(), byWhat: map[string]*gdFinding{}}
 	st.regions[region] = d
 	return d.ID, nil
 }
@@ -182,11 +184,19 @@ func (s *Sim) ReportFinding(region string, f GuardDutyFinding) (string, bool) {
 		}
 		return g.ID, true
 	}
-	g := &gdFinding{GuardDutyFinding: f, ID: s.ids.str(lowerHex, 32), Count: 1, FirstSeen: at, LastSeen: at,
+	g := &gdFinding{GuardDutyFinding: f, ID: gdID(d.ID, what, strconv.Itoa(len(d.findings))), Count: 1, FirstSeen: at, LastSeen: at,
 		Created: now, Upd: now, region: region, detector: d.ID}
 	d.findings = append(d.findings, g)
 	d.byWhat[what] = g
 	return g.ID, true
+}
+
+// gdID is a GuardDuty id (32 lower-case hex digits) derived from parts:
+// drawing it from the sim's seeded generator would shift every id drawn
+// after it, and what a seed makes would depend on GuardDuty.
+func gdID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:16])
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -23,7 +23,7 @@ func (e *testEnv) guardduty(c Credentials, region string) *guardduty.Client {
 // gdSample is a finding about the attacker's key from its address.
 func gdSample(i int) GuardDutyFinding {
 	return GuardDutyFinding{Type: "Recon:IAMUser/MaliciousIPCaller", Severity: 5, ResourceType: "AccessKey",
-		Title: "Reconnaissance API ListUsers was invoked from a known malicious IP address.",
+		Title:       "Reconnaissance API ListUsers was invoked from a known malicious IP address.",
 		AccessKeyID: "AKIAEXAMPLE000000001", PrincipalID: "AIDAEXAMPLE", UserName: "ci-deployer", UserType: "IAMUser",
 		API: "ListUsers", ServiceName: "iam.amazonaws.com", RemoteIP: fmt.Sprintf("198.51.100.%d", i)}
 }
@@ -149,7 +149,7 @@ func TestGuardDutyErrors(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, fault, want string
-		call             func() error
+		call              func() error
 	}{
 		{"unknown detector", "", "BadRequestException", func() error {
 			_, err := gd.ListFindings(ctx, &guardduty.ListFindingsInput{DetectorId: aws.String("0000")})
