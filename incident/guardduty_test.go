@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/state"
@@ -23,7 +21,7 @@ func TestGuardDutyProducer(t *testing.T) {
 	defer srv.Close()
 	c := s.Responder()
 	sess, err := session.Load(context.Background(), session.Options{Endpoint: srv.URL, MaxBackoff: 5 * time.Millisecond,
-		MaxAttempts: 2, Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+		MaxAttempts: 2, Credentials: session.StaticCredentials(c.AccessKeyID, c.SecretAccessKey, "")})
 	if err != nil {
 		t.Fatal(err)
 	}
