@@ -186,6 +186,12 @@ func (t FindingTie) String() string { return t.What + " " + t.Value }
 // remote address (one a family key called from). None: the finding is not
 // tied to the incident as the journal knows it.
 func (s *Store) FindingTies(f GuardDutyFinding, x *SuspectSet, cr *Creators) []FindingTie {
+	return s.findingTies(f, x, cr, nil)
+}
+
+// findingTies is FindingTies with the answers for addresses already
+// asked (ips, when not nil): many findings name the same address.
+func (s *Store) findingTies(f GuardDutyFinding, x *SuspectSet, cr *Creators, ips map[string]bool) []FindingTie {
 	if x == nil {
 		return nil
 	}
@@ -206,22 +212,44 @@ func (s *Store) FindingTies(f GuardDutyFinding, x *SuspectSet, cr *Creators) []F
 			out = append(out, FindingTie{"instance", f.InstanceID})
 		}
 	}
-	if f.RemoteIP != "" && s.familyCalledFrom(f.RemoteIP, x) {
-		out = append(out, FindingTie{"ip", f.RemoteIP})
+	if f.RemoteIP != "" {
+		called, ok := ips[f.RemoteIP]
+		if !ok {
+			called = s.familyCalledFrom(f.RemoteIP, x)
+			if ips != nil {
+				ips[f.RemoteIP] = called
+			}
+		}
+		if called {
+			out = append(out, FindingTie{"ip", f.RemoteIP})
+		}
 	}
 	return out
 }
 
-// familyCalledFrom reports whether a key of x signed a call from ip.
+// familyCalledFrom reports whether a key of x (or a principal marked) signed
+// a call from ip: the posting lists of the address and of the family's
+// keys intersected, then, for marked principals, the address's events.
 func (s *Store) familyCalledFrom(ip string, x *SuspectSet) bool {
+	if len(x.keys) > 0 {
+		keys := make([]string, 0, len(x.keys))
+		for k := range x.keys {
+			keys = append(keys, k)
+		}
+		if f, err := ParseFilter("ip:" + ip + " key:" + strings.Join(keys, ",")); err == nil && s.Events.Query(f).Len() > 0 {
+			return true
+		}
+	}
+	if len(x.principals) == 0 {
+		return false
+	}
 	f, err := ParseFilter("ip:" + ip)
 	if err != nil {
 		return false
 	}
 	res := s.Events.Query(f)
 	for i := 0; i < res.Len(); i++ {
-		ev := s.Events.Event(res.At(i))
-		if x.Has(ev.AccessKeyID, ev.Principal) {
+		if ev := s.Events.Event(res.At(i)); x.Has("", ev.Principal) {
 			return true
 		}
 	}
@@ -242,8 +270,9 @@ func (t TiedFinding) Family() bool { return len(t.Ties) > 0 }
 func (s *Store) TiedFindings(x *SuspectSet, cr *Creators) []TiedFinding {
 	fs := s.GuardDutyFindings()
 	out := make([]TiedFinding, len(fs))
+	ips := map[string]bool{}
 	for i, f := range fs {
-		out[i] = TiedFinding{GuardDutyFinding: f, Ties: s.FindingTies(f, x, cr)}
+		out[i] = TiedFinding{GuardDutyFinding: f, Ties: s.findingTies(f, x, cr, ips)}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -113,4 +114,27 @@ func TestCheckpointKeepsGuardDuty(t *testing.T) {
 	if !reflect.DeepEqual(o.store.GuardDuty, mustFold(t, path).GuardDuty) || len(o.store.GuardDutyFindings()) != 3 {
 		t.Fatalf("GuardDuty after the checkpoint: %+v", o.store.GuardDuty)
 	}
+}
+
+// BenchmarkTiedFindings: the console's status line and `:findings` tie
+// every finding to the family on each draw; 300 findings over a journal
+// of tens of thousands of events, their addresses the events' own.
+func BenchmarkTiedFindings(b *testing.B) {
+	s, _, err := Replay(eventsJournal(b, 3, 4000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fs []GuardDutyFinding
+	for i := range 300 {
+		fs = append(fs, GuardDutyFinding{ID: strconv.Itoa(i), Region: "us-east-1", Type: "Recon:IAMUser/MaliciousIPCaller", Severity: float64(i % 9),
+			AccessKeyID: poolKey[i%len(poolKey)], RemoteIP: poolIP[i%len(poolIP)], UserName: "alice"})
+	}
+	s.GuardDuty = map[string]Dated[GuardDutyRegion]{"us-east-1": {V: GuardDutyRegion{Region: "us-east-1", Status: GuardDutyEnabled, Findings: fs}}}
+	x := s.SuspectSet()
+	for b.Loop() {
+		if len(s.TiedFindings(x, nil)) != 300 {
+			b.Fatal("findings lost")
+		}
+	}
+	b.ReportMetric(float64(s.Events.Len()), "events")
 }

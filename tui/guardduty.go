@@ -65,6 +65,25 @@ func guarddutyPart(s *state.Store, x *state.SuspectSet) string {
 	return out
 }
 
+// gdCache is the GuardDuty part as of a store's line and suspect set:
+// tying findings to the family reads posting lists, not a draw's work.
+type gdCache struct {
+	seq  int64
+	sus  *state.SuspectSet
+	part string
+	ok   bool
+}
+
+// guarddutyPart is the status line's part, from the cache while neither
+// the store nor the suspect set changed.
+func (m *Model) guarddutyPart(v *viewCtx) string {
+	c := &m.gd
+	if !c.ok || c.seq != m.store.Seq || c.sus != v.sus {
+		*c = gdCache{seq: m.store.Seq, sus: v.sus, part: guarddutyPart(m.store, v.sus), ok: true}
+	}
+	return c.part
+}
+
 // findingsOf returns the findings that name key or ip.
 func findingsOf(s *state.Store, key, ip string) []state.GuardDutyFinding {
 	var out []state.GuardDutyFinding

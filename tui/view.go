@@ -252,7 +252,7 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if tp := trailPart(m.store); tp != "" {
 		parts = append(parts, part{text: tp, cut: true})
 	}
-	if gp := guarddutyPart(m.store, v.sus); gp != "" {
+	if gp := m.guarddutyPart(v); gp != "" {
 		parts = append(parts, part{text: gp, cut: true})
 	}
 	if r := m.runPart(v.now); r != "" {
