@@ -37,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 9 // 9: GuardDuty (Store.GuardDuty); 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 10 // 10: GuardDuty (Store.GuardDuty); 9: a seek point keeps the lineage's links as a length; 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -684,10 +684,12 @@ type ckFile struct {
 	// (see shared).
 	taint *atomic.Bool
 	// dedupeOnce builds t's dedupe set, which a clone for a seek point
-	// near S cuts rather than build its own (cut: see clone, build).
+	// borrows rather than build its own (cut: see clone, build).
 	dedupeOnce *sync.Once
-	cut        bool
-	base       *EventTable
+	// small is restJS less the lineage's links, for clone (nil: none).
+	small *restSmall
+	cut   bool
+	base  *EventTable
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -824,7 +826,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 		c.row.ro, c.row.flags = ctlog.ReadOnly(int8(bb[20])), bb[21]
 		sk.log = append(sk.log, c)
 	}
-	np := d.count(8 * (2 + numCols + 1 + 8 + 1))
+	np := d.count(8 * (2 + numCols + 1 + nPrefix + 1))
 	for range np {
 		if d.err != nil {
 			break
@@ -869,7 +871,7 @@ func decodeBody(r io.Reader, size int64, check func(binding) error) (*ckFile, er
 	if int64(len(marks)) != b.Mark.Seq {
 		return &ckFile{b: b}, fmt.Errorf("%w: %d replay marks for %d lines", errCheckpoint, len(marks), b.Mark.Seq)
 	}
-	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk, dedupeOnce: new(sync.Once)}, nil
+	return &ckFile{b: b, marks: marks, rest: rest, restJS: restJS, t: t, n: ne, seeks: sk, dedupeOnce: new(sync.Once), small: new(restSmall)}, nil
 }
 
 // build puts the store together: as of line S for point -1, else as of
@@ -885,7 +887,7 @@ func (f *ckFile) build(k int) (*Store, error) {
 		return nil, err
 	}
 	if f.cut && f.base != nil {
-		s.Events.cutDedupe(f.base, s.Events.Len())
+		s.Events.borrowDedupe(f.base)
 	}
 	return s, nil
 }

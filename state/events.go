@@ -122,8 +122,12 @@ type EventTable struct {
 	// dedupeStale is set when the table was loaded from a checkpoint:
 	// the set (keyed by this process's seed) is built on first use.
 	dedupeStale bool
-	seed        maphash.Seed
-	touched     uint64 // sink of AddBatch's early reads of dedupe slots
+	// dedupeBase, when set, is the table whose dedupe set t reads in
+	// place of its own (see borrowDedupe): a seek's table, which holds a
+	// prefix of that table's events.
+	dedupeBase *EventTable
+	seed       maphash.Seed
+	touched    uint64 // sink of AddBatch's early reads of dedupe slots
 
 	// order lists event ids sorted by (time, id); rank is its inverse.
 	// Events appended in time order extend both directly; others wait in
@@ -201,10 +205,10 @@ func (t *EventTable) AddBatch(rs []ctlog.Record, base EventRef) (added int) {
 		}
 		// A loop of nothing but the reads, so that the processor has them
 		// all in flight at once.
-		if len(t.dedupe) > 0 {
+		if d := t.dedupeSet(); len(d.dedupe) > 0 {
 			var sink uint64
 			for i := range n {
-				sink ^= t.dedupe[ids[i].h>>t.dedupeShift]
+				sink ^= d.dedupe[ids[i].h>>d.dedupeShift]
 			}
 			t.touched ^= sink // the reads must not be optimised away
 		}
@@ -348,6 +352,12 @@ func (t *EventTable) Grow(n int) {
 	}
 	t.reserve(len(t.time) + n)
 	t.freshDedupe()
+	if b := t.dedupeBase; b != nil {
+		if len(t.time)+n <= b.Len() {
+			return // the events to come are the base's
+		}
+		t.ownDedupe()
+	}
 	size := max(1024, len(t.dedupe))
 	for (t.nDedup+n)*4 >= size*3 {
 		size *= 2
@@ -657,13 +667,14 @@ func (t *EventTable) find(kind uint8, key [16]byte, eidv uint32) (uint32, bool) 
 // findHashed is find given the identity's hash h.
 func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bool) {
 	t.freshDedupe()
-	if len(t.dedupe) == 0 {
+	d := t.dedupeSet()
+	if len(d.dedupe) == 0 {
 		return 0, false
 	}
-	mask := uint64(len(t.dedupe) - 1)
+	mask := uint64(len(d.dedupe) - 1)
 	tag := h &^ (1<<32 - 1)
-	for i := h >> t.dedupeShift; ; i = (i + 1) & mask {
-		slot := t.dedupe[i]
+	for i := h >> d.dedupeShift; ; i = (i + 1) & mask {
+		slot := d.dedupe[i]
 		if slot == 0 {
 			return 0, false
 		}
@@ -671,8 +682,65 @@ func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bo
 			continue
 		}
 		id := uint32(slot) - 1
+		if int(id) >= len(t.time) {
+			continue // a borrowed set's event that t does not hold
+		}
 		if k, u := t.identity(id); k == kind && *u == *key {
 			return id, true
+		}
+	}
+}
+
+// dedupeSet is the table whose dedupe set t reads: t's, or the one it
+// borrows.
+func (t *EventTable) dedupeSet() *EventTable {
+	if t.dedupeBase != nil {
+		return t.dedupeBase
+	}
+	return t
+}
+
+// borrowDedupe makes t (loaded from a checkpoint, as of its first events:
+// a seek point) read base's dedupe set rather than build its own: base is
+// the checkpoint's table, of the same seed, its set built once. A fold
+// from the point adds base's next events again, with the same ids and
+// identities, which the set holds already: a lookup skips the events t
+// does not hold yet, and an insert that the set holds is done. The first
+// event the set does not hold as added (one after base's) makes t take a
+// copy of it less the events it does not hold (ownDedupe).
+func (t *EventTable) borrowDedupe(base *EventTable) bool {
+	if t.seed != base.seed || base.dedupeShift < 32 || len(base.dedupe) == 0 || base.dedupeStale || t.Len() > base.Len() {
+		return false
+	}
+	t.dedupe, t.dedupeShift, t.nDedup = nil, 0, 0
+	t.dedupeBase, t.dedupeStale = base, false
+	return true
+}
+
+// ownDedupe gives a table that borrows a dedupe set its own copy.
+func (t *EventTable) ownDedupe() {
+	base := t.dedupeBase
+	if base == nil {
+		return
+	}
+	t.dedupeBase = nil
+	if !t.cutDedupe(base, len(t.time)) {
+		t.dedupeStale = true
+		t.freshDedupe()
+	}
+}
+
+// holdsSlot reports whether t's own dedupe set holds event id, whose
+// identity hashes to h.
+func (t *EventTable) holdsSlot(id uint32, h uint64) bool {
+	mask := uint64(len(t.dedupe) - 1)
+	want := h&^(1<<32-1) | uint64(id+1)
+	for i := h >> t.dedupeShift; ; i = (i + 1) & mask {
+		switch t.dedupe[i] {
+		case want:
+			return true
+		case 0:
+			return false
 		}
 	}
 }
@@ -783,6 +851,12 @@ func (t *EventTable) dropDedupe(id uint32, h uint64) bool {
 
 // insertDedupe adds event id, whose identity hashes to h.
 func (t *EventTable) insertDedupe(id uint32, h uint64) {
+	if b := t.dedupeBase; b != nil {
+		if b.holdsSlot(id, h) {
+			return
+		}
+		t.ownDedupe()
+	}
 	if (t.nDedup+1)*4 >= len(t.dedupe)*3 {
 		t.resizeDedupe(max(1024, 2*len(t.dedupe)))
 	}

@@ -25,12 +25,15 @@ import (
 // values of event id as of P are those of the first change logged after P,
 // else those at S. The store's facts other than events are small: a point
 // keeps them as JSON, but for lists that only grow, which it keeps as
-// lengths of the checkpoint's lists.
+// lengths of the checkpoint's lists. The key lineage's links are such a
+// list (nothing changes or removes a link), and its byEvent map, which
+// only gains an event's first link as that link is added, is the
+// checkpoint's less the links after the point: a point keeps neither.
 //
 // Open records a point every seekEvents events or seekLines lines, so a
 // seek folds at most that much after the point it starts from.
 var (
-	seekEvents = 32 << 10
+	seekEvents = 16 << 10
 	seekLines  = 4 << 10
 )
 
@@ -55,7 +58,7 @@ type seekPoint struct {
 	seq    int64
 	events int
 	strs   [numCols + 1]int // strings of each column (and eid)
-	prefix [8]int           // lengths of the lists that only grow (see prefixLists)
+	prefix [nPrefix]int     // lengths of the lists that only grow (see prefixLists)
 	rest   []byte           // the other facts: ckStore JSON without those lists, deflated
 }
 
@@ -103,9 +106,14 @@ func (k *seeker) wrap(s *Store, apply func(journal.Entry) error) func(journal.En
 	}
 }
 
-// prefixLists returns the store's lists that only grow, in seekPoint order.
-func prefixLists(r *ckStore) [8]int {
-	return [8]int{len(r.Timeline), len(r.Skipped), len(r.Sessions), len(r.Ends), len(r.Notes), len(r.Repairs), len(r.Anchors), len(r.Problems)}
+// nPrefix is how many lists prefixLists returns.
+const nPrefix = 9
+
+// prefixLists returns the lengths of the store's lists that only grow, in
+// seekPoint order.
+func prefixLists(r *ckStore) [nPrefix]int {
+	return [nPrefix]int{len(r.Timeline), len(r.Skipped), len(r.Sessions), len(r.Ends), len(r.Notes), len(r.Repairs), len(r.Anchors), len(r.Problems),
+		len(r.Lineage.Links)}
 }
 
 // point records a seek point as of s's last line.
@@ -116,6 +124,7 @@ func (k *seeker) point(s *Store) error {
 		p.strs[i] = len(c.strs)
 	}
 	r.Timeline, r.Skipped, r.Sessions, r.Ends, r.Notes, r.Repairs, r.Anchors, r.Problems = nil, nil, nil, nil, nil, nil, nil, nil
+	r.Lineage.Links, r.Lineage.ByEvent = nil, nil
 	// Deflated: the key lineage, kept whole at each point, grows with
 	// the incident.
 	var buf bytes.Buffer
@@ -239,6 +248,14 @@ func (s *Store) restoreAt(f *ckFile, k int) error {
 	}
 	r.Timeline, r.Skipped, r.Sessions, r.Ends = cut(end.Timeline, p.prefix[0]), cut(end.Skipped, p.prefix[1]), cut(end.Sessions, p.prefix[2]), cut(end.Ends, p.prefix[3])
 	r.Notes, r.Repairs, r.Anchors, r.Problems = cut(end.Notes, p.prefix[4]), cut(end.Repairs, p.prefix[5]), cut(end.Anchors, p.prefix[6]), cut(end.Problems, p.prefix[7])
+	links := p.prefix[8]
+	r.Lineage.Links = cut(end.Lineage.Links, links)
+	r.Lineage.ByEvent = make(map[uint32]int, len(end.Lineage.ByEvent))
+	for e, i := range end.Lineage.ByEvent {
+		if i < links {
+			r.Lineage.ByEvent[e] = i
+		}
+	}
 	b := binding{Incident: f.b.Incident, Mark: journal.Mark{Seq: p.seq, Hash: hex.EncodeToString(f.marks[p.seq-1].hash[:]), Next: f.marks[p.seq].off}}
 	return s.restore(&r, b, n)
 }
@@ -272,9 +289,21 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 	c := *f
 	n := f.n
 	if k < 0 {
+		// The facts but the lineage's links, which the store copies
+		// (restore) and nothing changes: f's, decoded from the same bytes.
+		js := f.restJS
+		if f.small != nil {
+			f.small.Do(func() { f.small.js = withoutLinks(f.restJS) })
+			if f.small.js != nil {
+				js = f.small.js
+			}
+		}
 		c.rest = ckStore{}
-		if err := json.Unmarshal(f.restJS, &c.rest); err != nil {
+		if err := json.Unmarshal(js, &c.rest); err != nil {
 			return nil, fmt.Errorf("%w: facts: %v", errCheckpoint, err)
+		}
+		if len(js) != len(f.restJS) {
+			c.rest.Lineage.Links = f.rest.Lineage.Links
 		}
 	} else if k < len(f.seeks.points) {
 		n = max(0, min(n, f.seeks.points[k].events))
@@ -297,8 +326,8 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 	} else {
 		t.order = f.t.order // read by restoreAt, which makes the point's
 	}
-	if k >= 0 && f.n-n <= n/8 && f.dedupeOnce != nil {
-		// The dedupe set: f's (built once) less the events cut.
+	if k >= 0 && f.dedupeOnce != nil {
+		// The dedupe set: f's (built once), borrowed (see borrowDedupe).
 		f.dedupeOnce.Do(func() {
 			f.t.dedupeStale = true
 			f.t.freshDedupe()
@@ -341,4 +370,36 @@ func (f *ckFile) tainted() bool { return f.taint != nil && f.taint.Load() }
 // would), but for what is after it.
 func grown[E any](s []E, extra int) []E {
 	return append(s[:len(s):len(s)], make([]E, extra)...)[:len(s)]
+}
+
+// restSmall is a checkpoint's facts as JSON with the lineage's links
+// written as null (withoutLinks), made once.
+type restSmall struct {
+	sync.Once
+	js []byte
+}
+
+// withoutLinks returns js, a checkpoint's facts, with the value of the
+// lineage's Links written as null (most of the facts of an incident with
+// many minted keys), or nil when it finds none. Decoding it gives what
+// decoding js gives but for the links, which the caller takes from the
+// decoding of js: any other member is decoded from the same bytes (were a
+// key written twice, the links are still those of js).
+func withoutLinks(js []byte) []byte {
+	var out []byte
+	eachMember(js, func(k, v []byte) bool {
+		if string(k) != "Lineage" {
+			return true
+		}
+		eachMember(v, func(k, v []byte) bool {
+			if string(k) != "Links" {
+				return true
+			}
+			at := cap(js) - cap(v) // v is a slice of js
+			out = slices.Concat(js[:at], []byte("null"), js[at+len(v):])
+			return false
+		})
+		return false
+	})
+	return out
 }

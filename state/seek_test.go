@@ -1,0 +1,184 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/warroom-ir/warroom/state/ctlog"
+	"github.com/warroom-ir/warroom/state/journal"
+)
+
+// mintsJournal is eventsJournal with a line of minting calls after every
+// ten lines of random ones (rounds of them): a key mints a chain of
+// sessions, one of them minted again by a second copy of its event (a
+// second link), so that the lineage grows all along the journal.
+func mintsJournal(t *testing.T, seed uint64, rounds int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "inc.journal")
+	rec, err := OpenRecorder(path, IncidentOpened{ID: "wr-mints", Title: "mints"}, journal.Actor{User: "alice", Host: "jump1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	rng, g := rand.New(rand.NewPCG(seed, 7)), &gen{}
+	for i := range rounds {
+		appendEvents(t, rec, rng, g, 10)
+		var raws []json.RawMessage
+		parent := pick(rng, poolKey[:7])
+		for j := range 4 {
+			child := fmt.Sprintf("ASIAMINT%02d%02d", i, j)
+			rc := &ctlog.Record{EventID: uuidOf(5000 + 10*i + j), EventTime: t0.Add(time.Duration(rng.IntN(300)) * time.Minute),
+				EventName: "AssumeRole", EventSource: "sts.amazonaws.com", Region: "us-east-1", AccessKeyID: parent,
+				Minted: &ctlog.Minted{AccessKeyID: child}}
+			raws = append(raws, rawRecord(rc))
+			if j == 1 {
+				// The same call recorded again, naming another key.
+				rc2 := *rc
+				rc2.Minted = &ctlog.Minted{AccessKeyID: child + "X"}
+				raws = append(raws, rawRecord(&rc2))
+			}
+			parent = child
+		}
+		if _, _, err := rec.RecordRawEvents(fmt.Sprintf("mint:%d.json", i), raws, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// TestSeekRandom: a replay seeks to random positions in random order —
+// back to the end after others (the checkpoint's own store, built from
+// its facts less the lineage's links: withoutLinks), one before it, and
+// positions whose seek point keeps fewer of the lineage's links than the
+// checkpoint — and each store is the fresh fold of the journal's first
+// lines, built from the checkpoint.
+func TestSeekRandom(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 50, 6
+	path := mintsJournal(t, 21, 15)
+	openIndexed(t, path)
+	f, err := loadIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := len(f.rest.Lineage.Links)
+	cutLinks := 0
+	for _, p := range f.seeks.points {
+		if p.prefix[8] > 0 && p.prefix[8] < links {
+			cutLinks++
+		}
+	}
+	if links == 0 || cutLinks < 3 || len(f.rest.Lineage.ByEvent) == 0 {
+		t.Fatalf("%d links, %d seek points keep part of them: the test tests little", links, cutLinks)
+	}
+	if js := withoutLinks(f.restJS); js == nil || len(js) >= len(f.restJS) {
+		t.Fatal("withoutLinks found no links in the checkpoint's facts")
+	}
+	var lines []journal.Entry
+	if _, err := readVouched(path, func(e journal.Entry) error {
+		lines = append(lines, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.from == 0 {
+		t.Fatal("the replay did not open the checkpoint")
+	}
+	rng := rand.New(rand.NewPCG(21, 3))
+	at := []int{r.Len(), r.Len() - 1, r.Len() / 2, r.Len(), 1, r.Len()}
+	for range 25 {
+		at = append(at, 1+rng.IntN(r.Len()))
+	}
+	at = append(at, r.Len())
+	for _, n := range at {
+		// foldIndexed, not Fold: Fold would hide a seek that failed by
+		// folding from line 1.
+		fold := r.foldIndexed
+		if int64(n) < f.b.Mark.Seq && f.seeks.before(int64(n)) < 0 {
+			fold = r.Fold // before the first point: from line 1
+		}
+		got, err := fold(context.Background(), n)
+		if err != nil {
+			t.Fatalf("seek to %d: %v", n, err)
+		}
+		want := NewStore()
+		for _, e := range lines[:n] {
+			if err := want.Apply(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
+			t.Fatalf("seek to %d of %d: the store differs from the fold", n, r.Len())
+		}
+		// A seek's store is the console's: it folds on from there.
+		if n < r.Len() {
+			if err := got.Apply(lines[n]); err != nil {
+				t.Fatal(err)
+			}
+			if err := want.Apply(lines[n]); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
+				t.Fatalf("seek to %d then one more line: the store differs from the fold", n)
+			}
+		}
+	}
+
+	// A seek's table borrows the checkpoint's dedupe set; past the
+	// checkpoint's events it takes its own. Both tell copies from new
+	// events as the fold's table does.
+	n := r.Len() - 3
+	got, err := r.foldIndexed(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Events.dedupeBase == nil {
+		t.Fatal("the seek's table does not borrow the checkpoint's dedupe set")
+	}
+	want := NewStore()
+	for _, e := range lines {
+		if err := want.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range lines[n:] {
+		if err := got.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got.Events.dedupeBase == nil {
+		t.Fatal("the checkpoint's own events made the table copy the dedupe set")
+	}
+	var held uint32
+	for held = 0; got.Events.Event(held).EventID == ""; held++ {
+	}
+	e := got.Events.Event(held)
+	copied := &ctlog.Record{EventID: e.EventID, EventTime: e.Time, EventName: e.Name, EventSource: e.Source, Region: e.Region, AccessKeyID: e.AccessKeyID}
+	fresh := &ctlog.Record{EventID: uuidOf(99999), EventTime: t0, EventName: "GetObject", EventSource: "s3.amazonaws.com", AccessKeyID: "AKIANEW"}
+	for _, tb := range []*EventTable{got.Events, want.Events} {
+		next := uint32(tb.Len())
+		for i, rc := range []*ctlog.Record{copied, fresh, fresh, copied} {
+			id, _ := tb.Add(rc, EventRef{Offset: 1, Index: uint32(i)})
+			if wantID := map[bool]uint32{true: held, false: next}[rc == copied]; id != wantID {
+				t.Fatalf("record %d added as event %d, want %d", i, id, wantID)
+			}
+		}
+	}
+	if got.Events.dedupeBase != nil {
+		t.Fatal("a new event did not make the table take its own dedupe set")
+	}
+	if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
+		t.Fatal("past the checkpoint's events, the seek's store differs from the fold")
+	}
+}
