@@ -51,6 +51,7 @@ type Pacing struct {
 	Inventory time.Duration // inventory snapshots
 	Sweeps    time.Duration // Region sweeps
 	Anchor    time.Duration // anchors of the journal's head in CloudTrail
+	GuardDuty time.Duration // reads of GuardDuty's findings in every Region (guardduty.go); none when zero
 	// Integrity is how often the trails' log files are validated against
 	// their digests; IntegrityWindow how far back a check reaches at least
 	// (from the incident's start when that is earlier); DigestEvery how
@@ -66,7 +67,7 @@ type Pacing struct {
 // RealPacing is the pacing against a real account.
 func RealPacing() Pacing {
 	return Pacing{Since: trail.DefaultSince, Poll: trail.DefaultPollEvery, Health: trail.DefaultHealthEvery,
-		Regions: regions.DefaultEvery, Inventory: 5 * time.Minute, Sweeps: 5 * time.Minute, Anchor: 10 * time.Minute,
+		Regions: regions.DefaultEvery, Inventory: 5 * time.Minute, Sweeps: 5 * time.Minute, Anchor: 10 * time.Minute, GuardDuty: 5 * time.Minute,
 		Integrity: time.Hour, IntegrityWindow: 6 * time.Hour, DigestEvery: time.Hour,
 		ContainWait: 15 * time.Minute, ContainPoll: 5 * time.Second}
 }
@@ -84,6 +85,7 @@ func DrillPacing(speed float64) Pacing {
 	p.Regions = scale(p.Regions, 10*time.Second)
 	p.Inventory = scale(p.Inventory, 10*time.Second)
 	p.Sweeps = scale(p.Sweeps, 10*time.Second)
+	p.GuardDuty = scale(p.GuardDuty, 10*time.Second)
 	p.Anchor = scale(p.Anchor, 30*time.Second)
 	// The drill's trail writes a digest every drill hour (whole seconds,
 	// as aws/sim does); checked every half of one, so a tamper shows
@@ -438,6 +440,15 @@ func (c *Core) produce(ctx context.Context) error {
 	// CloudTrail's log files checked against its signed digests, now and
 	// every Pacing.Integrity (integrity.go); read-only too.
 	c.launch(ctx, func(ctx context.Context) error { return c.integrityLoop(ctx, home, began) })
+	c.launch(ctx, func(ctx context.Context) error {
+		// GuardDuty in every Region the account has (guardduty.go).
+		select {
+		case <-regionsRead:
+		case <-ctx.Done():
+			return nil
+		}
+		return c.guarddutyLoop(ctx, began)
+	})
 	c.launch(ctx, func(ctx context.Context) error {
 		// Sweep the Regions the account has, not just the home one.
 		select {

@@ -41,7 +41,9 @@ type Report struct {
 	Trails []Trail `json:"trail_integrity,omitempty"`
 	// BlockedIPs are the source addresses block-ip acted on (blockip.go).
 	BlockedIPs []BlockedIP `json:"blocked_ips,omitempty"`
-	Problems   []Problem   `json:"problems,omitempty"`
+	// GuardDuty is what GuardDuty found, when it was read (guardduty.go).
+	GuardDuty *GuardDuty `json:"guardduty,omitempty"`
+	Problems  []Problem  `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -273,6 +275,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.containment(s)
 	r.open(s)
 	r.trails(s)
+	r.guardduty(s, sus, opts)
 	return r
 }
 

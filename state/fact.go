@@ -33,6 +33,7 @@ const (
 	KindVerdict         Kind = "verdict"          // Verdict: is a suspect credential contained, read back from AWS
 	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
+	// KindGuardDuty (guardduty.go): GuardDuty, the findings of every Region read and where GuardDuty is not enabled.
 	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
 )
 

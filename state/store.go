@@ -73,6 +73,9 @@ type Store struct {
 	// inventories saw, oldest first: the known-good document to restore
 	// when the attacker changed it.
 	Trusts map[string][]Dated[string]
+	// GuardDuty holds, per Region, GuardDuty's latest answer and the
+	// findings last read there (guardduty.go).
+	GuardDuty map[string]Dated[GuardDutyRegion]
 	// Accounts holds the facts of member accounts, by account id
 	// (accounts.go): the home account's stay in the fields above.
 	Accounts map[string]*AccountFacts
@@ -501,6 +504,11 @@ func (s *Store) apply(e journal.Entry) error {
 		if v, err = decode[Anchor](e); err == nil {
 			s.Anchors = append(s.Anchors, dated(e, v))
 			sum = fmt.Sprintf("head of line %d anchored in CloudTrail (%s, %s, request %s)", v.Seq, v.Call, v.Region, v.RequestID)
+		}
+	case KindGuardDuty:
+		var v GuardDuty
+		if v, err = decode[GuardDuty](e); err == nil {
+			sum = s.applyGuardDuty(dated(e, v))
 		}
 	case KindTrailIntegrity:
 		var v TrailIntegrity

@@ -39,6 +39,7 @@ var commandList = []command{
 	{name: "zoom", desc: "zoom the focused pane"},
 	{name: "follow", desc: "follow the newest events and facts"},
 	{name: "detail", desc: "open the selected item in full"},
+	{name: "findings", desc: "GuardDuty's findings in full, the family's first, and where GuardDuty is not enabled"},
 	{name: "copy", desc: "copy the selected id or ARN"},
 	{name: "theme", args: "NAME", desc: "switch theme (" + strings.Join(themes.Names(), ", ") + ")"},
 	{name: "help", desc: "show help"},
@@ -215,6 +216,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.journal.Follow()
 	case "detail":
 		return m.openDetail()
+	case "findings":
+		m.text = newTextView("GuardDuty findings", findingsText(m.vctx()))
+		m.applySizes()
 	case "copy":
 		return m.copySelection()
 	case "theme":

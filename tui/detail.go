@@ -106,6 +106,9 @@ func newDetail(v *viewCtx, s selection) *detailView {
 			}
 			add("class", c)
 		}
+		for _, f := range findingsOf(v.store, e.AccessKeyID, e.SourceIP) {
+			add("guardduty", severityGlyph(f)+" "+f.Type+" in "+f.Region+" (:findings)")
+		}
 		if e.AccessKeyID != "" {
 			d.family(v, e.AccessKeyID)
 		}

@@ -173,6 +173,8 @@ type Model struct {
 	tl *timeline
 	// ticker, when set, replaces play's timer (tests step play by hand).
 	ticker func(gen int) tea.Cmd
+	// gd caches the status line's GuardDuty part (guardduty.go).
+	gd gdCache
 }
 
 // New returns the console's root model.

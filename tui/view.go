@@ -252,6 +252,9 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if tp := trailPart(m.store); tp != "" {
 		parts = append(parts, part{text: tp, cut: true})
 	}
+	if gp := m.guarddutyPart(v); gp != "" {
+		parts = append(parts, part{text: gp, cut: true})
+	}
 	if r := m.runPart(v.now); r != "" {
 		parts = append(parts, part{text: r})
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -259,6 +260,11 @@ func (s *Session) CloudTrail(region string) *cloudtrail.Client {
 // session refuses it.
 func (s *Session) Athena(region string) *athena.Client {
 	return client(s, "athena", region, false, func(c aws.Config) *athena.Client { return athena.NewFromConfig(c) })
+}
+
+// GuardDuty returns a GuardDuty client for reading findings in region.
+func (s *Session) GuardDuty(region string) *guardduty.Client {
+	return client(s, "guardduty", region, false, func(c aws.Config) *guardduty.Client { return guardduty.NewFromConfig(c) })
 }
 
 // Lambda returns a Lambda client for reading in region.

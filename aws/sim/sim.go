@@ -1,6 +1,7 @@
 // Package sim is the drill account: a local AWS endpoint that speaks the
-// real wire protocols of IAM, STS, EC2, CloudTrail, Lambda and S3 to the
-// unmodified AWS SDK and CLI, checks SigV4 signatures against its own key
+// real wire protocols of IAM, STS, EC2, CloudTrail, Lambda, S3, Athena,
+// Organizations and GuardDuty to the unmodified AWS SDK and CLI, checks
+// SigV4 signatures against its own key
 // store, and records every call it serves as a CloudTrail record in the
 // real shape, delivered to LookupEvents and to the trail's S3 bucket after
 // a delay, as a real account would.
@@ -163,6 +164,7 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(lambdaService(s))
 	s.Register(organizationsService(nil, s))
 	s.Register(athenaService(s))
+	s.Register(guarddutyService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()

@@ -46,6 +46,9 @@ type drillArgs struct {
 	confirmDelay time.Duration
 	latency      time.Duration
 	started      func(*drillAccount)
+	// containWait, when set, replaces the pacing's ContainWait: a test
+	// that wants the playbook's first verdict, not its last.
+	containWait time.Duration
 }
 
 func newDrillCmd(e *env) *cobra.Command {
@@ -164,7 +167,11 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 			}
 			return b.String(), err
 		}}
-	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: incident.DrillPacing(a.speed), fact: fact,
+	pace := incident.DrillPacing(a.speed)
+	if a.containWait > 0 {
+		pace.ContainWait = a.containWait
+	}
+	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: pace, fact: fact,
 		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}, members: members, hunt: hc})
 	stopScenario()
 	<-done

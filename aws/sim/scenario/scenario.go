@@ -70,6 +70,9 @@ func New(name string, s *sim.Sim, endpoint string, opts Options) (*Scenario, err
 	if err := sc.setup(); err != nil {
 		return nil, err
 	}
+	if err := sc.enableGuardDuty(); err != nil {
+		return nil, err
+	}
 	attacker, err := newAttacker(sc)
 	if err != nil {
 		return nil, err
@@ -217,6 +220,7 @@ func (sc *Scenario) Run(ctx context.Context) error {
 				sc.attacker.run(ctx)
 			}
 		})
+		actors = append(actors, sc.runGuardDuty) // GuardDuty's findings on the attacker (guardduty.go)
 	}
 	for _, a := range actors {
 		wg.Add(1)
