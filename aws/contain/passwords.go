@@ -152,7 +152,7 @@ func (a *PasswordReset) Undo() Action {
 // PriorReset finds, in a journal's actions, the flag the latest password
 // reset of user found before it acted (its result's Prior), for an undo
 // in another process.
-func PriorReset(actions []state.Action, user string) (required, ok bool) {
+func PriorReset(actions []*state.Action, user string) (required, ok bool) {
 	target := principalTarget(KindUser, user).String()
 	for i := len(actions) - 1; i >= 0; i-- {
 		a := actions[i]

@@ -82,3 +82,22 @@ func (s *Sim) AWSQuarantine(user, policyARN string) error {
 	s.addEventLocked(ev, rec.RequestID)
 	return nil
 }
+
+// ThrottleOps makes every call of the named operations (IAM's
+// "UpdateLoginProfile" …) answer the protocol's throttling error, as AWS
+// does under a rate limit, until called again without them: the per-call
+// knob error-path tests use where Options.ThrottleRate would throttle
+// everything.
+func (s *Sim) ThrottleOps(ops ...string) {
+	m := map[string]bool{}
+	for _, o := range ops {
+		m[o] = true
+	}
+	s.throttleOps.Store(&m)
+}
+
+// throttledOp reports whether op is throttled by ThrottleOps.
+func (s *Sim) throttledOp(op string) bool {
+	m := s.throttleOps.Load()
+	return m != nil && (*m)[op]
+}
