@@ -274,3 +274,47 @@ func (c QuarantineCoverage) String() string {
 	}
 	return fmt.Sprintf("already denied by AWS's quarantine (%s): %s; NOT denied: %s", c.Policy, d, n)
 }
+
+// footholdActions are, per foothold kind (OpenFoothold.Kind), the calls an
+// attacker makes to plant or restore it: what a quarantine must deny for
+// that foothold to stay shut without the playbook's step.
+var footholdActions = map[string][]string{
+	"key":        {"iam:CreateAccessKey", "iam:UpdateAccessKey"},
+	"session":    {"sts:GetSessionToken", "sts:GetFederationToken", "sts:AssumeRole"},
+	"user":       {"iam:CreateUser", "iam:CreateAccessKey"},
+	"login":      {"iam:CreateLoginProfile", "iam:UpdateLoginProfile"},
+	"mfa":        {"iam:CreateVirtualMFADevice", "iam:EnableMFADevice"},
+	"policy":     {"iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachGroupPolicy", "iam:PutGroupPolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy"},
+	"trust":      {"iam:UpdateAssumeRolePolicy"},
+	"group":      {"iam:AddUserToGroup"},
+	"role":       {"iam:CreateRole", "sts:AssumeRole"},
+	"instance":   {"ec2:RunInstances", "ec2:StartInstances"},
+	"spot":       {"ec2:RequestSpotInstances"},
+	"key-pair":   {"ec2:ImportKeyPair", "ec2:CreateKeyPair"},
+	"function":   {"lambda:CreateFunction", "lambda:UpdateFunctionCode"},
+	"permission": {"lambda:AddPermission"},
+	"ingress":    {"ec2:AuthorizeSecurityGroupIngress"},
+	"trail":      {"cloudtrail:StopLogging", "cloudtrail:PutEventSelectors", "cloudtrail:DeleteTrail"},
+	"cloudtrail": {"cloudtrail:StopLogging", "cloudtrail:PutEventSelectors", "cloudtrail:DeleteTrail"},
+}
+
+// FootholdActions returns the calls that plant or restore footholds of
+// the given kinds (every kind warroom knows when none is given), each once,
+// sorted.
+func FootholdActions(kinds ...string) []string {
+	if len(kinds) == 0 {
+		for k := range footholdActions {
+			kinds = append(kinds, k)
+		}
+	}
+	var out []string
+	for _, k := range kinds {
+		for _, a := range footholdActions[k] {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -3,6 +3,7 @@ package contain
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,4 +146,46 @@ func fmtCalls(cs []state.Call) string {
 		}
 	}
 	return b.String()
+}
+
+// TestPlaybookCompletesAWSQuarantine: AWS quarantined the leaked key's
+// user (CloudTrail's record of it journaled); the credential playbook says
+// what the quarantine already denies of its footholds' calls and what it
+// does not, and still plans and runs every step: the key is deactivated,
+// the backdoor quarantined, and the verdict read back.
+func TestPlaybookCompletesAWSQuarantine(t *testing.T) {
+	d := newDrill(t)
+	in := compromise(t, d)
+	if err := d.sim.AWSQuarantine(in.leakedUser, "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"); err != nil {
+		t.Fatal(err)
+	}
+	d.ingest(t)
+	without := newDrill(t)
+	withoutIn := compromise(t, without)
+	base := stepNames(planCredential(t, without, withoutIn.leaked.AccessKeyID, CredentialOptions{}))
+
+	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{})
+	if len(pb.AWSQuarantine) != 1 {
+		t.Fatalf("AWSQuarantine = %+v", pb.AWSQuarantine)
+	}
+	q := pb.AWSQuarantine[0]
+	if !q.Sighting.ByAWS || q.Sighting.User != in.leakedUser || !q.Coverage.Known ||
+		!slices.Contains(q.Coverage.Denied, "iam:CreateAccessKey") || !slices.Contains(q.Coverage.NotDenied, "sts:AssumeRole") || !slices.Contains(q.Coverage.NotDenied, "ec2:ImportKeyPair") {
+		t.Errorf("note %+v", q)
+	}
+	if !slices.ContainsFunc(pb.Notes, func(n string) bool {
+		return strings.Contains(n, "not containment") && strings.Contains(n, "NOT denied: ")
+	}) {
+		t.Errorf("notes %q", pb.Notes)
+	}
+	// The quarantine changes no step.
+	if got := stepNames(pb); len(got) != len(base) {
+		t.Errorf("steps with the quarantine %v\nwithout %v", got, base)
+	}
+	if _, err := d.runner.Run(context.Background(), &SetKeyStatus{Key: in.leaked.AccessKeyID}, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if d.works(in.leaked) {
+		t.Error("the leaked key still works")
+	}
 }

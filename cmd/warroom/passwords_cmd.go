@@ -114,17 +114,6 @@ type quarantineReport struct {
 	Problems []string                   `json:"problems,omitempty"`
 }
 
-// footholdActions are the calls an attacker uses for the footholds the
-// credential playbook neutralises, judged against a quarantine's Deny list.
-var footholdActions = []string{
-	"iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateUser", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
-	"iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachGroupPolicy",
-	"iam:AddUserToGroup", "iam:UpdateAssumeRolePolicy", "iam:CreateRole", "sts:AssumeRole", "sts:GetSessionToken",
-	"sts:GetFederationToken", "ec2:RunInstances", "ec2:RequestSpotInstances", "ec2:ImportKeyPair",
-	"ec2:AuthorizeSecurityGroupIngress", "lambda:CreateFunction", "lambda:AddPermission", "cloudtrail:StopLogging",
-	"cloudtrail:PutEventSelectors", "cloudtrail:LookupEvents",
-}
-
 func newQuarantineCmd(e *env) *cobra.Command {
 	var path, output string
 	c := &cobra.Command{
@@ -188,7 +177,7 @@ func buildQuarantineReport(s *state.Store, raw func(state.EventRef) ([]byte, err
 	for _, sg := range r.Sightings {
 		if !seen[sg.ARN] {
 			seen[sg.ARN] = true
-			r.Coverage = append(r.Coverage, state.CoverActions(sg.ARN, footholdActions))
+			r.Coverage = append(r.Coverage, state.CoverActions(sg.ARN, state.FootholdActions()))
 		}
 	}
 	return r
