@@ -318,3 +318,28 @@ func FootholdActions(kinds ...string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// awsAttachFilter finds the successful AttachUserPolicy calls.
+var awsAttachFilter, _ = ParseFilter("event:AttachUserPolicy -failed")
+
+// AWSQuarantineSeen is what the console's status line shows of AWS's
+// quarantine without reading a record: the users the latest inventory shows
+// under one, and how many successful AttachUserPolicy calls CloudTrail shows
+// made from "AWS Internal" (AWS's own; their records name the user and the
+// policy, which FindQuarantines reads).
+func (s *Store) AWSQuarantineSeen() (sightings []QuarantineSighting, fromAWS int) {
+	if s == nil {
+		return nil, 0
+	}
+	sightings = s.InventoryQuarantines()
+	if s.Events == nil || awsAttachFilter == nil {
+		return sightings, 0
+	}
+	res := s.Events.Query(awsAttachFilter)
+	for i := 0; i < res.Len(); i++ {
+		if s.Events.Event(res.At(i)).SourceIP == "AWS Internal" {
+			fromAWS++
+		}
+	}
+	return sightings, fromAWS
+}

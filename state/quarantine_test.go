@@ -168,3 +168,21 @@ func TestFindPasswordChanges(t *testing.T) {
 		t.Errorf("by whom: %+v", got[1])
 	}
 }
+
+func TestAWSQuarantineSeen(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+	s := NewStore()
+	s.Events, _ = tableOf(t, []string{
+		iamRecord(1, t0, awsIdentity, "iam.amazonaws.com", "AttachUserPolicy", "AWS Internal", "",
+			`{"userName":"legacy-reporting","policyArn":"arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"}`),
+		iamRecord(2, t0, attackerIdentity, "iam.amazonaws.com", "AttachUserPolicy", "203.0.113.9", "",
+			`{"userName":"x","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`),
+	})
+	if sg, n := s.AWSQuarantineSeen(); len(sg) != 0 || n != 1 {
+		t.Errorf("before an inventory: %v %d", sg, n)
+	}
+	s.Inventory = &Inventory{Users: []User{{Name: "legacy-reporting", Policies: []Policy{{ARN: "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"}}}}}
+	if sg, n := s.AWSQuarantineSeen(); len(sg) != 1 || n != 1 {
+		t.Errorf("with an inventory: %v %d", sg, n)
+	}
+}
