@@ -38,8 +38,12 @@ type Report struct {
 	Verdicts []Verdict `json:"verdicts"`
 	Credits  []Credit  `json:"credits"`
 	// Trails is the CloudTrail log-file integrity of each trail validated.
-	Trails   []Trail   `json:"trail_integrity,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
+	Trails []Trail `json:"trail_integrity,omitempty"`
+	// AWSQuarantine is AWS's own quarantine of users (quarantine.go);
+	// Passwords the console passwords created or changed in the incident.
+	AWSQuarantine []AWSQuarantine        `json:"aws_quarantine,omitempty"`
+	Passwords     []state.PasswordChange `json:"passwords,omitempty"`
+	Problems      []Problem              `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -270,6 +274,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.containment(s)
 	r.open(s)
 	r.trails(s)
+	r.quarantine(s, opts)
 	return r
 }
 
