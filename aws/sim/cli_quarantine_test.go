@@ -50,15 +50,21 @@ func TestAWSCLIQuarantineAndPasswords(t *testing.T) {
 			return s["Effect"] == "Deny" && len(acts) == 89 && acts[0] == "cloudtrail:LookupEvents"
 		}, ""},
 		{"create-login-profile", []string{"iam", "create-login-profile", "--user-name", "alice", "--password", "Old-passw0rd!", "--no-password-reset-required"},
-			func(m map[string]any) bool { return m["LoginProfile"].(map[string]any)["PasswordResetRequired"] == false }, ""},
+			func(m map[string]any) bool {
+				return m["LoginProfile"].(map[string]any)["PasswordResetRequired"] == false
+			}, ""},
 		{"update-login-profile", []string{"iam", "update-login-profile", "--user-name", "alice", "--password-reset-required"},
 			func(m map[string]any) bool { return true }, ""},
 		{"get-login-profile", []string{"iam", "get-login-profile", "--user-name", "alice"},
-			func(m map[string]any) bool { return m["LoginProfile"].(map[string]any)["PasswordResetRequired"] == true }, ""},
+			func(m map[string]any) bool {
+				return m["LoginProfile"].(map[string]any)["PasswordResetRequired"] == true
+			}, ""},
 		{"update-login-profile back", []string{"iam", "update-login-profile", "--user-name", "alice", "--no-password-reset-required"},
 			func(m map[string]any) bool { return true }, ""},
 		{"get-login-profile back", []string{"iam", "get-login-profile", "--user-name", "alice"},
-			func(m map[string]any) bool { return m["LoginProfile"].(map[string]any)["PasswordResetRequired"] == false }, ""},
+			func(m map[string]any) bool {
+				return m["LoginProfile"].(map[string]any)["PasswordResetRequired"] == false
+			}, ""},
 		{"update-login-profile without one", []string{"iam", "update-login-profile", "--user-name", "nopass", "--password-reset-required"}, nil, "NoSuchEntity"},
 		{"get-login-profile without one", []string{"iam", "get-login-profile", "--user-name", "nopass"}, nil, "NoSuchEntity"},
 	}
