@@ -186,3 +186,26 @@ func TestAWSQuarantineSeen(t *testing.T) {
 		t.Errorf("with an inventory: %v %d", sg, n)
 	}
 }
+
+// BenchmarkAWSQuarantineSeen1M is the console's per-frame check for AWS's
+// quarantine over a million corpus events (the status line draws it on
+// every frame), with an inventory of 500 users.
+func BenchmarkAWSQuarantineSeen1M(b *testing.B) {
+	s := NewStore()
+	s.Events = loadCorpus(1_000_000)
+	inv := &Inventory{}
+	for i := range 500 {
+		inv.Users = append(inv.Users, User{Name: fmt.Sprintf("user-%04d", i), Policies: []Policy{
+			{Name: "ReadOnlyAccess", ARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}, {Name: "inline", Inline: true}}})
+	}
+	inv.Users[42].Policies = append(inv.Users[42].Policies, Policy{Name: "AWSCompromisedKeyQuarantineV3", ARN: "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"})
+	s.Inventory = inv
+	var n int
+	for b.Loop() {
+		sg, _ := s.AWSQuarantineSeen()
+		n = len(sg)
+	}
+	if n != 1 {
+		b.Fatalf("%d sightings", n)
+	}
+}
