@@ -24,41 +24,16 @@ type QuarantinePolicy struct {
 }
 
 // Denies reports whether the policy's Deny list matches action
-// ("service:Operation"; IAM's matching: case-insensitive, '*' and '?'
-// wildcards in the list).
+// ("service:Operation"), case-insensitively with '*' wildcards, by the
+// store's own glob (AWS's quarantine lists use '*', never '?').
 func (p QuarantinePolicy) Denies(action string) bool {
 	a := strings.ToLower(action)
 	for _, pat := range p.Deny {
-		if globMatch(strings.ToLower(pat), a) {
+		if newGlob(pat, false).match(a) {
 			return true
 		}
 	}
 	return false
-}
-
-// globMatch matches s against pattern, '*' any run, '?' any one byte.
-func globMatch(pattern, s string) bool {
-	px, sx, star, mark := 0, 0, -1, 0
-	for sx < len(s) {
-		switch {
-		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
-			px++
-			sx++
-		case px < len(pattern) && pattern[px] == '*':
-			star, mark = px, sx
-			px++
-		case star >= 0:
-			px = star + 1
-			mark++
-			sx = mark
-		default:
-			return false
-		}
-	}
-	for px < len(pattern) && pattern[px] == '*' {
-		px++
-	}
-	return px == len(pattern)
 }
 
 // quarantineDenyV2V3 is the Deny list of AWSCompromisedKeyQuarantineV2
