@@ -48,6 +48,8 @@ const (
 	ActionRevokeSessions = "revoke-sessions"
 	ActionQuarantine     = "quarantine"
 	ActionContainAll     = "contain-all"
+	// ActionPasswordReset: PasswordResetRequired on a user (contain.PasswordReset).
+	ActionPasswordReset = "password-reset"
 )
 
 // Plan is what an action will do, shown in full before it runs.
@@ -304,6 +306,12 @@ func (c *Containment) target(action string, t Target) (string, contain.Target, e
 		return "deactivate-key", contain.Target{Kind: contain.KindKey, ID: t.ID}, nil
 	case ActionRevokeSessions, ActionQuarantine:
 		ct, err := principal()
+		return action, ct, err
+	case ActionPasswordReset:
+		ct, err := principal()
+		if err == nil && ct.Kind != contain.KindUser {
+			err = fmt.Errorf("a password reset applies to a user, not a %s: select a user (or one of its keys)", ct.Kind)
+		}
 		return action, ct, err
 	case ActionContainAll:
 		if t.Kind == TargetResource {

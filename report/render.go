@@ -271,6 +271,7 @@ func render(w io.Writer, r *Report, st style) error {
 	renderTrails(&sb, r, st)
 	renderBlockedIPs(&sb, r, st)
 	renderGuardDuty(&sb, r, st)
+	renderQuarantine(&sb, r, st)
 
 	sb.WriteString(st.heading(2, "Notes"))
 	rows = nil

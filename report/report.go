@@ -43,7 +43,11 @@ type Report struct {
 	BlockedIPs []BlockedIP `json:"blocked_ips,omitempty"`
 	// GuardDuty is what GuardDuty found, when it was read (guardduty.go).
 	GuardDuty *GuardDuty `json:"guardduty,omitempty"`
-	Problems  []Problem  `json:"problems,omitempty"`
+	// AWSQuarantine is AWS's own quarantine of users (quarantine.go);
+	// Passwords the console passwords created or changed in the incident.
+	AWSQuarantine []AWSQuarantine        `json:"aws_quarantine,omitempty"`
+	Passwords     []state.PasswordChange `json:"passwords,omitempty"`
+	Problems      []Problem              `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -276,6 +280,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.open(s)
 	r.trails(s)
 	r.guardduty(s, sus, opts)
+	r.quarantine(s, opts)
 	return r
 }
 

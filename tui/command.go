@@ -26,6 +26,7 @@ type command struct {
 var commandList = []command{
 	{name: "filter", args: "EXPR", desc: "filter the stream (the filter language)"},
 	{name: "clear", desc: "clear the stream filter"},
+	{name: "passwords", desc: "filter the stream to console passwords created or changed, and by whom (root included)"},
 	{name: "note", args: "TEXT", desc: "add a note to the journal", journal: true},
 	{name: "suspect", desc: "mark the selected key or principal suspect", journal: true},
 	{name: "unsuspect", desc: "clear the selected item's suspect mark", journal: true},
@@ -34,6 +35,7 @@ var commandList = []command{
 	{name: "quarantine", desc: "plan: deny all for the selection", dangerous: true},
 	{name: "contain", desc: "plan: contain the selected suspect or account (its deny-all SCP)", dangerous: true},
 	{name: "block-ip", args: "[IP|CIDR…] [--undo]", desc: "plan: deny requests from source IPs (default: the suspect families'); --undo lifts it", dangerous: true},
+	{name: "password-reset", desc: "plan: require the selected user to choose a new console password at next sign-in", dangerous: true},
 	{name: "hunt", args: "FILTER", desc: "hunt the organisation trail in Athena; what it finds is journaled"},
 	{name: "focus", args: "PANE", desc: "focus stream, principals, regions or journal"},
 	{name: "zoom", desc: "zoom the focused pane"},
@@ -171,6 +173,12 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.setFilter(arg, f)
 	case "clear":
 		m.setFilter("", nil)
+	case "passwords":
+		// The filter preset: every console password created or changed,
+		// and by whom (root's at the sign-in page included).
+		f, _ := state.ParseFilter(PasswordsFilter)
+		m.setFilter(PasswordsFilter, f)
+		m.flash("stream: console passwords created or changed (the principal column says by whom; enter shows whose)", false)
 	case "hunt":
 		return m.startHunt(arg)
 	case "note":
@@ -201,6 +209,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		return m.requestPlan(ActionContainAll)
 	case "block-ip":
 		return m.requestBlockIP(arg)
+	case "password-reset":
+		return m.requestPlan(ActionPasswordReset)
 	case "focus":
 		i := slices.Index(paneNames[:], arg)
 		if i < 0 {

@@ -273,6 +273,11 @@ func (d *detailView) principal(v *viewCtx, s selection) {
 			continue
 		}
 		add("created", clock(u.Created, true)+" UTC")
+		for _, sg := range v.store.InventoryQuarantines() {
+			if sg.User == u.Name && inv == v.store.Inventory {
+				d.lines = append(d.lines, quarantineLines(sg)...)
+			}
+		}
 		if u.ConsolePassword {
 			add("console", "password set, last used "+ago(v.now, u.PasswordLastUsed))
 		}

@@ -63,6 +63,8 @@ type KeyMap struct {
 	Revoke     key.Binding
 	Quarantine key.Binding
 	ContainAll key.Binding
+	// PasswordReset plans a forced password reset for a user.
+	PasswordReset key.Binding
 
 	// Replay timeline: enabled only when replaying a journal.
 	PlayPause   key.Binding
@@ -129,10 +131,11 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		PivotIP:        b([]string{"i"}, "i", "filter on this event's source IP"),
 		ClearFilter:    b([]string{"x"}, "x", "clear the focused pane's filter (else the stream's)"),
 
-		Deactivate: b([]string{"D"}, "D", "plan: deactivate the access key"),
-		Revoke:     b([]string{"R"}, "R", "plan: revoke temporary sessions"),
-		Quarantine: b([]string{"Q"}, "Q", "plan: quarantine (deny all)"),
-		ContainAll: b([]string{"C"}, "C", "plan: contain a suspect or an account"),
+		Deactivate:    b([]string{"D"}, "D", "plan: deactivate the access key"),
+		Revoke:        b([]string{"R"}, "R", "plan: revoke temporary sessions"),
+		Quarantine:    b([]string{"Q"}, "Q", "plan: quarantine (deny all)"),
+		ContainAll:    b([]string{"C"}, "C", "plan: contain a suspect or an account"),
+		PasswordReset: b([]string{"P"}, "P", "plan: require a new console password at next sign-in (user)"),
 
 		PlayPause:   b([]string{"space"}, "space", "play or pause the replay"),
 		Faster:      b([]string{">", "+"}, ">", "play faster (up to 1000×)"),
@@ -166,7 +169,7 @@ func (k *KeyMap) replay() []*key.Binding {
 
 // containment returns pointers to the dangerous bindings.
 func (k *KeyMap) containment() []*key.Binding {
-	return []*key.Binding{&k.Deactivate, &k.Revoke, &k.Quarantine, &k.ContainAll}
+	return []*key.Binding{&k.Deactivate, &k.Revoke, &k.Quarantine, &k.ContainAll, &k.PasswordReset}
 }
 
 // KeyGroup is a named group of bindings, for help and the README.
@@ -187,7 +190,7 @@ func (k KeyMap) Groups() []KeyGroup {
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},
 		{Name: "Journal", Bindings: []key.Binding{k.Routine}},
 		{Name: "Replay", Bindings: []key.Binding{k.PlayPause, k.Faster, k.Slower, k.StepForward, k.StepBack, k.NextMark, k.PrevMark, k.Seek}},
-		{Name: "Containment", Dangerous: true, Bindings: []key.Binding{k.Deactivate, k.Revoke, k.Quarantine, k.ContainAll}},
+		{Name: "Containment", Dangerous: true, Bindings: []key.Binding{k.Deactivate, k.Revoke, k.Quarantine, k.ContainAll, k.PasswordReset}},
 		{Name: "Mouse", Bindings: []key.Binding{k.Click, k.Wheel}},
 		{Name: "Dialogs and inputs", Bindings: []key.Binding{k.Confirm, k.Cancel, k.Switch, k.Complete}},
 	}

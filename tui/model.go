@@ -527,6 +527,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.requestPlan(ActionQuarantine)
 	case key.Matches(msg, k.ContainAll):
 		return m.requestPlan(ActionContainAll)
+	case key.Matches(msg, k.PasswordReset):
+		return m.requestPlan(ActionPasswordReset)
 	case key.Matches(msg, k.PivotKey, k.PivotPrincipal, k.PivotIP):
 		m.pivot(msg)
 	case key.Matches(msg, k.ClearFilter):

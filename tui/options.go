@@ -68,6 +68,9 @@ const (
 	ActionRevokeSessions = "revoke-sessions"
 	ActionQuarantine     = "quarantine"
 	ActionContainAll     = "contain-all"
+	// ActionPasswordReset requires a user's new console password at the
+	// next sign-in (PasswordResetRequired), undoable.
+	ActionPasswordReset = "password-reset"
 )
 
 // Plan is what a containment action will do, shown in full before it runs.

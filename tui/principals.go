@@ -38,6 +38,8 @@ type prow struct {
 	// marks an account's row whose account the suspect families acted in.
 	acct    string
 	touched bool
+	// awsq is the AWS quarantine policy on a user ("" when none).
+	awsq string
 }
 
 // principalCols are the principals pane's columns, in reading order, with
@@ -307,6 +309,7 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			add(prow{sel: selection{kind: selRoot, arn: r.ARN, name: "root"},
 				kind: "root", label: "root", info: info, used: laterOf(r.PasswordLastUsed, r.KeyLastUsed)})
 		}
+		quarantined := quarantinedUsers(v.store)
 		users := append([]state.User(nil), inv.Users...)
 		sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
 		for _, u := range users {
@@ -325,10 +328,13 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 			if len(u.Groups) > 0 {
 				info = append(info, "groups "+strings.Join(u.Groups, ","))
 			}
+			if sg, ok := quarantined[u.Name]; ok {
+				info = append([]string{"▲ AWS quarantine " + strings.TrimPrefix(sg.Policy, "AWSCompromisedKeyQuarantine")}, info...)
+			}
 			r := prow{sel: selection{kind: selUser, arn: u.ARN, name: u.Name},
 				kind: "user", label: u.Name, info: strings.Join(info, ", "), admin: u.Admin,
 				new: isNew(u.New, u.Created), created: u.Created, used: u.PasswordLastUsed,
-				act: acts["user:"+u.Name]}
+				act: acts["user:"+u.Name], awsq: quarantined[u.Name].Policy}
 			if c, ok := v.store.Events.UserCreator(u.Name); ok {
 				r.creator = c
 				r.info = strings.TrimPrefix(r.info+", created by "+c, ", ")
@@ -642,6 +648,14 @@ func (p *principalsPane) Render(v *viewCtx) string {
 		case r.actMark != "":
 			status = r.actMark + " " + r.act.Intent.Action
 		}
+		if r.awsq != "" {
+			// AWS's quarantine is the top alert: it takes the status
+			// column, an action's mark moves to the info.
+			if r.actMark != "" {
+				info = strings.TrimPrefix(info+" · "+status, " · ")
+			}
+			status = "▲ AWS quarantine"
+		}
 		usedText := ""
 		if r.kind != "temp" && r.kind != "acct" {
 			usedText = lastUsed(v.now, r.used)
@@ -688,6 +702,8 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			text = v.st.Selected.Render(text)
 		case sus:
 			text = v.st.Suspect.Render(text)
+		case r.awsq != "":
+			text = v.st.Warning.Render(text)
 		case r.new:
 			text = v.st.New.Render(text)
 		case r.lin != nil && !r.lin.Expires.IsZero() && r.lin.Expires.After(v.now):
@@ -709,7 +725,7 @@ func (p *principalsPane) ShortHelp(k KeyMap) []key.Binding {
 
 // FullHelp implements pane.
 func (p *principalsPane) FullHelp(k KeyMap) [][]key.Binding {
-	more := []key.Binding{k.Filter, k.ClearFilter, k.Suspect, k.Detail, k.Copy, k.CopyMore}
+	more := []key.Binding{k.Filter, k.ClearFilter, k.Suspect, k.Detail, k.Copy, k.CopyMore, k.PasswordReset}
 	if p.org && k.ContainAll.Enabled() {
 		// What the containment key does on an account's row.
 		more = append(more, key.NewBinding(key.WithKeys(k.ContainAll.Keys()...),

@@ -241,6 +241,10 @@ func (m *Model) statusLine(v *viewCtx) string {
 	if m.tl != nil {
 		parts = append(parts, part{text: m.tl.status()})
 	}
+	// AWS's own quarantine: the top alert (cut, never dropped).
+	if q := quarantinePart(m.store); q != "" {
+		parts = append(parts, part{text: q, cut: true})
+	}
 	// A driver who left comes first (a follower must see it), then the
 	// stream's health: what 80 columns must show.
 	if d := driverPart(m.store); d != "" {

@@ -45,6 +45,9 @@ type Options struct {
 	Principals []Target
 	Networks   []NetRef
 	Responder  []string
+	// PriorReset is the PasswordResetRequired undo-password-reset puts
+	// back, when PriorResetKnown (PriorReset finds it in the journal).
+	PriorReset, PriorResetKnown bool
 }
 
 // ActionInfo describes one action for help texts and completion.
@@ -67,6 +70,8 @@ var Actions = []ActionInfo{
 	{Name: "quarantine", Kinds: []Kind{KindUser, KindRole}, Undo: "unquarantine", Short: "deny a principal everything", Target: "user/NAME | role/NAME"},
 	{Name: "unquarantine", Kinds: []Kind{KindUser, KindRole}, Undo: "quarantine", Short: "lift a quarantine", Target: "user/NAME | role/NAME"},
 	{Name: "delete-login-profile", Kinds: []Kind{KindUser}, Undo: CannotUndo, Short: "delete a user's console password", Target: "user/NAME"},
+	{Name: "password-reset", Kinds: []Kind{KindUser}, Undo: "undo-password-reset", Short: "require a user to choose a new console password at the next sign-in (PasswordResetRequired)", Target: "user/NAME"},
+	{Name: "undo-password-reset", Kinds: []Kind{KindUser}, Undo: "password-reset", Short: "put a user's password-reset flag back as it was before password-reset", Target: "user/NAME"},
 	{Name: "remove-mfa", Kinds: []Kind{KindMFA}, Undo: CannotUndo, Short: "deactivate and delete a user's MFA devices", Target: "mfa/USER[:SERIAL,…]"},
 	{Name: "teardown-user", Kinds: []Kind{KindUser}, Undo: CannotUndo, Short: "quarantine, record, strip and delete a user", Target: "user/NAME"},
 	{Name: "stop-instances", Kinds: []Kind{KindInstances}, Undo: "start them again by hand", Short: "stop instances (protection lifted first)", Target: "i-…,i-…"},
@@ -135,6 +140,10 @@ func New(name string, t Target, o Options) (Action, error) {
 		return NewUnquarantine(t.Kind, t.ID), nil
 	case "delete-login-profile":
 		return &DeleteLoginProfile{User: t.ID}, nil
+	case "password-reset":
+		return &PasswordReset{User: t.ID, Required: true}, nil
+	case "undo-password-reset":
+		return &PasswordReset{User: t.ID, Undoing: true, Required: o.PriorReset, PriorKnown: o.PriorResetKnown}, nil
 	case "remove-mfa":
 		return &RemoveMFA{User: t.User, Serials: t.IDs}, nil
 	case "teardown-user":

@@ -102,6 +102,12 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 			var o *iam.DetachRolePolicyOutput
 			o, err = cl.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: s("RoleName"), PolicyArn: s("PolicyArn")})
 			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
+		case "UpdateLoginProfile":
+			// Only the reset flag: warroom never sets a password.
+			var o *iam.UpdateLoginProfileOutput
+			o, err = cl.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: s("UserName"),
+				PasswordResetRequired: aws.Bool(p["PasswordResetRequired"] == "true")})
+			out, md = o, meta(o, func() middleware.Metadata { return o.ResultMetadata })
 		case "DeleteLoginProfile":
 			var o *iam.DeleteLoginProfileOutput
 			o, err = cl.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: s("UserName")})

@@ -627,6 +627,17 @@ type Playbook struct {
 	// has not named yet: not acted on, and the verdict is not
 	// "contained" while any is left.
 	Unsure []state.OpenFoothold
+	// AWSQuarantine lists AWS's own quarantine policies found on the
+	// family's users, each with what it already denies of the calls that
+	// plant or restore the playbook's footholds and what it does not. It
+	// changes no step: a quarantine is not containment.
+	AWSQuarantine []QuarantineNote
+}
+
+// QuarantineNote is one AWS quarantine policy on a user of the family.
+type QuarantineNote struct {
+	Sighting state.QuarantineSighting
+	Coverage state.QuarantineCoverage
 }
 
 // Irreversible reports whether any step cannot be undone: the playbook
@@ -713,6 +724,9 @@ type planView struct {
 	goodTrust map[string]string // by role: the document to restore
 	goodWhen  map[string]time.Time
 	unsure    []state.OpenFoothold
+	// quarantine: AWS's quarantine policies seen on any user (CloudTrail
+	// first, then the latest inventory).
+	quarantine []state.QuarantineSighting
 }
 
 // readPlan reads from s (and the raw records) all that planCredential
@@ -727,6 +741,8 @@ func readPlan(s *state.Store, raw Raw, key, account string) *planView {
 		}
 	}
 	fv.unsure = unattributed(s, raw, f)
+	fv.quarantine, _ = state.FindQuarantines(s.Events, raw)
+	fv.quarantine = append(fv.quarantine, s.InventoryQuarantines()...)
 	// The other accounts the family reached, from their own inventory and
 	// sweep (Refresh journals them with the account).
 	for _, acct := range sortedKeys(f.Members) {
@@ -806,7 +822,44 @@ func planFromView(ctx context.Context, env *Env, fv *planView, key string, o Cre
 	}
 	pb.Unsure = append(pb.Unsure, fv.unsure...)
 	planSteps(ctx, env, pb.Steps)
+	noteQuarantine(pb, fv.quarantine)
 	return pb, nil
+}
+
+// noteQuarantine adds to pb AWS's quarantine policies on the family's users
+// (the key's owner and the users it created), each judged against the
+// calls that plant or restore the footholds of pb's steps.
+func noteQuarantine(pb *Playbook, seen []state.QuarantineSighting) {
+	f := pb.Family
+	users := map[string]bool{f.Owner: f.Owner != ""}
+	for _, u := range f.Users {
+		users[u] = true
+	}
+	var kinds []string
+	for _, st := range pb.Steps {
+		if !slices.Contains(kinds, st.Foothold.Kind) {
+			kinds = append(kinds, st.Foothold.Kind)
+		}
+	}
+	actions := state.FootholdActions(kinds...)
+	if len(kinds) == 0 {
+		actions = state.FootholdActions()
+	}
+	done := map[string]bool{}
+	for _, sg := range seen {
+		if !users[sg.User] || done[sg.User+" "+sg.ARN] {
+			continue
+		}
+		done[sg.User+" "+sg.ARN] = true
+		n := QuarantineNote{Sighting: sg, Coverage: state.CoverActions(sg.ARN, actions)}
+		pb.AWSQuarantine = append(pb.AWSQuarantine, n)
+		by := ""
+		if sg.ByAWS {
+			by = ", attached by AWS"
+		}
+		pb.Notes = append(pb.Notes, fmt.Sprintf("▲ AWS's quarantine %s is on %s%s: it is not containment, every step still runs; %s",
+			sg.Policy, sg.User, by, n.Coverage))
+	}
 }
 
 // planAccount adds the steps that contain the family's footholds in one

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -139,7 +140,7 @@ func newAccount(id string) *account {
 		keys:     map[string]*credential{},
 		mfa:      map[string]*mfaDevice{},
 	}
-	for _, p := range awsManagedPolicies {
+	for _, p := range append(slices.Clone(awsManagedPolicies), quarantineManagedPolicies()...) {
 		a.policies[p.ARN] = &managedPolicy{Name: p.Name, ARN: p.ARN, ID: p.ID, Path: "/", Document: p.Document,
 			Created: time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC)}
 	}
@@ -154,8 +155,6 @@ var awsManagedPolicies = []managedPolicy{
 		Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","ec2:Describe*","cloudtrail:LookupEvents","cloudtrail:Describe*","cloudtrail:Get*","s3:Get*","s3:List*","lambda:List*","lambda:Get*"],"Resource":"*"}]}`},
 	{Name: "IAMUserChangePassword", ID: "ANPAJ4L4MM2A7QIEB56MS", ARN: "arn:aws:iam::aws:policy/IAMUserChangePassword",
 		Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ChangePassword"],"Resource":"*"}]}`},
-	{Name: "AWSCompromisedKeyQuarantineV3", ID: "ANPAZKAPJZG4JDYCXQPMQ", ARN: "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3",
-		Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["cloudtrail:LookupEvents","ec2:RequestSpotInstances","ec2:RunInstances","ec2:StartInstances","iam:AddUserToGroup","iam:AttachUserPolicy","iam:CreateAccessKey","iam:CreateLoginProfile","iam:CreateUser","iam:PutUserPolicy","iam:UpdateLoginProfile","lambda:CreateFunction","sts:GetFederationToken","sts:GetSessionToken"],"Resource":"*"}]}`},
 }
 
 // userARN returns the ARN of user name at path.

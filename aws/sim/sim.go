@@ -101,6 +101,8 @@ type Sim struct {
 	speed float64
 	// latency is added to every call (Options.Latency; SetLatency).
 	latency atomic.Int64
+	// throttleOps are the operations every call of which is throttled (ThrottleOps).
+	throttleOps atomic.Pointer[map[string]bool]
 	// bornSim is when the sim was made, by its own clock (see budgetTime).
 	bornSim time.Time
 

@@ -223,6 +223,13 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 				// session's.
 				t.Region = r.sess.HomeRegion()
 			}
+			if info.Name == "undo-password-reset" {
+				// The flag goes back to what the latest password-reset
+				// found before it acted, as its result in the journal says.
+				if led, _, err := state.ReadActions(r.path); err == nil {
+					opts.PriorReset, opts.PriorResetKnown = contain.PriorReset(led.Actions, t.ID)
+				}
+			}
 			a, err := contain.New(info.Name, t, opts)
 			if err != nil {
 				return usageErr(err)
@@ -280,6 +287,8 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 		_ = c.MarkFlagRequired("rule")
 	case "restore-event-selectors":
 		c.Flags().StringVar(&f.selectors, "selectors", "", "the known-good EventSelectors list as put-event-selectors takes it: a JSON file, or - for standard input (default: every management event, read and write)")
+	case "password-reset":
+		c.Flags().BoolVar(&f.undo, "undo", false, "put the user's password-reset flag back to what the journal's latest password-reset found (undo-password-reset)")
 	case "account-scp":
 		c.Flags().BoolVar(&f.undo, "undo", false, "detach and delete the deny SCP warroom attached to the account (remove-account-scp)")
 	case "remove-function-permission":
@@ -353,6 +362,7 @@ var actionExamples = map[string]string{
 	"deactivate-key": "AKIAIOSFODNN7EXAMPLE", "reactivate-key": "AKIAIOSFODNN7EXAMPLE", "delete-key": "AKIAIOSFODNN7EXAMPLE",
 	"rotate-key": "AKIAIOSFODNN7EXAMPLE", "revoke-sessions": "role/deploy", "unrevoke-sessions": "user/ci-deploy",
 	"quarantine": "user/svc-monitoring", "unquarantine": "user/svc-monitoring", "delete-login-profile": "user/svc-monitoring",
+	"password-reset": "user/alice.smith", "undo-password-reset": "user/alice.smith",
 	"remove-mfa": "mfa/svc-monitoring:arn:aws:iam::123456789012:mfa/phone", "teardown-user": "user/svc-monitoring",
 	"stop-instances": "i-0abc1234def567890 --region ap-southeast-3", "terminate-instances": "i-0abc1234def567890,i-0def --region ap-southeast-3 --snapshot",
 	"cancel-spot": "sir-abcd1234 --region me-central-1", "delete-key-pair": "kali --region ap-southeast-3",

@@ -34,6 +34,11 @@ type Options struct {
 	AttackAfter int
 	// Logf, when set, receives one line per actor step (never a secret).
 	Logf func(format string, args ...any)
+	// NoQuarantine leaves out AWS's move: by default, once the attacker
+	// holds its footholds and after a seed-chosen number of rounds (0 to
+	// 2), AWS finds the leaked key in public and attaches its quarantine
+	// policy (V2 or V3, seed-chosen) to the key's user.
+	NoQuarantine bool
 }
 
 // Scenario is one incident in progress.
@@ -51,6 +56,11 @@ type Scenario struct {
 	rotator    string
 	rotatorKey sim.Credentials
 	attacker   *Attacker
+
+	quarantine      string // the policy AWS attaches
+	quarantineAfter int    // rounds after the attacker is established
+	qmu             sync.Mutex
+	quarantinedAt   time.Time
 }
 
 // New sets up the account for the named scenario on s, which serves at
@@ -78,6 +88,9 @@ func New(name string, s *sim.Sim, endpoint string, opts Options) (*Scenario, err
 		return nil, err
 	}
 	sc.attacker = attacker
+	pick := rand.New(rand.NewPCG(opts.Seed^0x9a7a1e, opts.Seed+3))
+	sc.quarantine = []string{quarantineV2, quarantineV3}[pick.IntN(2)]
+	sc.quarantineAfter = pick.IntN(3)
 	return sc, nil
 }
 
@@ -89,6 +102,8 @@ var (
 )
 
 const (
+	quarantineV2   = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
+	quarantineV3   = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
 	adminPolicy    = "arn:aws:iam::aws:policy/AdministratorAccess"
 	readOnlyPolicy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 )
@@ -221,6 +236,9 @@ func (sc *Scenario) Run(ctx context.Context) error {
 			}
 		})
 		actors = append(actors, sc.runGuardDuty) // GuardDuty's findings on the attacker (guardduty.go)
+		if !sc.opts.NoQuarantine {
+			actors = append(actors, sc.runAWS)
+		}
 	}
 	for _, a := range actors {
 		wg.Add(1)
@@ -231,6 +249,36 @@ func (sc *Scenario) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// runAWS is AWS's side: once the attacker is established and a seed-chosen
+// number of rounds later, AWS's scan finds the leaked key in public and
+// quarantines its user.
+func (sc *Scenario) runAWS(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-sc.attacker.Established():
+	}
+	if sc.quarantineAfter > 0 && sc.pace(ctx, time.Duration(sc.quarantineAfter)*sc.opts.Round) != nil {
+		return
+	}
+	if err := sc.sim.AWSQuarantine(sc.leakedUser, sc.quarantine); err != nil {
+		sc.logf("aws: quarantine %s: %v", sc.leakedUser, err)
+		return
+	}
+	sc.qmu.Lock()
+	sc.quarantinedAt = sc.sim.Now()
+	sc.qmu.Unlock()
+	sc.logf("aws: attached %s to %s (the key was found in public)", sc.quarantine, sc.leakedUser)
+}
+
+// Quarantine is the AWS quarantine policy the scenario has AWS attach to
+// the leaked key's user, and when it did (zero until it has).
+func (sc *Scenario) Quarantine() (policyARN string, at time.Time) {
+	sc.qmu.Lock()
+	defer sc.qmu.Unlock()
+	return sc.quarantine, sc.quarantinedAt
 }
 
 // pace waits d of simulated time.
