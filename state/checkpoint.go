@@ -69,6 +69,7 @@ type ckStore struct {
 	Repairs      []Dated[JournalRepaired]
 	Anchors      []Dated[Anchor]
 	KeyInfos     map[string]Dated[KeyInfo]
+	Impacts      map[string]Dated[ImpactJudgement]
 	Verdicts     map[string]Dated[Verdict]
 	Integrity    map[string]Dated[TrailIntegrity]
 	Trusts       map[string][]Dated[string]
@@ -390,7 +391,7 @@ func storeRest(s *Store) *ckStore {
 		Sessions: s.Sessions, Ends: s.Ends, Notes: s.Notes, Suspects: s.Suspects,
 		Regions: s.Regions, RegionsAt: s.RegionsAt, Health: s.Health,
 		Inventory: s.Inventory, InventorySeq: s.InventorySeq, Sweeps: s.SweepList(),
-		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos,
+		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos, Impacts: s.Impacts,
 		Verdicts: s.Verdicts, Integrity: s.Integrity, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
 		OursActor: s.oursActor,
 		Claimed:   t.ours.claimed, Pending: t.ours.pending, PendMin: t.ours.pendingMin,
@@ -941,6 +942,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Suspects, r.Suspects)
 	orEmpty(&s.Health, r.Health)
 	orEmpty(&s.KeyInfos, r.KeyInfos)
+	orEmpty(&s.Impacts, r.Impacts)
 	orEmpty(&s.Verdicts, r.Verdicts)
 	orEmpty(&s.Integrity, r.Integrity)
 	s.noteUnvouched() // derived from Integrity

@@ -34,6 +34,7 @@ const (
 	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
 	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
+	// KindImpact (impact.go): ImpactJudgement, a contained credential judged safe to delete or not.
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before
