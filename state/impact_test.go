@@ -127,10 +127,10 @@ func TestImpactGroups(t *testing.T) {
 		{name: "quiet for a day", now: 80 + day + 1, calls: calls, safe: true, why: "no call matching", matching: 1, new: 1},
 		{name: "application still calling", now: containMin + day + 60,
 			calls: append(slices.Clone(calls), impCall{min: containMin + day + 30, ip: appIP, agent: appAgent, err: "InvalidClientTokenId"}),
-			why: "still called", matching: 1, new: 1},
+			why:   "still called", matching: 1, new: 1},
 		{name: "attacker still calling does not hold deletion", now: containMin + day + 60,
 			calls: append(slices.Clone(calls), impCall{min: containMin + day + 30, ip: evilIP, agent: evilAgent, err: "InvalidClientTokenId"}),
-			safe: true, why: "no call matching", matching: 1, new: 1},
+			safe:  true, why: "no call matching", matching: 1, new: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,7 +168,9 @@ func TestImpactGroups(t *testing.T) {
 // TestImpactMatchEdges: the edge cases of telling the owner's application
 // from the attacker.
 func TestImpactMatchEdges(t *testing.T) {
-	after := func(ip, agent string) impCall { return impCall{min: 70, ip: ip, agent: agent, err: "InvalidClientTokenId"} }
+	after := func(ip, agent string) impCall {
+		return impCall{min: 70, ip: ip, agent: agent, err: "InvalidClientTokenId"}
+	}
 	cases := []struct {
 		name   string
 		before []impCall
