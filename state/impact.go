@@ -357,8 +357,8 @@ func (s *Store) credentialEvents(im *Impact) []Event {
 
 // impactLeak finds when the incident began for a credential whose calls
 // are evs: the first call from any address and user agent that made a
-// call of note (a severity class: recon, credential access, persistence …)
-// with it before it was contained. A pair that did something notable is
+// call of note (a severity class: recon, credential access, persistence …;
+// not a call that failed to authenticate) with it before it was contained. A pair that did something notable is
 // taken for the attacker's from its first call on; what came before is
 // the credential's normal use. Zero when no call was of note.
 func impactLeak(evs []Event, contained time.Time) (time.Time, string) {
@@ -368,7 +368,7 @@ func impactLeak(evs []Event, contained time.Time) (time.Time, string) {
 		if !e.Time.Before(contained) {
 			break
 		}
-		if ClassifyEvent(e).Class != ClassNone {
+		if ClassifyEvent(e).Class != ClassNone && !authFailure[e.ErrorCode] {
 			bad[pairKey{canonicalIP(e.SourceIP), e.UserAgent}] = true
 		}
 	}
@@ -378,6 +378,15 @@ func impactLeak(evs []Event, contained time.Time) (time.Time, string) {
 		}
 	}
 	return time.Time{}, ""
+}
+
+// authFailure lists the error codes of a call whose credential did not
+// authenticate: a dead key's caller, attacker or owner, says nothing of
+// intent (EC2 records its codes with "Client." in front).
+var authFailure = map[string]bool{
+	"InvalidClientTokenId": true, "AuthFailure": true, "Client.AuthFailure": true, "UnrecognizedClientException": true,
+	"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "ExpiredToken": true, "ExpiredTokenException": true,
+	"Client.RequestExpired": true, "InvalidSignatureException": true,
 }
 
 // judgeImpact says whether the credential is safe to delete, and why. It

@@ -343,3 +343,15 @@ func FuzzImpactGroups(f *testing.F) {
 		}
 	})
 }
+
+// TestImpactAuthFailureIsNotOfNote: the owner's call that failed to
+// authenticate just before the containment was journaled (CloudTrail's
+// times are to the second) does not make it the attacker.
+func TestImpactAuthFailureIsNotOfNote(t *testing.T) {
+	calls := append(impBaseline(), impCall{min: containMin - 1, ip: appIP, agent: appAgent, err: "InvalidClientTokenId"},
+		impCall{min: 70, ip: appIP, agent: appAgent, err: "InvalidClientTokenId"})
+	im := impStore(t, calls).Impact(ImpactOptions{Now: impT0.Add(90 * time.Minute)})[0]
+	if !im.LeakAt.Equal(impT0.Add(40*time.Minute)) || im.Groups[0].Match != MatchBefore {
+		t.Fatalf("leak %v, groups %+v", im.LeakAt, im.Groups)
+	}
+}
