@@ -66,7 +66,7 @@ func TestReportingJobAfterDeactivation(t *testing.T) {
 	// deactivation may be either side of it.
 	contained := d.sim.Now().Truncate(time.Second).Add(time.Second)
 	// Let the application call a few times with the dead key.
-	_ = d.sim.Pace(ctx, 2*30*time.Second)
+	waitFor(t, "the second after the deactivation", func() bool { return d.sim.Now().After(contained) })
 	// The attacker retries from its own address.
 	for range 2 {
 		if _, err := evilIAM.ListUsers(ctx, &iam.ListUsersInput{}); err == nil {
