@@ -2,6 +2,7 @@ package state
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -98,6 +99,9 @@ type Impact struct {
 	Action      string    `json:"action"`
 	ActionID    string    `json:"action_id"`
 	ContainedAt time.Time `json:"contained_at"`
+	// ContainedBy says where ContainedAt comes from: "cloudtrail" (the
+	// account's record of warroom's call) or "journal" (the result's line).
+	ContainedBy string `json:"contained_by"`
 	// Undone: warroom reactivated the key (or unrevoked) after; the watch
 	// ends there.
 	Undone time.Time `json:"undone,omitzero"`
@@ -152,6 +156,11 @@ type ImpactOptions struct {
 	LeakAt time.Time
 	// Now: when the judgement is made; the store's last fact time when zero.
 	Now time.Time
+	// Raw reads an event's raw record (a RawReader's Raw). With it, the
+	// containment's time is the account's: when CloudTrail recorded
+	// warroom's own call, found by its request id; without it, or before
+	// CloudTrail has the call, when the result was journaled.
+	Raw func(EventRef) ([]byte, error)
 }
 
 // Impact returns the watch over every credential warroom contained (a
@@ -176,7 +185,7 @@ func (s *Store) Impact(o ImpactOptions) []Impact {
 		if cred := undoneCredential(a); cred != "" {
 			// An undo ends the watch.
 			if i, ok := seen[a.Intent.Account+"|"+cred]; ok && out[i].Undone.IsZero() {
-				out[i].Undone = resultTime(a)
+				out[i].Undone, _ = s.containedAt(a, o.Raw)
 			}
 			continue
 		}
@@ -188,18 +197,57 @@ func (s *Store) Impact(o ImpactOptions) []Impact {
 		if i, ok := seen[id]; ok {
 			// Contained again after an undo: the watch restarts.
 			if !out[i].Undone.IsZero() {
-				out[i].ContainedAt, out[i].Action, out[i].ActionID, out[i].Undone = resultTime(a), a.Intent.Action, a.Intent.ActionID, time.Time{}
+				out[i].ContainedAt, out[i].ContainedBy = s.containedAt(a, o.Raw)
+				out[i].Action, out[i].ActionID, out[i].Undone = a.Intent.Action, a.Intent.ActionID, time.Time{}
 			}
 			continue
 		}
 		seen[id] = len(out)
+		at, by := s.containedAt(a, o.Raw)
 		out = append(out, Impact{Credential: cred, Kind: kind, Account: a.Intent.Account, Action: a.Intent.Action,
-			ActionID: a.Intent.ActionID, ContainedAt: resultTime(a), QuietFor: o.QuietFor, Now: o.Now})
+			ActionID: a.Intent.ActionID, ContainedAt: at, ContainedBy: by, QuietFor: o.QuietFor, Now: o.Now})
 	}
 	for i := range out {
 		s.watch(&out[i], o.LeakAt)
 	}
 	return out
+}
+
+// containedAt is when action a took effect by the account's clock: the
+// latest time CloudTrail recorded one of its calls (matched by request
+// id, which is unique), else when its result was journaled.
+func (s *Store) containedAt(a *Action, raw func(EventRef) ([]byte, error)) (time.Time, string) {
+	ids := map[string]bool{}
+	var names []string
+	for _, c := range a.Result.Calls {
+		if c.RequestID != "" && c.Error == "" {
+			ids[c.RequestID] = true
+			_, name, _ := strings.Cut(c.API, ":")
+			names = append(names, name)
+		}
+	}
+	if raw == nil || len(ids) == 0 {
+		return resultTime(a), "journal"
+	}
+	res := s.Events.Query(&Filter{Terms: []Term{{Field: FieldEvent, Value: names}}})
+	var at time.Time
+	for _, id := range res.IDs() {
+		e := s.Events.Event(id)
+		b, err := raw(e.Ref)
+		if err != nil {
+			continue
+		}
+		var r struct {
+			RequestID string `json:"requestID"`
+		}
+		if json.Unmarshal(b, &r) == nil && ids[r.RequestID] && e.Time.After(at) {
+			at = e.Time
+		}
+	}
+	if at.IsZero() {
+		return resultTime(a), "journal"
+	}
+	return at.UTC(), "cloudtrail"
 }
 
 // resultTime is when an action's result was journaled (its intent's time

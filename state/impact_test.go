@@ -355,3 +355,35 @@ func TestImpactAuthFailureIsNotOfNote(t *testing.T) {
 		t.Fatalf("leak %v, groups %+v", im.LeakAt, im.Groups)
 	}
 }
+
+// TestImpactAccountClock: with the raw records, the containment's time is
+// when CloudTrail recorded warroom's call (the account's clock), found by
+// its request id, not when the result was journaled.
+func TestImpactAccountClock(t *testing.T) {
+	s := NewStore()
+	apply := func(seq int64, kind Kind, v any, min int) {
+		data, _ := json.Marshal(v)
+		if err := s.Apply(journal.Entry{Seq: seq, At: impT0.Add(time.Duration(min) * time.Minute), Kind: string(kind), Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(1, KindIncidentOpened, IncidentOpened{ID: "wr-clock"}, 0)
+	// The account's clock runs 2 hours behind the responder's.
+	acct := impT0.Add(-2 * time.Hour)
+	raw := []byte(`{"requestID":"req-1","eventName":"UpdateAccessKey"}`)
+	s.Events.Add(&ctlog.Record{EventID: uuidOf(1), EventTime: acct.Add(60 * time.Minute), EventName: "UpdateAccessKey",
+		EventSource: "iam.amazonaws.com", Raw: raw}, EventRef{})
+	s.Events.Add(&ctlog.Record{EventID: uuidOf(2), EventTime: acct.Add(70 * time.Minute), EventName: "GetCallerIdentity",
+		EventSource: "sts.amazonaws.com", AccessKeyID: impKey, SourceIP: appIP, UserAgent: appAgent, ErrorCode: "InvalidClientTokenId", Raw: raw}, EventRef{})
+	apply(2, KindActionIntent, ActionIntent{ActionID: "a1", Action: "deactivate-key", Target: impKey}, 60)
+	apply(3, KindActionResult, ActionResult{ActionID: "a1", OK: true, Calls: []CallResult{{API: "iam:UpdateAccessKey", RequestID: "req-1"}}}, 60)
+	now := acct.Add(80 * time.Minute)
+	im := s.Impact(ImpactOptions{Now: now, Raw: func(EventRef) ([]byte, error) { return raw, nil }})[0]
+	if im.ContainedBy != "cloudtrail" || !im.ContainedAt.Equal(acct.Add(60*time.Minute)) || len(im.Groups) != 1 {
+		t.Fatalf("with the records: %s %v, %d groups", im.ContainedBy, im.ContainedAt, len(im.Groups))
+	}
+	im = s.Impact(ImpactOptions{Now: now})[0]
+	if im.ContainedBy != "journal" || len(im.Groups) != 0 {
+		t.Fatalf("without: %s %v, %d groups", im.ContainedBy, im.ContainedAt, len(im.Groups))
+	}
+}

@@ -44,8 +44,8 @@ first call from the address and agent that made the credential's first call of n
 A credential is safe to delete once it has been watched for --quiet-for and nothing matching
 its use before the incident called within that time (with no use before the incident to
 compare with: nothing at all), and IAM does not say it was used successfully after it was
-contained. --check reads that from AWS now (iam:GetAccessKeyLastUsed, with
-sts:GetAccessKeyInfo), journaled as key.info facts; a read that fails is shown and the rest
+contained. --check reads that from AWS now (iam:GetAccessKeyLastUsed, which counts only
+calls that authenticated), journaled as key.info facts, and judges by the account's clock; a read that fails is shown and the rest
 goes on from CloudTrail. Each judgement is journaled as an impact.judgement fact when it
 changes.
 
@@ -93,6 +93,9 @@ func runImpact(ctx context.Context, e *env, o *impactOpts) error {
 	if err != nil {
 		return err
 	}
+	raw := state.NewRawReader(o.path)
+	defer raw.Close()
+	opts.Raw = raw.Raw
 	opts.Now = time.Now().UTC()
 	im := s.Impact(opts)
 	if len(im) == 0 {
@@ -111,16 +114,16 @@ func runImpact(ctx context.Context, e *env, o *impactOpts) error {
 			return err
 		}
 		rec = a.rec
+		var now time.Time
 		for _, x := range im {
 			if x.Kind != "key" {
 				continue
 			}
-			ki, err := inventory.Whois(ctx, a.sess, x.Credential, a.id.AccountID)
-			if err != nil {
-				a.finish()
-				return usageErr(err)
-			}
+			ki := inventory.LastUsed(ctx, a.sess, x.Credential)
 			failed = failed || len(ki.Errors) > 0
+			if len(ki.Errors) == 0 && ki.CheckedAt.After(now) {
+				now = ki.CheckedAt
+			}
 			if _, err := rec.Record(state.KindKeyInfo, ki); err != nil {
 				a.finish()
 				return usageErr(err)
@@ -134,7 +137,11 @@ func runImpact(ctx context.Context, e *env, o *impactOpts) error {
 			a.finish()
 			return err
 		}
-		opts.Now = time.Now().UTC()
+		// The account's clock, which CloudTrail's times run on, when IAM
+		// answered.
+		if opts.Now = time.Now().UTC(); !now.IsZero() {
+			opts.Now = now
+		}
 		im = s.Impact(opts)
 	} else {
 		if rec, err = state.OpenRecorder(o.path, state.IncidentOpened{}, state.LocalActor()); err != nil {
