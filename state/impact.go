@@ -124,10 +124,12 @@ type Impact struct {
 	LastUsedAt     time.Time   `json:"last_used_checked_at,omitzero"`
 	LastUsedErrors []CallError `json:"last_used_errors,omitempty"`
 	// QuietFor, SafeToDelete and Why: the judgement, made at Now.
-	QuietFor     time.Duration `json:"quiet_for"`
-	Now          time.Time     `json:"now"`
-	SafeToDelete bool          `json:"safe_to_delete"`
-	Why          string        `json:"why"`
+	QuietFor time.Duration `json:"-"`
+	// Quiet is QuietFor as written ("24h"), for JSON.
+	Quiet        string    `json:"quiet_for"`
+	Now          time.Time `json:"now"`
+	SafeToDelete bool      `json:"safe_to_delete"`
+	Why          string    `json:"why"`
 }
 
 // Judgement is the fact to journal for im.
@@ -208,6 +210,7 @@ func (s *Store) Impact(o ImpactOptions) []Impact {
 			ActionID: a.Intent.ActionID, ContainedAt: at, ContainedBy: by, QuietFor: o.QuietFor, Now: o.Now})
 	}
 	for i := range out {
+		out[i].Quiet, out[i].Groups = shortDur(o.QuietFor), []ImpactGroup{}
 		s.watch(&out[i], o.LeakAt)
 	}
 	return out
