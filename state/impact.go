@@ -502,3 +502,62 @@ func (j ImpactJudgement) Summary() string {
 	}
 	return fmt.Sprintf("impact watch on %s: %s: %s", j.Credential, word, j.Why)
 }
+
+// Lines is the watch as plain text, one line a string: the credential and
+// the judgement, the incident's start, IAM's last use, then each group
+// (address, calls, errors, times; its agent and calls; its note). The
+// command line and the console both show it; the text from CloudTrail in
+// it is raw: the caller sanitises it for where it goes.
+func (im *Impact) Lines() []string {
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(time.DateTime)
+	}
+	verdict := "✗ NOT YET SAFE TO DELETE"
+	if im.SafeToDelete {
+		verdict = "✓ SAFE TO DELETE"
+	}
+	where := ""
+	if im.Account != "" {
+		where = " in " + im.Account
+	}
+	out := []string{fmt.Sprintf("%s (%s%s at %s): %s — %s", im.Credential, im.Action, where, ts(im.ContainedAt), verdict, im.Why)}
+	if im.LeakAt.IsZero() {
+		out = append(out, "  incident start: unknown (no call of note before containment; --leak-at tells it)")
+	} else {
+		out = append(out, fmt.Sprintf("  incident start: %s (%s); %s before it", ts(im.LeakAt), im.LeakFrom, Plural(im.Baseline, "call")))
+	}
+	switch {
+	case len(im.LastUsedErrors) > 0:
+		for _, ce := range im.LastUsedErrors {
+			out = append(out, fmt.Sprintf("  ! last use not read: %s: %s", ce.Call, ce.Error))
+		}
+	case !im.LastUsedAt.IsZero() && im.LastUsed.IsZero():
+		out = append(out, fmt.Sprintf("  IAM (read %s): never used", ts(im.LastUsedAt)))
+	case !im.LastUsedAt.IsZero():
+		out = append(out, fmt.Sprintf("  IAM (read %s): last used successfully %s", ts(im.LastUsedAt), ts(im.LastUsed)))
+	case im.Kind == "key":
+		out = append(out, "  IAM: last use not read (warroom impact --check reads it)")
+	}
+	if len(im.Groups) == 0 {
+		out = append(out, "  no call since containment")
+	}
+	for _, g := range im.Groups {
+		glyph := "▲ new"
+		if g.Match == MatchBefore {
+			glyph = "● matches use before the incident"
+		}
+		failed := ""
+		if g.Failed > 0 {
+			failed = fmt.Sprintf(" (%d failed: %s)", g.Failed, strings.Join(g.Errors, ","))
+		}
+		out = append(out, fmt.Sprintf("  %s  %s  %s%s  %s … %s", glyph, g.SourceIP, Plural(g.Calls, "call"), failed, ts(g.First), ts(g.Last)),
+			fmt.Sprintf("      agent %s; %s", g.UserAgent, strings.Join(g.Events, ", ")))
+		if g.Note != "" {
+			out = append(out, "      "+g.Note)
+		}
+	}
+	return out
+}

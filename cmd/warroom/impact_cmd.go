@@ -193,50 +193,16 @@ func foldJournal(ctx context.Context, e *env, path string) (*state.Store, error)
 	return s, nil
 }
 
-// printImpact writes each watch: the credential, the judgement, the
-// truth check, then one line per group.
+// printImpact writes each watch as Impact.Lines says it, every line
+// stripped of terminal controls.
 func printImpact(w io.Writer, im []state.Impact) error {
 	var b strings.Builder
-	for i, x := range im {
+	for i := range im {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		verdict := "✗ NOT YET SAFE TO DELETE"
-		if x.SafeToDelete {
-			verdict = "✓ SAFE TO DELETE"
-		}
-		fmt.Fprintf(&b, "%s (%s %s at %s): %s — %s\n", cell(x.Credential, 80), x.Action, mark(x.Account != "", "in "+x.Account), when(x.ContainedAt), verdict, sanitize.Terminal(x.Why))
-		if x.LeakAt.IsZero() {
-			b.WriteString("  incident start: unknown (no call of note before containment; --leak-at tells it)\n")
-		} else {
-			fmt.Fprintf(&b, "  incident start: %s (%s); %s before it\n", when(x.LeakAt), x.LeakFrom, state.Plural(x.Baseline, "call"))
-		}
-		switch {
-		case len(x.LastUsedErrors) > 0:
-			for _, ce := range x.LastUsedErrors {
-				fmt.Fprintf(&b, "  ! last use not read: %s: %s\n", ce.Call, cell(ce.Error, 200))
-			}
-		case !x.LastUsedAt.IsZero() && x.LastUsed.IsZero():
-			fmt.Fprintf(&b, "  IAM (read %s): never used\n", when(x.LastUsedAt))
-		case !x.LastUsedAt.IsZero():
-			fmt.Fprintf(&b, "  IAM (read %s): last used successfully %s\n", when(x.LastUsedAt), when(x.LastUsed))
-		case x.Kind == "key":
-			b.WriteString("  IAM: last use not read (--check reads it)\n")
-		}
-		if len(x.Groups) == 0 {
-			b.WriteString("  no call since containment\n")
-		}
-		for _, g := range x.Groups {
-			glyph := "▲ new"
-			if g.Match == state.MatchBefore {
-				glyph = "● matches use before the incident"
-			}
-			fmt.Fprintf(&b, "  %-34s %-39s %4d calls (%d failed: %s) %s … %s\n", glyph, cell(g.SourceIP, 39), g.Calls, g.Failed,
-				cell(strings.Join(g.Errors, ","), 60), when(g.First), when(g.Last))
-			fmt.Fprintf(&b, "      agent %s; %s\n", cell(g.UserAgent, 120), cell(strings.Join(g.Events, ", "), 120))
-			if g.Note != "" {
-				fmt.Fprintf(&b, "      %s\n", g.Note)
-			}
+		for _, l := range im[i].Lines() {
+			b.WriteString(sanitize.Terminal(l) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
