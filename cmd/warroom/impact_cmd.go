@@ -59,11 +59,11 @@ yet or a --check read failed, 2 when the journal could not be read.`,
 			if err := checkOutput(o.output); err != nil {
 				return err
 			}
-			if err := requireJournal(o.path); err != nil {
-				return err
-			}
 			if o.quietFor <= 0 {
 				return usageErr(fmt.Errorf("--quiet-for %s: want a positive duration such as 24h", o.quietFor))
+			}
+			if err := requireJournal(o.path); err != nil {
+				return err
 			}
 			return runImpact(cmd.Context(), e, &o)
 		},

@@ -233,3 +233,28 @@ func (d *readDrill) denyResponder(t *testing.T, action string) {
 		t.Fatal(err)
 	}
 }
+
+// TestImpactUsage: bad input is refused naming what is wrong, exit 2;
+// a journal that does not exist is "could not read", not "nothing found".
+func TestImpactUsage(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("WARROOM_JOURNAL", "")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"impact"}, "no journal"},
+		{[]string{"impact", "-j", dir + "/none.jsonl"}, "none.jsonl"},
+		{[]string{"impact", "-j", dir + "/none.jsonl", "--quiet-for", "-1h"}, "--quiet-for"},
+		{[]string{"impact", "-j", dir + "/none.jsonl", "--output", "xml"}, "--output"},
+	} {
+		code, _, errOut := warroom(t, c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %s", c.args, code, errOut)
+		}
+	}
+	d := newReadDrill(t, sim.Options{})
+	if code, _, errOut := warroom(t, "impact", "-j", d.journal, "--leak-at", "yesterday"); code != 2 || !strings.Contains(errOut, "--leak-at") {
+		t.Errorf("--leak-at yesterday: exit %d, %s", code, errOut)
+	}
+}
