@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/warroom-ir/warroom/aws/sim"
 	"github.com/warroom-ir/warroom/state"
 	"github.com/warroom-ir/warroom/state/ctlog"
 	"github.com/warroom-ir/warroom/state/journal"
@@ -27,27 +26,8 @@ import (
 func TestReportingJobAfterDeactivation(t *testing.T) {
 	// The attacker here is played by hand, so that nothing re-activates
 	// the key behind the test's back (the scenario's attacker does).
-	srv := sim.New(sim.Options{Seed: 7, Speed: 100})
-	rctx, cancel := context.WithCancel(context.Background())
-	endpoint, err := srv.Start(rctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := New(DefaultScenario, srv, endpoint, Options{Seed: 7, AttackAfter: -1, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = sc.Run(rctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		_ = srv.Close()
-	})
-	d := &drill{sim: srv, sc: sc, endpoint: endpoint}
+	d := startDrillWith(t, 7, 100, Options{Seed: 7, AttackAfter: -1, Logf: t.Logf})
+	sc, endpoint := d.sc, d.endpoint
 	ctx := context.Background()
 	leaked, user := d.sc.LeakedKey(), d.sc.LeakedUser()
 	_ = d.sim.Pace(ctx, 3*30*time.Second)
