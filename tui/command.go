@@ -33,7 +33,7 @@ var commandList = []command{
 	{name: "revoke", desc: "plan: revoke the selection's temporary sessions", dangerous: true},
 	{name: "quarantine", desc: "plan: deny all for the selection", dangerous: true},
 	{name: "contain", desc: "plan: contain the selected suspect or account (its deny-all SCP)", dangerous: true},
-	{name: "impact", desc: "calls with each deactivated key or revoked session since, and whether it is safe to delete"},
+	{name: "impact", desc: "calls made with each contained key or session since, and when it is safe to delete"},
 	{name: "hunt", args: "FILTER", desc: "hunt the organisation trail in Athena; what it finds is journaled"},
 	{name: "focus", args: "PANE", desc: "focus stream, principals, regions or journal"},
 	{name: "zoom", desc: "zoom the focused pane"},
