@@ -119,6 +119,11 @@ func runImpact(ctx context.Context, e *env, o *impactOpts) error {
 			if x.Kind != "key" {
 				continue
 			}
+			if x.Account != "" && x.Account != a.id.AccountID {
+				// IAM answers for its own account's keys only.
+				fmt.Fprintf(e.stderr, "%s is in account %s: its last use is not read from %s\n", x.Credential, x.Account, a.id.AccountID)
+				continue
+			}
 			ki := inventory.LastUsed(ctx, a.sess, x.Credential)
 			failed = failed || len(ki.Errors) > 0
 			if len(ki.Errors) == 0 && ki.CheckedAt.After(now) {
