@@ -272,6 +272,7 @@ func render(w io.Writer, r *Report, st style) error {
 	renderBlockedIPs(&sb, r, st)
 	renderGuardDuty(&sb, r, st)
 	renderQuarantine(&sb, r, st)
+	renderImpact(&sb, r, st)
 
 	sb.WriteString(st.heading(2, "Notes"))
 	rows = nil

@@ -47,7 +47,9 @@ type Report struct {
 	// Passwords the console passwords created or changed in the incident.
 	AWSQuarantine []AWSQuarantine        `json:"aws_quarantine,omitempty"`
 	Passwords     []state.PasswordChange `json:"passwords,omitempty"`
-	Problems      []Problem              `json:"problems,omitempty"`
+	// AfterContainment is the impact watch over each contained credential (impact.go).
+	AfterContainment []state.Impact `json:"after_containment,omitempty"`
+	Problems         []Problem      `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -281,6 +283,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.trails(s)
 	r.guardduty(s, sus, opts)
 	r.quarantine(s, opts)
+	r.impact(s, opts)
 	return r
 }
 

@@ -37,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 10 // 10: GuardDuty (Store.GuardDuty); 9: a seek point keeps the lineage's links as a length; 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 11 // 11: the impact watch's judgements (Store.Impacts); 10: GuardDuty (Store.GuardDuty); 9: a seek point keeps the lineage's links as a length; 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -69,6 +69,7 @@ type ckStore struct {
 	Repairs      []Dated[JournalRepaired]
 	Anchors      []Dated[Anchor]
 	KeyInfos     map[string]Dated[KeyInfo]
+	Impacts      map[string]Dated[ImpactJudgement]
 	Verdicts     map[string]Dated[Verdict]
 	Integrity    map[string]Dated[TrailIntegrity]
 	GuardDuty    map[string]Dated[GuardDutyRegion]
@@ -391,7 +392,7 @@ func storeRest(s *Store) *ckStore {
 		Sessions: s.Sessions, Ends: s.Ends, Notes: s.Notes, Suspects: s.Suspects,
 		Regions: s.Regions, RegionsAt: s.RegionsAt, Health: s.Health,
 		Inventory: s.Inventory, InventorySeq: s.InventorySeq, Sweeps: s.SweepList(),
-		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos,
+		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos, Impacts: s.Impacts,
 		Verdicts: s.Verdicts, Integrity: s.Integrity, GuardDuty: s.GuardDuty, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
 		OursActor: s.oursActor,
 		Claimed:   t.ours.claimed, Pending: t.ours.pending, PendMin: t.ours.pendingMin,
@@ -944,6 +945,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Suspects, r.Suspects)
 	orEmpty(&s.Health, r.Health)
 	orEmpty(&s.KeyInfos, r.KeyInfos)
+	orEmpty(&s.Impacts, r.Impacts)
 	orEmpty(&s.Verdicts, r.Verdicts)
 	orEmpty(&s.Integrity, r.Integrity)
 	s.noteUnvouched() // derived from Integrity

@@ -35,6 +35,7 @@ const (
 	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
 	// KindGuardDuty (guardduty.go): GuardDuty, the findings of every Region read and where GuardDuty is not enabled.
 	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
+	// KindImpact (impact.go): ImpactJudgement, a contained credential judged safe to delete or not.
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before

@@ -62,6 +62,9 @@ type Store struct {
 	KeyInfos map[string]Dated[KeyInfo]
 	// Verdicts maps a suspect key to its latest verdict, read back from AWS.
 	Verdicts map[string]Dated[Verdict]
+	// Impacts maps "ACCOUNT|CREDENTIAL" to the latest impact judgement
+	// journaled for a contained credential (impact.go).
+	Impacts map[string]Dated[ImpactJudgement]
 	// Integrity maps a trail source (s3://bucket/prefix, a folder) to its
 	// latest validation against CloudTrail's digests.
 	Integrity map[string]Dated[TrailIntegrity]
@@ -183,6 +186,7 @@ func NewStore() *Store {
 		Health:       map[string]Dated[StreamHealth]{},
 		Sweeps:       map[SweepKey]Dated[Sweep]{},
 		KeyInfos:     map[string]Dated[KeyInfo]{},
+		Impacts:      map[string]Dated[ImpactJudgement]{},
 		Verdicts:     map[string]Dated[Verdict]{},
 		Integrity:    map[string]Dated[TrailIntegrity]{},
 		Trusts:       map[string][]Dated[string]{},
@@ -509,6 +513,12 @@ func (s *Store) apply(e journal.Entry) error {
 		var v GuardDuty
 		if v, err = decode[GuardDuty](e); err == nil {
 			sum = s.applyGuardDuty(dated(e, v))
+		}
+	case KindImpact:
+		var v ImpactJudgement
+		if v, err = decode[ImpactJudgement](e); err == nil {
+			s.Impacts[v.Account+"|"+v.Credential] = dated(e, v)
+			sum = v.Summary()
 		}
 	case KindTrailIntegrity:
 		var v TrailIntegrity

@@ -36,6 +36,7 @@ var commandList = []command{
 	{name: "contain", desc: "plan: contain the selected suspect or account (its deny-all SCP)", dangerous: true},
 	{name: "block-ip", args: "[IP|CIDR…] [--undo]", desc: "plan: deny requests from source IPs (default: the suspect families'); --undo lifts it", dangerous: true},
 	{name: "password-reset", desc: "plan: require the selected user to choose a new console password at next sign-in", dangerous: true},
+	{name: "impact", desc: "calls made with each contained key or session since, and when it is safe to delete"},
 	{name: "hunt", args: "FILTER", desc: "hunt the organisation trail in Athena; what it finds is journaled"},
 	{name: "focus", args: "PANE", desc: "focus stream, principals, regions or journal"},
 	{name: "zoom", desc: "zoom the focused pane"},
@@ -229,6 +230,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	case "findings":
 		m.text = newTextView("GuardDuty findings", findingsText(m.vctx()))
 		m.applySizes()
+	case "impact":
+		m.openImpact()
 	case "copy":
 		return m.copySelection()
 	case "theme":

@@ -175,6 +175,10 @@ type Options struct {
 	// returns its summary. What it finds arrives through the journal
 	// (the Feed), like any other event.
 	Hunt func(ctx context.Context, filter string, progress func(string)) (string, error)
+	// ImpactQuietFor is how long ':impact' wants no legitimate call before
+	// it says a contained credential is safe to delete (0:
+	// state.DefaultQuietFor; the drill divides it by its speed).
+	ImpactQuietFor time.Duration
 }
 
 // Command is a ':' command supplied by the program that runs the console.

@@ -99,6 +99,12 @@ func TestAWSCLI(t *testing.T) {
 			keys, _ := m["AccessKeyMetadata"].([]any)
 			return len(keys) == 1 && keys[0].(map[string]any)["AccessKeyId"] == key.AccessKeyID
 		}, ""},
+		// The impact watch's truth check (inventory.LastUsed).
+		{"iam get-access-key-last-used", []string{"iam", "get-access-key-last-used", "--access-key-id", key.AccessKeyID}, func(m map[string]any) bool {
+			lu, _ := m["AccessKeyLastUsed"].(map[string]any)
+			return m["UserName"] == "leaky" && lu["ServiceName"] == "sts" && lu["Region"] == "us-east-1" && lu["LastUsedDate"] != nil
+		}, ""},
+		{"iam get-access-key-last-used unknown", []string{"iam", "get-access-key-last-used", "--access-key-id", "AKIAUNKNOWN000000000"}, nil, "AccessDenied"},
 		{"iam get-user missing", []string{"iam", "get-user", "--user-name", "nobody"}, nil, "NoSuchEntity"},
 		{"cloudtrail lookup-events", []string{"cloudtrail", "lookup-events", "--lookup-attributes",
 			"AttributeKey=AccessKeyId,AttributeValue=" + key.AccessKeyID}, func(m map[string]any) bool {

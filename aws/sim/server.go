@@ -275,7 +275,7 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 		return nil, AccessDenied(p, req.Caller.ARN, actionOf(svc, req.Op, op), "*",
 			"with an explicit deny in a service control policy"), record
 	}
-	if s.opts.ThrottleRate > 0 && s.ids.float() < s.opts.ThrottleRate || s.throttleOpLocked(req.Op) || s.throttledOp(req.Op) {
+	if s.opts.ThrottleRate > 0 && s.ids.float() < s.opts.ThrottleRate || s.throttleOpLocked(req.Op) || s.throttledOp(req.Op) || slices.Contains(s.throttled, req.Op) {
 		if svc.Name == "athena" {
 			return nil, athenaThrottled(), record
 		}

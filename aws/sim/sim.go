@@ -103,6 +103,9 @@ type Sim struct {
 	latency atomic.Int64
 	// throttleOps are the operations every call of which is throttled (ThrottleOps).
 	throttleOps atomic.Pointer[map[string]bool]
+	// throttled lists operations answered as throttled, every call
+	// (SetThrottled); under mu.
+	throttled []string
 	// bornSim is when the sim was made, by its own clock (see budgetTime).
 	bornSim time.Time
 
@@ -467,3 +470,12 @@ func (s *Sim) regionEnabled(name string) bool {
 
 // SetLatency changes the latency added to every call from now on.
 func (s *Sim) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// SetThrottled makes every call of the named operations ("GetAccessKeyLastUsed")
+// answer with the protocol's throttling error from now on, as a
+// ThrottleRate of 1 would for those alone; none: stop.
+func (s *Sim) SetThrottled(ops ...string) {
+	s.mu.Lock()
+	s.throttled = slices.Clone(ops)
+	s.mu.Unlock()
+}

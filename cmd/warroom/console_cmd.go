@@ -136,6 +136,8 @@ type consoleRun struct {
 	hunt *huntConfig
 	// members, when set, are the member accounts read too (--org, --accounts).
 	members *incident.Members
+	// impactQuiet is ':impact''s quiet period (0: state.DefaultQuietFor).
+	impactQuiet time.Duration
 }
 
 // runWired journals who attached, wires the journal to AWS and to the
@@ -163,7 +165,8 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	// The screen draws the core's fold, the one the planner reads too.
 	opts := tui.Options{Store: core.Fold().Store(), Lock: core.Fold(), JournalPath: r.rec.Path(), Feed: core.Feed(),
 		Journal: r.rec, Mode: tui.ModeLive, Theme: r.theme, Filter: openFilter,
-		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands}
+		NoColor: os.Getenv("NO_COLOR") != "", Actor: r.actor, ConfirmDelay: r.confirmDelay, Commands: r.commands,
+		ImpactQuietFor: r.impactQuiet}
 	if r.hunt != nil {
 		opts.Hunt = consoleHunt(*r.hunt, r.sess, r.id.AccountID, core.Sink())
 	}

@@ -172,7 +172,9 @@ func runDrill(ctx context.Context, e *env, a drillArgs) error {
 		pace.ContainWait = a.containWait
 	}
 	err = runWired(ctx, e, consoleRun{sess: sess, id: id, rec: rec, actor: actor, pace: pace, fact: fact,
-		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}, members: members, hunt: hc})
+		theme: a.theme, term: a.term, confirmDelay: a.confirmDelay, commands: []tui.Command{debriefCmd}, members: members, hunt: hc,
+		// The drill compresses time by its speed: a day's quiet is a day divided by it.
+		impactQuiet: time.Duration(float64(state.DefaultQuietFor) / max(a.speed, 1))})
 	stopScenario()
 	<-done
 	if err != nil {

@@ -35,7 +35,10 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := simOptions{listen: "127.0.0.1:0", scenario: "leaked-key", seed: 5, speed: 100,
-		disableRegion: slices.Clone(defaultDisabled), delay: time.Minute}
+		disableRegion: slices.Clone(defaultDisabled), delay: time.Minute,
+		// The reporting job's calls come as the drill's timing falls: the
+		// golden would count them differently every run.
+		noReporting: true}
 	if err := o.check(); err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type simOptions struct {
 	// orgAccounts > 0 serves a drill organisation of that many accounts
 	// (the management account and orgAccounts-1 members).
 	orgAccounts int
+	// noReporting leaves the reporting job that owns the leaked key out
+	// of the scenario (tests whose goldens count the key's calls).
+	noReporting bool
 }
 
 // check rejects flag values the sim cannot honour, naming the flag.
@@ -167,7 +170,7 @@ func startDrill(ctx context.Context, o simOptions, logf func(format string, args
 	}
 	d := &drillAccount{sim: s, endpoint: endpoint}
 	if o.scenario != "none" {
-		if d.sc, err = scenario.New(o.scenario, s, endpoint, scenario.Options{Seed: o.seed, Logf: logf}); err != nil {
+		if d.sc, err = scenario.New(o.scenario, s, endpoint, scenario.Options{Seed: o.seed, Logf: logf, NoReporting: o.noReporting}); err != nil {
 			_ = s.Close()
 			return nil, err
 		}

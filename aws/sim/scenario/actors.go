@@ -26,6 +26,10 @@ const (
 	rotatorIP = "127.0.0.11"
 	rotAgent  = "aws-cli/2.13.0 Python/3.11.4 Darwin/23.1.0 exe/x86_64 prompt/off command/iam.create-access-key"
 	homeRgn   = "us-east-1"
+	// The reporting job that owns the leaked key: it called with it long
+	// before the leak and keeps calling after the key is deactivated.
+	reportIP    = "127.0.0.12"
+	reportAgent = "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 app/legacy-reporting"
 )
 
 // runCI is the deploy pipeline: it checks who it is, looks at the fleet,
@@ -106,6 +110,30 @@ func (sc *Scenario) runRotator(ctx context.Context) {
 				if _, err := client.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 					sc.logf("rotator: ListUsers: %v", err)
 				}
+			}
+		}
+		if sc.pace(ctx, sc.opts.Round) != nil {
+			return
+		}
+	}
+}
+
+// runReporting is the application the leaked key was made for: a nightly
+// reporting job of legacy-reporting that reads the account summary every
+// round, from its one address and user agent, before the leak and after.
+// It does not know when its key is deactivated: it keeps calling, and
+// every call fails (InvalidClientTokenId), recorded with the key, as the
+// write-ups warn ("deactivate, then watch what breaks").
+func (sc *Scenario) runReporting(ctx context.Context) {
+	id := newIdentity(reportIP, reportAgent)
+	client := iam.NewFromConfig(id.config(sc.endpoint, sc.leaked, homeRgn))
+	for round := 0; ctx.Err() == nil; round++ {
+		if _, err := client.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}); err != nil {
+			sc.logf("reporting: GetAccountSummary: %v", err)
+		}
+		if round%2 == 1 {
+			if _, err := client.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{}); err != nil {
+				sc.logf("reporting: ListAccountAliases: %v", err)
 			}
 		}
 		if sc.pace(ctx, sc.opts.Round) != nil {

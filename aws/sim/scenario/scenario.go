@@ -39,6 +39,9 @@ type Options struct {
 	// 2), AWS finds the leaked key in public and attaches its quarantine
 	// policy (V2 or V3, seed-chosen) to the key's user.
 	NoQuarantine bool
+	// NoReporting leaves out the reporting job that uses the leaked key
+	// before and after the leak (runReporting).
+	NoReporting bool
 }
 
 // Scenario is one incident in progress.
@@ -211,6 +214,13 @@ func (sc *Scenario) setup() error {
 // LeakedKey is the access key id the attacker starts with.
 func (sc *Scenario) LeakedKey() string { return sc.leaked.AccessKeyID }
 
+// ReportingFrom is the source address and user agent of the application
+// that uses the leaked key legitimately (runReporting).
+func ReportingFrom() (ip, userAgent string) { return reportIP, reportAgent }
+
+// AttackerFrom is the attacker's source address and user agent.
+func AttackerFrom() (ip, userAgent string) { return attackerIP, attackerAgent }
+
 // LeakedUser is the IAM user the leaked key belongs to.
 func (sc *Scenario) LeakedUser() string { return sc.leakedUser }
 
@@ -229,6 +239,9 @@ func (sc *Scenario) Sim() *sim.Sim { return sc.sim }
 func (sc *Scenario) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	actors := []func(context.Context){sc.runCI, sc.runRotator}
+	if !sc.opts.NoReporting {
+		actors = append(actors, sc.runReporting)
+	}
 	if sc.opts.AttackAfter > 0 {
 		actors = append(actors, func(ctx context.Context) {
 			if sc.pace(ctx, time.Duration(sc.opts.AttackAfter)*sc.opts.Round) == nil {

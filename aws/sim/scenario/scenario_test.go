@@ -37,13 +37,19 @@ type drill struct {
 
 func startDrill(t *testing.T, seed uint64, speed float64) *drill {
 	t.Helper()
+	return startDrillWith(t, seed, speed, Options{Seed: seed, AttackAfter: 2, Logf: t.Logf})
+}
+
+// startDrillWith is startDrill with the scenario's options.
+func startDrillWith(t *testing.T, seed uint64, speed float64, opts Options) *drill {
+	t.Helper()
 	s := sim.New(sim.Options{Seed: seed, Speed: speed})
 	ctx, cancel := context.WithCancel(context.Background())
 	endpoint, err := s.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := New(DefaultScenario, s, endpoint, Options{Seed: seed, AttackAfter: 2, Logf: t.Logf})
+	sc, err := New(DefaultScenario, s, endpoint, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +163,10 @@ func leakedKeyEndToEnd(t *testing.T, seed uint64) {
 			var rec map[string]any
 			if err := json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &rec); err != nil {
 				t.Fatal(err)
+			}
+			if rec["userAgent"] == reportAgent {
+				// The reporting job the key was made for (runReporting).
+				continue
 			}
 			if rec["sourceIPAddress"] != attackerFrom || rec["userAgent"] != attackerAgent {
 				t.Errorf("%s from %v with agent %v, want %s and the attacker's agent", aws.ToString(ev.EventName), rec["sourceIPAddress"], rec["userAgent"], attackerFrom)
