@@ -163,6 +163,8 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(lambdaService(s))
 	s.Register(organizationsService(nil, s))
 	s.Register(athenaService(s))
+	s.Register(ssoAdminService(s))
+	s.Register(identityStoreService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()
