@@ -37,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 8 // 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 9 // 9: the IAM Identity Center read (Store.IdentityCenter); 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -71,6 +71,7 @@ type ckStore struct {
 	KeyInfos     map[string]Dated[KeyInfo]
 	Verdicts     map[string]Dated[Verdict]
 	Integrity    map[string]Dated[TrailIntegrity]
+	IdentityCntr *Dated[IdentityCenter] `json:",omitempty"`
 	Trusts       map[string][]Dated[string]
 	Accounts     map[string]ckAccount
 	Timeline     []TimelineItem
@@ -391,7 +392,7 @@ func storeRest(s *Store) *ckStore {
 		Regions: s.Regions, RegionsAt: s.RegionsAt, Health: s.Health,
 		Inventory: s.Inventory, InventorySeq: s.InventorySeq, Sweeps: s.SweepList(),
 		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos,
-		Verdicts: s.Verdicts, Integrity: s.Integrity, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
+		Verdicts: s.Verdicts, Integrity: s.Integrity, IdentityCntr: s.IdentityCenter, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
 		OursActor: s.oursActor,
 		Claimed:   t.ours.claimed, Pending: t.ours.pending, PendMin: t.ours.pendingMin,
 		Copies: map[uint32]ckCopySet{}, Addenda: t.addenda,
@@ -944,6 +945,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Verdicts, r.Verdicts)
 	orEmpty(&s.Integrity, r.Integrity)
 	s.noteUnvouched() // derived from Integrity
+	s.IdentityCenter = r.IdentityCntr
 	orEmpty(&s.Trusts, r.Trusts)
 	for _, sw := range r.Sweeps {
 		s.Sweeps[SweepKey{sw.V.Region, sw.V.Kind}] = sw

@@ -34,6 +34,7 @@ const (
 	KindAnchor          Kind = "journal.anchor"   // Anchor: the head recorded outside the machine (CloudTrail)
 	KindTrailIntegrity  Kind = "trail.integrity"  // TrailIntegrity: CloudTrail's digests checked against the log files (trailintegrity.go)
 	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
+	// KindIdentityCenter (identitycenter.go): IdentityCenter, the account's IAM Identity Center users and access.
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before

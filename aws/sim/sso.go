@@ -145,6 +145,7 @@ func identityStoreService(s *Sim) *Service {
 			"ListUsers":                     s.ssoOp(true, s.idsListUsers),
 			"ListGroupMembershipsForMember": s.ssoOp(true, s.idsListMemberships),
 			"DescribeGroup":                 s.ssoOp(true, s.idsDescribeGroup),
+			"ListGroupMemberships":          s.ssoOp(true, s.idsListGroupMemberships),
 		}}
 }
 
@@ -756,4 +757,34 @@ func (s *Sim) idsDescribeGroup(r *Request, st *ssoState, in map[string]any) (any
 		}
 	}
 	return nil, Errorf(400, "ResourceNotFoundException", "GROUP not found.")
+}
+
+func (s *Sim) idsListGroupMemberships(r *Request, st *ssoState, in map[string]any) (any, error) {
+	if e := st.storeErr(r, in); e != nil {
+		return nil, e
+	}
+	var g *ssoGroup
+	for _, c := range st.groups {
+		if c.ID == ssoStr(in, "GroupId") {
+			g = c
+		}
+	}
+	if g == nil {
+		return nil, Errorf(400, "ResourceNotFoundException", "GROUP not found.")
+	}
+	var out []map[string]any
+	for _, u := range st.users { // in the store's order
+		if m, ok := g.Members[u.ID]; ok {
+			out = append(out, map[string]any{"IdentityStoreId": st.storeID, "MembershipId": m, "GroupId": g.ID, "MemberId": map[string]any{"UserId": u.ID}})
+		}
+	}
+	page, next, e := ssoPage(in, out)
+	if e != nil {
+		return nil, e
+	}
+	res := map[string]any{"GroupMemberships": page}
+	if next != "" {
+		res["NextToken"] = next
+	}
+	return res, nil
 }
