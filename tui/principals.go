@@ -395,6 +395,7 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 		}
 		acct = ""
 	}
+	p.addIdentityCenter(v, add, acts)
 	// Suspect keys the inventory does not list (another account's key, a
 	// key already deleted, a temporary key): they still have families.
 	var extra []string
@@ -643,7 +644,7 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			status = r.actMark + " " + r.act.Intent.Action
 		}
 		usedText := ""
-		if r.kind != "temp" && r.kind != "acct" {
+		if r.kind != "temp" && r.kind != "acct" && r.kind != "idc" && r.kind != "sso" {
 			usedText = lastUsed(v.now, r.used)
 		}
 		var sb strings.Builder
@@ -665,7 +666,7 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			case "status":
 				s = clean(status)
 			case "created":
-				if r.kind == "acct" {
+				if r.kind == "acct" || r.kind == "idc" || r.kind == "sso" {
 					break
 				}
 				if r.kind != "temp" || !r.created.IsZero() {

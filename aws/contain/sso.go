@@ -790,3 +790,36 @@ func doSSO(ctx context.Context, m *session.Mutators, c state.Call) (out any, md 
 	}
 	return out, md, err
 }
+
+// RestoreFromLedger is the undo of the last sso-user action on user (in
+// region, when given) that the journal's ledger holds a backup for: a
+// RestoreSSOUser carrying it. Without one it is a RestoreSSOUser with no
+// backup (it lifts the deny statements only, and its plan says so).
+func RestoreFromLedger(l *state.ActionLedger, user, region string) (*RestoreSSOUser, error) {
+	ru := &RestoreSSOUser{User: user, Region: region}
+	if l == nil {
+		return ru, nil
+	}
+	target := Target{Kind: KindSSOUser, ID: user}.String()
+	for i := len(l.Actions) - 1; i >= 0; i-- {
+		act := l.Actions[i]
+		if act.Intent.Action != "sso-user" || act.Intent.Target != target || act.Result == nil || len(act.Result.Prior) == 0 {
+			continue
+		}
+		if region != "" && act.Intent.Region != "" && act.Intent.Region != region {
+			continue
+		}
+		rebuilt, err := FromAction(act)
+		if err != nil {
+			return ru, err
+		}
+		if cu, ok := rebuilt.(*ContainSSOUser); ok && cu.backup != nil {
+			if ru.Region == "" {
+				ru.Region = cu.backup.Region
+			}
+			ru.backup = cu.backup
+			return ru, nil
+		}
+	}
+	return ru, nil
+}

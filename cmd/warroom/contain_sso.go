@@ -27,29 +27,7 @@ func ssoUndoFromJournal(path string, a contain.Action) (contain.Action, error) {
 	if err != nil {
 		return a, fmt.Errorf("reading the journal's actions for the backup: %w", err)
 	}
-	target := contain.Target{Kind: contain.KindSSOUser, ID: ru.User}.String()
-	for i := len(ledger.Actions) - 1; i >= 0; i-- {
-		act := ledger.Actions[i]
-		if act.Intent.Action != "sso-user" || act.Intent.Target != target || act.Result == nil || len(act.Result.Prior) == 0 {
-			continue
-		}
-		if ru.Region != "" && act.Intent.Region != "" && act.Intent.Region != ru.Region {
-			continue
-		}
-		rebuilt, err := contain.FromAction(act)
-		if err != nil {
-			return a, err
-		}
-		cu, ok := rebuilt.(*contain.ContainSSOUser)
-		if !ok || cu.Backup() == nil {
-			continue
-		}
-		if ru.Region == "" {
-			ru.Region = cu.Region
-		}
-		return ru.WithBackup(cu.Backup()), nil
-	}
-	return a, nil
+	return contain.RestoreFromLedger(ledger, ru.User, ru.Region)
 }
 
 // jsonPlan is a plan as `--output json` prints it.
