@@ -68,7 +68,7 @@ type Store struct {
 	// IdentityCenter is the latest read of the home account's IAM
 	// Identity Center (nil before one).
 	IdentityCenter *Dated[IdentityCenter]
-	unvouched map[string]bool // the keys (and bucket/keys) of Integrity's unvouched files
+	unvouched      map[string]bool // the keys (and bucket/keys) of Integrity's unvouched files
 	// unvouchedEvents maps the event ids Integrity's facts name to the
 	// file each was read from ("" when the fact does not say).
 	unvouchedEvents map[string]string
