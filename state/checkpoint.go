@@ -50,34 +50,34 @@ type binding struct {
 // ckStore is the store's state other than the event table's columns, as
 // JSON: facts are few next to events.
 type ckStore struct {
-	Incident     IncidentOpened
-	Seq          int64
-	Head         string
-	At           time.Time
-	Skipped      []Skipped
-	Sessions     []Dated[SessionStarted]
-	Ends         []Dated[SessionEnded]
-	Notes        []Dated[Note]
-	Suspects     map[string]Dated[Suspect]
-	Regions      []Region
-	RegionsAt    time.Time
-	Health       map[string]Dated[StreamHealth]
-	Inventory    *Inventory
-	InventorySeq int64
-	Sweeps       []Dated[Sweep]
-	Actions      []*Action
-	Repairs      []Dated[JournalRepaired]
-	Anchors      []Dated[Anchor]
-	KeyInfos     map[string]Dated[KeyInfo]
-	Verdicts     map[string]Dated[Verdict]
-	Integrity    map[string]Dated[TrailIntegrity]
-	IdentityCntr *Dated[IdentityCenter] `json:",omitempty"`
-	Trusts       map[string][]Dated[string]
-	Accounts     map[string]ckAccount
-	Timeline     []TimelineItem
-	Problems     []FactProblem
-	Ours         []ckOurs
-	OursActor    journal.Actor
+	Incident       IncidentOpened
+	Seq            int64
+	Head           string
+	At             time.Time
+	Skipped        []Skipped
+	Sessions       []Dated[SessionStarted]
+	Ends           []Dated[SessionEnded]
+	Notes          []Dated[Note]
+	Suspects       map[string]Dated[Suspect]
+	Regions        []Region
+	RegionsAt      time.Time
+	Health         map[string]Dated[StreamHealth]
+	Inventory      *Inventory
+	InventorySeq   int64
+	Sweeps         []Dated[Sweep]
+	Actions        []*Action
+	Repairs        []Dated[JournalRepaired]
+	Anchors        []Dated[Anchor]
+	KeyInfos       map[string]Dated[KeyInfo]
+	Verdicts       map[string]Dated[Verdict]
+	Integrity      map[string]Dated[TrailIntegrity]
+	IdentityCenter *Dated[IdentityCenter] `json:",omitempty"`
+	Trusts         map[string][]Dated[string]
+	Accounts       map[string]ckAccount
+	Timeline       []TimelineItem
+	Problems       []FactProblem
+	Ours           []ckOurs
+	OursActor      journal.Actor
 
 	Lineage ckLineage
 	Creds   []ckCred
@@ -392,7 +392,7 @@ func storeRest(s *Store) *ckStore {
 		Regions: s.Regions, RegionsAt: s.RegionsAt, Health: s.Health,
 		Inventory: s.Inventory, InventorySeq: s.InventorySeq, Sweeps: s.SweepList(),
 		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos,
-		Verdicts: s.Verdicts, Integrity: s.Integrity, IdentityCntr: s.IdentityCenter, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
+		Verdicts: s.Verdicts, Integrity: s.Integrity, IdentityCenter: s.IdentityCenter, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
 		OursActor: s.oursActor,
 		Claimed:   t.ours.claimed, Pending: t.ours.pending, PendMin: t.ours.pendingMin,
 		Copies: map[uint32]ckCopySet{}, Addenda: t.addenda,
@@ -945,7 +945,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Verdicts, r.Verdicts)
 	orEmpty(&s.Integrity, r.Integrity)
 	s.noteUnvouched() // derived from Integrity
-	s.IdentityCenter = r.IdentityCntr
+	s.IdentityCenter = r.IdentityCenter
 	orEmpty(&s.Trusts, r.Trusts)
 	for _, sw := range r.Sweeps {
 		s.Sweeps[SweepKey{sw.V.Region, sw.V.Kind}] = sw
