@@ -1,10 +1,12 @@
 package contain
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
+	"github.com/warroom-ir/warroom/aws/sim/scenario"
 	"github.com/warroom-ir/warroom/state"
 )
 
@@ -286,5 +289,78 @@ func TestSSOUserThrottled(t *testing.T) {
 	_, _, err = SSOInstance(ctx, sess, "us-east-1")
 	if session.Classify(err) != session.ClassThrottled || !strings.Contains(err.Error(), "sso:ListInstances") {
 		t.Fatalf("err = %v (class %s), want throttled naming sso:ListInstances", err, session.Classify(err))
+	}
+}
+
+// TestScenarioSSOIntruder: the scenario's Identity Center intruder calls
+// the account with a phished administrator's session; sso-user on that
+// user stops it (every call after containment denied) while the
+// scenario's other actors go on, and CloudTrail shows the session as an
+// AssumedRole of AWSReservedSSO_AdministratorAccess_… named after the user.
+func TestScenarioSSOIntruder(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := sim.New(sim.Options{Seed: 5})
+	endpoint, err := s.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenario.New(scenario.DefaultScenario, s, endpoint, scenario.Options{Seed: 5, AttackAfter: 1, Round: 100 * time.Millisecond, IdentityCenter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = sc.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = s.Close()
+	})
+	select {
+	case <-sc.SSOIntruderStarted():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the Identity Center intruder never signed in")
+	}
+	waitCalls := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for c, _ := sc.SSOIntruderCalls(); c < n; c, _ = sc.SSOIntruderCalls() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the intruder made %d calls, waited for %d", c, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitCalls(3)
+	if _, denied := sc.SSOIntruderCalls(); denied != 0 {
+		t.Fatalf("the intruder was denied before containment: %d", denied)
+	}
+	d := &drill{sim: s, endpoint: endpoint, log: &bytes.Buffer{}}
+	d.path = filepath.Join(t.TempDir(), "journal.jsonl")
+	d.connect(t, s.Responder(), false)
+	o, err := d.runner.Run(ctx, &ContainSSOUser{User: sc.SSOUser()}, RunOptions{})
+	if err != nil || o.Verify == nil || !o.Verify.Holds {
+		t.Fatalf("contain %s: %v %+v\n%s", sc.SSOUser(), err, o, d.log)
+	}
+	before, deniedBefore := sc.SSOIntruderCalls()
+	waitCalls(before + 6)
+	after, deniedAfter := sc.SSOIntruderCalls()
+	// GetCallerIdentity cannot be denied (as at AWS): the other two of
+	// each round's three calls are.
+	if got, want := deniedAfter-deniedBefore, (after-before)*2/3; got < want-1 {
+		t.Errorf("after containment %d of the intruder's %d calls were denied, want about %d", got, after-before, want)
+	}
+	found := false
+	for _, r := range s.Records() {
+		if strings.Contains(string(r.JSON), `"arn":"arn:aws:sts::`+s.AccountID()+`:assumed-role/AWSReservedSSO_AdministratorAccess_`) &&
+			strings.Contains(string(r.JSON), `/`+sc.SSOUser()+`"`) && strings.Contains(string(r.JSON), `"type":"AssumedRole"`) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Error("no CloudTrail record of the intruder's AWSReservedSSO_ session")
 	}
 }

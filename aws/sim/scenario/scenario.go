@@ -34,6 +34,10 @@ type Options struct {
 	AttackAfter int
 	// Logf, when set, receives one line per actor step (never a secret).
 	Logf func(format string, args ...any)
+	// IdentityCenter adds IAM Identity Center (identitycenter.go): the
+	// people as its users, and an intruder calling with a phished
+	// administrator's Identity Center session after AttackAfter rounds.
+	IdentityCenter bool
 }
 
 // Scenario is one incident in progress.
@@ -43,6 +47,7 @@ type Scenario struct {
 	opts     Options
 	rng      *rand.Rand
 
+	sso        *ssoPart // Options.IdentityCenter
 	leakedUser string
 	leaked     sim.Credentials
 	adminRole  string
@@ -187,6 +192,9 @@ func (sc *Scenario) setup() error {
 	}
 	sc.adminRole = "OrganizationAccountAccessRole"
 	sc.lambdaRole = "lambda-exec"
+	if sc.opts.IdentityCenter {
+		return sc.setupIdentityCenter(admins, devs)
+	}
 	return nil
 }
 
@@ -211,6 +219,13 @@ func (sc *Scenario) Sim() *sim.Sim { return sc.sim }
 func (sc *Scenario) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	actors := []func(context.Context){sc.runCI, sc.runRotator}
+	if sc.sso != nil && sc.opts.AttackAfter > 0 {
+		actors = append(actors, func(ctx context.Context) {
+			if sc.pace(ctx, time.Duration(sc.opts.AttackAfter)*sc.opts.Round) == nil {
+				sc.runSSOIntruder(ctx)
+			}
+		})
+	}
 	if sc.opts.AttackAfter > 0 {
 		actors = append(actors, func(ctx context.Context) {
 			if sc.pace(ctx, time.Duration(sc.opts.AttackAfter)*sc.opts.Round) == nil {
