@@ -506,6 +506,19 @@ func waitSSORequests(ctx context.Context, env *Env, region, inst string, ids []s
 	return nil
 }
 
+// readSSOSettled reads the user once the assignment requests pending (the
+// run's deletions, or creations) are no longer in progress.
+func readSSOSettled(ctx context.Context, env *Env, region, user string, pending []string, deletion bool) (*SSOUser, error) {
+	u, err := ReadSSOUser(ctx, env.Sess, region, user)
+	if err != nil || len(pending) == 0 {
+		return u, err
+	}
+	if err := waitSSORequests(ctx, env, region, u.InstanceARN, pending, deletion); err != nil {
+		return nil, err
+	}
+	return ReadSSOUser(ctx, env.Sess, region, user)
+}
+
 // ssoRoleDenies reads the roles Identity Center provisioned in the
 // session's account for the permission sets named (iam:ListRoles under
 // /aws-reserved/sso.amazonaws.com/, iam:GetRolePolicy AwsSSOInlinePolicy)
@@ -565,18 +578,9 @@ func rolesWhere(m map[string]bool, want bool) []string {
 // the roles provisioned in this account carry it.
 func (a *ContainSSOUser) Verify(ctx context.Context, env *Env) (Verification, error) {
 	region := ssoRegion(env, a.Region)
-	u, err := ReadSSOUser(ctx, env.Sess, region, a.User)
+	u, err := readSSOSettled(ctx, env, region, a.User, a.pending, true)
 	if err != nil {
 		return Verification{}, err
-	}
-	if err := waitSSORequests(ctx, env, region, u.InstanceARN, a.pending, true); err != nil {
-		return Verification{}, err
-	}
-	if len(a.pending) > 0 {
-		// Read again after the deletions finished.
-		if u, err = ReadSSOUser(ctx, env.Sess, region, a.User); err != nil {
-			return Verification{}, err
-		}
 	}
 	if own := u.Own(); len(own) > 0 {
 		var names []string
@@ -701,17 +705,9 @@ func (a *RestoreSSOUser) observe(c state.Call, out any, _ *Outcome) {
 // warroom's deny, and the backed-up assignments are there.
 func (a *RestoreSSOUser) Verify(ctx context.Context, env *Env) (Verification, error) {
 	region := ssoRegion(env, a.Region)
-	u, err := ReadSSOUser(ctx, env.Sess, region, a.User)
+	u, err := readSSOSettled(ctx, env, region, a.User, a.pending, false)
 	if err != nil {
 		return Verification{}, err
-	}
-	if err := waitSSORequests(ctx, env, region, u.InstanceARN, a.pending, false); err != nil {
-		return Verification{}, err
-	}
-	if len(a.pending) > 0 {
-		if u, err = ReadSSOUser(ctx, env.Sess, region, a.User); err != nil {
-			return Verification{}, err
-		}
 	}
 	for _, ps := range u.PermissionSets() {
 		if hasSSODeny(u.Inline[ps], u.ID) {

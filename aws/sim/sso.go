@@ -297,49 +297,38 @@ func (s *Sim) SignInSSO(userName, permissionSet, sourceIP string) (Credentials, 
 	return Credentials{AccessKeyID: c.ID, SecretAccessKey: c.Secret, SessionToken: c.Token, Expires: c.Expires}, nil
 }
 
-func (st *ssoState) user(name string) *ssoUser {
-	for _, u := range st.users {
-		if u.UserName == name {
-			return u
+// ssoFind returns the first of xs that ok accepts, or nil.
+func ssoFind[T any](xs []*T, ok func(*T) bool) *T {
+	for _, x := range xs {
+		if ok(x) {
+			return x
 		}
 	}
 	return nil
+}
+
+func (st *ssoState) user(name string) *ssoUser {
+	return ssoFind(st.users, func(u *ssoUser) bool { return u.UserName == name })
 }
 
 func (st *ssoState) userByID(id string) *ssoUser {
-	for _, u := range st.users {
-		if u.ID == id {
-			return u
-		}
-	}
-	return nil
+	return ssoFind(st.users, func(u *ssoUser) bool { return u.ID == id })
 }
 
 func (st *ssoState) group(name string) *ssoGroup {
-	for _, g := range st.groups {
-		if g.Name == name {
-			return g
-		}
-	}
-	return nil
+	return ssoFind(st.groups, func(g *ssoGroup) bool { return g.Name == name })
+}
+
+func (st *ssoState) groupByID(id string) *ssoGroup {
+	return ssoFind(st.groups, func(g *ssoGroup) bool { return g.ID == id })
 }
 
 func (st *ssoState) permSetByName(name string) *ssoPermSet {
-	for _, p := range st.permSets {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
+	return ssoFind(st.permSets, func(p *ssoPermSet) bool { return p.Name == name })
 }
 
 func (st *ssoState) permSet(arn string) *ssoPermSet {
-	for _, p := range st.permSets {
-		if p.ARN == arn {
-			return p
-		}
-	}
-	return nil
+	return ssoFind(st.permSets, func(p *ssoPermSet) bool { return p.ARN == arn })
 }
 
 // reaches reports whether user id is assigned permission set psARN in
@@ -403,6 +392,20 @@ func (st *ssoState) psErr(in map[string]any) (*ssoPermSet, *Error) {
 	return ps, nil
 }
 
+// ssoList is a list operation's answer: one page of items under key, and
+// NextToken when more follow.
+func ssoList[T any](in map[string]any, key string, items []T) (any, error) {
+	page, next, e := ssoPage(in, items)
+	if e != nil {
+		return nil, e
+	}
+	out := map[string]any{key: page}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
+
 // ssoPage cuts items to a page of MaxResults (default 100) from the offset
 // NextToken names.
 func ssoPage[T any](in map[string]any, items []T) ([]T, string, *Error) {
@@ -444,15 +447,7 @@ func (s *Sim) ssoListPermissionSets(r *Request, st *ssoState, in map[string]any)
 	for _, p := range st.permSets {
 		arns = append(arns, p.ARN)
 	}
-	page, next, e := ssoPage(in, arns)
-	if e != nil {
-		return nil, e
-	}
-	out := map[string]any{"PermissionSets": page}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return ssoList(in, "PermissionSets", arns)
 }
 
 func (s *Sim) ssoDescribePermissionSet(r *Request, st *ssoState, in map[string]any) (any, error) {
@@ -576,15 +571,7 @@ func (s *Sim) ssoListAccountAssignments(r *Request, st *ssoState, in map[string]
 			out = append(out, assignmentOut(a))
 		}
 	}
-	page, next, e := ssoPage(in, out)
-	if e != nil {
-		return nil, e
-	}
-	res := map[string]any{"AccountAssignments": page}
-	if next != "" {
-		res["NextToken"] = next
-	}
-	return res, nil
+	return ssoList(in, "AccountAssignments", out)
 }
 
 func (s *Sim) ssoListAssignmentsForPrincipal(r *Request, st *ssoState, in map[string]any) (any, error) {
@@ -601,15 +588,7 @@ func (s *Sim) ssoListAssignmentsForPrincipal(r *Request, st *ssoState, in map[st
 			out = append(out, map[string]any{"AccountId": a.AccountID, "PermissionSetArn": a.PermissionSetARN, "PrincipalType": pt, "PrincipalId": pid})
 		}
 	}
-	page, next, e := ssoPage(in, out)
-	if e != nil {
-		return nil, e
-	}
-	res := map[string]any{"AccountAssignments": page}
-	if next != "" {
-		res["NextToken"] = next
-	}
-	return res, nil
+	return ssoList(in, "AccountAssignments", out)
 }
 
 // ssoAssign serves CreateAccountAssignment (create) and
@@ -631,10 +610,7 @@ func (s *Sim) ssoAssign(create bool) func(*Request, *ssoState, map[string]any) (
 		if a.AccountID != s.acct.ID {
 			return nil, Errorf(400, "ValidationException", "Account %s is not a member of the organization", a.AccountID)
 		}
-		known := (a.PrincipalType == "USER" && st.userByID(a.PrincipalID) != nil)
-		for _, g := range st.groups {
-			known = known || (a.PrincipalType == "GROUP" && g.ID == a.PrincipalID)
-		}
+		known := (a.PrincipalType == "USER" && st.userByID(a.PrincipalID) != nil) || (a.PrincipalType == "GROUP" && st.groupByID(a.PrincipalID) != nil)
 		if !known {
 			return nil, Errorf(400, "ResourceNotFoundException", "Principal %s does not exist", a.PrincipalID)
 		}
@@ -713,15 +689,7 @@ func (s *Sim) idsListUsers(r *Request, st *ssoState, in map[string]any) (any, er
 	for _, u := range st.users {
 		out = append(out, ssoUserOut(st, u))
 	}
-	page, next, e := ssoPage(in, out)
-	if e != nil {
-		return nil, e
-	}
-	res := map[string]any{"Users": page}
-	if next != "" {
-		res["NextToken"] = next
-	}
-	return res, nil
+	return ssoList(in, "Users", out)
 }
 
 func (s *Sim) idsListMemberships(r *Request, st *ssoState, in map[string]any) (any, error) {
@@ -736,25 +704,15 @@ func (s *Sim) idsListMemberships(r *Request, st *ssoState, in map[string]any) (a
 			out = append(out, map[string]any{"IdentityStoreId": st.storeID, "MembershipId": m, "GroupId": g.ID, "MemberId": map[string]any{"UserId": uid}})
 		}
 	}
-	page, next, e := ssoPage(in, out)
-	if e != nil {
-		return nil, e
-	}
-	res := map[string]any{"GroupMemberships": page}
-	if next != "" {
-		res["NextToken"] = next
-	}
-	return res, nil
+	return ssoList(in, "GroupMemberships", out)
 }
 
 func (s *Sim) idsDescribeGroup(r *Request, st *ssoState, in map[string]any) (any, error) {
 	if e := st.storeErr(r, in); e != nil {
 		return nil, e
 	}
-	for _, g := range st.groups {
-		if g.ID == ssoStr(in, "GroupId") {
-			return map[string]any{"GroupId": g.ID, "DisplayName": g.Name, "IdentityStoreId": st.storeID}, nil
-		}
+	if g := st.groupByID(ssoStr(in, "GroupId")); g != nil {
+		return map[string]any{"GroupId": g.ID, "DisplayName": g.Name, "IdentityStoreId": st.storeID}, nil
 	}
 	return nil, Errorf(400, "ResourceNotFoundException", "GROUP not found.")
 }
@@ -763,12 +721,7 @@ func (s *Sim) idsListGroupMemberships(r *Request, st *ssoState, in map[string]an
 	if e := st.storeErr(r, in); e != nil {
 		return nil, e
 	}
-	var g *ssoGroup
-	for _, c := range st.groups {
-		if c.ID == ssoStr(in, "GroupId") {
-			g = c
-		}
-	}
+	g := st.groupByID(ssoStr(in, "GroupId"))
 	if g == nil {
 		return nil, Errorf(400, "ResourceNotFoundException", "GROUP not found.")
 	}
@@ -778,13 +731,5 @@ func (s *Sim) idsListGroupMemberships(r *Request, st *ssoState, in map[string]an
 			out = append(out, map[string]any{"IdentityStoreId": st.storeID, "MembershipId": m, "GroupId": g.ID, "MemberId": map[string]any{"UserId": u.ID}})
 		}
 	}
-	page, next, e := ssoPage(in, out)
-	if e != nil {
-		return nil, e
-	}
-	res := map[string]any{"GroupMemberships": page}
-	if next != "" {
-		res["NextToken"] = next
-	}
-	return res, nil
+	return ssoList(in, "GroupMemberships", out)
 }
