@@ -38,8 +38,10 @@ type Report struct {
 	Verdicts []Verdict `json:"verdicts"`
 	Credits  []Credit  `json:"credits"`
 	// Trails is the CloudTrail log-file integrity of each trail validated.
-	Trails   []Trail   `json:"trail_integrity,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
+	Trails []Trail `json:"trail_integrity,omitempty"`
+	// IdentityCenter is the account's IAM Identity Center as last read.
+	IdentityCenter *IdentityCenter `json:"identity_center,omitempty"`
+	Problems       []Problem       `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -270,6 +272,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.containment(s)
 	r.open(s)
 	r.trails(s)
+	r.identityCenter(s)
 	return r
 }
 
