@@ -450,6 +450,10 @@ func (a *ContainSSOUser) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	if len(u.Assignments) == 0 {
 		p.Findings = append(p.Findings, "no account assignment reaches the user")
 	}
+	if ssoSelf(env.Self.ARN, u) {
+		p.Self = true
+		p.Warnings = append(p.Warnings, "warroom itself runs on "+env.Self.ARN+", an Identity Center session of this user: containing it cuts the console off")
+	}
 	p.Warnings = append(p.Warnings, "Sessions the user already holds keep working until the deny is provisioned; every other user of these permission sets keeps its access (the deny names this user's identitystore:UserId).")
 	if len(p.Calls) == 0 {
 		p.Already = true
@@ -458,6 +462,21 @@ func (a *ContainSSOUser) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	a.backup = bk
 	p.Prior = bk
 	return p, nil
+}
+
+// ssoSelf reports whether arn (the console's own) is an Identity Center
+// session of u: an AWSReservedSSO_ role's session named after the user
+// (its user name or an e-mail address, as the access portal names it).
+func ssoSelf(arn string, u *SSOUser) bool {
+	p, ok := state.ParsePrincipal(arn)
+	if !ok || !p.Role() || !strings.HasPrefix(p.Name, "AWSReservedSSO_") {
+		return false
+	}
+	session := arn[strings.LastIndexByte(arn, '/')+1:]
+	if strings.EqualFold(session, u.UserName) {
+		return true
+	}
+	return slices.ContainsFunc(u.Emails, func(e string) bool { return strings.EqualFold(session, e) })
 }
 
 // observe keeps the DeleteAccountAssignment request ids.

@@ -229,6 +229,28 @@ func psARN(t *testing.T, d *ssoDrill, name string) string {
 	return ""
 }
 
+// TestSSOUserRefusesSelf: a console running on an Identity Center
+// session of the user (session named after the user's e-mail) is told the
+// plan cuts it off, and the Runner refuses without the override.
+func TestSSOUserRefusesSelf(t *testing.T) {
+	ctx := context.Background()
+	d := newSSODrill(t)
+	d.env.Self.ARN = "arn:aws:sts::" + d.sim.AccountID() + ":assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/Alice@Example.com"
+	p, err := d.runner.Plan(ctx, &ContainSSOUser{User: "alice"})
+	if err != nil || !p.Self {
+		t.Fatalf("plan: self=%v err=%v", p != nil && p.Self, err)
+	}
+	if _, err := d.runner.Run(ctx, &ContainSSOUser{User: "alice"}, RunOptions{}); !errors.Is(err, ErrSelf) {
+		t.Fatalf("run: %v, want ErrSelf", err)
+	}
+	if !d.s3Works(d.aliceAdmin) {
+		t.Error("alice was contained although refused")
+	}
+	if p, err := d.runner.Plan(ctx, &ContainSSOUser{User: "bob"}); err != nil || p.Self {
+		t.Errorf("bob: self=%v err=%v", p != nil && p.Self, err)
+	}
+}
+
 // TestSSOUserNotEnabled: an account without an Identity Center instance
 // in the Region: the plan fails saying so (ErrSSONotEnabled), nothing is
 // changed.
