@@ -59,3 +59,15 @@ func TestIdentityCenterFold(t *testing.T) {
 		t.Error("summary of a refused read")
 	}
 }
+
+// BenchmarkSSOSessions1M maps Identity Center sessions over a million
+// corpus events (none of them AWSReservedSSO_ sessions: the principals
+// pane pays this on every refresh).
+func BenchmarkSSOSessions1M(b *testing.B) {
+	tb := loadCorpus(1_000_000)
+	s := &Store{Events: tb}
+	ic := IdentityCenter{Status: IdentityCenterOK, Users: []SSOUser{{UserName: "alice", Emails: []string{"alice@example.com"}}}}
+	for b.Loop() {
+		_ = s.SSOSessions(ic)
+	}
+}
