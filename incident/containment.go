@@ -168,6 +168,9 @@ func (c *Containment) Plan(ctx context.Context, action string, t Target) (Plan, 
 	if t.Kind == TargetIPs {
 		return c.planBlockIP(ctx, action, t)
 	}
+	if t.Kind == TargetSSOUser {
+		return c.planSSOUser(ctx, action, t)
+	}
 	name, ct, err := c.target(action, t)
 	if err != nil {
 		return Plan{}, err

@@ -420,6 +420,7 @@ func (c *Core) produce(ctx context.Context) error {
 	c.launch(ctx, rw.Run)
 	c.launch(ctx, c.stream.Run)
 	c.launch(ctx, func(ctx context.Context) error { return c.inventoryLoop(ctx, began) })
+	c.launch(ctx, c.identityCenterLoop)
 	if c.members != nil {
 		c.launch(ctx, func(ctx context.Context) error { return c.membersLoop(ctx, began) })
 	}

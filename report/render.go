@@ -273,6 +273,7 @@ func render(w io.Writer, r *Report, st style) error {
 	renderGuardDuty(&sb, r, st)
 	renderQuarantine(&sb, r, st)
 	renderImpact(&sb, r, st)
+	renderIdentityCenter(&sb, r, st)
 
 	sb.WriteString(st.heading(2, "Notes"))
 	rows = nil

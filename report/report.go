@@ -49,7 +49,9 @@ type Report struct {
 	Passwords     []state.PasswordChange `json:"passwords,omitempty"`
 	// AfterContainment is the impact watch over each contained credential (impact.go).
 	AfterContainment []state.Impact `json:"after_containment,omitempty"`
-	Problems         []Problem      `json:"problems,omitempty"`
+	// IdentityCenter is the account's IAM Identity Center as last read.
+	IdentityCenter *IdentityCenter `json:"identity_center,omitempty"`
+	Problems       []Problem       `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -284,6 +286,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.guardduty(s, sus, opts)
 	r.quarantine(s, opts)
 	r.impact(s, opts)
+	r.identityCenter(s)
 	return r
 }
 

@@ -36,6 +36,7 @@ const (
 	// KindGuardDuty (guardduty.go): GuardDuty, the findings of every Region read and where GuardDuty is not enabled.
 	// KindAccountAccess (accounts.go): AccountAccess, getting into a member account through its role.
 	// KindImpact (impact.go): ImpactJudgement, a contained credential judged safe to delete or not.
+	// KindIdentityCenter (identitycenter.go): IdentityCenter, the account's IAM Identity Center users and access.
 )
 
 // Durable reports whether facts of kind k must reach the disk (fsync) before

@@ -68,7 +68,10 @@ type Store struct {
 	// Integrity maps a trail source (s3://bucket/prefix, a folder) to its
 	// latest validation against CloudTrail's digests.
 	Integrity map[string]Dated[TrailIntegrity]
-	unvouched map[string]bool // the keys (and bucket/keys) of Integrity's unvouched files
+	// IdentityCenter is the latest read of the home account's IAM
+	// Identity Center (nil before one).
+	IdentityCenter *Dated[IdentityCenter]
+	unvouched      map[string]bool // the keys (and bucket/keys) of Integrity's unvouched files
 	// unvouchedEvents maps the event ids Integrity's facts name to the
 	// file each was read from ("" when the fact does not say).
 	unvouchedEvents map[string]string
@@ -502,6 +505,13 @@ func (s *Store) apply(e journal.Entry) error {
 		var v AccountAccess
 		if v, err = decode[AccountAccess](e); err == nil {
 			sum = s.applyAccess(dated(e, v))
+		}
+	case KindIdentityCenter:
+		var v IdentityCenter
+		if v, err = decode[IdentityCenter](e); err == nil {
+			d := dated(e, v)
+			s.IdentityCenter = &d
+			sum = v.Summary()
 		}
 	case KindAnchor:
 		var v Anchor

@@ -137,6 +137,8 @@ func newDetail(v *viewCtx, s selection) *detailView {
 		d.principal(v, s)
 	case selAccount:
 		d.account(v, s)
+	case selSSOUser:
+		d.ssoUser(v, s)
 	case selRegion:
 		d.title = "Region " + clean(s.region)
 		add("region", s.region)

@@ -214,14 +214,23 @@ func (j *recJournal) Record(kind state.Kind, payload any) (journal.Entry, error)
 
 // fakeContainment plans and runs actions in memory.
 type fakeContainment struct {
-	mu   sync.Mutex
-	runs []Plan
+	mu      sync.Mutex
+	runs    []Plan
+	planned Target // the last target planned
 }
 
 func (c *fakeContainment) Plan(_ context.Context, action string, t Target) (Plan, error) {
+	c.mu.Lock()
+	c.planned = t
+	c.mu.Unlock()
 	p := Plan{ID: "plan-1", Action: action, Target: t, Undo: "iam:UpdateAccessKey Status=Active"}
 	if t.Kind == TargetAccount {
 		return accountSCPPlan(action, t)
+	}
+	if t.Kind == TargetSSOUser {
+		p.Action, p.Title, p.Undo = "sso-user", "Contain IAM Identity Center user "+t.ID+" in "+t.Region, "restore-sso-user "+t.ID
+		p.Calls = []state.Call{{API: "sso:DeleteAccountAssignment", Params: map[string]string{"PrincipalType": "USER", "TargetType": "AWS_ACCOUNT"}}}
+		return p, nil
 	}
 	switch action {
 	case ActionDeactivateKey:

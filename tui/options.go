@@ -46,6 +46,7 @@ const (
 	TargetRoot     TargetKind = "root"     // the root user
 	TargetResource TargetKind = "resource" // an instance, spot request … in a Region
 	TargetAccount  TargetKind = "account"  // a member account (the organisation-level step)
+	TargetSSOUser  TargetKind = "sso-user" // an IAM Identity Center user
 )
 
 // Target is what the selected row names, as handed to containment.

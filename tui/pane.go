@@ -81,6 +81,7 @@ const (
 	selResource
 	selTimeline
 	selAccount
+	selSSOUser // an IAM Identity Center user (name, region)
 )
 
 // selection is the item under the cursor of the focused pane.
@@ -120,6 +121,8 @@ func (s selection) target() (Target, bool) {
 		return Target{Kind: TargetRoot, ID: "root", ARN: s.arn, Name: "root"}, true
 	case selAccount:
 		return Target{Kind: TargetAccount, ID: s.account, Name: s.account}, true
+	case selSSOUser:
+		return Target{Kind: TargetSSOUser, ID: s.name, Region: s.region, Name: s.name}, true
 	case selResource:
 		return Target{Kind: TargetResource, ID: s.resource.ID, ARN: s.resource.ARN, Region: s.region, Resource: s.kindName,
 			Name: s.resource.ID}, true
@@ -190,6 +193,9 @@ func (s selection) copyFields() []copyField {
 	case selAccount:
 		add("account", s.account)
 		add("name", s.name)
+	case selSSOUser:
+		add("user", s.name)
+		add("session ARN", s.arn)
 	case selTimeline:
 		add("summary", s.item.Summary)
 	}

@@ -401,6 +401,7 @@ func (p *principalsPane) Refresh(v *viewCtx) {
 		}
 		acct = ""
 	}
+	p.addIdentityCenter(v, add, acts)
 	// Suspect keys the inventory does not list (another account's key, a
 	// key already deleted, a temporary key): they still have families.
 	var extra []string
@@ -657,7 +658,7 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			status = "▲ AWS quarantine"
 		}
 		usedText := ""
-		if r.kind != "temp" && r.kind != "acct" {
+		if r.kind != "temp" && r.kind != "acct" && r.kind != "idc" && r.kind != "sso" {
 			usedText = lastUsed(v.now, r.used)
 		}
 		var sb strings.Builder
@@ -679,7 +680,7 @@ func (p *principalsPane) Render(v *viewCtx) string {
 			case "status":
 				s = clean(status)
 			case "created":
-				if r.kind == "acct" {
+				if r.kind == "acct" || r.kind == "idc" || r.kind == "sso" {
 					break
 				}
 				if r.kind != "temp" || !r.created.IsZero() {

@@ -93,6 +93,8 @@ var Actions = []ActionInfo{
 	{Name: "remove-function-permission", Kinds: []Kind{KindFunction}, Undo: "add-function-permission with the removed statement (kept in the result)", Short: "remove one statement of a Lambda function's resource policy", Target: "function/NAME --statement-id ID"},
 	{Name: "account-scp", Kinds: []Kind{KindAccount}, Undo: "remove-account-scp", Short: "attach a deny-all service control policy to a compromised member account (stops its applications; spares the incident-response roles)", Target: "ACCOUNT"},
 	{Name: "remove-account-scp", Kinds: []Kind{KindAccount}, Undo: "account-scp", Short: "detach and delete the deny SCP warroom attached to a member account", Target: "ACCOUNT"},
+	{Name: "sso-user", Kinds: []Kind{KindSSOUser}, Undo: "restore-sso-user", Short: "contain an IAM Identity Center user as AWSSupport-ContainIAMPrincipal does: deny it on its permission sets, delete its account assignments", Target: "USER"},
+	{Name: "restore-sso-user", Kinds: []Kind{KindSSOUser}, Undo: "sso-user", Short: "lift warroom's deny on an IAM Identity Center user and create its backed-up account assignments again", Target: "USER"},
 	{Name: "add-function-permission", Kinds: []Kind{KindFunction}, Undo: "remove-function-permission", Short: "add a statement to a Lambda function's resource policy", Target: "function/NAME --statement FILE|-"},
 	{Name: "block-ip", Kinds: []Kind{KindSourceIPs}, Undo: "unblock-ip", Short: "deny requests from source IPs (aws:SourceIp deny on users and roles, network ACL deny where the attacker opened access)", Target: "IP|CIDR …"},
 	{Name: "unblock-ip", Kinds: []Kind{KindSourceIPs}, Undo: "block-ip", Short: "lift a source IP block", Target: "IP|CIDR …"},
@@ -219,6 +221,10 @@ func New(name string, t Target, o Options) (Action, error) {
 		}
 		return &BlockIPs{IPs: ips, Principals: slices.Clone(o.Principals), Networks: slices.Clone(o.Networks),
 			Responder: slices.Clone(o.Responder), Lift: name == "unblock-ip"}, nil
+	case "sso-user":
+		return &ContainSSOUser{User: t.ID, Region: t.Region}, nil
+	case "restore-sso-user":
+		return &RestoreSSOUser{User: t.ID, Region: t.Region}, nil
 	case "account-scp":
 		return &AccountSCP{Account: t.ID}, nil
 	case "remove-account-scp":
@@ -328,6 +334,8 @@ func ParseArg(action, arg, region string) (Target, error) {
 		return Target{Kind: KindTrail, ID: arg, Region: region}, nil
 	case KindFunction:
 		return Target{Kind: KindFunction, ID: strings.TrimPrefix(arg, "function/"), Region: region}, nil
+	case KindSSOUser:
+		return Target{Kind: KindSSOUser, ID: strings.TrimPrefix(arg, "sso-user/"), Region: region}, nil
 	case KindAccount:
 		id := strings.TrimPrefix(arg, "account/")
 		if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
@@ -539,6 +547,12 @@ func FromAction(a *state.Action) (Action, error) {
 			return act, bad(err)
 		}
 		v.prior = slices.Clone(prior)
+	case *ContainSSOUser:
+		var b SSOBackup
+		if err := json.Unmarshal(prior, &b); err != nil {
+			return act, bad(err)
+		}
+		v.backup = &b
 	case *RevokeIngress:
 		var rules []IngressRule
 		if err := json.Unmarshal(prior, &rules); err != nil {

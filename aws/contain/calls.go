@@ -322,6 +322,8 @@ func do(ctx context.Context, m *session.Mutators, c state.Call, dryRun bool) (ou
 		default:
 			return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 		}
+	case "sso":
+		out, md, err = doSSO(ctx, m, c)
 	default:
 		return nil, "", fmt.Errorf("%s: not a call warroom makes", c.API)
 	}

@@ -116,7 +116,7 @@ func ParseTarget(kind Kind, s, region string) (Target, error) {
 	switch kind {
 	case KindKey:
 		t.ID, t.User, _ = strings.Cut(s, "@")
-	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail, KindAccount:
+	case KindUser, KindRole, KindGroup, KindKeyPair, KindFunction, KindSecurityGroup, KindTrail, KindAccount, KindSSOUser:
 		name, ok := strings.CutPrefix(s, string(kind)+"/")
 		if !ok {
 			return t, fmt.Errorf("target %q: want %s/NAME", s, kind)

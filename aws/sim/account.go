@@ -36,6 +36,9 @@ type credential struct {
 	// Account is the other account an outside key belongs to
 	// (Sim.AddOutsideKey); empty for the drill account's own keys.
 	Account string
+	// SSOUserID is the identity store user an Identity Center session
+	// belongs to (identitystore:UserId); empty for other credentials.
+	SSOUserID string
 
 	LastUsed    time.Time
 	LastService string

@@ -166,6 +166,8 @@ func servedOps(s *Sim) map[string]map[string]bool {
 		}
 		out[name] = ops
 	}
+	// Services whose SDK package is not named as they sign.
+	out["ssoadmin"] = out["sso"]
 	return out
 }
 

@@ -388,6 +388,14 @@ func (s *Sim) authorizeLocked(req *Request, action string, policies bool) *Error
 	if c.Kind != credLongTerm {
 		ctx.TokenIssued = c.Created
 	}
+	if c.Kind == credRole && c.Role != nil {
+		// A role session's aws:userid is ROLEID:SESSION; an Identity
+		// Center session's identitystore:UserId its user's id.
+		ctx.Strings = map[string]string{"aws:userid": c.Role.ID + ":" + c.Session}
+		if c.SSOUserID != "" {
+			ctx.Strings["identitystore:userid"] = c.SSOUserID
+		}
+	}
 	allowed := false
 	for _, d := range s.policiesOfLocked(c) {
 		doc, err := parsePolicy(d)

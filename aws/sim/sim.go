@@ -170,6 +170,8 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(organizationsService(nil, s))
 	s.Register(athenaService(s))
 	s.Register(guarddutyService(s))
+	s.Register(ssoAdminService(s))
+	s.Register(identityStoreService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()

@@ -16,33 +16,12 @@ type blockIPOutput struct {
 	IPs       []string            `json:"ips"`
 	Responder []string            `json:"responder_ips"`
 	Networks  []contain.NetRef    `json:"networks"`
-	Plan      *planOutput         `json:"plan,omitempty"`
+	Plan      *jsonPlan           `json:"plan,omitempty"`
 	ActionID  string              `json:"action_id,omitempty"`
 	Result    *state.ActionResult `json:"result,omitempty"`
 	Verify    *state.ActionVerify `json:"verify,omitempty"`
 	Error     string              `json:"error,omitempty"`
 	Problems  []string            `json:"problems,omitempty"`
-}
-
-// planOutput is a plan as JSON.
-type planOutput struct {
-	Title    string       `json:"title"`
-	Warnings []string     `json:"warnings,omitempty"`
-	Findings []string     `json:"findings,omitempty"`
-	Already  bool         `json:"already"`
-	Calls    []state.Call `json:"calls"`
-	Undo     string       `json:"undo"`
-}
-
-func planJSON(p *contain.Plan) *planOutput {
-	if p == nil {
-		return nil
-	}
-	calls := p.Calls
-	if calls == nil {
-		calls = []state.Call{}
-	}
-	return &planOutput{Title: p.Title, Warnings: p.Warnings, Findings: p.Findings, Already: p.Already, Calls: calls, Undo: p.Undo}
 }
 
 // newBlockIPCmd is `contain block-ip IP... [--principal ARN...] [--undo]`.
@@ -155,7 +134,7 @@ Exit status: 0 when the block holds (read back), 1 when refused, failed or not h
 			if err != nil {
 				return fail(err)
 			}
-			out.Plan = planJSON(p)
+			out.Plan = planJSONOf(p)
 			if output == "text" {
 				printPlan(e.stdout, p, "")
 				for _, pr := range def.Problems {
@@ -184,7 +163,7 @@ Exit status: 0 when the block holds (read back), 1 when refused, failed or not h
 			if output == "text" {
 				return printOutcome(e.stdout, o)
 			}
-			out.ActionID, out.Result, out.Verify, out.Plan = o.ActionID, &o.Result, o.Verify, planJSON(o.Plan)
+			out.ActionID, out.Result, out.Verify, out.Plan = o.ActionID, &o.Result, o.Verify, planJSONOf(o.Plan)
 			if err := writeJSON(e.stdout, out); err != nil {
 				return usageErr(err)
 			}

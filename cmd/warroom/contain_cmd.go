@@ -41,8 +41,10 @@ type containFlags struct {
 	rules                       []string
 	selectors                   string
 	statementID, statement      string
-	// undo runs the action's undo (account-scp --undo).
+	// undo runs the action's undo (account-scp --undo, sso-user --undo).
 	undo bool
+	// output is text or json (sso-user).
+	output string
 	// The role assumed in the member accounts a family reached.
 	role orgFlags
 }
@@ -188,6 +190,9 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if f.output != "" && f.output != "text" && f.output != "json" {
+				return usageErr(errOutputFormat)
+			}
 			opts := contain.Options{Snapshot: f.snapshot}
 			if f.notBefore != "" {
 				t, err := parseNotBefore(f.notBefore, time.Now())
@@ -234,6 +239,9 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 			if err != nil {
 				return usageErr(err)
 			}
+			if a, err = ssoUndoFromJournal(r.path, a); err != nil {
+				return &exitError{code: exitProblem, err: err}
+			}
 			p, err := r.runner.Plan(ctx, a)
 			if err != nil {
 				// Say which action failed first: an error that starts with
@@ -243,6 +251,9 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 					err = fmt.Errorf("%s %s: %w", info.Name, term(t.String()), err)
 				}
 				return &exitError{code: exitProblem, err: err}
+			}
+			if f.output == "json" {
+				return r.runActionJSON(ctx, e, &f, a, p, t.Name())
 			}
 			printPlan(e.stdout, p, "")
 			if f.plan {
@@ -291,6 +302,11 @@ func newActionCmd(e *env, info contain.ActionInfo) *cobra.Command {
 		c.Flags().BoolVar(&f.undo, "undo", false, "put the user's password-reset flag back to what the journal's latest password-reset found (undo-password-reset)")
 	case "account-scp":
 		c.Flags().BoolVar(&f.undo, "undo", false, "detach and delete the deny SCP warroom attached to the account (remove-account-scp)")
+	case "sso-user", "restore-sso-user":
+		if info.Name == "sso-user" {
+			c.Flags().BoolVar(&f.undo, "undo", false, "lift warroom's deny on the user and create the account assignments the journal backed up again (restore-sso-user)")
+		}
+		c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	case "remove-function-permission":
 		c.Flags().StringVar(&f.statementID, "statement-id", "", "the Sid of the policy statement to remove (required)")
 		_ = c.MarkFlagRequired("statement-id")
@@ -375,6 +391,7 @@ var actionExamples = map[string]string{
 	"remove-function-permission": "function/log-forwarder --statement-id public --region ap-northeast-3",
 	"add-function-permission":    "function/log-forwarder --statement statement.json --region ap-northeast-3",
 	"account-scp":                "222222222222", "remove-account-scp": "222222222222",
+	"sso-user": "alice --region us-east-1", "restore-sso-user": "alice --region us-east-1",
 }
 
 // actionExample is the --help example of an action.

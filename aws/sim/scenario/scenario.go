@@ -42,6 +42,10 @@ type Options struct {
 	// NoReporting leaves out the reporting job that uses the leaked key
 	// before and after the leak (runReporting).
 	NoReporting bool
+	// IdentityCenter adds IAM Identity Center (identitycenter.go): the
+	// people as its users, and an intruder calling with a phished
+	// administrator's Identity Center session after AttackAfter rounds.
+	IdentityCenter bool
 }
 
 // Scenario is one incident in progress.
@@ -51,6 +55,7 @@ type Scenario struct {
 	opts     Options
 	rng      *rand.Rand
 
+	sso        *ssoPart // Options.IdentityCenter
 	leakedUser string
 	leaked     sim.Credentials
 	adminRole  string
@@ -208,6 +213,9 @@ func (sc *Scenario) setup() error {
 	}
 	sc.adminRole = "OrganizationAccountAccessRole"
 	sc.lambdaRole = "lambda-exec"
+	if sc.opts.IdentityCenter {
+		return sc.setupIdentityCenter(admins, devs)
+	}
 	return nil
 }
 
@@ -241,6 +249,13 @@ func (sc *Scenario) Run(ctx context.Context) error {
 	actors := []func(context.Context){sc.runCI, sc.runRotator}
 	if !sc.opts.NoReporting {
 		actors = append(actors, sc.runReporting)
+	}
+	if sc.sso != nil && sc.opts.AttackAfter > 0 {
+		actors = append(actors, func(ctx context.Context) {
+			if sc.pace(ctx, time.Duration(sc.opts.AttackAfter)*sc.opts.Round) == nil {
+				sc.runSSOIntruder(ctx)
+			}
+		})
 	}
 	if sc.opts.AttackAfter > 0 {
 		actors = append(actors, func(ctx context.Context) {
