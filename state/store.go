@@ -73,6 +73,11 @@ type Store struct {
 	// inventories saw, oldest first: the known-good document to restore
 	// when the attacker changed it.
 	Trusts map[string][]Dated[string]
+	// Reaches maps a principal ARN to its latest Access Advisor report;
+	// ConfigHistories a resource (ConfigKey) to its latest AWS Config
+	// history (reach.go).
+	Reaches         map[string]Dated[Reach]
+	ConfigHistories map[string]Dated[ConfigHistory]
 	// Accounts holds the facts of member accounts, by account id
 	// (accounts.go): the home account's stay in the fields above.
 	Accounts map[string]*AccountFacts
@@ -502,6 +507,10 @@ func (s *Store) apply(e journal.Entry) error {
 			s.Anchors = append(s.Anchors, dated(e, v))
 			sum = fmt.Sprintf("head of line %d anchored in CloudTrail (%s, %s, request %s)", v.Seq, v.Call, v.Region, v.RequestID)
 		}
+	case KindReach:
+		sum, err = s.applyReach(e)
+	case KindConfigHistory:
+		sum, err = s.applyConfigHistory(e)
 	case KindTrailIntegrity:
 		var v TrailIntegrity
 		if v, err = decode[TrailIntegrity](e); err == nil {
