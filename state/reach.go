@@ -214,3 +214,70 @@ func (s *Store) ConfigHistoriesOf(id string) []Dated[ConfigHistory] {
 	}
 	return out
 }
+
+// KeyPrincipal returns the IAM user ARN of a long-term key, from the
+// latest inventory; "" when the inventory does not hold it.
+func (s *Store) KeyPrincipal(key string) string {
+	if s.Inventory == nil {
+		return ""
+	}
+	for _, u := range s.Inventory.Users {
+		for _, k := range u.Keys {
+			if k.ID == key {
+				return u.ARN
+			}
+		}
+	}
+	return ""
+}
+
+// FamilyPrincipals returns the IAM users and roles a key's family acts as
+// (EventTable.Family): the user of each long-term key (the inventory's),
+// the roles it assumed, the users it created keys for or created — the
+// principals whose reach (Access Advisor) is the family's. The key's own
+// principal comes first; the rest are sorted.
+func (s *Store) FamilyPrincipals(key string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(arn string) {
+		if arn != "" && !seen[arn] {
+			seen[arn] = true
+			out = append(out, arn)
+		}
+	}
+	add(s.KeyPrincipal(key))
+	userARN := func(name string) string {
+		if s.Inventory != nil {
+			for _, u := range s.Inventory.Users {
+				if u.Name == name {
+					return u.ARN
+				}
+			}
+			if s.Inventory.AccountID != "" {
+				return "arn:aws:iam::" + s.Inventory.AccountID + ":user/" + name
+			}
+		}
+		return ""
+	}
+	fam := s.Events.Family(key)
+	inFam := map[string]bool{}
+	for _, l := range fam {
+		inFam[l.Key] = true
+		add(s.KeyPrincipal(l.Key))
+		if l.RoleARN != "" {
+			add(l.RoleARN)
+		}
+		if l.User != "" {
+			add(userARN(l.User))
+		}
+	}
+	for name, ul := range s.Events.lineage.users {
+		if inFam[s.Events.cols[colKey].strs[ul.key]] {
+			add(userARN(name))
+		}
+	}
+	if len(out) > 1 {
+		sort.Strings(out[1:])
+	}
+	return out
+}

@@ -172,6 +172,9 @@ type Options struct {
 	// returns its summary. What it finds arrives through the journal
 	// (the Feed), like any other event.
 	Hunt func(ctx context.Context, filter string, progress func(string)) (string, error)
+	// Advisor, when set, reads a principal's reach and a resource's
+	// Config history for b (reach.go); nil: b says it needs AWS.
+	Advisor Advisor
 }
 
 // Command is a ':' command supplied by the program that runs the console.
