@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cfgtypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/state"
@@ -131,4 +132,41 @@ func itemOf(it cfgtypes.ConfigurationItem) state.ConfigItem {
 		out.Configuration, out.Cut = out.Configuration[:state.MaxConfigBytes], true
 	}
 	return out
+}
+
+// IAMNames is the part of the IAM client that finds a user's or role's id.
+type IAMNames interface {
+	GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	GetRole(context.Context, *iam.GetRoleInput, ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+}
+
+// ConfigID returns the id AWS Config knows an IAM user or role by (its
+// unique id, AIDA… or AROA…), from its name or ARN, and its name. Other
+// types' ids are returned as given.
+func ConfigID(ctx context.Context, c IAMNames, resourceType, ref string) (id, name string, err error) {
+	name = ref
+	if p, ok := state.ParsePrincipal(ref); ok {
+		name = p.Name
+	}
+	switch resourceType {
+	case "AWS::IAM::User":
+		if strings.HasPrefix(ref, "AIDA") {
+			return ref, "", nil
+		}
+		out, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		if err != nil {
+			return "", "", session.Wrap("iam:GetUser", session.DefaultRegion, err)
+		}
+		return aws.ToString(out.User.UserId), name, nil
+	case "AWS::IAM::Role":
+		if strings.HasPrefix(ref, "AROA") {
+			return ref, "", nil
+		}
+		out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err != nil {
+			return "", "", session.Wrap("iam:GetRole", session.DefaultRegion, err)
+		}
+		return aws.ToString(out.Role.RoleId), name, nil
+	}
+	return ref, "", nil
 }
