@@ -183,7 +183,6 @@ func (s *Sim) configRecorders(r *Request) (any, error) {
 	return map[string]any{"ConfigurationRecorders": list}, nil
 }
 
-
 func (s *Sim) configHistory(r *Request) (any, error) {
 	in, e := readConfigInput(r)
 	if e != nil {
