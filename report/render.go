@@ -269,6 +269,7 @@ func render(w io.Writer, r *Report, st style) error {
 	}
 
 	renderTrails(&sb, r, st)
+	renderReach(&sb, r, st)
 
 	sb.WriteString(st.heading(2, "Notes"))
 	rows = nil

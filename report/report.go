@@ -38,8 +38,12 @@ type Report struct {
 	Verdicts []Verdict `json:"verdicts"`
 	Credits  []Credit  `json:"credits"`
 	// Trails is the CloudTrail log-file integrity of each trail validated.
-	Trails   []Trail   `json:"trail_integrity,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
+	Trails []Trail `json:"trail_integrity,omitempty"`
+	// BlastRadius and ConfigHistory are what Access Advisor and AWS
+	// Config said when read (reach.go).
+	BlastRadius   []Reach         `json:"blast_radius,omitempty"`
+	ConfigHistory []ConfigHistory `json:"config_history,omitempty"`
+	Problems      []Problem       `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -270,6 +274,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.containment(s)
 	r.open(s)
 	r.trails(s)
+	r.reach(s)
 	return r
 }
 
