@@ -34,8 +34,9 @@ type configState struct {
 	started   time.Time
 	// items are every resource's items, oldest first, by type|id.
 	items map[string][]*configItem
-	// last is the configuration JSON of each resource's last item.
-	last map[string]string
+	// last is the configuration JSON of each resource's last item, fp
+	// the fingerprint it was made from (configSnap.fp).
+	last, fp map[string]string
 }
 
 // configItem is one configuration item.
@@ -72,7 +73,7 @@ func configService(s *Sim) *Service {
 func (s *Sim) configstate() *configState {
 	return s.State("config", func() any {
 		return &configState{recording: map[string]bool{HomeRegion: true}, started: s.bornSim.UTC(),
-			items: map[string][]*configItem{}, last: map[string]string{}}
+			items: map[string][]*configItem{}, last: map[string]string{}, fp: map[string]string{}}
 	}).(*configState)
 }
 
@@ -131,7 +132,13 @@ func (st *configState) recordersIn(region string) []string {
 	return nil
 }
 
-func (s *Sim) configNamed(r *Request, in configInput) ([]string, *Error) {
+// configNamed reads the request and returns the recorders of its Region
+// it names (all when it names none).
+func (s *Sim) configNamed(r *Request) ([]string, *Error) {
+	in, e := readConfigInput(r)
+	if e != nil {
+		return nil, e
+	}
 	have := s.configstate().recordersIn(r.Region)
 	for _, n := range in.ConfigurationRecorderNames {
 		if !slices.Contains(have, n) {
@@ -142,11 +149,7 @@ func (s *Sim) configNamed(r *Request, in configInput) ([]string, *Error) {
 }
 
 func (s *Sim) configRecorderStatus(r *Request) (any, error) {
-	in, e := readConfigInput(r)
-	if e != nil {
-		return nil, e
-	}
-	names, e := s.configNamed(r, in)
+	names, e := s.configNamed(r)
 	if e != nil {
 		return nil, e
 	}
@@ -166,11 +169,7 @@ func (s *Sim) configRecorderStatus(r *Request) (any, error) {
 }
 
 func (s *Sim) configRecorders(r *Request) (any, error) {
-	in, e := readConfigInput(r)
-	if e != nil {
-		return nil, e
-	}
-	names, e := s.configNamed(r, in)
+	names, e := s.configNamed(r)
 	if e != nil {
 		return nil, e
 	}
@@ -293,7 +292,29 @@ type configSnap struct {
 	typ, id, name, arn, region, az string
 	created                        time.Time
 	tags                           []Tag
-	conf                           any
+	// fp is a cheap fingerprint of what conf shows: an item is made only
+	// when it changes (and then only when the JSON differs too).
+	fp   string
+	conf func() any
+}
+
+// fingerprint joins parts with a separator no part holds.
+func fingerprint(parts ...string) string { return strings.Join(parts, "\x00") }
+
+func tagsFP(ts []Tag) string {
+	var sb strings.Builder
+	for _, t := range ts {
+		sb.WriteString(t.Key + "\x01" + t.Value + "\x01")
+	}
+	return sb.String()
+}
+
+func inlineFP(ps []namedPolicy) string {
+	var sb strings.Builder
+	for _, p := range ps {
+		sb.WriteString(p.Name + "\x01" + p.Document + "\x01")
+	}
+	return sb.String()
 }
 
 func (s *Sim) configNoteIAMLocked(now time.Time) {
@@ -305,25 +326,34 @@ func (s *Sim) configNoteIAMLocked(now time.Time) {
 		if u.Deleted {
 			continue
 		}
-		pols := []map[string]string{}
-		for _, p := range u.Inline {
-			pols = append(pols, map[string]string{"policyName": p.Name, "policyDocument": encodeDoc(p.Document)})
-		}
-		snaps = append(snaps, configSnap{typ: "AWS::IAM::User", id: u.ID, name: u.Name, arn: u.ARN, region: "global", created: u.Created, tags: u.Tags,
-			conf: map[string]any{"path": u.Path, "userName": u.Name, "userId": u.ID, "arn": u.ARN, "createDate": isoTime(u.Created),
-				"userPolicyList": pols, "groupList": nonNil(u.Groups), "attachedManagedPolicies": s.configAttached(u.Attached), "tags": configTagList(u.Tags)}})
+		fp := fingerprint(u.Path, u.Name, u.ID, inlineFP(u.Inline), strings.Join(u.Groups, "\x01"), strings.Join(u.Attached, "\x01"), tagsFP(u.Tags))
+		snaps = append(snaps, configSnap{typ: "AWS::IAM::User", id: u.ID, name: u.Name, arn: u.ARN, region: "global", created: u.Created, tags: u.Tags, fp: fp,
+			conf: func() any {
+				return map[string]any{"path": u.Path, "userName": u.Name, "userId": u.ID, "arn": u.ARN, "createDate": isoTime(u.Created),
+					"userPolicyList": configInline(u.Inline), "groupList": nonNil(u.Groups), "attachedManagedPolicies": s.configAttached(u.Attached),
+					"tags": configTagList(u.Tags)}
+			}})
 	}
 	for _, ro := range s.acct.sortedRoles() {
-		pols := []map[string]string{}
-		for _, p := range ro.Inline {
-			pols = append(pols, map[string]string{"policyName": p.Name, "policyDocument": encodeDoc(p.Document)})
-		}
-		snaps = append(snaps, configSnap{typ: "AWS::IAM::Role", id: ro.ID, name: ro.Name, arn: ro.ARN, region: "global", created: ro.Created, tags: ro.Tags,
-			conf: map[string]any{"path": ro.Path, "roleName": ro.Name, "roleId": ro.ID, "arn": ro.ARN, "createDate": isoTime(ro.Created),
-				"assumeRolePolicyDocument": encodeDoc(ro.Trust), "rolePolicyList": pols, "attachedManagedPolicies": s.configAttached(ro.Attached),
-				"instanceProfileList": []any{}, "tags": configTagList(ro.Tags)}})
+		fp := fingerprint(ro.Path, ro.Name, ro.ID, ro.Trust, inlineFP(ro.Inline), strings.Join(ro.Attached, "\x01"), tagsFP(ro.Tags))
+		snaps = append(snaps, configSnap{typ: "AWS::IAM::Role", id: ro.ID, name: ro.Name, arn: ro.ARN, region: "global", created: ro.Created, tags: ro.Tags, fp: fp,
+			conf: func() any {
+				return map[string]any{"path": ro.Path, "roleName": ro.Name, "roleId": ro.ID, "arn": ro.ARN, "createDate": isoTime(ro.Created),
+					"assumeRolePolicyDocument": encodeDoc(ro.Trust), "rolePolicyList": configInline(ro.Inline), "attachedManagedPolicies": s.configAttached(ro.Attached),
+					"instanceProfileList": []any{}, "tags": configTagList(ro.Tags)}
+			}})
 	}
 	s.configApplyLocked("AWS::IAM::", "global", snaps, now)
+}
+
+// configInline is the policy list of an IAM item (documents URL-encoded,
+// as Config shows them).
+func configInline(ps []namedPolicy) []map[string]string {
+	out := []map[string]string{}
+	for _, p := range ps {
+		out = append(out, map[string]string{"policyName": p.Name, "policyDocument": encodeDoc(p.Document)})
+	}
+	return out
 }
 
 func (s *Sim) configAttached(arns []string) []map[string]string {
@@ -356,38 +386,57 @@ func (s *Sim) configNoteEC2Locked(region string, now time.Time) {
 		if in.State == "terminated" {
 			continue // Config records a terminated instance as deleted
 		}
-		snaps = append(snaps, configSnap{typ: "AWS::EC2::Instance", id: in.ID, region: region, az: in.AZ, created: in.Launched, tags: in.Tags,
-			arn: fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", region, s.acct.ID, in.ID),
-			conf: map[string]any{"instanceId": in.ID, "imageId": in.ImageID, "instanceType": in.Type, "keyName": in.KeyName,
-				"launchTime": isoTime(in.Launched), "privateIpAddress": in.PrivateIP, "state": map[string]string{"name": in.State},
-				"placement": map[string]string{"availabilityZone": in.AZ}, "spotInstanceRequestId": in.SpotRequestID,
-				"disableApiTermination": in.DisableTermination, "tags": configTagList(in.Tags)}})
+		fp := fingerprint(in.ID, in.ImageID, in.Type, in.KeyName, in.State, in.PrivateIP, in.AZ, in.SpotRequestID,
+			strconv.FormatBool(in.DisableTermination), tagsFP(in.Tags))
+		snaps = append(snaps, configSnap{typ: "AWS::EC2::Instance", id: in.ID, region: region, az: in.AZ, created: in.Launched, tags: in.Tags, fp: fp,
+			arn: "arn:aws:ec2:" + region + ":" + s.acct.ID + ":instance/" + in.ID,
+			conf: func() any {
+				return map[string]any{"instanceId": in.ID, "imageId": in.ImageID, "instanceType": in.Type, "keyName": in.KeyName,
+					"launchTime": isoTime(in.Launched), "privateIpAddress": in.PrivateIP, "state": map[string]string{"name": in.State},
+					"placement": map[string]string{"availabilityZone": in.AZ}, "spotInstanceRequestId": in.SpotRequestID,
+					"disableApiTermination": in.DisableTermination, "tags": configTagList(in.Tags)}
+			}})
 	}
 	for _, g := range rg.sortedGroups() {
-		var ingress, egress []map[string]any
-		for _, ru := range g.Rules {
-			p := map[string]any{"ipProtocol": ru.Protocol, "fromPort": ru.From, "toPort": ru.To, "ipv4Ranges": []any{}, "ipv6Ranges": []any{}}
-			if ru.CIDR != "" {
-				p["ipv4Ranges"] = []map[string]string{{"cidrIp": ru.CIDR}}
-			}
-			if ru.CIDRv6 != "" {
-				p["ipv6Ranges"] = []map[string]string{{"cidrIpv6": ru.CIDRv6}}
-			}
-			if ru.Group != "" {
-				p["userIdGroupPairs"] = []map[string]string{{"groupId": ru.Group}}
-			}
-			if ru.Egress {
-				egress = append(egress, p)
-			} else {
-				ingress = append(ingress, p)
-			}
-		}
-		snaps = append(snaps, configSnap{typ: "AWS::EC2::SecurityGroup", id: g.ID, name: g.Name, region: region, tags: g.Tags,
-			arn: fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", region, s.acct.ID, g.ID),
-			conf: map[string]any{"groupId": g.ID, "groupName": g.Name, "description": g.Description, "vpcId": g.VpcID,
-				"ipPermissions": nonNil(ingress), "ipPermissionsEgress": nonNil(egress), "ownerId": s.acct.ID, "tags": configTagList(g.Tags)}})
+		snaps = append(snaps, configSnap{typ: "AWS::EC2::SecurityGroup", id: g.ID, name: g.Name, region: region, tags: g.Tags, fp: sgFP(g),
+			arn:  "arn:aws:ec2:" + region + ":" + s.acct.ID + ":security-group/" + g.ID,
+			conf: func() any { return s.sgConfig(g) }})
 	}
 	s.configApplyLocked("AWS::EC2::", region, snaps, now)
+}
+
+// sgFP is a security group's fingerprint.
+func sgFP(g *secGroup) string {
+	var sb strings.Builder
+	sb.WriteString(fingerprint(g.ID, g.Name, g.Description, g.VpcID, tagsFP(g.Tags)))
+	for _, r := range g.Rules {
+		fmt.Fprintf(&sb, "\x00%t|%s|%d|%d|%s|%s|%s", r.Egress, r.Protocol, r.From, r.To, r.CIDR, r.CIDRv6, r.Group)
+	}
+	return sb.String()
+}
+
+// sgConfig is a security group's configuration, as Config shows it.
+func (s *Sim) sgConfig(g *secGroup) map[string]any {
+	var ingress, egress []map[string]any
+	for _, ru := range g.Rules {
+		p := map[string]any{"ipProtocol": ru.Protocol, "fromPort": ru.From, "toPort": ru.To, "ipv4Ranges": []any{}, "ipv6Ranges": []any{}}
+		if ru.CIDR != "" {
+			p["ipv4Ranges"] = []map[string]string{{"cidrIp": ru.CIDR}}
+		}
+		if ru.CIDRv6 != "" {
+			p["ipv6Ranges"] = []map[string]string{{"cidrIpv6": ru.CIDRv6}}
+		}
+		if ru.Group != "" {
+			p["userIdGroupPairs"] = []map[string]string{{"groupId": ru.Group}}
+		}
+		if ru.Egress {
+			egress = append(egress, p)
+		} else {
+			ingress = append(ingress, p)
+		}
+	}
+	return map[string]any{"groupId": g.ID, "groupName": g.Name, "description": g.Description, "vpcId": g.VpcID,
+		"ipPermissions": nonNil(ingress), "ipPermissionsEgress": nonNil(egress), "ownerId": s.acct.ID, "tags": configTagList(g.Tags)}
 }
 
 // configApplyLocked appends an item for each resource of snaps whose
@@ -399,10 +448,15 @@ func (s *Sim) configApplyLocked(prefix, region string, snaps []configSnap, now t
 	for _, sn := range snaps {
 		key := sn.typ + "|" + sn.id
 		seen[key] = true
-		b, _ := json.Marshal(sn.conf)
-		conf := string(b)
 		prev := st.items[key]
-		if len(prev) > 0 && st.last[key] == conf && prev[len(prev)-1].ConfigurationItemStatus != "ResourceDeleted" {
+		live := len(prev) > 0 && prev[len(prev)-1].ConfigurationItemStatus != "ResourceDeleted"
+		if live && st.fp[key] == sn.fp {
+			continue
+		}
+		st.fp[key] = sn.fp
+		b, _ := json.Marshal(sn.conf())
+		conf := string(b)
+		if live && st.last[key] == conf {
 			continue
 		}
 		status := "OK"
