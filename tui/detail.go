@@ -130,8 +130,8 @@ func newDetail(v *viewCtx, s selection) *detailView {
 			add("events", thousands(v.store.Events.QueryAt(f, v.now).Len())+" signed with this key")
 		}
 		d.family(v, s.key)
-		if p := v.store.KeyPrincipal(s.key); p != "" {
-			d.reach(v, p)
+		for _, p := range v.store.FamilyPrincipals(s.key) {
+			d.reach(v, p) // b on a key reads its family's users and roles
 		}
 	case selUser, selRole, selRoot:
 		d.principal(v, s)

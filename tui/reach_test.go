@@ -183,3 +183,21 @@ func TestReachGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestReachOnKey: b on a key asks for the key (its family), and the key's
+// detail shows the reach of the users and roles its family acts as.
+func TestReachOnKey(t *testing.T) {
+	adv := &fakeAdvisor{}
+	m, _ := newTestModel(t, Options{Advisor: adv}, 160, 48)
+	press(m, key1('2'))
+	selectWhere(t, m, func(s selection) bool { return s.kind == selKey && s.key == leaked })
+	press(m, keyEnter)
+	exec(m, press(m, key1('b')))
+	if len(adv.reached) != 1 || adv.reached[0].Kind != TargetKey || adv.reached[0].ID != leaked {
+		t.Fatalf("asked for %+v", adv.reached)
+	}
+	feed(t, m, state.KindReach, ciReach)
+	if out := ansi.Strip(m.Render()); !strings.Contains(out, "4 services allowed, 2 used") {
+		t.Errorf("key detail lacks the reach:\n%s", out)
+	}
+}
