@@ -155,7 +155,7 @@ func (r reachReader) history(ctx context.Context, region, typ, ref string) (stat
 	if typ == "" {
 		return state.ConfigHistory{}, fmt.Errorf("cannot tell %q's AWS Config resource type: give --type (AWS::EC2::Instance, AWS::EC2::SecurityGroup, AWS::IAM::User, AWS::IAM::Role, …)", cell(ref, 140))
 	}
-	if region == "" || strings.HasPrefix(typ, "AWS::IAM::") && region == "" {
+	if region == "" {
 		region = r.sess.HomeRegion()
 	}
 	id, name, err := advisor.ConfigID(ctx, r.sess.IAM(), typ, ref)
