@@ -274,6 +274,7 @@ func render(w io.Writer, r *Report, st style) error {
 	renderQuarantine(&sb, r, st)
 	renderImpact(&sb, r, st)
 	renderIdentityCenter(&sb, r, st)
+	renderReach(&sb, r, st)
 
 	sb.WriteString(st.heading(2, "Notes"))
 	rows = nil

@@ -51,7 +51,11 @@ type Report struct {
 	AfterContainment []state.Impact `json:"after_containment,omitempty"`
 	// IdentityCenter is the account's IAM Identity Center as last read.
 	IdentityCenter *IdentityCenter `json:"identity_center,omitempty"`
-	Problems       []Problem       `json:"problems,omitempty"`
+	// BlastRadius and ConfigHistory are what Access Advisor and AWS
+	// Config said when read (reach.go).
+	BlastRadius   []Reach         `json:"blast_radius,omitempty"`
+	ConfigHistory []ConfigHistory `json:"config_history,omitempty"`
+	Problems      []Problem       `json:"problems,omitempty"`
 }
 
 // Incident is the journal's line 1.
@@ -287,6 +291,7 @@ func Build(s *state.Store, rep journal.Report, opts Options) *Report {
 	r.quarantine(s, opts)
 	r.impact(s, opts)
 	r.identityCenter(s)
+	r.reach(s)
 	return r
 }
 

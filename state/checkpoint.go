@@ -37,7 +37,7 @@ import (
 // the lower-cased strings) is rebuilt, not written.
 const (
 	checkpointMagic   = "warroom-index\n"
-	checkpointVersion = 12 // 12: the IAM Identity Center read (Store.IdentityCenter); 11: the impact watch's judgements (Store.Impacts); 10: GuardDuty (Store.GuardDuty); 9: a seek point keeps the lineage's links as a length; 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
+	checkpointVersion = 13 // 13: Access Advisor reports and Config histories (Store.Reaches, ConfigHistories); 12: the IAM Identity Center read (Store.IdentityCenter); 11: the impact watch's judgements (Store.Impacts); 10: GuardDuty (Store.GuardDuty); 9: a seek point keeps the lineage's links as a length; 8: a minted key's link names its issuer when any copy does; 7: member accounts (Store.Accounts); 6: the account column, posting lists in ranks, records and rows in time order; 4: the trails' integrity (Store.Integrity)
 	checkpointHeader  = len(checkpointMagic) + 4 + 8 + sha256.Size
 )
 
@@ -50,36 +50,38 @@ type binding struct {
 // ckStore is the store's state other than the event table's columns, as
 // JSON: facts are few next to events.
 type ckStore struct {
-	Incident       IncidentOpened
-	Seq            int64
-	Head           string
-	At             time.Time
-	Skipped        []Skipped
-	Sessions       []Dated[SessionStarted]
-	Ends           []Dated[SessionEnded]
-	Notes          []Dated[Note]
-	Suspects       map[string]Dated[Suspect]
-	Regions        []Region
-	RegionsAt      time.Time
-	Health         map[string]Dated[StreamHealth]
-	Inventory      *Inventory
-	InventorySeq   int64
-	Sweeps         []Dated[Sweep]
-	Actions        []*Action
-	Repairs        []Dated[JournalRepaired]
-	Anchors        []Dated[Anchor]
-	KeyInfos       map[string]Dated[KeyInfo]
-	Impacts        map[string]Dated[ImpactJudgement]
-	Verdicts       map[string]Dated[Verdict]
-	Integrity      map[string]Dated[TrailIntegrity]
-	GuardDuty      map[string]Dated[GuardDutyRegion]
-	IdentityCenter *Dated[IdentityCenter] `json:",omitempty"`
-	Trusts         map[string][]Dated[string]
-	Accounts       map[string]ckAccount
-	Timeline       []TimelineItem
-	Problems       []FactProblem
-	Ours           []ckOurs
-	OursActor      journal.Actor
+	Incident        IncidentOpened
+	Seq             int64
+	Head            string
+	At              time.Time
+	Skipped         []Skipped
+	Sessions        []Dated[SessionStarted]
+	Ends            []Dated[SessionEnded]
+	Notes           []Dated[Note]
+	Suspects        map[string]Dated[Suspect]
+	Regions         []Region
+	RegionsAt       time.Time
+	Health          map[string]Dated[StreamHealth]
+	Inventory       *Inventory
+	InventorySeq    int64
+	Sweeps          []Dated[Sweep]
+	Actions         []*Action
+	Repairs         []Dated[JournalRepaired]
+	Anchors         []Dated[Anchor]
+	KeyInfos        map[string]Dated[KeyInfo]
+	Impacts         map[string]Dated[ImpactJudgement]
+	Verdicts        map[string]Dated[Verdict]
+	Integrity       map[string]Dated[TrailIntegrity]
+	GuardDuty       map[string]Dated[GuardDutyRegion]
+	IdentityCenter  *Dated[IdentityCenter]          `json:",omitempty"`
+	Reaches         map[string]Dated[Reach]         `json:",omitempty"`
+	ConfigHistories map[string]Dated[ConfigHistory] `json:",omitempty"`
+	Trusts          map[string][]Dated[string]
+	Accounts        map[string]ckAccount
+	Timeline        []TimelineItem
+	Problems        []FactProblem
+	Ours            []ckOurs
+	OursActor       journal.Actor
 
 	Lineage ckLineage
 	Creds   []ckCred
@@ -394,7 +396,8 @@ func storeRest(s *Store) *ckStore {
 		Regions: s.Regions, RegionsAt: s.RegionsAt, Health: s.Health,
 		Inventory: s.Inventory, InventorySeq: s.InventorySeq, Sweeps: s.SweepList(),
 		Actions: s.Actions, Repairs: s.Repairs, Anchors: s.Anchors, KeyInfos: s.KeyInfos, Impacts: s.Impacts,
-		Verdicts: s.Verdicts, Integrity: s.Integrity, GuardDuty: s.GuardDuty, IdentityCenter: s.IdentityCenter, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
+		Verdicts: s.Verdicts, Integrity: s.Integrity, GuardDuty: s.GuardDuty, IdentityCenter: s.IdentityCenter,
+		Reaches: s.Reaches, ConfigHistories: s.ConfigHistories, Trusts: s.Trusts, Timeline: s.Timeline, Problems: s.Problems,
 		OursActor: s.oursActor,
 		Claimed:   t.ours.claimed, Pending: t.ours.pending, PendMin: t.ours.pendingMin,
 		Copies: map[uint32]ckCopySet{}, Addenda: t.addenda,
@@ -949,6 +952,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 	orEmpty(&s.Impacts, r.Impacts)
 	orEmpty(&s.Verdicts, r.Verdicts)
 	orEmpty(&s.Integrity, r.Integrity)
+	s.Reaches, s.ConfigHistories = r.Reaches, r.ConfigHistories
 	s.noteUnvouched() // derived from Integrity
 	s.GuardDuty = r.GuardDuty
 	s.IdentityCenter = r.IdentityCenter

@@ -82,6 +82,11 @@ type Store struct {
 	// GuardDuty holds, per Region, GuardDuty's latest answer and the
 	// findings last read there (guardduty.go).
 	GuardDuty map[string]Dated[GuardDutyRegion]
+	// Reaches maps a principal ARN to its latest Access Advisor report;
+	// ConfigHistories a resource (ConfigKey) to its latest AWS Config
+	// history (reach.go).
+	Reaches         map[string]Dated[Reach]
+	ConfigHistories map[string]Dated[ConfigHistory]
 	// Accounts holds the facts of member accounts, by account id
 	// (accounts.go): the home account's stay in the fields above.
 	Accounts map[string]*AccountFacts
@@ -530,6 +535,10 @@ func (s *Store) apply(e journal.Entry) error {
 			s.Impacts[v.Account+"|"+v.Credential] = dated(e, v)
 			sum = v.Summary()
 		}
+	case KindReach:
+		sum, err = s.applyReach(e)
+	case KindConfigHistory:
+		sum, err = s.applyConfigHistory(e)
 	case KindTrailIntegrity:
 		var v TrailIntegrity
 		if v, err = decode[TrailIntegrity](e); err == nil {

@@ -133,6 +133,9 @@ func newDetail(v *viewCtx, s selection) *detailView {
 			add("events", thousands(v.store.Events.QueryAt(f, v.now).Len())+" signed with this key")
 		}
 		d.family(v, s.key)
+		for _, p := range v.store.FamilyPrincipals(s.key) {
+			d.reach(v, p) // b on a key reads its family's users and roles
+		}
 	case selUser, selRole, selRoot:
 		d.principal(v, s)
 	case selAccount:
@@ -201,6 +204,7 @@ func newDetail(v *viewCtx, s selection) *detailView {
 		for _, t := range r.Tags {
 			add("tag", t.Key+" = "+t.Value)
 		}
+		d.configHistory(v, r.ID)
 	case selTimeline:
 		it := s.item
 		d.title = "Journal fact " + itoa(int(it.Seq))
@@ -241,6 +245,13 @@ func (d *detailView) principal(v *viewCtx, s selection) {
 			d.lines = append(d.lines, fit(clean(label), 12)+" "+clean(value))
 		}
 	}
+	defer func() {
+		// The blast radius and Config history, once read (b), last.
+		d.reach(v, s.arn)
+		if s.kind != selRoot {
+			d.configHistory(v, s.name)
+		}
+	}()
 	d.title = clean(s.name)
 	add("arn", s.arn)
 	if v.sus.IsMarked(s.arn) {

@@ -54,6 +54,7 @@ type KeyMap struct {
 
 	// Stream pivots.
 	PivotKey       key.Binding
+	Reach          key.Binding
 	PivotPrincipal key.Binding
 	PivotIP        key.Binding
 	ClearFilter    key.Binding
@@ -109,6 +110,7 @@ func DefaultKeyMap(readOnly bool) KeyMap {
 		Copy:      b([]string{"y"}, "y", "copy the key id or ARN (OSC 52)"),
 		CopyMore:  b([]string{"Y"}, "Y", "copy another field (each press the next: event id, IP, …)"),
 		Suspect:   b([]string{"s"}, "s", "mark or clear suspect"),
+		Reach:     b([]string{"b"}, "b", "blast radius: Access Advisor of a principal, Config history of a resource"),
 
 		Up:          b([]string{"up", "k"}, "↑/k", "up"),
 		Down:        b([]string{"down", "j"}, "↓/j", "down"),
@@ -184,7 +186,7 @@ func (k KeyMap) Groups() []KeyGroup {
 	return []KeyGroup{
 		{Name: "Anywhere", Bindings: []key.Binding{
 			k.Help, k.Command, k.Filter, k.Note, k.NextPane, k.PrevPane, k.FocusPane, k.Zoom,
-			k.Detail, k.Back, k.Copy, k.CopyMore, k.Suspect, k.Quit, k.ForceQuit,
+			k.Detail, k.Back, k.Copy, k.CopyMore, k.Suspect, k.Reach, k.Quit, k.ForceQuit,
 		}},
 		{Name: "Lists", Bindings: []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom, k.Follow, k.Sort, k.SortReverse, k.Wide, k.ScrollLeft, k.ScrollRight}},
 		{Name: "Stream", Bindings: []key.Binding{k.PivotKey, k.PivotPrincipal, k.PivotIP, k.ClearFilter}},

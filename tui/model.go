@@ -50,6 +50,7 @@ const (
 	taskRaw
 	taskCommand
 	taskHunt
+	taskReach // reach.go
 )
 
 // resultMsg is the one envelope every asynchronous answer comes back in.
@@ -306,6 +307,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tick()
 	case feedMsg:
 		m.apply(msg.entries)
+		m.refreshDetail(msg.entries)
 		if msg.closed {
 			m.closed = true
 			if m.opts.FeedDone != nil {
@@ -409,6 +411,8 @@ func (m *Model) result(r resultMsg) tea.Cmd {
 		}
 	case taskHunt:
 		m.huntDone(r)
+	case taskReach:
+		m.reachDone(r)
 	case taskCommand:
 		if r.ID != m.textReq {
 			return nil // a command run again since
@@ -519,6 +523,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.scrollFocused(n)
 	case key.Matches(msg, k.Suspect):
 		return m.toggleSuspect()
+	case key.Matches(msg, k.Reach):
+		return m.requestReach()
 	case key.Matches(msg, k.Deactivate):
 		return m.requestPlan(ActionDeactivateKey)
 	case key.Matches(msg, k.Revoke):

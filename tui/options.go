@@ -180,6 +180,9 @@ type Options struct {
 	// it says a contained credential is safe to delete (0:
 	// state.DefaultQuietFor; the drill divides it by its speed).
 	ImpactQuietFor time.Duration
+	// Advisor, when set, reads a principal's reach and a resource's
+	// Config history for b (reach.go); nil: b says it needs AWS.
+	Advisor Advisor
 }
 
 // Command is a ':' command supplied by the program that runs the console.

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -272,6 +273,11 @@ func (s *Session) Lambda(region string) *lambda.Client {
 	return client(s, "lambda", region, false, func(c aws.Config) *lambda.Client { return lambda.NewFromConfig(c) })
 }
 
+// ConfigService returns an AWS Config client for reading in region.
+func (s *Session) ConfigService(region string) *configservice.Client {
+	return client(s, "config", region, false, func(c aws.Config) *configservice.Client { return configservice.NewFromConfig(c) })
+}
+
 // S3 returns an S3 client for reading in region. With an endpoint override
 // it uses path-style addressing, which local endpoints need.
 func (s *Session) S3(region string) *s3.Client {
@@ -334,6 +340,10 @@ func readOnlyGuard(stack *middleware.Stack) error {
 // one (CloudTrail records it as a write), nor are the STS calls that mint
 // credentials.
 func IsReadOperation(op string) bool {
+	if op == "GenerateServiceLastAccessedDetails" {
+		// Access Advisor's report: a read-level action, recorded readOnly.
+		return true
+	}
 	for _, p := range []string{"Describe", "List", "Get", "Lookup", "Head", "Select"} {
 		if strings.HasPrefix(op, p) {
 			// GetSessionToken and GetFederationToken mint credentials.

@@ -208,6 +208,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if record {
 		s.recordLocked(req, op, apiErr)
 	}
+	if apiErr == nil && !op.ReadOnly {
+		s.configNoteLocked(req) // AWS Config's items for what the call changed (config.go)
+	}
 	s.noteCallLocked(req, apiErr)
 	s.mu.Unlock()
 	// The account's own clock, as AWS's Date header is: a client that
@@ -250,6 +253,7 @@ func (s *Sim) serveLocked(req *Request, svc *Service, op Op, auth authHeader, bo
 	if !c.Expires.IsZero() && !req.Now.Before(c.Expires) {
 		return nil, errExpired(p), true
 	}
+	s.noteAccessLocked(c, svc, actionOf(svc, req.Op, op), req.Region, req.Now) // Access Advisor (advisor.go)
 	if c.Kind == credLongTerm {
 		c.LastUsed, c.LastService, c.LastRegion = req.Now, svc.Name, req.Region
 		if svc.Global {

@@ -163,6 +163,7 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(iamService(s))
 	s.iamPolicyOps()
 	s.iamExtraOps()
+	s.iamAdvisorOps()
 	s.Register(cloudtrailService(s))
 	s.Register(s3Service(s))
 	s.Register(ec2Service(s))
@@ -172,6 +173,7 @@ func newSim(opts Options, mu *sync.Mutex) *Sim {
 	s.Register(guarddutyService(s))
 	s.Register(ssoAdminService(s))
 	s.Register(identityStoreService(s))
+	s.Register(configService(s))
 
 	now := s.clock.Now()
 	s.mu.Lock()

@@ -170,6 +170,8 @@ func runWired(ctx context.Context, e *env, r consoleRun) (err error) {
 	if r.hunt != nil {
 		opts.Hunt = consoleHunt(*r.hunt, r.sess, r.id.AccountID, core.Sink())
 	}
+	// b: the blast radius and Config history (advisor_cmd.go), reads only.
+	opts.Advisor = consoleAdvisor{reachReader{sess: r.sess, account: r.id.AccountID, rec: r.rec, read: core.Fold().Read}}
 	if r.sess.ReadOnly() {
 		opts.Mode = tui.ModeReadOnly
 	} else {
