@@ -265,6 +265,7 @@ var (
 		{regexp.MustCompile(`\b(act|pb)-[0-9A-Za-z-]{6,}\b`), "ACTION-ID"},
 		{regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`), "UUID"},
 		{regexp.MustCompile(`\b[0-9a-f]{64}\b`), "HASH"},
+		{regexp.MustCompile(`"id": "[0-9a-f]{32}"`), `"id": "FINDING-ID"`}, // GuardDuty finding ids hash the instance ids
 	}
 )
 
