@@ -36,7 +36,8 @@ func (c *Containment) planBlockIP(ctx context.Context, action string, t Target) 
 		return Plan{}, err
 	}
 	ips := strings.FieldsFunc(t.ID, func(r rune) bool { return r == ' ' || r == ',' })
-	if len(ips) == 0 {
+	defaulted := len(ips) == 0
+	if defaulted {
 		ips = def.IPs
 	}
 	if len(ips) == 0 {
@@ -53,6 +54,9 @@ func (c *Containment) planBlockIP(ctx context.Context, action string, t Target) 
 	}
 	t.ID = strings.Join(a.Target().IDs, " ")
 	tp := c.offer(a, p, action, t)
+	if defaulted && len(def.Owners) > 0 {
+		tp.Warnings = append(tp.Warnings, "left out: "+strings.Join(def.Owners, ", ")+" called with the key before the incident began, likely its owner's application (give an address to block it anyway)")
+	}
 	for _, pr := range def.Problems {
 		tp.Warnings = append(tp.Warnings, "journal: "+pr)
 	}

@@ -561,3 +561,31 @@ func (im *Impact) Lines() []string {
 	}
 	return out
 }
+
+// AddressesBefore returns the source addresses that called with key
+// before the incident began, sorted: the incident's Began when the
+// responder gave it, else the impact watch's own rule (impactLeak: the
+// first call from the address and agent that made its first call of
+// note). They are likely its owner's application, which block-ip leaves
+// out of its defaults. Nil when no call came before.
+func (s *Store) AddressesBefore(key string) []string {
+	evs := s.credentialEvents(&Impact{Kind: "key", Credential: key})
+	leak := s.Incident.Began
+	if leak.IsZero() {
+		leak, _ = impactLeak(evs, time.Unix(1<<40, 0))
+	}
+	if leak.IsZero() {
+		return nil
+	}
+	var out []string
+	for i := range evs {
+		if !evs[i].Time.Before(leak) {
+			break
+		}
+		if ip := canonicalIP(evs[i].SourceIP); ip != "" && !slices.Contains(out, ip) {
+			out = append(out, ip)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -744,6 +744,10 @@ type BlockDefaults struct {
 	IPs []string `json:"ips"`
 	// Responder are the source addresses of warroom's own calls ("ours").
 	Responder []string `json:"responder"`
+	// Owners are the addresses left out of IPs because they called with
+	// a family key before the incident began (Store.AddressesBefore):
+	// likely its owner's application, which a block would break.
+	Owners []string `json:"owners,omitempty"`
 	// Networks are the security groups the families opened ingress on and
 	// the instances they launched.
 	Networks []NetRef `json:"networks"`
@@ -779,8 +783,18 @@ func DefaultsFromFold(s *state.Store, raw Raw) BlockDefaults {
 		f := FindFamily(s, raw, root)
 		d.Problems = append(d.Problems, f.Problems...)
 		if len(f.Keys) > 0 {
+			var owners []string
+			for _, k := range f.Keys {
+				owners = append(owners, s.AddressesBefore(k)...)
+			}
 			ips("key:"+strings.Join(f.Keys, ",")+" -ours", func(ip string) {
 				if slices.Contains(d.Responder, ip) {
+					return
+				}
+				if slices.Contains(owners, ip) {
+					if !slices.Contains(d.Owners, ip) {
+						d.Owners = append(d.Owners, ip)
+					}
 					return
 				}
 				if c, err := ParseBlockIP(ip); err == nil && !slices.Contains(d.IPs, c) {
@@ -802,5 +816,6 @@ func DefaultsFromFold(s *state.Store, raw Raw) BlockDefaults {
 		}
 	}
 	slices.Sort(d.IPs)
+	slices.Sort(d.Owners)
 	return d
 }

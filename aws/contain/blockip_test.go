@@ -24,6 +24,9 @@ import (
 // drill's aws:SourceIp see it apart from the responder's 127.0.0.1.
 const attackerIP = "127.0.0.66"
 
+// ownerIP is where the leaked key's owner's application calls from.
+const ownerIP = "127.0.0.12"
+
 // ipDrill is a drill where a leaked key is used from attackerIP: it lists
 // users, opens SSH on a security group and launches an instance in
 // eu-west-1; the key is marked suspect and the records journaled.
@@ -50,6 +53,12 @@ func newIPDrill(t *testing.T) *ipDrill {
 	// A service-linked role, which cannot take an inline policy.
 	must(d.sess.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("AWSServiceRoleForSupport"), Path: aws.String("/aws-service-role/support.amazonaws.com/"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"support.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	// The key's owner's application, from its usual address, before the
+	// leak: block-ip's defaults leave that address out.
+	ownerCfg := d.cfg(d.leaked, "us-east-1")
+	ownerCfg.HTTPClient = scenario.HTTPClient(ownerIP)
+	must(iam.NewFromConfig(ownerCfg).ListAccountAliases(ctx, &iam.ListAccountAliasesInput{}))(t)
+	d.clock.Advance(time.Minute)
 	if !d.attackerWorks(t) {
 		t.Fatal("the attacker's key does not work before the block")
 	}
@@ -129,7 +138,10 @@ func TestBlockIPAgainstTheDrill(t *testing.T) {
 	d := newIPDrill(t)
 	def := d.defaults(t)
 	if !slices.Equal(def.IPs, []string{attackerIP + "/32"}) {
-		t.Fatalf("default IPs %v, want the attacker's only (responder: %v)", def.IPs, def.Responder)
+		t.Fatalf("default IPs %v, want the attacker's only (responder: %v, owners: %v)", def.IPs, def.Responder, def.Owners)
+	}
+	if !slices.Equal(def.Owners, []string{ownerIP}) {
+		t.Errorf("left out as the owner's %v, want %s: it called with the key before the attacker", def.Owners, ownerIP)
 	}
 	if !slices.Contains(def.Responder, "127.0.0.1") {
 		t.Errorf("responder IPs %v", def.Responder)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,16 +13,20 @@ import (
 
 // blockIPOutput is what `contain block-ip --output json` prints.
 type blockIPOutput struct {
-	Action    string              `json:"action"` // block-ip or unblock-ip
-	IPs       []string            `json:"ips"`
-	Responder []string            `json:"responder_ips"`
-	Networks  []contain.NetRef    `json:"networks"`
-	Plan      *jsonPlan           `json:"plan,omitempty"`
-	ActionID  string              `json:"action_id,omitempty"`
-	Result    *state.ActionResult `json:"result,omitempty"`
-	Verify    *state.ActionVerify `json:"verify,omitempty"`
-	Error     string              `json:"error,omitempty"`
-	Problems  []string            `json:"problems,omitempty"`
+	Action    string           `json:"action"` // block-ip or unblock-ip
+	IPs       []string         `json:"ips"`
+	Responder []string         `json:"responder_ips"`
+	Networks  []contain.NetRef `json:"networks"`
+	// LeftOut are the family's addresses left out of the default because
+	// they called with its key before the incident began (its owner's
+	// application, likely).
+	LeftOut  []string            `json:"left_out_owner_ips,omitempty"`
+	Plan     *jsonPlan           `json:"plan,omitempty"`
+	ActionID string              `json:"action_id,omitempty"`
+	Result   *state.ActionResult `json:"result,omitempty"`
+	Verify   *state.ActionVerify `json:"verify,omitempty"`
+	Error    string              `json:"error,omitempty"`
+	Problems []string            `json:"problems,omitempty"`
 }
 
 // newBlockIPCmd is `contain block-ip IP... [--principal ARN...] [--undo]`.
@@ -99,14 +104,15 @@ Exit status: 0 when the block holds (read back), 1 when refused, failed or not h
 			if ferr != nil {
 				return usageErr(fmt.Errorf("journal %s: %w", term(r.path), ferr))
 			}
+			var leftOut []string
 			if len(ips) == 0 {
-				ips = def.IPs
+				ips, leftOut = def.IPs, def.Owners
 			}
 			if len(networks) == 0 {
 				opts.Networks = def.Networks
 			}
 			opts.Responder = def.Responder
-			out := blockIPOutput{Action: name, IPs: ips, Responder: def.Responder, Networks: opts.Networks, Problems: def.Problems}
+			out := blockIPOutput{Action: name, IPs: ips, Responder: def.Responder, Networks: opts.Networks, LeftOut: leftOut, Problems: def.Problems}
 			if out.IPs == nil {
 				out.IPs = []string{}
 			}
@@ -137,6 +143,9 @@ Exit status: 0 when the block holds (read back), 1 when refused, failed or not h
 			out.Plan = planJSONOf(p)
 			if output == "text" {
 				printPlan(e.stdout, p, "")
+				if len(leftOut) > 0 {
+					fmt.Fprintf(e.stdout, "  left out: %s called with the key before the incident began, likely its owner's application (name an address to block it anyway)\n", term(strings.Join(leftOut, ", ")))
+				}
 				for _, pr := range def.Problems {
 					fmt.Fprintf(e.stdout, "  ? %s\n", term(pr))
 				}
