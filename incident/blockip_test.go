@@ -7,12 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-
 	"github.com/warroom-ir/warroom/aws/contain"
 	"github.com/warroom-ir/warroom/aws/session"
 	"github.com/warroom-ir/warroom/aws/sim"
@@ -38,19 +32,12 @@ func TestConsoleBlockIP(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := func(region string) aws.Config {
-		return aws.Config{Region: region, BaseEndpoint: aws.String(srv.URL), HTTPClient: scenario.HTTPClient("127.0.0.66"), RetryMaxAttempts: 1,
-			Credentials: credentials.NewStaticCredentialsProvider(leaked.AccessKeyID, leaked.SecretAccessKey, "")}
-	}
-	attacker := func() error {
-		_, err := iam.NewFromConfig(cfg("us-east-1")).ListUsers(ctx, &iam.ListUsersInput{})
-		return err
-	}
+	out := scenario.Outsider{Endpoint: srv.URL, Cred: leaked, IP: "127.0.0.66"}
+	attacker := func() error { return out.ListUsers(ctx) }
 	if err := attacker(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ec2.NewFromConfig(cfg("eu-west-1")).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"),
-		InstanceType: ec2types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
+	if err := out.RunInstance(ctx, "eu-west-1"); err != nil {
 		t.Fatal(err)
 	}
 	resp := sm.Responder()
@@ -117,7 +104,7 @@ func TestConsoleBlockIP(t *testing.T) {
 	if err := attacker(); err == nil {
 		t.Error("the attacker's call works after :block-ip")
 	}
-	if _, err := sess.IAM().ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+	if err := (scenario.Outsider{Endpoint: srv.URL, Cred: resp}).ListUsers(ctx); err != nil {
 		t.Errorf("the responder's calls fail: %v", err)
 	}
 	// The undo, as :block-ip --undo plans it.
