@@ -1068,8 +1068,8 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 		t.addenda[id] = a
 	}
 
-	// Derived: ranks, posting lists (settle posts every event), and the
-	// dedupe set, rebuilt when an event is next added or looked up.
+	// Derived: ranks here; posting lists (settle posts every event) and
+	// the dedupe set when first needed.
 	// The room a clone's arrays have (see ckFile.clone), else none.
 	room := min(cap(t.time), cap(t.uuid), cap(t.ref), cap(t.ro), cap(t.flags), cap(t.order))
 	for _, c := range append(t.cols[:], t.eid) {
@@ -1090,8 +1090,10 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 		}
 	}
 	t.room = max(n, room)
+	// The posting lists are built when a query first needs them (settle):
+	// a seek's frame reads the time order and rows, and events changed
+	// in place before then are posted with their new values.
 	t.indexed = 0
-	t.indexPosts()
 	t.dedupeStale = n > 0
 	return nil
 }

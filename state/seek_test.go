@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -180,5 +181,79 @@ func TestSeekRandom(t *testing.T) {
 	}
 	if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
 		t.Fatal("past the checkpoint's events, the seek's store differs from the fold")
+	}
+}
+
+// TestSeekQueryLazy: a seek's store posts its events to the posting lists
+// only when a query with terms first reads them (a frame of every event
+// reads the time order alone), and then every filter gives the fold's
+// answer: with the events changed in place and added after the point
+// (folded after it, and one more line) posted with their values then.
+func TestSeekQueryLazy(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 50, 6
+	path := mintsJournal(t, 22, 15)
+	openIndexed(t, path)
+	var lines []journal.Entry
+	if _, err := readVouched(path, func(e journal.Entry) error {
+		lines = append(lines, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rng := rand.New(rand.NewPCG(22, 5))
+	now := t0.Add(24 * time.Hour)
+	for range 12 {
+		n := 2 + rng.IntN(r.Len()-2)
+		got, err := r.foldIndexed(context.Background(), n)
+		if err != nil {
+			t.Fatalf("seek to %d: %v", n, err)
+		}
+		if got.Events.indexed != 0 {
+			t.Fatalf("seek to %d: %d events posted before any query", n, got.Events.indexed)
+		}
+		want := NewStore()
+		for _, e := range lines[:n] {
+			if err := want.Apply(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a, b := got.Events.Query(nil).IDs(), want.Events.Query(nil).IDs(); !slices.Equal(a, b) {
+			t.Fatalf("seek to %d: every event: %d ids, the fold %d", n, len(a), len(b))
+		}
+		if got.Events.indexed != 0 {
+			t.Fatalf("seek to %d: a query of every event posted %d events", n, got.Events.indexed)
+		}
+		if n < r.Len() && rng.IntN(2) == 0 {
+			for _, s := range []*Store{got, want} {
+				if err := s.Apply(lines[n]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		queried := 0
+		for range 40 {
+			expr := randomFilter(rng)
+			f, err := ParseFilter(expr)
+			if err != nil {
+				t.Fatalf("%q: %v", expr, err)
+			}
+			a, b := got.Events.QueryAt(f, now).IDs(), want.Events.QueryAt(f, now).IDs()
+			if !slices.Equal(a, b) {
+				t.Fatalf("seek to %d, filter %q: %v, the fold %v", n, expr, a, b)
+			}
+			queried += len(b)
+		}
+		if queried == 0 {
+			t.Fatalf("seek to %d: no filter matched an event: the test tests little", n)
+		}
+		if got.Events.indexed != uint32(got.Events.Len()) {
+			t.Fatalf("seek to %d: %d of %d events posted after queries", n, got.Events.indexed, got.Events.Len())
+		}
 	}
 }
