@@ -689,6 +689,7 @@ type ckFile struct {
 	small *restSmall
 	cut   bool
 	base  *EventTable
+	ready func() // builds base's dedupe set (see clone)
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -886,7 +887,7 @@ func (f *ckFile) build(k int) (*Store, error) {
 		return nil, err
 	}
 	if f.cut && f.base != nil {
-		s.Events.borrowDedupe(f.base)
+		s.Events.borrowDedupeLater(f.base, f.ready)
 	}
 	return s, nil
 }

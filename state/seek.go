@@ -327,11 +327,15 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 		t.order = f.t.order // read by restoreAt, which makes the point's
 	}
 	if k >= 0 && f.dedupeOnce != nil {
-		// The dedupe set: f's (built once), borrowed (see borrowDedupe).
-		f.dedupeOnce.Do(func() {
-			f.t.dedupeStale = true
-			f.t.freshDedupe()
-		})
+		// The dedupe set: f's (built once, when a seek first needs it),
+		// borrowed (see borrowDedupeLater).
+		once, base := f.dedupeOnce, f.t
+		c.ready = func() {
+			once.Do(func() {
+				base.dedupeStale = true
+				base.freshDedupe()
+			})
+		}
 		t.seed = f.t.seed
 		c.cut, c.base = true, f.t
 	}

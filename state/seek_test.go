@@ -257,3 +257,92 @@ func TestSeekQueryLazy(t *testing.T) {
 		}
 	}
 }
+
+// TestSeekDedupeLater: a seek whose fold after its point adds only the
+// checkpoint's next events again (no copies) never builds the
+// checkpoint's dedupe set; a copy of an event held, added after, builds
+// it and is told from a new event as the fold tells it.
+func TestSeekDedupeLater(t *testing.T) {
+	defer func(e, l int) { seekEvents, seekLines = e, l }(seekEvents, seekLines)
+	seekEvents, seekLines = 40, 5
+	path := filepath.Join(t.TempDir(), "inc.journal")
+	rec, err := OpenRecorder(path, IncidentOpened{ID: "wr-later", Title: "later"}, journal.Actor{User: "alice", Host: "jump1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(23, 1))
+	next := 0
+	for i := range 40 {
+		var raws []json.RawMessage
+		for range 1 + rng.IntN(12) {
+			next++
+			rc := &ctlog.Record{EventID: uuidOf(next), EventTime: t0.Add(time.Duration(rng.IntN(600)) * time.Minute),
+				EventName: pick(rng, []string{"GetObject", "ListBuckets", "CreateAccessKey"}), EventSource: "s3.amazonaws.com",
+				Region: "us-east-1", AccessKeyID: pick(rng, poolKey)}
+			raws = append(raws, rawRecord(rc))
+		}
+		if _, _, err := rec.RecordRawEvents(fmt.Sprintf("file:%d.json", i), raws, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.Close()
+	openIndexed(t, path)
+	var lines []journal.Entry
+	if _, err := readVouched(path, func(e journal.Entry) error {
+		lines = append(lines, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	folded := 0
+	for _, n := range []int{r.Len() - 1, r.Len() / 2, r.Len() - 3, 7, r.Len() / 3} {
+		got, err := r.foldIndexed(context.Background(), n)
+		if err != nil {
+			t.Fatalf("seek to %d: %v", n, err)
+		}
+		if got.Events.dedupeBase == nil {
+			t.Fatalf("seek to %d: the table does not borrow the checkpoint's dedupe set", n)
+		}
+		if got.Seq > r.ck.seeks.points[r.ck.seeks.before(int64(n))].seq {
+			folded++
+		}
+		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
+			t.Fatalf("seek to %d: not the fold", n)
+		}
+	}
+	if folded == 0 {
+		t.Fatal("no seek folded after its point: the test tests little")
+	}
+	if r.ck.t.dedupe != nil {
+		t.Fatal("seeks that added no copy built the checkpoint's dedupe set")
+	}
+	n := r.Len() / 2
+	got, err := r.foldIndexed(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := foldTo(t, path, n)
+	e := got.Events.Event(3)
+	copied := &ctlog.Record{EventID: e.EventID, EventTime: e.Time, EventName: e.Name, EventSource: e.Source, Region: e.Region, AccessKeyID: e.AccessKeyID}
+	fresh := &ctlog.Record{EventID: uuidOf(99999), EventTime: t0, EventName: "GetObject", EventSource: "s3.amazonaws.com", AccessKeyID: "AKIANEW"}
+	for _, tb := range []*EventTable{got.Events, want.Events} {
+		held := uint32(tb.Len())
+		for i, rc := range []*ctlog.Record{copied, fresh, fresh, copied} {
+			id, _ := tb.Add(rc, EventRef{Offset: 1, Index: uint32(i)})
+			if wantID := map[bool]uint32{true: 3, false: held}[rc == copied]; id != wantID {
+				t.Fatalf("record %d added as event %d, want %d", i, id, wantID)
+			}
+		}
+	}
+	if r.ck.t.dedupe == nil {
+		t.Fatal("a copy was looked up without the checkpoint's dedupe set")
+	}
+	if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
+		t.Fatal("after a copy and a new event, the seek's store differs from the fold")
+	}
+}
