@@ -81,18 +81,7 @@ func TestSeekRandom(t *testing.T) {
 	if js := withoutLinks(f.restJS); js == nil || len(js) >= len(f.restJS) {
 		t.Fatal("withoutLinks found no links in the checkpoint's facts")
 	}
-	var lines []journal.Entry
-	if _, err := readVouched(path, func(e journal.Entry) error {
-		lines = append(lines, e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	lines, r := replayLines(t, path)
 	if r.from == 0 {
 		t.Fatal("the replay did not open the checkpoint")
 	}
@@ -194,18 +183,7 @@ func TestSeekQueryLazy(t *testing.T) {
 	seekEvents, seekLines = 50, 6
 	path := mintsJournal(t, 22, 15)
 	openIndexed(t, path)
-	var lines []journal.Entry
-	if _, err := readVouched(path, func(e journal.Entry) error {
-		lines = append(lines, e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	lines, r := replayLines(t, path)
 	rng := rand.New(rand.NewPCG(22, 5))
 	now := t0.Add(24 * time.Hour)
 	for range 12 {
@@ -287,18 +265,7 @@ func TestSeekDedupeLater(t *testing.T) {
 	}
 	rec.Close()
 	openIndexed(t, path)
-	var lines []journal.Entry
-	if _, err := readVouched(path, func(e journal.Entry) error {
-		lines = append(lines, e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	_, r := replayLines(t, path)
 	folded := 0
 	for _, n := range []int{r.Len() - 1, r.Len() / 2, r.Len() - 3, 7, r.Len() / 3} {
 		got, err := r.foldIndexed(context.Background(), n)
@@ -345,4 +312,23 @@ func TestSeekDedupeLater(t *testing.T) {
 	if !bytes.Equal(snapshot(t, got), snapshot(t, want)) {
 		t.Fatal("after a copy and a new event, the seek's store differs from the fold")
 	}
+}
+
+// replayLines returns the journal's lines as read and vouched for, and the
+// journal opened for replay (closed when the test ends).
+func replayLines(t *testing.T, path string) ([]journal.Entry, *Replayer) {
+	t.Helper()
+	var lines []journal.Entry
+	if _, err := readVouched(path, func(e journal.Entry) error {
+		lines = append(lines, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReplayWith(path, OpenOptions{MinEvents: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return lines, r
 }
