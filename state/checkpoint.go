@@ -695,6 +695,7 @@ type ckFile struct {
 	small *restSmall
 	cut   bool
 	base  *EventTable
+	ready func() // builds base's dedupe set (see clone)
 }
 
 // decodeCheckpoint is readCheckpoint without building the store.
@@ -892,7 +893,7 @@ func (f *ckFile) build(k int) (*Store, error) {
 		return nil, err
 	}
 	if f.cut && f.base != nil {
-		s.Events.borrowDedupe(f.base)
+		s.Events.borrowDedupeLater(f.base, f.ready)
 	}
 	return s, nil
 }
@@ -1078,8 +1079,8 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 		t.addenda[id] = a
 	}
 
-	// Derived: ranks, posting lists (settle posts every event), and the
-	// dedupe set, rebuilt when an event is next added or looked up.
+	// Derived: ranks here; posting lists (settle posts every event) and
+	// the dedupe set when first needed.
 	// The room a clone's arrays have (see ckFile.clone), else none.
 	room := min(cap(t.time), cap(t.uuid), cap(t.ref), cap(t.ro), cap(t.flags), cap(t.order))
 	for _, c := range append(t.cols[:], t.eid) {
@@ -1100,8 +1101,10 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 		}
 	}
 	t.room = max(n, room)
+	// The posting lists are built when a query first needs them (settle):
+	// a seek's frame reads the time order and rows, and events changed
+	// in place before then are posted with their new values.
 	t.indexed = 0
-	t.indexPosts()
 	t.dedupeStale = n > 0
 	return nil
 }

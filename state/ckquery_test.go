@@ -323,9 +323,6 @@ func TestSeekCutsDedupe(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := r.ck.t
-		if base.dedupe == nil {
-			t.Fatalf("seek to %d: the checkpoint's dedupe set was not built", n)
-		}
 		tb := got.Events
 		for id := range uint32(base.Len()) {
 			k, u := base.identity(id)
@@ -336,6 +333,10 @@ func TestSeekCutsDedupe(t *testing.T) {
 			if in := int(id) < tb.Len(); in != ok || ok && found != id {
 				t.Fatalf("seek to %d: event %d (of %d held): found %v, as %d", n, id, tb.Len(), ok, found)
 			}
+		}
+		// Looking up an event held builds the set the seek borrows.
+		if base.dedupe == nil || tb.dedupeBase != base {
+			t.Fatalf("seek to %d: the checkpoint's dedupe set was not built and borrowed", n)
 		}
 		if !bytes.Equal(snapshot(t, got), snapshot(t, foldTo(t, path, n))) {
 			t.Fatalf("seek to %d: not the fold", n)

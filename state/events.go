@@ -126,6 +126,9 @@ type EventTable struct {
 	// place of its own (see borrowDedupe): a seek's table, which holds a
 	// prefix of that table's events.
 	dedupeBase *EventTable
+	// dedupeWait, when set, builds dedupeBase's set, which may not be
+	// built yet (see borrowDedupeLater).
+	dedupeWait func()
 	seed       maphash.Seed
 	touched    uint64 // sink of AddBatch's early reads of dedupe slots
 
@@ -205,7 +208,7 @@ func (t *EventTable) AddBatch(rs []ctlog.Record, base EventRef) (added int) {
 		}
 		// A loop of nothing but the reads, so that the processor has them
 		// all in flight at once.
-		if d := t.dedupeSet(); len(d.dedupe) > 0 {
+		if d := t.dedupeSet(); t.dedupeWait == nil && len(d.dedupe) > 0 {
 			var sink uint64
 			for i := range n {
 				sink ^= d.dedupe[ids[i].h>>d.dedupeShift]
@@ -666,6 +669,12 @@ func (t *EventTable) find(kind uint8, key [16]byte, eidv uint32) (uint32, bool) 
 
 // findHashed is find given the identity's hash h.
 func (t *EventTable) findHashed(kind uint8, key *[16]byte, h uint64) (uint32, bool) {
+	if t.dedupeWait != nil {
+		if b, m := t.dedupeBase, len(t.time); kind != flagIDStr && m < len(b.flags) && b.flags[m]&flagIDMask == kind && b.uuid[m] == *key {
+			return 0, false // base's next event (see borrowDedupeLater)
+		}
+		t.baseReady()
+	}
 	t.freshDedupe()
 	d := t.dedupeSet()
 	if len(d.dedupe) == 0 {
@@ -700,25 +709,49 @@ func (t *EventTable) dedupeSet() *EventTable {
 	return t
 }
 
-// borrowDedupe makes t (loaded from a checkpoint, as of its first events:
-// a seek point) read base's dedupe set rather than build its own: base is
-// the checkpoint's table, of the same seed, its set built once. A fold
-// from the point adds base's next events again, with the same ids and
-// identities, which the set holds already: a lookup skips the events t
-// does not hold yet, and an insert that the set holds is done. The first
-// event the set does not hold as added (one after base's) makes t take a
-// copy of it less the events it does not hold (ownDedupe).
-func (t *EventTable) borrowDedupe(base *EventTable) bool {
-	if t.seed != base.seed || base.dedupeShift < 32 || len(base.dedupe) == 0 || base.dedupeStale || t.Len() > base.Len() {
+// borrowDedupeLater makes t (loaded from a checkpoint, as of its first
+// events: a seek point) read base's dedupe set rather than build its own:
+// base is the checkpoint's table, of the same seed, its set built by
+// ready when first read (once, from any goroutine: seeks share base). A
+// fold from the point adds base's next events again, with the same ids
+// and identities, which the set holds already: a lookup skips the events
+// t does not hold yet, and an insert that the set holds is done. The
+// first event the set does not hold as added (one after base's) makes t
+// take a copy of it less the events it does not hold (ownDedupe).
+//
+// Until a lookup needs the set, a fold that adds base's next events needs
+// none: an event whose identity is that of base's next event (the one
+// with t's next id) is held by none of t's events, which are base's first
+// ones, each with base's identity (base holds each identity once) — but
+// an identity written as an interned string, whose value id t may give
+// to another string. Anything else builds the set.
+func (t *EventTable) borrowDedupeLater(base *EventTable, ready func()) bool {
+	if t.seed != base.seed || t.Len() > base.Len() {
 		return false
 	}
 	t.dedupe, t.dedupeShift, t.nDedup = nil, 0, 0
-	t.dedupeBase, t.dedupeStale = base, false
+	t.dedupeBase, t.dedupeStale, t.dedupeWait = base, false, ready
 	return true
+}
+
+// baseReady builds the borrowed set if it is not yet (borrowDedupeLater);
+// a base that cannot lend one makes t build its own.
+func (t *EventTable) baseReady() {
+	w := t.dedupeWait
+	if w == nil {
+		return
+	}
+	t.dedupeWait = nil
+	w()
+	if b := t.dedupeBase; b.dedupeShift < 32 || len(b.dedupe) == 0 || b.dedupeStale {
+		t.dedupeBase, t.dedupeStale = nil, true
+		t.freshDedupe()
+	}
 }
 
 // ownDedupe gives a table that borrows a dedupe set its own copy.
 func (t *EventTable) ownDedupe() {
+	t.baseReady()
 	base := t.dedupeBase
 	if base == nil {
 		return
@@ -851,6 +884,13 @@ func (t *EventTable) dropDedupe(id uint32, h uint64) bool {
 
 // insertDedupe adds event id, whose identity hashes to h.
 func (t *EventTable) insertDedupe(id uint32, h uint64) {
+	if b := t.dedupeBase; b != nil && t.dedupeWait != nil {
+		// The set, once built, holds base's event id: is it t's?
+		if int(id) < len(b.flags) && b.flags[id]&flagIDMask == t.flags[id]&flagIDMask && t.flags[id]&flagIDMask != flagIDStr && b.uuid[id] == t.uuid[id] {
+			return
+		}
+		t.baseReady()
+	}
 	if b := t.dedupeBase; b != nil {
 		if b.holdsSlot(id, h) {
 			return

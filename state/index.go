@@ -60,11 +60,14 @@ func (t *EventTable) Query(f *Filter) Result {
 //
 // No result is sorted by time as such: time order comes from the ranks.
 func (t *EventTable) QueryAt(f *Filter, now time.Time) Result {
-	t.settle()
-	n := len(t.order)
 	if f == nil || len(f.Terms) == 0 {
+		// Every event: the time order alone, the posting lists left
+		// for a query that reads them.
+		t.settleOrder()
 		return Result{ids: slices.Clone(t.order)}
 	}
+	t.settle()
+	n := len(t.order)
 	preds := make([]*pred, 0, len(f.Terms))
 	drive := -1
 	for _, term := range f.Terms {

@@ -327,11 +327,15 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 		t.order = f.t.order // read by restoreAt, which makes the point's
 	}
 	if k >= 0 && f.dedupeOnce != nil {
-		// The dedupe set: f's (built once), borrowed (see borrowDedupe).
-		f.dedupeOnce.Do(func() {
-			f.t.dedupeStale = true
-			f.t.freshDedupe()
-		})
+		// The dedupe set: f's (built once, when a seek first needs it),
+		// borrowed (see borrowDedupeLater).
+		once, base := f.dedupeOnce, f.t
+		c.ready = func() {
+			once.Do(func() {
+				base.dedupeStale = true
+				base.freshDedupe()
+			})
+		}
 		t.seed = f.t.seed
 		c.cut, c.base = true, f.t
 	}
@@ -365,11 +369,21 @@ func (f *ckFile) shared() *ckFile {
 // tainted is whether a store sharing f's arrays changed one in place.
 func (f *ckFile) tainted() bool { return f.taint != nil && f.taint.Load() }
 
-// grown is a copy of s with room for at least extra more. Appending to s
-// with no room copies it into memory that is not cleared first (as make
-// would), but for what is after it.
+// grown is a copy of s with room for extra more, in memory of just that
+// size (appending to s would make the room a quarter of s, and clear it,
+// touching memory no event may use). When s's array holds extra more
+// items after it (a seek point's events, cut from the checkpoint's),
+// they are copied too, into memory that is not cleared first: what is
+// after s is never read, and appending writes over it. Else the memory
+// is made (cleared, unless fresh from the system) and s copied into it.
 func grown[E any](s []E, extra int) []E {
-	return append(s[:len(s):len(s)], make([]E, extra)...)[:len(s)]
+	n := len(s)
+	if cap(s)-n >= extra {
+		return append([]E(nil), s[:n+extra]...)[:n]
+	}
+	g := make([]E, n, n+extra)
+	copy(g, s)
+	return g
 }
 
 // restSmall is a checkpoint's facts as JSON with the lineage's links

@@ -19,10 +19,13 @@ package main
 // the query answered from the checkpoint's section table alone
 // (state.QueryIndexed: a key: filter, nothing journaled since); the seek
 // rows share one Replayer, in the order listed: the first (end) is the
-// store opened, the first seek elsewhere (end-minus-1) builds the
-// checkpoint's dedupe set once, the others build from the copy the
-// Replayer keeps, and end-again is the end rebuilt from the checkpoint's
-// facts (the opened store was handed out).
+// store opened, the first seek elsewhere (end-minus-1) copies the
+// checkpoint's arrays into memory the process has not touched yet, the
+// others build from the copy the Replayer keeps, and end-again is the end
+// rebuilt from the checkpoint's facts (the opened store was handed out).
+// No row builds the checkpoint's dedupe set (a fold after a seek point
+// adds the checkpoint's next events again: state.borrowDedupeLater) or a
+// seek's posting lists (built by the first query with terms).
 
 import (
 	"context"
