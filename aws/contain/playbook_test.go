@@ -124,10 +124,12 @@ func TestPlaybookStepFailureDoesNotStopTheOthers(t *testing.T) {
 	d := newDrill(t)
 	in := compromise(t, d)
 	pb := planCredential(t, d, in.leaked.AccessKeyID, CredentialOptions{})
-	// The responder's key may no longer act on EC2 in the spot Region.
-	// AWS's own quarantine policy on the responder denies iam:PutUserPolicy:
-	// the revoke and quarantine of users fail, the rest goes on.
-	if err := d.sim.AttachUserPolicy("incident-responder", "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"); err != nil {
+	// A deny on the responder of iam:PutUserPolicy (put there through
+	// the SDK before the run): the revoke and quarantine of users fail,
+	// the rest goes on. (AWS's quarantine policy used to stand in here;
+	// its real V3 list denies iam:UpdateAccessKey too.)
+	if _, err := d.sess.IAM().PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("incident-responder"), PolicyName: aws.String("test-deny-put"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:PutUserPolicy","Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	var failed, ok int
