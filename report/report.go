@@ -83,7 +83,9 @@ type Summary struct {
 	// Suspects are the keys and principals marked suspect.
 	Suspects []string `json:"suspects"`
 	// FirstAttackerEvent is the first event by a suspect key, its family,
-	// or a suspect principal; nil when none is known.
+	// or a suspect principal, leaving out the calls from an address that
+	// called with that key before the incident began (its owner's
+	// application: Store.AddressesBefore); nil when none is known.
 	FirstAttackerEvent *Event `json:"first_attacker_event,omitempty"`
 	// Containment lists the actions in order with the time each took.
 	Containment []Step `json:"containment"`
@@ -343,11 +345,23 @@ func (r *Report) summaryWho(s *state.Store) {
 // every event of the suspects.
 func (r *Report) events(s *state.Store, sus *state.SuspectSet) {
 	credits := map[Credit]bool{}
+	owners := map[string][]string{} // key → the addresses that used it before the incident
+	owner := func(e *state.Event) bool {
+		if e.AccessKeyID == "" {
+			return false
+		}
+		a, ok := owners[e.AccessKeyID]
+		if !ok {
+			a = s.AddressesBefore(e.AccessKeyID)
+			owners[e.AccessKeyID] = a
+		}
+		return slices.Contains(a, state.CanonicalIP(e.SourceIP))
+	}
 	for _, id := range s.Events.Query(nil).IDs() {
 		e := s.Events.Event(id)
 		f := state.ClassifyEvent(&e)
 		suspect := sus.Has(e.AccessKeyID, e.Principal)
-		if suspect && r.Summary.FirstAttackerEvent == nil {
+		if suspect && r.Summary.FirstAttackerEvent == nil && !owner(&e) {
 			ev := eventOf(e, f, true)
 			r.Summary.FirstAttackerEvent = &ev
 		}

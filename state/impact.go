@@ -589,3 +589,8 @@ func (s *Store) AddressesBefore(key string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// CanonicalIP is a source address as the impact watch compares them: an
+// IPv6 spelling or an IPv4-mapped address as one, AWS service names as
+// they are.
+func CanonicalIP(ip string) string { return canonicalIP(ip) }
