@@ -791,7 +791,7 @@ func DefaultsFromFold(s *state.Store, raw Raw) BlockDefaults {
 				if slices.Contains(d.Responder, ip) {
 					return
 				}
-				if slices.Contains(owners, ip) {
+				if slices.Contains(owners, state.CanonicalIP(ip)) {
 					if !slices.Contains(d.Owners, ip) {
 						d.Owners = append(d.Owners, ip)
 					}
