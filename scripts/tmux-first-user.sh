@@ -167,7 +167,7 @@ wait_for '1 [Ss]tream' "the panes again"
 
 grep -Eq '[│ ]p +filter on this event.s principal' "$work/help.txt" || fail "help does not say how to filter on a principal"
 grep -Eq '[│ ]s +mark or clear suspect' "$work/help.txt" || fail "help does not say how to mark a suspect"
-grep -Eq '[│ ]C +plan: contain a suspect' "$work/help.txt" || fail "help does not say how to contain"
+grep -Eq '[│ …]C +plan: contain a suspect' "$work/help.txt" || fail "help does not say how to contain"
 grep -Eq '↓/j +down' "$work/help.txt" || fail "help does not say how to move down"
 mapfile -t attack_marks < <(py marks "$work/help.txt")
 ((${#attack_marks[@]} > 0)) || fail "help's legend names no mark for an attacker's moves"
@@ -265,7 +265,7 @@ wait_for '/.*principal:' "the principal filter in the stream's title"
 advertised 's suspect' '[│ ]s +mark or clear suspect'
 press s
 wait_for 'suspect mark journaled|»' "the suspect mark"
-advertised 'C contain' '[│ ]C +plan: contain a suspect'
+advertised 'C contain' '[│ …]C +plan: contain a suspect'
 press C
 wait_for 'Run plan' "the plan dialog" "${WAIT_CONTAIN:-300}"
 sleep 1 # a newcomer reads the dialog (it ignores keys for a moment after it opens)

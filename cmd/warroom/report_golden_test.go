@@ -38,7 +38,7 @@ func scriptedDrillJournal(t *testing.T) (string, *drillAccount) {
 		disableRegion: slices.Clone(defaultDisabled), delay: time.Minute,
 		// The reporting job's calls come as the drill's timing falls: the
 		// golden would count them differently every run.
-		noReporting: true}
+		noReporting: true, noGuardDuty: true}
 	if err := o.check(); err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,9 @@ type simOptions struct {
 	// noReporting leaves the reporting job that owns the leaked key out
 	// of the scenario (tests whose goldens count the key's calls).
 	noReporting bool
+	// noGuardDuty leaves GuardDuty's findings out (their counts follow the
+	// race between its rounds and the attacker's): a golden test's drill.
+	noGuardDuty bool
 }
 
 // check rejects flag values the sim cannot honour, naming the flag.
@@ -170,7 +173,7 @@ func startDrill(ctx context.Context, o simOptions, logf func(format string, args
 	}
 	d := &drillAccount{sim: s, endpoint: endpoint}
 	if o.scenario != "none" {
-		if d.sc, err = scenario.New(o.scenario, s, endpoint, scenario.Options{Seed: o.seed, Logf: logf, NoReporting: o.noReporting}); err != nil {
+		if d.sc, err = scenario.New(o.scenario, s, endpoint, scenario.Options{Seed: o.seed, Logf: logf, NoReporting: o.noReporting, NoGuardDuty: o.noGuardDuty}); err != nil {
 			_ = s.Close()
 			return nil, err
 		}

@@ -42,6 +42,9 @@ type Options struct {
 	// NoReporting leaves out the reporting job that uses the leaked key
 	// before and after the leak (runReporting).
 	NoReporting bool
+	// NoGuardDuty leaves out GuardDuty's findings on the attacker
+	// (runGuardDuty); the home Region's detector stays.
+	NoGuardDuty bool
 	// IdentityCenter adds IAM Identity Center (identitycenter.go): the
 	// people as its users, and an intruder calling with a phished
 	// administrator's Identity Center session after AttackAfter rounds.
@@ -263,7 +266,9 @@ func (sc *Scenario) Run(ctx context.Context) error {
 				sc.attacker.run(ctx)
 			}
 		})
-		actors = append(actors, sc.runGuardDuty) // GuardDuty's findings on the attacker (guardduty.go)
+		if !sc.opts.NoGuardDuty {
+			actors = append(actors, sc.runGuardDuty) // GuardDuty's findings on the attacker (guardduty.go)
+		}
 		if !sc.opts.NoQuarantine {
 			actors = append(actors, sc.runAWS)
 		}
