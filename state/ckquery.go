@@ -249,36 +249,6 @@ func (t *ckTable) chunk(f io.ReaderAt, id uint32, sums []byte, k, size int64) ([
 	return b, nil
 }
 
-// checkAll reads every chunked section's chunks (the records, each
-// column's posting lists), so that a full open refuses a file that a
-// query would.
-func (t *ckTable) checkAll(f io.ReaderAt, n int) error {
-	if _, err := t.records(f, nil, n); err != nil {
-		return err
-	}
-	if _, err := t.chunks(f, secRows, secRowSums, rowSize, nil, n); err != nil {
-		return err
-	}
-	for c := range numCols {
-		p, err := t.postings(f, c, n)
-		if err != nil {
-			return err
-		}
-		// The lists are read whole and each chunk hashed.
-		sec := t.secs[secPosts+uint32(c)]
-		b := make([]byte, sec.n)
-		if _, err := f.ReadAt(b, sec.off); err != nil {
-			return fmt.Errorf("%w: section %d: %v", errCheckpoint, secPosts+c, err)
-		}
-		for k := 0; 4*postChunk*k < len(b); k++ {
-			if sha256.Sum256(b[4*postChunk*k:min(len(b), 4*postChunk*(k+1))]) != [32]byte(p.sums[32*k:]) {
-				return fmt.Errorf("%w: section %d, chunk %d: its SHA-256 does not match: the file was damaged or changed", errCheckpoint, secPosts+c, k)
-			}
-		}
-	}
-	return nil
-}
-
 // IndexedAnswer is a query answered from the checkpoint alone (see
 // QueryIndexed): the matching events in time order, where their records
 // are, and how many events the journal holds.
@@ -294,6 +264,9 @@ type IndexedAnswer struct {
 	// section table they were read with, when answered from the index.
 	ranks []uint32
 	tab   *ckTable
+	// damaged is why Events could not read the rows: a part of the file
+	// that did not match its SHA-256 (see Damaged).
+	damaged error
 }
 
 // Events returns the matching events from the start-th on, with what a
@@ -323,15 +296,18 @@ func (a *IndexedAnswer) Events(start int) (evs []Event, ok bool) {
 	ranks := a.ranks[start:]
 	rows, err := tab.chunks(f, secRows, secRowSums, rowSize, ranks, tab.n)
 	if err != nil {
+		a.damaged = err
 		return nil, false
 	}
 	var strs [len(rowCols)][]string
 	for i, c := range rowCols {
 		sec, err := tab.read(f, uint32(c))
 		if err != nil {
+			a.damaged = err
 			return nil, false
 		}
 		if strs[i], err = loadStrings(sec); err != nil {
+			a.damaged = fmt.Errorf("%w: column %d: %v", errCheckpoint, c, err)
 			return nil, false
 		}
 	}
@@ -342,6 +318,7 @@ func (a *IndexedAnswer) Events(start int) (evs []Event, ok bool) {
 		for j := range rowCols {
 			x := binary.LittleEndian.Uint32(b[4*j:])
 			if int(x) >= len(strs[j]) {
+				a.damaged = fmt.Errorf("%w: a row names string %d of column %d, which holds %d", errCheckpoint, x, rowCols[j], len(strs[j]))
 				return nil, false
 			}
 			v[j] = strs[j][x]
@@ -353,6 +330,12 @@ func (a *IndexedAnswer) Events(start int) (evs []Event, ok bool) {
 	}
 	return evs, true
 }
+
+// Damaged is why Events last failed on a part of the checkpoint that did
+// not match its SHA-256 or its sizes (nil: it did not, or it failed
+// because the file was replaced since): as AnswerIndexed's error, for
+// OpenOptions.Rebuild.
+func (a *IndexedAnswer) Damaged() error { return a.damaged }
 
 // Len returns the number of matching events.
 func (a *IndexedAnswer) Len() int { return len(a.refs) }
@@ -389,6 +372,18 @@ func QueryIndexed(path string, f *Filter) (a *IndexedAnswer, rep journal.Report,
 	a, rep, err := queryIndexed(path, f)
 	return a, rep, err == nil
 }
+
+// AnswerIndexed is QueryIndexed saying why it could not answer. When
+// IndexDamaged(err), a part of the checkpoint it read did not match its
+// SHA-256 (or the file is not one this warroom reads): the caller opens
+// the journal with OpenOptions.Rebuild set to err, so that the file is
+// written again rather than refused by every query after.
+func AnswerIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error) {
+	return queryIndexed(path, f)
+}
+
+// IndexDamaged is whether err says a checkpoint cannot be used as it is.
+func IndexDamaged(err error) bool { return errors.Is(err, errCheckpoint) }
 
 func queryIndexed(path string, f *Filter) (*IndexedAnswer, journal.Report, error) {
 	var rep journal.Report

@@ -51,7 +51,8 @@ one JSON object per line, as journaled (session tokens redacted).`,
 			// Terms over columns alone are answered from the
 			// checkpoint, when it holds and nothing changed the events
 			// since (else the journal is opened).
-			if a, _, ok := state.QueryIndexed(path, f); ok {
+			a, _, qerr := state.AnswerIndexed(path, f)
+			if qerr == nil {
 				if output == "json" {
 					return printAnswerJSON(e, a, limit)
 				}
@@ -65,8 +66,15 @@ one JSON object per line, as journaled (session tokens redacted).`,
 					}
 					return nil
 				}
+				qerr = a.Damaged()
 			}
-			s, rep, err := replayJournal(e, path)
+			// A checkpoint the query found damaged is written again by
+			// the open that answers instead.
+			opts := state.OpenOptions{Warn: e.stderr}
+			if state.IndexDamaged(qerr) {
+				opts.Rebuild = qerr
+			}
+			s, rep, err := openJournal(e, path, opts)
 			if err != nil {
 				return err
 			}

@@ -53,7 +53,12 @@ func newIncidentPath(dir string, id string) string {
 // replayJournal rebuilds the store and reports a broken chain on stderr. The
 // store still holds every line the chain vouches for (state.Replay's rule).
 func replayJournal(e *env, path string) (*state.Store, journal.Report, error) {
-	s, rep, err := state.Open(path, state.OpenOptions{Warn: e.stderr})
+	return openJournal(e, path, state.OpenOptions{Warn: e.stderr})
+}
+
+// openJournal is replayJournal with its options.
+func openJournal(e *env, path string, opts state.OpenOptions) (*state.Store, journal.Report, error) {
+	s, rep, err := state.Open(path, opts)
 	if err != nil {
 		return nil, rep, usageErr(err)
 	}
