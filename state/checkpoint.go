@@ -926,7 +926,7 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 				return bad("column %d: value %d of %d", ci, v, len(c.strs))
 			}
 		}
-		c.posts = make([][]uint32, len(c.strs))
+		c.posts, c.posted = make([][]uint32, len(c.strs)), 0
 	}
 	seen := make([]bool, n)
 	for _, id := range t.order {
@@ -1101,9 +1101,10 @@ func (s *Store) restore(r *ckStore, b binding, n int) error {
 		}
 	}
 	t.room = max(n, room)
-	// The posting lists are built when a query first needs them (settle):
-	// a seek's frame reads the time order and rows, and events changed
-	// in place before then are posted with their new values.
+	// The posting lists are built when a query first needs them (settle,
+	// postCols: a column when a term first reads it): a frame reads the
+	// time order and rows, and events changed in place before then are
+	// posted with their new values.
 	t.indexed = 0
 	t.dedupeStale = n > 0
 	return nil

@@ -318,14 +318,14 @@ func (t *EventTable) showCopy(id uint32, r *ctlog.Record, ref EventRef, rs *recS
 	}
 	var vals [numCols]uint32
 	t.values(rs, &vals)
-	posted := id < t.indexed
 	for c, v := range vals {
-		if posted {
+		if id < t.cols[c].posted {
 			t.cols[c].set(id, v)
 		} else {
 			t.cols[c].vals[id] = v
 		}
 	}
+	posted := id < t.indexed
 	keep := t.flags[id] & (flagIDMask | FlagMinted | FlagConflict)
 	fl := t.recordFlags(r, vals[colAgent]) | keep
 	if posted {

@@ -98,10 +98,10 @@ type EventTable struct {
 	roPost   []uint32
 	flagPost [8][]uint32
 
-	// indexed is how many events (ids below it) the posting lists (the
-	// columns' posts, roPost and flagPost) hold. Add writes only an
-	// event's values; settle posts the events added since, in bulk (see
-	// indexPosts).
+	// indexed is how many events (ids below it) roPost and flagPost
+	// hold (a column's own posting lists: column.posted). Add writes only
+	// an event's values; settle posts the events added since, in bulk
+	// (see indexPosts), and a query the columns its terms read (postCols).
 	indexed uint32
 
 	// dedupe is an open-addressing hash set of event ids, keyed by the
@@ -980,7 +980,14 @@ func (t *EventTable) reposition(id uint32) {
 // late arrivals take their place in the time order. A query does this
 // itself, first; a bulk load calls Settle to pay for it up front, so that
 // the first query after the load is as quick as any other.
-func (t *EventTable) Settle() { t.settle() }
+func (t *EventTable) Settle() {
+	t.settle()
+	all := make([]int, numCols)
+	for c := range all {
+		all[c] = c
+	}
+	t.postCols(all...)
+}
 
 // settle posts the events added since it last ran (indexPosts) and merges
 // queued late arrivals into the time order (settleOrder).
@@ -989,29 +996,9 @@ func (t *EventTable) settle() {
 	t.settleOrder()
 }
 
-// indexPosts adds the events from indexed on to the posting lists, a
-// column at a time: each pass reads one column's values in order and
-// appends to that column's lists alone, which stay in cache, rather than
-// every Add writing to eleven lists scattered over the heap. Ids only grow,
-// so appending keeps the lists sorted.
+// indexPosts adds the events from indexed on to roPost and flagPost.
 func (t *EventTable) indexPosts() {
 	lo, hi := t.indexed, uint32(len(t.time))
-	if lo == hi {
-		return
-	}
-	if hi-lo >= 1<<16 {
-		// A bulk load (a checkpoint's table): the columns are posted side
-		// by side, each by one goroutine that alone touches it.
-		var wg sync.WaitGroup
-		for _, c := range t.cols {
-			wg.Go(func() { c.post(lo, hi) })
-		}
-		wg.Wait()
-	} else {
-		for _, c := range t.cols {
-			c.post(lo, hi)
-		}
-	}
 	for id := lo; id < hi; id++ {
 		if t.ro[id] == ctlog.ReadOnlyTrue {
 			t.roPost = appendID(t.roPost, id)
@@ -1025,6 +1012,43 @@ func (t *EventTable) indexPosts() {
 		}
 	}
 	t.indexed = hi
+}
+
+// postCols adds the events not yet posted to the posting lists of
+// columns cs, a column at a time: each pass reads one column's values in
+// order and appends to that column's lists alone, which stay in cache,
+// rather than every Add writing to eleven lists scattered over the heap.
+// Ids only grow, so appending keeps the lists sorted. A column no query
+// reads is never posted (a frame of a million events reads two or three).
+func (t *EventTable) postCols(cs ...int) {
+	hi := uint32(len(t.time))
+	var bulk []*column
+	for _, c := range cs {
+		col := t.cols[c]
+		switch lo := col.posted; {
+		case lo == hi:
+		case hi-lo >= 1<<16:
+			bulk = append(bulk, col)
+		default:
+			col.post(lo, hi)
+			col.posted = hi
+		}
+	}
+	bulk = slices.Compact(bulk)
+	if len(bulk) == 1 {
+		bulk[0].post(bulk[0].posted, hi)
+		bulk[0].posted = hi
+		return
+	}
+	// A bulk load (a checkpoint's table): the columns are posted side by
+	// side, each by one goroutine that alone touches it.
+	var wg sync.WaitGroup
+	for _, col := range bulk {
+		if col.posted < hi {
+			wg.Go(func() { col.post(col.posted, hi); col.posted = hi })
+		}
+	}
+	wg.Wait()
 }
 
 // settleOrder merges queued late arrivals into the time order: the late ids are

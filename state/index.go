@@ -316,6 +316,16 @@ func (p *pred) each(t *EventTable, fn func(uint32)) {
 // compile turns a term into a predicate over this table's current contents.
 func (t *EventTable) compile(term Term, now time.Time) *pred {
 	p := &pred{neg: term.Neg}
+	// The columns the term reads are posted first.
+	if term.Field == FieldText {
+		all := make([]int, numCols)
+		for c := range all {
+			all[c] = c
+		}
+		t.postCols(all...)
+	} else if term.Field < numFields && fields[term.Field].col >= 0 {
+		t.postCols(fields[term.Field].col)
+	}
 	switch term.Field {
 	case FieldSince, FieldUntil:
 		p.kind = predTime

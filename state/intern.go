@@ -25,6 +25,9 @@ type column struct {
 	foldDup bool
 	vals    []uint32   // event id → value id
 	posts   [][]uint32 // value id → event ids (ascending)
+	// posted is how many events (ids below it) posts holds: a column is
+	// posted when a query first reads it (EventTable.postCols).
+	posted uint32
 	// hot finds value ids faster than ids, which it stands in front of.
 	hot hotIndex
 }
