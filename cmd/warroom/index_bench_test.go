@@ -233,6 +233,8 @@ func BenchmarkCheckpoint(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer r.Close()
+		// As the replay command does while its first frame shows.
+		r.Warm()
 		ctx := context.Background()
 		for _, at := range []struct {
 			name string

@@ -74,8 +74,13 @@ opens on -ours, as the console does (x shows everything).
 					return usageErr(fmt.Errorf("--frame: %w", err))
 				}
 				fmt.Fprintln(e.stdout, tui.Frame(opts, w, h))
-			} else if err := tui.Run(cmd.Context(), opts); err != nil {
-				return usageErr(err)
+			} else {
+				// A seek copies the checkpoint's arrays: the memory it
+				// needs is made ready aside while the first frame shows.
+				go r.Warm()
+				if err := tui.Run(cmd.Context(), opts); err != nil {
+					return usageErr(err)
+				}
 			}
 			if !r.Report().OK() {
 				return &exitError{code: exitProblem, quiet: true}
