@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -40,9 +40,12 @@ type Replayer struct {
 	// one in place (ckFile.shared).
 	ck     *ckFile
 	ckInfo os.FileInfo
-	// seekBytes is about what a seek copies out of the checkpoint (see
-	// Warm).
+	// seekBytes is what a seek's arrays take at most (see Warm), and warm
+	// the memory Warm made ready for the next seek (under warmMu: Warm
+	// runs aside).
 	seekBytes int
+	warmMu    sync.Mutex
+	warm      *arena
 }
 
 // mark is one indexed journal line.
@@ -100,36 +103,49 @@ func OpenReplayWith(path string, opts OpenOptions) (*Replayer, error) {
 	if o.ck != nil && o.from == o.ck.b.Mark.Seq {
 		// The checkpoint as decoded to open: seeks build from it.
 		r.ck, r.ckInfo = o.ck, o.ckInfo
-		r.seekBytes = o.ck.n * seekEventBytes
+		// Every array a seek carves (ckFile.cloneIn), each aligned.
+		r.seekBytes = (o.ck.n+2*seekEvents)*seekEventBytes + 32*(numCols+6)
 	}
 	return r, nil
 }
 
 // seekEventBytes is what a seek's store holds of each event of the
-// checkpoint it copies (ckFile.clone): a value per column and the event
-// id, the time, the UUID, the ref, readOnly, the flags and a rank.
-const seekEventBytes = 4*(numCols+1) + 8 + 16 + int(unsafe.Sizeof(EventRef{})) + 1 + 1 + 4
+// checkpoint it copies (ckFile.cloneIn): a value per column and the event
+// id, the time, the UUID, the ref, readOnly and the flags.
+const seekEventBytes = 4*(numCols+1) + 8 + 16 + int(unsafe.Sizeof(EventRef{})) + 1 + 1
 
-// Warm makes the first seek about as quick as the ones after it. A seek
+// Warm makes the next seek about as quick as the ones after it. A seek
 // copies the checkpoint's arrays into memory of its own; memory the
 // process has never used costs a page fault every 4 KB, which on a virtual
 // machine costs more than the copy (a first seek on a million events:
-// about 330 ms, 30,000 faults; after Warm about 140 ms). Warm touches
-// that much memory once and gives it back to the heap, where the seek
-// finds it. It is for an interactive replay, run aside while the first
-// frame is looked at (a replay that prints one frame does not call it);
-// it does nothing when the journal was not opened from a checkpoint.
+// 320-370 ms and 12,000-30,000 faults without it). Warm makes that memory
+// ready (an arena, every page written once) and the next seek copies into
+// it. The interactive replay runs it aside while the first frame is looked
+// at (a replay that prints one frame does not); it does nothing when the
+// journal was not opened from a checkpoint, or when memory is ready.
 func (r *Replayer) Warm() {
 	if r.seekBytes <= 0 {
 		return
 	}
-	b := make([]byte, r.seekBytes)
-	for i := 0; i < len(b); i += 4096 {
-		b[i] = 1
+	r.warmMu.Lock()
+	ready := r.warm != nil
+	r.warmMu.Unlock()
+	if ready {
+		return
 	}
-	runtime.KeepAlive(b)
-	// The memory is free for the seek only once a collection found it so.
-	runtime.GC()
+	a := newArena(r.seekBytes)
+	r.warmMu.Lock()
+	r.warm = a
+	r.warmMu.Unlock()
+}
+
+// takeWarm returns the memory Warm made ready, once.
+func (r *Replayer) takeWarm() *arena {
+	r.warmMu.Lock()
+	defer r.warmMu.Unlock()
+	a := r.warm
+	r.warm = nil
+	return a
 }
 
 // Close releases the journal file.
@@ -263,7 +279,7 @@ func (r *Replayer) foldIndexed(ctx context.Context, n int) (*Store, error) {
 			return nil, fmt.Errorf("journal %s: no seek point before fact %d", r.path, n)
 		}
 	}
-	c, err := f.clone(k)
+	c, err := f.cloneIn(k, r.takeWarm())
 	if err == nil && f.tainted() {
 		// The store opened from it changed an event in place while it
 		// was copied: decode the file again.

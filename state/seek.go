@@ -285,7 +285,10 @@ func cut[E any](s []E, n int) []E {
 // append into), the facts decoded again when the store is the checkpoint's
 // own (k < 0; a seek point's are its own, and it reads f's lists only to
 // cut them), the spans left out (a replay reads no record back).
-func (f *ckFile) clone(k int) (*ckFile, error) {
+func (f *ckFile) clone(k int) (*ckFile, error) { return f.cloneIn(k, nil) }
+
+// cloneIn is clone, its arrays carved from a when it has room (see arena).
+func (f *ckFile) cloneIn(k int, a *arena) (*ckFile, error) {
 	c := *f
 	n := f.n
 	if k < 0 {
@@ -311,15 +314,23 @@ func (f *ckFile) clone(k int) (*ckFile, error) {
 	room := 2 * seekEvents
 	t := NewEventTable()
 	dst := append(t.cols[:], t.eid)
-	// Two copies side by side: the columns', and the other arrays.
+	src := append(f.t.cols[:], f.t.eid)
+	// The arena is carved first, then the copies made side by side: the
+	// columns', and the other arrays.
+	vals := make([][]uint32, len(src))
+	for i := range src {
+		vals[i] = carve[uint32](a, n+room)
+	}
+	t.time, t.uuid, t.ref = carve[int64](a, n+room), carve[[16]byte](a, n+room), carve[EventRef](a, n+room)
+	t.ro, t.flags = carve[ctlog.ReadOnly](a, n+room), carve[uint8](a, n+room)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for i, col := range append(f.t.cols[:], f.t.eid) {
-			dst[i].strs, dst[i].vals = slices.Clip(col.strs), grown(col.vals[:n], room)
+		for i, col := range src {
+			dst[i].strs, dst[i].vals = slices.Clip(col.strs), fill(vals[i], col.vals[:n], room)
 		}
 	})
-	t.time, t.uuid, t.ref = grown(f.t.time[:n], room), grown(f.t.uuid[:n], room), grown(f.t.ref[:n], room)
-	t.ro, t.flags = grown(f.t.ro[:n], room), grown(f.t.flags[:n], room)
+	t.time, t.uuid, t.ref = fill(t.time, f.t.time[:n], room), fill(t.uuid, f.t.uuid[:n], room), fill(t.ref, f.t.ref[:n], room)
+	t.ro, t.flags = fill(t.ro, f.t.ro[:n], room), fill(t.flags, f.t.flags[:n], room)
 	wg.Wait()
 	if k < 0 {
 		t.order = grown(f.t.order, room)
@@ -384,6 +395,15 @@ func grown[E any](s []E, extra int) []E {
 	g := make([]E, n, n+extra)
 	copy(g, s)
 	return g
+}
+
+// fill is s copied into dst (memory carved for it, empty, of capacity at
+// least len(s)+extra), or grown(s, extra) when there is none.
+func fill[E any](dst, s []E, extra int) []E {
+	if dst != nil {
+		return append(dst, s...)
+	}
+	return grown(s, extra)
 }
 
 // restSmall is a checkpoint's facts as JSON with the lineage's links

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,16 +92,30 @@ func TestSeekRandom(t *testing.T) {
 		at = append(at, 1+rng.IntN(r.Len()))
 	}
 	at = append(at, r.Len())
-	for _, n := range at {
+	warmed := 0
+	for i, n := range at {
 		// foldIndexed, not Fold: Fold would hide a seek that failed by
 		// folding from line 1.
 		fold := r.foldIndexed
 		if int64(n) < f.b.Mark.Seq && f.seeks.before(int64(n)) < 0 {
 			fold = r.Fold // before the first point: from line 1
 		}
+		// Every other seek copies into memory Warm made ready (its
+		// arrays carved from it, not cleared), some while Warm runs.
+		var wg sync.WaitGroup
+		switch i % 4 {
+		case 1:
+			r.Warm()
+		case 3:
+			wg.Go(r.Warm)
+		}
 		got, err := fold(context.Background(), n)
+		wg.Wait()
 		if err != nil {
 			t.Fatalf("seek to %d: %v", n, err)
+		}
+		if i%4 == 1 && r.takeWarm() == nil {
+			warmed++
 		}
 		want := NewStore()
 		for _, e := range lines[:n] {
@@ -124,6 +139,11 @@ func TestSeekRandom(t *testing.T) {
 			}
 		}
 	}
+
+	if warmed < 4 {
+		t.Fatalf("%d seeks used the memory Warm made ready: the test tests little", warmed)
+	}
+	r.takeWarm()
 
 	// A seek's table borrows the checkpoint's dedupe set; past the
 	// checkpoint's events it takes its own. Both tell copies from new

@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -242,13 +243,14 @@ func BenchmarkCheckpoint(b *testing.B) {
 		}{{"end", r.Len()}, {"end-minus-1", r.Len() - 1}, {"middle", r.Len() / 2}, {"start", 1},
 			{"quarter", r.Len() / 4}, {"end-minus-1-again", r.Len() - 1}, {"end-again", r.Len()}} {
 			b.Run(at.name, func(b *testing.B) {
-				c0 := cpuUsed()
+				c0, f0 := cpuUsed(), minorFaults()
 				for b.Loop() {
 					if _, err := r.Fold(ctx, at.n); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric((cpuUsed()-c0).Seconds()*1000/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(minorFaults()-f0)/float64(b.N), "faults/op")
 			})
 		}
 	})
@@ -284,4 +286,14 @@ func BenchmarkCheckpoint(b *testing.B) {
 			}
 		}
 	})
+}
+
+// minorFaults is how many page faults the process took that needed no
+// read from disk: memory it used for the first time.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Minflt
 }
