@@ -6,7 +6,7 @@ import (
 
 // An arena is memory made ready for a seek's arrays (Replayer.Warm): one
 // allocation, every page of it written once, carved into the arrays of
-// one store (ckFile.clone). A seek copies a hundred megabytes of columns;
+// one store (ckFile.cloneIn). A seek copies a hundred megabytes of columns;
 // into memory the process has never used, that costs a page fault every
 // 4 KB, which on a virtual machine costs more than the copy itself. The
 // arrays hold no pointers, so the arena is memory the collector never
@@ -28,7 +28,7 @@ func newArena(size int) *arena {
 // carve returns a slice of n items of the arena's next free memory, of
 // length 0 and capacity n, or nil when it does not hold that much. The
 // arena's memory is not cleared again: the caller writes every item it
-// reads (grownIn copies, and an append writes).
+// reads (fill copies, and an append writes).
 func carve[E any](a *arena, n int) []E {
 	if a == nil || n <= 0 {
 		return nil

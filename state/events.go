@@ -1028,13 +1028,14 @@ func (t *EventTable) postCols(cs ...int) {
 		switch lo := col.posted; {
 		case lo == hi:
 		case hi-lo >= 1<<16:
-			bulk = append(bulk, col)
+			if !slices.Contains(bulk, col) {
+				bulk = append(bulk, col)
+			}
 		default:
 			col.post(lo, hi)
 			col.posted = hi
 		}
 	}
-	bulk = slices.Compact(bulk)
 	if len(bulk) == 1 {
 		bulk[0].post(bulk[0].posted, hi)
 		bulk[0].posted = hi
@@ -1044,9 +1045,7 @@ func (t *EventTable) postCols(cs ...int) {
 	// side, each by one goroutine that alone touches it.
 	var wg sync.WaitGroup
 	for _, col := range bulk {
-		if col.posted < hi {
-			wg.Go(func() { col.post(col.posted, hi); col.posted = hi })
-		}
+		wg.Go(func() { col.post(col.posted, hi); col.posted = hi })
 	}
 	wg.Wait()
 }
