@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -114,9 +115,13 @@ func (ps *OrgScenario) Truth() OrgTruth {
 		t.Accounts = append(t.Accounts, ps.pivot.AccountID())
 		t.Footholds[ps.pivot.AccountID()] = slices.Clone(ps.footholds)
 	}
+	// A session of PivotRole, never another role's (the organisation's
+	// responder reads B through OrganizationAccountAccessRole and calls
+	// GetCallerIdentity too: the debrief counted it among the attacker's
+	// credentials that still work).
 	for _, c := range ps.pivot.Calls() {
 		if c.Operation == "GetCallerIdentity" && c.OK() && !slices.Contains(t.PivotSessions, c.AccessKeyID) &&
-			len(c.AccessKeyID) > 4 && c.AccessKeyID[:4] == "ASIA" {
+			len(c.AccessKeyID) > 4 && c.AccessKeyID[:4] == "ASIA" && strings.Contains(c.PrincipalARN, ":assumed-role/"+PivotRole+"/") {
 			t.PivotSessions = append(t.PivotSessions, c.AccessKeyID)
 		}
 	}

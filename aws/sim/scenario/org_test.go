@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/warroom-ir/warroom/aws/sim"
 )
@@ -80,6 +81,22 @@ func TestOrgPivot(t *testing.T) {
 	truth := sc.Truth()
 	if !slices.Equal(truth.Accounts, []string{a.AccountID(), b.AccountID()}) || len(truth.PivotSessions) == 0 {
 		t.Fatalf("truth %+v", truth)
+	}
+	// The organisation's responder reading B through its
+	// OrganizationAccountAccessRole (as warroom does) is never counted
+	// among the attacker's sessions.
+	assumed, err := sts.NewFromConfig(cfgAs(endpoint, o.Responder(), "us-east-1")).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + b.AccountID() + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("warroom")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := sim.Credentials{AccessKeyID: aws.ToString(assumed.Credentials.AccessKeyId),
+		SecretAccessKey: aws.ToString(assumed.Credentials.SecretAccessKey), SessionToken: aws.ToString(assumed.Credentials.SessionToken)}
+	if _, err := sts.NewFromConfig(cfgAs(endpoint, ours, "us-east-1")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(sc.Truth().PivotSessions, ours.AccessKeyID) {
+		t.Fatalf("the responder's session %s counted as the attacker's", ours.AccessKeyID)
 	}
 	kinds := map[string]bool{}
 	for _, f := range truth.Footholds[b.AccountID()] {
