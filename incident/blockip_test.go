@@ -76,6 +76,12 @@ func TestConsoleBlockIP(t *testing.T) {
 	}
 	fold := NewFold()
 	done := follow(ctx, rec.Path(), fold, 0)
+	// The planner waits for the facts the runner journals, not for these
+	// (journaled here, as the stream would): the fold must hold them
+	// before the defaults are read from it (under CI's load it once did not).
+	if _, seq, _ := rec.Head(); fold.Through(ctx, seq) != nil {
+		t.Fatal("the fold did not apply the journal")
+	}
 	env := contain.NewEnv(sess, id, "wr-test")
 	c := NewContainment(&contain.Runner{Env: env, Journal: rec, Path: rec.Path(), Actor: state.LocalActor()}, fold)
 
