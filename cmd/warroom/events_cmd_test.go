@@ -44,20 +44,7 @@ func TestEventsTableIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := int(binary.LittleEndian.Uint64(ck[len(ck)-40:]))
-	tab := ck[len(ck)-40-tl : len(ck)-40]
-	tab = tab[8+binary.LittleEndian.Uint64(tab)+8+8+32+8:]
-	ns := int(binary.LittleEndian.Uint64(tab))
-	flip := -1
-	for i := range ns {
-		sec := tab[8+i*52:]
-		if binary.LittleEndian.Uint32(sec) == 211 {
-			flip = int(binary.LittleEndian.Uint64(sec[4:])) + 2
-		}
-	}
-	if flip < 0 {
-		t.Fatal("no section 211 in the index")
-	}
+	flip := sectionAt(t, ck, 211) + 2
 	before, _ := runOK("events", "-j", journal, "--filter", "event:Get*")
 	ck[flip] ^= 1
 	if err := os.WriteFile(state.IndexPath(journal), ck, 0o600); err != nil {
@@ -74,17 +61,7 @@ func TestEventsTableIndexed(t *testing.T) {
 	// A byte of a row (section 104), which a full open never reads: the
 	// query finds it, the events come from a full open that says so and
 	// writes the index again, and the next query answers from it.
-	rows := -1
-	for i := range ns {
-		sec := tab[8+i*52:]
-		if binary.LittleEndian.Uint32(sec) == 104 {
-			rows = int(binary.LittleEndian.Uint64(sec[4:])) + 7
-		}
-	}
-	if rows < 0 {
-		t.Fatal("no section 104 in the index")
-	}
-	ck[rows] ^= 1
+	ck[sectionAt(t, ck, 104)+7] ^= 1
 	if err := os.WriteFile(state.IndexPath(journal), ck, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -128,4 +105,21 @@ func mustFilter(t *testing.T, src string) *state.Filter {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// sectionAt is where section id starts in the index ck, read from the
+// section table at the file's end (binding, event count, then per section
+// its id, offset, length and SHA-256; the table's length and SHA-256 last).
+func sectionAt(t *testing.T, ck []byte, id uint32) int {
+	t.Helper()
+	tl := int(binary.LittleEndian.Uint64(ck[len(ck)-40:]))
+	tab := ck[len(ck)-40-tl : len(ck)-40]
+	tab = tab[8+binary.LittleEndian.Uint64(tab)+8+8+32+8:]
+	for i := range int(binary.LittleEndian.Uint64(tab)) {
+		if sec := tab[8+i*52:]; binary.LittleEndian.Uint32(sec) == id {
+			return int(binary.LittleEndian.Uint64(sec[4:]))
+		}
+	}
+	t.Fatalf("no section %d in the index", id)
+	return 0
 }
